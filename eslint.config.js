@@ -1,0 +1,29 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'public/vendor/', 'coverage/', '.data/', 'src/models/migrations/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', URLSearchParams: 'readonly', structuredClone: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', Response: 'readonly', Blob: 'readonly', FormData: 'readonly', File: 'readonly', Headers: 'readonly', Request: 'readonly', performance: 'readonly', queueMicrotask: 'readonly', setImmediate: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-console': ['error', { allow: ['warn', 'error'] }],
+      eqeqeq: ['error', 'smart'],
+    },
+  },
+  {
+    // Browser scripts served to the LMS iframe.
+    files: ['public/js/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', history: 'readonly', htmx: 'readonly', location: 'readonly', navigator: 'readonly' } },
+  },
+  {
+    // Entry points and CLIs talk to the terminal.
+    files: ['src/server.ts', 'src/demo.ts', 'src/cli/**/*.ts', 'src/emulator/main.ts', 'bench/**/*.ts', 'scripts/**/*', 'src/log.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one reader of the environment. Everything has a working default for local use;
+ * in production the secrets must be set explicitly, so a deployment can never run on
+ * the publicly known development keys.
+ */
+
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+  .transform((u) => u.replace(/\/+$/, ''));
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+  HOST: z.string().min(1).optional(),
+  PORT: port.default(3000),
+  TOOL_URL: httpUrl.optional(),
+  TRUST_PROXY: bool.default(false),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+    .optional(),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+  EMBEDDED_PG_DIR: z.string().min(1).default('.data/pg'),
+  EMBEDDED_PG_PORT: port.default(54329),
+
+  LTI_KEY: z.string({ error: 'required (at least 32 random characters)' }).min(32, 'must be at least 32 characters'),
+  ENCRYPTION_KEY: z
+    .string({ error: 'required (32 random bytes, base64)' })
+    .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+  LTI_TOKEN_MAX_AGE_SECONDS: positiveInt.max(3600).default(60),
+  LTI_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  LTI_JWKS_CACHE_TTL_SECONDS: positiveInt.default(600),
+  LTI_JWKS_TIMEOUT_MS: positiveInt.default(3000),
+  LTI_ADMIN_ALLOWLIST: list.default([]),
+
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: httpUrl.optional(),
+  EMULATOR_PORT: port.default(4010),
+  EMULATOR_URL: httpUrl.optional(),
+
+  DEVLMS_PORT: port.default(4000),
+  DEVLMS_URL: httpUrl.optional(),
+
+  SUBMISSION_MAX_CHARS: positiveInt.default(100_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  role: 'all' | 'web' | 'worker';
+  host: string | undefined;
+  port: number;
+  toolUrl: string;
+  trustProxy: boolean;
+  database: { url: string | undefined; poolMax: number; embeddedDir: string; embeddedPort: number };
+  lti: {
+    key: string;
+    tokenMaxAgeSeconds: number;
+    clockSkewSeconds: number;
+    jwksCacheTtlSeconds: number;
+    jwksTimeoutMs: number;
+    adminAllowlist: string[];
+  };
+  encryptionKey: Buffer;
+  openai: { apiKey: string | undefined; baseUrl: string; demoMode: boolean };
+  emulator: { port: number; url: string };
+  devlms: { port: number; url: string };
+  submissionMaxChars: number;
+  shutdownTimeoutMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment (or the given variables) into a Config, or throws a ConfigError naming each bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset": shells and .env files often export VAR= for "no value".
+  const vars = Object.fromEntries(
+    Object.entries(source).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(vars);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for local use)');
+    if (!e.TOOL_URL) problems.push('TOOL_URL: required in production (the public https URL of the tool)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const emulatorUrl = e.EMULATOR_URL ?? `http://127.0.0.1:${e.EMULATOR_PORT}`;
+  return {
+    env: e.NODE_ENV,
+    role: e.ROLE,
+    host: e.HOST,
+    port: e.PORT,
+    toolUrl: e.TOOL_URL ?? `http://localhost:${e.PORT}`,
+    trustProxy: e.TRUST_PROXY,
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      embeddedDir: e.EMBEDDED_PG_DIR,
+      embeddedPort: e.EMBEDDED_PG_PORT,
+    },
+    lti: {
+      key: e.LTI_KEY,
+      tokenMaxAgeSeconds: e.LTI_TOKEN_MAX_AGE_SECONDS,
+      clockSkewSeconds: e.LTI_CLOCK_SKEW_SECONDS,
+      jwksCacheTtlSeconds: e.LTI_JWKS_CACHE_TTL_SECONDS,
+      jwksTimeoutMs: e.LTI_JWKS_TIMEOUT_MS,
+      adminAllowlist: e.LTI_ADMIN_ALLOWLIST,
+    },
+    encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
+    openai: {
+      apiKey: e.OPENAI_API_KEY,
+      // Without a key the app talks to the local emulator: demo mode, and every page says so.
+      baseUrl: e.OPENAI_BASE_URL ?? (e.OPENAI_API_KEY ? 'https://api.openai.com/v1' : `${emulatorUrl}/v1`),
+      demoMode: !e.OPENAI_API_KEY,
+    },
+    emulator: { port: e.EMULATOR_PORT, url: emulatorUrl },
+    devlms: { port: e.DEVLMS_PORT, url: e.DEVLMS_URL ?? `http://127.0.0.1:${e.DEVLMS_PORT}` },
+    submissionMaxChars: e.SUBMISSION_MAX_CHARS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * Outside production, secrets that are not set are generated once and kept in a git-ignored file beside the
+ * embedded database, so a restarted demo can still read its encrypted data. No secret lives in the code.
+ */
+export function withLocalSecrets(source: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (source.NODE_ENV === 'production' || (source.LTI_KEY && source.ENCRYPTION_KEY)) return source;
+  const dir = path.dirname(path.resolve(source.EMBEDDED_PG_DIR || '.data/pg'));
+  const file = path.join(dir, 'local-secrets.json');
+  let secrets: { LTI_KEY: string; ENCRYPTION_KEY: string };
+  try {
+    secrets = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    secrets = { LTI_KEY: randomBytes(32).toString('hex'), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return { ...source, LTI_KEY: source.LTI_KEY || secrets.LTI_KEY, ENCRYPTION_KEY: source.ENCRYPTION_KEY || secrets.ENCRYPTION_KEY };
+}
+
+/** The configuration of a running process: the environment, plus generated local secrets outside production. */
+export function loadRuntimeConfig(): Config {
+  return loadConfig(withLocalSecrets(process.env));
+}

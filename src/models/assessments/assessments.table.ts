@@ -1,0 +1,78 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, jsonb, numeric, pgTable, real, text } from 'drizzle-orm/pg-core';
+import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
+import { tasks } from '../tasks/tasks.table.js';
+import { submissions } from '../submissions/submissions.table.js';
+import { promptVersions } from '../prompts/prompts.table.js';
+import { queueItems } from '../queue/queue.table.js';
+import { batches } from '../batches/batches.table.js';
+import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
+
+export interface AssessmentFlag {
+  code: string;
+  message: string;
+}
+
+export const REVIEW_STATUSES = ['pending_review', 'approved', 'overridden', 'rejected'] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+export const SYNC_STATUSES = ['none', 'pending', 'synced', 'failed'] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+
+/**
+ * The result of one queue item attempt. The model's validated answer (`result`) is never changed: a human
+ * override is stored beside it, so the original stays for audit and agreement statistics.
+ */
+export const assessments = pgTable(
+  'assessments',
+  {
+    id: id(),
+    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id),
+    courseId: ref('course_id').notNull().references(() => courses.id),
+    taskId: ref('task_id').notNull().references(() => tasks.id),
+    submissionId: ref('submission_id').notNull().references(() => submissions.id),
+    queueItemId: ref('queue_item_id').notNull().references(() => queueItems.id),
+    batchId: ref('batch_id').references(() => batches.id),
+    customId: text('custom_id').notNull().unique(),
+    promptVersionId: ref('prompt_version_id').notNull().references(() => promptVersions.id),
+    model: text('model').notNull(),
+    /** The validated structured answer; null when the output could not be parsed (then raw_output says why). */
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    rawOutput: text('raw_output'),
+    score: numeric('score', { precision: 8, scale: 2, mode: 'number' }),
+    maxScore: numeric('max_score', { precision: 8, scale: 2, mode: 'number' }).notNull(),
+    modelConfidence: real('model_confidence'),
+    computedConfidence: real('computed_confidence'),
+    flags: jsonb('flags').$type<AssessmentFlag[]>().notNull().default(sql`'[]'::jsonb`),
+    needsReview: boolean('needs_review').notNull().default(false),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    cachedInputTokens: integer('cached_input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    actualCostMicros: micros('actual_cost_micros').notNull().default(0),
+    reviewStatus: text('review_status').$type<ReviewStatus>().notNull().default('pending_review'),
+    reviewedBy: ref('reviewed_by').references(() => users.id),
+    reviewedAt: at('reviewed_at'),
+    reviewNote: text('review_note'),
+    overrideScore: numeric('override_score', { precision: 8, scale: 2, mode: 'number' }),
+    overrideCriteria: jsonb('override_criteria').$type<Record<string, number>>(),
+    overrideFeedback: text('override_feedback'),
+    overrideReason: text('override_reason'),
+    releasedAt: at('released_at'),
+    gradeSyncStatus: text('grade_sync_status').$type<SyncStatus>().notNull().default('none'),
+    gradeSyncAttempts: integer('grade_sync_attempts').notNull().default(0),
+    gradeSyncError: text('grade_sync_error'),
+    gradeSyncedAt: at('grade_synced_at'),
+    gradeSyncedScore: numeric('grade_synced_score', { precision: 8, scale: 2, mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('assessments_course_review_idx').on(t.courseId, t.reviewStatus, t.createdAt),
+    index('assessments_submission_idx').on(t.submissionId),
+    index('assessments_queue_item_idx').on(t.queueItemId),
+    index('assessments_batch_idx').on(t.batchId),
+    check('assessments_review_status_check', sql`${t.reviewStatus} in ('pending_review', 'approved', 'overridden', 'rejected')`),
+    check('assessments_sync_status_check', sql`${t.gradeSyncStatus} in ('none', 'pending', 'synced', 'failed')`),
+    check('assessments_override_reason_check', sql`${t.overrideScore} is null or ${t.overrideReason} is not null`),
+  ],
+);
+

@@ -1,0 +1,76 @@
+import { sql } from 'drizzle-orm';
+import { type AnyPgColumn, check, index, integer, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { ltiPlatforms, users } from '../tenancy/tenancy.table.js';
+import { queueItems } from '../queue/queue.table.js';
+import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
+
+export const BATCH_STATUSES = ['created', 'submitted', 'processing', 'completed', 'failed', 'cancelled', 'expired'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+/** A provider batch: created → submitted → processing → completed | failed | cancelled | expired. */
+export const batches = pgTable(
+  'batches',
+  {
+    id: id(),
+    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    status: text('status').$type<BatchStatus>().notNull().default('created'),
+    /** The provider's own status word, kept verbatim (it may be one we do not know yet). */
+    providerStatus: text('provider_status'),
+    providerBatchId: text('provider_batch_id').unique(),
+    inputFileId: text('input_file_id'),
+    outputFileId: text('output_file_id'),
+    errorFileId: text('error_file_id'),
+    requestTotal: integer('request_total').notNull().default(0),
+    requestCompleted: integer('request_completed').notNull().default(0),
+    requestFailed: integer('request_failed').notNull().default(0),
+    estCostMicros: micros('est_cost_micros').notNull().default(0),
+    actualCostMicros: micros('actual_cost_micros').notNull().default(0),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    createdBy: ref('created_by').references(() => users.id),
+    notes: text('notes').notNull().default(''),
+    error: text('error'),
+    cancelRequestedAt: at('cancel_requested_at'),
+    submittedAt: at('submitted_at'),
+    processingAt: at('processing_at'),
+    finishedAt: at('finished_at'),
+    ingestedAt: at('ingested_at'),
+    lastPolledAt: at('last_polled_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('batches_platform_idx').on(t.platformId, t.createdAt),
+    check(
+      'batches_status_check',
+      sql`${t.status} in ('created', 'submitted', 'processing', 'completed', 'failed', 'cancelled', 'expired')`,
+    ),
+  ],
+);
+
+/**
+ * One request line of a batch: a queue item at one attempt. custom_id is unique everywhere, which is what makes
+ * ingestion idempotent: a line seen twice finds its request already resolved.
+ */
+export const batchRequests = pgTable(
+  'batch_requests',
+  {
+    id: id(),
+    batchId: ref('batch_id').notNull().references(() => batches.id),
+    queueItemId: ref('queue_item_id').notNull().references((): AnyPgColumn => queueItems.id),
+    attempt: integer('attempt').notNull(),
+    customId: text('custom_id').notNull().unique(),
+    status: text('status').$type<'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled'>().notNull().default('pending'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: createdAt(),
+    resolvedAt: at('resolved_at'),
+  },
+  (t) => [
+    unique('batch_requests_batch_item_key').on(t.batchId, t.queueItemId),
+    index('batch_requests_item_idx').on(t.queueItemId),
+    check('batch_requests_status_check', sql`${t.status} in ('pending', 'succeeded', 'failed', 'expired', 'cancelled')`),
+  ],
+);

@@ -1,0 +1,42 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, numeric, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { courses, users } from '../tenancy/tenancy.table.js';
+import { createdAt, id, ref, updatedAt } from '../columns.js';
+
+export const TASK_TYPES = ['essay', 'short_answer', 'code', 'reflection', 'other'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+export const RELEASE_POLICIES = ['after_approval', 'immediately'] as const;
+export type ReleasePolicy = (typeof RELEASE_POLICIES)[number];
+
+/** A learning task: one LTI resource link (and its AGS line item) in a course. */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: id(),
+    courseId: ref('course_id').notNull().references(() => courses.id),
+    /** Null for a task created in the tool and not yet placed in the LMS. */
+    resourceLinkId: text('resource_link_id'),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    taskType: text('task_type').$type<TaskType>().notNull().default('essay'),
+    maxScore: numeric('max_score', { precision: 8, scale: 2, mode: 'number' }).notNull().default(100),
+    releasePolicy: text('release_policy').$type<ReleasePolicy>().notNull().default('after_approval'),
+    maxAttempts: integer('max_attempts').notNull().default(1),
+    /** AGS: the line item of this task, and the course's line item container (for background passback). */
+    lineItemUrl: text('line_item_url'),
+    lineItemsUrl: text('line_items_url'),
+    status: text('status').$type<'active' | 'archived'>().notNull().default('active'),
+    createdBy: ref('created_by').references(() => users.id),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('tasks_course_resource_link_key').on(t.courseId, t.resourceLinkId),
+    index('tasks_course_idx').on(t.courseId),
+    check('tasks_type_check', sql`${t.taskType} in ('essay', 'short_answer', 'code', 'reflection', 'other')`),
+    check('tasks_release_policy_check', sql`${t.releasePolicy} in ('after_approval', 'immediately')`),
+    check('tasks_status_check', sql`${t.status} in ('active', 'archived')`),
+    check('tasks_max_score_check', sql`${t.maxScore} > 0`),
+    check('tasks_max_attempts_check', sql`${t.maxAttempts} between 1 and 100`),
+  ],
+);

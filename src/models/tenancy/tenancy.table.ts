@@ -1,0 +1,116 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
+import { at, createdAt, id, ref, updatedAt } from '../columns.js';
+
+/**
+ * Tenancy. ltijs keeps its own `platforms` table (keys, endpoints); `lti_platforms` is our tenant anchor for the
+ * same registration, so our rows can reference it with foreign keys. A tenant is one (issuer, client id):
+ * Canvas cloud shares one issuer across institutions, so the issuer alone is not a tenant.
+ */
+export const ltiPlatforms = pgTable(
+  'lti_platforms',
+  {
+    id: id(),
+    issuer: text('issuer').notNull(),
+    clientId: text('client_id').notNull(),
+    name: text('name').notNull(),
+    /** ltijs' platform id (the kid of the tool key pair it generated for this platform). */
+    ltijsPlatformId: text('ltijs_platform_id').notNull(),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('lti_platforms_issuer_client_key').on(t.issuer, t.clientId)],
+);
+
+/** Deployment allowlist: ltijs only checks that a deployment id is present, we check it is one we know. */
+export const ltiDeployments = pgTable(
+  'lti_deployments',
+  {
+    id: id(),
+    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id, { onDelete: 'cascade' }),
+    deploymentId: text('deployment_id').notNull(),
+    label: text('label'),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('lti_deployments_platform_deployment_key').on(t.platformId, t.deploymentId)],
+);
+
+/**
+ * Nonces seen in id_tokens, kept at least as long as a token is accepted (ltijs keeps them 10 s, so a token
+ * accepted for longer could be replayed). The primary key makes the check-and-insert atomic.
+ */
+export const ltiNonces = pgTable(
+  'lti_nonces',
+  {
+    issuer: text('issuer').notNull(),
+    nonce: text('nonce').notNull(),
+    expiresAt: at('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.nonce] }), index('lti_nonces_expires_idx').on(t.expiresAt)],
+);
+
+/** One-time links an administrator issues for LTI Dynamic Registration (the open endpoint would be an SSRF). */
+export const registrationInvites = pgTable('registration_invites', {
+  id: id(),
+  tokenHash: text('token_hash').notNull().unique(),
+  note: text('note'),
+  createdBy: text('created_by').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at'),
+  platformId: ref('platform_id').references(() => ltiPlatforms.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+});
+
+export const courses = pgTable(
+  'courses',
+  {
+    id: id(),
+    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id),
+    deploymentId: text('deployment_id').notNull(),
+    contextId: text('context_id').notNull(),
+    title: text('title').notNull().default(''),
+    label: text('label').notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('courses_platform_deployment_context_key').on(t.platformId, t.deploymentId, t.contextId)],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id),
+    sub: text('sub').notNull(),
+    name: text('name'),
+    givenName: text('given_name'),
+    familyName: text('family_name'),
+    email: text('email'),
+    lastLaunchAt: at('last_launch_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('users_platform_sub_key').on(t.platformId, t.sub)],
+);
+
+export const ROLES = ['student', 'instructor', 'administrator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    courseId: ref('course_id').notNull().references(() => courses.id, { onDelete: 'cascade' }),
+    userId: ref('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').$type<Role>().notNull(),
+    /** The LTI role URIs of the last launch, kept for audit. */
+    ltiRoles: text('lti_roles').array().notNull().default(sql`'{}'::text[]`),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.courseId, t.userId] }),
+    index('memberships_user_idx').on(t.userId),
+    check('memberships_role_check', sql`${t.role} in ('student', 'instructor', 'administrator')`),
+  ],
+);
