@@ -54,6 +54,12 @@ const envSchema = z.object({
   OPENAI_BASE_URL: httpUrl.optional(),
   EMULATOR_PORT: port.default(4010),
   EMULATOR_URL: httpUrl.optional(),
+  // Emulator batch lifecycle, in milliseconds per phase: a few seconds in all by default, 0 in tests.
+  EMULATOR_VALIDATING_MS: z.coerce.number().int().min(0).default(500),
+  EMULATOR_IN_PROGRESS_MS: z.coerce.number().int().min(0).default(2000),
+  EMULATOR_FINALIZING_MS: z.coerce.number().int().min(0).default(500),
+  /** Fault injection for the emulator, as JSON (see src/emulator); checked by the emulator's own schema. */
+  EMULATOR_FAULTS: z.string().optional(),
 
   DEVLMS_PORT: port.default(4000),
   DEVLMS_URL: httpUrl.optional(),
@@ -83,7 +89,12 @@ export interface Config {
   };
   encryptionKey: Buffer;
   openai: { apiKey: string | undefined; baseUrl: string; demoMode: boolean };
-  emulator: { port: number; url: string };
+  emulator: {
+    port: number;
+    url: string;
+    timings: { validatingMs: number; inProgressMs: number; finalizingMs: number };
+    faultsJson: string | undefined;
+  };
   devlms: { port: number; url: string };
   submissionMaxChars: number;
   shutdownTimeoutMs: number;
@@ -144,7 +155,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       baseUrl: e.OPENAI_BASE_URL ?? (e.OPENAI_API_KEY ? 'https://api.openai.com/v1' : `${emulatorUrl}/v1`),
       demoMode: !e.OPENAI_API_KEY,
     },
-    emulator: { port: e.EMULATOR_PORT, url: emulatorUrl },
+    emulator: {
+      port: e.EMULATOR_PORT,
+      url: emulatorUrl,
+      timings: { validatingMs: e.EMULATOR_VALIDATING_MS, inProgressMs: e.EMULATOR_IN_PROGRESS_MS, finalizingMs: e.EMULATOR_FINALIZING_MS },
+      faultsJson: e.EMULATOR_FAULTS,
+    },
     devlms: { port: e.DEVLMS_PORT, url: e.DEVLMS_URL ?? `http://127.0.0.1:${e.DEVLMS_PORT}` },
     submissionMaxChars: e.SUBMISSION_MAX_CHARS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
