@@ -1,0 +1,115 @@
+import path from 'node:path';
+import cookieParser from 'cookie-parser';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Config } from './config.js';
+import type { RootDb } from './db/db.js';
+import type { Logger } from './log.js';
+import { csrfProtection } from './http/csrf.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { setTemplateCaching, type ViewContext } from './http/render.js';
+import { partitionedCookies, securityHeaders } from './http/security.js';
+import { resolveActor } from './lti/actor.js';
+import { dynamicRegistrationHandler, DYNAMIC_REGISTRATION_PATH } from './lti/dynamic-registration.js';
+import { JwksCache } from './lti/jwks-cache.js';
+import { ltijsFailureHandlers, onDeepLinkingLaunch, onLaunch, verifyLaunchPost } from './lti/launch.js';
+import { loginHandler } from './lti/login.js';
+import { PlatformDirectory } from './lti/platform-directory.js';
+import { LTI_ROUTES, type LtiProvider } from './lti/provider.js';
+import { PUBLIC_DIR, ROOT } from './paths.js';
+import { adminRoutes } from './routes/admin.routes.js';
+import { apiRoutes } from './routes/api.routes.js';
+import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
+import { healthRoutes } from './routes/health.routes.js';
+import { instructorRoutes } from './routes/instructor.routes.js';
+import { publicRoutes } from './routes/public.routes.js';
+import { studentRoutes } from './routes/student.routes.js';
+
+export interface AppDeps {
+  config: Config;
+  db: RootDb;
+  lti: LtiProvider;
+  logger: Logger;
+  /** Whether this process runs jobs (for /healthz). */
+  processingJobs?: () => boolean;
+}
+
+export interface ToolApp {
+  app: Express;
+  platforms: PlatformDirectory;
+  jwks: JwksCache;
+}
+
+/** Form and JSON bodies: a 100,000-character essay, urlencoded, fits with room to spare. */
+const BODY_LIMIT = '2mb';
+
+/**
+ * The Express app without listen(). Public routes first, then the launch (our login and id_token checks in
+ * front of ltijs), then everything behind an LTI session: actor (role + tenant), CSRF, the role routers.
+ */
+export function createApp(deps: AppDeps): ToolApp {
+  const { config, db, logger } = deps;
+  const { lti } = deps.lti;
+  setTemplateCaching(config.env !== 'development');
+  const platforms = new PlatformDirectory(db, lti);
+  const jwks = new JwksCache({ ttlMs: config.lti.jwksCacheTtlSeconds * 1000, timeoutMs: config.lti.jwksTimeoutMs });
+  const allowInsecureLocalhost = config.env !== 'production';
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(partitionedCookies, securityHeaders);
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.locals.view = { demoMode: config.openai.demoMode, nav: [] } satisfies ViewContext;
+    next();
+  });
+
+  app.use('/public', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
+  app.get('/vendor/htmx.min.js', (_req, res) => {
+    res.sendFile(path.join(ROOT, 'node_modules', 'htmx.org', 'dist', 'htmx.min.js'), { maxAge: config.env === 'production' ? '1d' : 0 });
+  });
+  app.use(healthRoutes({ db, role: config.role, processingJobs: deps.processingJobs ?? (() => false) }));
+  app.use(publicRoutes({ toolUrl: config.toolUrl }));
+
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }), express.json({ limit: BODY_LIMIT }), (req: Request, _res: Response, next: NextFunction) => {
+    // ltijs' own body-parser 1.x would read the (already consumed) stream again unless told it was parsed,
+    // and ltijs reads req.body.state on every request: Express 5 leaves the body undefined when there is none.
+    (req as Request & { _body?: boolean })._body = true;
+    req.body ??= {};
+    next();
+  });
+  app.use(cookieParser(config.lti.key));
+
+  app.all(LTI_ROUTES.login, loginHandler({ lti, platforms, ltiKey: config.lti.key, toolUrl: config.toolUrl }));
+  app.post(
+    LTI_ROUTES.launch,
+    verifyLaunchPost(
+      { db, platforms, jwks, ltiKey: config.lti.key, tokenMaxAgeSeconds: config.lti.tokenMaxAgeSeconds, clockSkewSeconds: config.lti.clockSkewSeconds },
+      lti,
+    ),
+  );
+  app.get(
+    `${DYNAMIC_REGISTRATION_PATH}/:token`,
+    dynamicRegistrationHandler({ db, lti, platforms, allowInsecureLocalhost, toolUrl: config.toolUrl, fetchTimeoutMs: config.lti.jwksTimeoutMs }),
+  );
+
+  const launchDeps = { db, platforms, adminAllowlist: config.lti.adminAllowlist };
+  lti.onConnect(onLaunch(launchDeps));
+  lti.onDeepLinking(onDeepLinkingLaunch(launchDeps));
+  ltijsFailureHandlers(lti);
+
+  // Behind this line every request has a valid LTI session (ltijs checks the ltik and its cookie).
+  const session = express.Router();
+  session.use(resolveActor({ db, platforms, adminAllowlist: config.lti.adminAllowlist, ltiKey: config.lti.key, demoMode: config.openai.demoMode }));
+  session.use(csrfProtection(config.lti.key));
+  session.use(studentRoutes({ db }));
+  session.use(instructorRoutes({ db }));
+  session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
+  session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
+  session.use(apiRoutes());
+  lti.app.use(session);
+  app.use(lti.app);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return { app, platforms, jwks };
+}

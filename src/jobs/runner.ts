@@ -1,0 +1,70 @@
+import { Agenda } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type pg from 'pg';
+import type { JobDefinition, JobDeps } from './job.js';
+import { heartbeatJob } from './heartbeat.job.js';
+import { purgeNoncesJob } from './purge-nonces.job.js';
+
+// Each job is registered once here; the payload schema is checked before the handler sees anything.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const ALL_JOBS: JobDefinition<any>[] = [heartbeatJob, purgeNoncesJob];
+
+export interface JobRunner {
+  agenda: Agenda;
+  /** Starts processing (worker role only). */
+  start(): Promise<void>;
+  enqueue<T>(job: JobDefinition<T>, payload: T, when?: Date): Promise<void>;
+  /** Stops taking jobs, lets running ones finish (up to the timeout), and releases the rest to other workers. */
+  stop(timeoutMs: number): Promise<void>;
+  readonly processing: boolean;
+}
+
+/**
+ * Agenda on the same PostgreSQL (its table `agenda_jobs`, LISTEN/NOTIFY for instant pickup). Web processes only
+ * enqueue; worker processes also run. The pool is ours, so stopping Agenda never closes it under the app.
+ */
+export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { name: string; processEvery?: string }): Promise<JobRunner> {
+  const agenda = new Agenda({
+    backend: new PostgresBackend({ pool }),
+    name: options.name,
+    processEvery: options.processEvery ?? '5 seconds',
+    defaultLockLifetime: 10 * 60 * 1000,
+  });
+  for (const job of ALL_JOBS) {
+    agenda.define(
+      job.name,
+      async (run: { attrs: { data: unknown } }) => {
+        const payload = job.payload.parse(run.attrs.data ?? {});
+        await job.handle(deps, payload);
+      },
+      { concurrency: job.concurrency ?? 5, lockLifetime: job.lockLifetimeMs },
+    );
+  }
+  agenda.on('error', (err) => deps.logger.error('job runner error', { err }));
+  agenda.on('fail', (err: unknown, run: { attrs: { name: string } }) => deps.logger.warn('job failed', { job: run?.attrs?.name, err }));
+  await agenda.ready;
+  let processing = false;
+  return {
+    agenda,
+    get processing() {
+      return processing;
+    },
+    async start() {
+      await agenda.start();
+      for (const job of ALL_JOBS) if (job.every) await agenda.every(job.every, job.name, {});
+      processing = true;
+    },
+    async enqueue(job, payload, when) {
+      const data = job.payload.parse(payload);
+      if (when) await agenda.schedule(when, job.name, data);
+      else await agenda.now(job.name, data);
+    },
+    async stop(timeoutMs) {
+      if (processing) {
+        await agenda.drain(timeoutMs).catch(() => undefined);
+        processing = false;
+      }
+      await agenda.stop(false);
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import type { Db } from '../db/db.js';
+import { claimNonce } from '../models/tenancy/nonces.repository.js';
+import { LtiLaunchError, type HttpError } from '../http/errors.js';
+import { KeyNotFoundError, type JwksCache } from './jwks-cache.js';
+import type { KnownPlatform, PlatformDirectory } from './platform-directory.js';
+
+export const CLAIM = {
+  messageType: 'https://purl.imsglobal.org/spec/lti/claim/message_type',
+  version: 'https://purl.imsglobal.org/spec/lti/claim/version',
+  deploymentId: 'https://purl.imsglobal.org/spec/lti/claim/deployment_id',
+  targetLinkUri: 'https://purl.imsglobal.org/spec/lti/claim/target_link_uri',
+  resourceLink: 'https://purl.imsglobal.org/spec/lti/claim/resource_link',
+  roles: 'https://purl.imsglobal.org/spec/lti/claim/roles',
+  context: 'https://purl.imsglobal.org/spec/lti/claim/context',
+  custom: 'https://purl.imsglobal.org/spec/lti/claim/custom',
+  deepLinkingSettings: 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings',
+} as const;
+
+/** The claims a launch must carry, checked after the signature (so every value here is the platform's word). */
+const launchClaims = z
+  .object({
+    sub: z.string().min(1),
+    nonce: z.string().min(1),
+    [CLAIM.messageType]: z.enum(['LtiResourceLinkRequest', 'LtiDeepLinkingRequest']),
+    [CLAIM.version]: z.literal('1.3.0'),
+    [CLAIM.deploymentId]: z.string().min(1),
+    [CLAIM.roles]: z.array(z.string()),
+    [CLAIM.targetLinkUri]: z.string().optional(),
+    [CLAIM.resourceLink]: z.object({ id: z.string().min(1) }).passthrough().optional(),
+    [CLAIM.context]: z.object({ id: z.string().min(1) }).passthrough().optional(),
+    [CLAIM.deepLinkingSettings]: z.object({ deep_link_return_url: z.string().url() }).passthrough().optional(),
+  })
+  .passthrough()
+  .superRefine((c, ctx) => {
+    if (c[CLAIM.messageType] === 'LtiResourceLinkRequest') {
+      if (!c[CLAIM.resourceLink]) ctx.addIssue({ code: 'custom', path: [CLAIM.resourceLink], message: 'required' });
+      if (!c[CLAIM.targetLinkUri]) ctx.addIssue({ code: 'custom', path: [CLAIM.targetLinkUri], message: 'required' });
+    } else if (!c[CLAIM.deepLinkingSettings]) {
+      ctx.addIssue({ code: 'custom', path: [CLAIM.deepLinkingSettings], message: 'required' });
+    }
+  });
+
+export type LaunchClaims = z.infer<typeof launchClaims> & Record<string, unknown>;
+
+export interface VerifiedLaunch {
+  claims: LaunchClaims;
+  platform: KnownPlatform;
+}
+
+export interface IdTokenVerifierDeps {
+  db: Db;
+  platforms: PlatformDirectory;
+  jwks: JwksCache;
+  ltiKey: string;
+  tokenMaxAgeSeconds: number;
+  clockSkewSeconds: number;
+}
+
+/**
+ * The OIDC nonce we send for a login, derived from its state: the id_token that answers must carry it, which
+ * binds the token to the login this browser started (ltijs sends a random nonce and never checks it).
+ */
+export function nonceForState(ltiKey: string, state: string): string {
+  return createHmac('sha256', ltiKey).update(`oidc-nonce:${state}`).digest('base64url');
+}
+
+function fail(code: string, message: string): HttpError {
+  return LtiLaunchError(message, code);
+}
+
+const RELAUNCH = 'Please open the tool again from your course.';
+
+/**
+ * Verifies an LTI 1.3 id_token from the launch POST, completely, before ltijs sees it: signature with a cached
+ * platform key, issuer and audience, expiry and age, the state cookie of this browser's login, the nonce bound
+ * to that login and never seen before, the LTI claims, and the deployment allowlist.
+ */
+export async function verifyIdToken(
+  deps: IdTokenVerifierDeps,
+  input: { idToken: string; state: string; stateCookieIssuer: string | undefined },
+): Promise<VerifiedLaunch> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let unverified: ReturnType<typeof decodeJwt>;
+  try {
+    header = decodeProtectedHeader(input.idToken);
+    unverified = decodeJwt(input.idToken);
+  } catch {
+    throw fail('malformed_token', `The launch did not carry a readable id_token. ${RELAUNCH}`);
+  }
+  if (header.alg !== 'RS256') throw fail('unsupported_algorithm', 'The id_token must be signed with RS256.');
+  const issuer = unverified.iss;
+  if (!issuer) throw fail('missing_claim', 'The id_token has no issuer (iss).');
+
+  const audiences = Array.isArray(unverified.aud) ? unverified.aud : unverified.aud ? [unverified.aud] : [];
+  let platform: KnownPlatform | null = null;
+  for (const aud of audiences) {
+    platform = await deps.platforms.get(issuer, aud);
+    if (platform) break;
+  }
+  if (!platform) {
+    throw fail('unknown_platform', `This LMS (issuer ${issuer}) is not registered with llm-assess for this client id. Ask your administrator to register it.`);
+  }
+  if (!platform.active) throw fail('inactive_platform', 'This LMS registration is not active. Ask your administrator to activate it.');
+  if (audiences.length > 1 && unverified.azp !== platform.clientId) {
+    throw fail('wrong_azp', 'The id_token names several audiences but its authorized party (azp) is not this tool.');
+  }
+
+  // The state cookie was set by our login endpoint in this browser; without it the token may come from anywhere.
+  if (!input.stateCookieIssuer) {
+    throw fail(
+      'missing_state_cookie',
+      'Your browser did not send back the login cookie, so this launch cannot be trusted. ' +
+        'If the tool runs inside your LMS, your browser may block its cookies: open it in a new window, or relaunch. ',
+    );
+  }
+  if (input.stateCookieIssuer !== issuer) throw fail('issuer_mismatch', `The id_token comes from a different LMS than the login. ${RELAUNCH}`);
+
+  let payload: Record<string, unknown>;
+  try {
+    const key = await deps.jwks.keyFor(platform.authConfig, header.kid);
+    const result = await jwtVerify(input.idToken, key, {
+      algorithms: ['RS256'],
+      issuer,
+      audience: platform.clientId,
+      clockTolerance: deps.clockSkewSeconds,
+      maxTokenAge: deps.tokenMaxAgeSeconds + deps.clockSkewSeconds,
+      requiredClaims: ['exp', 'iat', 'nonce', 'sub'],
+    });
+    payload = result.payload as Record<string, unknown>;
+  } catch (err) {
+    throw mapVerifyError(err);
+  }
+
+  const parsed = launchClaims.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const claim = String(issue.path[0] ?? 'claim');
+    throw fail('invalid_claim', `The launch is missing or has an invalid claim: ${claim.replace('https://purl.imsglobal.org/spec/', '')}.`);
+  }
+  const claims = parsed.data as LaunchClaims;
+
+  const deploymentId = claims[CLAIM.deploymentId];
+  if (!platform.deployments.has(deploymentId)) {
+    throw fail(
+      'unknown_deployment',
+      `Deployment "${deploymentId}" of this LMS is not allowed to use llm-assess. An administrator can allow it (npm run lti -- deployment add).`,
+    );
+  }
+
+  const expected = Buffer.from(nonceForState(deps.ltiKey, input.state));
+  const got = Buffer.from(claims.nonce);
+  if (expected.length !== got.length || !timingSafeEqual(expected, got)) {
+    throw fail('nonce_mismatch', `The id_token does not answer the login this browser started. ${RELAUNCH}`);
+  }
+  // Keep the nonce as long as the token could still be accepted, and then some.
+  const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Date.now();
+  const keepUntil = new Date(Math.max(exp, Date.now() + deps.tokenMaxAgeSeconds * 1000) + 2 * deps.clockSkewSeconds * 1000 + 60_000);
+  if (!(await claimNonce(deps.db, issuer, claims.nonce, keepUntil))) {
+    throw fail('nonce_replayed', `This launch was already used. ${RELAUNCH}`);
+  }
+  return { claims, platform };
+}
+
+function mapVerifyError(err: unknown): HttpError {
+  if (err instanceof KeyNotFoundError) return fail('unknown_key', `${err.message} ${RELAUNCH}`);
+  if (err instanceof joseErrors.JWTExpired) return fail('token_expired', `The launch token has expired. ${RELAUNCH}`);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return fail('bad_signature', 'The launch token signature is not valid.');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'iat') return fail('token_too_old', `The launch token is too old or not yet valid. ${RELAUNCH}`);
+    if (err.claim === 'aud') return fail('wrong_audience', 'The launch token is meant for another tool.');
+    if (err.claim === 'iss') return fail('wrong_issuer', 'The launch token comes from another issuer.');
+    return fail('invalid_claim', `The launch token has an invalid "${err.claim}" claim.`);
+  }
+  if (err instanceof joseErrors.JOSEError) return fail('invalid_token', 'The launch token is not valid.');
+  throw err;
+}

@@ -1,0 +1,145 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { IdToken, ProviderInstance } from 'ltijs';
+import type { RootDb } from '../db/db.js';
+import { Forbidden, LtiLaunchError } from '../http/errors.js';
+import { linkWith } from '../http/render.js';
+import { recordLaunch } from '../models/tenancy/launch.service.js';
+import type { Role } from '../models/tenancy/tenancy.table.js';
+import { verifyIdToken, type IdTokenVerifierDeps } from './id-token.js';
+import { launchHandoffFor } from './ltijs-seam.js';
+import type { PlatformDirectory } from './platform-directory.js';
+import { describeLtiRoles, mapRole } from './roles.js';
+
+/** The custom parameter our deep-linking responses put on the links they create. */
+export const TASK_ID_CUSTOM_PARAM = 'llm_assess_task_id';
+
+/**
+ * Before ltijs handles a launch POST, we verify the id_token completely (id-token.ts) and hand the verified
+ * claims to ltijs through the seam. A platform's error answer (OIDC `error`) becomes a readable page.
+ */
+export function verifyLaunchPost(deps: IdTokenVerifierDeps, lti: ProviderInstance) {
+  const handoff = launchHandoffFor(lti.Database);
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body.error === 'string' && !body.id_token) {
+      const detail = typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
+      return next(LtiLaunchError(`Your LMS could not complete the launch (${body.error}${detail}).`, 'platform_error'));
+    }
+    if (typeof body.id_token !== 'string') return next();
+    if (typeof body.state !== 'string' || !body.state) return next(LtiLaunchError('The launch has no state. Please open the tool again from your course.', 'missing_state'));
+    const idToken = body.id_token;
+    try {
+      const stateCookie = req.signedCookies?.[`state${body.state}`] as string | false | undefined;
+      const { claims, platform } = await verifyIdToken(deps, { idToken, state: body.state, stateCookieIssuer: stateCookie || undefined });
+      handoff.put(idToken, { ...claims, clientId: platform.clientId, platformId: platform.ltijsPlatformId });
+      // ltijs takes the claims synchronously within this request; never leave them behind.
+      res.on('close', () => handoff.discard(idToken));
+      next();
+    } catch (err) {
+      res.clearCookie(`state${body.state}`, { signed: true, httpOnly: true, secure: true, sameSite: 'none' });
+      next(err);
+    }
+  };
+}
+
+export interface LaunchDeps {
+  db: RootDb;
+  platforms: PlatformDirectory;
+  adminAllowlist: readonly string[];
+}
+
+function homeFor(role: Role, taskId: number | undefined): string {
+  if (role === 'administrator') return '/admin';
+  const base = role === 'student' ? '/student' : '/instructor';
+  return taskId ? `${base}/tasks/${taskId}` : base;
+}
+
+/**
+ * After a verified launch (ltijs redirected back with an ltik): record the course, person and task, then send
+ * each role to its home. Course navigation launches (placement=course_navigation) open the course overview.
+ */
+export function onLaunch(deps: LaunchDeps) {
+  return async (token: IdToken, req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const record = await recordFromToken(deps, token, req.query.placement === 'course_navigation' ? 'navigation' : 'resource');
+      res.redirect(302, linkWith(res.locals.ltik as string)(homeFor(record.role, record.taskId)));
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Deep linking (assignment and link selection): instructors pick or create the task to place in the LMS. */
+export function onDeepLinkingLaunch(deps: LaunchDeps) {
+  return async (token: IdToken, _req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const record = await recordFromToken(deps, token, 'navigation');
+      if (record.role === 'student') throw Forbidden('Only instructors can add llm-assess activities to a course.');
+      res.redirect(302, linkWith(res.locals.ltik as string)('/deep-linking'));
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource' | 'navigation'): Promise<{ role: Role; taskId?: number }> {
+  const context = token.platformContext;
+  const platform = await deps.platforms.get(token.iss, token.clientId);
+  if (!platform) throw LtiLaunchError('This LMS is not registered with llm-assess.', 'unknown_platform');
+  if (!platform.deployments.has(token.deploymentId)) {
+    throw LtiLaunchError(`Deployment "${token.deploymentId}" of this LMS is not allowed to use llm-assess.`, 'unknown_deployment');
+  }
+  const role = mapRole({ roles: context.roles ?? [], sub: token.user, email: token.userInfo?.email }, deps.adminAllowlist);
+  if (!role) throw Forbidden(`Your role in this course (${describeLtiRoles(context.roles ?? [])}) does not give access to llm-assess.`);
+  if (!context.context && role !== 'administrator') throw LtiLaunchError('llm-assess must be opened from within a course.', 'no_course', 400);
+
+  const customTaskId = Number(context.custom?.[TASK_ID_CUSTOM_PARAM]);
+  const record = await deps.db.transaction((tx) =>
+    recordLaunch(tx, {
+      platformId: platform.id,
+      deploymentId: token.deploymentId,
+      sub: token.user,
+      role,
+      ltiRoles: context.roles ?? [],
+      person: {
+        name: token.userInfo?.name,
+        givenName: token.userInfo?.given_name,
+        familyName: token.userInfo?.family_name,
+        email: token.userInfo?.email,
+      },
+      context: context.context ? { id: context.context.id, title: context.context.title, label: context.context.label } : undefined,
+      resourceLink: kind === 'resource' && context.resource ? context.resource : undefined,
+      lineItemUrl: context.endpoint?.lineitem,
+      lineItemsUrl: context.endpoint?.lineitems,
+      customTaskId: Number.isSafeInteger(customTaskId) && customTaskId > 0 ? customTaskId : undefined,
+    }),
+  );
+  return { role, taskId: record.task?.id };
+}
+
+/** ltijs' failure callbacks, turned into our errors (a page with the right status, never ltijs' JSON dump). */
+export function ltijsFailureHandlers(lti: ProviderInstance): void {
+  lti.onInvalidToken((_req, res, next) => {
+    const detail = (res.locals.err as { details?: { message?: string } } | undefined)?.details?.message ?? '';
+    if (detail === 'NO_LTIK_OR_IDTOKEN_FOUND') {
+      return next(LtiLaunchError('This page needs a launch from your LMS. Please open the tool from your course.', 'no_session'));
+    }
+    if (detail === 'IDTOKEN_NOT_FOUND_DB' || detail === 'CONTEXTTOKEN_NOT_FOUND_DB') {
+      return next(LtiLaunchError('Your session has expired. Please open the tool again from your course.', 'session_expired'));
+    }
+    if (detail === 'LAUNCH_NOT_VERIFIED') {
+      return next(LtiLaunchError('This launch was not verified. Please open the tool again from your course.', 'launch_not_verified'));
+    }
+    return next(LtiLaunchError('Your session token is not valid. Please open the tool again from your course.', 'invalid_session'));
+  });
+  lti.onSessionTimeout((_req, _res, next) =>
+    next(
+      LtiLaunchError(
+        'Your session was not found in this browser, or another person launched the tool here since. Please open the tool again from your course.',
+        'session_not_found',
+      ),
+    ),
+  );
+  lti.onUnregisteredPlatform((_req, _res, next) => next(LtiLaunchError('This LMS is not registered with llm-assess.', 'unknown_platform', 400)));
+  lti.onInactivePlatform((_req, _res, next) => next(LtiLaunchError('This LMS registration is not active.', 'inactive_platform')));
+}

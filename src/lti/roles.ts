@@ -1,0 +1,55 @@
+import type { Role } from '../models/tenancy/tenancy.table.js';
+
+/**
+ * LTI role URIs → our three roles. Institution and system administrators administer the platform; course
+ * instructors, teaching assistants and content developers teach; learners are students. Anything else
+ * (observers, mentors, guests) has no role here and is turned away with a message.
+ */
+const LIS = 'http://purl.imsglobal.org/vocab/lis/v2/';
+
+const ADMIN_ROLES = new Set([
+  `${LIS}institution/person#Administrator`,
+  `${LIS}system/person#Administrator`,
+  `${LIS}system/person#SysAdmin`,
+]);
+
+function isInstructorRole(uri: string): boolean {
+  return (
+    uri === `${LIS}membership#Instructor` ||
+    uri.startsWith(`${LIS}membership/Instructor#`) ||
+    uri === `${LIS}membership#ContentDeveloper` ||
+    uri === `${LIS}membership#Administrator` ||
+    uri === `${LIS}institution/person#Faculty` ||
+    uri === 'Instructor'
+  );
+}
+
+function isStudentRole(uri: string): boolean {
+  return (
+    uri === `${LIS}membership#Learner` ||
+    uri.startsWith(`${LIS}membership/Learner#`) ||
+    uri === `${LIS}institution/person#Student` ||
+    uri === 'Learner'
+  );
+}
+
+export interface RoleSubject {
+  roles: string[];
+  sub: string;
+  email?: string | null;
+}
+
+/** The person's role here, or null when none of their LTI roles gives them one. */
+export function mapRole(subject: RoleSubject, adminAllowlist: readonly string[]): Role | null {
+  const allowlisted = adminAllowlist.some((entry) => entry === subject.sub || (!!subject.email && entry.toLowerCase() === subject.email.toLowerCase()));
+  if (allowlisted || subject.roles.some((r) => ADMIN_ROLES.has(r))) return 'administrator';
+  if (subject.roles.some(isInstructorRole)) return 'instructor';
+  if (subject.roles.some(isStudentRole)) return 'student';
+  return null;
+}
+
+/** A readable name for a role URI, for "your role (Observer) cannot use this tool". */
+export function describeLtiRoles(roles: string[]): string {
+  if (!roles.length) return 'none';
+  return roles.map((r) => r.split(/[#/]/).pop() || r).join(', ');
+}

@@ -1,0 +1,87 @@
+import type { Db } from '../../db/db.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { bindTaskToResourceLink, findOrCreateTaskForLink, findTaskByResourceLink, updateTaskLineItem, type TaskRow } from '../tasks/tasks.repository.js';
+import { upsertCourse, upsertMembership, upsertUser } from './people.repository.js';
+import type { Role } from './tenancy.table.js';
+
+export interface LaunchFacts {
+  platformId: number;
+  deploymentId: string;
+  sub: string;
+  role: Role;
+  ltiRoles: string[];
+  person: { name?: string; givenName?: string; familyName?: string; email?: string };
+  context?: { id: string; title?: string; label?: string };
+  /** The resource link of a graded activity; absent for course navigation. */
+  resourceLink?: { id: string; title?: string; description?: string };
+  lineItemUrl?: string;
+  lineItemsUrl?: string;
+  /** Set by our own deep-linking response on links we created. */
+  customTaskId?: number;
+}
+
+export interface LaunchRecord {
+  courseId: number | null;
+  userId: number;
+  task: TaskRow | null;
+}
+
+/**
+ * Records who launched from where: the course, the person and their role in it, and the task behind the
+ * resource link (created on its first launch, as an LMS assignment already exists when someone opens it).
+ * Runs in the caller's transaction.
+ */
+export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord> {
+  const user = await upsertUser(db, {
+    platformId: f.platformId,
+    sub: f.sub,
+    name: f.person.name ?? null,
+    givenName: f.person.givenName ?? null,
+    familyName: f.person.familyName ?? null,
+    email: f.person.email ?? null,
+  });
+  if (!f.context) {
+    await recordAudit(db, { platformId: f.platformId, actorId: user.id, actorKind: 'user', action: 'lti.launch', entityType: 'platform', entityId: f.platformId, details: { role: f.role } });
+    return { courseId: null, userId: user.id, task: null };
+  }
+  const course = await upsertCourse(db, {
+    platformId: f.platformId,
+    deploymentId: f.deploymentId,
+    contextId: f.context.id,
+    title: f.context.title ?? '',
+    label: f.context.label ?? '',
+  });
+  await upsertMembership(db, { courseId: course.id, userId: user.id, role: f.role, ltiRoles: f.ltiRoles });
+
+  let task: TaskRow | null = null;
+  if (f.resourceLink) {
+    const link = f.resourceLink;
+    task = (await findTaskByResourceLink(db, course.id, link.id)) ?? null;
+    if (!task && f.customTaskId && (await bindTaskToResourceLink(db, course.id, f.customTaskId, link.id))) {
+      task = (await findTaskByResourceLink(db, course.id, link.id)) ?? null;
+    }
+    task ??= await findOrCreateTaskForLink(db, {
+      courseId: course.id,
+      resourceLinkId: link.id,
+      title: link.title?.trim() || 'Untitled task',
+      description: link.description ?? '',
+      lineItemUrl: f.lineItemUrl ?? null,
+      lineItemsUrl: f.lineItemsUrl ?? null,
+      createdBy: f.role === 'student' ? null : user.id,
+    });
+    if ((f.lineItemUrl && f.lineItemUrl !== task.lineItemUrl) || (f.lineItemsUrl && f.lineItemsUrl !== task.lineItemsUrl)) {
+      await updateTaskLineItem(db, task.id, f.lineItemUrl ?? null, f.lineItemsUrl ?? null);
+    }
+  }
+  await recordAudit(db, {
+    platformId: f.platformId,
+    courseId: course.id,
+    actorId: user.id,
+    actorKind: 'user',
+    action: 'lti.launch',
+    entityType: task ? 'task' : 'course',
+    entityId: task ? task.id : course.id,
+    details: { role: f.role },
+  });
+  return { courseId: course.id, userId: user.id, task };
+}

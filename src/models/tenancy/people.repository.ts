@@ -1,0 +1,67 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { courses, memberships, users, type Role } from './tenancy.table.js';
+
+export type CourseRow = typeof courses.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+
+export async function upsertCourse(
+  db: Db,
+  v: { platformId: number; deploymentId: string; contextId: string; title: string; label: string },
+): Promise<CourseRow> {
+  const [row] = await db
+    .insert(courses)
+    .values(v)
+    .onConflictDoUpdate({
+      target: [courses.platformId, courses.deploymentId, courses.contextId],
+      set: { title: v.title, label: v.label, updatedAt: sql`now()` },
+    })
+    .returning();
+  return row!;
+}
+
+export async function upsertUser(
+  db: Db,
+  v: { platformId: number; sub: string; name: string | null; givenName: string | null; familyName: string | null; email: string | null },
+): Promise<UserRow> {
+  const [row] = await db
+    .insert(users)
+    .values({ ...v, lastLaunchAt: sql`now()` })
+    .onConflictDoUpdate({
+      target: [users.platformId, users.sub],
+      // A platform that stops sharing a name (privacy level changed) should not erase the one we had.
+      set: {
+        name: sql`coalesce(excluded.name, ${users.name})`,
+        givenName: sql`coalesce(excluded.given_name, ${users.givenName})`,
+        familyName: sql`coalesce(excluded.family_name, ${users.familyName})`,
+        email: sql`coalesce(excluded.email, ${users.email})`,
+        lastLaunchAt: sql`now()`,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning();
+  return row!;
+}
+
+export async function upsertMembership(db: Db, v: { courseId: number; userId: number; role: Role; ltiRoles: string[] }): Promise<void> {
+  await db
+    .insert(memberships)
+    .values(v)
+    .onConflictDoUpdate({
+      target: [memberships.courseId, memberships.userId],
+      set: { role: v.role, ltiRoles: v.ltiRoles, updatedAt: sql`now()` },
+    });
+}
+
+export async function findCourse(db: Db, platformId: number, deploymentId: string, contextId: string): Promise<CourseRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(courses)
+    .where(and(eq(courses.platformId, platformId), eq(courses.deploymentId, deploymentId), eq(courses.contextId, contextId)));
+  return row;
+}
+
+export async function findCourseById(db: Db, id: number): Promise<CourseRow | undefined> {
+  const [row] = await db.select().from(courses).where(eq(courses.id, id));
+  return row;
+}

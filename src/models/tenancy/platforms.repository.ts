@@ -1,0 +1,81 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { ltiDeployments, ltiPlatforms } from './tenancy.table.js';
+
+export type PlatformRow = typeof ltiPlatforms.$inferSelect;
+
+export async function findPlatform(db: Db, issuer: string, clientId: string): Promise<PlatformRow | undefined> {
+  const [row] = await db.select().from(ltiPlatforms).where(and(eq(ltiPlatforms.issuer, issuer), eq(ltiPlatforms.clientId, clientId)));
+  return row;
+}
+
+export async function findPlatformsByIssuer(db: Db, issuer: string): Promise<PlatformRow[]> {
+  return db.select().from(ltiPlatforms).where(eq(ltiPlatforms.issuer, issuer));
+}
+
+export async function findPlatformById(db: Db, id: number): Promise<PlatformRow | undefined> {
+  const [row] = await db.select().from(ltiPlatforms).where(eq(ltiPlatforms.id, id));
+  return row;
+}
+
+export async function listPlatforms(db: Db): Promise<PlatformRow[]> {
+  return db.select().from(ltiPlatforms).orderBy(asc(ltiPlatforms.id));
+}
+
+export async function upsertPlatform(
+  db: Db,
+  values: { issuer: string; clientId: string; name: string; ltijsPlatformId: string },
+): Promise<PlatformRow> {
+  const [row] = await db
+    .insert(ltiPlatforms)
+    .values(values)
+    .onConflictDoUpdate({
+      target: [ltiPlatforms.issuer, ltiPlatforms.clientId],
+      set: { name: values.name, ltijsPlatformId: values.ltijsPlatformId, updatedAt: sql`now()` },
+    })
+    .returning();
+  return row!;
+}
+
+export async function setPlatformActive(db: Db, id: number, active: boolean): Promise<void> {
+  await db.update(ltiPlatforms).set({ active, updatedAt: sql`now()` }).where(eq(ltiPlatforms.id, id));
+}
+
+export async function deletePlatformRow(db: Db, id: number): Promise<void> {
+  await db.delete(ltiPlatforms).where(eq(ltiPlatforms.id, id));
+}
+
+export async function listDeployments(db: Db, platformId: number): Promise<string[]> {
+  const rows = await db
+    .select({ deploymentId: ltiDeployments.deploymentId })
+    .from(ltiDeployments)
+    .where(eq(ltiDeployments.platformId, platformId))
+    .orderBy(asc(ltiDeployments.deploymentId));
+  return rows.map((r) => r.deploymentId);
+}
+
+/** Adds a deployment to the allowlist; true when it was new. */
+export async function addDeployment(db: Db, platformId: number, deploymentId: string, label?: string): Promise<boolean> {
+  const rows = await db
+    .insert(ltiDeployments)
+    .values({ platformId, deploymentId, label })
+    .onConflictDoNothing()
+    .returning({ id: ltiDeployments.id });
+  return rows.length > 0;
+}
+
+export async function removeDeployment(db: Db, platformId: number, deploymentId: string): Promise<boolean> {
+  const rows = await db
+    .delete(ltiDeployments)
+    .where(and(eq(ltiDeployments.platformId, platformId), eq(ltiDeployments.deploymentId, deploymentId)))
+    .returning({ id: ltiDeployments.id });
+  return rows.length > 0;
+}
+
+export async function isDeploymentAllowed(db: Db, platformId: number, deploymentId: string): Promise<boolean> {
+  const rows = await db
+    .select({ one: sql<number>`1` })
+    .from(ltiDeployments)
+    .where(and(eq(ltiDeployments.platformId, platformId), eq(ltiDeployments.deploymentId, deploymentId)));
+  return rows.length > 0;
+}

@@ -1,0 +1,81 @@
+import { Router, type Request, type Response } from 'express';
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { RootDb } from '../db/db.js';
+import { actorOf, allow } from '../lti/actor.js';
+import { HttpError, Invalid, NotFound } from '../http/errors.js';
+import { render } from '../http/render.js';
+import { findPlatformById, listDeployments } from '../models/tenancy/platforms.repository.js';
+import { allowDeployment, revokeDeployment } from '../lti/registration.service.js';
+import { createRegistrationInvite } from '../lti/dynamic-registration.js';
+import type { PlatformDirectory } from '../lti/platform-directory.js';
+import { formatDateTime } from './present.js';
+
+export interface AdminRouteDeps {
+  db: RootDb;
+  platforms: PlatformDirectory;
+  toolUrl: string;
+}
+
+/** The administrator's panel, scoped to their own platform (tenant) in every query. */
+export function adminRoutes(deps: AdminRouteDeps): Router {
+  const router = Router();
+  router.use('/admin', allow('administrator'));
+
+  router.get('/admin', async (req, res) => {
+    const actor = actorOf(res);
+    const stats = await deps.db.execute<{ courses: number; tasks: number; queued: number; batches: number }>(sql`
+      select (select count(*)::int from courses where platform_id = ${actor.platformId}) as courses,
+             (select count(*)::int from tasks t join courses c on c.id = t.course_id where c.platform_id = ${actor.platformId}) as tasks,
+             (select count(*)::int from queue_items where platform_id = ${actor.platformId} and status = 'queued') as queued,
+             (select count(*)::int from batches where platform_id = ${actor.platformId}) as batches`);
+    render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats: stats.rows[0] });
+  });
+
+  router.get('/admin/queue', (req, res) => render(req, res, 'pages/admin/queue', { title: 'Assessment queue' }));
+  router.get('/admin/batches', (req, res) => render(req, res, 'pages/admin/batches', { title: 'Batches' }));
+  router.get('/admin/costs', (req, res) => render(req, res, 'pages/admin/costs', { title: 'Costs and budgets' }));
+
+  router.get('/admin/platforms', async (req, res) => {
+    const actor = actorOf(res);
+    const platform = await findPlatformById(deps.db, actor.platformId);
+    if (!platform) throw NotFound('Your platform');
+    render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, platform.id) });
+  });
+
+  /** The deployments panel; a full page without htmx, the panel alone with it. */
+  const renderDeployments = async (req: Request, res: Response, fields: Record<string, string> = {}, status = 200) => {
+    const actor = actorOf(res);
+    const platform = await findPlatformById(deps.db, actor.platformId);
+    render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, actor.platformId), fields }, { status, fragment: 'partials/admin/_deployments' });
+  };
+
+  router.post('/admin/platforms/deployments', async (req, res) => {
+    const actor = actorOf(res);
+    try {
+      await allowDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
+    } catch (err) {
+      // 422: the form again, with the message beside the field.
+      if (err instanceof HttpError && err.status === 422) return renderDeployments(req, res, err.fields, 422);
+      throw err;
+    }
+    await renderDeployments(req, res);
+  });
+
+  router.post('/admin/platforms/deployments/remove', async (req, res) => {
+    const actor = actorOf(res);
+    await revokeDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
+    await renderDeployments(req, res);
+  });
+
+  const inviteBody = z.object({ note: z.string().trim().max(200, 'A note has at most 200 characters.').optional() });
+  router.post('/admin/registration-invites', async (req, res) => {
+    const actor = actorOf(res);
+    const parsed = inviteBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw Invalid({ note: parsed.error.issues[0]!.message });
+    const invite = await createRegistrationInvite(deps.db, deps.toolUrl, `user ${actor.userId} of platform ${actor.platformId}`, parsed.data.note);
+    render(req, res, 'pages/admin/platforms', { url: invite.url, expiresAt: formatDateTime(invite.expiresAt), expiresAtIso: invite.expiresAt.toISOString() }, { fragment: 'partials/admin/_invite' });
+  });
+
+  return router;
+}

@@ -1,0 +1,34 @@
+import { Router } from 'express';
+import { sql } from 'drizzle-orm';
+import type { RootDb } from '../db/db.js';
+import { HEARTBEAT_STALE_AFTER_MS, heartbeatJob } from '../jobs/heartbeat.job.js';
+
+/**
+ * GET /healthz: 200 while the database answers (503 when it does not), with the job runner's state: a worker
+ * anywhere finished the heartbeat job recently. A web process stays healthy while workers restart.
+ */
+export function healthRoutes(deps: { db: RootDb; role: string; processingJobs: () => boolean }): Router {
+  const router = Router();
+  router.get('/healthz', async (_req, res) => {
+    const started = performance.now();
+    let database: { ok: boolean; latencyMs?: number; error?: string };
+    let lastHeartbeat: Date | null = null;
+    try {
+      const r = await deps.db.execute<{ last: Date | null }>(
+        sql`select (select max(last_finished_at) from agenda_jobs where name = ${heartbeatJob.name}) as last`,
+      );
+      lastHeartbeat = r.rows[0]?.last ? new Date(r.rows[0].last) : null;
+      database = { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+    } catch (err) {
+      // agenda_jobs appears with the first job runner; a database without it is still up.
+      const missingTable = (err as { code?: string })?.code === '42P01';
+      database = missingTable ? { ok: true, latencyMs: Math.round(performance.now() - started) } : { ok: false, error: 'database unreachable' };
+    }
+    const fresh = lastHeartbeat !== null && Date.now() - lastHeartbeat.getTime() < HEARTBEAT_STALE_AFTER_MS;
+    const jobs = { ok: fresh || deps.processingJobs(), processingHere: deps.processingJobs(), lastHeartbeat: lastHeartbeat?.toISOString() ?? null };
+    const status = !database.ok ? 'down' : jobs.ok ? 'ok' : 'degraded';
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(database.ok ? 200 : 503).json({ status, role: deps.role, database, jobs });
+  });
+  return router;
+}

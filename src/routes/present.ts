@@ -1,0 +1,23 @@
+import type { TaskType } from '../models/tasks/tasks.table.js';
+
+/** Small formatting shared by views: labels people read, dates in one style. */
+
+const TASK_TYPE_LABELS: Record<TaskType, string> = {
+  essay: 'Essay',
+  short_answer: 'Short answer',
+  code: 'Code',
+  reflection: 'Reflection',
+  other: 'Other',
+};
+
+export function taskTypeLabel(type: TaskType): string {
+  return TASK_TYPE_LABELS[type] ?? type;
+}
+
+export function formatDateTime(d: Date): string {
+  return d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
+}
+
+export function formatScore(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
+}
