@@ -1,0 +1,142 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadRuntimeConfig } from '../config.js';
+import { HttpError } from '../http/errors.js';
+import { createLogger } from '../log.js';
+import { canvasConfig } from '../lti/canvas-config.js';
+import { createRegistrationInvite } from '../lti/dynamic-registration.js';
+import { PlatformDirectory } from '../lti/platform-directory.js';
+import { createLtiProvider } from '../lti/provider.js';
+import { allowDeployment, describePlatforms, registerPlatform, requirePlatform, revokeDeployment, setActive } from '../lti/registration.service.js';
+import { openDatabase } from '../runtime.js';
+
+const USAGE = `Manage the LMS platforms llm-assess accepts launches from.
+
+  npm run lti -- register --issuer <url> --client-id <id> --auth-url <url> --token-url <url> --jwks-url <url>
+                          --deployment <id> [--deployment <id> …] [--name <text>] [--authorization-server <url>]
+  npm run lti -- list
+  npm run lti -- deployment add    --issuer <url> --client-id <id> --deployment <id>
+  npm run lti -- deployment remove --issuer <url> --client-id <id> --deployment <id>
+  npm run lti -- activate   --issuer <url> --client-id <id>
+  npm run lti -- deactivate --issuer <url> --client-id <id>
+  npm run lti -- invite [--note <text>]      one-time LTI Dynamic Registration link (24 h)
+  npm run lti -- canvas-config               the Canvas developer key JSON for this TOOL_URL
+
+Canvas: issuer https://canvas.instructure.com (or your test/beta issuer), auth-url https://<host>/api/lti/authorize_redirect,
+token-url https://<host>/login/oauth2/token, jwks-url https://<host>/api/lti/security/jwks; client id = the developer key id;
+deployment = the id Canvas shows after you add the app to an account or course.
+Moodle: issuer = the site URL, auth-url <site>/mod/lti/auth.php, token-url <site>/mod/lti/token.php,
+jwks-url <site>/mod/lti/certs.php; client id and deployment id from the tool's "View configuration details".`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'auth-url': { type: 'string' },
+      'token-url': { type: 'string' },
+      'jwks-url': { type: 'string' },
+      'authorization-server': { type: 'string' },
+      deployment: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      note: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub] = positionals;
+  if (!command || values.help) {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  const config = loadRuntimeConfig();
+  if (command === 'canvas-config') {
+    console.log(JSON.stringify(canvasConfig(config.toolUrl), null, 2));
+    return 0;
+  }
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const database = await openDatabase(config, logger);
+  const lti = await createLtiProvider(config, database.url);
+  const deps = {
+    db: database.db,
+    lti: lti.lti,
+    platforms: new PlatformDirectory(database.db, lti.lti),
+    allowInsecureLocalhost: config.env !== 'production',
+  };
+  const by = `cli (${process.env.USER ?? 'unknown user'})`;
+  const need = (name: 'issuer' | 'client-id') => {
+    const v = values[name];
+    if (!v) throw new HttpError(400, 'usage', `--${name} is required.\n\n${USAGE}`);
+    return v;
+  };
+  try {
+    switch (command) {
+      case 'register': {
+        const result = await registerPlatform(
+          deps,
+          {
+            issuer: values.issuer,
+            clientId: values['client-id'],
+            name: values.name ?? values.issuer,
+            authenticationEndpoint: values['auth-url'],
+            accesstokenEndpoint: values['token-url'],
+            authorizationServer: values['authorization-server'],
+            jwksUrl: values['jwks-url'],
+            deploymentIds: values.deployment ?? [],
+          },
+          by,
+        );
+        console.log(`${result.created ? 'Registered' : 'Updated'} ${result.platform.name} (issuer ${result.platform.issuer}, client ${result.platform.clientId}); deployments: ${result.deployments.join(', ')}`);
+        console.log(`Tool URLs for the LMS: login ${config.toolUrl}/lti/login, launch/redirect ${config.toolUrl}/lti/launch, keys ${config.toolUrl}/lti/keys`);
+        return 0;
+      }
+      case 'list': {
+        const platforms = await describePlatforms(database.db);
+        if (!platforms.length) console.log('No platforms registered.');
+        for (const p of platforms) {
+          console.log(`${p.active ? 'active  ' : 'INACTIVE'}  ${p.name}\n          issuer ${p.issuer}  client ${p.clientId}  deployments ${p.deployments.join(', ') || '(none)'}`);
+        }
+        return 0;
+      }
+      case 'deployment': {
+        const platform = await requirePlatform(deps, need('issuer'), need('client-id'));
+        const deployment = values.deployment?.[0];
+        if (sub === 'add') {
+          const added = await allowDeployment(deps, platform.id, deployment, by);
+          console.log(added ? `Deployment ${deployment} allowed.` : `Deployment ${deployment} was already allowed.`);
+        } else if (sub === 'remove') {
+          await revokeDeployment(deps, platform.id, deployment, by);
+          console.log(`Deployment ${deployment} removed: its launches are refused from now on.`);
+        } else {
+          throw new HttpError(400, 'usage', USAGE);
+        }
+        return 0;
+      }
+      case 'activate':
+      case 'deactivate': {
+        const platform = await requirePlatform(deps, need('issuer'), need('client-id'));
+        await setActive(deps, platform.id, command === 'activate', by);
+        console.log(`${platform.name} is now ${command === 'activate' ? 'active' : 'inactive'}.`);
+        return 0;
+      }
+      case 'invite': {
+        const invite = await createRegistrationInvite(database.db, config.toolUrl, by, values.note);
+        console.log(`Dynamic registration link (works once, until ${invite.expiresAt.toISOString()}):\n${invite.url}`);
+        return 0;
+      }
+      default:
+        console.error(`Unknown command "${command}".\n\n${USAGE}`);
+        return 1;
+    }
+  } finally {
+    await lti.close();
+    await database.close();
+  }
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    if (err instanceof ConfigError || err instanceof HttpError) console.error(err.message);
+    else console.error('Failed:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  });

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { startTool, type ToolRuntime } from '../../src/runtime.js';
+import { registerPlatform } from '../../src/lti/registration.service.js';
+import { startDevLms } from '../../src/devlms/index.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { LtiBrowser } from './lti-browser.js';
+import { freePort } from './ports.js';
+
+export interface Stack {
+  config: Config;
+  db: TestDatabase;
+  tool: ToolRuntime;
+  toolUrl: string;
+  devlms: Awaited<ReturnType<typeof startDevLms>>;
+  devlmsUrl: string;
+  browser(): LtiBrowser;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  role?: 'web' | 'worker' | 'all';
+  env?: Record<string, string>;
+  /** Register the dev LMS with the tool (default true), as `npm run lti -- register` would. */
+  register?: boolean;
+}
+
+/** Environment for a tool under test: fresh secrets, its own database, quiet logs. */
+export function testEnv(db: TestDatabase, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LTI_KEY: randomBytes(32).toString('hex'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    TOOL_URL: `http://localhost:${port}`,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
+}
+
+/**
+ * The real tool and the real development LMS, each on its own port and host name (localhost vs 127.0.0.1, as an
+ * LMS frames a tool cross-site), on a fresh database. The LMS is registered with the tool like an admin would.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const db = await createTestDatabase();
+  const [toolPort, lmsPort] = await Promise.all([freePort(), freePort()]);
+  const devlmsUrl = `http://127.0.0.1:${lmsPort}`;
+  const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...(options.env ?? {}) }));
+  const tool = await startTool(config, silentLogger, { database: { url: db.url, pool: db.pool, db: db.db, close: async () => {} } });
+  const devlms = await startDevLms({ pool: db.pool, url: devlmsUrl, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1', testHooks: true });
+  await devlms.devlms.seed();
+  if (options.register !== false) {
+    const reg = devlms.devlms.toolRegistration();
+    await registerPlatform(
+      { db: db.db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true },
+      {
+        issuer: reg.issuer,
+        clientId: reg.clientId,
+        name: reg.name,
+        authenticationEndpoint: reg.authenticationEndpoint,
+        accesstokenEndpoint: reg.accesstokenEndpoint,
+        authorizationServer: reg.authorizationServer,
+        jwksUrl: reg.jwksUrl,
+        deploymentIds: [reg.deploymentId],
+      },
+      'test',
+    );
+  }
+  return {
+    config,
+    db,
+    tool,
+    toolUrl: config.toolUrl,
+    devlms,
+    devlmsUrl,
+    browser: () => new LtiBrowser(),
+    async close() {
+      await devlms.close();
+      await tool.close();
+      await db.drop();
+    },
+  };
+}
