@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import { createDevLmsApp } from './app.js';
+import { endpointsFor, type DevLmsContext, type ToolUrls } from './context.js';
+import { loadOrCreatePlatformKey, loadOrCreateSecret } from './db/keys.repository.js';
+import { withTransaction } from './db/queryable.js';
+import { ensureSchema } from './db/schema.js';
+import { Faults, type AreaFault, type FaultArea, type FaultsInput } from './faults.js';
+import { ToolKeys } from './lti/tool-keys.js';
+import { SEED, seedDevLms } from './seed.js';
+
+export { SEED } from './seed.js';
+export type { FaultsInput } from './faults.js';
+export type { ToolUrls } from './context.js';
+
+export interface DevLmsOptions {
+  /** The dev LMS keeps its tables in schema `devlms` of this database. The caller owns (and ends) the pool. */
+  pool: pg.Pool;
+  /** Its own public base URL, e.g. http://127.0.0.1:4000 (the issuer too, unless `issuer` is given). */
+  url: string;
+  /** The tool's base URL, e.g. http://localhost:3000: the seeded registration's URLs derive from it. */
+  toolUrl: string;
+  issuer?: string;
+  /** Overrides of the seeded tool's URLs (defaults: ${toolUrl}/lti/login, /lti/launch, /lti/keys, /lti/launch). */
+  tool?: Partial<ToolUrls>;
+  /** Mounts /__test/* and /__faults (tests only; the demo leaves it off). */
+  testHooks?: boolean;
+  /** Seed on creation (default true; seeding is idempotent). */
+  seed?: boolean;
+  /** How long a tool's fetched JWKS is trusted (default 60 s). */
+  toolJwksCacheMs?: number;
+  /** Timeout of a tool JWKS fetch (default 3 s). */
+  toolJwksTimeoutMs?: number;
+  /** Where unexpected errors (answered as a bare 500) are reported; default console.error. */
+  onError?: (err: unknown) => void;
+}
+
+/** What the tool needs to register this platform (ltijs `registerPlatform` fields). */
+export interface ToolRegistration {
+  issuer: string;
+  clientId: string;
+  deploymentId: string;
+  authenticationEndpoint: string;
+  accesstokenEndpoint: string;
+  authorizationServer: string;
+  jwksUrl: string;
+  name: string;
+}
+
+export interface DevLms {
+  app: Express;
+  url: string;
+  issuer: string;
+  /** Idempotent: creates (or brings up to date) the course, people, tasks and the tool registration. */
+  seed(): Promise<void>;
+  toolRegistration(): ToolRegistration;
+  /** Replaces the injected faults, e.g. `{ ags: { failNext: 2, status: 500 } }`; `{}` clears them. */
+  setFaults(faults: FaultsInput): void;
+  faults(): Partial<Record<FaultArea, AreaFault>>;
+  /** Releases what the dev LMS holds (not the pool, which the caller owns). */
+  close(): Promise<void>;
+}
+
+const baseUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+// Serialises start-up across processes sharing a database (schema creation, first key, seed).
+const STARTUP_LOCK = 0x6465766c; // "devl"
+
+function toolUrlsFrom(toolUrl: string, overrides: Partial<ToolUrls> = {}): ToolUrls {
+  const launchUrl = overrides.launchUrl ?? `${toolUrl}/lti/launch`;
+  const deepLinkUrl = overrides.deepLinkUrl ?? launchUrl;
+  return {
+    loginUrl: overrides.loginUrl ?? `${toolUrl}/lti/login`,
+    launchUrl,
+    jwksUrl: overrides.jwksUrl ?? `${toolUrl}/lti/keys`,
+    deepLinkUrl,
+    // ltijs sends the target_link_uri without its query as redirect_uri (trap 7): register those.
+    redirectUris: overrides.redirectUris ?? [...new Set([launchUrl, deepLinkUrl].map((u) => u.split('?')[0]!))],
+  };
+}
+
+/** Creates a dev LMS on the given pool: tables, platform key and (by default) the seed, then the Express app. */
+export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
+  const url = baseUrl.parse(options.url);
+  const issuer = options.issuer ?? url;
+  const tool = toolUrlsFrom(baseUrl.parse(options.toolUrl), options.tool);
+
+  const { key, secret } = await withTransaction(options.pool, async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [STARTUP_LOCK]);
+    await ensureSchema(tx);
+    return { key: await loadOrCreatePlatformKey(tx), secret: await loadOrCreateSecret(tx, 'signed-state') };
+  });
+
+  const ctx: DevLmsContext = {
+    pool: options.pool,
+    url,
+    issuer,
+    tool,
+    platform: {
+      guid: createHash('sha256').update(issuer).digest('hex').slice(0, 32),
+      name: 'llm-assess Dev LMS',
+      productFamilyCode: 'llm-assess-devlms',
+      version: '1.0.0',
+    },
+    key,
+    secret,
+    toolKeys: new ToolKeys({ cacheMaxAgeMs: options.toolJwksCacheMs ?? 60_000, timeoutMs: options.toolJwksTimeoutMs ?? 3_000 }),
+    faults: new Faults(),
+    endpoints: endpointsFor(url),
+  };
+
+  const seed = () =>
+    withTransaction(options.pool, async (tx) => {
+      await tx.query('select pg_advisory_xact_lock($1)', [STARTUP_LOCK]);
+      await seedDevLms(tx, tool);
+    });
+  if (options.seed !== false) await seed();
+
+  return {
+    app: createDevLmsApp(ctx, {
+      testHooks: options.testHooks === true,
+      onError: options.onError ?? ((err) => console.error('devlms: unexpected error', err)),
+    }),
+    url,
+    issuer,
+    seed,
+    toolRegistration: () => ({
+      issuer,
+      clientId: SEED.clientId,
+      deploymentId: SEED.deploymentId,
+      authenticationEndpoint: ctx.endpoints.auth,
+      accesstokenEndpoint: ctx.endpoints.token,
+      authorizationServer: ctx.endpoints.token,
+      jwksUrl: ctx.endpoints.jwks,
+      name: 'llm-assess Dev LMS',
+    }),
+    setFaults: (faults) => ctx.faults.set(faults),
+    faults: () => ctx.faults.current(),
+    // Nothing to release today (no timers; the pool is the caller's); kept so callers shut down in one way.
+    close: async () => {},
+  };
+}
+
+export interface StartDevLmsOptions extends Omit<DevLmsOptions, 'url'> {
+  /** Default: http://<host>:<bound port>. Give it when the public URL differs (proxy, 0.0.0.0). */
+  url?: string;
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** Default 127.0.0.1 (the tool runs on localhost, so the iframe is cross-site: ltijs trap 11). */
+  host?: string;
+}
+
+export interface RunningDevLms {
+  url: string;
+  devlms: DevLms;
+  close(): Promise<void>;
+}
+
+/** Starts a dev LMS on a real port. Prints nothing: the caller prints URLs. */
+export async function startDevLms(options: StartDevLmsOptions): Promise<RunningDevLms> {
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = options.url ?? `http://${host}:${port}`;
+  let devlms: DevLms;
+  try {
+    devlms = await createDevLms({ ...options, url });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  server.on('request', devlms.app);
+  return {
+    url: devlms.url,
+    devlms,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections (browsers, fetch) would hold close() open.
+        server.closeAllConnections();
+      });
+      await devlms.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { html } from '../http/html.js';
+import { layout } from './layout.js';
+
+export interface LaunchView {
+  courseTitle: string;
+  title: string;
+  personName: string;
+  login: string;
+  role: string;
+  toolName: string;
+  loginUrl: string;
+}
+
+/** The LMS page around the tool: the iframe starts the OIDC login at the tool, cross-site, as Canvas frames tools. */
+export function launchPage(v: LaunchView): string {
+  return layout({
+    title: v.title,
+    wide: true,
+    body: html`<h1>${v.title}</h1>
+<p class="muted">${v.courseTitle} · signed in as <strong>${v.personName}</strong> (${v.login}, ${v.role}) · <a href="/">Back to the course</a></p>
+<iframe class="tool" id="tool-frame" name="tool-frame" title="${v.title} (${v.toolName})" src="${v.loginUrl}" allow="clipboard-write"></iframe>`,
+  });
+}
