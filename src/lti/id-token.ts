@@ -166,6 +166,8 @@ export async function verifyIdToken(
 
 function mapVerifyError(err: unknown): HttpError {
   if (err instanceof KeyNotFoundError) return fail('unknown_key', `${err.message} ${RELAUNCH}`);
+  // jose reports a token older than maxTokenAge as "expired" too, naming the iat claim.
+  if (err instanceof joseErrors.JWTExpired && err.claim === 'iat') return fail('token_too_old', `The launch token is too old. ${RELAUNCH}`);
   if (err instanceof joseErrors.JWTExpired) return fail('token_expired', `The launch token has expired. ${RELAUNCH}`);
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return fail('bad_signature', 'The launch token signature is not valid.');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {

@@ -71,6 +71,15 @@ export class LtiBrowser {
     return { action: form.action, fields: form.fields, loginUrl: new URL(loginUrl, devlmsUrl).href };
   }
 
+  /** Steps 1–2 only: the tool's login answers with a redirect to the LMS's /auth URL (its state cookie set). */
+  async startLogin(devlmsUrl: string, login: string, query: Record<string, string> = {}): Promise<{ loginUrl: string; authUrl: string; response: Page }> {
+    const qs = new URLSearchParams(query).toString();
+    const lmsPage = await this.request(`${devlmsUrl}/launch/${login}${qs ? `?${qs}` : ''}`);
+    const loginUrl = new URL(attr(lmsPage.html, /<iframe[^>]*>/i, 'src') ?? '', devlmsUrl).href;
+    const response = await this.request(loginUrl, { follow: false });
+    return { loginUrl, authUrl: response.headers.get('location') ?? '', response };
+  }
+
   /** Step 4 onwards: the LMS's form post to the tool, following the tool's redirects to the role's home. */
   async finishLaunch(form: { action: string; fields: Record<string, string> }): Promise<Page> {
     return this.request(form.action, { form: form.fields });

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startStack, type Stack } from '../test/helpers/stack.js';
+import { launchChromium } from './browser.js';
+
+/**
+ * The launch as a person makes it: the LMS page (127.0.0.1) frames the tool (localhost), so the tool is a
+ * third party and its cookies must be Partitioned to survive in current Chromium.
+ */
+describe('iframe launch in headless Chromium', () => {
+  let stack: Stack;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  beforeAll(async () => {
+    stack = await startStack();
+    chrome = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await chrome?.close();
+    await stack?.close();
+  });
+
+  it('a student launched from the dev LMS page sees the student home inside the iframe', async () => {
+    const page = await chrome.context.newPage();
+    await page.goto(`${stack.devlmsUrl}/launch/student1`);
+    const frameElement = await page.waitForSelector('iframe');
+    const frame = (await frameElement.contentFrame())!;
+    await frame.waitForSelector('text=Your submissions', { timeout: 15_000 });
+
+    expect(new URL(page.url()).hostname).toBe('127.0.0.1');
+    const frameUrl = new URL(frame.url());
+    expect(frameUrl.hostname).toBe('localhost');
+    expect(frameUrl.pathname).toMatch(/^\/student\/tasks\/\d+$/);
+    // The page script took the launch token out of the address bar.
+    expect(frameUrl.searchParams.has('ltik')).toBe(false);
+    expect(await frame.locator('.badge-student').textContent()).toBe('student');
+
+    // The session cookie lives in the LMS's partition: htmx-style requests from the frame still carry it.
+    const status = await frame.evaluate(async () => {
+      const ltik = document.querySelector('meta[name="ltik"]')!.getAttribute('content');
+      const res = await fetch('/api/session', { headers: { Authorization: `Bearer ${ltik}` } });
+      return { status: res.status, body: await res.json() };
+    });
+    expect(status.status).toBe(200);
+    expect(status.body.role).toBe('student');
+    await page.close();
+  }, 60_000);
+});
