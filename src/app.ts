@@ -37,6 +37,8 @@ export interface ToolApp {
   app: Express;
   platforms: PlatformDirectory;
   jwks: JwksCache;
+  /** Every route behind an LTI session (the role × route tests read it to prove they cover them all). */
+  sessionRouter: express.Router;
 }
 
 /** Form and JSON bodies: a 100,000-character essay, urlencoded, fits with room to spare. */
@@ -111,5 +113,5 @@ export function createApp(deps: AppDeps): ToolApp {
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return { app, platforms, jwks };
+  return { app, platforms, jwks, sessionRouter: session };
 }

@@ -28,6 +28,8 @@ function endpoint(allowInsecureLocalhost: boolean) {
     .string()
     .url('must be a URL')
     .refine((u) => {
+      // zod runs refinements even after .url() failed: an unparseable value is reported once, by .url().
+      if (!URL.canParse(u)) return true;
       const url = new URL(u);
       if (url.protocol === 'https:') return true;
       return allowInsecureLocalhost && url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);

@@ -61,7 +61,7 @@ export class LtiBrowser {
   async beginLaunch(devlmsUrl: string, login: string, query: Record<string, string> = {}): Promise<{ action: string; fields: Record<string, string>; loginUrl: string }> {
     const qs = new URLSearchParams(query).toString();
     const lmsPage = await this.request(`${devlmsUrl}/launch/${login}${qs ? `?${qs}` : ''}`);
-    expect(lmsPage.status).toBe(200);
+    if (lmsPage.status !== 200) throw new Error(`the dev LMS launch page answered ${lmsPage.status}: ${lmsPage.html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300)}`);
     const loginUrl = attr(lmsPage.html, /<iframe[^>]*>/i, 'src');
     if (!loginUrl) throw new Error('the dev LMS launch page has no iframe');
     const authPage = await this.request(new URL(loginUrl, devlmsUrl).href);
