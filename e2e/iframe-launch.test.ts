@@ -35,9 +35,11 @@ describe('iframe launch in headless Chromium', () => {
 
     // The session cookie lives in the LMS's partition: htmx-style requests from the frame still carry it.
     const status = await frame.evaluate(async () => {
-      const ltik = document.querySelector('meta[name="ltik"]')!.getAttribute('content');
+      // Runs in the page (this project compiles without the DOM library, hence the narrow type).
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document;
+      const ltik = doc.querySelector('meta[name="ltik"]')!.getAttribute('content');
       const res = await fetch('/api/session', { headers: { Authorization: `Bearer ${ltik}` } });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as { role: string } };
     });
     expect(status.status).toBe(200);
     expect(status.body.role).toBe('student');

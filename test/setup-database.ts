@@ -6,7 +6,6 @@ import { createDb, createPool, migrateDatabase } from '../src/db/db.js';
 import { TEMPLATE_DB } from './helpers/db.js';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __TEST_PG__: EmbeddedDatabase | undefined;
 }
 
