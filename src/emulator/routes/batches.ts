@@ -1,0 +1,136 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { invalidRequest, notFound } from '../api-error.js';
+import type { BatchRecord } from '../batches/batch-record.js';
+import { viewBatch } from '../batches/lifecycle.js';
+import { batchObject } from '../batches/present.js';
+import { runBatch } from '../batches/runner.js';
+import type { EmulatorContext } from '../context.js';
+import { newId } from '../hash.js';
+import type { StoredFile } from '../store.js';
+import { listPage, rateLimited, serverError, zodProblem } from './shared.js';
+
+/** POST/GET /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel */
+
+const DAY_MS = 86_400_000;
+const ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/moderations', '/v1/images/generations', '/v1/images/edits', '/v1/videos'] as const;
+
+const missing = (name: string) => ({ error: `Missing required parameter: '${name}'.` });
+
+const createBody = z.object({
+  input_file_id: z.string(missing('input_file_id')).min(1),
+  endpoint: z.string(missing('endpoint')).refine((e) => (ENDPOINTS as readonly string[]).includes(e), `must be one of ${ENDPOINTS.join(', ')}`),
+  completion_window: z.string(missing('completion_window')).refine((w) => w === '24h', "only '24h' is supported"),
+  metadata: z
+    .record(z.string().max(64, 'metadata keys are at most 64 characters'), z.string().max(512, 'metadata values are at most 512 characters'))
+    .refine((m) => Object.keys(m).length <= 16, 'at most 16 metadata pairs')
+    .nullish(),
+  output_expires_after: z.object({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) }).optional(),
+});
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  after: z.string().optional(),
+});
+
+function outputTtlMs(b: BatchRecord): number {
+  return b.outputTtlSeconds !== null ? b.outputTtlSeconds * 1000 : 30 * DAY_MS;
+}
+
+export function batchesRouter(ctx: EmulatorContext): Router {
+  const router = Router();
+
+  const writeResultFile = (b: BatchRecord, kind: 'output' | 'error', lines: string[], atMs: number): string =>
+    ctx.store.addFile({
+      createdAtMs: atMs,
+      expiresAtMs: atMs + outputTtlMs(b),
+      filename: `batch_${b.id}_${kind}.jsonl`,
+      purpose: 'batch_output',
+      content: Buffer.from(`${lines.join('\n')}\n`),
+    }).id;
+
+  const present = (b: BatchRecord) => batchObject(b, viewBatch(b, ctx.clock(), writeResultFile, () => newId('batch_req_', 32)));
+
+  const findBatch = (id: string): BatchRecord => {
+    const b = ctx.store.batches.get(id);
+    if (!b) throw notFound(`No such Batch object: ${id}`, 'id');
+    return b;
+  };
+
+  router.post('/batches', (req, res) => {
+    const injected = ctx.faults.takeCreateBatchFailure();
+    if (injected && !injected.created) throw injected.status === 429 ? rateLimited('Rate limit reached for batch creation in organization org-emulator. Please try again in 1s.') : serverError();
+    const body = createBody.safeParse(req.body ?? {});
+    if (!body.success) throw zodProblem(body.error);
+    const { input_file_id: inputFileId, endpoint, metadata } = body.data;
+    if (endpoint !== '/v1/chat/completions') {
+      throw invalidRequest(`The emulator runs /v1/chat/completions batches only (got '${endpoint}').`, 'endpoint', 'unsupported_value');
+    }
+    const file: StoredFile | undefined = ctx.store.files.get(inputFileId);
+    if (!file) throw invalidRequest(`Cannot find file ${inputFileId}, or project proj_emulator does not have access to it.`, 'input_file_id');
+    if (file.purpose !== 'batch') {
+      throw invalidRequest(`The input file must be uploaded with purpose 'batch' (file ${inputFileId} has purpose '${file.purpose}').`, 'input_file_id');
+    }
+    const now = ctx.clock();
+    const batch: BatchRecord = {
+      id: newId('batch_', 32),
+      inputFileId,
+      endpoint,
+      completionWindow: '24h',
+      metadata: metadata ?? null,
+      outputTtlSeconds: body.data.output_expires_after?.seconds ?? null,
+      createdAtMs: now,
+      expiresAtMs: now + DAY_MS,
+      timings: { ...ctx.timings, ...ctx.faults.timingsOverride() },
+      plan: ctx.faults.takeBatchPlan(),
+      validation: null,
+      model: null,
+      pending: [],
+      order: [],
+      outcomes: [],
+      gradedAtMs: null,
+      cancel: null,
+      final: null,
+    };
+    ctx.store.batches.set(batch.id, batch);
+    const run = runBatch(batch, {
+      clock: ctx.clock,
+      content: file.content,
+      maxRequests: ctx.limits.maxRequestsPerBatch,
+      stopping: () => ctx.stopping,
+    })
+      .catch((err) => {
+        ctx.logger.error('emulator batch runner failed', { batch: batch.id, err });
+        batch.validation ??= { atMs: ctx.clock(), ok: false, errors: [{ code: 'server_error', message: 'The emulator failed while running this batch.', param: null, line: null }] };
+      })
+      .finally(() => ctx.runners.delete(run));
+    ctx.runners.add(run);
+    if (injected) throw injected.status === 429 ? rateLimited('Rate limit reached for batch creation in organization org-emulator. Please try again in 1s.') : serverError();
+    res.json(present(batch));
+  });
+
+  router.get('/batches', (req, res) => {
+    const query = listQuery.safeParse(req.query);
+    if (!query.success) throw zodProblem(query.error);
+    const newestFirst = [...ctx.store.batches.values()].reverse();
+    res.json(listPage(newestFirst, query.data.limit, query.data.after, present));
+  });
+
+  router.get('/batches/:id', (req, res) => {
+    res.json(present(findBatch(req.params.id)));
+  });
+
+  router.post('/batches/:id/cancel', (req, res) => {
+    const batch = findBatch(req.params.id);
+    const now = ctx.clock();
+    const view = viewBatch(batch, now, writeResultFile, () => newId('batch_req_', 32));
+    if (['completed', 'failed', 'expired', 'cancelled'].includes(view.status)) {
+      throw invalidRequest(`Cannot cancel a batch with status '${view.status}'.`, null, 'batch_not_cancellable');
+    }
+    // Lines already answered keep their results; the others will be reported as batch_cancelled.
+    batch.cancel ??= { atMs: now, doneCount: view.counts.completed + view.counts.failed };
+    res.json(present(batch));
+  });
+
+  return router;
+}

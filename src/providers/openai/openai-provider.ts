@@ -1,0 +1,225 @@
+import { createReadStream } from 'node:fs';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { silentLogger, type Logger } from '../../log.js';
+import { ProviderError } from '../errors.js';
+import { readLines } from '../jsonl.js';
+import type {
+  BatchProvider,
+  BatchResultLine,
+  BatchSnapshot,
+  CreateBatchInput,
+  CreatedBatch,
+  GradingRequest,
+  ProviderCapabilities,
+  RealtimeAnswer,
+} from '../provider.js';
+import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from '../retry.js';
+import { spoolLines } from '../spool.js';
+import { openAIBatchSchema, toSnapshot } from './batch-snapshot.js';
+import { retryAfterFrom, toProviderError } from './openai-errors.js';
+import { buildOpenAIRequestLine, CHAT_COMPLETIONS_ENDPOINT, chatCompletionBody } from './request-line.js';
+import { chatCompletionSchema, parseResultLine, toChatAnswer } from './result-line.js';
+
+export interface OpenAIProviderOptions {
+  apiKey: string;
+  /** e.g. https://api.openai.com/v1, or the emulator's http://127.0.0.1:4010/v1 */
+  baseURL: string;
+  retry?: Partial<RetryPolicy>;
+  /** Per HTTP request. Uploads of large files need minutes. */
+  timeoutMs?: number;
+  /**
+   * How long OpenAI keeps an uploaded request file (it holds student work). Batches finish within 24 h, so a
+   * week is ample; null keeps OpenAI's default (30 days).
+   */
+  inputFileTtlSeconds?: number | null;
+  logger?: Logger;
+}
+
+/** Metadata key carrying our batch id: from OpenAI's dashboard an admin can find the batch in our tool. */
+export const LOCAL_BATCH_ID_KEY = 'llm_assess_batch_id';
+
+export const OPENAI_CAPABILITIES: ProviderCapabilities = {
+  maxRequestsPerBatch: 50_000,
+  // "200 MB" in OpenAI's docs; counted in decimal megabytes, the stricter reading, so we never cross the line.
+  maxBytesPerBatch: 200_000_000,
+  oneModelPerBatch: true,
+  completionWindowHours: 24,
+  resultsInInputOrder: false,
+  batchPriceFactor: 0.5,
+  customIdPattern: /^[a-zA-Z0-9_-]{1,64}$/,
+};
+
+const fileObjectSchema = z.object({ id: z.string().min(1), bytes: z.number().int().optional() });
+
+const metadataSchema = z
+  .record(z.string().min(1).max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 16, 'at most 16 metadata pairs');
+
+/**
+ * The OpenAI Batch API (Files + Batches + chat completions) through the official SDK. The SDK's own retries are
+ * off: retries here are bounded and visible, and a file upload must be re-read from disk on every attempt.
+ */
+export class OpenAIBatchProvider implements BatchProvider {
+  readonly name = 'openai';
+  readonly capabilities = OPENAI_CAPABILITIES;
+  private readonly client: OpenAI;
+  private readonly retry: RetryPolicy;
+  private readonly inputFileTtlSeconds: number | null;
+  private readonly log: Logger;
+
+  constructor(options: OpenAIProviderOptions) {
+    if (!options.apiKey) throw new Error('The OpenAI provider needs an API key (OPENAI_API_KEY); the emulator accepts any non-empty key.');
+    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 10 * 60_000 });
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.inputFileTtlSeconds = options.inputFileTtlSeconds === undefined ? 7 * 86_400 : options.inputFileTtlSeconds;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  buildRequestLine(req: GradingRequest): string {
+    return buildOpenAIRequestLine(req);
+  }
+
+  /** Runs one SDK call with bounded retries, turning every failure into a ProviderError. */
+  private call<T>(operation: string, fn: (attempt: number) => Promise<T>): Promise<T> {
+    return withRetry(
+      this.retry,
+      async (attempt) => {
+        try {
+          return await fn(attempt);
+        } catch (err) {
+          throw toProviderError(err, operation);
+        }
+      },
+      {
+        retryAfterMs: retryAfterFrom,
+        onRetry: (err, attempt, delayMs) => this.log.warn('OpenAI call failed; retrying', { operation, attempt, delayMs, error: err.message }),
+      },
+    );
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<CreatedBatch> {
+    const { localBatchId, ...extra } = input.metadata;
+    const metadata = metadataSchema.safeParse({
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
+      [LOCAL_BATCH_ID_KEY]: String(localBatchId),
+    });
+    if (!metadata.success) {
+      throw new ProviderError(`Batch metadata is not accepted by OpenAI: ${metadata.error.issues.map((i) => i.message).join('; ')}`, {
+        code: 'invalid_request',
+        retryable: false,
+      });
+    }
+    const spooled = await spoolLines(input.lines, {
+      maxRequests: this.capabilities.maxRequestsPerBatch,
+      maxBytes: this.capabilities.maxBytesPerBatch,
+      providerName: 'OpenAI',
+    });
+    try {
+      const file = await this.call('upload the batch file', async () => {
+        // A fresh stream per attempt: a failed attempt has consumed (part of) the previous one.
+        const stream = createReadStream(spooled.path);
+        try {
+          const created = await this.client.files.create({
+            file: stream,
+            purpose: 'batch',
+            ...(this.inputFileTtlSeconds !== null ? { expires_after: { anchor: 'created_at' as const, seconds: this.inputFileTtlSeconds } } : {}),
+          });
+          return fileObjectSchema.parse(created);
+        } finally {
+          stream.destroy();
+        }
+      });
+      let batch;
+      try {
+        batch = await this.call('create the batch', async (attempt) => {
+          // A create that timed out or got a 5xx may still have created the batch: adopt it rather than start a
+          // second one (which would grade, and bill, every request twice).
+          if (attempt > 1) {
+            const existing = await this.findBatchForFile(file.id);
+            if (existing) return existing;
+          }
+          const created = await this.client.batches.create({
+            input_file_id: file.id,
+            endpoint: CHAT_COMPLETIONS_ENDPOINT,
+            completion_window: '24h',
+            metadata: metadata.data,
+          });
+          return openAIBatchSchema.parse(created);
+        });
+      } catch (err) {
+        await this.deleteFile(file.id).catch(() => undefined);
+        throw err;
+      }
+      return { providerBatchId: batch.id, inputFileId: file.id, requestCount: spooled.requestCount, bytes: spooled.bytes, snapshot: toSnapshot(batch) };
+    } finally {
+      await spooled.remove();
+    }
+  }
+
+  private async findBatchForFile(fileId: string) {
+    const page = await this.client.batches.list({ limit: 20 });
+    for (const raw of page.data) {
+      const batch = openAIBatchSchema.safeParse(raw);
+      if (batch.success && batch.data.input_file_id === fileId) return batch.data;
+    }
+    return null;
+  }
+
+  async getBatch(providerBatchId: string): Promise<BatchSnapshot> {
+    const batch = await this.call(`read batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.retrieve(providerBatchId)));
+    return toSnapshot(batch);
+  }
+
+  async cancelBatch(providerBatchId: string): Promise<BatchSnapshot> {
+    try {
+      const batch = await this.call(`cancel batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.cancel(providerBatchId)));
+      return toSnapshot(batch);
+    } catch (err) {
+      // Cancelling a batch that has just finished is refused; the batch is stopped either way, so say how it ended.
+      if (err instanceof ProviderError && (err.code === 'invalid_request' || err.code === 'conflict')) {
+        const snapshot = await this.getBatch(providerBatchId);
+        if (snapshot.terminal) return snapshot;
+      }
+      throw err;
+    }
+  }
+
+  async deleteFile(fileId: string): Promise<void> {
+    try {
+      await this.call(`delete file ${fileId}`, () => this.client.files.delete(fileId));
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'not_found') return;
+      throw err;
+    }
+  }
+
+  async *streamResults(fileId: string): AsyncIterable<BatchResultLine> {
+    const response = await this.call(`download file ${fileId}`, () => this.client.files.content(fileId));
+    if (!response.body) return;
+    let lineNumber = 0;
+    try {
+      for await (const text of readLines(response.body)) {
+        lineNumber += 1;
+        yield parseResultLine(text, lineNumber);
+      }
+    } catch (err) {
+      throw new ProviderError(`The download of file ${fileId} broke off after ${lineNumber} lines: ${err instanceof Error ? err.message : String(err)}`, {
+        code: 'network',
+        retryable: true,
+        cause: err,
+      });
+    }
+  }
+
+  async realtimeGrade(req: GradingRequest): Promise<RealtimeAnswer> {
+    let latencyMs = 0;
+    const { body, requestId } = await this.call('grade in real time', async () => {
+      const started = performance.now();
+      const { data, request_id } = await this.client.chat.completions.create(chatCompletionBody(req)).withResponse();
+      latencyMs = Math.round(performance.now() - started);
+      return { body: chatCompletionSchema.parse(data), requestId: request_id };
+    });
+    return { ...toChatAnswer(body), requestId: requestId ?? null, latencyMs };
+  }
+}

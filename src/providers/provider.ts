@@ -1,0 +1,173 @@
+import type { TokenUsage } from './pricing.js';
+
+/**
+ * The provider interface callers program against. It speaks our vocabulary (statuses, result kinds, normalized
+ * usage), never a provider's wire format, so an Anthropic Message Batches adapter can be added beside the OpenAI
+ * one without touching jobs, services or views.
+ */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  name?: string;
+}
+
+/** A strict JSON-schema structured-output request (what `responseFormatFor()` returns). */
+export interface JsonSchemaResponseFormat {
+  type: 'json_schema';
+  json_schema: { name: string; strict: boolean; schema: Record<string, unknown>; description?: string };
+}
+
+/** One grading request: one queue item at one attempt. */
+export interface GradingRequest {
+  /** From customIdFor(queueItemId, attempt): how a result line finds its queue item. */
+  customId: string;
+  model: string;
+  messages: ChatMessage[];
+  temperature: number;
+  maxOutputTokens: number;
+  responseFormat: JsonSchemaResponseFormat;
+}
+
+export interface ProviderCapabilities {
+  maxRequestsPerBatch: number;
+  /** Bytes of the uploaded request file (or request body) per batch. */
+  maxBytesPerBatch: number;
+  /** All requests of a batch must name the same model. */
+  oneModelPerBatch: boolean;
+  /** How long the provider may take before the batch expires. */
+  completionWindowHours: number;
+  /** Result lines come back in any order: match them by custom id, never by position. */
+  resultsInInputOrder: boolean;
+  /** Batch price as a share of the real-time price (0.5 = half price). */
+  batchPriceFactor: number;
+  /** custom ids the provider accepts. */
+  customIdPattern: RegExp;
+}
+
+/**
+ * Our batch vocabulary (the `batches.status` column): submitted = accepted, still being validated;
+ * processing = running, finishing or being cancelled; the rest are terminal.
+ */
+export type ProviderBatchStatus = 'submitted' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'expired';
+
+export const TERMINAL_BATCH_STATUSES: readonly ProviderBatchStatus[] = ['completed', 'failed', 'cancelled', 'expired'];
+
+export interface ProviderBatchError {
+  code: string;
+  message: string;
+  param: string | null;
+  /** 1-based line of the request file, when the error is about one line. */
+  line: number | null;
+}
+
+/** A provider batch as it is now, in our terms, with the provider's own words kept beside them. */
+export interface BatchSnapshot {
+  providerBatchId: string;
+  status: ProviderBatchStatus;
+  /** The provider's status word, verbatim (e.g. "finalizing", or a value this code has never seen). */
+  providerStatus: string;
+  /** False when providerStatus is a value we do not know: status is then "processing" (keep polling). */
+  providerStatusKnown: boolean;
+  terminal: boolean;
+  model: string | null;
+  requestCounts: { total: number; completed: number; failed: number };
+  inputFileId: string | null;
+  /** Null when no request succeeded (or none finished yet). */
+  outputFileId: string | null;
+  /** Null when no request failed. Holds failed lines and lines never run (expired, cancelled). */
+  errorFileId: string | null;
+  /** Batch-level errors (why a batch failed validation or was refused), in the provider's words. */
+  errors: ProviderBatchError[];
+  /** A sentence an administrator can read when the batch failed, expired or was cancelled; else null. */
+  problem: string | null;
+  /** Tokens used so far, when the provider reports them. */
+  usage: TokenUsage | null;
+  metadata: Record<string, string>;
+  createdAt: Date;
+  /** When the current provider status began (for "finalizing for 3 hours" warnings); null when unknown. */
+  statusSince: Date | null;
+  expiresAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface ChatAnswer {
+  /** The model's text (the JSON answer), or null when it refused or produced nothing. */
+  content: string | null;
+  refusal: string | null;
+  /** Why the model stopped: "stop", "length" (cut off by max tokens: the JSON is likely incomplete), … */
+  finishReason: string;
+  /** The model that answered, as the provider reports it (often a dated snapshot of the requested one). */
+  model: string;
+  usage: TokenUsage;
+}
+
+/** One line of a batch's results, in our terms. */
+export type BatchResultLine =
+  | ({ kind: 'succeeded'; customId: string; requestId: string | null; lineNumber: number } & ChatAnswer)
+  | {
+      /** The request ran and the provider answered it with an HTTP error (it is in the error file). */
+      kind: 'errored';
+      customId: string;
+      requestId: string | null;
+      lineNumber: number;
+      /** HTTP status of the failed request; null for a failure reported without one. */
+      statusCode: number | null;
+      code: string | null;
+      message: string;
+      /** Worth sending again (rate limit, server error) rather than a request that will fail again. */
+      retryable: boolean;
+    }
+  | {
+      /** The request never ran: the batch expired or was cancelled first. Send it again in a later batch. */
+      kind: 'not_run';
+      customId: string;
+      lineNumber: number;
+      code: string;
+      message: string;
+    }
+  | {
+      /** A line we could not read. Never silently dropped: the caller logs it and the item stays unresolved. */
+      kind: 'unreadable';
+      customId: string | null;
+      lineNumber: number;
+      message: string;
+    };
+
+export interface RealtimeAnswer extends ChatAnswer {
+  requestId: string | null;
+  /** Wall-clock time of the successful call, retries excluded. */
+  latencyMs: number;
+}
+
+export interface CreateBatchInput {
+  /** Request lines from buildRequestLine(), one per request, streamed: they are spooled to disk, never held. */
+  lines: AsyncIterable<string> | Iterable<string>;
+  /** Sent with the batch: our batch id (to find our row from the provider's dashboard), plus any extra pairs. */
+  metadata: { localBatchId: string | number } & Record<string, string | number>;
+}
+
+export interface CreatedBatch {
+  providerBatchId: string;
+  inputFileId: string;
+  requestCount: number;
+  bytes: number;
+  snapshot: BatchSnapshot;
+}
+
+export interface BatchProvider {
+  readonly name: string;
+  readonly capabilities: ProviderCapabilities;
+  /** One request as one line of the provider's batch format (no trailing newline). */
+  buildRequestLine(req: GradingRequest): string;
+  /** Uploads the lines and starts a batch. Throws ProviderError (retryable or permanent). */
+  createBatch(input: CreateBatchInput): Promise<CreatedBatch>;
+  getBatch(providerBatchId: string): Promise<BatchSnapshot>;
+  /** Reads a result file (output or error) line by line as it downloads; never the whole file in memory. */
+  streamResults(fileId: string): AsyncIterable<BatchResultLine>;
+  cancelBatch(providerBatchId: string): Promise<BatchSnapshot>;
+  /** Deletes a request or result file at the provider (retention). A file already gone is not an error. */
+  deleteFile(fileId: string): Promise<void>;
+  /** One real-time request, at the standard (not batch) price: prompt tests and urgent items. */
+  realtimeGrade(req: GradingRequest): Promise<RealtimeAnswer>;
+}

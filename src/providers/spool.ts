@@ -1,0 +1,84 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ProviderError } from './errors.js';
+
+/**
+ * Request lines are written to a temporary file before upload: memory stays flat however large the batch, the
+ * limits are checked before anything leaves the machine, and a retried upload reads the same bytes again.
+ */
+
+export interface SpooledFile {
+  path: string;
+  requestCount: number;
+  bytes: number;
+  model: string | null;
+  /** Deletes the file and its folder. Safe to call twice. */
+  remove(): Promise<void>;
+}
+
+export interface SpoolLimits {
+  maxRequests: number;
+  maxBytes: number;
+  providerName: string;
+}
+
+// Our own lines begin {"custom_id":…,"method":"POST","url":…,"body":{"model":"…": reading the model this way
+// costs nothing, where parsing 50,000 lines would not.
+const MODEL_IN_LINE = /"body":\{"model":"((?:[^"\\]|\\.)*)"/;
+
+function tooLarge(message: string): ProviderError {
+  return new ProviderError(message, { code: 'too_large', retryable: false });
+}
+
+export async function spoolLines(
+  lines: AsyncIterable<string> | Iterable<string>,
+  limits: SpoolLimits,
+  fileName = 'requests.jsonl',
+): Promise<SpooledFile> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'llm-assess-batch-'));
+  const filePath = path.join(dir, fileName);
+  const remove = () => rm(dir, { recursive: true, force: true });
+  const out = createWriteStream(filePath);
+  let requestCount = 0;
+  let bytes = 0;
+  let model: string | null = null;
+  try {
+    for await (const line of lines) {
+      if (line.includes('\n') || line.includes('\r')) throw new Error(`request line ${requestCount + 1} contains a line break: JSONL needs one request per line`);
+      requestCount += 1;
+      const lineModel = MODEL_IN_LINE.exec(line.slice(0, 400))?.[1] ?? null;
+      if (lineModel !== null) {
+        if (model === null) model = lineModel;
+        else if (lineModel !== model) {
+          throw new ProviderError(`Request line ${requestCount} uses model "${lineModel}" but earlier lines use "${model}": ${limits.providerName} accepts one model per batch.`, {
+            code: 'invalid_request',
+            retryable: false,
+          });
+        }
+      }
+      if (requestCount > limits.maxRequests) {
+        throw tooLarge(`The batch has more than ${limits.maxRequests.toLocaleString('en')} requests, the most ${limits.providerName} accepts in one batch: split it.`);
+      }
+      const chunk = `${line}\n`;
+      bytes += Buffer.byteLength(chunk);
+      if (bytes > limits.maxBytes) {
+        throw tooLarge(`The batch file is larger than ${(limits.maxBytes / 1e6).toFixed(0)} MB, the most ${limits.providerName} accepts: split it.`);
+      }
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+  } catch (err) {
+    out.destroy();
+    await remove();
+    throw err;
+  }
+  if (requestCount === 0) {
+    await remove();
+    throw new ProviderError('The batch has no requests.', { code: 'invalid_request', retryable: false });
+  }
+  return { path: filePath, requestCount, bytes, model, remove };
+}

@@ -1,0 +1,113 @@
+import { createRequire } from 'node:module';
+
+/**
+ * Exact prompt token counts for OpenAI chat models with gpt-tokenizer (same tokens as tiktoken, and the fastest
+ * of the three measured here), plus the output-token estimate used before a request has run.
+ */
+
+export type EncodingName = 'o200k_base' | 'cl100k_base';
+
+/** A chat message as sent to the API: text content only (we send no images or tool calls). */
+export interface CountableMessage {
+  role: string;
+  content: string | null | ReadonlyArray<{ type: string; text?: string }>;
+  name?: string;
+}
+
+interface Encoding {
+  countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number;
+  encode(text: string, options?: { disallowedSpecial?: Set<string> }): number[];
+  decode(tokens: Iterable<number>): string;
+}
+
+// Per the OpenAI cookbook (How_to_count_tokens_with_tiktoken): every message costs 3 tokens of framing
+// (<|start|>role ... <|end|>), a `name` costs 1 more, and every reply is primed with 3 (<|start|>assistant<|message|>).
+export const TOKENS_PER_MESSAGE = 3;
+export const TOKENS_PER_NAME = 1;
+export const REPLY_PRIMING_TOKENS = 3;
+
+// Student text may contain strings such as "<|endoftext|>". The API treats them as plain text, never as special
+// tokens, so we count them the same way (gpt-tokenizer would otherwise throw on them).
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+const require = createRequire(import.meta.url);
+const loaded = new Map<EncodingName, Encoding>();
+
+/**
+ * The encoding, loaded on first use and kept: each rank table takes ~100–250 ms and tens of MB to load, so a
+ * process that never counts cl100k tokens never pays for it. require() keeps counting synchronous.
+ */
+function encoding(name: EncodingName): Encoding {
+  let enc = loaded.get(name);
+  if (!enc) {
+    enc = require(`gpt-tokenizer/cjs/encoding/${name}`) as Encoding;
+    loaded.set(name, enc);
+  }
+  return enc;
+}
+
+/** Which encoding a model uses: o200k_base for GPT-4o, 4.1, 4.5, 5 and the o-series; cl100k_base for GPT-4 and 3.5. */
+export function encodingForModel(model: string): EncodingName {
+  // Fine-tuned models ("ft:gpt-4o-mini-2024-07-18:org::id") tokenize like their base model.
+  const base = model.startsWith('ft:') ? model.slice(3) : model;
+  if (/^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o[1-9](-|$))/.test(base)) return 'o200k_base';
+  if (/^(gpt-4|gpt-3\.5|text-embedding-(ada-002|3-))/.test(base)) return 'cl100k_base';
+  throw new Error(`No tokenizer is known for model "${model}": cannot count its tokens exactly.`);
+}
+
+function contentText(content: CountableMessage['content']): string {
+  if (content === null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((part) => part.text ?? '').join('');
+}
+
+/** Tokens of plain text in the model's encoding (no chat framing). */
+export function countTextTokens(model: string, text: string): number {
+  if (text === '') return 0;
+  return encoding(encodingForModel(model)).countTokens(text, PLAIN_TEXT);
+}
+
+/**
+ * Prompt tokens of a chat completion request, as OpenAI bills them: content, role and name tokens plus the chat
+ * framing above. Equals gpt-tokenizer's own chat count for the same messages.
+ */
+export function countChatTokens(model: string, messages: readonly CountableMessage[]): number {
+  const enc = encoding(encodingForModel(model));
+  let total = REPLY_PRIMING_TOKENS;
+  for (const m of messages) {
+    total += TOKENS_PER_MESSAGE + enc.countTokens(m.role, PLAIN_TEXT);
+    const text = contentText(m.content);
+    if (text) total += enc.countTokens(text, PLAIN_TEXT);
+    if (m.name) total += enc.countTokens(m.name, PLAIN_TEXT) + TOKENS_PER_NAME;
+  }
+  return total;
+}
+
+/** The first `maxTokens` tokens of a text (what a model cut off by max_tokens has written). */
+export function truncateToTokens(model: string, text: string, maxTokens: number): string {
+  const enc = encoding(encodingForModel(model));
+  const tokens = enc.encode(text, PLAIN_TEXT);
+  return tokens.length <= maxTokens ? text : enc.decode(tokens.slice(0, Math.max(0, maxTokens)));
+}
+
+/**
+ * With no history, we assume an answer uses this share of max_tokens. A structured grading answer usually takes a
+ * third to a half of a generous limit; erring high keeps budget reservations safe, and the actual cost replaces
+ * the estimate when results come in.
+ */
+export const DEFAULT_OUTPUT_FRACTION = 0.6;
+
+/**
+ * Output tokens to expect from one request: the observed mean of earlier answers for the same prompt version when
+ * there is one (capped at max tokens), else DEFAULT_OUTPUT_FRACTION of max tokens. Always a whole number ≥ 1.
+ */
+export function estimateOutputTokens(maxOutputTokens: number, observedMean?: number | null): number {
+  if (!Number.isFinite(maxOutputTokens) || maxOutputTokens < 1) {
+    throw new RangeError(`maxOutputTokens must be at least 1 (got ${maxOutputTokens})`);
+  }
+  const guess =
+    observedMean !== undefined && observedMean !== null && Number.isFinite(observedMean) && observedMean > 0
+      ? Math.min(observedMean, maxOutputTokens)
+      : maxOutputTokens * DEFAULT_OUTPUT_FRACTION;
+  return Math.max(1, Math.ceil(guess));
+}

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { gradingResultSchema } from '../../src/grading/result.schema.js';
+import { countChatTokens, countTextTokens } from '../../src/providers/tokens.js';
+import { call, gradingBody, RUBRIC } from './helpers/emulator-client.js';
+
+/** POST /v1/chat/completions: the API's request rules, and the simulated grader's answers. */
+
+let emu: RunningEmulator;
+let v1: string;
+
+beforeAll(async () => {
+  emu = await startEmulator({ timings: { validatingMs: 0, inProgressMs: 0, finalizingMs: 0 } });
+  v1 = emu.apiBaseUrl;
+});
+
+afterAll(async () => {
+  await emu.close();
+});
+
+beforeEach(() => emu.reset());
+
+type Completion = {
+  model: string;
+  choices: Array<{ message: { content: string | null; refusal: string | null }; finish_reason: string }>;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details: { cached_tokens: number }; completion_tokens_details: { reasoning_tokens: number } };
+};
+
+async function chat(body: unknown): Promise<{ status: number; body: Completion & { error?: Record<string, unknown> } }> {
+  const res = await call(v1, 'POST', '/chat/completions', body);
+  return { status: res.status, body: res.body as Completion & { error?: Record<string, unknown> } };
+}
+
+const STRONG = [
+  '# The alliance system as the cause of the war',
+  'My thesis is that the alliance system turned a regional crisis into a world war; the causes were structural.',
+  'The historical evidence supports each claim: the July Crisis, the mobilisation timetables, and the sources cited by Clark and MacMillan.',
+  '- Alliances bound the great powers together.\n- Militarism made mobilisation automatic.\n- Imperial rivalry raised tensions.',
+  'In conclusion, the evidence from cited sources shows an arguable thesis holds: alliances, not accident, caused the war.',
+].join('\n\n');
+
+describe('request rules, as the API applies them', () => {
+  const refused: Array<[string, Record<string, unknown>, number, Record<string, unknown>]> = [
+    ['max_tokens on a reasoning model', gradingBody('x', 'gpt-5-mini', { max_tokens: 100, max_completion_tokens: undefined }), 400, { code: 'unsupported_parameter', param: 'max_tokens' }],
+    ['a temperature on a reasoning model', gradingBody('x', 'o4-mini', { temperature: 0.2 }), 400, { code: 'unsupported_value', param: 'temperature', message: expect.stringMatching(/does not support 0.2/) }],
+    ['an unknown parameter', gradingBody('x', 'gpt-4o-mini', { temprature: 0.2 }), 400, { code: 'unknown_parameter', message: 'Unrecognized request argument supplied: temprature' }],
+    ['an unknown model', gradingBody('x', 'gpt-9'), 404, { code: 'model_not_found' }],
+    ['no model', { messages: [{ role: 'user', content: 'hi' }] }, 400, { param: 'model' }],
+    ['no messages', { model: 'gpt-4o-mini', messages: [] }, 400, { param: 'messages' }],
+    ['a bad role', { model: 'gpt-4o-mini', messages: [{ role: 'robot', content: 'hi' }] }, 400, { param: 'messages.0.role' }],
+    ['streaming', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true }, 400, { param: 'stream' }],
+    ['n > 1', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], n: 2 }, 400, { param: 'n' }],
+    ['json_object without the word json', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_object' } }, 400, { param: 'messages' }],
+    [
+      'a strict schema without additionalProperties: false',
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema: { type: 'object', properties: { a: { type: 'object', properties: {}, required: [] } }, required: ['a'], additionalProperties: false } } } },
+      400,
+      { code: 'invalid_json_schema', message: "Invalid schema for response_format 'x': In context=('properties', 'a'), 'additionalProperties' is required to be supplied and to be false." },
+    ],
+    [
+      'a strict schema missing a required key',
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema: { type: 'object', properties: { a: { type: 'string' } }, required: [], additionalProperties: false } } } },
+      400,
+      { code: 'invalid_json_schema', message: expect.stringMatching(/Missing 'a'/) },
+    ],
+    [
+      'a strict schema whose root is not an object',
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema: { type: 'array' } } } },
+      400,
+      { code: 'invalid_json_schema' },
+    ],
+  ];
+  for (const [name, body, status, error] of refused) {
+    it(`refuses ${name}`, async () => {
+      const res = await chat(body);
+      expect(res.status).toBe(status);
+      expect(res.body.error).toMatchObject(error);
+    });
+  }
+
+  it('refuses a prompt longer than the context window', async () => {
+    const res = await chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'word '.repeat(130_000) }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'context_length_exceeded', message: expect.stringMatching(/maximum context length is 128000 tokens/) });
+  });
+
+  it('accepts our own grading request (strict schema) and temperature 1 on a reasoning model', async () => {
+    expect((await chat(gradingBody('x', 'gpt-4o-mini', { temperature: 0.2 }))).status).toBe(200);
+    expect((await chat(gradingBody('x', 'gpt-5', { temperature: 1 }))).status).toBe(200);
+  });
+});
+
+describe('the simulated grader', () => {
+  it('answers the requested schema: total = sum of criteria, each within its range', async () => {
+    const res = await chat(gradingBody(STRONG));
+    const answer = gradingResultSchema(RUBRIC, 10).parse(JSON.parse(res.body.choices[0]?.message.content ?? 'null'));
+    const sum = Object.values(answer.criteria).reduce((acc, c) => acc + c.score, 0);
+    expect(answer.total_score).toBe(sum);
+    expect(answer.reasoning).toMatch(/Simulated grader/);
+  });
+
+  it('is deterministic, and scores a strong essay above a weak one', async () => {
+    const strong1 = await chat(gradingBody(STRONG));
+    const strong2 = await chat(gradingBody(STRONG));
+    expect(strong1.body.choices[0]?.message.content).toBe(strong2.body.choices[0]?.message.content);
+    expect(strong1.body.usage).toEqual(strong2.body.usage);
+    const weak = await chat(gradingBody('war bad'));
+    const total = (r: typeof weak) => (JSON.parse(r.body.choices[0]?.message.content ?? '{}') as { total_score: number }).total_score;
+    expect(total(strong1)).toBeGreaterThan(total(weak));
+  });
+
+  it('reports realistic usage: exact prompt tokens, completion tokens of the answer', async () => {
+    const body = gradingBody(STRONG);
+    const res = await chat(body);
+    const content = res.body.choices[0]?.message.content ?? '';
+    expect(res.body.usage.prompt_tokens).toBe(countChatTokens('gpt-4o-mini', body.messages));
+    expect(res.body.usage.completion_tokens).toBe(countTextTokens('gpt-4o-mini', content));
+    expect(res.body.usage.total_tokens).toBe(res.body.usage.prompt_tokens + res.body.usage.completion_tokens);
+  });
+
+  it('cuts the answer at max_completion_tokens (finish_reason "length")', async () => {
+    const res = await chat(gradingBody(STRONG, 'gpt-4o-mini', { max_completion_tokens: 20 }));
+    expect(res.body.choices[0]?.finish_reason).toBe('length');
+    expect(res.body.usage.completion_tokens).toBe(20);
+    expect(() => JSON.parse(res.body.choices[0]?.message.content ?? '')).toThrow();
+  });
+
+  it('spends hidden reasoning tokens on reasoning models, inside completion_tokens', async () => {
+    const res = await chat(gradingBody(STRONG, 'gpt-5-nano'));
+    const { reasoning_tokens: reasoning } = res.body.usage.completion_tokens_details;
+    expect(reasoning).toBeGreaterThanOrEqual(64);
+    expect(res.body.usage.completion_tokens).toBe(reasoning + countTextTokens('gpt-5-nano', res.body.choices[0]?.message.content ?? ''));
+    const starved = await chat(gradingBody(STRONG, 'gpt-5-nano', { max_completion_tokens: 40 }));
+    expect(starved.body.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: '' } });
+  });
+
+  it('reports a long shared system prompt as cached, in steps of 128 tokens', async () => {
+    const body = gradingBody(STRONG);
+    body.messages[0] = { role: 'system', content: 'Grade fairly and explain each score. '.repeat(200) };
+    const res = await chat(body);
+    const cached = res.body.usage.prompt_tokens_details.cached_tokens;
+    expect(cached).toBeGreaterThanOrEqual(1024);
+    expect(cached % 128).toBe(0);
+    expect((await chat(gradingBody(STRONG))).body.usage.prompt_tokens_details.cached_tokens).toBe(0);
+  });
+
+  it('answers other JSON schemas with a value that fits them', async () => {
+    const schema = {
+      type: 'object',
+      properties: { label: { type: 'string', enum: ['pass', 'fail'] }, score: { type: 'integer', minimum: 1, maximum: 5 }, tags: { type: 'array', items: { type: 'string' } }, ok: { type: 'boolean' } },
+      required: ['label', 'score', 'tags', 'ok'],
+      additionalProperties: false,
+    };
+    const res = await chat({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Classify this.' }], response_format: { type: 'json_schema', json_schema: { name: 'c', strict: true, schema } } });
+    const value = JSON.parse(res.body.choices[0]?.message.content ?? '{}') as { label: string; score: number; tags: string[]; ok: boolean };
+    expect(value.label).toBe('pass');
+    expect(Number.isInteger(value.score) && value.score >= 1 && value.score <= 5).toBe(true);
+    expect(value.tags.length).toBeGreaterThan(0);
+    expect(typeof value.ok).toBe('boolean');
+  });
+
+  it('answers json_object and plain text requests too', async () => {
+    const json = await chat({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Reply in JSON.' }], response_format: { type: 'json_object' } });
+    expect(() => JSON.parse(json.body.choices[0]?.message.content ?? '')).not.toThrow();
+    const text = await chat({ model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'Say hello' }] }] });
+    expect(text.body.choices[0]?.message.content).toMatch(/simulated answer/);
+  });
+
+  it('injects refusals, cut-off JSON and out-of-range scores when asked', async () => {
+    emu.setFaults({ refusalRate: 1 });
+    expect((await chat(gradingBody(STRONG))).body.choices[0]?.message).toMatchObject({ content: null, refusal: expect.any(String) });
+    emu.setFaults({ malformedOutputRate: 1 });
+    const cut = (await chat(gradingBody(STRONG))).body.choices[0];
+    expect(cut?.finish_reason).toBe('length');
+    expect(() => JSON.parse(cut?.message.content ?? '')).toThrow();
+    emu.setFaults({ outOfRangeOutputRate: 1 });
+    const high = JSON.parse((await chat(gradingBody(STRONG))).body.choices[0]?.message.content ?? '{}') as { criteria: Record<string, { score: number }>; total_score: number };
+    expect(high.criteria.thesis?.score).toBe(5);
+    expect(gradingResultSchema(RUBRIC, 10).safeParse(high).success).toBe(false);
+  });
+
+  it('injects real-time failures (429, 500, 503), counted down', async () => {
+    for (const status of [429, 500, 503] as const) {
+      emu.setFaults({ chatFailures: { count: 1, status } });
+      expect((await chat(gradingBody('x'))).status).toBe(status);
+      expect((await chat(gradingBody('x'))).status).toBe(200);
+    }
+  });
+});

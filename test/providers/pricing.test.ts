@@ -1,0 +1,133 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  actualCostMicros,
+  estimateCostMicros,
+  getModelPrice,
+  isKnownModel,
+  listModels,
+  parsePriceTable,
+  UnknownModelError,
+} from '../../src/providers/pricing.js';
+
+describe('price table (data/prices/openai.yml)', () => {
+  it('lists every model the product offers, each with a checked date', () => {
+    const ids = listModels().map((m) => m.model);
+    for (const id of ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'o4-mini', 'gpt-5.4-mini', 'gpt-5.5']) {
+      expect(ids).toContain(id);
+    }
+    for (const m of listModels()) {
+      expect(m.standard.checked).toMatch(/^\d{4}-\d{2}/);
+      expect(m.batch.checked).toMatch(/^\d{4}-\d{2}/);
+    }
+  });
+
+  it('prices GPT-4o mini at $0.15/$0.60 standard and $0.075/$0.30 batch', () => {
+    const p = getModelPrice('gpt-4o-mini');
+    expect(p.standard).toMatchObject({ inputUsdPerMTok: 0.15, cachedInputUsdPerMTok: 0.075, outputUsdPerMTok: 0.6 });
+    expect(p.batch).toMatchObject({ inputUsdPerMTok: 0.075, outputUsdPerMTok: 0.3 });
+  });
+
+  it('has batch input and output at exactly half the standard price for every model (the published discount)', () => {
+    for (const m of listModels()) {
+      expect([m.model, m.batch.inputUsdPerMTok * 2]).toEqual([m.model, m.standard.inputUsdPerMTok]);
+      expect([m.model, m.batch.outputUsdPerMTok * 2]).toEqual([m.model, m.standard.outputUsdPerMTok]);
+    }
+  });
+
+  it('bills cached tokens at the input price where no cached batch price is published', () => {
+    const p = getModelPrice('gpt-4o-mini').batch;
+    expect(p.cachedInputPublished).toBe(false);
+    expect(p.cachedInputUsdPerMTok).toBe(0.075);
+    expect(getModelPrice('gpt-4.1-nano').batch.cachedInputPublished).toBe(true);
+  });
+
+  it('resolves dated snapshots to their model', () => {
+    expect(getModelPrice('gpt-4o-mini-2024-07-18').model).toBe('gpt-4o-mini');
+    expect(isKnownModel('gpt-5-2025-08-07')).toBe(true);
+    expect(isKnownModel('gpt-2')).toBe(false);
+  });
+
+  it('refuses an unknown model with a message naming the known ones', () => {
+    expect(() => getModelPrice('gpt-9')).toThrow(UnknownModelError);
+    expect(() => estimateCostMicros({ inputTokens: 1, outputTokens: 1 }, 'gpt-9', 'batch')).toThrow(
+      /No price is known for model "gpt-9". Known models: .*gpt-4o-mini.*data\/prices\/openai.yml/,
+    );
+  });
+});
+
+describe('costs in micro-dollars', () => {
+  it('matches the price table by hand: GPT-4o mini', () => {
+    // Batch: 1,234 input × $0.075/MTok = 92.55 µ$; 567 output × $0.30/MTok = 170.1 µ$; total 262.65 → 263 µ$.
+    expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-4o-mini', 'batch')).toBe(263);
+    // Standard: 1,234 × 0.15 = 185.1; 567 × 0.60 = 340.2; total 525.3 → 525 µ$.
+    expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-4o-mini', 'standard')).toBe(525);
+  });
+
+  it('bills cached input at the cached price: GPT-4.1 standard', () => {
+    // 2,000 prompt tokens of which 1,024 cached: 976 × $2.00 = 1,952 µ$; 1,024 × $0.50 = 512 µ$;
+    // 300 output × $8.00 = 2,400 µ$; total 4,864 µ$.
+    expect(estimateCostMicros({ inputTokens: 2000, cachedInputTokens: 1024, outputTokens: 300 }, 'gpt-4.1', 'standard')).toBe(4864);
+  });
+
+  it('takes an OpenAI usage object as returned: GPT-5 mini batch, reasoning tokens billed as output', () => {
+    const usage = {
+      prompt_tokens: 1500,
+      completion_tokens: 800,
+      total_tokens: 2300,
+      prompt_tokens_details: { cached_tokens: 1152 },
+      completion_tokens_details: { reasoning_tokens: 512 },
+    };
+    // 348 × $0.125 = 43.5; 1,152 × $0.0125 = 14.4; 800 × $1.00 = 800; total 857.9 → 858 µ$.
+    expect(actualCostMicros(usage, 'gpt-5-mini', 'batch')).toBe(858);
+    expect(actualCostMicros({ inputTokens: 1500, cachedInputTokens: 1152, outputTokens: 800, reasoningTokens: 512 }, 'gpt-5-mini', 'batch')).toBe(858);
+  });
+
+  it('rounds once per request, half up', () => {
+    // 10 × $0.05 = 0.5 µ$ → 1; 9 × $0.05 = 0.45 µ$ → 0 (gpt-4.1-nano batch input).
+    expect(estimateCostMicros({ inputTokens: 10, outputTokens: 0 }, 'gpt-4.1-nano', 'batch')).toBe(1);
+    expect(estimateCostMicros({ inputTokens: 9, outputTokens: 0 }, 'gpt-4.1-nano', 'batch')).toBe(0);
+    // Sixth-decimal prices stay exact: 1,000,000 × $0.0025 = 2,500 µ$ (gpt-5-nano batch cached input).
+    expect(estimateCostMicros({ inputTokens: 1_000_000, cachedInputTokens: 1_000_000, outputTokens: 0 }, 'gpt-5-nano', 'batch')).toBe(2500);
+  });
+
+  it('handles a month of traffic without floating-point drift', () => {
+    // 10^9 output tokens of gpt-5.5 at $30/MTok = $30,000 = 3 × 10^10 µ$.
+    expect(estimateCostMicros({ inputTokens: 0, outputTokens: 1_000_000_000 }, 'gpt-5.5', 'standard')).toBe(30_000_000_000);
+  });
+
+  it('rejects impossible token counts', () => {
+    expect(() => estimateCostMicros({ inputTokens: -1, outputTokens: 0 }, 'gpt-4o', 'batch')).toThrow(RangeError);
+    expect(() => estimateCostMicros({ inputTokens: 1.5, outputTokens: 0 }, 'gpt-4o', 'batch')).toThrow(/whole number/);
+    expect(() => estimateCostMicros({ inputTokens: 10, cachedInputTokens: 11, outputTokens: 0 }, 'gpt-4o', 'batch')).toThrow(/cannot exceed/);
+    expect(() => actualCostMicros({ prompt_tokens: -5, completion_tokens: 1 }, 'gpt-4o', 'batch')).toThrow();
+  });
+});
+
+describe('parsePriceTable', () => {
+  const valid = `currency: USD
+unit: per_million_tokens
+models:
+  m1:
+    aliases: [m1-2025-01-01]
+    reasoning: false
+    standard: { input: 1, cached_input: 0.5, output: 2, checked: 2025-01-01 }
+    batch: { input: 0.5, cached_input: null, output: 1, checked: 2025-01 }
+`;
+
+  it('reads a valid file', () => {
+    const table = parsePriceTable(valid);
+    expect(table.byId.get('m1-2025-01-01')?.model).toBe('m1');
+  });
+
+  it('names each bad field of a malformed file', () => {
+    expect(() => parsePriceTable(valid.replace('output: 2,', 'output: -2,'), 'test.yml')).toThrow(/Invalid test.yml:\n {2}- models.m1.standard.output/);
+    expect(() => parsePriceTable(valid.replace('checked: 2025-01-01', 'checked: yesterday'))).toThrow(/checked: must be a date/);
+    expect(() => parsePriceTable(valid.replace('input: 1,', 'input: 0.0000001,'))).toThrow(/at most 6 decimal places/);
+    expect(() => parsePriceTable(valid.replace('currency: USD', 'currency: EUR'))).toThrow(/currency/);
+    expect(() => parsePriceTable(valid.replace('reasoning: false', 'reasoning: false\n    colour: red'))).toThrow(/colour/);
+  });
+
+  it('refuses an alias listed twice', () => {
+    expect(() => parsePriceTable(valid.replace('[m1-2025-01-01]', '[m1]'))).toThrow(/"m1" appears twice/);
+  });
+});

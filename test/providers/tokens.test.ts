@@ -1,0 +1,142 @@
+import { describe, expect, it } from '@jest/globals';
+import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
+import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+import * as gpt4oModel from 'gpt-tokenizer/model/gpt-4o';
+import { buildMessages } from '../../src/grading/messages.js';
+import {
+  countChatTokens,
+  countTextTokens,
+  DEFAULT_OUTPUT_FRACTION,
+  encodingForModel,
+  estimateOutputTokens,
+  truncateToTokens,
+} from '../../src/providers/tokens.js';
+
+const rubric = [
+  { id: 'thesis', name: 'Thesis', description: 'States a clear, arguable thesis.', maxPoints: 4 },
+  { id: 'evidence', name: 'Evidence', description: 'Uses sources — quotations, data — to support claims.', maxPoints: 6 },
+];
+
+const graded = buildMessages(
+  {
+    template: 'Task: {task_title}\n{task_description}\n\nRubric:\n{task_criteria}\nMaximum: {max_score}\n\n{student_submission}',
+    systemInstructions: 'You are a careful, fair grader. Réponds en français si le devoir est en français.',
+    graderInstructions: 'Be strict on evidence.',
+    rubric,
+    maxScore: 10,
+  },
+  { title: 'Causes of the First World War', description: 'Explain the main causes in 500 words.' },
+  'The war began in 1914.\n\n- Alliances 🤝\n- Militarism\n\nEmpires (帝国) competed; 1,234 soldiers… "quoted" text.',
+);
+
+const samples: Array<{ name: string; messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }> }> = [
+  { name: 'a grading request built by buildMessages', messages: graded },
+  { name: 'one short user message', messages: [{ role: 'user', content: 'Hello!' }] },
+  {
+    name: 'a conversation with code and whitespace',
+    messages: [
+      { role: 'system', content: 'Answer in JSON.' },
+      { role: 'user', content: 'function f(x) {\n  return x ** 2;\n}\n\n\t// why?' },
+      { role: 'assistant', content: '{"answer": "it squares x"}' },
+    ],
+  },
+];
+
+describe('countChatTokens equals gpt-tokenizer’s own chat count', () => {
+  for (const model of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5.5', 'o4-mini']) {
+    for (const sample of samples) {
+      it(`${model}: ${sample.name}`, () => {
+        expect(countChatTokens(model, sample.messages)).toBe(o200k.encodeChat(sample.messages, 'gpt-4o').length);
+      });
+    }
+  }
+  for (const model of ['gpt-4', 'gpt-3.5-turbo']) {
+    for (const sample of samples) {
+      it(`${model} (cl100k_base): ${sample.name}`, () => {
+        expect(countChatTokens(model, sample.messages)).toBe(cl100k.encodeChat(sample.messages, 'gpt-4').length);
+      });
+    }
+  }
+
+  it('counts a name as its tokens plus one (cookbook rule), as gpt-tokenizer’s chat-completion counter does', () => {
+    const messages = [
+      { role: 'system', content: 'You grade essays.' },
+      { role: 'user', name: 'example_user', content: 'Grade this: "Cats are mammals."' },
+    ];
+    const countChatCompletionTokens = gpt4oModel.countChatCompletionTokens;
+    expect(countChatCompletionTokens).toBeDefined();
+    expect(countChatTokens('gpt-4o', messages)).toBe(countChatCompletionTokens?.({ messages: messages as never }));
+  });
+
+  it('is the cookbook arithmetic: content and role tokens + 3 per message + 3 priming', () => {
+    const messages = [{ role: 'user', content: 'Hello world' }];
+    // "Hello world" = 2 tokens, "user" = 1 token: 2 + 1 + 3 + 3 = 9.
+    expect(o200k.encode('Hello world')).toHaveLength(2);
+    expect(countChatTokens('gpt-4o-mini', messages)).toBe(9);
+  });
+
+  it('counts text that looks like special tokens as plain text (as the API does) instead of throwing', () => {
+    const text = 'ignore this <|endoftext|> and <|im_start|>';
+    expect(countTextTokens('gpt-4o', text)).toBe(o200k.encode(text, { disallowedSpecial: new Set() }).length);
+    expect(() => countChatTokens('gpt-4o', [{ role: 'user', content: text }])).not.toThrow();
+  });
+
+  it('reads content given as text parts', () => {
+    const parts = [{ role: 'user', content: [{ type: 'text', text: 'Hello ' }, { type: 'text', text: 'world' }] }];
+    expect(countChatTokens('gpt-4o', parts)).toBe(countChatTokens('gpt-4o', [{ role: 'user', content: 'Hello world' }]));
+  });
+});
+
+describe('countTextTokens and truncateToTokens', () => {
+  it('equal the encoding’s own token count', () => {
+    const text = graded[1]?.content ?? '';
+    expect(countTextTokens('gpt-4o-mini', text)).toBe(o200k.encode(text).length);
+    expect(countTextTokens('gpt-4', text)).toBe(cl100k.encode(text).length);
+    expect(countTextTokens('gpt-4o', '')).toBe(0);
+  });
+
+  it('cut a text to its first N tokens', () => {
+    const text = 'one two three four five six';
+    const cut = truncateToTokens('gpt-4o', text, 3);
+    expect(countTextTokens('gpt-4o', cut)).toBe(3);
+    expect(text.startsWith(cut)).toBe(true);
+    expect(truncateToTokens('gpt-4o', text, 100)).toBe(text);
+  });
+});
+
+describe('encodingForModel', () => {
+  it('maps model families to their encoding', () => {
+    expect(encodingForModel('gpt-4o-mini-2024-07-18')).toBe('o200k_base');
+    expect(encodingForModel('gpt-4.1')).toBe('o200k_base');
+    expect(encodingForModel('o4-mini')).toBe('o200k_base');
+    expect(encodingForModel('gpt-5.4-mini')).toBe('o200k_base');
+    expect(encodingForModel('ft:gpt-4o-mini-2024-07-18:acme::abc123')).toBe('o200k_base');
+    expect(encodingForModel('gpt-4-turbo')).toBe('cl100k_base');
+    expect(encodingForModel('gpt-3.5-turbo-0125')).toBe('cl100k_base');
+  });
+
+  it('refuses a model it cannot count exactly', () => {
+    expect(() => encodingForModel('claude-haiku-4-5')).toThrow(/No tokenizer is known for model "claude-haiku-4-5"/);
+    expect(() => countChatTokens('llama-3', [{ role: 'user', content: 'x' }])).toThrow(/No tokenizer/);
+  });
+});
+
+describe('estimateOutputTokens', () => {
+  it('uses the observed mean when there is history, capped at max tokens', () => {
+    expect(estimateOutputTokens(1500, 412.3)).toBe(413);
+    expect(estimateOutputTokens(500, 900)).toBe(500);
+  });
+
+  it('falls back to a fixed share of max tokens without history', () => {
+    expect(DEFAULT_OUTPUT_FRACTION).toBe(0.6);
+    expect(estimateOutputTokens(1500)).toBe(900);
+    expect(estimateOutputTokens(1500, null)).toBe(900);
+    expect(estimateOutputTokens(1500, 0)).toBe(900);
+    expect(estimateOutputTokens(1500, Number.NaN)).toBe(900);
+    expect(estimateOutputTokens(1)).toBe(1);
+  });
+
+  it('rejects a max below one token', () => {
+    expect(() => estimateOutputTokens(0)).toThrow(/at least 1/);
+  });
+});
