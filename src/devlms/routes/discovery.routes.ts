@@ -3,6 +3,7 @@ import type { DevLmsContext } from '../context.js';
 import { listPublicKeys } from '../db/keys.repository.js';
 import { CLAIM, MESSAGE_TYPE, PLATFORM_CONFIGURATION, SERVICE_SCOPES } from '../lti/claims.js';
 import { SUPPORTED_VARIABLES } from '../lti/substitution.js';
+import { injectFaults } from '../http/service-auth.js';
 
 /** What a tool fetches to know this platform: its public keys and its OpenID configuration (for dynamic registration). */
 export function discoveryRoutes(ctx: DevLmsContext): Router {
@@ -12,8 +13,8 @@ export function discoveryRoutes(ctx: DevLmsContext): Router {
     // Tools cache keys; a short max-age lets them see a new key soon after a rotation.
     res.set('Cache-Control', 'public, max-age=300').json({ keys: await listPublicKeys(ctx.pool) });
   };
-  router.get('/jwks', jwks);
-  router.get('/.well-known/jwks.json', jwks);
+  router.get('/jwks', injectFaults(ctx, 'jwks'), jwks);
+  router.get('/.well-known/jwks.json', injectFaults(ctx, 'jwks'), jwks);
 
   router.get('/.well-known/openid-configuration', (_req, res) => {
     res.json({
