@@ -1,4 +1,3 @@
-import { expect } from '@jest/globals';
 import { CookieJar } from './cookie-jar.js';
 import { attr, formFields, metaContent } from './html.js';
 
@@ -65,7 +64,7 @@ export class LtiBrowser {
     const loginUrl = attr(lmsPage.html, /<iframe[^>]*>/i, 'src');
     if (!loginUrl) throw new Error('the dev LMS launch page has no iframe');
     const authPage = await this.request(new URL(loginUrl, devlmsUrl).href);
-    expect(authPage.status).toBe(200);
+    if (authPage.status !== 200) throw new Error(`the login through the tool ended with ${authPage.status}: ${authPage.html.slice(0, 300)}`);
     const form = formFields(authPage.html);
     if (!form.action || !form.fields.id_token) throw new Error(`no id_token form from the LMS (status ${authPage.status}): ${authPage.html.slice(0, 300)}`);
     return { action: form.action, fields: form.fields, loginUrl: new URL(loginUrl, devlmsUrl).href };
