@@ -22,6 +22,7 @@ import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { instructorRoutes } from './routes/instructor.routes.js';
 import { publicRoutes } from './routes/public.routes.js';
+import { settingsRoutes } from './routes/settings.routes.js';
 import { studentRoutes } from './routes/student.routes.js';
 
 export interface AppDeps {
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): ToolApp {
   session.use(csrfProtection(config.lti.key));
   session.use(studentRoutes({ db }));
   session.use(instructorRoutes({ db }));
+  session.use(settingsRoutes({ db }));
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
   session.use(apiRoutes());

@@ -4,39 +4,18 @@ import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { addActivityByDeepLinking, launchWith, OTHER_COURSE, registerByDynamicRegistration } from './helpers/launches.js';
 import { listRoutes } from './helpers/routes.js';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { MatrixArea, MatrixContext, RouteCase, Who } from './matrix/types.js';
 
-type Who = 'student' | 'instructor' | 'administrator';
-
-interface RouteCase {
-  route: string;
-  allowed: Who[];
-  /** Path with ids of the home tenant's records filled in. */
-  path: (ids: { taskId: number }) => string;
-  body?: Record<string, string>;
-  /** Routes showing one record: other tenants must get 404, not its contents. */
-  tenantScoped?: boolean;
-  /** Only reachable from a deep-linking launch: any other session is a 400, whatever the role. */
-  deepLinkingOnly?: boolean;
-}
-
-/** Every route behind an LTI session. A route added without a line here fails the completeness test. */
-const ROUTES: RouteCase[] = [
-  { route: 'GET /student', allowed: ['student'], path: () => '/student' },
-  { route: 'GET /student/tasks/:taskId', allowed: ['student'], path: ({ taskId }) => `/student/tasks/${taskId}`, tenantScoped: true },
-  { route: 'GET /instructor', allowed: ['instructor'], path: () => '/instructor' },
-  { route: 'GET /instructor/tasks/:taskId', allowed: ['instructor'], path: ({ taskId }) => `/instructor/tasks/${taskId}`, tenantScoped: true },
-  { route: 'GET /admin', allowed: ['administrator'], path: () => '/admin' },
-  { route: 'GET /admin/queue', allowed: ['administrator'], path: () => '/admin/queue' },
-  { route: 'GET /admin/batches', allowed: ['administrator'], path: () => '/admin/batches' },
-  { route: 'GET /admin/costs', allowed: ['administrator'], path: () => '/admin/costs' },
-  { route: 'GET /admin/platforms', allowed: ['administrator'], path: () => '/admin/platforms' },
-  { route: 'POST /admin/platforms/deployments', allowed: ['administrator'], path: () => '/admin/platforms/deployments', body: { deploymentId: 'matrix-extra' } },
-  { route: 'POST /admin/platforms/deployments/remove', allowed: ['administrator'], path: () => '/admin/platforms/deployments/remove', body: { deploymentId: 'matrix-extra' } },
-  { route: 'POST /admin/registration-invites', allowed: ['administrator'], path: () => '/admin/registration-invites', body: { note: 'matrix' } },
-  { route: 'GET /deep-linking', allowed: ['instructor', 'administrator'], path: () => '/deep-linking', deepLinkingOnly: true },
-  { route: 'POST /deep-linking', allowed: ['instructor', 'administrator'], path: () => '/deep-linking', body: { taskId: 'new', title: 'x', maxScore: '10' }, deepLinkingOnly: true },
-  { route: 'GET /api/session', allowed: ['student', 'instructor', 'administrator'], path: () => '/api/session' },
-];
+/**
+ * Every route behind an LTI session × every role, and other tenants against tenant-scoped routes. The cases
+ * live per area in test/matrix/*.area.ts; a route without a case fails the completeness test.
+ */
+const areaFiles = readdirSync(fileURLToPath(new URL('./matrix', import.meta.url))).filter((f) => f.endsWith('.area.ts')).sort();
+const AREAS: MatrixArea[] = [];
+for (const file of areaFiles) AREAS.push(((await import(`./matrix/${file.replace(/\.ts$/, '.js')}`)) as { default: MatrixArea }).default);
+const ROUTES: Array<RouteCase & { area: MatrixArea }> = AREAS.flatMap((area) => area.routes.map((r) => ({ ...r, area })));
 
 describe('role × route matrix', () => {
   let stack: Stack;
@@ -45,7 +24,9 @@ describe('role × route matrix', () => {
   let otherCourseStudent: ToolSession;
   let otherPlatformInstructor: ToolSession;
   let otherPlatformStudent: ToolSession;
-  let taskId: number;
+  let otherPlatformAdmin: ToolSession;
+  let ctx: MatrixContext;
+  const ids = new Map<MatrixArea, Record<string, number | string>>();
 
   beforeAll(async () => {
     stack = await startStack();
@@ -58,11 +39,17 @@ describe('role × route matrix', () => {
     await addActivityByDeepLinking(stack, stack.browser(), { title: 'Second LMS essay', client: clientId });
     otherPlatformInstructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1', client: clientId });
     otherPlatformStudent = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1', client: clientId });
-    const rows = await stack.db.db.execute<{ id: number }>(sql`
-      select t.id from tasks t join courses c on c.id = t.course_id join lti_platforms p on p.id = c.platform_id
+    otherPlatformAdmin = await stack.browser().launch(stack.devlmsUrl, 'admin', { client: clientId });
+    const home = await stack.db.db.execute<{ platform_id: number; course_id: number; task_id: number; instructor_id: number; student_id: number }>(sql`
+      select p.id as platform_id, c.id as course_id, t.id as task_id,
+             (select id from users where platform_id = p.id and sub like '%5e01') as instructor_id,
+             (select id from users where platform_id = p.id and sub like '%5e02') as student_id
+      from tasks t join courses c on c.id = t.course_id join lti_platforms p on p.id = c.platform_id
       where c.context_id = 'course-101' and p.client_id = 'llm-assess-dev' order by t.id limit 1`);
-    taskId = rows.rows[0]!.id;
-  }, 60_000);
+    const h = home.rows[0]!;
+    ctx = { stack, sessions, home: { platformId: h.platform_id, courseId: h.course_id, taskId: h.task_id, instructorId: h.instructor_id, studentId: h.student_id } };
+    for (const area of AREAS) ids.set(area, { ...ctx.home, ...(area.setup ? await area.setup(ctx) : {}) });
+  }, 120_000);
   afterAll(async () => {
     await stack?.close();
   });
@@ -71,24 +58,36 @@ describe('role × route matrix', () => {
     expect(listRoutes(stack.tool.tool!.sessionRouter)).toEqual(ROUTES.map((r) => r.route).sort());
   });
 
-  const send = (session: ToolSession, c: RouteCase) =>
-    c.body ? session.post(c.path({ taskId }), c.body, { htmx: true }) : session.get(c.path({ taskId }));
+  const send = (session: ToolSession, c: RouteCase, values: Record<string, number | string>) => {
+    const target = c.path(values);
+    const method = c.route.split(' ')[0]!;
+    if (c.json !== undefined) return session.request(target, { method, json: c.json });
+    if (c.form) return session.request(target, { method, form: c.form, htmx: true });
+    return session.request(target, { method });
+  };
 
-  describe.each(ROUTES.map((c) => [c.route, c] as const))('%s', (_name, c) => {
+  describe.each(ROUTES.map((c) => [`${c.area.name}: ${c.route}`, c] as const))('%s', (_name, c) => {
     it.each(['student', 'instructor', 'administrator'] as Who[])('as %s', async (who) => {
-      const res = await send(sessions[who], c);
+      const values = c.fresh && c.allowed.includes(who) ? { ...ids.get(c.area)!, ...(await c.fresh(ctx)) } : ids.get(c.area)!;
+      const res = await send(sessions[who], c, values);
       if (!c.allowed.includes(who)) {
         expect(res.status).toBe(403);
         return;
       }
-      expect(res.status).toBe(c.deepLinkingOnly ? 400 : 200);
+      expect(res.status).toBe(c.deepLinkingOnly ? 400 : (c.okStatus ?? 200));
     });
 
     if (c.tenantScoped) {
       it('from another course of the same platform, and from another platform: not found', async () => {
-        const [other, otherStudent, foreign, foreignStudent] = [otherCourseInstructor, otherCourseStudent, otherPlatformInstructor, otherPlatformStudent];
-        for (const s of c.allowed.includes('student') ? [otherStudent, foreignStudent] : [other, foreign]) {
-          const res = await send(s, c);
+        const values = c.fresh ? { ...ids.get(c.area)!, ...(await c.fresh(ctx)) } : ids.get(c.area)!;
+        // Students and instructors are scoped to a course, administrators to a platform.
+        const strangers = c.allowed.includes('student')
+          ? [otherCourseStudent, otherPlatformStudent]
+          : c.allowed.includes('instructor')
+            ? [otherCourseInstructor, otherPlatformInstructor]
+            : [otherPlatformAdmin];
+        for (const s of strangers) {
+          const res = await send(s, c, values);
           expect(res.status).toBe(404);
           expect(res.html).not.toContain('Causes of the French Revolution');
         }

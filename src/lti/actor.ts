@@ -36,7 +36,10 @@ export function actorOf(res: Response): Actor {
 
 const NAV: Record<Role, Array<{ href: string; label: string }>> = {
   student: [{ href: '/student', label: 'My tasks' }],
-  instructor: [{ href: '/instructor', label: 'Tasks' }],
+  instructor: [
+    { href: '/instructor', label: 'Tasks' },
+    { href: '/instructor/settings', label: 'Course settings' },
+  ],
   administrator: [
     { href: '/admin', label: 'Overview' },
     { href: '/admin/queue', label: 'Queue' },

@@ -1,0 +1,84 @@
+import { ConfigError, loadRuntimeConfig } from './config.js';
+import { createPool } from './db/db.js';
+import { ensureDatabase } from './db/embedded.js';
+import { createLogger } from './log.js';
+import { openDatabase, startTool } from './runtime.js';
+import { installShutdown } from './shutdown.js';
+import { findPlatform } from './models/tenancy/platforms.repository.js';
+import { registerPlatform } from './lti/registration.service.js';
+import { startDevLms } from './devlms/index.js';
+import { startEmulator } from './emulator/index.js';
+
+/**
+ * `npm run demo`: the embedded database, the tool (web + worker), the OpenAI emulator and the development LMS,
+ * with the LMS registered and its course seeded. Data is kept in .data/ between runs.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadRuntimeConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'demo');
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((err) => logger.warn('shutdown step failed', { err }));
+  };
+  installShutdown(logger, config.shutdownTimeoutMs, close);
+
+  const database = await openDatabase(config, logger);
+  closers.push(() => database.close());
+
+  // The dev LMS stands in for a third party: its own database on the embedded server, or its own schema.
+  let lmsPool = database.pool;
+  if (database.embedded) {
+    await ensureDatabase(database.embedded.serverUrl, 'llm_assess_devlms');
+    lmsPool = createPool(database.embedded.urlFor('llm_assess_devlms'), 5);
+    closers.push(() => lmsPool.end());
+  }
+
+  if (config.openai.demoMode) {
+    const emulator = await startEmulator({ port: config.emulator.port, host: '127.0.0.1', timings: config.emulator.timings, faultsJson: config.emulator.faultsJson });
+    closers.push(() => emulator.close());
+  }
+
+  const tool = await startTool(config, logger, { database });
+  closers.push(() => tool.close());
+
+  const lms = await startDevLms({ pool: lmsPool, url: config.devlms.url, toolUrl: config.toolUrl, port: config.devlms.port, host: '127.0.0.1' });
+  closers.push(() => lms.close());
+  await lms.devlms.seed();
+
+  const reg = lms.devlms.toolRegistration();
+  if (!(await findPlatform(database.db, reg.issuer, reg.clientId))) {
+    await registerPlatform(
+      { db: database.db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true },
+      {
+        issuer: reg.issuer,
+        clientId: reg.clientId,
+        name: reg.name,
+        authenticationEndpoint: reg.authenticationEndpoint,
+        accesstokenEndpoint: reg.accesstokenEndpoint,
+        authorizationServer: reg.authorizationServer,
+        jwksUrl: reg.jwksUrl,
+        deploymentIds: [reg.deploymentId],
+      },
+      'demo',
+    );
+  }
+
+  console.log(`Tool: ${config.toolUrl}`);
+  console.log(`Dev LMS: ${config.devlms.url}`);
+  if (config.openai.demoMode) console.log(`OpenAI emulator: ${config.emulator.url}/v1 (demo mode: simulated grader)`);
+  console.log(`Open the Dev LMS page and launch the tool as instructor, student1–3 or admin. Ctrl-C stops everything.`);
+}
+
+main().catch((err) => {
+  console.error('The demo failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+import { Router, type Request, type Response } from 'express';
+import type { RootDb } from '../db/db.js';
+import { actorOf, allow, courseOf } from '../lti/actor.js';
+import { HttpError } from '../http/errors.js';
+import { render } from '../http/render.js';
+import { getCoursePrivacy, type CoursePrivacy } from '../models/privacy/privacy.repository.js';
+import { updateCoursePrivacy } from '../models/privacy/privacy.service.js';
+
+/** Course settings: whether student work may be assessed by an LLM at all, and how it is protected. */
+export function settingsRoutes(deps: { db: RootDb }): Router {
+  const router = Router();
+  router.use('/instructor/settings', allow('instructor'));
+
+  const show = (req: Request, res: Response, privacy: CoursePrivacy, options: { fields?: Record<string, string>; saved?: boolean; status?: number } = {}) =>
+    render(req, res, 'pages/instructor/settings', { title: 'Course settings', privacy, fields: options.fields ?? {}, saved: options.saved ?? false }, { status: options.status, fragment: 'partials/instructor/_settings-form' });
+
+  router.get('/instructor/settings', async (req, res) => {
+    show(req, res, await getCoursePrivacy(deps.db, courseOf(actorOf(res))));
+  });
+
+  router.post('/instructor/settings', async (req, res) => {
+    const actor = actorOf(res);
+    const courseId = courseOf(actor);
+    try {
+      const privacy = await deps.db.transaction((tx) => updateCoursePrivacy(tx, { platformId: actor.platformId, courseId, userId: actor.userId }, req.body));
+      show(req, res, privacy, { saved: true });
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 422) {
+        return show(req, res, { ...(await getCoursePrivacy(deps.db, courseId)) }, { fields: err.fields, status: 422 });
+      }
+      throw err;
+    }
+  });
+  return router;
+}

@@ -1,0 +1,10 @@
+import type { MatrixArea } from './types.js';
+
+const area: MatrixArea = {
+  name: 'course settings',
+  routes: [
+    { route: 'GET /instructor/settings', allowed: ['instructor'], path: () => '/instructor/settings' },
+    { route: 'POST /instructor/settings', allowed: ['instructor'], path: () => '/instructor/settings', form: { anonymize: 'on' } },
+  ],
+};
+export default area;
