@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/log.js';
 import { startTool, type ToolRuntime } from '../../src/runtime.js';
 import { registerPlatform } from '../../src/lti/registration.service.js';
 import { startDevLms } from '../../src/devlms/index.js';
+import { startEmulator, type FaultsInput, type RunningEmulator } from '../../src/emulator/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { LtiBrowser } from './lti-browser.js';
 import { freePort } from './ports.js';
@@ -15,6 +16,8 @@ export interface Stack {
   toolUrl: string;
   devlms: Awaited<ReturnType<typeof startDevLms>>;
   devlmsUrl: string;
+  /** The OpenAI emulator, when the stack was started with one. */
+  emulator?: RunningEmulator;
   browser(): LtiBrowser;
   close(): Promise<void>;
 }
@@ -24,6 +27,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Register the dev LMS with the tool (default true), as `npm run lti -- register` would. */
   register?: boolean;
+  /**
+   * Start the OpenAI emulator too, and point the tool at it (OPENAI_BASE_URL). Batches finish at once unless
+   * timings are given (milliseconds per phase).
+   */
+  emulator?: boolean | { timings?: { validatingMs: number; inProgressMs: number; finalizingMs: number }; faults?: FaultsInput };
 }
 
 /** Environment for a tool under test: fresh secrets, its own database, quiet logs. */
@@ -48,7 +56,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase();
   const [toolPort, lmsPort] = await Promise.all([freePort(), freePort()]);
   const devlmsUrl = `http://127.0.0.1:${lmsPort}`;
-  const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...(options.env ?? {}) }));
+  let emulator: RunningEmulator | undefined;
+  if (options.emulator) {
+    const o = options.emulator === true ? {} : options.emulator;
+    emulator = await startEmulator({ port: 0, host: '127.0.0.1', timings: o.timings ?? { validatingMs: 0, inProgressMs: 0, finalizingMs: 0 }, faults: o.faults });
+  }
+  const emulatorEnv: Record<string, string> = emulator ? { OPENAI_BASE_URL: emulator.apiBaseUrl, EMULATOR_URL: emulator.url } : {};
+  const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...emulatorEnv, ...(options.env ?? {}) }));
   const tool = await startTool(config, silentLogger, { database: { url: db.url, pool: db.pool, db: db.db, close: async () => {} } });
   const devlms = await startDevLms({ pool: db.pool, url: devlmsUrl, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1', testHooks: true });
   await devlms.devlms.seed();
@@ -76,10 +90,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     toolUrl: config.toolUrl,
     devlms,
     devlmsUrl,
+    emulator,
     browser: () => new LtiBrowser(),
     async close() {
       await devlms.close();
       await tool.close();
+      await emulator?.close();
       await db.drop();
     },
   };

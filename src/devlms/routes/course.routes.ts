@@ -71,7 +71,7 @@ export function courseRoutes(ctx: DevLmsContext): Router {
       coursePage({
         course,
         registered: query.registered === '1',
-        defaultRegistrationUrl: `${new URL(ctx.tool.launchUrl).origin}/lti/register`,
+        defaultRegistrationUrl: `${new URL(ctx.tool.launchUrl).origin}/lti/dynamic-registration/…`,
         tools,
         people: personRows,
       }),

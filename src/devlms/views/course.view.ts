@@ -54,8 +54,8 @@ ${v.tools.map((t) => toolSection(v, t))}
 <h2 id="register-heading">Register a tool (LTI Dynamic Registration)</h2>
 <form method="post" action="/dynamic-registration">
 <label for="registration_url">Tool registration URL</label>
-<input type="url" id="registration_url" name="registration_url" required value="${v.defaultRegistrationUrl}" aria-describedby="registration_url_hint">
-<p class="hint" id="registration_url_hint">The LMS opens this URL with <code>openid_configuration</code> and a one-time <code>registration_token</code>, as Moodle does.</p>
+<input type="url" id="registration_url" name="registration_url" required placeholder="${v.defaultRegistrationUrl}" aria-describedby="registration_url_hint">
+<p class="hint" id="registration_url_hint">Paste the tool's registration link (llm-assess: <em>LMS registrations → Create registration link</em>, or <code>npm run lti -- invite</code>). The LMS opens it with <code>openid_configuration</code> and a one-time <code>registration_token</code>, as Moodle does.</p>
 <p><button type="submit">Start registration</button></p>
 </form>
 </section>`,
