@@ -36,7 +36,7 @@ describe('dev LMS: pages and test hooks', () => {
     expect(html).not.toContain('href="/launch/student1?message=deep_linking"');
     expect(html).toContain('href="/gradebook"');
     expect(html).toMatch(/<label for="registration_url">Tool registration URL<\/label>\s*<input type="url" id="registration_url" name="registration_url"/);
-    expect(html).toContain(`value="${h.tool.url}/lti/register"`);
+    expect(html).toContain(`placeholder="${h.tool.url}/lti/dynamic-registration/…"`);
     expect(html).toMatch(/<th scope="col">Task 1: Essay: Causes of the French Revolution<\/th>/);
   });
 
