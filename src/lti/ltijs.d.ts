@@ -32,6 +32,8 @@ declare module 'ltijs' {
     platformAccessTokenEndpoint(): Promise<string>;
     platformAuthorizationServer(): Promise<string>;
     platformPublicKey(): Promise<string>;
+    /** The tool's private key for this platform, PKCS#1 PEM (decrypted with the LTI key). */
+    platformPrivateKey(): Promise<string>;
     delete(): Promise<boolean>;
   }
 

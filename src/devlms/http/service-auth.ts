@@ -55,11 +55,15 @@ export function injectFaults(ctx: DevLmsContext, area: FaultArea): RequestHandle
     const fault = ctx.faults.take(area);
     if (!fault) return next();
     if (fault.delayMs) {
-      let gone = false;
-      res.once('close', () => (gone = true));
-      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-      // The client gave up (that is what a slow-LMS test checks): do nothing more for it.
-      if (gone) return;
+      // Wait, unless the client gives up first (what a slow-LMS test checks): then do nothing more for it.
+      const stayed = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), fault.delayMs);
+        res.once('close', () => {
+          clearTimeout(timer);
+          resolve(false);
+        });
+      });
+      if (!stayed) return;
     }
     if (fault.status === 200) return next();
     const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
