@@ -135,6 +135,11 @@ describe('platform registration, deployments and deep linking', () => {
       expect(badScore.html).toContain('The maximum score must be above 0.');
       const foreign = await session.post('/deep-linking', { taskId: '999999' });
       expect(foreign.status).toBe(404);
+      // A task already placed (it has its column) is not placed again: that would be a duplicate column.
+      const placed = await stack.db.db.execute<{ id: number }>(sql`select id from tasks where resource_link_id is not null order by id limit 1`);
+      const again = await session.post('/deep-linking', { taskId: String(placed.rows[0]!.id) });
+      expect(again.status).toBe(422);
+      expect(textOf(again.html)).toMatch(/already in the course with its gradebook column/);
 
       const plain = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
       expect((await plain.get('/deep-linking')).status).toBe(400);

@@ -47,6 +47,16 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
       return render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks, values, fields }, { status: 422 });
     }
     const data = parsed.data;
+    if (data.taskId !== 'new') {
+      const existing = await findTaskInCourse(deps.db, courseId, data.taskId);
+      if (!existing) throw NotFound('The task');
+      // A second placement would give the task a second gradebook column and split its grades.
+      if (existing.resourceLinkId || existing.lineItemUrl) {
+        const tasks = await listTasksForCourse(deps.db, courseId);
+        const message = `“${existing.title}” is already in the course with its gradebook column. Each task is placed once; choose “A new task” to add another.`;
+        return render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks, values, fields: { taskId: message } }, { status: 422 });
+      }
+    }
     const task = await deps.db.transaction(async (tx) => {
       if (data.taskId !== 'new') {
         const existing = await findTaskInCourse(tx, courseId, data.taskId);
