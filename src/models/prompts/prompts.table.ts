@@ -70,6 +70,8 @@ export const promptTemplates = pgTable(
     temperature: numeric('temperature', { precision: 3, scale: 2, mode: 'number' }).notNull(),
     maxOutputTokens: integer('max_output_tokens').notNull(),
     rubric: jsonb('rubric').$type<RubricCriterion[]>().notNull(),
+    /** A maximum score separate from the rubric's; null: the sum of the criteria's points. */
+    maxScore: numeric('max_score', { precision: 8, scale: 2, mode: 'number' }),
     createdBy: ref('created_by').references(() => users.id),
     createdAt: createdAt(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "prompt_templates" ADD COLUMN "max_score" numeric(8, 2);
