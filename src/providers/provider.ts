@@ -163,6 +163,11 @@ export interface BatchProvider {
   /** Uploads the lines and starts a batch. Throws ProviderError (retryable or permanent). */
   createBatch(input: CreateBatchInput): Promise<CreatedBatch>;
   getBatch(providerBatchId: string): Promise<BatchSnapshot>;
+  /**
+   * The provider batch created with all these metadata pairs since `createdAfter`, or null: how a retried send
+   * finds the batch an earlier try created (and whose answer was lost) instead of creating a twin.
+   */
+  findBatchByMetadata(metadata: Record<string, string>, createdAfter: Date): Promise<BatchSnapshot | null>;
   /** Reads a result file (output or error) line by line as it downloads; never the whole file in memory. */
   streamResults(fileId: string): AsyncIterable<BatchResultLine>;
   cancelBatch(providerBatchId: string): Promise<BatchSnapshot>;

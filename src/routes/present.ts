@@ -14,8 +14,12 @@ export function taskTypeLabel(type: TaskType): string {
   return TASK_TYPE_LABELS[type] ?? type;
 }
 
+// One formatter for every call: toLocaleString() builds a new Intl.DateTimeFormat each time (about 0.1 ms), which
+// a page of 50 rows would pay 50 times.
+const DATE_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
 export function formatDateTime(d: Date): string {
-  return d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
+  return DATE_TIME.format(d) + ' UTC';
 }
 
 export function formatScore(n: number): string {

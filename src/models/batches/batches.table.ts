@@ -33,16 +33,38 @@ export const batches = pgTable(
     notes: text('notes').notNull().default(''),
     error: text('error'),
     cancelRequestedAt: at('cancel_requested_at'),
+    /** When the cancel was sent to the provider (it then reports cancelling, and later cancelled). */
+    cancelSentAt: at('cancel_sent_at'),
     submittedAt: at('submitted_at'),
     processingAt: at('processing_at'),
     finishedAt: at('finished_at'),
     ingestedAt: at('ingested_at'),
     lastPolledAt: at('last_polled_at'),
+    /** An administrator confirmed sending (the explicit step after seeing the estimate); the worker sends it. */
+    submitRequestedAt: at('submit_requested_at'),
+    submitRequestedBy: ref('submit_requested_by').references(() => users.id),
+    /** Tries to upload and create at the provider that failed with a retryable error. */
+    submitAttempts: integer('submit_attempts').notNull().default(0),
+    /**
+     * A work lease (send, ingest, cancel): one worker at a time, taken and renewed with a conditional update, and
+     * free again when it runs out, so a worker that dies mid-work is replaced rather than waited for.
+     */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: at('lease_expires_at'),
+    /** When the provider should next be asked about this batch; polls back off as the batch ages. */
+    nextPollAt: at('next_poll_at'),
+    polls: integer('polls').notNull().default(0),
+    estInputTokens: integer('est_input_tokens').notNull().default(0),
+    /** Result lines read so far (progress of ingestion), and lines that matched no request of this batch. */
+    ingestedLines: integer('ingested_lines').notNull().default(0),
+    unmatchedLines: integer('unmatched_lines').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('batches_platform_idx').on(t.platformId, t.createdAt),
+    // The worker's sweep looks only at batches with work left: unfinished, or finished and not yet ingested.
+    index('batches_open_idx').on(t.id).where(sql`${t.ingestedAt} is null`),
     check(
       'batches_status_check',
       sql`${t.status} in ('created', 'submitted', 'processing', 'completed', 'failed', 'cancelled', 'expired')`,

@@ -47,6 +47,9 @@ export const queueItems = pgTable(
   (t) => [
     index('queue_items_dashboard_idx').on(t.platformId, t.status, t.priorityRank, t.createdAt),
     index('queue_items_course_idx').on(t.courseId, t.status),
+    index('queue_items_task_idx').on(t.taskId, t.status),
+    // The dashboard's "all statuses" view and date filters, newest or oldest first.
+    index('queue_items_platform_created_idx').on(t.platformId, t.createdAt),
     index('queue_items_batch_idx').on(t.batchId),
     index('queue_items_submission_idx').on(t.submissionId),
     // A submission is graded by at most one live queue item at a time: never graded (or charged) twice.

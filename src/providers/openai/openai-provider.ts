@@ -166,6 +166,22 @@ export class OpenAIBatchProvider implements BatchProvider {
     return null;
   }
 
+  async findBatchByMetadata(metadata: Record<string, string>, createdAfter: Date): Promise<BatchSnapshot | null> {
+    // Newest first: stop at the first batch older than the window (minus a margin for clock differences).
+    const since = Math.floor(createdAfter.getTime() / 1000) - 300;
+    const found = await this.call('look for an earlier batch', async () => {
+      for await (const raw of this.client.batches.list({ limit: 100 })) {
+        const batch = openAIBatchSchema.safeParse(raw);
+        if (!batch.success) continue;
+        if (batch.data.created_at < since) return null;
+        const meta = batch.data.metadata ?? {};
+        if (Object.entries(metadata).every(([k, v]) => meta[k] === v)) return batch.data;
+      }
+      return null;
+    });
+    return found ? toSnapshot(found) : null;
+  }
+
   async getBatch(providerBatchId: string): Promise<BatchSnapshot> {
     const batch = await this.call(`read batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.retrieve(providerBatchId)));
     return toSnapshot(batch);

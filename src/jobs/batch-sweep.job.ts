@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { dueWork } from '../models/batches/batch-work.repository.js';
+import { batchWorker, enqueueSteps } from './batch-steps.js';
+import { defineJob } from './job.js';
+
+/**
+ * Every BATCH_SWEEP_MS on a worker: hands out batch work nobody is doing — a send or cancel an administrator
+ * asked for, a poll that is due, a finished batch not ingested, work whose lease ran out because its worker died.
+ * The jobs chain themselves in the normal case; the sweep is what makes a lost job or a killed worker harmless.
+ */
+export const batchSweepJob = defineJob({
+  name: 'batch-sweep',
+  payload: z.object({}).passthrough(),
+  every: (deps) => deps.config?.batches.sweepMs,
+  concurrency: 1,
+  // Agenda locks a recurring job while it waits for its next run: a killed worker's lock must not stop the sweep
+  // (the one job that recovers from killed workers) for Agenda's default ten minutes. A sweep takes milliseconds.
+  lockLifetimeMs: 5000,
+  async handle(deps) {
+    const w = batchWorker(deps);
+    const due = await dueWork(w.db, w.settings.leaseMs);
+    if (due.length) w.logger.debug('batch sweep found work', { count: due.length });
+    await enqueueSteps(deps.enqueue, due.map((d) => ({ step: d.step, batchId: d.id })));
+  },
+});

@@ -1,0 +1,110 @@
+import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { assessments } from './assessments.table.js';
+
+/**
+ * Assessments as ingestion writes them and reviewers read them.
+ *
+ * Visibility: an instructor of the course sees every assessment at once (listCourseAssessments). A student sees
+ * one only once it is released (`released_at` set): ingestion sets it at once when the task's release policy is
+ * `immediately` and the answer needs no human review; otherwise (policy `after_approval`, the default, or a
+ * flagged answer) the review step sets it when an instructor approves or overrides. The model's answer (`result`,
+ * `score`) is never updated; reviews write the override columns beside it.
+ */
+
+export type AssessmentRow = typeof assessments.$inferSelect;
+export type NewAssessment = typeof assessments.$inferInsert;
+
+export interface InsertedAssessment {
+  id: number;
+  queueItemId: number;
+  customId: string;
+}
+
+/**
+ * Inserts results in one statement. A queue item that already has its assessment keeps it (one per item, unique
+ * index; the custom id is unique too): only the rows actually inserted come back. The rows travel as one JSON
+ * document (jsonb_to_recordset) rather than a VALUES list or one array per column: a thousand rows are one
+ * parameter, serialized natively, which is what lets ingestion keep up with its provider.
+ */
+export async function insertAssessments(db: Db, rows: NewAssessment[]): Promise<InsertedAssessment[]> {
+  if (!rows.length) return [];
+  const doc = JSON.stringify(
+    rows.map((r) => ({
+      platform_id: r.platformId,
+      course_id: r.courseId,
+      task_id: r.taskId,
+      submission_id: r.submissionId,
+      queue_item_id: r.queueItemId,
+      batch_id: r.batchId ?? null,
+      custom_id: r.customId,
+      prompt_version_id: r.promptVersionId,
+      model: r.model,
+      result: r.result ?? null,
+      raw_output: r.rawOutput ?? null,
+      score: r.score ?? null,
+      max_score: r.maxScore,
+      model_confidence: r.modelConfidence ?? null,
+      computed_confidence: r.computedConfidence ?? null,
+      flags: r.flags ?? [],
+      needs_review: r.needsReview ?? false,
+      input_tokens: r.inputTokens ?? 0,
+      cached_input_tokens: r.cachedInputTokens ?? 0,
+      output_tokens: r.outputTokens ?? 0,
+      actual_cost_micros: r.actualCostMicros ?? 0,
+      released_at: r.releasedAt instanceof Date ? r.releasedAt.toISOString() : null,
+    })),
+  );
+  const inserted = await db.execute<{ id: number; queue_item_id: number; custom_id: string }>(sql`
+    insert into assessments (platform_id, course_id, task_id, submission_id, queue_item_id, batch_id, custom_id, prompt_version_id, model,
+      result, raw_output, score, max_score, model_confidence, computed_confidence, flags, needs_review,
+      input_tokens, cached_input_tokens, output_tokens, actual_cost_micros, released_at)
+    select platform_id, course_id, task_id, submission_id, queue_item_id, batch_id, custom_id, prompt_version_id, model,
+      result, raw_output, score, max_score, model_confidence, computed_confidence, flags, needs_review,
+      input_tokens, cached_input_tokens, output_tokens, actual_cost_micros, released_at
+    from jsonb_to_recordset(${doc}::jsonb) as r(platform_id bigint, course_id bigint, task_id bigint, submission_id bigint, queue_item_id bigint,
+      batch_id bigint, custom_id text, prompt_version_id bigint, model text, result jsonb, raw_output text, score numeric, max_score numeric,
+      model_confidence real, computed_confidence real, flags jsonb, needs_review boolean, input_tokens int, cached_input_tokens int,
+      output_tokens int, actual_cost_micros bigint, released_at timestamptz)
+    on conflict do nothing
+    returning id, queue_item_id, custom_id`);
+  return inserted.rows.map((r) => ({ id: Number(r.id), queueItemId: Number(r.queue_item_id), customId: r.custom_id }));
+}
+
+export async function findAssessment(db: Db, id: number): Promise<AssessmentRow | undefined> {
+  const [row] = await db.select().from(assessments).where(eq(assessments.id, id));
+  return row;
+}
+
+/** The assessment of a course, by id: undefined for another course's (tenant check in the query). */
+export async function findCourseAssessment(db: Db, courseId: number, id: number): Promise<AssessmentRow | undefined> {
+  const [row] = await db.select().from(assessments).where(and(eq(assessments.id, id), eq(assessments.courseId, courseId)));
+  return row;
+}
+
+export async function findByQueueItem(db: Db, queueItemId: number): Promise<AssessmentRow | undefined> {
+  const [row] = await db.select().from(assessments).where(eq(assessments.queueItemId, queueItemId));
+  return row;
+}
+
+/** Everything an instructor of the course may see, newest first; optionally one task. */
+export async function listCourseAssessments(db: Db, courseId: number, options: { taskId?: number; limit?: number; offset?: number } = {}): Promise<AssessmentRow[]> {
+  return db
+    .select()
+    .from(assessments)
+    .where(options.taskId ? and(eq(assessments.courseId, courseId), eq(assessments.taskId, options.taskId)) : eq(assessments.courseId, courseId))
+    .orderBy(desc(assessments.id))
+    .limit(options.limit ?? 100)
+    .offset(options.offset ?? 0);
+}
+
+/** A student's released assessments of a task (what the student may see), newest first. */
+export async function listReleasedForStudent(db: Db, studentId: number, taskId: number): Promise<AssessmentRow[]> {
+  return db
+    .select({ a: assessments })
+    .from(assessments)
+    .innerJoin(sql`submissions s`, sql`s.id = ${assessments.submissionId}`)
+    .where(and(eq(assessments.taskId, taskId), sql`s.student_id = ${studentId}`, isNotNull(assessments.releasedAt)))
+    .orderBy(desc(assessments.id))
+    .then((rows) => rows.map((r) => r.a));
+}

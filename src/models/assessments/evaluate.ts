@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { gradingResultSchema } from '../../grading/result.schema.js';
+import type { RubricCriterion } from '../prompts/prompts.table.js';
+import type { AssessmentFlag } from './assessments.table.js';
+
+/**
+ * A model's answer → what we store: the validated result (scores clamped into range), the score, and flags that
+ * send it to a human. Never throws: anything unusable is kept as raw output with the reason, for review.
+ */
+
+export interface AnswerInput {
+  content: string | null;
+  refusal: string | null;
+  finishReason: string;
+}
+
+export interface Evaluation {
+  result: Record<string, unknown> | null;
+  score: number | null;
+  modelConfidence: number | null;
+  computedConfidence: number | null;
+  flags: AssessmentFlag[];
+  needsReview: boolean;
+}
+
+/** Below this model-reported confidence a human looks first (PrairieLearn #12453). */
+export const LOW_CONFIDENCE = 0.5;
+
+const schemas = new Map<string, ReturnType<typeof gradingResultSchema>>();
+function strictSchema(rubric: RubricCriterion[], maxScore: number) {
+  const key = JSON.stringify([rubric, maxScore]);
+  let s = schemas.get(key);
+  if (!s) {
+    if (schemas.size > 200) schemas.clear();
+    s = gradingResultSchema(rubric, maxScore);
+    schemas.set(key, s);
+  }
+  return s;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+function issuesText(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+const INJECTION = /\b(prompt injection|ignore (all |any )?(previous|prior|the) instructions|instructs? (the )?(grader|model|you)|attempts? to (instruct|manipulate))\b/i;
+
+export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], maxScore: number): Evaluation {
+  const flags: AssessmentFlag[] = [];
+  const unusable = (flag: AssessmentFlag): Evaluation => ({ result: null, score: null, modelConfidence: null, computedConfidence: null, flags: [...flags, flag], needsReview: true });
+
+  if (answer.refusal) return unusable({ code: 'refusal', message: `The model refused to grade: ${answer.refusal.slice(0, 500)}` });
+  if (answer.content == null || answer.content.trim() === '') return unusable({ code: 'empty_output', message: 'The model returned no answer.' });
+  if (answer.finishReason === 'length') flags.push({ code: 'truncated', message: 'The answer was cut off at the maximum output tokens.' });
+
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.content);
+  } catch {
+    return unusable({ code: 'malformed_json', message: answer.finishReason === 'length' ? 'The answer was cut off before its JSON was complete.' : 'The answer is not valid JSON.' });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return unusable({ code: 'malformed_json', message: 'The answer is JSON but not an object.' });
+
+  // Lenient first: bring scores into range (and say so), then hold the result to the strict schema.
+  const obj = structuredClone(json) as Record<string, unknown>;
+  const criteria = obj.criteria;
+  const missing: string[] = [];
+  if (criteria && typeof criteria === 'object' && !Array.isArray(criteria)) {
+    for (const c of rubric) {
+      const entry = (criteria as Record<string, unknown>)[c.id] as { score?: unknown } | undefined;
+      if (!entry || typeof entry !== 'object' || typeof entry.score !== 'number' || !Number.isFinite(entry.score)) {
+        missing.push(c.id);
+        continue;
+      }
+      if (entry.score < 0 || entry.score > c.maxPoints) {
+        const clamped = Math.min(c.maxPoints, Math.max(0, entry.score));
+        flags.push({ code: 'score_out_of_range', message: `Criterion "${c.name}" scored ${entry.score}, outside 0–${c.maxPoints}; clamped to ${clamped}.` });
+        entry.score = clamped;
+      }
+    }
+  } else {
+    missing.push(...rubric.map((c) => c.id));
+  }
+  if (missing.length) return unusable({ code: 'missing_criteria', message: `The answer has no valid score for: ${missing.join(', ')}.` });
+  if (typeof obj.total_score === 'number' && Number.isFinite(obj.total_score) && (obj.total_score < 0 || obj.total_score > maxScore)) {
+    const clamped = Math.min(maxScore, Math.max(0, obj.total_score));
+    flags.push({ code: 'score_out_of_range', message: `The total score ${obj.total_score} is outside 0–${maxScore}; clamped to ${clamped}.` });
+    obj.total_score = clamped;
+  }
+  if (typeof obj.confidence === 'number' && (obj.confidence < 0 || obj.confidence > 1)) {
+    flags.push({ code: 'confidence_out_of_range', message: `The reported confidence ${obj.confidence} is outside 0–1.` });
+    obj.confidence = Math.min(1, Math.max(0, obj.confidence));
+  }
+
+  const strict = strictSchema(rubric, maxScore).safeParse(obj);
+  if (!strict.success) return unusable({ code: 'schema_mismatch', message: `The answer does not match the grading schema: ${issuesText(strict.error)}` });
+  const result = strict.data;
+
+  const sum = round2(rubric.reduce((acc, c) => acc + (result.criteria as Record<string, { score: number }>)[c.id]!.score, 0));
+  const cappedSum = Math.min(maxScore, sum);
+  if (Math.abs(cappedSum - result.total_score) > 0.01) {
+    flags.push({ code: 'total_mismatch', message: `The total score ${result.total_score} differs from the sum of the criteria (${cappedSum}).` });
+  }
+  if (result.confidence < LOW_CONFIDENCE) flags.push({ code: 'low_confidence', message: `The model reports low confidence (${result.confidence}).` });
+  if (INJECTION.test(result.reasoning)) flags.push({ code: 'possible_prompt_injection', message: 'The model says the submission tries to instruct the grader.' });
+
+  // Our own confidence: the model's, lowered for every problem we found with its answer.
+  const penalty = flags.reduce((p, f) => p + (f.code === 'low_confidence' ? 0 : 0.2), 0);
+  return {
+    result: result as Record<string, unknown>,
+    score: round2(result.total_score),
+    modelConfidence: result.confidence,
+    computedConfidence: round2(Math.max(0, result.confidence - penalty)),
+    flags,
+    needsReview: flags.length > 0,
+  };
+}

@@ -1,0 +1,237 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { actualCostMicros, parseCustomId, type BatchResultLine } from '../../providers/index.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { evaluateAnswer } from '../assessments/evaluate.js';
+import { insertAssessments, type NewAssessment } from '../assessments/assessments.repository.js';
+import { chargeAndRelease, releaseReservations } from '../budgets/budgets.service.js';
+import type { RubricCriterion } from '../prompts/prompts.table.js';
+import {
+  completeRequests,
+  failRequests,
+  pendingCustomIds,
+  recordChunk,
+  requestTargets,
+  returnNotRun,
+  type RequestProblem,
+  type RequestTarget,
+} from './batch-work.repository.js';
+import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './batch-worker.js';
+import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
+
+/** Lines per transaction: large enough that SQL round trips do not dominate, small enough to keep memory flat. */
+export const INGEST_CHUNK = 2000;
+
+type Rubric = { rubric: RubricCriterion[]; maxScore: number };
+
+export interface IngestOptions {
+  chunkSize?: number;
+  /** Called after each chunk is committed, with the lines read so far (benchmarks, progress). */
+  onProgress?: (lines: number) => void | Promise<void>;
+}
+
+async function rubricsFor(db: Db, cache: Map<number, Rubric>, ids: number[]): Promise<void> {
+  const missing = [...new Set(ids)].filter((id) => !cache.has(id));
+  if (!missing.length) return;
+  const rows = await db.execute<{ id: number; rubric: RubricCriterion[]; max_score: number }>(sql`
+    select id, rubric, max_score from prompt_versions where id = any(${sql.param(missing)}::bigint[])`);
+  for (const r of rows.rows) cache.set(Number(r.id), { rubric: r.rubric, maxScore: Number(r.max_score) });
+}
+
+/**
+ * One chunk of result lines, in one transaction: usable answers become assessments (validated, clamped, flagged),
+ * with usage and actual cost, their items completed and their cost charged; error and unreadable lines count as a
+ * failed send (retried until QUEUE_MAX_ATTEMPTS, then a dead letter); lines of requests that never ran send the
+ * item back to the queue; lines naming no request of this batch are counted. Progress and totals are recorded
+ * in the same transaction, conditional on the lease and on the previous position: a chunk is applied once.
+ */
+async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLine[], position: number, rubrics: Map<number, Rubric>): Promise<void> {
+  await w.db.transaction(async (tx) => {
+    // A chunk lost to a crash right after its commit is simply applied again (its lines are still pending, its
+    // position not recorded), so this transaction need not wait for its commit to reach the disk.
+    await tx.execute(sql`set local synchronous_commit = off`);
+    const ids = lines.map((l) => l.customId).filter((c): c is string => c !== null && parseCustomId(c) !== null);
+    const targets = await requestTargets(tx, batch.id, ids);
+    await rubricsFor(tx, rubrics, [...targets.values()].map((t) => t.prompt_version_id));
+
+    const rows: NewAssessment[] = [];
+    const failures: RequestProblem[] = [];
+    const notRun: RequestProblem[] = [];
+    const seen = new Set<string>();
+    let unmatched = 0;
+    for (const line of lines) {
+      const target: RequestTarget | undefined = line.customId ? targets.get(line.customId) : undefined;
+      if (!target) {
+        unmatched += 1;
+        if (line.kind === 'unreadable' && !line.customId) w.logger.warn('unreadable result line', { batchId: batch.id, message: line.message });
+        continue;
+      }
+      // Resolved already (a line seen twice, or a request finished earlier): nothing to do.
+      if (target.status !== 'pending' || seen.has(target.custom_id)) continue;
+      seen.add(target.custom_id);
+      if (line.kind === 'succeeded') {
+        const r = rubrics.get(target.prompt_version_id)!;
+        const ev = evaluateAnswer(line, r.rubric, r.maxScore);
+        let cost = 0;
+        try {
+          cost = actualCostMicros(line.usage, batch.model, 'batch');
+        } catch {
+          cost = 0;
+        }
+        rows.push({
+          platformId: target.platform_id,
+          courseId: target.course_id,
+          taskId: target.task_id,
+          submissionId: target.submission_id,
+          queueItemId: target.queue_item_id,
+          batchId: batch.id,
+          customId: target.custom_id,
+          promptVersionId: target.prompt_version_id,
+          model: line.model,
+          result: ev.result,
+          rawOutput: ev.result ? null : (line.content ?? line.refusal),
+          score: ev.score,
+          maxScore: r.maxScore,
+          modelConfidence: ev.modelConfidence,
+          computedConfidence: ev.computedConfidence,
+          flags: ev.flags,
+          needsReview: ev.needsReview,
+          inputTokens: line.usage.inputTokens,
+          cachedInputTokens: line.usage.cachedInputTokens,
+          outputTokens: line.usage.outputTokens,
+          actualCostMicros: cost,
+          releasedAt: target.release_policy === 'immediately' && !ev.needsReview ? new Date() : null,
+        });
+      } else if (line.kind === 'not_run') {
+        notRun.push({ customId: target.custom_id, code: line.code, message: `Not run: ${line.message}` });
+      } else if (line.kind === 'errored') {
+        failures.push({ customId: target.custom_id, code: line.code ?? `http_${line.statusCode ?? 'error'}`, message: `The provider answered with an error${line.statusCode ? ` (HTTP ${line.statusCode})` : ''}: ${line.message}` });
+      } else {
+        failures.push({ customId: target.custom_id, code: 'unreadable_result', message: line.message });
+      }
+    }
+
+    const inserted = await insertAssessments(tx, rows);
+    const byCustomId = new Map(rows.map((r) => [r.customId, r]));
+    await completeRequests(tx, batch.id, inserted.map((a) => a.customId), inserted.map((a) => a.queueItemId));
+    await chargeAndRelease(
+      tx,
+      batch.platformId,
+      batch.id,
+      inserted.map((a) => ({ customId: a.customId, assessmentId: a.id, queueItemId: a.queueItemId, courseId: byCustomId.get(a.customId)!.courseId, amountMicros: byCustomId.get(a.customId)!.actualCostMicros ?? 0 })),
+    );
+    const released: string[] = [];
+    // A result for an item that already has its assessment (it cannot be graded twice): resolve the request only.
+    const insertedIds = new Set(inserted.map((a) => a.customId));
+    const duplicates = rows.filter((r) => !insertedIds.has(r.customId));
+    if (duplicates.length) {
+      released.push(...(await failRequests(tx, batch.id, duplicates.map((d) => ({ customId: d.customId, code: 'duplicate_result', message: 'This item already has an assessment.' })))));
+    }
+    released.push(...(await failRequests(tx, batch.id, failures)));
+    released.push(...(await returnNotRun(tx, batch.id, batch.status === 'cancelled' ? 'cancelled' : 'expired', notRun)));
+    await releaseReservations(tx, released, 'batch result');
+
+    const totals = inserted.reduce(
+      (acc, a) => {
+        const r = byCustomId.get(a.customId)!;
+        acc.inputTokens += r.inputTokens ?? 0;
+        acc.outputTokens += r.outputTokens ?? 0;
+        acc.costMicros += r.actualCostMicros ?? 0;
+        return acc;
+      },
+      { inputTokens: 0, outputTokens: 0, costMicros: 0 },
+    );
+    const ok = await recordChunk(tx, batch.id, w.name, w.settings.leaseMs, { position, previous: position - lines.length, unmatched, ...totals });
+    if (!ok) throw new LeaseLostError(batch.id);
+  });
+}
+
+/**
+ * After the last line: requests with no line at all. In a batch that expired, was cancelled or failed they never
+ * ran (back to the queue); in a completed batch a missing result is a failed send. Then the batch is ingested.
+ */
+async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
+  await w.db.transaction(async (tx) => {
+    const pending = await pendingCustomIds(tx, batch.id);
+    let released: string[] = [];
+    if (batch.status === 'completed') {
+      released = await failRequests(tx, batch.id, pending.map((customId) => ({ customId, code: 'missing_result', message: 'The provider returned no result for this request.' })));
+    } else {
+      const why = batch.status === 'failed' ? `The batch failed at the provider${batch.error ? `: ${batch.error}` : ''}` : batch.status === 'expired' ? 'The batch expired before this request ran' : 'The batch was cancelled before this request ran';
+      released = await returnNotRun(tx, batch.id, batch.status === 'cancelled' ? 'cancelled' : 'expired', pending.map((customId) => ({ customId, code: `batch_${batch.status}`, message: `Not run: ${why}.` })));
+    }
+    await releaseReservations(tx, released, 'batch result');
+    const done = await tx.execute<{ ingested_lines: number; unmatched_lines: number; actual_cost_micros: number }>(sql`
+      update batches set ingested_at = now(), lease_owner = null, lease_expires_at = null, updated_at = now()
+      where id = ${batch.id} and lease_owner = ${w.name} and ingested_at is null
+      returning ingested_lines, unmatched_lines, actual_cost_micros`);
+    if (!done.rows.length) throw new LeaseLostError(batch.id);
+    const counts = await tx.execute<{ status: string; n: number }>(sql`select status, count(*)::int as n from batch_requests where batch_id = ${batch.id} group by status`);
+    await recordAudit(tx, {
+      platformId: batch.platformId,
+      actorKind: 'system',
+      action: 'batch.ingested',
+      entityType: 'batch',
+      entityId: batch.id,
+      details: { status: batch.status, lines: done.rows[0]!.ingested_lines, unmatchedLines: done.rows[0]!.unmatched_lines, actualCostMicros: Number(done.rows[0]!.actual_cost_micros), requests: Object.fromEntries(counts.rows.map((r) => [r.status, r.n])) },
+    });
+  });
+}
+
+/**
+ * The ingest step, for a batch in a terminal state: streams its output file, then its error file, line by line
+ * (never a whole file in memory), in chunks applied once each. A worker that dies mid-way leaves a lease that runs
+ * out and a recorded position: the next worker skips the lines already applied and goes on from there. An
+ * expired or cancelled batch keeps what finished; the rest goes back to the queue.
+ */
+export async function ingestBatch(w: BatchWorker, batchId: number, options: IngestOptions = {}): Promise<NextStep[]> {
+  const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, sql`status in ('completed', 'failed', 'cancelled', 'expired') and ingested_at is null and provider_batch_id is not null`);
+  if (!batch) return [];
+  const size = options.chunkSize ?? w.settings.ingestChunk ?? INGEST_CHUNK;
+  const rubrics = new Map<number, Rubric>();
+  const release = keepLease(w, batchId, renewLease);
+  try {
+    let position = 0;
+    // One chunk is applied while the next is downloaded and parsed; chunks are applied strictly in order.
+    let applying: Promise<void> = Promise.resolve();
+    const apply = (chunk: BatchResultLine[], at: number) => {
+      applying = applying.then(async () => {
+        await applyChunk(w, batch, chunk, at, rubrics);
+        await options.onProgress?.(at);
+      });
+      // Handled where it is awaited next; marked here so a failure while the next chunk downloads is not "unhandled".
+      applying.catch(() => undefined);
+    };
+    for (const fileId of [batch.outputFileId, batch.errorFileId]) {
+      if (!fileId) continue;
+      let chunk: BatchResultLine[] = [];
+      for await (const line of w.provider.streamResults(fileId)) {
+        position += 1;
+        if (position <= batch.ingestedLines) continue;
+        chunk.push(line);
+        if (chunk.length >= size) {
+          await applying;
+          apply(chunk, position);
+          chunk = [];
+        }
+      }
+      if (chunk.length) {
+        await applying;
+        apply(chunk, position);
+      }
+    }
+    await applying;
+    await finishIngestion(w, batch);
+    w.logger.info('batch ingested', { batchId, lines: position });
+    return [];
+  } catch (err) {
+    if (err instanceof LeaseLostError) {
+      w.logger.warn(err.message, { batchId });
+      return [];
+    }
+    await w.db.execute(sql`update batches set lease_owner = null, lease_expires_at = null where id = ${batchId} and lease_owner = ${w.name}`).catch(() => undefined);
+    throw err;
+  } finally {
+    release();
+  }
+}

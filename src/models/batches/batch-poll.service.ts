@@ -1,0 +1,125 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { ProviderError, type BatchSnapshot } from '../../providers/index.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
+import { cancelUnsentBatch } from './batches.service.js';
+import { findBatchById, type BatchRow } from './batches.repository.js';
+import type { BatchStatus } from './batches.table.js';
+
+const minutes = (ms: number) => (ms >= 3_600_000 ? `${Math.round(ms / 360_000) / 10} h` : `${Math.round(ms / 6000) / 10} min`);
+
+/**
+ * Brings our row up to date with the provider's snapshot. Counts and file ids always; the status only forward
+ * (submitted → processing → a terminal state), in one conditional update on the status we read, so two workers
+ * polling at once move it once. Returns the status now in force.
+ */
+export async function applySnapshot(db: Db, batch: BatchRow, snap: BatchSnapshot): Promise<BatchStatus> {
+  const order: Record<BatchStatus, number> = { created: 0, submitted: 1, processing: 2, completed: 3, failed: 3, cancelled: 3, expired: 3 };
+  const moves = order[snap.status] > order[batch.status];
+  const rows = await db.execute<{ status: BatchStatus }>(sql`
+    update batches set provider_status = ${snap.providerStatus},
+      request_completed = ${snap.requestCounts.completed}, request_failed = ${snap.requestCounts.failed},
+      output_file_id = coalesce(${snap.outputFileId}, output_file_id), error_file_id = coalesce(${snap.errorFileId}, error_file_id),
+      ${moves ? sql`status = ${snap.status},` : sql``}
+      processing_at = case when ${moves && snap.status === 'processing'} then coalesce(processing_at, now()) else processing_at end,
+      finished_at = case when ${moves && snap.terminal} then now() else finished_at end,
+      -- A timeout's reason (written when the cancel was asked for) says more than the provider's "cancelled".
+      error = case when ${moves && snap.problem !== null} and not (cancel_requested_at is not null and error is not null) then ${snap.problem} else error end,
+      updated_at = now()
+    where id = ${batch.id} and status = ${batch.status}
+    returning status`);
+  if (moves && rows.rows.length) {
+    await recordAudit(db, {
+      platformId: batch.platformId,
+      actorKind: 'system',
+      action: `batch.${snap.status}`,
+      entityType: 'batch',
+      entityId: batch.id,
+      details: { from: batch.status, providerStatus: snap.providerStatus, counts: snap.requestCounts, problem: snap.problem },
+    });
+  }
+  return rows.rows[0]?.status ?? (await findBatchById(db, batch.id))!.status;
+}
+
+/**
+ * The poll step. One poll per due time: the poll slot is taken with a conditional update (next_poll_at moves on),
+ * so duplicate poll jobs (a kick, a sweep, a retry) collapse into one. Polls back off from BATCH_POLL_MIN_MS to
+ * BATCH_POLL_MAX_MS. A batch validating or running longer than its state's timeout is cancelled.
+ */
+export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextStep[]> {
+  const batch = await findBatchById(w.db, batchId);
+  if (!batch || !batch.providerBatchId || !['submitted', 'processing'].includes(batch.status)) {
+    return batch && batch.providerBatchId && !batch.ingestedAt && !['submitted', 'processing'].includes(batch.status) ? [{ step: 'ingest', batchId }] : [];
+  }
+  const delay = pollDelayMs(w.settings, batch.polls + 1);
+  const slot = await w.db.execute(sql`
+    update batches set polls = polls + 1, last_polled_at = now(), next_poll_at = now() + ${delay} * interval '1 millisecond'
+    where id = ${batchId} and polls = ${batch.polls} and status in ('submitted', 'processing') and (next_poll_at is null or next_poll_at <= now() + ${Math.min(250, Math.floor(w.settings.pollMinMs / 2))} * interval '1 millisecond')
+    returning id`);
+  if (!slot.rows.length) return [];
+  const next: NextStep = { step: 'poll', batchId, at: later(delay) };
+  if (batch.cancelRequestedAt && !batch.cancelSentAt) return [{ step: 'cancel', batchId }, next];
+
+  let snap: BatchSnapshot;
+  try {
+    snap = await w.provider.getBatch(batch.providerBatchId);
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    w.logger.warn('polling a batch failed; trying again later', { batchId, error: err.message });
+    await w.db.execute(sql`update batches set error = ${`Could not read the batch at the provider: ${err.message}`} where id = ${batchId}`);
+    return [next];
+  }
+  const status = await applySnapshot(w.db, batch, snap);
+  if (['completed', 'failed', 'cancelled', 'expired'].includes(status)) return [{ step: 'ingest', batchId }];
+
+  const fresh = (await findBatchById(w.db, batchId))!;
+  const since = fresh.status === 'submitted' ? fresh.submittedAt : (fresh.processingAt ?? fresh.submittedAt);
+  const limit = fresh.status === 'submitted' ? w.settings.submittedTimeoutMs : w.settings.processingTimeoutMs;
+  if (since && Date.now() - since.getTime() > limit && !fresh.cancelRequestedAt) {
+    const reason = `${fresh.status === 'submitted' ? 'Still being validated' : 'Still running'} after ${minutes(limit)} (the limit for this state), so it was cancelled; finished requests are kept, the rest go back to the queue.`;
+    const marked = await w.db.execute(sql`
+      update batches set cancel_requested_at = now(), error = ${reason}, updated_at = now()
+      where id = ${batchId} and cancel_requested_at is null and status = ${fresh.status} returning id`);
+    if (marked.rows.length) {
+      await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'batch.timed_out', entityType: 'batch', entityId: batchId, details: { status: fresh.status, limitMs: limit } });
+      return [{ step: 'cancel', batchId }, next];
+    }
+  }
+  return [next];
+}
+
+/**
+ * The cancel step. A batch never sent is cancelled here and now (items back to the queue). A batch at the provider
+ * is asked to cancel once (cancel_sent_at is taken with a conditional update); the provider then reports
+ * cancelling and later cancelled, and ingestion keeps what finished and queues the rest again.
+ */
+export async function cancelBatchWork(w: BatchWorker, batchId: number): Promise<NextStep[]> {
+  const batch = await findBatchById(w.db, batchId);
+  if (!batch || !batch.cancelRequestedAt || batch.ingestedAt) return [];
+  if (batch.status === 'created' && !batch.providerBatchId) {
+    const done = await w.db.transaction((tx) => cancelUnsentBatch(tx, batchId, batch.error ?? 'Cancelled by an administrator before it was sent.', { userId: null }));
+    // Not done: a worker is sending it right now; once sent, its first poll sees the request and cancels it there.
+    return done ? [] : [{ step: 'cancel', batchId, at: later(Math.max(1000, w.settings.pollMinMs)) }];
+  }
+  if (!['submitted', 'processing'].includes(batch.status) || !batch.providerBatchId || batch.cancelSentAt) return [];
+  const claimed = await w.db.execute(sql`
+    update batches set cancel_sent_at = now(), next_poll_at = now(), updated_at = now()
+    where id = ${batchId} and cancel_sent_at is null and status in ('submitted', 'processing') returning id`);
+  if (!claimed.rows.length) return [];
+  let snap: BatchSnapshot;
+  try {
+    snap = await w.provider.cancelBatch(batch.providerBatchId);
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    if (err.retryable) {
+      await w.db.execute(sql`update batches set cancel_sent_at = null where id = ${batchId}`);
+      return [{ step: 'cancel', batchId, at: later(pollDelayMs(w.settings, 3)) }];
+    }
+    await w.db.execute(sql`update batches set error = ${`The provider refused to cancel the batch: ${err.message}`} where id = ${batchId}`);
+    return [{ step: 'poll', batchId }];
+  }
+  await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'batch.cancel_sent', entityType: 'batch', entityId: batchId, details: { providerStatus: snap.providerStatus } });
+  const status = await applySnapshot(w.db, { ...batch, status: batch.status }, snap);
+  return ['completed', 'failed', 'cancelled', 'expired'].includes(status) ? [{ step: 'ingest', batchId }] : [{ step: 'poll', batchId, at: later(pollDelayMs(w.settings, 0)) }];
+}

@@ -1,0 +1,217 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import type { BatchStatus } from './batches.table.js';
+
+/**
+ * The SQL of the batch jobs (send, poll, ingest, sweep). Every state change is conditional on the state it
+ * leaves, and the queue item changes key on the request (custom id) still being pending, so a line, a job or a
+ * whole worker run seen twice changes nothing the second time.
+ */
+
+export const TERMINAL: readonly BatchStatus[] = ['completed', 'failed', 'cancelled', 'expired'];
+
+export type SendRow = {
+  request_id: number;
+  custom_id: string;
+  queue_item_id: number;
+  content: Buffer | null;
+  task_id: number;
+  student_id: number;
+  attempt: number;
+  prompt_version_id: number;
+  anonymize: boolean | null;
+  name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  email: string | null;
+};
+
+/** One page of a batch's pending requests with what their lines are made of (keyset paging by request id). */
+export async function sendRows(db: Db, batchId: number, afterRequestId: number, limit: number): Promise<SendRow[]> {
+  const rows = await db.execute<SendRow>(sql`
+    select br.id as request_id, br.custom_id, br.queue_item_id, s.content, s.task_id, s.student_id, s.attempt, q.prompt_version_id,
+           p.anonymize, u.name, u.given_name, u.family_name, u.email
+    from batch_requests br
+    join queue_items q on q.id = br.queue_item_id
+    join submissions s on s.id = q.submission_id
+    join users u on u.id = s.student_id
+    left join course_privacy p on p.course_id = q.course_id
+    where br.batch_id = ${batchId} and br.status = 'pending' and br.id > ${afterRequestId}
+    order by br.id limit ${limit}`);
+  return rows.rows.map((r) => ({ ...r, request_id: Number(r.request_id), queue_item_id: Number(r.queue_item_id), task_id: Number(r.task_id), student_id: Number(r.student_id), prompt_version_id: Number(r.prompt_version_id) }));
+}
+
+export type VersionForRequest = {
+  id: number;
+  template: string;
+  system_instructions: string;
+  grader_instructions: string;
+  rubric: { id: string; name: string; description: string; maxPoints: number }[];
+  max_score: number;
+  model: string;
+  temperature: number;
+  max_output_tokens: number;
+  output_schema: Record<string, unknown>;
+  task_title: string;
+  task_description: string;
+};
+
+/** Prompt versions with their task's title and description, by id. */
+export async function versionsForRequests(db: Db, versionIds: number[]): Promise<VersionForRequest[]> {
+  if (!versionIds.length) return [];
+  const rows = await db.execute<VersionForRequest>(sql`
+    select v.id, v.template, v.system_instructions, v.grader_instructions, v.rubric, v.max_score, v.model, v.temperature, v.max_output_tokens,
+           v.output_schema, t.title as task_title, t.description as task_description
+    from prompt_versions v join prompts p on p.id = v.prompt_id join tasks t on t.id = p.task_id
+    where v.id = any(${sql.param(versionIds)}::bigint[])`);
+  return rows.rows.map((r) => ({ ...r, id: Number(r.id), max_score: Number(r.max_score), temperature: Number(r.temperature) }));
+}
+
+export type RequestTarget = {
+  custom_id: string;
+  status: string;
+  queue_item_id: number;
+  platform_id: number;
+  course_id: number;
+  task_id: number;
+  submission_id: number;
+  prompt_version_id: number;
+  release_policy: string;
+};
+
+/** The requests of this batch that these result lines name (a line naming another batch's request is not ours). */
+export async function requestTargets(db: Db, batchId: number, customIds: string[]): Promise<Map<string, RequestTarget>> {
+  if (!customIds.length) return new Map();
+  const rows = await db.execute<RequestTarget>(sql`
+    select br.custom_id, br.status, br.queue_item_id, q.platform_id, q.course_id, q.task_id, q.submission_id, q.prompt_version_id, t.release_policy
+    from batch_requests br join queue_items q on q.id = br.queue_item_id join tasks t on t.id = q.task_id
+    where br.batch_id = ${batchId} and br.custom_id = any(${sql.param(customIds)}::text[])`);
+  return new Map(
+    rows.rows.map((r) => [
+      r.custom_id,
+      { ...r, queue_item_id: Number(r.queue_item_id), platform_id: Number(r.platform_id), course_id: Number(r.course_id), task_id: Number(r.task_id), submission_id: Number(r.submission_id), prompt_version_id: Number(r.prompt_version_id) },
+    ]),
+  );
+}
+
+/** Requests answered with a usable result line: resolved, and their queue items completed. */
+export async function completeRequests(db: Db, batchId: number, customIds: string[], queueItemIds: number[]): Promise<void> {
+  if (!customIds.length) return;
+  await db.execute(sql`
+    update batch_requests set status = 'succeeded', resolved_at = now()
+    where batch_id = ${batchId} and custom_id = any(${sql.param(customIds)}::text[]) and status = 'pending'`);
+  await db.execute(sql`
+    update queue_items set status = 'completed', completed_at = now(), last_error = null, updated_at = now()
+    where id = any(${sql.param(queueItemIds)}::bigint[]) and status in ('selected', 'processing')`);
+}
+
+export interface RequestProblem {
+  customId: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * Requests that ran and failed (an error line, an unreadable line, a missing result). Each failed send counts:
+ * the item goes back to the queue while it has sends left, else it stays failed with the reason (dead letter).
+ * Returns the custom ids actually resolved now (pending before).
+ */
+export async function failRequests(db: Db, batchId: number, problems: RequestProblem[]): Promise<string[]> {
+  if (!problems.length) return [];
+  const resolved = await db.execute<{ custom_id: string; queue_item_id: number; message: string }>(sql`
+    update batch_requests br set status = 'failed', error_code = p.code, error_message = p.message, resolved_at = now()
+    from unnest(${sql.param(problems.map((p) => p.customId))}::text[], ${sql.param(problems.map((p) => p.code))}::text[], ${sql.param(problems.map((p) => p.message))}::text[]) as p(custom_id, code, message)
+    where br.batch_id = ${batchId} and br.custom_id = p.custom_id and br.status = 'pending'
+    returning br.custom_id, br.queue_item_id, p.message`);
+  if (!resolved.rows.length) return [];
+  await db.execute(sql`
+    update queue_items q set
+      status = case when f.failed >= q.max_attempts then 'failed' else 'queued' end,
+      batch_id = case when f.failed >= q.max_attempts then q.batch_id else null end,
+      last_error = case when f.failed >= q.max_attempts
+        then 'Failed ' || f.failed || ' time' || case when f.failed = 1 then '' else 's' end || ', the most allowed; last error: ' || m.message
+        else m.message end,
+      updated_at = now()
+    from unnest(${sql.param(resolved.rows.map((r) => Number(r.queue_item_id)))}::bigint[], ${sql.param(resolved.rows.map((r) => r.message))}::text[]) as m(id, message)
+    cross join lateral (select count(*)::int as failed from batch_requests b where b.queue_item_id = m.id and b.status = 'failed') f
+    where q.id = m.id and q.status in ('selected', 'processing')`);
+  return resolved.rows.map((r) => r.custom_id);
+}
+
+/**
+ * Requests that never ran (the batch expired, was cancelled, or failed as a whole): not the request's fault, so
+ * the item goes back to the queue without using up a send. Returns the custom ids resolved now.
+ */
+export async function returnNotRun(db: Db, batchId: number, status: 'expired' | 'cancelled', problems: RequestProblem[]): Promise<string[]> {
+  if (!problems.length) return [];
+  const resolved = await db.execute<{ custom_id: string; queue_item_id: number; message: string }>(sql`
+    update batch_requests br set status = ${status}, error_code = p.code, error_message = p.message, resolved_at = now()
+    from unnest(${sql.param(problems.map((p) => p.customId))}::text[], ${sql.param(problems.map((p) => p.code))}::text[], ${sql.param(problems.map((p) => p.message))}::text[]) as p(custom_id, code, message)
+    where br.batch_id = ${batchId} and br.custom_id = p.custom_id and br.status = 'pending'
+    returning br.custom_id, br.queue_item_id, p.message`);
+  if (!resolved.rows.length) return [];
+  await db.execute(sql`
+    update queue_items q set status = 'queued', batch_id = null, last_error = m.message, updated_at = now()
+    from unnest(${sql.param(resolved.rows.map((r) => Number(r.queue_item_id)))}::bigint[], ${sql.param(resolved.rows.map((r) => r.message))}::text[]) as m(id, message)
+    where q.id = m.id and q.status in ('selected', 'processing')`);
+  return resolved.rows.map((r) => r.custom_id);
+}
+
+export async function pendingCustomIds(db: Db, batchId: number): Promise<string[]> {
+  const rows = await db.execute<{ custom_id: string }>(sql`select custom_id from batch_requests where batch_id = ${batchId} and status = 'pending' order by id`);
+  return rows.rows.map((r) => r.custom_id);
+}
+
+export interface ChunkTotals {
+  position: number;
+  previous: number;
+  unmatched: number;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+}
+
+/**
+ * Records a chunk's progress and totals, and renews the lease, only while this worker holds it and nobody has
+ * recorded these lines already: when it matches nothing the caller rolls the chunk back.
+ */
+export async function recordChunk(db: Db, batchId: number, owner: string, leaseMs: number, t: ChunkTotals): Promise<boolean> {
+  const rows = await db.execute(sql`
+    update batches set ingested_lines = ${t.position}, unmatched_lines = unmatched_lines + ${t.unmatched},
+      input_tokens = input_tokens + ${t.inputTokens}, output_tokens = output_tokens + ${t.outputTokens},
+      actual_cost_micros = actual_cost_micros + ${t.costMicros},
+      lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
+    where id = ${batchId} and lease_owner = ${owner} and ingested_lines = ${t.previous} and ingested_at is null
+    returning id`);
+  return rows.rows.length > 0;
+}
+
+export type SweepStep = 'submit' | 'poll' | 'ingest' | 'cancel';
+
+/**
+ * Batches with work due that no worker holds: a send or cancel asked for, a poll due, a finished batch not yet
+ * ingested. Marked as handed out (a short lease) in the same statement, so two sweeps never hand out one twice.
+ */
+export async function dueWork(db: Db, leaseMs: number, limit = 200): Promise<Array<{ id: number; step: SweepStep }>> {
+  const rows = await db.execute<{ id: number; step: SweepStep }>(sql`
+    with due as (
+      select id, case
+          when status = 'created' and cancel_requested_at is not null then 'cancel'
+          when status = 'created' then 'submit'
+          when status in ('submitted', 'processing') and cancel_requested_at is not null and cancel_sent_at is null then 'cancel'
+          when status in ('submitted', 'processing') then 'poll'
+          else 'ingest' end as step
+      from batches
+      where ingested_at is null
+        and (lease_expires_at is null or lease_expires_at <= now())
+        and (
+          (status = 'created' and (submit_requested_at is not null or cancel_requested_at is not null))
+          or (status in ('submitted', 'processing') and (next_poll_at is null or next_poll_at <= now() or (cancel_requested_at is not null and cancel_sent_at is null)))
+          or (status in ('completed', 'failed', 'cancelled', 'expired') and provider_batch_id is not null))
+      order by id limit ${limit}
+      for update skip locked)
+    update batches b set lease_owner = 'dispatched', lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
+    from due where b.id = due.id
+    returning b.id, due.step`);
+  return rows.rows.map((r) => ({ id: Number(r.id), step: r.step }));
+}

@@ -1,0 +1,117 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { Conflict } from '../../http/errors.js';
+
+/**
+ * Money movements of batch work, in the cost ledger (idempotency key unique, so a retried job writes each
+ * movement once): a reservation of the estimate when a batch is created (the moment money is committed), the
+ * actual charge when a result is ingested together with the release of its reservation, and a release when a
+ * request fails or never runs. Committed spend of a scope and month = reservations − releases + charges.
+ *
+ * Budgets (a later issue manages them) are enforced here already: nothing is reserved, so nothing is sent, while
+ * a budget of the platform or course is frozen or would be exceeded. The budget rows are locked while checking,
+ * so two administrators creating batches at once cannot both squeeze under the same limit.
+ */
+
+export interface Reservation {
+  customId: string;
+  queueItemId: number;
+  courseId: number;
+  amountMicros: number;
+}
+
+function dollars(micros: number): string {
+  return `$${(micros / 1_000_000).toFixed(micros < 10_000_000 ? 4 : 2)}`;
+}
+
+export async function reserveForBatch(db: Db, platformId: number, batchId: number, reservations: Reservation[]): Promise<void> {
+  if (!reservations.length) return;
+  const byCourse = new Map<number, number>();
+  for (const r of reservations) byCourse.set(r.courseId, (byCourse.get(r.courseId) ?? 0) + r.amountMicros);
+  const total = [...byCourse.values()].reduce((a, b) => a + b, 0);
+  const courseIds = [...byCourse.keys()];
+
+  const budgets = await db.execute<{ id: number; course_id: number | null; limit_micros: number; frozen: boolean; course_title: string | null }>(sql`
+    select b.id, b.course_id, b.limit_micros, b.frozen, c.title as course_title
+    from budgets b left join courses c on c.id = b.course_id
+    where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date
+      and (b.course_id is null or b.course_id = any(${sql.param(courseIds)}::bigint[]))
+    order by b.id
+    for update of b`);
+  for (const b of budgets.rows) {
+    const scope = b.course_id == null ? 'the platform' : `course "${b.course_title ?? b.course_id}"`;
+    if (b.frozen) throw Conflict(`The budget of ${scope} for this month is frozen: nothing can be sent until an administrator unfreezes it.`);
+    const committed = await db.execute<{ committed: number | null }>(sql`
+      select sum(case when kind = 'release' then -amount_micros else amount_micros end)::int8 as committed
+      from cost_ledger where platform_id = ${platformId} and month = date_trunc('month', now())::date
+      ${b.course_id == null ? sql`` : sql`and course_id = ${b.course_id}`}`);
+    const already = Number(committed.rows[0]?.committed ?? 0);
+    const adding = b.course_id == null ? total : (byCourse.get(Number(b.course_id)) ?? 0);
+    if (already + adding > Number(b.limit_micros)) {
+      throw Conflict(
+        `This batch would exceed the monthly budget of ${scope}: ${dollars(already)} already spent or committed, this batch is estimated at ${dollars(adding)}, the limit is ${dollars(Number(b.limit_micros))}. Select fewer items or raise the budget.`,
+      );
+    }
+  }
+  await db.execute(sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, idempotency_key, note)
+    select ${platformId}, r.course_id, date_trunc('month', now())::date, 'reservation', r.amount, r.item, ${batchId}, 'reserve:' || r.custom_id, 'batch estimate'
+    from unnest(${sql.param(reservations.map((r) => r.courseId))}::bigint[], ${sql.param(reservations.map((r) => r.amountMicros))}::bigint[],
+                ${sql.param(reservations.map((r) => r.queueItemId))}::bigint[], ${sql.param(reservations.map((r) => r.customId))}::text[])
+         as r(course_id, amount, item, custom_id)
+    on conflict (idempotency_key) do nothing`);
+}
+
+/**
+ * Releases the reservations of these requests (failed, never run, or replaced by a charge). Each release is
+ * written once, and only for a reservation that exists; it keeps the reservation's month and amount.
+ */
+export async function releaseReservations(db: Db, customIds: string[], note: string): Promise<void> {
+  if (!customIds.length) return;
+  await db.execute(sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, idempotency_key, note)
+    select l.platform_id, l.course_id, l.month, 'release', l.amount_micros, l.queue_item_id, l.batch_id, 'release:' || substr(l.idempotency_key, 9), ${note}
+    from cost_ledger l
+    where l.idempotency_key = any(${sql.param(customIds.map((c) => `reserve:${c}`))}::text[])
+    on conflict (idempotency_key) do nothing`);
+}
+
+export interface Charge {
+  customId: string;
+  assessmentId: number;
+  queueItemId: number;
+  courseId: number;
+  amountMicros: number;
+}
+
+/** Actual charges of ingested results (in the month of their reservation), each written once. */
+export async function chargeResults(db: Db, platformId: number, batchId: number, charges: Charge[]): Promise<void> {
+  if (!charges.length) return;
+  await db.execute(sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
+    select ${platformId}, c.course_id, coalesce(l.month, date_trunc('month', now())::date), 'charge', c.amount, c.item, ${batchId}, c.assessment, 'charge:' || c.custom_id, 'batch result'
+    from unnest(${sql.param(charges.map((c) => c.courseId))}::bigint[], ${sql.param(charges.map((c) => c.amountMicros))}::bigint[], ${sql.param(charges.map((c) => c.queueItemId))}::bigint[],
+                ${sql.param(charges.map((c) => c.assessmentId))}::bigint[], ${sql.param(charges.map((c) => c.customId))}::text[])
+         as c(course_id, amount, item, assessment, custom_id)
+    left join cost_ledger l on l.idempotency_key = 'reserve:' || c.custom_id
+    on conflict (idempotency_key) do nothing`);
+}
+
+/**
+ * Ingestion's movements for results, in one statement: each result's actual charge (in the month of its
+ * reservation) and the release of that reservation. Each written once (idempotency keys).
+ */
+export async function chargeAndRelease(db: Db, platformId: number, batchId: number, charges: Charge[]): Promise<void> {
+  if (!charges.length) return;
+  await db.execute(sql`
+    with c as (
+      select * from unnest(${sql.param(charges.map((c) => c.courseId))}::bigint[], ${sql.param(charges.map((c) => c.amountMicros))}::bigint[],
+                           ${sql.param(charges.map((c) => c.queueItemId))}::bigint[], ${sql.param(charges.map((c) => c.assessmentId))}::bigint[],
+                           ${sql.param(charges.map((c) => c.customId))}::text[]) as c(course_id, amount, item, assessment, custom_id)),
+    r as (select c.*, l.month, l.amount_micros as reserved, l.course_id as reserved_course from c left join cost_ledger l on l.idempotency_key = 'reserve:' || c.custom_id)
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
+    select ${platformId}::bigint, r.course_id, coalesce(r.month, date_trunc('month', now())::date), 'charge', r.amount, r.item, ${batchId}::bigint, r.assessment, 'charge:' || r.custom_id, 'batch result' from r
+    union all
+    select ${platformId}::bigint, r.reserved_course, r.month, 'release', r.reserved, r.item, ${batchId}::bigint, null::bigint, 'release:' || r.custom_id, 'replaced by the actual charge' from r where r.reserved is not null
+    on conflict (idempotency_key) do nothing`);
+}

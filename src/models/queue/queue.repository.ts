@@ -1,0 +1,298 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { dateRange, type QueueFilter, type QueueSort } from './queue.filters.js';
+import { queueItems, type Priority, type QueueStatus } from './queue.table.js';
+
+export type QueueItemRow = typeof queueItems.$inferSelect;
+export type NewQueueItem = typeof queueItems.$inferInsert;
+
+export const PRIORITY_RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
+
+export async function insertQueueItem(db: Db, values: NewQueueItem): Promise<QueueItemRow> {
+  const [row] = await db.insert(queueItems).values(values).returning();
+  return row!;
+}
+
+/** The WHERE of a dashboard filter, always inside the administrator's platform. */
+export function filterCondition(platformId: number, f: QueueFilter): SQL {
+  const parts: SQL[] = [sql`q.platform_id = ${platformId}`];
+  if (f.status !== 'all') parts.push(sql`q.status = ${f.status}`);
+  if (f.course) parts.push(sql`q.course_id = ${f.course}`);
+  if (f.task) parts.push(sql`q.task_id = ${f.task}`);
+  if (f.priority) parts.push(sql`q.priority = ${f.priority}`);
+  if (f.taskType) parts.push(sql`q.task_id in (select t.id from tasks t join courses c on c.id = t.course_id where c.platform_id = ${platformId} and t.task_type = ${f.taskType})`);
+  if (f.instructor) parts.push(sql`q.course_id in (select m.course_id from memberships m where m.user_id = ${f.instructor} and m.role = 'instructor')`);
+  const { from, to } = dateRange(f);
+  if (from) parts.push(sql`q.created_at >= ${from.toISOString()}::timestamptz`);
+  if (to) parts.push(sql`q.created_at < ${to.toISOString()}::timestamptz`);
+  return sql.join(parts, sql` and `);
+}
+
+const ORDER: Record<QueueSort, SQL> = {
+  priority: sql`q.priority_rank asc, q.created_at asc, q.id asc`,
+  oldest: sql`q.created_at asc, q.id asc`,
+  newest: sql`q.created_at desc, q.id desc`,
+  cost: sql`q.est_cost_micros desc, q.id asc`,
+  tokens: sql`q.est_input_tokens desc, q.id asc`,
+  course: sql`q.course_id asc, q.priority_rank asc, q.created_at asc, q.id asc`,
+  status: sql`q.status asc, q.priority_rank asc, q.created_at asc, q.id asc`,
+};
+
+/** One page of item ids in order (the cheap part: an index walk), and the totals of the whole filter. */
+export async function pageOfIds(db: Db, platformId: number, f: QueueFilter, sort: QueueSort, limit: number, offset: number): Promise<number[]> {
+  const rows = await db.execute<{ id: number }>(sql`
+    select q.id from queue_items q where ${filterCondition(platformId, f)} order by ${ORDER[sort]} limit ${limit} offset ${offset}`);
+  return rows.rows.map((r) => Number(r.id));
+}
+
+export interface FilterTotals {
+  count: number;
+  estCostMicros: number;
+  estInputTokens: number;
+}
+
+export async function filterTotals(db: Db, platformId: number, f: QueueFilter): Promise<FilterTotals> {
+  const rows = await db.execute<{ n: number; cost: number | null; tokens: number | null }>(sql`
+    select count(*)::int as n, sum(q.est_cost_micros)::int8 as cost, sum(q.est_input_tokens)::int8 as tokens
+    from queue_items q where ${filterCondition(platformId, f)}`);
+  const r = rows.rows[0];
+  return { count: Number(r?.n ?? 0), estCostMicros: Number(r?.cost ?? 0), estInputTokens: Number(r?.tokens ?? 0) };
+}
+
+/** What the dashboard shows of an item: the item, its submission's metadata, course, task and student. */
+export interface QueueItemView {
+  id: number;
+  status: QueueStatus;
+  priority: Priority;
+  model: string;
+  estInputTokens: number;
+  estOutputTokens: number;
+  estCostMicros: number;
+  attempts: number;
+  maxAttempts: number;
+  failedSends: number;
+  lastError: string | null;
+  notBefore: Date | null;
+  adminNotes: string;
+  batchId: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+  courseId: number;
+  courseTitle: string;
+  taskId: number;
+  taskTitle: string;
+  taskType: string;
+  submissionId: number;
+  attempt: number;
+  charCount: number;
+  studentId: number;
+  studentName: string | null;
+  promptVersionId: number;
+}
+
+type ViewRow = {
+  id: number;
+  status: QueueStatus;
+  priority: Priority;
+  model: string;
+  est_input_tokens: number;
+  est_output_tokens: number;
+  est_cost_micros: number;
+  attempts: number;
+  max_attempts: number;
+  failed_sends: number;
+  last_error: string | null;
+  not_before: Date | null;
+  admin_notes: string;
+  batch_id: number | null;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+  course_id: number;
+  course_title: string;
+  task_id: number;
+  task_title: string;
+  task_type: string;
+  submission_id: number;
+  attempt: number;
+  char_count: number;
+  student_id: number;
+  student_name: string | null;
+  prompt_version_id: number;
+};
+
+function toView(r: ViewRow): QueueItemView {
+  return {
+    id: Number(r.id),
+    status: r.status,
+    priority: r.priority,
+    model: r.model,
+    estInputTokens: r.est_input_tokens,
+    estOutputTokens: r.est_output_tokens,
+    estCostMicros: Number(r.est_cost_micros),
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    failedSends: Number(r.failed_sends),
+    lastError: r.last_error,
+    notBefore: r.not_before ? new Date(r.not_before) : null,
+    adminNotes: r.admin_notes,
+    batchId: r.batch_id == null ? null : Number(r.batch_id),
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    completedAt: r.completed_at ? new Date(r.completed_at) : null,
+    courseId: Number(r.course_id),
+    courseTitle: r.course_title,
+    taskId: Number(r.task_id),
+    taskTitle: r.task_title,
+    taskType: r.task_type,
+    submissionId: Number(r.submission_id),
+    attempt: r.attempt,
+    charCount: r.char_count,
+    studentId: Number(r.student_id),
+    studentName: r.student_name,
+    promptVersionId: Number(r.prompt_version_id),
+  };
+}
+
+const VIEW_COLUMNS = sql`
+    q.id, q.status, q.priority, q.model, q.est_input_tokens, q.est_output_tokens, q.est_cost_micros, q.attempts, q.max_attempts,
+    (select count(*) from batch_requests br where br.queue_item_id = q.id and br.status = 'failed')::int as failed_sends,
+    q.last_error, q.not_before, q.admin_notes, q.batch_id, q.created_at, q.updated_at, q.completed_at,
+    q.course_id, c.title as course_title, q.task_id, t.title as task_title, t.task_type,
+    q.submission_id, s.attempt, s.char_count, s.student_id, u.name as student_name, q.prompt_version_id`;
+
+const VIEW_JOINS = sql`
+    join courses c on c.id = q.course_id
+    join tasks t on t.id = q.task_id
+    join submissions s on s.id = q.submission_id
+    join users u on u.id = s.student_id`;
+
+/** The items of these ids in the platform, in the order given. */
+export async function itemViews(db: Db, platformId: number, ids: number[]): Promise<QueueItemView[]> {
+  if (!ids.length) return [];
+  const rows = await db.execute<ViewRow>(sql`
+    select ${VIEW_COLUMNS} from queue_items q ${VIEW_JOINS}
+    where q.platform_id = ${platformId} and q.id = any(${sql.param(ids)}::bigint[])`);
+  const byId = new Map(rows.rows.map((r) => [Number(r.id), toView(r)]));
+  return ids.map((id) => byId.get(id)).filter((v): v is QueueItemView => v !== undefined);
+}
+
+/**
+ * One page of the filter with everything the dashboard shows, in one round trip: the page's ids are found by an
+ * index walk first (the inner query), and only those rows are joined.
+ */
+export async function pageOfItems(db: Db, platformId: number, f: QueueFilter, sort: QueueSort, limit: number, offset: number): Promise<QueueItemView[]> {
+  const rows = await db.execute<ViewRow>(sql`
+    select ${VIEW_COLUMNS}
+    from (select q.id from queue_items q where ${filterCondition(platformId, f)} order by ${ORDER[sort]} limit ${limit} offset ${offset}) page
+    join queue_items q on q.id = page.id ${VIEW_JOINS}
+    order by ${ORDER[sort]}`);
+  return rows.rows.map(toView);
+}
+
+export interface ModelCapacity {
+  model: string;
+  pending: number;
+  pendingTokens: number;
+  pendingCostMicros: number;
+  inFlight: number;
+  inFlightTokens: number;
+}
+
+export interface QueueStats {
+  pending: number;
+  pendingCostMicros: number;
+  pendingTokens: number;
+  oldestQueuedAt: Date | null;
+  byPriority: Record<Priority, number>;
+  deferred: number;
+  inFlight: number;
+  deadLetter: number;
+  models: ModelCapacity[];
+}
+
+/** Platform-wide figures: what waits, what it would cost, how old the oldest is, what is in flight per model. */
+export async function queueStats(db: Db, platformId: number): Promise<QueueStats> {
+  const rows = await db.execute<{
+    model: string;
+    pending: number;
+    pending_tokens: number | null;
+    pending_cost: number | null;
+    oldest: Date | null;
+    high: number;
+    normal: number;
+    low: number;
+    deferred: number;
+    in_flight: number;
+    in_flight_tokens: number | null;
+    dead: number;
+  }>(sql`
+    select q.model,
+           count(*) filter (where q.status = 'queued')::int as pending,
+           sum(q.est_input_tokens) filter (where q.status = 'queued')::int8 as pending_tokens,
+           sum(q.est_cost_micros) filter (where q.status = 'queued')::int8 as pending_cost,
+           min(q.created_at) filter (where q.status = 'queued') as oldest,
+           count(*) filter (where q.status = 'queued' and q.priority_rank = 0)::int as high,
+           count(*) filter (where q.status = 'queued' and q.priority_rank = 1)::int as normal,
+           count(*) filter (where q.status = 'queued' and q.priority_rank = 2)::int as low,
+           count(*) filter (where q.status = 'queued' and q.not_before > now())::int as deferred,
+           count(*) filter (where q.status in ('selected', 'processing'))::int as in_flight,
+           sum(q.est_input_tokens) filter (where q.status in ('selected', 'processing'))::int8 as in_flight_tokens,
+           count(*) filter (where q.status = 'failed')::int as dead
+    from queue_items q
+    where q.platform_id = ${platformId} and q.status in ('queued', 'selected', 'processing', 'failed')
+    group by q.model order by q.model`);
+  const stats: QueueStats = { pending: 0, pendingCostMicros: 0, pendingTokens: 0, oldestQueuedAt: null, byPriority: { high: 0, normal: 0, low: 0 }, deferred: 0, inFlight: 0, deadLetter: 0, models: [] };
+  for (const r of rows.rows) {
+    stats.pending += r.pending;
+    stats.pendingCostMicros += Number(r.pending_cost ?? 0);
+    stats.pendingTokens += Number(r.pending_tokens ?? 0);
+    const oldest = r.oldest ? new Date(r.oldest) : null;
+    if (oldest && (!stats.oldestQueuedAt || oldest < stats.oldestQueuedAt)) stats.oldestQueuedAt = oldest;
+    stats.byPriority.high += r.high;
+    stats.byPriority.normal += r.normal;
+    stats.byPriority.low += r.low;
+    stats.deferred += r.deferred;
+    stats.inFlight += r.in_flight;
+    stats.deadLetter += r.dead;
+    if (r.pending || r.in_flight) {
+      stats.models.push({ model: r.model, pending: r.pending, pendingTokens: Number(r.pending_tokens ?? 0), pendingCostMicros: Number(r.pending_cost ?? 0), inFlight: r.in_flight, inFlightTokens: Number(r.in_flight_tokens ?? 0) });
+    }
+  }
+  return stats;
+}
+
+/** Filter choices: the platform's courses, tasks and instructors (for the dashboard's selects). */
+export async function filterChoices(db: Db, platformId: number) {
+  const [coursesRows, tasksRows, instructorRows] = await Promise.all([
+    db.execute<{ id: number; title: string }>(sql`select id, title from courses where platform_id = ${platformId} order by title, id`),
+    db.execute<{ id: number; title: string; course_id: number }>(sql`
+      select t.id, t.title, t.course_id from tasks t join courses c on c.id = t.course_id where c.platform_id = ${platformId} and t.status = 'active' order by t.title, t.id`),
+    db.execute<{ id: number; name: string | null }>(sql`
+      select distinct u.id, u.name from users u join memberships m on m.user_id = u.id and m.role = 'instructor'
+      where u.platform_id = ${platformId} order by u.name, u.id`),
+  ]);
+  return {
+    courses: coursesRows.rows.map((r) => ({ id: Number(r.id), title: r.title || `Course ${r.id}` })),
+    tasks: tasksRows.rows.map((r) => ({ id: Number(r.id), title: r.title, courseId: Number(r.course_id) })),
+    instructors: instructorRows.rows.map((r) => ({ id: Number(r.id), name: r.name || `User ${r.id}` })),
+  };
+}
+
+export interface CourseShare {
+  courseId: number;
+  courseTitle: string;
+  items: number;
+  estCostMicros: number;
+}
+
+/** Queued items and their estimated cost per course (the dashboard's chart), largest first. */
+export async function pendingByCourse(db: Db, platformId: number, limit = 12): Promise<CourseShare[]> {
+  const rows = await db.execute<{ course_id: number; title: string | null; n: number; cost: number | null }>(sql`
+    select g.course_id, c.title, g.n, g.cost from (
+      select q.course_id, count(*)::int as n, sum(q.est_cost_micros)::int8 as cost
+      from queue_items q where q.platform_id = ${platformId} and q.status = 'queued' group by q.course_id order by n desc, q.course_id limit ${limit}) g
+    join courses c on c.id = g.course_id order by g.n desc, g.course_id`);
+  return rows.rows.map((r) => ({ courseId: Number(r.course_id), courseTitle: r.title || `Course ${r.course_id}`, items: r.n, estCostMicros: Number(r.cost ?? 0) }));
+}

@@ -1,0 +1,134 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { describeEta, etaForBatched, etaForQueued, observedThroughput, type Throughput } from '../queue/eta.js';
+
+/**
+ * What a student sees of their own submissions: where each one is (queued, in a batch, being graded, graded,
+ * failed), its place in the queue, an estimate of when it will be graded, and whether feedback has been released.
+ */
+
+export type StudentStatus = 'queued' | 'in_batch' | 'processing' | 'completed' | 'failed' | 'removed';
+
+export const STATUS_LABELS: Record<StudentStatus, string> = {
+  queued: 'Queued',
+  in_batch: 'In a batch',
+  processing: 'Being graded',
+  completed: 'Graded',
+  failed: 'Could not be graded',
+  removed: 'Not graded',
+};
+
+/** States that change no more without a person acting: the page stops polling. */
+export const TERMINAL: ReadonlySet<StudentStatus> = new Set(['completed', 'failed', 'removed']);
+
+export interface StudentSubmissionStatus {
+  submissionId: number;
+  attempt: number;
+  submittedAt: Date;
+  status: StudentStatus;
+  statusLabel: string;
+  /** 1 = next to be batched; only while queued. */
+  position: number | null;
+  eta: Date | null;
+  etaLabel: string | null;
+  detail: string | null;
+  feedbackReleased: boolean;
+}
+
+type Row = {
+  submission_id: number;
+  attempt: number;
+  submitted_at: Date;
+  queue_item_id: number | null;
+  q_status: string | null;
+  priority_rank: number | null;
+  q_created_at: Date | null;
+  not_before: Date | null;
+  platform_id: number | null;
+  batch_submitted_at: Date | null;
+  review_status: string | null;
+  release_policy: string;
+  has_assessment: boolean;
+};
+
+function mapStatus(q: string | null): StudentStatus {
+  switch (q) {
+    case 'queued':
+      return 'queued';
+    case 'selected':
+      return 'in_batch';
+    case 'processing':
+      return 'processing';
+    case 'completed':
+      return 'completed';
+    case 'skipped':
+      return 'removed';
+    case 'failed':
+      // Final: a send that failed with attempts left goes straight back to `queued` (the engine's rule).
+      return 'failed';
+    default:
+      return 'queued';
+  }
+}
+
+/** The student's submissions of a task, newest attempt first, with live status. */
+export async function studentSubmissionStatuses(db: Db, taskId: number, studentId: number, defaultBatchSize: number, now = new Date()): Promise<StudentSubmissionStatus[]> {
+  const rows = await db.execute<Row>(sql`
+    select s.id as submission_id, s.attempt, s.created_at as submitted_at,
+           q.id as queue_item_id, q.status as q_status, q.priority_rank, q.created_at as q_created_at, q.not_before, q.platform_id,
+           b.submitted_at as batch_submitted_at,
+           a.review_status, t.release_policy, (a.id is not null) as has_assessment
+    from submissions s
+    join tasks t on t.id = s.task_id
+    left join lateral (select * from queue_items qi where qi.submission_id = s.id order by qi.id desc limit 1) q on true
+    left join batches b on b.id = q.batch_id
+    left join lateral (select * from assessments x where x.submission_id = s.id order by x.id desc limit 1) a on true
+    where s.task_id = ${taskId} and s.student_id = ${studentId}
+    order by s.attempt desc`);
+  let throughput: Throughput | undefined;
+  const out: StudentSubmissionStatus[] = [];
+  for (const r of rows.rows) {
+    const status = mapStatus(r.q_status);
+    let position: number | null = null;
+    let eta: Date | null = null;
+    let detail: string | null = null;
+    if (status === 'queued' && r.queue_item_id != null) {
+      position = await queuePosition(db, Number(r.platform_id), Number(r.queue_item_id), r.priority_rank ?? 1, new Date(r.q_created_at!));
+      throughput ??= await observedThroughput(db, Number(r.platform_id), defaultBatchSize);
+      const due = etaForQueued(position, throughput, now);
+      eta = r.not_before && new Date(r.not_before) > due ? new Date(new Date(r.not_before).getTime() + throughput.turnaroundMs) : due;
+    } else if ((status === 'in_batch' || status === 'processing') && r.platform_id != null) {
+      throughput ??= await observedThroughput(db, Number(r.platform_id), defaultBatchSize);
+      eta = etaForBatched(r.batch_submitted_at ? new Date(r.batch_submitted_at) : null, throughput, now);
+    }
+    if (status === 'failed') detail = 'The grading service could not grade this attempt. Your instructor can see it and will follow up.';
+    if (status === 'removed') detail = 'An administrator took this attempt out of the grading queue. Ask your instructor.';
+    const released = r.has_assessment && (r.review_status === 'approved' || r.review_status === 'overridden' || (r.release_policy === 'immediately' && r.review_status !== 'rejected'));
+    if (status === 'completed' && !released) detail = 'Your instructor reviews the feedback before you see it.';
+    out.push({
+      submissionId: Number(r.submission_id),
+      attempt: r.attempt,
+      submittedAt: new Date(r.submitted_at),
+      status,
+      statusLabel: STATUS_LABELS[status],
+      position,
+      eta,
+      etaLabel: eta ? describeEta(eta, now) : null,
+      detail,
+      feedbackReleased: Boolean(released),
+    });
+  }
+  return out;
+}
+
+/**
+ * Place in the platform's queue: queued, due items that an administrator's "by priority" batch takes first (higher
+ * priority, then older), plus this one. The dashboard index (platform, status, priority rank, created) serves it.
+ */
+export async function queuePosition(db: Db, platformId: number, itemId: number, priorityRank: number, createdAt: Date): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from queue_items q
+    where q.platform_id = ${platformId} and q.status = 'queued' and (q.not_before is null or q.not_before <= now())
+      and (q.priority_rank, q.created_at, q.id) < (${priorityRank}, ${createdAt.toISOString()}::timestamptz, ${itemId})`);
+  return Number(rows.rows[0]?.n ?? 0) + 1;
+}

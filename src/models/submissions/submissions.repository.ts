@@ -1,0 +1,37 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { submissions } from './submissions.table.js';
+
+export type SubmissionRow = typeof submissions.$inferSelect;
+export type NewSubmission = typeof submissions.$inferInsert;
+
+export async function insertSubmission(db: Db, values: NewSubmission): Promise<SubmissionRow> {
+  const [row] = await db.insert(submissions).values(values).returning();
+  return row!;
+}
+
+/** The highest attempt a student made at a task (0 for none). Call under the submit lock. */
+export async function lastAttempt(db: Db, taskId: number, studentId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`coalesce(max(${submissions.attempt}), 0)::int` })
+    .from(submissions)
+    .where(and(eq(submissions.taskId, taskId), eq(submissions.studentId, studentId)));
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Serializes submissions of one student to one task (a double click, two tabs), so attempt numbers are taken
+ * one at a time and the task's attempt limit holds. Transaction-scoped: released at commit or rollback.
+ */
+export async function lockStudentTask(db: Db, taskId: number, studentId: number): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`submit:${taskId}:${studentId}`}, 0))`);
+}
+
+export async function findSubmission(db: Db, id: number): Promise<SubmissionRow | undefined> {
+  const [row] = await db.select().from(submissions).where(eq(submissions.id, id));
+  return row;
+}
+
+export async function listStudentSubmissions(db: Db, taskId: number, studentId: number): Promise<SubmissionRow[]> {
+  return db.select().from(submissions).where(and(eq(submissions.taskId, taskId), eq(submissions.studentId, studentId))).orderBy(asc(submissions.attempt));
+}

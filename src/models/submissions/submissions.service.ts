@@ -1,0 +1,131 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Config } from '../../config.js';
+import { contentHmac, encryptContent } from '../../crypto/content.js';
+import type { Db } from '../../db/db.js';
+import { Conflict, Invalid, NotFound } from '../../http/errors.js';
+import { customIdFor, estimateRequest, UnknownModelError } from '../../providers/index.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { gradingRequestFor } from '../batches/grading-request.js';
+import { getCoursePrivacy } from '../privacy/privacy.repository.js';
+import { findActiveVersion } from '../prompts/prompts.repository.js';
+import { insertQueueItem, type QueueItemRow } from '../queue/queue.repository.js';
+import { findTaskInCourse } from '../tasks/tasks.repository.js';
+import { users } from '../tenancy/tenancy.table.js';
+import { anonymizeText, type Identity } from './anonymize.js';
+import { parseSubmission, type UploadedFile } from './submission-input.js';
+import { insertSubmission, lastAttempt, lockStudentTask, type SubmissionRow } from './submissions.repository.js';
+
+export type SubmitConfig = Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes'> & { batches: Pick<Config['batches'], 'maxAttempts'> };
+
+export interface Submitter {
+  platformId: number;
+  courseId: number;
+  userId: number;
+}
+
+export interface SubmitResult {
+  submission: SubmissionRow;
+  queueItem: QueueItemRow;
+}
+
+/** The student's identity, for anonymization: what they might have typed about themselves. */
+export async function identityOf(db: Db, userId: number): Promise<Identity> {
+  const [row] = await db.select({ name: users.name, givenName: users.givenName, familyName: users.familyName, email: users.email }).from(users).where(eq(users.id, userId));
+  return row ?? {};
+}
+
+/** Mean output tokens of the version's recent answers: a better guess than a share of max tokens, once known. */
+async function observedMeanOutputTokens(db: Db, promptVersionId: number): Promise<number | null> {
+  const rows = await db.execute<{ mean: number | null }>(sql`
+    select avg(output_tokens)::float8 as mean from (
+      select output_tokens from assessments where prompt_version_id = ${promptVersionId} and output_tokens > 0 order by id desc limit 200) recent`);
+  const mean = rows.rows[0]?.mean;
+  return mean == null ? null : Number(mean);
+}
+
+/**
+ * A student submits work for a task: refused unless the course allows LLM assessment, the task has an active
+ * prompt and an attempt is left. On success the text is stored encrypted and a queue item is created with the
+ * exact prompt version, priority normal, the exact input tokens of what will be sent (anonymized when the
+ * course asks) and the estimated cost at the batch price. Nothing waits for a model. Run in a transaction.
+ */
+export async function submitWork(
+  db: Db,
+  config: SubmitConfig,
+  who: Submitter,
+  taskId: number,
+  input: { body: unknown; file?: UploadedFile },
+): Promise<SubmitResult> {
+  const task = await findTaskInCourse(db, who.courseId, taskId);
+  if (!task || task.status !== 'active') throw NotFound('The task');
+  const privacy = await getCoursePrivacy(db, who.courseId);
+  if (!privacy.llmAllowed) {
+    throw Conflict('Your instructor has not allowed LLM assessment in this course, so work cannot be submitted here yet. Ask your instructor, or hand your work in another way.');
+  }
+  if (privacy.consentRequired) {
+    const consent = (input.body as { consent?: unknown } | undefined)?.consent;
+    if (consent !== 'on' && consent !== 'true' && consent !== true) {
+      throw Invalid({ consent: 'Please agree to your work being assessed by an LLM before submitting it.' }, 'Your consent is needed first.');
+    }
+  }
+  const version = await findActiveVersion(db, task.id);
+  if (!version) throw Conflict('This task has no grading prompt yet, so it cannot take submissions. Your instructor must write one first.');
+
+  const parsed = parseSubmission(input.body, input.file, { maxChars: config.submissionMaxChars, maxFileBytes: config.submissionMaxFileBytes });
+  if (!parsed.ok) throw Invalid(parsed.fields);
+  const { text, format, originalFilename } = parsed.value;
+
+  await lockStudentTask(db, task.id, who.userId);
+  const previous = await lastAttempt(db, task.id, who.userId);
+  if (previous >= task.maxAttempts) {
+    throw Conflict(task.maxAttempts === 1 ? 'You have already submitted this task; it allows one attempt.' : `You have used all ${task.maxAttempts} attempts for this task.`);
+  }
+  const attempt = previous + 1;
+
+  // The estimate is made from exactly what will be sent: anonymized when the course asks (and again at send time).
+  const sent = privacy.anonymize ? anonymizeText(text, await identityOf(db, who.userId)) : text;
+  let estimate;
+  try {
+    estimate = estimateRequest(gradingRequestFor({ version, task }, sent, customIdFor(1, 1)), 'batch', await observedMeanOutputTokens(db, version.id));
+  } catch (err) {
+    if (err instanceof UnknownModelError) throw Conflict(`The grading prompt of this task uses a model llm-assess has no price for (${version.model}). Tell your instructor.`);
+    throw err;
+  }
+
+  const submission = await insertSubmission(db, {
+    taskId: task.id,
+    courseId: who.courseId,
+    studentId: who.userId,
+    attempt,
+    content: encryptContent(config.encryptionKey, text, { taskId: task.id, studentId: who.userId, attempt }),
+    contentFormat: format,
+    originalFilename,
+    charCount: text.length,
+    contentHmac: contentHmac(config.encryptionKey, text),
+  });
+  const queueItem = await insertQueueItem(db, {
+    platformId: who.platformId,
+    courseId: who.courseId,
+    taskId: task.id,
+    submissionId: submission.id,
+    promptVersionId: version.id,
+    priority: 'normal',
+    priorityRank: 1,
+    model: version.model,
+    estInputTokens: estimate.inputTokens,
+    estOutputTokens: estimate.outputTokens,
+    estCostMicros: estimate.costMicros,
+    maxAttempts: config.batches.maxAttempts,
+  });
+  await recordAudit(db, {
+    platformId: who.platformId,
+    courseId: who.courseId,
+    actorId: who.userId,
+    actorKind: 'user',
+    action: 'submission.created',
+    entityType: 'submission',
+    entityId: submission.id,
+    details: { taskId: task.id, attempt, chars: text.length, queueItemId: queueItem.id, promptVersionId: version.id, estInputTokens: estimate.inputTokens, estCostMicros: estimate.costMicros, anonymized: privacy.anonymize },
+  });
+  return { submission, queueItem };
+}

@@ -1,0 +1,147 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { RootDb } from '../db/db.js';
+import { actorOf, allow, type Actor } from '../lti/actor.js';
+import { HttpError, NotFound } from '../http/errors.js';
+import { isFragmentRequest, linkWith, render } from '../http/render.js';
+import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
+import { createBatches, requestCancel, requestSubmit, setBatchNotes } from '../models/batches/batches.service.js';
+import { parseSelection } from '../models/queue/queue.service.js';
+import { kickBatch } from '../jobs/batch-kick.js';
+import { invalidateStats } from '../models/queue/stats-cache.js';
+import type { Enqueue } from '../jobs/batch-steps.js';
+import { idParam } from './params.js';
+import { formatCount, formatUsd, presentBatch } from './queue.present.js';
+import { filterFromBody, showQueueBoard, stringValues, type QueueRouteDeps } from './queue.routes.js';
+
+export interface BatchRouteDeps {
+  db: RootDb;
+  config: Pick<Config, 'batches'>;
+  /** Wakes a worker at once after a confirmed send or cancel (without it, the worker's sweep finds the batch). */
+  enqueue?: Enqueue;
+}
+
+/** After the commit: a failure to enqueue only delays the work until the sweep, so it never fails the request. */
+export async function wake(db: RootDb, enqueue: Enqueue | undefined, batchId: number, platformId: number): Promise<void> {
+  invalidateStats(platformId);
+  if (!enqueue) return;
+  await kickBatch(db, enqueue, batchId).catch(() => undefined);
+}
+
+const PAGE_SIZE = 50;
+const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+  /** The batches just made from the queue (comma-separated ids): named in a message above the list. */
+  created: z
+    .string()
+    .regex(/^\d+(,\d+)*$/)
+    .transform((v) => v.split(',').map(Number))
+    .optional()
+    .catch(undefined),
+});
+
+/** Answers a state change: the monitor fragment for htmx, a redirect to the monitor for a plain form. */
+function toMonitor(req: Request, res: Response, actor: Actor, batchId: number, show: () => Promise<void>): Promise<void> | void {
+  if (!isFragmentRequest(req)) return res.redirect(303, linkWith(actor.ltik)(`/admin/batches/${batchId}`));
+  return show();
+}
+
+/** Batches: made from the queue, confirmed after their estimate, watched live until their results are in. */
+export function batchesRoutes(deps: BatchRouteDeps): Router {
+  const router = Router();
+  router.use('/admin/batches', allow('administrator'));
+
+  router.get('/admin/batches', async (req, res) => {
+    const actor = actorOf(res);
+    const { page, created } = pageQuery.parse(req.query);
+    const [rows, total] = await Promise.all([listBatches(deps.db, actor.platformId, PAGE_SIZE, (page - 1) * PAGE_SIZE), countBatches(deps.db, actor.platformId)]);
+    const list = rows.map(presentBatch);
+    render(req, res, 'pages/admin/batches', {
+      title: 'Batches',
+      waiting: list.filter((b) => b.awaitingConfirmation),
+      created: created ? list.filter((b) => created.includes(b.id)).map((b) => b.id) : [],
+      batches: list,
+      paging: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total },
+    });
+  });
+
+  /** From the queue's selection: batches in state `created`; nothing is sent before an administrator confirms. */
+  router.post('/admin/batches', async (req, res) => {
+    const actor = actorOf(res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const filter = filterFromBody(body);
+    let created;
+    try {
+      const selection = parseSelection({ scope: body.scope, ids: body.ids }, filter);
+      created = await deps.db.transaction((tx) =>
+        createBatches(tx, deps.config.batches, { platformId: actor.platformId, userId: actor.userId }, selection, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '' }),
+      );
+    } catch (err) {
+      // The queue again, as it is now, with the reason beside the batch fields; nothing was changed.
+      if (err instanceof HttpError && err.status < 500) {
+        const fields = { ...err.fields };
+        if (fields.notes) fields.batchNotes = fields.notes;
+        return showQueueBoard(deps as QueueRouteDeps, req, res, filter, { message: { kind: 'error', text: err.message, fields }, status: err.status, values: stringValues(body) });
+      }
+      throw err;
+    }
+    invalidateStats(actor.platformId);
+    const target = linkWith(actor.ltik)('/admin/batches', { created: created.map((b) => b.id).join(',') });
+    if (isFragmentRequest(req)) {
+      res.set('HX-Redirect', target).status(201).end();
+      return;
+    }
+    res.redirect(303, target);
+  });
+
+  const showMonitor = async (req: Request, res: Response, batchId: number, status = 200) => {
+    const actor = actorOf(res);
+    const batch = await findBatch(deps.db, actor.platformId, batchId);
+    if (!batch) throw NotFound('The batch');
+    const [counts, problems, courses] = await Promise.all([requestCounts(deps.db, batchId), requestProblems(deps.db, batchId, 50), batchCourses(deps.db, batchId)]);
+    render(
+      req,
+      res,
+      'pages/admin/batch',
+      {
+        title: `Batch ${batchId}`,
+        batch: presentBatch(batch),
+        counts,
+        problems,
+        courses: courses.map((c) => ({ title: c.courseTitle || `Course ${c.courseId}`, items: formatCount(c.items), cost: formatUsd(c.estCostMicros) })),
+      },
+      { status, fragment: 'partials/admin/_batch-status' },
+    );
+  };
+
+  router.get('/admin/batches/:batchId', async (req, res) => {
+    await showMonitor(req, res, idParam(req.params.batchId, 'The batch'));
+  });
+
+  /** The explicit confirmation after the estimate: a worker sends the batch. Once only. */
+  router.post('/admin/batches/:batchId/submit', async (req, res) => {
+    const actor = actorOf(res);
+    const batchId = idParam(req.params.batchId, 'The batch');
+    await deps.db.transaction((tx) => requestSubmit(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
+    await wake(deps.db, deps.enqueue, batchId, actor.platformId);
+    await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
+  });
+
+  router.post('/admin/batches/:batchId/cancel', async (req, res) => {
+    const actor = actorOf(res);
+    const batchId = idParam(req.params.batchId, 'The batch');
+    await deps.db.transaction((tx) => requestCancel(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
+    await wake(deps.db, deps.enqueue, batchId, actor.platformId);
+    await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
+  });
+
+  router.post('/admin/batches/:batchId/notes', async (req, res) => {
+    const actor = actorOf(res);
+    const batchId = idParam(req.params.batchId, 'The batch');
+    await deps.db.transaction((tx) => setBatchNotes(tx, { platformId: actor.platformId, userId: actor.userId }, batchId, req.body));
+    await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
+  });
+
+  return router;
+}

@@ -1,0 +1,134 @@
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { RootDb } from '../db/db.js';
+import { actorOf, allow } from '../lti/actor.js';
+import { Invalid, NotFound } from '../http/errors.js';
+import { countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
+import { createBatches, requestCancel, requestSubmit } from '../models/batches/batches.service.js';
+import { filterProblems, queueListSchema } from '../models/queue/queue.filters.js';
+import { applyToOne, parseSelection, queuePage, type Admin } from '../models/queue/queue.service.js';
+import type { Enqueue } from '../jobs/batch-steps.js';
+import { wake } from './batches.routes.js';
+import { invalidateStats } from '../models/queue/stats-cache.js';
+import { idParam } from './params.js';
+import { batchJson, itemJson } from './queue.present.js';
+
+export interface QueueApiDeps {
+  db: RootDb;
+  config: Pick<Config, 'batches'>;
+  enqueue?: Enqueue;
+}
+
+const priorityBody = z.object({ priority: z.enum(['high', 'normal', 'low'], { error: 'priority must be high, normal or low.' }) });
+const notesBody = z.object({ notes: z.string({ error: 'notes must be a string.' }).max(2000, 'Notes have at most 2000 characters.') });
+const createBody = z.object({
+  scope: z.enum(['selected', 'all']).optional(),
+  ids: z.array(z.number().int().positive()).optional(),
+  filter: z.record(z.string(), z.unknown()).optional(),
+  maxPerBatch: z.number().int().optional(),
+  notes: z.string().optional(),
+});
+const listQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1), pageSize: z.coerce.number().int().min(1).max(200).default(50) });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw Invalid(filterProblems(r.error as z.ZodError));
+  return r.data;
+}
+
+const adminOf = (res: Response): Admin => {
+  const a = actorOf(res);
+  return { platformId: a.platformId, userId: a.userId };
+};
+
+/**
+ * The queue and batches for scripts: administrators only, their platform only (another platform's ids are not
+ * found), bodies checked with zod, the same services as the pages. Documented in openapi/paths/queue.yaml and
+ * batches.yaml.
+ */
+export function queueApiRoutes(deps: QueueApiDeps): Router {
+  const router = Router();
+  router.use('/api/admin/llm-queue', allow('administrator'));
+  router.use('/api/admin/llm-batches', allow('administrator'));
+
+  router.get('/api/admin/llm-queue/', async (req, res) => {
+    const admin = adminOf(res);
+    const q = parse(queueListSchema, req.query);
+    const page = await queuePage(deps.db, admin.platformId, q);
+    res.json({
+      items: page.items.map(itemJson),
+      page: page.page,
+      pageSize: page.pageSize,
+      pages: page.pages,
+      total: page.totals.count,
+      totals: { estCostMicros: page.totals.estCostMicros, estInputTokens: page.totals.estInputTokens },
+      stats: { ...page.stats, oldestQueuedAt: page.stats.oldestQueuedAt?.toISOString() ?? null },
+    });
+  });
+
+  router.post('/api/admin/llm-queue/:id/priority/', async (req, res) => {
+    const id = idParam(req.params.id, 'The queue item');
+    const { priority } = parse(priorityBody, req.body);
+    const item = await deps.db.transaction((tx) => applyToOne(tx, adminOf(res), id, { action: 'priority', priority }));
+    invalidateStats(adminOf(res).platformId);
+    res.json({ item: itemJson(item) });
+  });
+
+  router.post('/api/admin/llm-queue/:id/notes/', async (req, res) => {
+    const id = idParam(req.params.id, 'The queue item');
+    const { notes } = parse(notesBody, req.body);
+    const item = await deps.db.transaction((tx) => applyToOne(tx, adminOf(res), id, { action: 'notes', notes }));
+    invalidateStats(adminOf(res).platformId);
+    res.json({ item: itemJson(item) });
+  });
+
+  /** Removes an item from the queue (it becomes `skipped`; the submission and its history stay). */
+  router.delete('/api/admin/llm-queue/:id/', async (req, res) => {
+    const id = idParam(req.params.id, 'The queue item');
+    const item = await deps.db.transaction((tx) => applyToOne(tx, adminOf(res), id, { action: 'skip' }));
+    invalidateStats(adminOf(res).platformId);
+    res.json({ item: itemJson(item) });
+  });
+
+  router.post('/api/admin/llm-batches/create/', async (req, res) => {
+    const admin = adminOf(res);
+    const body = parse(createBody, req.body);
+    const selection = parseSelection({ scope: body.scope ?? (body.ids ? 'selected' : 'all'), ids: body.ids ?? [] }, body.filter ?? {});
+    const created = await deps.db.transaction((tx) => createBatches(tx, deps.config.batches, admin, selection, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' }));
+    invalidateStats(admin.platformId);
+    res.status(201).json({ batches: created.map(batchJson) });
+  });
+
+  router.post('/api/admin/llm-batches/:id/submit/', async (req, res) => {
+    const id = idParam(req.params.id, 'The batch');
+    const batch = await deps.db.transaction((tx) => requestSubmit(tx, adminOf(res), id));
+    await wake(deps.db, deps.enqueue, id, adminOf(res).platformId);
+    res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
+  });
+
+  router.get('/api/admin/llm-batches/', async (req, res) => {
+    const admin = adminOf(res);
+    const q = parse(listQuery, req.query);
+    const [rows, total] = await Promise.all([listBatches(deps.db, admin.platformId, q.pageSize, (q.page - 1) * q.pageSize), countBatches(deps.db, admin.platformId)]);
+    res.json({ batches: rows.map(batchJson), page: q.page, pageSize: q.pageSize, total });
+  });
+
+  router.get('/api/admin/llm-batches/:id/status/', async (req, res) => {
+    const admin = adminOf(res);
+    const id = idParam(req.params.id, 'The batch');
+    const batch = await findBatch(deps.db, admin.platformId, id);
+    if (!batch) throw NotFound('The batch');
+    const [counts, problems] = await Promise.all([requestCounts(deps.db, id), requestProblems(deps.db, id, 100)]);
+    res.json({ batch: batchJson(batch), requests: counts, problems });
+  });
+
+  router.post('/api/admin/llm-batches/:id/cancel/', async (req, res) => {
+    const id = idParam(req.params.id, 'The batch');
+    const batch = await deps.db.transaction((tx) => requestCancel(tx, adminOf(res), id));
+    await wake(deps.db, deps.enqueue, id, adminOf(res).platformId);
+    res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
+  });
+
+  return router;
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
+import { kickBatch } from '../src/jobs/batch-kick.js';
+import { listCourseAssessments, listReleasedForStudent, findCourseAssessment } from '../src/models/assessments/assessments.repository.js';
+import { findBatchById } from '../src/models/batches/batches.repository.js';
+import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
+import { submitThroughService, seedTenant } from './helpers/batch-fixtures.js';
+import { FAST_BATCH_ENV } from './helpers/batch-driver.js';
+import { startStack, type Stack } from './helpers/stack.js';
+
+/**
+ * The whole pipeline in a running tool (web + worker in one process, Agenda on the test database) against the
+ * emulator: students submit through the service, an administrator batches and confirms, the kick wakes the
+ * worker, and the jobs send, poll and ingest on their own.
+ */
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ role: 'all', emulator: true, env: FAST_BATCH_ENV });
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('submission → queue → batch → assessment', () => {
+  it('three students are graded through the job runner; assessments carry usage and cost; students see them per the release policy', async () => {
+    const db = stack.db.db;
+    const t = await seedTenant(db);
+    const items = await submitThroughService(db, stack.config, t, 3);
+    const queued = await db.execute<{ status: string; est_input_tokens: number; est_cost_micros: number; prompt_version_id: number }>(sql`select status, est_input_tokens, est_cost_micros, prompt_version_id from queue_items where id = any(${sql.param(items)}::bigint[])`);
+    expect(queued.rows.every((r) => r.status === 'queued' && r.est_input_tokens > 0 && r.est_cost_micros > 0 && Number(r.prompt_version_id) === t.version.id)).toBe(true);
+
+    const [batch] = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, { notes: 'first run' }));
+    await requestSubmit(db, t.admin, batch!.id);
+    await kickBatch(db, stack.tool.jobs.enqueue.bind(stack.tool.jobs), batch!.id);
+
+    const done = await until('the batch to be ingested', async () => {
+      const b = await findBatchById(db, batch!.id);
+      return b?.ingestedAt ? b : undefined;
+    });
+    expect(done.status).toBe('completed');
+    expect(done.ingestedLines).toBe(3);
+    const list = await listCourseAssessments(db, t.courseId);
+    expect(list).toHaveLength(3);
+    for (const a of list) {
+      expect(a.result).not.toBeNull();
+      expect(a.score).toBeGreaterThanOrEqual(0);
+      expect(a.score).toBeLessThanOrEqual(10);
+      expect(a.inputTokens).toBeGreaterThan(0);
+      expect(a.outputTokens).toBeGreaterThan(0);
+      expect(a.actualCostMicros).toBeGreaterThan(0);
+      expect(a.reviewStatus).toBe('pending_review');
+      expect(a.releasedAt).toBeNull();
+    }
+    expect(done.actualCostMicros).toBe(list.reduce((s, a) => s + a.actualCostMicros, 0));
+    expect(done.inputTokens).toBe(list.reduce((s, a) => s + a.inputTokens, 0));
+    const states = await db.execute<{ status: string }>(sql`select status from queue_items where id = any(${sql.param(items)}::bigint[])`);
+    expect(states.rows.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+    // The ledger: each reservation released, each result charged its actual cost.
+    const ledger = await db.execute<{ kind: string; n: number; total: number }>(sql`select kind, count(*)::int as n, sum(amount_micros)::int8 as total from cost_ledger where batch_id = ${batch!.id} group by kind order by kind`);
+    expect(ledger.rows.map((r) => [r.kind, r.n])).toEqual([['charge', 3], ['release', 3], ['reservation', 3]]);
+    expect(Number(ledger.rows[0]!.total)).toBe(done.actualCostMicros);
+
+    // After approval (the default): instructors see all three at once, the student none yet.
+    const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;
+    expect(await listReleasedForStudent(db, Number(student.student_id), t.taskId)).toEqual([]);
+    expect(await findCourseAssessment(db, t.courseId + 999_999, list[0]!.id)).toBeUndefined();
+  }, 40_000);
+
+  it('a task released immediately shows an unflagged result to its student at once', async () => {
+    const db = stack.db.db;
+    const t = await seedTenant(db, { releasePolicy: 'immediately' });
+    const items = await submitThroughService(db, stack.config, t, 1);
+    const [batch] = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, {}));
+    await requestSubmit(db, t.admin, batch!.id);
+    // No kick this time: the worker's sweep finds the confirmed batch on its own.
+    await until('the batch to be ingested', async () => ((await findBatchById(db, batch!.id))?.ingestedAt ? true : undefined));
+    const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;
+    const seen = await listReleasedForStudent(db, Number(student.student_id), t.taskId);
+    const [a] = await listCourseAssessments(db, t.courseId);
+    expect(seen.map((s) => s.id)).toEqual(a!.needsReview ? [] : [a!.id]);
+  }, 40_000);
+});

@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { RootDb } from '../../src/db/db.js';
+import { silentLogger } from '../../src/log.js';
+import { createProvider } from '../../src/providers/index.js';
+import { ingestBatch } from '../../src/models/batches/batch-ingest.service.js';
+import { cancelBatchWork, pollBatch } from '../../src/models/batches/batch-poll.service.js';
+import { sendBatch } from '../../src/models/batches/batch-send.service.js';
+import type { BatchWorker, NextStep } from '../../src/models/batches/batch-worker.js';
+import type { TestDatabase } from './db.js';
+import { testEnv } from './stack.js';
+
+/** Fast batch settings for tests: tiny polls and leases, small batches allowed. */
+export const FAST_BATCH_ENV: Record<string, string> = {
+  BATCH_MIN_SIZE: '1',
+  BATCH_POLL_MIN_MS: '10',
+  BATCH_POLL_MAX_MS: '50',
+  BATCH_LEASE_MS: '5000',
+  BATCH_SUBMIT_MAX_TRIES: '3',
+  BATCH_SWEEP_MS: '300',
+  JOBS_PROCESS_EVERY_MS: '250',
+};
+
+export function testConfig(db: TestDatabase, apiBaseUrl: string, extra: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(db, 0, { OPENAI_BASE_URL: apiBaseUrl, ...FAST_BATCH_ENV, ...extra }));
+}
+
+/**
+ * A worker as a job runner would make it, with the provider's own retries off: the tests see every provider
+ * failure reach the batch steps (which retry with their own bounded backoff).
+ */
+export function testWorker(db: RootDb, config: Config, name = 'test-worker'): BatchWorker {
+  return { db, provider: createProvider(config, { retry: { maxAttempts: 1 } }), settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name };
+}
+
+const STEPS = { submit: sendBatch, poll: pollBatch, ingest: ingestBatch, cancel: cancelBatchWork } as const;
+
+/**
+ * Runs batch steps the way the job runner chains them (each step's next steps, at their time) until none is left.
+ * With several workers, each step goes to the next worker in turn.
+ */
+export async function drive(workers: BatchWorker | BatchWorker[], steps: NextStep[], timeoutMs = 30_000): Promise<void> {
+  const ws = Array.isArray(workers) ? workers : [workers];
+  let queue = [...steps];
+  const end = Date.now() + timeoutMs;
+  let turn = 0;
+  while (queue.length) {
+    if (Date.now() > end) throw new Error(`batch steps did not settle: ${JSON.stringify(queue)}`);
+    const first = Math.min(...queue.map((s) => s.at?.getTime() ?? 0));
+    if (first > Date.now()) await sleep(first - Date.now());
+    // Every step that is due runs now, concurrently, as a runner with several workers would run them.
+    const now = Date.now();
+    const due = queue.filter((s) => (s.at?.getTime() ?? 0) <= now);
+    queue = queue.filter((s) => (s.at?.getTime() ?? 0) > now);
+    const next = await Promise.all(due.map((s) => STEPS[s.step](ws[turn++ % ws.length]!, s.batchId)));
+    queue.push(...next.flat());
+  }
+}
+
+export const submitSteps = (ids: number[]): NextStep[] => ids.map((batchId) => ({ step: 'submit', batchId }));
