@@ -8,7 +8,8 @@ import { LTI_ROUTES } from '../lti/provider.js';
 import { BadRequest, HttpError, NotFound } from '../http/errors.js';
 import { render } from '../http/render.js';
 import { recordAudit } from '../models/audit/audit.repository.js';
-import { createTask, findTaskInCourse, listTasksForCourse } from '../models/tasks/tasks.repository.js';
+import { createTask, findTaskInCourse, listTasksForCourse, updateTaskLineItem } from '../models/tasks/tasks.repository.js';
+import { resourceIdFor } from '../models/grades/grade-sync.service.js';
 
 const choice = z.object({
   taskId: z.union([z.literal('new'), z.coerce.number().int().positive()]),
@@ -61,9 +62,11 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
       if (data.taskId !== 'new') {
         const existing = await findTaskInCourse(tx, courseId, data.taskId);
         if (!existing) throw NotFound('The task');
+        if (!existing.lineItemsUrl && actor.context.endpoint?.lineitems) await updateTaskLineItem(tx, existing.id, null, actor.context.endpoint.lineitems);
         return existing;
       }
-      const created = await createTask(tx, { courseId, resourceLinkId: null, title: data.title!, maxScore: data.maxScore ?? 10, createdBy: actor.userId });
+      // The course's line item container, so grade passback finds (by resource id) the column the LMS makes now.
+      const created = await createTask(tx, { courseId, resourceLinkId: null, title: data.title!, maxScore: data.maxScore ?? 10, createdBy: actor.userId, lineItemsUrl: actor.context.endpoint?.lineitems ?? null });
       await recordAudit(tx, { platformId: actor.platformId, courseId, actorId: actor.userId, actorKind: 'user', action: 'task.created', entityType: 'task', entityId: created.id, details: { via: 'deep_linking' } });
       return created;
     });
@@ -78,7 +81,7 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
           title: task.title,
           url: `${deps.toolUrl}${LTI_ROUTES.launch}`,
           custom: { [TASK_ID_CUSTOM_PARAM]: String(task.id) },
-          lineItem: { label: task.title, scoreMaximum: task.maxScore, resourceId: `llm-assess-task-${task.id}`, tag: 'llm-assess' },
+          lineItem: { label: task.title, scoreMaximum: task.maxScore, resourceId: resourceIdFor(task.id), tag: 'llm-assess' },
         },
       ],
       { message: `Added “${task.title}”.` },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, numeric, pgTable, real, text } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, jsonb, numeric, pgTable, real, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { tasks } from '../tasks/tasks.table.js';
 import { submissions } from '../submissions/submissions.table.js';
@@ -52,6 +52,13 @@ export const assessments = pgTable(
     reviewedBy: ref('reviewed_by').references(() => users.id),
     reviewedAt: at('reviewed_at'),
     reviewNote: text('review_note'),
+    /**
+     * Bumped by every review decision. A decision form carries the number it was made from, so a double submit
+     * or two reviewers at once apply one decision only; grade sync records which decision it posted.
+     */
+    decisionSeq: integer('decision_seq').notNull().default(0),
+    /** Where a rejected assessment went: back to the LLM queue, or to the instructor for manual grading. */
+    rejectedTo: text('rejected_to').$type<'queue' | 'manual'>(),
     overrideScore: numeric('override_score', { precision: 8, scale: 2, mode: 'number' }),
     overrideCriteria: jsonb('override_criteria').$type<Record<string, number>>(),
     overrideFeedback: text('override_feedback'),
@@ -62,16 +69,28 @@ export const assessments = pgTable(
     gradeSyncError: text('grade_sync_error'),
     gradeSyncedAt: at('grade_synced_at'),
     gradeSyncedScore: numeric('grade_synced_score', { precision: 8, scale: 2, mode: 'number' }),
+    /** The decision (decision_seq) the gradebook holds: a later decision makes the sync pending again. */
+    gradeSyncedSeq: integer('grade_synced_seq'),
+    /** When the next sync attempt is due (backoff after a failure). */
+    gradeSyncNextAt: at('grade_sync_next_at'),
+    /** A worker posting this grade holds it until then: two workers never post the same decision at once. */
+    gradeSyncLeaseUntil: at('grade_sync_lease_until'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('assessments_course_review_idx').on(t.courseId, t.reviewStatus, t.createdAt),
     index('assessments_submission_idx').on(t.submissionId),
-    index('assessments_queue_item_idx').on(t.queueItemId),
+    // A queue item is completed by its first usable answer and never sent again: one assessment per item, enforced.
+    uniqueIndex('assessments_queue_item_key').on(t.queueItemId),
     index('assessments_batch_idx').on(t.batchId),
+    // The grade-sync sweep: pending syncs that are due.
+    index('assessments_grade_sync_due_idx').on(t.gradeSyncNextAt).where(sql`${t.gradeSyncStatus} = 'pending'`),
+    // Recent answers of a prompt version: their mean output tokens make the next estimates.
+    index('assessments_prompt_version_idx').on(t.promptVersionId, t.id),
     check('assessments_review_status_check', sql`${t.reviewStatus} in ('pending_review', 'approved', 'overridden', 'rejected')`),
     check('assessments_sync_status_check', sql`${t.gradeSyncStatus} in ('none', 'pending', 'synced', 'failed')`),
+    check('assessments_rejected_to_check', sql`${t.rejectedTo} is null or ${t.rejectedTo} in ('queue', 'manual')`),
     check('assessments_override_reason_check', sql`${t.overrideScore} is null or ${t.overrideReason} is not null`),
   ],
 );

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import type { Frame } from 'playwright-core';
+import { startStack, type Stack } from '../test/helpers/stack.js';
+import { createAssessment, homeIds, SUBS } from '../test/helpers/assessments.js';
+import { launchChromium } from './browser.js';
+
+const LOW = [{ code: 'low_confidence', message: 'The model reports low confidence (0.3).' }];
+
+/** An instructor reviews inside the LMS iframe in headless Chromium: approve, override with a reason, bulk approve. */
+describe('review page in the browser', () => {
+  let stack: Stack;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  let frame: Frame;
+  const fixtures = { approve: 0, override: 0, bulkPlain: 0, bulkFlagged: 0 };
+  const status = async (id: number) => (await stack.db.db.execute<{ review_status: string; override_score: number | null; override_reason: string | null }>(sql`select review_status, override_score, override_reason from assessments where id = ${id}`)).rows[0]!;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    for (const s of ['instructor', 'student1', 'student2', 'student3']) await stack.browser().launch(stack.devlmsUrl, s, { task: '1' });
+    const ids = await homeIds(stack);
+    fixtures.approve = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student1 })).id;
+    fixtures.override = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student2 })).id;
+    fixtures.bulkPlain = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student3 })).id;
+    fixtures.bulkFlagged = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student1, confidence: 0.3, flags: LOW })).id;
+    chrome = await launchChromium();
+    const page = await chrome.context.newPage();
+    await page.goto(`${stack.devlmsUrl}/launch/instructor?task=1`);
+    frame = (await (await page.waitForSelector('iframe')).contentFrame())!;
+    await frame.waitForSelector('.badge-instructor', { timeout: 15_000 });
+  }, 90_000);
+  afterAll(async () => {
+    await chrome?.close();
+    await stack?.close();
+  });
+
+  const openQueue = async () => {
+    await frame.getByRole('link', { name: 'Review', exact: true }).click();
+    await frame.waitForSelector('#review-queue');
+  };
+
+  it('approves in one click', async () => {
+    await openQueue();
+    await frame.click(`tr[data-assessment="${fixtures.approve}"] a`);
+    await frame.waitForSelector(`#review-decision-${fixtures.approve}`);
+    await frame.getByRole('button', { name: 'Approve', exact: true }).click();
+    await frame.waitForSelector(`#review-decision-${fixtures.approve} .status-approved`);
+    expect(await frame.textContent(`#review-decision-${fixtures.approve} [role="status"]`)).toContain('Approved.');
+    expect((await status(fixtures.approve)).review_status).toBe('approved');
+  }, 60_000);
+
+  it('overrides with a reason (refused without one), keeping the LLM result beside it', async () => {
+    await openQueue();
+    await frame.click(`tr[data-assessment="${fixtures.override}"] a`);
+    const id = fixtures.override;
+    await frame.waitForSelector(`#review-decision-${id}`);
+    await frame.fill(`#ov-score-${id}`, '64');
+    await frame.fill(`#ov-c-${id}-evidence`, '22');
+    // Without a reason: the browser's own check stops the form (the field is required).
+    await frame.getByRole('button', { name: 'Override', exact: true }).click();
+    expect(await frame.$eval(`#ov-reason-${id}`, (el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
+    expect((await status(id)).review_status).toBe('pending_review');
+    await frame.fill(`#ov-reason-${id}`, 'The evidence does not support the second claim.');
+    await frame.fill(`#ov-feedback-${id}`, 'Look again at **your sources**.');
+    await frame.getByRole('button', { name: 'Override', exact: true }).click();
+    await frame.waitForSelector(`#review-decision-${id} .status-overridden`);
+    const decision = await frame.textContent(`#review-decision-${id}`);
+    expect(decision).toContain('Your grade: 64 / 100');
+    expect(decision).toContain('(LLM: 80)');
+    expect(await frame.textContent('#result-title')).toContain('kept unchanged');
+    expect(await status(id)).toEqual({ review_status: 'overridden', override_score: 64, override_reason: 'The evidence does not support the second claim.' });
+  }, 60_000);
+
+  it('bulk-approves a selection with one flagged item only after the explicit confirmation', async () => {
+    await openQueue();
+    await frame.check(`#sel-${fixtures.bulkPlain}`);
+    await frame.check(`#sel-${fixtures.bulkFlagged}`);
+    await frame.getByRole('button', { name: 'Approve selected' }).click();
+    await frame.waitForSelector('#confirm-flagged-error');
+    expect(await frame.textContent('#confirm-flagged-error')).toContain('1 of the selected assessment is flagged for review');
+    expect((await status(fixtures.bulkFlagged)).review_status).toBe('pending_review');
+    // The selection survives the refusal; confirming approves both.
+    expect(await frame.isChecked(`#sel-${fixtures.bulkFlagged}`)).toBe(true);
+    await frame.check('#confirm-flagged');
+    await frame.getByRole('button', { name: 'Approve selected' }).click();
+    await frame.waitForSelector('#review-queue [role="status"]');
+    expect(await frame.textContent('#review-queue [role="status"]')).toContain('Approved 2 assessments.');
+    expect((await status(fixtures.bulkPlain)).review_status).toBe('approved');
+    expect((await status(fixtures.bulkFlagged)).review_status).toBe('approved');
+  }, 60_000);
+});

@@ -1,0 +1,296 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
+import type { Db } from '../../db/db.js';
+import { Conflict, Invalid, NotFound } from '../../http/errors.js';
+import { customIdFor, estimateRequest, UnknownModelError } from '../../providers/index.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { gradingRequestFor } from '../batches/grading-request.js';
+import { getCoursePrivacy } from '../privacy/privacy.repository.js';
+import { findActiveVersion, findVersionById } from '../prompts/prompts.repository.js';
+import type { RubricCriterion } from '../prompts/prompts.table.js';
+import { insertQueueItem } from '../queue/queue.repository.js';
+import { anonymizeText } from '../submissions/anonymize.js';
+import { identityOf } from '../submissions/submissions.service.js';
+import { findTaskInCourse } from '../tasks/tasks.repository.js';
+import type { AssessmentRow } from './review.repository.js';
+import { applyDecision, listAssessmentsInCourse, lockAssessmentInCourse, requestSyncAgain } from './review.repository.js';
+import type { ReviewStatus } from './assessments.table.js';
+
+/** An instructor deciding, in the course they launched from. */
+export interface Reviewer {
+  platformId: number;
+  courseId: number;
+  userId: number;
+}
+
+export const REASON_MAX = 2000;
+export const FEEDBACK_MAX = 10_000;
+
+const seq = z.coerce.number({ error: 'This form is out of date: reload the page.' }).int().min(0);
+const optionalText = (max: number, label: string) =>
+  z
+    .string()
+    .trim()
+    .max(max, `${label} has at most ${max} characters.`)
+    .optional()
+    .transform((v) => v || undefined);
+
+/** A score field: empty is "not given"; anything else must be a number in range (checked with the range later). */
+const scoreField = z
+  .union([z.string(), z.number()])
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || (typeof v === 'string' && v.trim() === '')) return undefined;
+    const n = typeof v === 'number' ? v : Number(v.trim().replace(',', '.'));
+    if (!Number.isFinite(n)) {
+      ctx.addIssue({ code: 'custom', message: 'Enter a number.' });
+      return z.NEVER;
+    }
+    return Math.round(n * 100) / 100;
+  });
+
+export const overrideSchema = z.object({
+  decisionSeq: seq,
+  score: scoreField,
+  criteria: z.record(z.string(), scoreField).optional(),
+  feedback: optionalText(FEEDBACK_MAX, 'Feedback'),
+  reason: optionalText(REASON_MAX, 'The reason'),
+});
+
+export const rejectSchema = z.object({
+  decisionSeq: seq,
+  rejectTo: z.enum(['queue', 'manual'], { error: 'Choose where the work goes: back to the queue or to manual grading.' }),
+  note: optionalText(REASON_MAX, 'The note'),
+});
+
+/** Forms send criterion scores as flat `criteria[<id>]` fields (urlencoded, not extended); JSON sends an object. */
+function withCriteriaObject(raw: unknown): Record<string, unknown> {
+  const body = { ...((raw ?? {}) as Record<string, unknown>) };
+  const criteria: Record<string, unknown> = typeof body.criteria === 'object' && body.criteria !== null ? { ...(body.criteria as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(body)) {
+    const m = /^criteria\[([A-Za-z0-9_-]{1,64})\]$/.exec(key);
+    if (m) criteria[m[1]!] = value;
+  }
+  body.criteria = criteria;
+  return body;
+}
+
+export type OverrideInput = z.input<typeof overrideSchema>;
+export type RejectInput = z.input<typeof rejectSchema>;
+
+function fieldsOf(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const i of error.issues) {
+    const key = i.path.length > 1 ? `${String(i.path[0])}.${String(i.path[1])}` : String(i.path[0] ?? 'form');
+    fields[key] ??= i.message;
+  }
+  return fields;
+}
+
+const STATUS_WORDS: Record<ReviewStatus, string> = {
+  pending_review: 'waiting for review',
+  approved: 'approved',
+  overridden: 'overridden',
+  rejected: 'rejected',
+};
+
+/** Why a conditional decision applied nothing: gone, decided meanwhile, or not in a state that allows it. */
+async function explainNoChange(db: Db, courseId: number, id: number, action: string, expectedSeq?: number): Promise<never> {
+  const current = await lockAssessmentInCourse(db, courseId, id);
+  if (!current) throw NotFound('The assessment');
+  if (expectedSeq !== undefined && current.decisionSeq !== expectedSeq) {
+    throw Conflict(`This assessment changed since the page was loaded (it is now ${STATUS_WORDS[current.reviewStatus]}). Nothing was ${action}; reload to see the current state.`);
+  }
+  throw Conflict(`This assessment is ${STATUS_WORDS[current.reviewStatus]}, so it cannot be ${action}.`);
+}
+
+function audit(db: Db, who: Reviewer, action: string, a: AssessmentRow, details: Record<string, unknown>) {
+  return recordAudit(db, { platformId: who.platformId, courseId: who.courseId, actorId: who.userId, actorKind: 'user', action, entityType: 'assessment', entityId: a.id, details: { decisionSeq: a.decisionSeq, ...details } });
+}
+
+/** Approves the model's result as it stands. Run in a transaction. */
+export async function approveAssessment(db: Db, who: Reviewer, id: number, expectedSeq: number | undefined): Promise<AssessmentRow> {
+  const current = await lockAssessmentInCourse(db, who.courseId, id);
+  if (!current) throw NotFound('The assessment');
+  if (current.reviewStatus === 'pending_review' && current.score == null) {
+    throw Conflict('The model gave no usable score for this work, so there is nothing to approve: override it with your own score, or reject it.');
+  }
+  const row = await applyDecision(db, { courseId: who.courseId, id, from: ['pending_review'], expectedSeq }, { reviewStatus: 'approved', reviewedBy: who.userId, release: true, rejectedTo: null });
+  if (!row) return explainNoChange(db, who.courseId, id, 'approved', expectedSeq);
+  await audit(db, who, 'assessment.approved', row, { score: row.score, flags: row.flags.map((f) => f.code) });
+  return row;
+}
+
+/**
+ * The instructor's own grade beside the model's, which stays unchanged for audit. Allowed on anything not sent
+ * back to the LLM queue: a later override replaces an earlier decision and is synced again.
+ */
+export async function overrideAssessment(db: Db, who: Reviewer, id: number, raw: unknown): Promise<AssessmentRow> {
+  const parsed = overrideSchema.safeParse(withCriteriaObject(raw));
+  if (!parsed.success) throw Invalid(fieldsOf(parsed.error));
+  const input = parsed.data;
+  const current = await lockAssessmentInCourse(db, who.courseId, id);
+  if (!current) throw NotFound('The assessment');
+  const rubric: RubricCriterion[] = (await findVersionById(db, current.promptVersionId))?.rubric ?? [];
+
+  const fields: Record<string, string> = {};
+  if (input.score === undefined) fields.score = 'Enter the score you give.';
+  else if (input.score < 0 || input.score > current.maxScore) fields.score = `The score must be from 0 to ${current.maxScore}.`;
+  const criteria: Record<string, number> = {};
+  for (const [key, value] of Object.entries(input.criteria ?? {})) {
+    if (value === undefined) continue;
+    const c = rubric.find((r) => r.id === key);
+    if (!c) fields[`criteria.${key}`] = 'This criterion is not in the rubric.';
+    else if (value < 0 || value > c.maxPoints) fields[`criteria.${key}`] = `From 0 to ${c.maxPoints}.`;
+    else criteria[key] = value;
+  }
+  if (!input.reason) fields.reason = 'Say why you change the grade: it is kept with the original for audit.';
+  if (Object.keys(fields).length) throw Invalid(fields);
+  if (current.reviewStatus === 'rejected' && current.rejectedTo === 'queue' && current.decisionSeq === input.decisionSeq) {
+    throw Conflict('This work was sent back to the LLM queue; grade its new assessment instead.');
+  }
+
+  const row = await applyDecision(
+    db,
+    { courseId: who.courseId, id, from: ['pending_review', 'approved', 'overridden', 'rejected'], expectedSeq: input.decisionSeq },
+    {
+      reviewStatus: 'overridden',
+      reviewedBy: who.userId,
+      overrideScore: input.score!,
+      overrideCriteria: Object.keys(criteria).length ? criteria : null,
+      overrideFeedback: input.feedback ?? null,
+      overrideReason: input.reason!,
+      rejectedTo: null,
+      release: true,
+    },
+  );
+  if (!row) return explainNoChange(db, who.courseId, id, 'overridden', input.decisionSeq);
+  await audit(db, who, 'assessment.overridden', row, { from: current.reviewStatus, llmScore: current.score, previousOverride: current.overrideScore, score: row.overrideScore, criteria, reason: row.overrideReason });
+  return row;
+}
+
+/**
+ * Rejects the model's result: back to the LLM queue (a new queue item, graded again with the task's active
+ * prompt) or to the instructor for manual grading (then graded with an override). Run in a transaction.
+ */
+export async function rejectAssessment(db: Db, config: Pick<Config, 'encryptionKey'> & { batches: Pick<Config['batches'], 'maxAttempts'> }, who: Reviewer, id: number, raw: unknown): Promise<AssessmentRow> {
+  const parsed = rejectSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw Invalid(fieldsOf(parsed.error));
+  const input = parsed.data;
+  if (input.rejectTo === 'queue' && !input.note) throw Invalid({ note: 'Add a note for the queue: what should be different this time?' });
+  const current = await lockAssessmentInCourse(db, who.courseId, id);
+  if (!current) throw NotFound('The assessment');
+  const row = await applyDecision(
+    db,
+    { courseId: who.courseId, id, from: ['pending_review'], expectedSeq: input.decisionSeq },
+    { reviewStatus: 'rejected', reviewedBy: who.userId, reviewNote: input.note ?? null, rejectedTo: input.rejectTo, release: false },
+  );
+  if (!row) return explainNoChange(db, who.courseId, id, 'rejected', input.decisionSeq);
+  let queueItemId: number | null = null;
+  if (input.rejectTo === 'queue') queueItemId = await requeue(db, config, who, row, input.note!);
+  await audit(db, who, 'assessment.rejected', row, { to: input.rejectTo, note: input.note ?? null, queueItemId });
+  return row;
+}
+
+/** A new queue item for the same submission, with the task's active prompt and a fresh estimate. */
+async function requeue(db: Db, config: Pick<Config, 'encryptionKey'> & { batches: Pick<Config['batches'], 'maxAttempts'> }, who: Reviewer, a: AssessmentRow, note: string): Promise<number> {
+  const task = await findTaskInCourse(db, who.courseId, a.taskId);
+  const version = task ? await findActiveVersion(db, task.id) : undefined;
+  if (!task || !version) throw Conflict('This task has no active grading prompt, so the work cannot be graded again. Choose manual grading instead.');
+  const sub = await db.execute<{ student_id: number; attempt: number; content: Buffer | null }>(sql`select student_id, attempt, content from submissions where id = ${a.submissionId}`);
+  const s = sub.rows[0];
+  if (!s?.content) throw Conflict('The text of this submission was deleted (retention), so it cannot be graded again. Choose manual grading instead.');
+  let text: string;
+  try {
+    text = decryptContent(config.encryptionKey, s.content, { taskId: a.taskId, studentId: Number(s.student_id), attempt: s.attempt });
+  } catch (err) {
+    if (err instanceof ContentDecryptionError) throw Conflict('The text of this submission cannot be read, so it cannot be graded again. Choose manual grading instead.');
+    throw err;
+  }
+  const live = await db.execute<{ n: number }>(sql`select count(*)::int as n from queue_items where submission_id = ${a.submissionId} and status in ('queued', 'selected', 'processing')`);
+  if (live.rows[0]!.n > 0) throw Conflict('This submission is already waiting in the queue.');
+  const privacy = await getCoursePrivacy(db, who.courseId);
+  const sent = privacy.anonymize ? anonymizeText(text, await identityOf(db, Number(s.student_id))) : text;
+  let estimate;
+  try {
+    estimate = estimateRequest(gradingRequestFor({ version, task }, sent, customIdFor(1, 1)), 'batch');
+  } catch (err) {
+    if (err instanceof UnknownModelError) throw Conflict(`The active prompt uses a model llm-assess has no price for (${version.model}).`);
+    throw err;
+  }
+  const item = await insertQueueItem(db, {
+    platformId: who.platformId,
+    courseId: who.courseId,
+    taskId: task.id,
+    submissionId: a.submissionId,
+    promptVersionId: version.id,
+    priority: 'normal',
+    priorityRank: 1,
+    model: version.model,
+    estInputTokens: estimate.inputTokens,
+    estOutputTokens: estimate.outputTokens,
+    estCostMicros: estimate.costMicros,
+    maxAttempts: config.batches.maxAttempts,
+    adminNotes: `Rejected by the instructor: ${note}`,
+  });
+  return item.id;
+}
+
+export interface BulkOutcome {
+  approved: number[];
+  /** Not approved, with why (decided meanwhile, no usable score). */
+  skipped: Array<{ id: number; reason: string }>;
+}
+
+/**
+ * Approves a selection. Flagged items in it need `confirmFlagged`: the instructor says they looked at them.
+ * Each approval is its own conditional update, so a double submit approves nothing twice.
+ */
+export async function bulkApprove(db: Db, who: Reviewer, ids: number[], confirmFlagged: boolean): Promise<BulkOutcome> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) throw Invalid({ ids: 'Select at least one assessment to approve.' }, 'Nothing was selected.');
+  const rows = await listAssessmentsInCourse(db, who.courseId, unique);
+  const flagged = rows.filter((r) => r.reviewStatus === 'pending_review' && (r.needsReview || r.flags.length > 0));
+  if (flagged.length && !confirmFlagged) {
+    throw Invalid(
+      { confirmFlagged: `${flagged.length} of the selected ${flagged.length === 1 ? 'assessment is' : 'assessments are'} flagged for review. Tick the confirmation to approve ${flagged.length === 1 ? 'it' : 'them'} too.` },
+      'Flagged assessments need your explicit confirmation.',
+    );
+  }
+  const outcome: BulkOutcome = { approved: [], skipped: [] };
+  const found = new Set(rows.map((r) => r.id));
+  for (const id of unique) {
+    if (!found.has(id)) {
+      outcome.skipped.push({ id, reason: 'not found in this course' });
+      continue;
+    }
+    const r = rows.find((x) => x.id === id)!;
+    if (r.score == null) {
+      outcome.skipped.push({ id, reason: 'no usable score' });
+      continue;
+    }
+    const row = await applyDecision(db, { courseId: who.courseId, id, from: ['pending_review'] }, { reviewStatus: 'approved', reviewedBy: who.userId, release: true, rejectedTo: null });
+    if (!row) {
+      outcome.skipped.push({ id, reason: 'already decided' });
+      continue;
+    }
+    await audit(db, who, 'assessment.approved', row, { score: row.score, bulk: true, flags: row.flags.map((f) => f.code), confirmedFlagged: row.flags.length > 0 || row.needsReview });
+    outcome.approved.push(id);
+  }
+  return outcome;
+}
+
+/** "Retry sync": a failed grade passback becomes due again, with a fresh set of tries. */
+export async function retryGradeSync(db: Db, who: Reviewer, id: number): Promise<AssessmentRow> {
+  const row = await requestSyncAgain(db, who.courseId, id);
+  if (!row) {
+    const current = await lockAssessmentInCourse(db, who.courseId, id);
+    if (!current) throw NotFound('The assessment');
+    if (current.gradeSyncStatus === 'synced') throw Conflict('This grade is already in the LMS gradebook.');
+    throw Conflict('Only an approved or overridden grade can be sent to the LMS gradebook.');
+  }
+  await audit(db, who, 'assessment.grade_sync_retried', row, {});
+  return row;
+}

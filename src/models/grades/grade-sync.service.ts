@@ -1,0 +1,119 @@
+import { eq } from 'drizzle-orm';
+import type { GradeSyncSettings } from '../../config.js';
+import type { Db } from '../../db/db.js';
+import type { Logger } from '../../log.js';
+import { AgsError, type AgsClient } from '../../lti/ags.client.js';
+import { assessments } from '../assessments/assessments.table.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { updateTaskLineItem } from '../tasks/tasks.repository.js';
+import { claimDueSyncs, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, type ClaimedSync } from './grade-sync.repository.js';
+
+/** The resource id of a task's gradebook column: set on the deep-linking line item, looked up before creating one. */
+export function resourceIdFor(taskId: number): string {
+  return `llm-assess-task-${taskId}`;
+}
+
+export const SYNC_COMMENTS = {
+  approved: 'Assessed with AI, reviewed by your instructor.',
+  overridden: 'Graded by your instructor (AI-assisted feedback in llm-assess).',
+} as const;
+
+const MAX_DELAY_MS = 3_600_000;
+/** Long enough for a token request, a line item lookup and a score post, each with its own timeout. */
+const LEASE_MS = 120_000;
+
+/** The wait before try `attempt + 1`: what the LMS asked for, else doubling from the base, at most an hour. */
+export function syncBackoffMs(settings: Pick<GradeSyncSettings, 'backoffMs'>, failedAttempts: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(MAX_DELAY_MS, retryAfterMs);
+  return Math.min(MAX_DELAY_MS, settings.backoffMs * 2 ** Math.max(0, failedAttempts - 1));
+}
+
+export interface SyncRunResult {
+  synced: number[];
+  retrying: number[];
+  failed: number[];
+}
+
+/**
+ * Posts every due grade (or one assessment's, when given) to its LMS gradebook. Each claim posts the decision it
+ * claimed; the conditional "synced" update means a decision is recorded once, and a newer decision made during
+ * the post stays pending for the next run.
+ */
+export async function runGradeSync(db: Db, ags: AgsClient, settings: GradeSyncSettings, logger: Logger, options: { assessmentId?: number; limit?: number } = {}): Promise<SyncRunResult> {
+  const result: SyncRunResult = { synced: [], retrying: [], failed: [] };
+  const claims = await claimDueSyncs(db, { limit: options.limit ?? 50, leaseMs: LEASE_MS, assessmentId: options.assessmentId });
+  for (const claim of claims) {
+    const outcome = await syncOne(db, ags, settings, logger, claim);
+    if (outcome === 'synced') result.synced.push(claim.id);
+    else if (outcome === 'pending') result.retrying.push(claim.id);
+    else if (outcome === 'failed') result.failed.push(claim.id);
+  }
+  return result;
+}
+
+async function syncOne(db: Db, ags: AgsClient, settings: GradeSyncSettings, logger: Logger, claim: ClaimedSync): Promise<'synced' | 'pending' | 'failed' | 'skipped'> {
+  const facts = await loadSyncFacts(db, claim.id);
+  if (!facts) return 'skipped';
+  if (facts.decisionSeq !== claim.decisionSeq) {
+    await releaseClaim(db, claim.id);
+    return 'skipped';
+  }
+  if (facts.reviewStatus !== 'approved' && facts.reviewStatus !== 'overridden') {
+    await markNothingToSync(db, claim.id, claim.decisionSeq);
+    return 'skipped';
+  }
+  const scoreGiven = facts.reviewStatus === 'overridden' ? facts.overrideScore : facts.score;
+  if (scoreGiven == null) {
+    await markSyncFailure(db, claim.id, claim.decisionSeq, { message: 'This assessment has no score to send.', retryable: false, delayMs: 0, maxAttempts: settings.maxAttempts });
+    return 'failed';
+  }
+  const platform = { issuer: facts.issuer, clientId: facts.clientId };
+  try {
+    const lineItemUrl = await ags.ensureLineItem(platform, {
+      lineItemUrl: facts.lineItemUrl,
+      lineItemsUrl: facts.lineItemsUrl,
+      resourceLinkId: facts.resourceLinkId,
+      resourceId: resourceIdFor(facts.taskId),
+      label: facts.taskTitle,
+      scoreMaximum: facts.taskMaxScore,
+    });
+    // Remember the column, so later syncs post straight to it (and never look for, or create, another).
+    if (lineItemUrl !== facts.lineItemUrl) await updateTaskLineItem(db, facts.taskId, lineItemUrl, facts.lineItemsUrl);
+    await ags.submitScore(platform, lineItemUrl, {
+      userId: facts.studentSub,
+      scoreGiven,
+      scoreMaximum: facts.maxScore,
+      comment: SYNC_COMMENTS[facts.reviewStatus],
+      timestamp: facts.reviewedAt ?? new Date(),
+    });
+  } catch (err) {
+    const agsError = err instanceof AgsError ? err : null;
+    if (!agsError) logger.error('grade sync failed unexpectedly', { err, assessmentId: claim.id });
+    const message = agsError?.message ?? 'An unexpected error stopped the grade from being sent; it will be tried again.';
+    const attemptsBefore = await attemptsOf(db, claim.id);
+    const state = await markSyncFailure(db, claim.id, claim.decisionSeq, {
+      message,
+      retryable: agsError ? agsError.retryable : true,
+      delayMs: syncBackoffMs(settings, attemptsBefore + 1, agsError?.retryAfterMs),
+      maxAttempts: settings.maxAttempts,
+    });
+    if (state === 'failed') {
+      await recordAudit(db, { platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system', action: 'grade.sync_failed', entityType: 'assessment', entityId: claim.id, details: { decisionSeq: claim.decisionSeq, error: message } });
+    }
+    if (state === null) await releaseClaim(db, claim.id);
+    return state ?? 'skipped';
+  }
+  const recorded = await markSynced(db, claim.id, claim.decisionSeq, scoreGiven);
+  if (!recorded) {
+    // A newer decision arrived during the post: it is still pending and goes out next (with a later timestamp).
+    await releaseClaim(db, claim.id);
+    return 'skipped';
+  }
+  await recordAudit(db, { platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system', action: 'grade.synced', entityType: 'assessment', entityId: claim.id, details: { decisionSeq: claim.decisionSeq, scoreGiven, scoreMaximum: facts.maxScore } });
+  return 'synced';
+}
+
+async function attemptsOf(db: Db, id: number): Promise<number> {
+  const [row] = await db.select({ n: assessments.gradeSyncAttempts }).from(assessments).where(eq(assessments.id, id));
+  return row?.n ?? 0;
+}

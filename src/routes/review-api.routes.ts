@@ -1,0 +1,77 @@
+import { Router, type Response } from 'express';
+import type { Config } from '../config.js';
+import type { RootDb } from '../db/db.js';
+import { actorOf, allow, courseOf, type Actor } from '../lti/actor.js';
+import { HttpError, NotFound } from '../http/errors.js';
+import { findAssessmentInScope, listForReview, type AssessmentScope } from '../models/assessments/review.repository.js';
+import { approveAssessment, overrideAssessment, rejectAssessment } from '../models/assessments/review.service.js';
+import { kickGradeSync, type KickDeps } from './grade-sync.kick.js';
+import { idParam } from './params.js';
+import { assessmentJson } from './review.present.js';
+import { apiReviewSchema, parseReviewQuery, toListFilter } from './review.schema.js';
+
+/** Instructors see their course; administrators their platform (read only). */
+function scopeOf(actor: Actor): AssessmentScope {
+  return actor.role === 'administrator' ? { platformId: actor.platformId } : { courseId: courseOf(actor) };
+}
+
+function send(res: Response, body: unknown, status = 200) {
+  res.status(status).setHeader('Cache-Control', 'no-store');
+  res.json(body);
+}
+
+/** The review area's JSON API (openapi/paths/assessments.yaml). */
+export function reviewApiRoutes(deps: { db: RootDb; config: Config } & KickDeps): Router {
+  const { db, config } = deps;
+  const router = Router();
+
+  router.get('/api/llm-assessments/pending-review/', allow('instructor', 'administrator'), async (req, res) => {
+    const { query, fields } = parseReviewQuery({ ...(req.query as Record<string, unknown>), status: 'pending' });
+    if (Object.keys(fields).length) throw new HttpError(422, 'invalid', 'Please correct the query parameters.', fields);
+    const items = await listForReview(db, scopeOf(actorOf(res)), toListFilter(query));
+    send(res, {
+      items: items.map((i) => ({
+        id: i.id,
+        taskId: i.taskId,
+        taskTitle: i.taskTitle,
+        studentName: i.studentName,
+        attempt: i.attempt,
+        score: i.score,
+        maxScore: i.maxScore,
+        computedConfidence: i.computedConfidence,
+        flags: i.flags,
+        needsReview: i.needsReview,
+        decisionSeq: i.decisionSeq,
+        createdAt: i.createdAt.toISOString(),
+      })),
+    });
+  });
+
+  router.get('/api/llm-assessments/:id/', allow('instructor', 'administrator'), async (req, res) => {
+    const a = await findAssessmentInScope(db, scopeOf(actorOf(res)), idParam(req.params.id, 'The assessment'));
+    if (!a) throw NotFound('The assessment');
+    send(res, assessmentJson(a));
+  });
+
+  router.post('/api/llm-assessments/:id/review/', allow('instructor'), async (req, res) => {
+    const actor = actorOf(res);
+    const id = idParam(req.params.id, 'The assessment');
+    const parsed = apiReviewSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const fields: Record<string, string> = {};
+      for (const i of parsed.error.issues) fields[i.path.join('.') || 'action'] ??= i.message;
+      throw new HttpError(422, 'invalid', 'The review decision is not valid: action (approve, override or reject) and decisionSeq are required.', fields);
+    }
+    const who = { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId };
+    const body = parsed.data;
+    const row = await db.transaction(async (tx) => {
+      if (body.action === 'approve') return approveAssessment(tx, who, id, body.decisionSeq);
+      if (body.action === 'override') return overrideAssessment(tx, who, id, body);
+      return rejectAssessment(tx, config, who, id, body);
+    });
+    if (row.gradeSyncStatus === 'pending') await kickGradeSync(deps, row.id);
+    send(res, assessmentJson(row));
+  });
+
+  return router;
+}

@@ -1,0 +1,180 @@
+import { renderMarkdown } from '../http/markdown.js';
+import type { AgreementSummary } from '../analytics/agreement.js';
+import type { ReviewStatus, SyncStatus } from '../models/assessments/assessments.table.js';
+import type { ReviewListItem } from '../models/assessments/review.repository.js';
+import type { ReviewData } from '../models/assessments/review-page.service.js';
+import { formatDateTime, formatScore } from './present.js';
+import { formatUsd } from './prompts.present.js';
+
+/** View models of the review area: what the templates print, already worded and formatted. */
+
+export const STATUS_LABELS: Record<ReviewStatus, string> = {
+  pending_review: 'Waiting for review',
+  approved: 'Approved',
+  overridden: 'Overridden',
+  rejected: 'Rejected',
+};
+
+const SYNC_LABELS: Record<SyncStatus, string> = {
+  none: 'Not sent (nothing approved yet)',
+  pending: 'Waiting to be sent to the LMS gradebook',
+  synced: 'In the LMS gradebook',
+  failed: 'Could not be sent to the LMS gradebook',
+};
+
+export function confidenceLabel(c: number | null): string {
+  return c == null ? '—' : `${Math.round(c * 100)}%`;
+}
+
+export function presentListItem(i: ReviewListItem) {
+  return {
+    id: i.id,
+    taskTitle: i.taskTitle,
+    studentName: i.studentName,
+    attempt: i.attempt,
+    score: i.score == null ? 'no usable score' : `${formatScore(i.score)} / ${formatScore(i.maxScore)}`,
+    finalScore: i.overrideScore == null ? null : formatScore(i.overrideScore),
+    confidence: confidenceLabel(i.computedConfidence),
+    flagged: i.needsReview || i.flags.length > 0,
+    flags: i.flags,
+    status: STATUS_LABELS[i.reviewStatus] + (i.reviewStatus === 'rejected' && i.rejectedTo === 'manual' ? ' (manual grading)' : ''),
+    pending: i.reviewStatus === 'pending_review',
+    decisionSeq: i.decisionSeq,
+    sync: SYNC_LABELS[i.gradeSyncStatus],
+    createdAt: formatDateTime(i.createdAt),
+  };
+}
+
+export type ReviewListRow = ReturnType<typeof presentListItem>;
+
+const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+export function presentReview(d: ReviewData) {
+  const a = d.assessment;
+  const result = a.result;
+  const llmCriteria = (result?.criteria ?? {}) as Record<string, { score?: number; justification?: string }>;
+  const decided = a.reviewStatus === 'approved' || a.reviewStatus === 'overridden';
+  return {
+    id: a.id,
+    decisionSeq: a.decisionSeq,
+    status: a.reviewStatus,
+    statusLabel: STATUS_LABELS[a.reviewStatus] + (a.reviewStatus === 'rejected' ? (a.rejectedTo === 'manual' ? ' — waiting for your manual grade' : ' — sent back to the LLM queue') : ''),
+    flags: a.flags,
+    flagged: a.needsReview || a.flags.length > 0,
+    task: { id: a.taskId, title: d.context.taskTitle },
+    student: d.context.studentName,
+    attempt: d.context.attempt,
+    submittedAt: formatDateTime(d.context.submittedAt),
+    submission: { text: d.text, unavailable: d.textUnavailable, format: d.context.contentFormat },
+    prompt: {
+      version: d.context.promptVersion,
+      model: a.model,
+      temperature: d.version.temperature,
+      maxOutputTokens: d.version.maxOutputTokens,
+      anonymized: d.anonymized,
+      messages: d.messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })),
+    },
+    maxScore: formatScore(a.maxScore),
+    maxScoreValue: a.maxScore,
+    result: result
+      ? {
+          total: a.score == null ? '—' : formatScore(a.score),
+          criteria: d.version.rubric.map((c) => ({
+            id: c.id,
+            name: c.name,
+            maxPoints: c.maxPoints,
+            score: typeof llmCriteria[c.id]?.score === 'number' ? formatScore(llmCriteria[c.id]!.score!) : '—',
+            scoreValue: llmCriteria[c.id]?.score ?? null,
+            justification: llmCriteria[c.id]?.justification ?? '',
+            override: a.overrideCriteria?.[c.id] === undefined ? null : formatScore(a.overrideCriteria[c.id]!),
+          })),
+          strengths: asStrings(result.strengths),
+          improvements: asStrings(result.improvements),
+          // Sanitized HTML (renderMarkdown), printed unescaped by the view.
+          commentsHtml: renderMarkdown(typeof result.comments === 'string' ? result.comments : ''),
+          reasoning: typeof result.reasoning === 'string' ? result.reasoning : '',
+        }
+      : null,
+    rawOutput: a.rawOutput,
+    modelConfidence: confidenceLabel(a.modelConfidence),
+    computedConfidence: confidenceLabel(a.computedConfidence),
+    cost: {
+      amount: formatUsd(a.actualCostMicros),
+      inputTokens: a.inputTokens.toLocaleString('en'),
+      cachedInputTokens: a.cachedInputTokens.toLocaleString('en'),
+      outputTokens: a.outputTokens.toLocaleString('en'),
+    },
+    override:
+      a.reviewStatus === 'overridden' && a.overrideScore != null
+        ? { score: formatScore(a.overrideScore), feedbackHtml: a.overrideFeedback ? renderMarkdown(a.overrideFeedback) : null, reason: a.overrideReason ?? '' }
+        : null,
+    // The last override's values, to prefill the form (also after a later approval is impossible: overrides only grow).
+    overrideValues: { score: a.overrideScore == null ? '' : formatScore(a.overrideScore), feedback: a.overrideFeedback ?? '', criteria: a.overrideCriteria ?? {} },
+    reviewedBy: d.context.reviewerName,
+    reviewedAt: a.reviewedAt ? formatDateTime(a.reviewedAt) : null,
+    reviewNote: a.reviewNote,
+    released: a.releasedAt != null,
+    sync: {
+      status: a.gradeSyncStatus,
+      label: SYNC_LABELS[a.gradeSyncStatus],
+      error: a.gradeSyncError,
+      attempts: a.gradeSyncAttempts,
+      syncedAt: a.gradeSyncedAt ? formatDateTime(a.gradeSyncedAt) : null,
+      syncedScore: a.gradeSyncedScore == null ? null : formatScore(a.gradeSyncedScore),
+      canRetry: decided && (a.gradeSyncStatus === 'failed' || (a.gradeSyncStatus === 'pending' && a.gradeSyncError != null)),
+    },
+    canApprove: a.reviewStatus === 'pending_review' && a.score != null,
+    canReject: a.reviewStatus === 'pending_review',
+    canOverride: !(a.reviewStatus === 'rejected' && a.rejectedTo === 'queue'),
+  };
+}
+
+export type ReviewView = ReturnType<typeof presentReview>;
+
+const pct = (v: number | null) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
+const num = (v: number | null, digits = 2) => (v == null ? '—' : v.toFixed(digits));
+
+export function presentSummary(s: AgreementSummary) {
+  return {
+    reviewed: s.reviewed,
+    approvalRate: pct(s.approvalRate),
+    overrideRate: pct(s.overrideRate),
+    mad: num(s.meanAbsoluteDifference),
+    madPct: s.meanAbsoluteDifferencePct == null ? '—' : `${s.meanAbsoluteDifferencePct.toFixed(1)}%`,
+    kappa: num(s.kappa, 3),
+  };
+}
+
+/** The JSON API's assessment: the model's result and the human decision side by side. */
+export function assessmentJson(a: ReviewData['assessment']) {
+  return {
+    id: a.id,
+    courseId: a.courseId,
+    taskId: a.taskId,
+    submissionId: a.submissionId,
+    promptVersionId: a.promptVersionId,
+    model: a.model,
+    score: a.score,
+    maxScore: a.maxScore,
+    result: a.result,
+    modelConfidence: a.modelConfidence,
+    computedConfidence: a.computedConfidence,
+    flags: a.flags,
+    needsReview: a.needsReview,
+    costMicros: a.actualCostMicros,
+    usage: { inputTokens: a.inputTokens, cachedInputTokens: a.cachedInputTokens, outputTokens: a.outputTokens },
+    review: {
+      status: a.reviewStatus,
+      decisionSeq: a.decisionSeq,
+      reviewedBy: a.reviewedBy,
+      reviewedAt: a.reviewedAt?.toISOString() ?? null,
+      note: a.reviewNote,
+      rejectedTo: a.rejectedTo,
+      override: a.overrideScore == null ? null : { score: a.overrideScore, criteria: a.overrideCriteria, feedback: a.overrideFeedback, reason: a.overrideReason },
+    },
+    finalScore: a.reviewStatus === 'overridden' ? a.overrideScore : a.reviewStatus === 'approved' ? a.score : null,
+    releasedAt: a.releasedAt?.toISOString() ?? null,
+    gradeSync: { status: a.gradeSyncStatus, attempts: a.gradeSyncAttempts, error: a.gradeSyncError, syncedAt: a.gradeSyncedAt?.toISOString() ?? null, syncedScore: a.gradeSyncedScore },
+    createdAt: a.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { startStack, type Stack } from './helpers/stack.js';
+import type { ToolSession } from './helpers/lti-browser.js';
+import { textOf } from './helpers/html.js';
+import { launchWith, OTHER_COURSE } from './helpers/launches.js';
+import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
+
+/** What students see of their assessments, and the agreement statistics instructors see of all of them. */
+describe('student feedback and agreement analytics', () => {
+  let stack: Stack;
+  let instructor: ToolSession;
+  let student1: ToolSession;
+  let student2: ToolSession;
+  let essay: Awaited<ReturnType<typeof homeIds>>;
+  let shortAnswer: Awaited<ReturnType<typeof homeIds>>;
+  const feedback = (s: ToolSession, submissionId: number) => s.get(`/student/submissions/${submissionId}/feedback`);
+
+  beforeAll(async () => {
+    stack = await startStack();
+    instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
+    await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '2' });
+    student1 = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
+    student2 = await stack.browser().launch(stack.devlmsUrl, 'student2', { task: '1' });
+    await stack.browser().launch(stack.devlmsUrl, 'student3', { task: '1' });
+    essay = await homeIds(stack);
+    shortAnswer = await homeIds(stack, '%Boston Tea Party%');
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  describe('a student', () => {
+    it('never sees an unreleased assessment: the same "not found" as for nothing at all', async () => {
+      const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1 });
+      const unreleased = await feedback(student1, a.submissionId);
+      const missing = await feedback(student1, 987654);
+      expect(unreleased.status).toBe(404);
+      expect(missing.status).toBe(404);
+      expect(unreleased.html).toBe(missing.html);
+      expect(unreleased.html).not.toContain('Names three causes');
+    });
+
+    it('sees their released feedback: score, criteria, strengths, improvements, sanitized comments and the AI label', async () => {
+      const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1, comments: 'Well **argued**. <img src=x onerror=alert(1)><script>alert(2)</script>' });
+      expect((await instructor.post(`/instructor/review/${a.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
+      const page = await feedback(student1, a.submissionId);
+      expect(page.status).toBe(200);
+      const text = textOf(page.html);
+      expect(text).toContain('Assessed with AI, reviewed by your instructor.');
+      expect(text).toContain('80 / 100');
+      expect(text).toContain('Thesis 32 / 40 Justification for thesis');
+      expect(text).toContain('Names three causes');
+      expect(text).toContain('Explain how the causes interact');
+      expect(page.html).toContain('Well <strong>argued</strong>.');
+      expect(page.html).not.toMatch(/<script>alert|onerror=/);
+      expect(text).not.toContain('Grader-only'); // the model's reasoning is for graders
+    });
+
+    it('sees the instructor\'s grade and feedback after an override', async () => {
+      const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1 });
+      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '71', 'criteria[evidence]': '24', feedback: 'Come to office hours about *sources*.', reason: 'Evidence is thin.' }, { htmx: true });
+      expect(res.status).toBe(200);
+      const page = await feedback(student1, a.submissionId);
+      const text = textOf(page.html);
+      expect(text).toContain('71 / 100');
+      expect(text).toContain('Evidence 24 / 40');
+      expect(page.html).toContain('Come to office hours about <em>sources</em>.');
+      expect(text).not.toContain('Evidence is thin.'); // the reason is for the audit, not the student
+      expect(text).toContain('Your instructor changed your score. Points they did not change per criterion are the AI\'s assessment');
+    });
+
+    it('sees feedback a task releases before review, labelled as not yet reviewed', async () => {
+      await stack.db.db.execute(sql`update tasks set release_policy = 'immediately' where id = ${essay.taskId}`);
+      try {
+        const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1 });
+        const page = await feedback(student1, a.submissionId);
+        expect(page.status).toBe(200);
+        expect(textOf(page.html)).toContain('Assessed with AI. Your instructor may still review this grade.');
+        // A rejection withdraws it again.
+        expect((await instructor.post(`/instructor/review/${a.id}/reject`, { decisionSeq: '0', rejectTo: 'manual', note: 'Not like this.' }, { htmx: true })).status).toBe(200);
+        expect((await feedback(student1, a.submissionId)).status).toBe(404);
+      } finally {
+        await stack.db.db.execute(sql`update tasks set release_policy = 'after_approval' where id = ${essay.taskId}`);
+      }
+      const marked = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1, released: true });
+      expect((await feedback(student1, marked.submissionId)).status).toBe(200);
+    });
+
+    it('never sees a rejected assessment', async () => {
+      const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1, released: true });
+      expect((await instructor.post(`/instructor/review/${a.id}/reject`, { decisionSeq: '0', rejectTo: 'manual', note: 'I grade this.' }, { htmx: true })).status).toBe(200);
+      expect((await feedback(student1, a.submissionId)).status).toBe(404);
+    });
+
+    it('never sees another student\'s feedback, nor another course\'s', async () => {
+      const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1 });
+      await instructor.post(`/instructor/review/${a.id}/approve`, { decisionSeq: '0' }, { htmx: true });
+      expect((await feedback(student1, a.submissionId)).status).toBe(200);
+      const other = await feedback(student2, a.submissionId);
+      expect(other.status).toBe(404);
+      expect(other.html).toBe((await feedback(student2, 987654)).html);
+      const otherCourse = await launchWith(stack, stack.browser(), 'student1', { task: '1' }, OTHER_COURSE);
+      const foreign = await feedback(otherCourse, a.submissionId);
+      expect(foreign.status).toBe(404);
+      expect(foreign.html).not.toContain('Names three causes');
+      expect((await feedback(instructor, a.submissionId)).status).toBe(403);
+    });
+  });
+
+  describe('agreement analytics', () => {
+    // Short answer, max 10: (LLM, final) = (8, 8) approved, (6, 6) approved, (5, 7) overridden with criteria,
+    // (10, 8) overridden on the total only. Hand-computed in the comments below.
+    let decided: number[];
+    beforeAll(async () => {
+      // Tasks made by a launch start at 100 points; this one is out of 10 (its prompt version follows the task).
+      await stack.db.db.execute(sql`update tasks set max_score = 10 where id = ${shortAnswer.taskId}`);
+      const make = (studentSub: string, criteria: Record<string, number>) => createAssessment(stack, { taskId: shortAnswer.taskId, studentSub, criteria });
+      const a1 = await make(SUBS.student1, { thesis: 4, evidence: 3, clarity: 1 });
+      const a2 = await make(SUBS.student2, { thesis: 3, evidence: 2, clarity: 1 });
+      const a3 = await make(SUBS.student3, { thesis: 2, evidence: 2, clarity: 1 });
+      const a4 = await make(SUBS.student1, { thesis: 4, evidence: 4, clarity: 2 });
+      for (const a of [a1, a2]) expect((await instructor.post(`/instructor/review/${a.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
+      expect((await instructor.post(`/instructor/review/${a3.id}/override`, { decisionSeq: '0', score: '7', 'criteria[thesis]': '3', 'criteria[evidence]': '3', reason: 'Better than that.' }, { htmx: true })).status).toBe(200);
+      expect((await instructor.post(`/instructor/review/${a4.id}/override`, { decisionSeq: '0', score: '8', reason: 'Not perfect.' }, { htmx: true })).status).toBe(200);
+      decided = [a1.id, a2.id, a3.id, a4.id];
+      await stack.db.db.execute(sql`update assessments set reviewed_at = '2026-11-20T10:00:00Z' where id in (${decided[0]}, ${decided[1]})`);
+      await stack.db.db.execute(sql`update assessments set reviewed_at = '2026-11-21T10:00:00Z' where id in (${decided[2]}, ${decided[3]})`);
+    });
+
+    it('match hand-computed approval rate, override rate, MAD and quadratic weighted kappa', async () => {
+      const page = await instructor.get(`/instructor/analytics?task=${shortAnswer.taskId}`);
+      expect(page.status).toBe(200);
+      const stat = (name: string) => page.html.match(new RegExp(`data-stat="${name}">([^<]*)<`))?.[1];
+      expect(stat('reviewed')).toBe('4');
+      expect(stat('approval')).toBe('50.0%');
+      expect(stat('override')).toBe('50.0%');
+      // MAD = (0 + 0 + 2 + 2) / 4 = 1 point = 10% of 10.
+      expect(stat('mad')).toBe('10.0%');
+      // QWK on 0..10: observed Σw = (4 + 4) / 100 = 0.08; expected Σw·hA·hB/n = 70 / 100 / 4 = 0.175; κ = 1 − 0.08/0.175.
+      expect(stat('kappa')).toBe((1 - 0.08 / 0.175).toFixed(3));
+      expect(stat('kappa')).toBe('0.543');
+    });
+
+    it('per criterion: approvals agree on every criterion; overrides count where a criterion was given', async () => {
+      const page = await instructor.get(`/instructor/analytics?task=${shortAnswer.taskId}`);
+      const text = textOf(page.html);
+      // Thesis: (4,4) (3,3) (2,3) → approval 2/3, MAD 1/3, MAD% 8.3, κ = 1 − (1/16)/(9/48) = 0.667.
+      expect(text).toContain('Short answer: The Boston Tea Party — Thesis 3 66.7% 33.3% 0.33 8.3% 0.667');
+      // Evidence: (3,3) (2,2) (2,3) → κ = 1 − (1/16)/(5/48) = 0.400.
+      expect(text).toContain('Short answer: The Boston Tea Party — Evidence 3 66.7% 33.3% 0.33 8.3% 0.400');
+      // Clarity: (1,1) (1,1) → all in one category: κ undefined.
+      expect(text).toContain('Short answer: The Boston Tea Party — Clarity 2 100.0% 0.0% 0.00 0.0% —');
+      expect(text).toContain('Short answer: The Boston Tea Party — prompt v1 4 50.0% 50.0% 1.00 10.0% 0.543');
+    });
+
+    it('draws agreement over time as an accessible SVG chart with its data as a table', async () => {
+      const page = await instructor.get(`/instructor/analytics?task=${shortAnswer.taskId}`);
+      expect(page.html).toMatch(/<svg class="chart"[^>]*role="img" aria-labelledby="chart-svg-title chart-svg-desc"/);
+      expect(page.html).toContain('2026-11-20: approved 100.0%, difference 0.0%; 2026-11-21: approved 0.0%, difference 20.0%');
+      expect(page.html).toMatch(/<polyline class="series-approval" points="\d+,\d+ \d+,\d+"/);
+      expect(textOf(page.html)).toContain('2026-11-21 2 0.0% 100.0% 2.00 20.0%');
+    });
+
+    it('filter by prompt version, and ignore nonsense filters', async () => {
+      const version = (await stack.db.db.execute<{ id: number }>(sql`select prompt_version_id as id from assessments where id = ${decided[0]}`)).rows[0]!.id;
+      const byVersion = await instructor.get(`/instructor/analytics?version=${version}`);
+      expect(byVersion.html).toMatch(/data-stat="reviewed">4</);
+      const nonsense = await instructor.get('/instructor/analytics?task=abc&version=-1');
+      expect(nonsense.status).toBe(200);
+      expect(Number(nonsense.html.match(/data-stat="reviewed">(\d+)</)?.[1])).toBeGreaterThanOrEqual(4);
+    });
+  });
+});
