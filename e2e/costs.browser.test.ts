@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { startStack, type Stack } from '../test/helpers/stack.js';
+import { launchChromium } from './browser.js';
+
+/**
+ * The Costs page as an administrator uses it inside the dev LMS's iframe: a mistake in the budget form is
+ * answered beside the field with focus on it, then a budget is set, frozen and removed, all through htmx swaps.
+ */
+describe('costs page in headless Chromium', () => {
+  let stack: Stack;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  beforeAll(async () => {
+    stack = await startStack();
+    chrome = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await chrome?.close();
+    await stack?.close();
+  });
+
+  it('sets, freezes and removes a budget with the keyboard, and shows usage against it', async () => {
+    const page = await chrome.context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico') && !m.text().includes('status of 422')) problems.push(`${m.text()} ${m.location().url}`);
+    });
+    // Something spent this month in the home course, so the budget has usage to show.
+    await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
+    await stack.db.db.execute(sql`
+      insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, idempotency_key)
+      select c.platform_id, c.id, date_trunc('month', now())::date, 'charge', 4_250_000, 'charge:browser'
+      from courses c where c.context_id = 'course-101'`);
+
+    await page.goto(`${stack.devlmsUrl}/launch/admin`);
+    const frame = (await (await page.waitForSelector('iframe')).contentFrame())!;
+    await frame.getByRole('link', { name: 'Costs', exact: true }).click({ timeout: 15_000 });
+    await frame.waitForSelector('#costs-budgets');
+    expect(await frame.locator('#costs-by-course').textContent()).toContain('$4.25');
+    await frame.evaluate(() => {
+      (globalThis as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+
+    await frame.getByLabel('Scope').selectOption({ label: (await frame.locator('#budget-scope option').nth(1).textContent())! });
+    await frame.getByLabel('Limit in US dollars').fill('5,00');
+    await frame.getByLabel('Limit in US dollars').press('Enter');
+    await frame.waitForSelector('#budget-limit-error:has-text("no thousands separators")');
+    expect(await frame.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('budget-limit');
+
+    await frame.getByLabel('Limit in US dollars').fill('5');
+    await frame.getByLabel('Limit in US dollars').press('Enter');
+    await frame.waitForSelector('#costs-budgets .alert-success:has-text("Budget set.")');
+    const row = frame.locator('#costs-budgets tbody tr').first();
+    expect(await row.textContent()).toContain('$4.25 of $5.00 (85%)');
+    expect(await row.textContent()).toContain('Warning: 80% or more of the limit is used');
+    expect(await frame.locator('meter').getAttribute('aria-label')).toMatch(/85% of the limit used$/);
+
+    await frame.getByRole('button', { name: /^Freeze the budget of/ }).press('Enter');
+    await frame.waitForSelector('#costs-budgets .alert-success:has-text("Budget frozen")');
+    expect(await frame.locator('#costs-budgets tbody tr').first().textContent()).toContain('Frozen');
+
+    page.once('dialog', (d) => void d.accept());
+    await frame.getByRole('button', { name: /^Remove the budget of/ }).click();
+    await frame.waitForSelector('#costs-budgets .alert-success:has-text("Budget removed.")');
+    expect(await frame.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,217 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+
+/**
+ * Budget rows and ledger sums, always scoped by platform (the administrator's tenant). Months travel as
+ * 'YYYY-MM-01' text: the `date` type would come back as a JS Date in the server's time zone.
+ */
+
+export interface BudgetRow {
+  id: number;
+  courseId: number | null;
+  courseTitle: string | null;
+  month: string;
+  limitMicros: number;
+  frozen: boolean;
+  /** Committed spend of the budget's scope and month: reservations − releases + charges (as enforcement counts it). */
+  committedMicros: number;
+}
+
+export interface LedgerSums {
+  month: string;
+  courseId: number;
+  reservedMicros: number;
+  releasedMicros: number;
+  chargedMicros: number;
+}
+
+/** The current month as enforcement sees it (the database's clock, not this process's). */
+export async function currentMonth(db: Db): Promise<string> {
+  const rows = await db.execute<{ month: string }>(sql`select date_trunc('month', now())::date::text as month`);
+  return rows.rows[0]!.month;
+}
+
+export async function listCourses(db: Db, platformId: number): Promise<Array<{ id: number; title: string }>> {
+  const rows = await db.execute<{ id: number; title: string }>(sql`
+    select id, coalesce(nullif(title, ''), nullif(label, ''), context_id) as title from courses where platform_id = ${platformId} order by title, id`);
+  return rows.rows.map((r) => ({ id: Number(r.id), title: r.title }));
+}
+
+/** Budgets of the platform from a month on, with what their scope has committed in their month. */
+export async function listBudgets(db: Db, platformId: number, fromMonth: string): Promise<BudgetRow[]> {
+  const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number; frozen: boolean; committed: number | null }>(sql`
+    select b.id, b.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title, b.month::text as month, b.limit_micros, b.frozen,
+           (select sum(case when l.kind = 'release' then -l.amount_micros else l.amount_micros end)::int8
+              from cost_ledger l
+             where l.platform_id = b.platform_id and l.month = b.month and (b.course_id is null or l.course_id = b.course_id)) as committed
+    from budgets b left join courses c on c.id = b.course_id
+    where b.platform_id = ${platformId} and b.month >= ${fromMonth}::date
+    order by b.month, b.course_id nulls first, course_title`);
+  return rows.rows.map((r) => ({
+    id: Number(r.id),
+    courseId: r.course_id == null ? null : Number(r.course_id),
+    courseTitle: r.course_title,
+    month: r.month,
+    limitMicros: Number(r.limit_micros),
+    frozen: r.frozen,
+    committedMicros: Number(r.committed ?? 0),
+  }));
+}
+
+export interface BudgetKey {
+  platformId: number;
+  courseId: number | null;
+  month: string;
+}
+
+/** The budget of a scope and month, locked for the rest of the transaction (null when there is none). */
+export async function lockBudgetByScope(db: Db, key: BudgetKey): Promise<{ id: number; limitMicros: number } | null> {
+  const rows = await db.execute<{ id: number; limit_micros: number }>(sql`
+    select id, limit_micros from budgets
+    where platform_id = ${key.platformId} and month = ${key.month}::date
+      and ${key.courseId == null ? sql`course_id is null` : sql`course_id = ${key.courseId}`}
+    for update`);
+  const r = rows.rows[0];
+  return r ? { id: Number(r.id), limitMicros: Number(r.limit_micros) } : null;
+}
+
+/** Sets the limit of a scope and month, creating the budget when there is none. Returns its id. */
+export async function upsertBudget(db: Db, key: BudgetKey, limitMicros: number, userId: number): Promise<number> {
+  const rows = await db.execute<{ id: number }>(sql`
+    insert into budgets (platform_id, course_id, month, limit_micros, created_by)
+    values (${key.platformId}, ${key.courseId}, ${key.month}::date, ${limitMicros}, ${userId})
+    on conflict on constraint budgets_scope_month_key do update set limit_micros = excluded.limit_micros, updated_at = now()
+    returning id`);
+  return Number(rows.rows[0]!.id);
+}
+
+export interface BudgetRef {
+  id: number;
+  courseId: number | null;
+  month: string;
+  limitMicros: number;
+  frozen: boolean;
+}
+
+const refColumns = sql`id, course_id, month::text as month, limit_micros, frozen`;
+type RefRow = { id: number; course_id: number | null; month: string; limit_micros: number; frozen: boolean };
+const toRef = (r: RefRow): BudgetRef => ({ id: Number(r.id), courseId: r.course_id == null ? null : Number(r.course_id), month: r.month, limitMicros: Number(r.limit_micros), frozen: r.frozen });
+
+/** Freezes or unfreezes a budget of this platform; null when the platform has no such budget. */
+export async function setBudgetFrozen(db: Db, platformId: number, budgetId: number, frozen: boolean): Promise<BudgetRef | null> {
+  const rows = await db.execute<RefRow>(sql`
+    update budgets set frozen = ${frozen}, updated_at = now() where id = ${budgetId} and platform_id = ${platformId} returning ${refColumns}`);
+  return rows.rows[0] ? toRef(rows.rows[0]) : null;
+}
+
+/** Deletes a budget of this platform; null when the platform has no such budget. */
+export async function deleteBudget(db: Db, platformId: number, budgetId: number): Promise<BudgetRef | null> {
+  const rows = await db.execute<RefRow>(sql`delete from budgets where id = ${budgetId} and platform_id = ${platformId} returning ${refColumns}`);
+  return rows.rows[0] ? toRef(rows.rows[0]) : null;
+}
+
+/** Ledger movements of the platform per month and course, from a month on. */
+export async function ledgerSums(db: Db, platformId: number, fromMonth: string): Promise<LedgerSums[]> {
+  const rows = await db.execute<{ month: string; course_id: number; reserved: number; released: number; charged: number }>(sql`
+    select month::text as month, course_id,
+           coalesce(sum(amount_micros) filter (where kind = 'reservation'), 0)::int8 as reserved,
+           coalesce(sum(amount_micros) filter (where kind = 'release'), 0)::int8 as released,
+           coalesce(sum(amount_micros) filter (where kind = 'charge'), 0)::int8 as charged
+    from cost_ledger
+    where platform_id = ${platformId} and month >= ${fromMonth}::date
+    group by month, course_id
+    order by month, course_id`);
+  return rows.rows.map((r) => ({ month: r.month, courseId: Number(r.course_id), reservedMicros: Number(r.reserved), releasedMicros: Number(r.released), chargedMicros: Number(r.charged) }));
+}
+
+/** A model's standard (real-time) rates in micro-dollars per million tokens. */
+export interface StandardRate {
+  model: string;
+  input: number;
+  cachedInput: number;
+  output: number;
+}
+
+export interface RealtimeComparison {
+  month: string;
+  courseId: number;
+  /** Charges whose result's tokens and model are known: what was charged, and the same tokens at standard rates. */
+  pricedCharges: number;
+  chargedMicros: number;
+  standardMicros: number;
+  /** Charges that cannot be compared (no assessment, or a model without a standard price). */
+  unpricedCharges: number;
+}
+
+/**
+ * Each charge beside what the same result would have cost at real-time prices: the result's stored token usage
+ * at the model's standard rates, rounded per request half up exactly as src/providers/pricing.ts does.
+ */
+export async function realtimeComparison(db: Db, platformId: number, fromMonth: string, rates: StandardRate[]): Promise<RealtimeComparison[]> {
+  const values = rates.length
+    ? sql.join(rates.map((r) => sql`(${r.model}::text, ${r.input}::int8, ${r.cachedInput}::int8, ${r.output}::int8)`), sql`, `)
+    : sql`(null::text, 0::int8, 0::int8, 0::int8)`;
+  const rows = await db.execute<{ month: string; course_id: number; priced: number; charged: number; standard: number; unpriced: number }>(sql`
+    with rates(model, input, cached, output) as (values ${values})
+    select l.month::text as month, l.course_id,
+           count(*) filter (where r.model is not null)::int as priced,
+           coalesce(sum(l.amount_micros) filter (where r.model is not null), 0)::int8 as charged,
+           coalesce(sum(div((a.input_tokens - a.cached_input_tokens)::int8 * r.input + a.cached_input_tokens::int8 * r.cached
+                            + a.output_tokens::int8 * r.output + 500000, 1000000)) filter (where r.model is not null), 0)::int8 as standard,
+           count(*) filter (where r.model is null)::int as unpriced
+    from cost_ledger l
+    left join assessments a on a.id = l.assessment_id and a.platform_id = l.platform_id
+    left join rates r on r.model = a.model
+    where l.platform_id = ${platformId} and l.kind = 'charge' and l.month >= ${fromMonth}::date
+    group by l.month, l.course_id`);
+  return rows.rows.map((r) => ({
+    month: r.month,
+    courseId: Number(r.course_id),
+    pricedCharges: Number(r.priced),
+    chargedMicros: Number(r.charged),
+    standardMicros: Number(r.standard),
+    unpricedCharges: Number(r.unpriced),
+  }));
+}
+
+export interface TaskSpend {
+  /** Null for movements that name no queue item (nothing the pipeline writes, but the ledger allows it). */
+  taskId: number | null;
+  taskTitle: string | null;
+  courseTitle: string | null;
+  committedMicros: number;
+  chargedMicros: number;
+  /** Charged results and the tokens they used, from their assessments. */
+  results: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** One month's ledger of the platform by task (through each movement's queue item), most committed first. */
+export async function taskSpend(db: Db, platformId: number, month: string): Promise<TaskSpend[]> {
+  const rows = await db.execute<{ task_id: number | null; task_title: string | null; course_title: string | null; committed: number; charged: number; results: number; input_tokens: number; output_tokens: number }>(sql`
+    select t.id as task_id, t.title as task_title, coalesce(nullif(c.title, ''), c.context_id) as course_title,
+           sum(case when l.kind = 'release' then -l.amount_micros else l.amount_micros end)::int8 as committed,
+           coalesce(sum(l.amount_micros) filter (where l.kind = 'charge'), 0)::int8 as charged,
+           count(a.id)::int as results,
+           coalesce(sum(a.input_tokens), 0)::int8 as input_tokens,
+           coalesce(sum(a.output_tokens), 0)::int8 as output_tokens
+    from cost_ledger l
+    left join queue_items q on q.id = l.queue_item_id and q.platform_id = l.platform_id
+    left join tasks t on t.id = q.task_id
+    left join courses c on c.id = t.course_id
+    left join assessments a on a.id = l.assessment_id and l.kind = 'charge' and a.platform_id = l.platform_id
+    where l.platform_id = ${platformId} and l.month = ${month}::date
+    group by t.id, t.title, c.title, c.context_id
+    order by committed desc, t.title nulls last`);
+  return rows.rows.map((r) => ({
+    taskId: r.task_id == null ? null : Number(r.task_id),
+    taskTitle: r.task_title,
+    courseTitle: r.course_title,
+    committedMicros: Number(r.committed),
+    chargedMicros: Number(r.charged),
+    results: Number(r.results),
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+  }));
+}

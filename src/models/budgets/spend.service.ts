@@ -1,0 +1,158 @@
+import type { Db } from '../../db/db.js';
+import { listModels } from '../../providers/pricing.js';
+import { currentMonth, ledgerSums, listCourses, realtimeComparison, taskSpend, type StandardRate, type TaskSpend } from './budgets.repository.js';
+
+/**
+ * Spend of a platform from its cost ledger, per month and course. Committed = reservations − releases + charges,
+ * the figure budgets are enforced against: a reservation is released when its result is charged, so committed is
+ * "charged" plus "still reserved for batches in flight".
+ */
+
+/** How many months the report covers, the current one included. */
+export const REPORT_MONTHS = 12;
+
+export interface SpendFigures {
+  committedMicros: number;
+  chargedMicros: number;
+  /** Reserved for requests that have neither a charge nor a release yet. */
+  inFlightMicros: number;
+}
+
+export interface Savings {
+  /** Charges compared (each has its result's token usage and a model with a standard price). */
+  pricedCharges: number;
+  chargedMicros: number;
+  /** The same results at real-time (standard) prices. */
+  standardMicros: number;
+  savedMicros: number;
+  /** Charges left out of the comparison. */
+  unpricedCharges: number;
+}
+
+export interface MonthSpend extends SpendFigures {
+  month: string;
+  savings: Savings | null;
+}
+
+export interface CourseSpend extends SpendFigures {
+  courseId: number;
+  courseTitle: string;
+  savings: Savings | null;
+}
+
+export interface SpendReport {
+  currentMonth: string;
+  selectedMonth: string;
+  /** Oldest first, zero-filled: the current month and the REPORT_MONTHS − 1 before it. */
+  months: MonthSpend[];
+  /** Courses with any ledger movement in the selected month, most committed first. */
+  courses: CourseSpend[];
+  /** The selected month by task, with the tokens of its charged results. */
+  tasks: TaskSpend[];
+  selected: SpendFigures & { savings: Savings | null };
+  period: { savings: Savings | null; committedMicros: number; chargedMicros: number };
+}
+
+/** 'YYYY-MM-01' plus n months (n may be negative). */
+export function addMonths(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const index = y * 12 + (m - 1) + n;
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}-01`;
+}
+
+/** Standard rates of every priced model and alias, in micro-dollars per million tokens (pricing.ts' unit). */
+export function standardRates(): StandardRate[] {
+  const micro = (usd: number) => Math.round(usd * 1_000_000);
+  return listModels().flatMap((m) =>
+    [m.model, ...m.aliases].map((model) => ({ model, input: micro(m.standard.inputUsdPerMTok), cachedInput: micro(m.standard.cachedInputUsdPerMTok), output: micro(m.standard.outputUsdPerMTok) })),
+  );
+}
+
+const zero = (): SpendFigures => ({ committedMicros: 0, chargedMicros: 0, inFlightMicros: 0 });
+const emptySavings = (): Savings => ({ pricedCharges: 0, chargedMicros: 0, standardMicros: 0, savedMicros: 0, unpricedCharges: 0 });
+
+function addSavings(into: Savings, s: { pricedCharges: number; chargedMicros: number; standardMicros: number; unpricedCharges: number }): void {
+  into.pricedCharges += s.pricedCharges;
+  into.chargedMicros += s.chargedMicros;
+  into.standardMicros += s.standardMicros;
+  into.savedMicros = into.standardMicros - into.chargedMicros;
+  into.unpricedCharges += s.unpricedCharges;
+}
+
+/** Savings are only claimed where at least one charge could be priced both ways. */
+const shown = (s: Savings): Savings | null => (s.pricedCharges > 0 ? s : null);
+
+/** The platform's spend report: the last REPORT_MONTHS months, and one month (default: the current) by course. */
+export async function spendReport(db: Db, platformId: number, selectedMonth?: string): Promise<SpendReport> {
+  const now = await currentMonth(db);
+  const windowStart = addMonths(now, -(REPORT_MONTHS - 1));
+  const selected = selectedMonth ?? now;
+  const from = selected < windowStart ? selected : windowStart;
+  const sums = await ledgerSums(db, platformId, from);
+  const comparison = await realtimeComparison(db, platformId, from, standardRates());
+  const courses = await listCourses(db, platformId);
+  const titles = new Map(courses.map((c) => [c.id, c.title]));
+
+  const months = new Map<string, MonthSpend>();
+  for (let i = 0; i < REPORT_MONTHS; i += 1) {
+    const month = addMonths(windowStart, i);
+    months.set(month, { month, ...zero(), savings: null });
+  }
+  const monthSavings = new Map<string, Savings>();
+  const byCourse = new Map<number, CourseSpend>();
+  const courseSavings = new Map<number, Savings>();
+  const selectedTotals = zero();
+  const selectedSavings = emptySavings();
+  const periodSavings = emptySavings();
+
+  for (const s of sums) {
+    const f = { committedMicros: s.reservedMicros - s.releasedMicros + s.chargedMicros, chargedMicros: s.chargedMicros, inFlightMicros: s.reservedMicros - s.releasedMicros };
+    const m = months.get(s.month);
+    if (m) addFigures(m, f);
+    if (s.month === selected) {
+      const c = byCourse.get(s.courseId) ?? { courseId: s.courseId, courseTitle: titles.get(s.courseId) ?? `Course ${s.courseId}`, ...zero(), savings: null };
+      addFigures(c, f);
+      byCourse.set(s.courseId, c);
+      addFigures(selectedTotals, f);
+    }
+  }
+  for (const c of comparison) {
+    if (months.has(c.month)) {
+      const ms = monthSavings.get(c.month) ?? emptySavings();
+      addSavings(ms, c);
+      monthSavings.set(c.month, ms);
+      addSavings(periodSavings, c);
+    }
+    if (c.month === selected) {
+      const cs = courseSavings.get(c.courseId) ?? emptySavings();
+      addSavings(cs, c);
+      courseSavings.set(c.courseId, cs);
+      addSavings(selectedSavings, c);
+    }
+  }
+  for (const [month, s] of monthSavings) months.get(month)!.savings = shown(s);
+  for (const [courseId, s] of courseSavings) {
+    const c = byCourse.get(courseId);
+    if (c) c.savings = shown(s);
+  }
+  const monthList = [...months.values()];
+  return {
+    currentMonth: now,
+    selectedMonth: selected,
+    months: monthList,
+    courses: [...byCourse.values()].sort((a, b) => b.committedMicros - a.committedMicros || a.courseTitle.localeCompare(b.courseTitle)),
+    tasks: await taskSpend(db, platformId, selected),
+    selected: { ...selectedTotals, savings: shown(selectedSavings) },
+    period: {
+      savings: shown(periodSavings),
+      committedMicros: monthList.reduce((a, m) => a + m.committedMicros, 0),
+      chargedMicros: monthList.reduce((a, m) => a + m.chargedMicros, 0),
+    },
+  };
+}
+
+function addFigures(into: SpendFigures, f: SpendFigures): void {
+  into.committedMicros += f.committedMicros;
+  into.chargedMicros += f.chargedMicros;
+  into.inFlightMicros += f.inFlightMicros;
+}

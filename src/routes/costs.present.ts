@@ -1,0 +1,96 @@
+import type { BudgetsOverview } from '../models/budgets/budget-admin.service.js';
+import type { BudgetRow } from '../models/budgets/budgets.repository.js';
+import type { Savings, SpendFigures, SpendReport } from '../models/budgets/spend.service.js';
+import { formatCount, formatUsd } from './prompts.present.js';
+
+/** View models of the Costs page: money as text, months as names, usage as percentages and warning levels. */
+
+export function monthLabel(month: string): string {
+  return new Date(`${month}T00:00:00Z`).toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
+/** 'YYYY-MM-01' → 'YYYY-MM', the form and query value. */
+export const monthValue = (month: string): string => month.slice(0, 7);
+
+/** Usage of a budget: below 80% fine, from 80% a warning, at 100% the limit is reached. */
+export type UsageLevel = 'ok' | 'warning' | 'reached';
+
+export function usageLevel(committed: number, limit: number): UsageLevel {
+  if (committed >= limit) return 'reached';
+  if (committed * 100 >= limit * 80) return 'warning';
+  return 'ok';
+}
+
+function presentBudget(b: BudgetRow) {
+  const percent = b.limitMicros > 0 ? Math.floor((b.committedMicros / b.limitMicros) * 100) : 0;
+  return {
+    id: b.id,
+    scope: b.courseId == null ? 'Whole platform' : (b.courseTitle ?? `Course ${b.courseId}`),
+    scopeValue: b.courseId == null ? 'platform' : `course-${b.courseId}`,
+    month: monthLabel(b.month),
+    monthValue: monthValue(b.month),
+    limit: formatUsd(b.limitMicros),
+    limitInput: (b.limitMicros / 1_000_000).toFixed(2),
+    committed: formatUsd(b.committedMicros),
+    remaining: formatUsd(Math.max(0, b.limitMicros - b.committedMicros)),
+    percent,
+    // <meter> needs numbers in one unit: dollars, to two decimals.
+    meterValue: (Math.min(b.committedMicros, b.limitMicros) / 1_000_000).toFixed(2),
+    meterMax: (b.limitMicros / 1_000_000).toFixed(2),
+    // From 80% the meter turns to a warning, at the limit to its worst colour (the text says the same).
+    meterLow: ((b.limitMicros * 0.8) / 1_000_000).toFixed(2),
+    meterHigh: (Math.max(b.limitMicros * 0.8, b.limitMicros - 10_000) / 1_000_000).toFixed(2),
+    level: usageLevel(b.committedMicros, b.limitMicros),
+    frozen: b.frozen,
+  };
+}
+
+export function presentBudgets(o: BudgetsOverview) {
+  return {
+    budgets: o.budgets.map(presentBudget),
+    monthOptions: o.months.map((m) => ({ value: monthValue(m), label: monthLabel(m) })),
+    scopeOptions: [{ value: 'platform', label: 'Whole platform' }, ...o.courses.map((c) => ({ value: `course-${c.id}`, label: c.title }))],
+  };
+}
+
+function figures(f: SpendFigures) {
+  return { committed: formatUsd(f.committedMicros), charged: formatUsd(f.chargedMicros), inFlight: formatUsd(f.inFlightMicros) };
+}
+
+function savings(s: Savings | null) {
+  if (!s) return null;
+  return { saved: formatUsd(s.savedMicros), standard: formatUsd(s.standardMicros), charged: formatUsd(s.chargedMicros), priced: s.pricedCharges, unpriced: s.unpricedCharges };
+}
+
+/** Bars for the shared chart partial: widths relative to the largest value. */
+function bars(rows: Array<{ label: string; value: number }>) {
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  return rows.map((r) => ({ label: r.label, value: r.value, display: formatUsd(r.value), width: Math.round((Math.max(0, r.value) / max) * 1000) / 10 }));
+}
+
+export function presentSpend(r: SpendReport) {
+  const newestFirst = [...r.months].reverse();
+  return {
+    currentMonth: monthLabel(r.currentMonth),
+    selectedMonth: monthLabel(r.selectedMonth),
+    selectedMonthValue: monthValue(r.selectedMonth),
+    isCurrent: r.selectedMonth === r.currentMonth,
+    selected: { ...figures(r.selected), savings: savings(r.selected.savings) },
+    courses: r.courses.map((c) => ({ id: c.courseId, title: c.courseTitle, ...figures(c), savings: savings(c.savings) })),
+    tasks: r.tasks.map((t) => ({
+      title: t.taskTitle ?? 'No task recorded',
+      course: t.courseTitle ?? '—',
+      committed: formatUsd(t.committedMicros),
+      charged: formatUsd(t.chargedMicros),
+      results: formatCount(t.results),
+      inputTokens: formatCount(t.inputTokens),
+      outputTokens: formatCount(t.outputTokens),
+    })),
+    months: newestFirst.map((m) => ({ value: monthValue(m.month), label: monthLabel(m.month), ...figures(m), savings: savings(m.savings), selected: m.month === r.selectedMonth })),
+    period: { committed: formatUsd(r.period.committedMicros), charged: formatUsd(r.period.chargedMicros), savings: savings(r.period.savings), from: monthLabel(r.months[0]!.month), to: monthLabel(r.currentMonth) },
+    charts: {
+      courses: bars(r.courses.map((c) => ({ label: c.courseTitle, value: c.committedMicros }))),
+      months: r.months.some((m) => m.committedMicros !== 0) ? bars(r.months.map((m) => ({ label: monthLabel(m.month), value: m.committedMicros }))) : [],
+    },
+  };
+}

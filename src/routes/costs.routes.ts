@@ -1,0 +1,89 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { RootDb } from '../db/db.js';
+import { actorOf, allow } from '../lti/actor.js';
+import { BadRequest, HttpError } from '../http/errors.js';
+import { render } from '../http/render.js';
+import { budgetsOverview, freezeBudget, removeBudget, setBudget } from '../models/budgets/budget-admin.service.js';
+import { spendReport } from '../models/budgets/spend.service.js';
+import { presentBudgets, presentSpend } from './costs.present.js';
+import { idParam } from './params.js';
+
+const monthQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional() });
+
+interface BudgetsState {
+  fields?: Record<string, string>;
+  /** What the person typed, shown again beside a 422's messages. */
+  values?: Record<string, string>;
+  notice?: string;
+  status?: number;
+}
+
+/**
+ * The administrator's Costs page: spend of their platform (committed, charged, savings vs real-time prices) and
+ * the monthly budgets that cap it. Budget forms answer with the budgets panel (htmx) or the whole page.
+ */
+export function costsRoutes(deps: { db: RootDb }): Router {
+  const router = Router();
+  router.use('/admin/costs', allow('administrator'));
+
+  const show = async (req: Request, res: Response, month: string | undefined, state: BudgetsState = {}) => {
+    const { platformId } = actorOf(res);
+    const spend = presentSpend(await spendReport(deps.db, platformId, month));
+    const budgets = presentBudgets(await budgetsOverview(deps.db, platformId));
+    render(
+      req,
+      res,
+      'pages/admin/costs',
+      { title: 'Costs and budgets', spend, ...budgets, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
+      { status: state.status, fragment: 'partials/costs/_budgets' },
+    );
+  };
+
+  /** Runs a budget change in a transaction; a 422 re-renders the panel with the messages, nothing changed. */
+  const change = async (req: Request, res: Response, action: () => Promise<string>) => {
+    try {
+      const notice = await action();
+      await show(req, res, undefined, { notice });
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 422) {
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const values = Object.fromEntries(['scope', 'month', 'limit'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
+        return show(req, res, undefined, { fields: err.fields, values, status: 422 });
+      }
+      throw err;
+    }
+  };
+
+  router.get('/admin/costs', async (req, res) => {
+    const parsed = monthQuery.safeParse(req.query);
+    if (!parsed.success) throw BadRequest('Choose a month as YYYY-MM, like 2026-11.', { month: 'Choose a month as YYYY-MM.' });
+    await show(req, res, parsed.data.month ? `${parsed.data.month}-01` : undefined);
+  });
+
+  router.post('/admin/costs/budgets', (req, res) =>
+    change(req, res, async () => {
+      const actor = actorOf(res);
+      const result = await deps.db.transaction((tx) => setBudget(tx, actor, req.body));
+      return result.created ? 'Budget set.' : 'Budget limit changed.';
+    }),
+  );
+
+  router.post('/admin/costs/budgets/:budgetId/freeze', (req, res) =>
+    change(req, res, async () => {
+      const actor = actorOf(res);
+      const budget = await deps.db.transaction((tx) => freezeBudget(tx, actor, idParam(req.params.budgetId, 'The budget'), req.body));
+      return budget.frozen ? 'Budget frozen: nothing is sent for its scope this month until it is unfrozen.' : 'Budget unfrozen.';
+    }),
+  );
+
+  router.post('/admin/costs/budgets/:budgetId/remove', (req, res) =>
+    change(req, res, async () => {
+      const actor = actorOf(res);
+      await deps.db.transaction((tx) => removeBudget(tx, actor, idParam(req.params.budgetId, 'The budget')));
+      return 'Budget removed.';
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,33 @@
+import { sql } from 'drizzle-orm';
+import type { MatrixArea, MatrixContext } from './types.js';
+
+/** The administrator's Costs page: spend report and monthly budgets (set, freeze, remove). */
+
+/** A budget of next month: the home course's (kept), or the platform's (for removal: created again each time). */
+async function budget(ctx: MatrixContext, courseId: number | null): Promise<number> {
+  const rows = await ctx.stack.db.db.execute<{ id: number }>(sql`
+    insert into budgets (platform_id, course_id, month, limit_micros)
+    values (${ctx.home.platformId}, ${courseId}, (date_trunc('month', now()) + interval '1 month')::date, 5000000)
+    on conflict on constraint budgets_scope_month_key do update set limit_micros = excluded.limit_micros
+    returning id`);
+  return Number(rows.rows[0]!.id);
+}
+
+const area: MatrixArea = {
+  name: 'costs and budgets',
+  setup: async (ctx) => ({ budgetId: await budget(ctx, ctx.home.courseId) }),
+  routes: [
+    { route: 'GET /admin/costs', allowed: ['administrator'], path: () => '/admin/costs' },
+    { route: 'POST /admin/costs/budgets', allowed: ['administrator'], path: () => '/admin/costs/budgets', form: { scope: 'platform', month: new Date().toISOString().slice(0, 7), limit: '100' } },
+    { route: 'POST /admin/costs/budgets/:budgetId/freeze', allowed: ['administrator'], path: ({ budgetId }) => `/admin/costs/budgets/${budgetId}/freeze`, form: { frozen: 'false' }, tenantScoped: true },
+    {
+      route: 'POST /admin/costs/budgets/:budgetId/remove',
+      allowed: ['administrator'],
+      path: ({ budgetId }) => `/admin/costs/budgets/${budgetId}/remove`,
+      form: {},
+      tenantScoped: true,
+      fresh: async (ctx) => ({ budgetId: await budget(ctx, null) }),
+    },
+  ],
+};
+export default area;
