@@ -4,6 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Config } from './config.js';
 import type { RootDb } from './db/db.js';
 import type { Logger } from './log.js';
+import type { JobDeps } from './jobs/job.js';
 import { csrfProtection } from './http/csrf.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { setTemplateCaching, type ViewContext } from './http/render.js';
@@ -16,14 +17,24 @@ import { loginHandler } from './lti/login.js';
 import { PlatformDirectory } from './lti/platform-directory.js';
 import { LTI_ROUTES, type LtiProvider } from './lti/provider.js';
 import { PUBLIC_DIR, ROOT } from './paths.js';
+import { createProvider } from './providers/index.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { instructorRoutes } from './routes/instructor.routes.js';
+import { PROMPT_TEST_RETRY, promptRoutes } from './routes/prompts.routes.js';
 import { publicRoutes } from './routes/public.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
 import { studentRoutes } from './routes/student.routes.js';
+import { submissionUpload } from './routes/submission-upload.js';
+import { queueRoutes } from './routes/queue.routes.js';
+import { batchesRoutes } from './routes/batches.routes.js';
+import { queueApiRoutes } from './routes/queue-api.routes.js';
+import { reviewRoutes } from './routes/review.routes.js';
+import { reviewApiRoutes } from './routes/review-api.routes.js';
+import { feedbackRoutes } from './routes/feedback.routes.js';
+import { costsRoutes } from './routes/costs.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -32,6 +43,8 @@ export interface AppDeps {
   logger: Logger;
   /** Whether this process runs jobs (for /healthz). */
   processingJobs?: () => boolean;
+  /** Enqueues a job (e.g. kickBatch after an administrator confirms a send or cancel); absent in bare apps. */
+  enqueue?: JobDeps['enqueue'];
 }
 
 export interface ToolApp {
@@ -103,13 +116,22 @@ export function createApp(deps: AppDeps): ToolApp {
   // Behind this line every request has a valid LTI session (ltijs checks the ltik and its cookie).
   const session = express.Router();
   session.use(resolveActor({ db, platforms, adminAllowlist: config.lti.adminAllowlist, ltiKey: config.lti.key, demoMode: config.openai.demoMode }));
+  session.use(submissionUpload({ maxFileBytes: config.submissionMaxFileBytes }));
   session.use(csrfProtection(config.lti.key));
-  session.use(studentRoutes({ db }));
+  session.use(studentRoutes({ db, config }));
   session.use(instructorRoutes({ db }));
   session.use(settingsRoutes({ db }));
+  session.use(promptRoutes({ db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars }));
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
   session.use(apiRoutes());
+  session.use(queueRoutes({ db, config }));
+  session.use(batchesRoutes({ db, config, enqueue: deps.enqueue }));
+  session.use(queueApiRoutes({ db, config, enqueue: deps.enqueue }));
+  session.use(reviewRoutes({ db, config, logger, enqueue: deps.enqueue }));
+  session.use(reviewApiRoutes({ db, config, logger, enqueue: deps.enqueue }));
+  session.use(feedbackRoutes({ db }));
+  session.use(costsRoutes({ db }));
   lti.app.use(session);
   app.use(lti.app);
 

@@ -65,6 +65,27 @@ const envSchema = z.object({
   DEVLMS_URL: httpUrl.optional(),
 
   SUBMISSION_MAX_CHARS: positiveInt.default(100_000),
+  SUBMISSION_MAX_FILE_BYTES: positiveInt.max(10_000_000).default(200_000),
+
+  // Batches: sizes an administrator may create (never above the provider's own limits), retries, polling.
+  BATCH_MIN_SIZE: positiveInt.default(10),
+  BATCH_MAX_SIZE: positiveInt.max(50_000, 'cannot exceed 50000, the most requests OpenAI accepts in one batch').default(100),
+  BATCH_MAX_BYTES: positiveInt.max(200_000_000, 'cannot exceed 200000000 (200 MB), the largest batch file OpenAI accepts').default(200_000_000),
+  QUEUE_MAX_ATTEMPTS: positiveInt.max(20).default(3),
+  BATCH_SUBMIT_MAX_TRIES: positiveInt.max(50).default(5),
+  BATCH_POLL_MIN_MS: z.coerce.number().int().min(0).default(5_000),
+  BATCH_POLL_MAX_MS: positiveInt.default(300_000),
+  BATCH_SUBMITTED_TIMEOUT_MS: positiveInt.default(3_600_000),
+  BATCH_PROCESSING_TIMEOUT_MS: positiveInt.default(26 * 3_600_000),
+  BATCH_LEASE_MS: positiveInt.min(500).default(120_000),
+  BATCH_ENQUEUED_TOKEN_LIMIT: positiveInt.default(2_000_000),
+  BATCH_SWEEP_MS: positiveInt.min(100).default(30_000),
+  BATCH_INGEST_CHUNK: positiveInt.max(10_000).default(2000),
+  JOBS_PROCESS_EVERY_MS: positiveInt.min(100).default(5000),
+  // Grade passback (AGS): tries of one decision before it is left failed, backoff base, per-call timeout.
+  GRADE_SYNC_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+  GRADE_SYNC_BACKOFF_MS: z.coerce.number().int().min(0).default(30_000),
+  GRADE_SYNC_TIMEOUT_MS: positiveInt.default(10_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
@@ -97,8 +118,46 @@ export interface Config {
   };
   devlms: { port: number; url: string };
   submissionMaxChars: number;
+  submissionMaxFileBytes: number;
+  batches: BatchSettings;
+  /** How often a worker scans for due jobs it was not notified of (scheduled and recurring ones). */
+  jobsProcessEveryMs: number;
+  gradeSync: GradeSyncSettings;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** How batches are made and driven (see README, configuration). */
+export interface BatchSettings {
+  minSize: number;
+  maxSize: number;
+  maxBytes: number;
+  /** Sends of one queue item that may fail before it is left failed (dead letter). */
+  maxAttempts: number;
+  /** Retryable upload/create failures of one batch before it is marked failed. */
+  submitMaxTries: number;
+  pollMinMs: number;
+  pollMaxMs: number;
+  /** A batch still being validated after this long is cancelled (and its items queued again). */
+  submittedTimeoutMs: number;
+  /** A batch still running after this long (OpenAI's window is 24 h) is cancelled. */
+  processingTimeoutMs: number;
+  leaseMs: number;
+  /** The provider's enqueued-token limit per model (OpenAI organization limits): the queue's capacity figure. */
+  enqueuedTokenLimit: number;
+  /** How often a worker looks for batch work nobody is doing (a dead worker's, a lost job's). */
+  sweepMs: number;
+  /** Result lines applied per transaction while ingesting. */
+  ingestChunk: number;
+}
+
+/** Grade passback to LMS gradebooks (AGS), from the worker. */
+export interface GradeSyncSettings {
+  /** Failed tries of one decision before its sync is left failed (an instructor can retry it). */
+  maxAttempts: number;
+  /** The first retry waits this long, each next one twice as long (capped at an hour), or what Retry-After says. */
+  backoffMs: number;
+  timeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +183,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for local use)');
     if (!e.TOOL_URL) problems.push('TOOL_URL: required in production (the public https URL of the tool)');
   }
+  if (e.BATCH_MIN_SIZE > e.BATCH_MAX_SIZE) problems.push(`BATCH_MIN_SIZE: must not exceed BATCH_MAX_SIZE (${e.BATCH_MAX_SIZE})`);
+  if (e.BATCH_POLL_MIN_MS > e.BATCH_POLL_MAX_MS) problems.push(`BATCH_POLL_MIN_MS: must not exceed BATCH_POLL_MAX_MS (${e.BATCH_POLL_MAX_MS})`);
   if (problems.length) throw new ConfigError(problems);
 
   const emulatorUrl = e.EMULATOR_URL ?? `http://127.0.0.1:${e.EMULATOR_PORT}`;
@@ -163,6 +224,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     devlms: { port: e.DEVLMS_PORT, url: e.DEVLMS_URL ?? `http://127.0.0.1:${e.DEVLMS_PORT}` },
     submissionMaxChars: e.SUBMISSION_MAX_CHARS,
+    submissionMaxFileBytes: e.SUBMISSION_MAX_FILE_BYTES,
+    jobsProcessEveryMs: e.JOBS_PROCESS_EVERY_MS,
+    batches: {
+      minSize: e.BATCH_MIN_SIZE,
+      maxSize: e.BATCH_MAX_SIZE,
+      maxBytes: e.BATCH_MAX_BYTES,
+      maxAttempts: e.QUEUE_MAX_ATTEMPTS,
+      submitMaxTries: e.BATCH_SUBMIT_MAX_TRIES,
+      pollMinMs: e.BATCH_POLL_MIN_MS,
+      pollMaxMs: e.BATCH_POLL_MAX_MS,
+      submittedTimeoutMs: e.BATCH_SUBMITTED_TIMEOUT_MS,
+      processingTimeoutMs: e.BATCH_PROCESSING_TIMEOUT_MS,
+      leaseMs: e.BATCH_LEASE_MS,
+      enqueuedTokenLimit: e.BATCH_ENQUEUED_TOKEN_LIMIT,
+      sweepMs: e.BATCH_SWEEP_MS,
+      ingestChunk: e.BATCH_INGEST_CHUNK,
+    },
+    gradeSync: { maxAttempts: e.GRADE_SYNC_MAX_ATTEMPTS, backoffMs: e.GRADE_SYNC_BACKOFF_MS, timeoutMs: e.GRADE_SYNC_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   };

@@ -8,6 +8,8 @@ import { findPlatform } from './models/tenancy/platforms.repository.js';
 import { registerPlatform } from './lti/registration.service.js';
 import { startDevLms } from './devlms/index.js';
 import { startEmulator } from './emulator/index.js';
+import { SEED } from './devlms/seed.js';
+import { demoCourseFrom, seedDemoCourse } from './models/prompts/demo-seed.js';
 
 /**
  * `npm run demo`: the embedded database, the tool (web + worker), the OpenAI emulator and the development LMS,
@@ -71,6 +73,10 @@ async function main(): Promise<void> {
       'demo',
     );
   }
+
+  // The dev course ready to use: LLM assessment allowed and each assignment graded with a library template.
+  const platform = await findPlatform(database.db, reg.issuer, reg.clientId);
+  if (platform) await database.db.transaction((tx) => seedDemoCourse(tx, demoCourseFrom(SEED, platform.id, reg.deploymentId)));
 
   console.log(`Tool: ${config.toolUrl}`);
   console.log(`Dev LMS: ${config.devlms.url}`);

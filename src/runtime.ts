@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
@@ -7,7 +8,10 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './
 import type { Logger } from './log.js';
 import { createApp, type ToolApp } from './app.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
+import type { JobDeps } from './jobs/job.js';
+import { createProvider } from './providers/index.js';
 import { createLtiProvider, type LtiProvider } from './lti/provider.js';
+import { AgsClient } from './lti/ags.client.js';
 
 export const EMBEDDED_DATABASE_NAME = 'llm_assess';
 
@@ -74,7 +78,11 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   const database = options.database ?? (await openDatabase(config, logger));
   const ownsDatabase = !options.database;
   const lti = await createLtiProvider(config, database.url);
-  const jobs = await createJobRunner(database.pool, { db: database.db, logger }, { name: `${config.role}-${process.pid}` });
+  const workerName = `${config.role}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const jobDeps: JobDeps = { db: database.db, logger, config, provider: createProvider(config, { logger }), workerName };
+  const jobs = await createJobRunner(database.pool, jobDeps, { name: `${config.role}-${process.pid}`, processEvery: config.jobsProcessEveryMs });
+  jobDeps.enqueue = (job, payload, when) => jobs.enqueue(job, payload, when);
+  jobDeps.ags = new AgsClient(lti.lti, { timeoutMs: config.gradeSync.timeoutMs });
   const runsWeb = config.role !== 'worker';
   const runsJobs = config.role !== 'web';
 
@@ -82,7 +90,7 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   let tool: ToolApp | undefined;
   let port = options.port ?? config.port;
   if (runsWeb) {
-    tool = createApp({ config, db: database.db, lti, logger, processingJobs: () => jobs.processing });
+    tool = createApp({ config, db: database.db, lti, logger, processingJobs: () => jobs.processing, enqueue: jobDeps.enqueue });
     server = http.createServer(tool.app);
     // Slow clients must not hold sockets forever; keep-alive a bit longer than typical proxies' 60 s.
     server.keepAliveTimeout = 65_000;

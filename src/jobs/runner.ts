@@ -4,10 +4,16 @@ import type pg from 'pg';
 import type { JobDefinition, JobDeps } from './job.js';
 import { heartbeatJob } from './heartbeat.job.js';
 import { purgeNoncesJob } from './purge-nonces.job.js';
+import { gradeSyncJob } from './grade-sync.job.js';
+import { batchSubmitJob } from './batch-submit.job.js';
+import { batchPollJob } from './batch-poll.job.js';
+import { batchIngestJob } from './batch-ingest.job.js';
+import { batchCancelJob } from './batch-cancel.job.js';
+import { batchSweepJob } from './batch-sweep.job.js';
 
 // Each job is registered once here; the payload schema is checked before the handler sees anything.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ALL_JOBS: JobDefinition<any>[] = [heartbeatJob, purgeNoncesJob];
+export const ALL_JOBS: JobDefinition<any>[] = [heartbeatJob, purgeNoncesJob, gradeSyncJob, batchSubmitJob, batchPollJob, batchIngestJob, batchCancelJob, batchSweepJob];
 
 export interface JobRunner {
   agenda: Agenda;
@@ -23,7 +29,7 @@ export interface JobRunner {
  * Agenda on the same PostgreSQL (its table `agenda_jobs`, LISTEN/NOTIFY for instant pickup). Web processes only
  * enqueue; worker processes also run. The pool is ours, so stopping Agenda never closes it under the app.
  */
-export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { name: string; processEvery?: string }): Promise<JobRunner> {
+export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { name: string; processEvery?: string | number }): Promise<JobRunner> {
   const backend = new PostgresBackend({ pool });
   const agenda = new Agenda({
     backend,
@@ -55,7 +61,10 @@ export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { n
     },
     async start() {
       await agenda.start();
-      for (const job of ALL_JOBS) if (job.every) await agenda.every(job.every, job.name, {});
+      for (const job of ALL_JOBS) {
+        const every = typeof job.every === 'function' ? job.every(deps) : job.every;
+        if (every) await agenda.every(every, job.name, {});
+      }
       processing = true;
     },
     async enqueue(job, payload, when) {

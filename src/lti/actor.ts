@@ -38,6 +38,8 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
   student: [{ href: '/student', label: 'My tasks' }],
   instructor: [
     { href: '/instructor', label: 'Tasks' },
+    { href: '/instructor/review', label: 'Review' },
+    { href: '/instructor/analytics', label: 'Agreement' },
     { href: '/instructor/settings', label: 'Course settings' },
   ],
   administrator: [

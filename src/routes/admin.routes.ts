@@ -32,9 +32,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats: stats.rows[0] });
   });
 
-  router.get('/admin/queue', (req, res) => render(req, res, 'pages/admin/queue', { title: 'Assessment queue' }));
-  router.get('/admin/batches', (req, res) => render(req, res, 'pages/admin/batches', { title: 'Batches' }));
-  router.get('/admin/costs', (req, res) => render(req, res, 'pages/admin/costs', { title: 'Costs and budgets' }));
+  // /admin/queue and /admin/batches: src/routes/queue.routes.ts and batches.routes.ts.
 
   router.get('/admin/platforms', async (req, res) => {
     const actor = actorOf(res);

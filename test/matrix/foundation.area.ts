@@ -11,7 +11,6 @@ const area: MatrixArea = {
     { route: 'GET /admin', allowed: ['administrator'], path: () => '/admin' },
     { route: 'GET /admin/queue', allowed: ['administrator'], path: () => '/admin/queue' },
     { route: 'GET /admin/batches', allowed: ['administrator'], path: () => '/admin/batches' },
-    { route: 'GET /admin/costs', allowed: ['administrator'], path: () => '/admin/costs' },
     { route: 'GET /admin/platforms', allowed: ['administrator'], path: () => '/admin/platforms' },
     { route: 'POST /admin/platforms/deployments', allowed: ['administrator'], path: () => '/admin/platforms/deployments', form: { deploymentId: 'matrix-extra' } },
     { route: 'POST /admin/platforms/deployments/remove', allowed: ['administrator'], path: () => '/admin/platforms/deployments/remove', form: { deploymentId: 'matrix-extra' } },
