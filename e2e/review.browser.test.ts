@@ -46,6 +46,8 @@ describe('review page in the browser', () => {
     await frame.getByRole('button', { name: 'Approve', exact: true }).click();
     await frame.waitForSelector(`#review-decision-${fixtures.approve} .status-approved`);
     expect(await frame.textContent(`#review-decision-${fixtures.approve} [role="status"]`)).toContain('Approved.');
+    // The Approve button went with the swap: focus is on the outcome, not lost at the top of the page.
+    await frame.waitForFunction(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('role') === 'status');
     expect((await status(fixtures.approve)).review_status).toBe('approved');
   }, 60_000);
 

@@ -16,6 +16,9 @@ import { demoCourseFrom, seedDemoCourse } from './models/prompts/demo-seed.js';
  * with the LMS registered and its course seeded. Data is kept in .data/ between runs.
  */
 async function main(): Promise<void> {
+  // The seeded course has three students: with the production minimum of 10 requests per batch, the demo could
+  // never send one. An explicit BATCH_MIN_SIZE still wins.
+  process.env.BATCH_MIN_SIZE ??= '1';
   let config;
   try {
     config = loadRuntimeConfig();

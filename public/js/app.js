@@ -35,6 +35,55 @@
     }
   });
 
+  // A fragment that replaces the focused element (a form answering its own submit) takes the focus with it, and
+  // the person is left at the top of the page without knowing what happened. Put focus on the first field to fix,
+  // else on the outcome message, else on the fragment's heading. Pages with their own rule (prompts, costs) run
+  // after this one and may move it again; a swap that did not hold the focus (polling) changes nothing.
+  // Keyed by the target's id; recorded before the request, since hx-disabled-elt takes focus off the button then.
+  var lostFocusIn = {};
+  // Parts that refresh themselves (a batch's status, a submission's status) mark the text worth hearing with
+  // data-announce (its prefix) and an id: when the text changes, it is read out once through #announcer.
+  var announced = {};
+  function holdsFocus(target) {
+    var active = document.activeElement;
+    return Boolean(target && target.id && active && active !== document.body && target.contains(active));
+  }
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    if (holdsFocus(event.detail.target)) lostFocusIn[event.detail.target.id] = true;
+  });
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var target = event.detail.target;
+    if (holdsFocus(target)) lostFocusIn[target.id] = true;
+    if (target && target.querySelectorAll) {
+      var before = target.querySelectorAll('[data-announce][id]');
+      for (var i = 0; i < before.length; i++) announced[before[i].id] = before[i].textContent.trim();
+    }
+  });
+  document.addEventListener('htmx:afterSettle', function (event) {
+    var announcer = document.getElementById('announcer');
+    var changes = [];
+    for (var id in announced) {
+      var now = document.getElementById(id);
+      var text = now ? now.textContent.trim() : '';
+      if (now && text !== announced[id]) changes.push(now.getAttribute('data-announce') + text);
+    }
+    announced = {};
+    if (announcer && changes.length) announcer.textContent = changes.join('. ');
+
+    var targetId = event.detail.target && event.detail.target.id;
+    if (!targetId || !lostFocusIn[targetId]) return;
+    delete lostFocusIn[targetId];
+    var root = document.getElementById(targetId);
+    if (!root || (document.activeElement && document.activeElement !== document.body && root.contains(document.activeElement))) return;
+    var next = root.querySelector('[aria-invalid="true"]');
+    var fallbacks = ['[role="alert"], .alert-error', '.alert, [role="status"]', 'h2, h1'];
+    for (var i = 0; !next && i < fallbacks.length; i++) {
+      next = root.querySelector(fallbacks[i]);
+      if (next) next.setAttribute('tabindex', '-1');
+    }
+    if (next) next.focus();
+  });
+
   document.addEventListener('DOMContentLoaded', function () {
     // Deep-linking answers post themselves back to the LMS.
     var auto = document.querySelector('form[data-autosubmit]');

@@ -4,6 +4,7 @@ import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { NotFound } from '../http/errors.js';
 import { render } from '../http/render.js';
 import { listTaskSummaries } from '../models/tasks/tasks.repository.js';
+import { getCoursePrivacy } from '../models/privacy/privacy.repository.js';
 import { idParam } from './params.js';
 import { formatScore, taskTypeLabel } from './present.js';
 
@@ -29,10 +30,13 @@ export function instructorRoutes(deps: { db: RootDb }): Router {
 
   router.get('/instructor/tasks/:taskId', async (req, res) => {
     const taskId = idParam(req.params.taskId, 'The task');
-    const task = (await listTaskSummaries(deps.db, courseOf(actorOf(res)))).find((t) => t.id === taskId);
+    const courseId = courseOf(actorOf(res));
+    const task = (await listTaskSummaries(deps.db, courseId)).find((t) => t.id === taskId);
     if (!task) throw NotFound('The task');
+    const { llmAllowed } = await getCoursePrivacy(deps.db, courseId);
     render(req, res, 'pages/instructor/task', {
       title: task.title,
+      llmAllowed,
       task: {
         title: task.title,
         description: task.description,

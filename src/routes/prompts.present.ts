@@ -154,7 +154,7 @@ export function presentHistory(versions: VersionWithAuthor[], activeVersionId: n
   return versions.map((v) => ({
     version: v.version,
     note: v.note,
-    author: v.authorName ?? 'someone no longer known',
+    author: v.authorName ?? 'no recorded author',
     when: formatDateTime(v.createdAt),
     iso: v.createdAt.toISOString(),
     model: v.model,
@@ -170,7 +170,7 @@ export function presentVersion(v: VersionWithAuthor, activeVersionId: number | n
   return {
     version: v.version,
     note: v.note,
-    author: v.authorName ?? 'someone no longer known',
+    author: v.authorName ?? 'no recorded author',
     when: formatDateTime(v.createdAt),
     active: v.id === activeVersionId,
     model: v.model,
