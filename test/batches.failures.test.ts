@@ -335,4 +335,31 @@ describe('a batch that goes wrong at the provider', () => {
     expect(done.actualCostMicros).toBe(sum);
     expect(await count(sql`select count(*)::int as n from assessments where queue_item_id = any(${sql.param(items)}::bigint[])`)).toBe(6);
   });
+
+  it('a result file that repeats its lines in later chunks (applied two at a time) grades and charges each item once', async () => {
+    const { items, batch } = await newBatch(6);
+    await sendBatch(w, batch.id);
+    for (let i = 0; i < 20 && (await findBatchById(db.db, batch.id))!.status !== 'completed'; i += 1) {
+      await db.db.execute(sql`update batches set next_poll_at = now() where id = ${batch.id}`);
+      await pollBatch(w, batch.id);
+    }
+    // The emulator's real file, read twice over: a provider sending a line again. With chunks of 4, the second
+    // chunk repeats lines of the first and the third of the second, so each must wait for the one before.
+    const real = w.provider;
+    const repeating = Object.assign(Object.create(real) as typeof real, {
+      async *streamResults(fileId: string) {
+        for (let pass = 0; pass < 2; pass += 1) for await (const line of real.streamResults(fileId)) yield line;
+      },
+    });
+    await ingestBatch({ ...w, provider: repeating }, batch.id, { chunkSize: 4 });
+    const done = (await findBatchById(db.db, batch.id))!;
+    expect(done.ingestedLines).toBe(12);
+    expect(done.ingestedAt).not.toBeNull();
+    expect(await count(sql`select count(*)::int as n from assessments where queue_item_id = any(${sql.param(items)}::bigint[])`)).toBe(6);
+    expect(await count(sql`select count(*)::int as n from cost_ledger where kind = 'charge' and queue_item_id = any(${sql.param(items)}::bigint[])`)).toBe(6);
+    expect(await count(sql`select count(*)::int as n from batch_requests where batch_id = ${batch.id} and status = 'succeeded'`)).toBe(6);
+    expect(await committed(items)).toBe(0);
+    const sum = await count(sql`select coalesce(sum(actual_cost_micros), 0)::int8 as n from assessments where batch_id = ${batch.id}`);
+    expect(done.actualCostMicros).toBe(sum);
+  });
 });

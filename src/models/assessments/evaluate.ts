@@ -65,8 +65,9 @@ export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], m
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return unusable({ code: 'malformed_json', message: 'The answer is JSON but not an object.' });
 
-  // Lenient first: bring scores into range (and say so), then hold the result to the strict schema.
-  const obj = structuredClone(json) as Record<string, unknown>;
+  // Lenient first: bring scores into range (and say so), then hold the result to the strict schema. `json` was
+  // just parsed and nothing else holds it, so it is corrected in place (no copy: ingestion runs this per line).
+  const obj = json as Record<string, unknown>;
   const criteria = obj.criteria;
   const missing: string[] = [];
   if (criteria && typeof criteria === 'object' && !Array.isArray(criteria)) {

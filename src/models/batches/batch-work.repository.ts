@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { insertAssessmentsSql, type NewAssessment } from '../assessments/assessments.repository.js';
+import { chargeAndReleaseSql } from '../budgets/budgets.service.js';
 import type { BatchStatus } from './batches.table.js';
 
 /**
@@ -94,15 +96,28 @@ export async function requestTargets(db: Db, batchId: number, customIds: string[
   );
 }
 
-/** Requests answered with a usable result line: resolved, and their queue items completed. */
-export async function completeRequests(db: Db, batchId: number, customIds: string[], queueItemIds: number[]): Promise<void> {
-  if (!customIds.length) return;
-  await db.execute(sql`
-    update batch_requests set status = 'succeeded', resolved_at = now()
-    where batch_id = ${batchId} and custom_id = any(${sql.param(customIds)}::text[]) and status = 'pending'`);
-  await db.execute(sql`
-    update queue_items set status = 'completed', completed_at = now(), last_error = null, updated_at = now()
-    where id = any(${sql.param(queueItemIds)}::bigint[]) and status in ('selected', 'processing')`);
+/**
+ * Usable answers, in one statement (one round trip, the answers sent once): their assessments inserted, and for
+ * each one actually inserted its request resolved, its queue item completed, its cost charged and its reservation
+ * released. An item that already has its assessment (unique) gets nothing here; its custom id is not returned, so
+ * the caller resolves that request as a duplicate. Returns the custom ids of the assessments inserted.
+ * The updates match `= any(array(select … from ins))` rather than join `ins`: the planner cannot estimate a CTE's
+ * rows and, joining, may loop over it once per row of the table (quadratic); an array is probed through an index.
+ */
+export async function recordResults(db: Db, platformId: number, batchId: number, rows: NewAssessment[]): Promise<string[]> {
+  if (!rows.length) return [];
+  const inserted = await db.execute<{ custom_id: string }>(sql`
+    with ins as (${insertAssessmentsSql(rows)}),
+    requests as (
+      update batch_requests set status = 'succeeded', resolved_at = now()
+      where custom_id = any(array(select custom_id from ins)) and batch_id = ${batchId} and status = 'pending'),
+    items as (
+      update queue_items set status = 'completed', completed_at = now(), last_error = null, updated_at = now()
+      where id = any(array(select queue_item_id from ins)) and status in ('selected', 'processing')),
+    charges as (select custom_id, course_id, actual_cost_micros as amount, queue_item_id as item, id as assessment from ins),
+    ledger as (${chargeAndReleaseSql(platformId, batchId, sql`charges`)})
+    select custom_id from ins`);
+  return inserted.rows.map((r) => r.custom_id);
 }
 
 export interface RequestProblem {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { Conflict } from '../../http/errors.js';
 
@@ -98,20 +98,30 @@ export async function chargeResults(db: Db, platformId: number, batchId: number,
 }
 
 /**
- * Ingestion's movements for results, in one statement: each result's actual charge (in the month of its
- * reservation) and the release of that reservation. Each written once (idempotency keys).
+ * Ingestion's movements for results, as one statement other statements can wrap: each result's actual charge (in
+ * the month of its reservation) and the release of that reservation, each written once (idempotency keys).
+ * `results` names a relation with columns (custom_id, course_id, amount, item, assessment). Each reservation is
+ * looked up by its key, one index probe per result (LATERAL … LIMIT 1 keeps it a probe: a plain join lets the
+ * planner hash the whole ledger, every month of every course, once per chunk).
  */
+export function chargeAndReleaseSql(platformId: number, batchId: number, results: SQL) {
+  return sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
+    select ${platformId}::bigint, r.course_id, coalesce(l.month, date_trunc('month', now())::date), 'charge', r.amount, r.item, ${batchId}::bigint, r.assessment, 'charge:' || r.custom_id, 'batch result'
+    from ${results} r left join lateral (select month from cost_ledger l where l.idempotency_key = 'reserve:' || r.custom_id limit 1) l on true
+    union all
+    select ${platformId}::bigint, l.course_id, l.month, 'release', l.amount_micros, r.item, ${batchId}::bigint, null::bigint, 'release:' || r.custom_id, 'replaced by the actual charge'
+    from ${results} r join lateral (select month, amount_micros, course_id from cost_ledger l where l.idempotency_key = 'reserve:' || r.custom_id limit 1) l on true
+    on conflict (idempotency_key) do nothing`;
+}
+
+/** chargeAndReleaseSql for charges listed here. */
 export async function chargeAndRelease(db: Db, platformId: number, batchId: number, charges: Charge[]): Promise<void> {
   if (!charges.length) return;
   await db.execute(sql`
     with c as (
       select * from unnest(${sql.param(charges.map((c) => c.courseId))}::bigint[], ${sql.param(charges.map((c) => c.amountMicros))}::bigint[],
                            ${sql.param(charges.map((c) => c.queueItemId))}::bigint[], ${sql.param(charges.map((c) => c.assessmentId))}::bigint[],
-                           ${sql.param(charges.map((c) => c.customId))}::text[]) as c(course_id, amount, item, assessment, custom_id)),
-    r as (select c.*, l.month, l.amount_micros as reserved, l.course_id as reserved_course from c left join cost_ledger l on l.idempotency_key = 'reserve:' || c.custom_id)
-    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
-    select ${platformId}::bigint, r.course_id, coalesce(r.month, date_trunc('month', now())::date), 'charge', r.amount, r.item, ${batchId}::bigint, r.assessment, 'charge:' || r.custom_id, 'batch result' from r
-    union all
-    select ${platformId}::bigint, r.reserved_course, r.month, 'release', r.reserved, r.item, ${batchId}::bigint, null::bigint, 'release:' || r.custom_id, 'replaced by the actual charge' from r where r.reserved is not null
-    on conflict (idempotency_key) do nothing`);
+                           ${sql.param(charges.map((c) => c.customId))}::text[]) as c(course_id, amount, item, assessment, custom_id))
+    ${chargeAndReleaseSql(platformId, batchId, sql`c`)}`);
 }
