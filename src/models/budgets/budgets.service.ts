@@ -76,27 +76,6 @@ export async function releaseReservations(db: Db, customIds: string[], note: str
     on conflict (idempotency_key) do nothing`);
 }
 
-export interface Charge {
-  customId: string;
-  assessmentId: number;
-  queueItemId: number;
-  courseId: number;
-  amountMicros: number;
-}
-
-/** Actual charges of ingested results (in the month of their reservation), each written once. */
-export async function chargeResults(db: Db, platformId: number, batchId: number, charges: Charge[]): Promise<void> {
-  if (!charges.length) return;
-  await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
-    select ${platformId}, c.course_id, coalesce(l.month, date_trunc('month', now())::date), 'charge', c.amount, c.item, ${batchId}, c.assessment, 'charge:' || c.custom_id, 'batch result'
-    from unnest(${sql.param(charges.map((c) => c.courseId))}::bigint[], ${sql.param(charges.map((c) => c.amountMicros))}::bigint[], ${sql.param(charges.map((c) => c.queueItemId))}::bigint[],
-                ${sql.param(charges.map((c) => c.assessmentId))}::bigint[], ${sql.param(charges.map((c) => c.customId))}::text[])
-         as c(course_id, amount, item, assessment, custom_id)
-    left join cost_ledger l on l.idempotency_key = 'reserve:' || c.custom_id
-    on conflict (idempotency_key) do nothing`);
-}
-
 /**
  * Ingestion's movements for results, as one statement other statements can wrap: each result's actual charge (in
  * the month of its reservation) and the release of that reservation, each written once (idempotency keys).
@@ -113,15 +92,4 @@ export function chargeAndReleaseSql(platformId: number, batchId: number, results
     select ${platformId}::bigint, l.course_id, l.month, 'release', l.amount_micros, r.item, ${batchId}::bigint, null::bigint, 'release:' || r.custom_id, 'replaced by the actual charge'
     from ${results} r join lateral (select month, amount_micros, course_id from cost_ledger l where l.idempotency_key = 'reserve:' || r.custom_id limit 1) l on true
     on conflict (idempotency_key) do nothing`;
-}
-
-/** chargeAndReleaseSql for charges listed here. */
-export async function chargeAndRelease(db: Db, platformId: number, batchId: number, charges: Charge[]): Promise<void> {
-  if (!charges.length) return;
-  await db.execute(sql`
-    with c as (
-      select * from unnest(${sql.param(charges.map((c) => c.courseId))}::bigint[], ${sql.param(charges.map((c) => c.amountMicros))}::bigint[],
-                           ${sql.param(charges.map((c) => c.queueItemId))}::bigint[], ${sql.param(charges.map((c) => c.assessmentId))}::bigint[],
-                           ${sql.param(charges.map((c) => c.customId))}::text[]) as c(course_id, amount, item, assessment, custom_id))
-    ${chargeAndReleaseSql(platformId, batchId, sql`c`)}`);
 }
