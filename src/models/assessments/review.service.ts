@@ -4,15 +4,11 @@ import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../http/errors.js';
-import { customIdFor, estimateRequest, UnknownModelError } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { gradingRequestFor } from '../batches/grading-request.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findActiveVersion, findVersionById } from '../prompts/prompts.repository.js';
 import type { RubricCriterion } from '../prompts/prompts.table.js';
-import { insertQueueItem } from '../queue/queue.repository.js';
-import { anonymizeText } from '../submissions/anonymize.js';
-import { identityOf } from '../submissions/submissions.service.js';
+import { estimateGrading, queueForGrading } from '../submissions/submissions.service.js';
 import { findTaskInCourse } from '../tasks/tasks.repository.js';
 import type { AssessmentRow } from './review.repository.js';
 import { applyDecision, listAssessmentsInCourse, lockAssessmentInCourse, requestSyncAgain } from './review.repository.js';
@@ -212,29 +208,8 @@ async function requeue(db: Db, config: Pick<Config, 'encryptionKey'> & { batches
   const live = await db.execute<{ n: number }>(sql`select count(*)::int as n from queue_items where submission_id = ${a.submissionId} and status in ('queued', 'selected', 'processing')`);
   if (live.rows[0]!.n > 0) throw Conflict('This submission is already waiting in the queue.');
   const privacy = await getCoursePrivacy(db, who.courseId);
-  const sent = privacy.anonymize ? anonymizeText(text, await identityOf(db, Number(s.student_id))) : text;
-  let estimate;
-  try {
-    estimate = estimateRequest(gradingRequestFor({ version, task }, sent, customIdFor(1, 1)), 'batch');
-  } catch (err) {
-    if (err instanceof UnknownModelError) throw Conflict(`The active prompt uses a model llm-assess has no price for (${version.model}).`);
-    throw err;
-  }
-  const item = await insertQueueItem(db, {
-    platformId: who.platformId,
-    courseId: who.courseId,
-    taskId: task.id,
-    submissionId: a.submissionId,
-    promptVersionId: version.id,
-    priority: 'normal',
-    priorityRank: 1,
-    model: version.model,
-    estInputTokens: estimate.inputTokens,
-    estOutputTokens: estimate.outputTokens,
-    estCostMicros: estimate.costMicros,
-    maxAttempts: config.batches.maxAttempts,
-    adminNotes: `Rejected by the instructor: ${note}`,
-  });
+  const estimate = await estimateGrading(db, { task, version, text, studentId: Number(s.student_id), anonymize: privacy.anonymize }, `The active prompt uses a model llm-assess has no price for (${version.model}).`);
+  const item = await queueForGrading(db, config, who, { task, version, submissionId: a.submissionId, estimate, adminNotes: `Rejected by the instructor: ${note}` });
   return item.id;
 }
 

@@ -3,13 +3,13 @@ import type { Config } from '../../config.js';
 import { contentHmac, encryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../http/errors.js';
-import { customIdFor, estimateRequest, UnknownModelError } from '../../providers/index.js';
+import { customIdFor, estimateRequest, UnknownModelError, type RequestEstimate } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { gradingRequestFor } from '../batches/grading-request.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
-import { findActiveVersion } from '../prompts/prompts.repository.js';
-import { insertQueueItem, type QueueItemRow } from '../queue/queue.repository.js';
-import { findTaskInCourse } from '../tasks/tasks.repository.js';
+import { findActiveVersion, type PromptVersionRow } from '../prompts/prompts.repository.js';
+import { insertQueueItem, PRIORITY_RANK, type QueueItemRow } from '../queue/queue.repository.js';
+import { findTaskInCourse, type TaskRow } from '../tasks/tasks.repository.js';
 import { users } from '../tenancy/tenancy.table.js';
 import { anonymizeText, type Identity } from './anonymize.js';
 import { parseSubmission, type UploadedFile } from './submission-input.js';
@@ -41,6 +41,50 @@ async function observedMeanOutputTokens(db: Db, promptVersionId: number): Promis
       select output_tokens from assessments where prompt_version_id = ${promptVersionId} and output_tokens > 0 order by id desc limit 200) recent`);
   const mean = rows.rows[0]?.mean;
   return mean == null ? null : Number(mean);
+}
+
+/**
+ * What grading this text with this version should cost, made from exactly what will be sent: anonymized when the
+ * course asks (as it is again at send time), priced at the batch price with the version's observed mean output.
+ * A model without a price is refused with `unknownModel`, before anything is written.
+ */
+export async function estimateGrading(
+  db: Db,
+  input: { task: TaskRow; version: PromptVersionRow; text: string; studentId: number; anonymize: boolean },
+  unknownModel: string,
+): Promise<RequestEstimate> {
+  const { task, version } = input;
+  const sent = input.anonymize ? anonymizeText(input.text, await identityOf(db, input.studentId)) : input.text;
+  try {
+    return estimateRequest(gradingRequestFor({ version, task }, sent, customIdFor(1, 1)), 'batch', await observedMeanOutputTokens(db, version.id));
+  } catch (err) {
+    if (err instanceof UnknownModelError) throw Conflict(unknownModel);
+    throw err;
+  }
+}
+
+/** A submission's queue item: its prompt version and estimate, normal priority, the configured sends. */
+export function queueForGrading(
+  db: Db,
+  config: { batches: Pick<Config['batches'], 'maxAttempts'> },
+  who: Pick<Submitter, 'platformId' | 'courseId'>,
+  input: { task: TaskRow; version: PromptVersionRow; submissionId: number; estimate: RequestEstimate; adminNotes?: string },
+): Promise<QueueItemRow> {
+  return insertQueueItem(db, {
+    platformId: who.platformId,
+    courseId: who.courseId,
+    taskId: input.task.id,
+    submissionId: input.submissionId,
+    promptVersionId: input.version.id,
+    priority: 'normal',
+    priorityRank: PRIORITY_RANK.normal,
+    model: input.version.model,
+    estInputTokens: input.estimate.inputTokens,
+    estOutputTokens: input.estimate.outputTokens,
+    estCostMicros: input.estimate.costMicros,
+    maxAttempts: config.batches.maxAttempts,
+    ...(input.adminNotes === undefined ? {} : { adminNotes: input.adminNotes }),
+  });
 }
 
 /**
@@ -82,15 +126,7 @@ export async function submitWork(
   }
   const attempt = previous + 1;
 
-  // The estimate is made from exactly what will be sent: anonymized when the course asks (and again at send time).
-  const sent = privacy.anonymize ? anonymizeText(text, await identityOf(db, who.userId)) : text;
-  let estimate;
-  try {
-    estimate = estimateRequest(gradingRequestFor({ version, task }, sent, customIdFor(1, 1)), 'batch', await observedMeanOutputTokens(db, version.id));
-  } catch (err) {
-    if (err instanceof UnknownModelError) throw Conflict(`The grading prompt of this task uses a model llm-assess has no price for (${version.model}). Tell your instructor.`);
-    throw err;
-  }
+  const estimate = await estimateGrading(db, { task, version, text, studentId: who.userId, anonymize: privacy.anonymize }, `The grading prompt of this task uses a model llm-assess has no price for (${version.model}). Tell your instructor.`);
 
   const submission = await insertSubmission(db, {
     taskId: task.id,
@@ -103,20 +139,7 @@ export async function submitWork(
     charCount: text.length,
     contentHmac: contentHmac(config.encryptionKey, text),
   });
-  const queueItem = await insertQueueItem(db, {
-    platformId: who.platformId,
-    courseId: who.courseId,
-    taskId: task.id,
-    submissionId: submission.id,
-    promptVersionId: version.id,
-    priority: 'normal',
-    priorityRank: 1,
-    model: version.model,
-    estInputTokens: estimate.inputTokens,
-    estOutputTokens: estimate.outputTokens,
-    estCostMicros: estimate.costMicros,
-    maxAttempts: config.batches.maxAttempts,
-  });
+  const queueItem = await queueForGrading(db, config, who, { task, version, submissionId: submission.id, estimate });
   await recordAudit(db, {
     platformId: who.platformId,
     courseId: who.courseId,
