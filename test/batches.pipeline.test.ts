@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { kickBatch } from '../src/jobs/batch-kick.js';
 import { listCourseAssessments, listReleasedForStudent, findCourseAssessment } from '../src/models/assessments/assessments.repository.js';
@@ -7,6 +6,7 @@ import { findBatchById } from '../src/models/batches/batches.repository.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { submitThroughService, seedTenant } from './helpers/batch-fixtures.js';
 import { FAST_BATCH_ENV } from './helpers/batch-driver.js';
+import { until } from './helpers/until.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 /**
@@ -23,16 +23,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 describe('submission → queue → batch → assessment', () => {
   it('three students are graded through the job runner; assessments carry usage and cost; students see them per the release policy', async () => {
     const db = stack.db.db;
@@ -48,7 +38,7 @@ describe('submission → queue → batch → assessment', () => {
     const done = await until('the batch to be ingested', async () => {
       const b = await findBatchById(db, batch!.id);
       return b?.ingestedAt ? b : undefined;
-    });
+    }, 20_000, 25);
     expect(done.status).toBe('completed');
     expect(done.ingestedLines).toBe(3);
     const list = await listCourseAssessments(db, t.courseId);
@@ -85,7 +75,7 @@ describe('submission → queue → batch → assessment', () => {
     const [batch] = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, {}));
     await requestSubmit(db, t.admin, batch!.id);
     // No kick this time: the worker's sweep finds the confirmed batch on its own.
-    await until('the batch to be ingested', async () => ((await findBatchById(db, batch!.id))?.ingestedAt ? true : undefined));
+    await until('the batch to be ingested', async () => ((await findBatchById(db, batch!.id))?.ingestedAt ? true : undefined), 20_000, 25);
     const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;
     const seen = await listReleasedForStudent(db, Number(student.student_id), t.taskId);
     const [a] = await listCourseAssessments(db, t.courseId);

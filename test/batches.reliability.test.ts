@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { bulkSubmit, seedTenant, type Tenant } from './helpers/batch-fixtures.js';
 import { drive, FAST_BATCH_ENV, submitSteps, testWorker } from './helpers/batch-driver.js';
 import { testEnv } from './helpers/stack.js';
+import { until } from './helpers/until.js';
 
 /**
  * (a) a worker process killed mid-ingestion and replaced, (b) 1,000 submissions through every fault at once,
@@ -69,16 +70,6 @@ function startWorker(): Worker {
   return { child, out: () => out, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 5): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 describe('reliability', () => {
   it('(a) a worker SIGKILLed while ingesting is replaced, and every item ends with exactly one assessment', async () => {
     const t = await seedTenant(db.db);
@@ -90,7 +81,7 @@ describe('reliability', () => {
     const caught = await until('ingestion to start', async () => {
       const b = await findBatchById(db.db, batch!.id);
       return b && b.ingestedLines > 0 ? b : undefined;
-    });
+    }, 30_000, 5);
     first.child.kill('SIGKILL');
     expect(await first.exited).toBeNull();
     const left = (await findBatchById(db.db, batch!.id))!;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
+import { until } from './helpers/until.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { activatePrompt, homeIds, postMultipart } from './helpers/queue-fixtures.js';
@@ -28,16 +28,6 @@ describe('pipeline: submit → queue → batch → assessment', () => {
   afterAll(async () => {
     await stack?.close();
   });
-
-  async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
-  }
 
   it('grades three students\' work through an administrator-confirmed batch', async () => {
     // The instructor allows LLM assessment in the course settings page, and the task gets its grading prompt.

@@ -1,21 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { AgsClient } from '../src/lti/ags.client.js';
+import { until } from './helpers/until.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { activatePrompt, homeIds, postMultipart } from './helpers/queue-fixtures.js';
 import { lmsScores } from './helpers/assessments.js';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /**
  * Issue 6's acceptance path through the dev LMS: submissions → batch (OpenAI emulator) → the instructor approves

@@ -1,3 +1,4 @@
+import type { PromptContent } from './prompt-draft.js';
 import type { RubricCriterion } from './prompts.table.js';
 
 /**
@@ -138,16 +139,8 @@ export function toHunks(lines: DiffLine[], context = 3): Hunk[] {
   return hunks;
 }
 
-export interface VersionLike {
+export interface VersionLike extends PromptContent {
   version: number;
-  template: string;
-  systemInstructions: string;
-  graderInstructions: string;
-  model: string;
-  temperature: number;
-  maxOutputTokens: number;
-  rubric: RubricCriterion[];
-  maxScore: number;
 }
 
 export interface TextDiff {
