@@ -37,7 +37,7 @@
 
   // A fragment that replaces the focused element (a form answering its own submit) takes the focus with it, and
   // the person is left at the top of the page without knowing what happened. Put focus on the first field to fix,
-  // else on the outcome message, else on the fragment's heading. Pages with their own rule (prompts, costs) run
+  // else on the outcome message, else on the fragment's heading. Pages with their own rule (the prompt editor) run
   // after this one and may move it again; a swap that did not hold the focus (polling) changes nothing.
   // Keyed by the target's id; recorded before the request, since hx-disabled-elt takes focus off the button then.
   var lostFocusIn = {};
