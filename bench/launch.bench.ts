@@ -6,17 +6,9 @@
  *
  *   npx tsx bench/launch.bench.ts [--launches 500]
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { createDb, createPool } from '../src/db/db.js';
-import { silentLogger } from '../src/log.js';
-import { startTool } from '../src/runtime.js';
-import { registerPlatform } from '../src/lti/registration.service.js';
-import { startDevLms } from '../src/devlms/index.js';
 import { LtiBrowser } from '../test/helpers/lti-browser.js';
-import { freePort } from '../test/helpers/ports.js';
-import { benchDatabase } from './lib/embedded.js';
+import { startBenchStack } from './lib/stack.js';
 import { printTable, summarize } from './lib/stats.js';
 
 const PEOPLE: Array<[string, Record<string, string>]> = [
@@ -30,27 +22,7 @@ const PEOPLE: Array<[string, Record<string, string>]> = [
 
 export async function run(options: { launches?: number } = {}) {
   const launches = options.launches ?? 500;
-  const database = await benchDatabase('launch_bench');
-  const pool = createPool(database.url, 10);
-  const [toolPort, lmsPort] = await Promise.all([freePort(), freePort()]);
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LTI_KEY: randomBytes(32).toString('hex'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    DATABASE_URL: database.url,
-    TOOL_URL: `http://localhost:${toolPort}`,
-    PORT: String(toolPort),
-    ROLE: 'web',
-    LOG_LEVEL: 'silent',
-  });
-  const tool = await startTool(config, silentLogger);
-  const lms = await startDevLms({ pool, url: `http://127.0.0.1:${lmsPort}`, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1' });
-  const reg = lms.devlms.toolRegistration();
-  await registerPlatform(
-    { db: createDb(pool), lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true },
-    { ...reg, deploymentIds: [reg.deploymentId] },
-    'bench',
-  );
+  const { tool, lms, close } = await startBenchStack('launch_bench');
 
   const steps = { login: [] as number[], verify: [] as number[], record: [] as number[], home: [] as number[], total: [] as number[] };
   const timed = async <T>(fn: () => Promise<T>, into: number[]): Promise<T> => {
@@ -94,10 +66,7 @@ export async function run(options: { launches?: number } = {}) {
     launchesPerSecondEndToEnd: Math.round((launches / seconds) * 10) / 10,
     toolMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v)])),
   };
-  await lms.close();
-  await tool.close();
-  await pool.end();
-  await database.stop();
+  await close();
   return result;
 }
 

@@ -9,20 +9,13 @@
  *
  * Runs 1, 2, 4 and `--connections` concurrent connections in turn (the latency curve), `--seconds` each.
  */
-import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { loadConfig } from '../src/config.js';
-import { createDb, createPool } from '../src/db/db.js';
-import { silentLogger } from '../src/log.js';
-import { startTool } from '../src/runtime.js';
-import { registerPlatform } from '../src/lti/registration.service.js';
-import { startDevLms } from '../src/devlms/index.js';
 import { LtiBrowser } from '../test/helpers/lti-browser.js';
-import { freePort } from '../test/helpers/ports.js';
 import { activatePrompt } from '../test/helpers/queue-fixtures.js';
-import { benchDatabase } from './lib/embedded.js';
+import type { Db } from '../src/db/db.js';
+import { startBenchStack } from './lib/stack.js';
 import { printTable, summarize } from './lib/stats.js';
 
 interface Options {
@@ -32,7 +25,7 @@ interface Options {
 }
 
 /** Bulk fixtures with generate_series: one statement per table, no per-row round trips. */
-async function seed(db: ReturnType<typeof createDb>, platformId: number, deploymentId: string, versionId: number, items: number) {
+async function seed(db: Db, platformId: number, deploymentId: string, versionId: number, items: number) {
   await db.execute(sql`
     insert into courses (platform_id, deployment_id, context_id, title, label)
     select ${platformId}, ${deploymentId}, 'bench-course-' || g, 'Bench course ' || lpad(g::text, 2, '0'), 'B' || g from generate_series(1, 20) g`);
@@ -128,25 +121,8 @@ async function load(baseUrl: string, headers: Record<string, string>, paths: Arr
 
 /** The tool, the dev LMS and the seeded database, with an administrator's session (also used for profiling). */
 export async function prepare(items: number) {
-  const database = await benchDatabase('queue_bench');
-  const pool = createPool(database.url, 10);
-  const db = createDb(pool);
-  const [toolPort, lmsPort] = await Promise.all([freePort(), freePort()]);
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LTI_KEY: randomBytes(32).toString('hex'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    DATABASE_URL: database.url,
-    TOOL_URL: `http://localhost:${toolPort}`,
-    PORT: String(toolPort),
-    ROLE: 'web',
-    LOG_LEVEL: 'silent',
-  });
-  const tool = await startTool(config, silentLogger);
-  const lms = await startDevLms({ pool, url: `http://127.0.0.1:${lmsPort}`, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1' });
+  const { config, db, lms, close } = await startBenchStack('queue_bench');
   await lms.devlms.seed();
-  const reg = lms.devlms.toolRegistration();
-  await registerPlatform({ db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true }, { ...reg, deploymentIds: [reg.deploymentId] }, 'bench');
 
   // A real launch: the instructor's makes the course and task (and a prompt version to point at), the admin's the session.
   await new LtiBrowser().launch(lms.url, 'instructor', { task: '1' });
@@ -167,12 +143,7 @@ export async function prepare(items: number) {
            (select id from users where sub = 'bench-teacher-3') as teacher`)).rows[0]!;
   return {
     config, db, admin, ids, counts, seedSeconds, platformId: Number(home.platform_id),
-    async close() {
-      await lms.close();
-      await tool.close();
-      await pool.end();
-      await database.stop();
-    },
+    close,
   };
 }
 

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { createDb, createPool } from '../../src/db/db.js';
+import { startDevLms } from '../../src/devlms/index.js';
+import { silentLogger } from '../../src/log.js';
+import { registerPlatform } from '../../src/lti/registration.service.js';
+import { startTool } from '../../src/runtime.js';
+import { freePort } from '../../test/helpers/ports.js';
+import { benchDatabase } from './embedded.js';
+
+/**
+ * The tool as deployed (production mode, web role, quiet) and the development LMS on a fresh bench database,
+ * registered with each other as an administrator would. close() stops them in order.
+ */
+export async function startBenchStack(databaseName: string) {
+  const database = await benchDatabase(databaseName);
+  const pool = createPool(database.url, 10);
+  const db = createDb(pool);
+  const [toolPort, lmsPort] = await Promise.all([freePort(), freePort()]);
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    LTI_KEY: randomBytes(32).toString('hex'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DATABASE_URL: database.url,
+    TOOL_URL: `http://localhost:${toolPort}`,
+    PORT: String(toolPort),
+    ROLE: 'web',
+    LOG_LEVEL: 'silent',
+  });
+  const tool = await startTool(config, silentLogger);
+  const lms = await startDevLms({ pool, url: `http://127.0.0.1:${lmsPort}`, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1' });
+  const reg = lms.devlms.toolRegistration();
+  await registerPlatform({ db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true }, { ...reg, deploymentIds: [reg.deploymentId] }, 'bench');
+  return {
+    config,
+    db,
+    tool,
+    lms,
+    async close() {
+      await lms.close();
+      await tool.close();
+      await pool.end();
+      await database.stop();
+    },
+  };
+}
