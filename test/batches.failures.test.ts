@@ -54,8 +54,11 @@ async function itemStates(items: number[]) {
 }
 const count = async (q: ReturnType<typeof sql>) => Number((await db.db.execute<{ n: number }>(q)).rows[0]!.n);
 const assessmentsOf = (batchId: number) => db.db.execute<{ queue_item_id: number; score: number | null; needs_review: boolean; flags: { code: string }[]; result: unknown; raw_output: string | null; actual_cost_micros: number }>(sql`select * from assessments where batch_id = ${batchId} order by queue_item_id`);
-/** Money still committed for these items: reservations − releases + charges. */
-const committed = (items: number[]) => count(sql`select coalesce(sum(case when kind = 'release' then -amount_micros else amount_micros end), 0)::int8 as n from cost_ledger where queue_item_id = any(${sql.param(items)}::bigint[]) and kind <> 'charge'`);
+/** Money still reserved for these items: reservations − releases − what charges settled. */
+const committed = (items: number[]) =>
+  count(sql`
+    select coalesce(sum(case kind when 'reservation' then amount_micros when 'release' then -amount_micros else -settled_micros end), 0)::int8 as n
+    from cost_ledger where queue_item_id = any(${sql.param(items)}::bigint[])`);
 
 describe('a batch that goes wrong at the provider', () => {
   it('failed validation: the batch is failed with the provider reason and every item is queued again without using a send', async () => {

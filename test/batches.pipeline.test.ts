@@ -43,6 +43,12 @@ describe('submission → queue → batch → assessment', () => {
     expect(done.ingestedLines).toBe(3);
     const list = await listCourseAssessments(db, t.courseId);
     expect(list).toHaveLength(3);
+    // What an assessment copies from its queue item is the queue item's (the insert takes it from there).
+    const copies = await db.execute<{ n: number }>(sql`
+      select count(*)::int as n from assessments a join queue_items q on q.id = a.queue_item_id
+      where a.id = any(${sql.param(list.map((a) => a.id))}::bigint[]) and a.platform_id = q.platform_id and a.course_id = q.course_id
+        and a.task_id = q.task_id and a.submission_id = q.submission_id and a.prompt_version_id = q.prompt_version_id`);
+    expect(copies.rows[0]!.n).toBe(3);
     for (const a of list) {
       expect(a.result).not.toBeNull();
       expect(a.score).toBeGreaterThanOrEqual(0);
@@ -57,10 +63,14 @@ describe('submission → queue → batch → assessment', () => {
     expect(done.inputTokens).toBe(list.reduce((s, a) => s + a.inputTokens, 0));
     const states = await db.execute<{ status: string }>(sql`select status from queue_items where id = any(${sql.param(items)}::bigint[])`);
     expect(states.rows.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
-    // The ledger: each reservation released, each result charged its actual cost.
-    const ledger = await db.execute<{ kind: string; n: number; total: number }>(sql`select kind, count(*)::int as n, sum(amount_micros)::int8 as total from cost_ledger where batch_id = ${batch!.id} group by kind order by kind`);
-    expect(ledger.rows.map((r) => [r.kind, r.n])).toEqual([['charge', 3], ['release', 3], ['reservation', 3]]);
+    // The ledger: each result charged its actual cost in one row that settles its whole reservation.
+    const ledger = await db.execute<{ kind: string; n: number; total: number; settled: number }>(
+      sql`select kind, count(*)::int as n, sum(amount_micros)::int8 as total, sum(settled_micros)::int8 as settled from cost_ledger where batch_id = ${batch!.id} group by kind order by kind`,
+    );
+    expect(ledger.rows.map((r) => [r.kind, r.n])).toEqual([['charge', 3], ['reservation', 3]]);
     expect(Number(ledger.rows[0]!.total)).toBe(done.actualCostMicros);
+    expect(Number(ledger.rows[0]!.settled)).toBe(Number(ledger.rows[1]!.total));
+    expect(Number(ledger.rows[1]!.settled)).toBe(0);
 
     // After approval (the default): instructors see all three at once, the student none yet.
     const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;

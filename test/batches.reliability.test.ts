@@ -143,11 +143,16 @@ describe('reliability', () => {
     expect(flagged.n).toBeGreaterThan(0);
     const stuck = await one<{ n: number }>(sql`select count(*)::int as n from batches b where b.platform_id = ${t.platformId} and b.ingested_at is null`);
     expect(stuck.n).toBe(0);
-    // Nothing is left reserved: every reservation was released (by a charge's release or a failure's).
-    const reserved = await one<{ n: number }>(sql`
-      select count(*)::int as n from cost_ledger r join queue_items i on i.id = r.queue_item_id
-      where i.task_id = ${t.taskId} and r.kind = 'reservation' and not exists (select 1 from cost_ledger x where x.idempotency_key = 'release:' || substr(r.idempotency_key, 9))`);
-    expect(reserved.n).toBe(0);
+    // Nothing is left reserved: every reservation was settled by its charge or released by its failure, never both.
+    const reserved = await one<{ open: number; both: number }>(sql`
+      select count(*) filter (where s.n = 0)::int as open, count(*) filter (where s.n > 1)::int as both
+      from cost_ledger r join queue_items i on i.id = r.queue_item_id
+      cross join lateral (
+        select count(*)::int as n from cost_ledger x
+        where x.idempotency_key in ('release:' || substr(r.idempotency_key, 9), 'charge:' || substr(r.idempotency_key, 9))
+          and (x.kind = 'release' or x.settled_micros = r.amount_micros)) s
+      where i.task_id = ${t.taskId} and r.kind = 'reservation'`);
+    expect(reserved).toEqual({ open: 0, both: 0 });
     emulator.setFaults({});
   }, 90_000);
 

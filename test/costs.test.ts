@@ -21,6 +21,7 @@ describe('costs and budgets', () => {
   let platformId: number;
   let courseA: number;
   let courseB: number;
+  let foreignCourse: number;
   let queueItemId: number;
   let batchId: number;
   let courseATitle: string;
@@ -31,9 +32,9 @@ describe('costs and budgets', () => {
   const count = async (query: ReturnType<typeof sql>) => Number((await db().execute<{ n: number }>(query)).rows[0]!.n);
 
   /** One ledger movement; `ago` months before the current month. */
-  const ledger = (platform: number, course: number, kind: string, amount: number, key: string, ago = 0, links: { assessmentId?: number; queueItemId?: number } = {}) => sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, assessment_id, queue_item_id, idempotency_key)
-    values (${platform}, ${course}, (date_trunc('month', now()) - make_interval(months => ${ago}))::date, ${kind}, ${amount}, ${links.assessmentId ?? null}, ${links.queueItemId ?? null}, ${key})`;
+  const ledger = (platform: number, course: number, kind: string, amount: number, key: string, ago = 0, links: { assessmentId?: number; queueItemId?: number; settled?: number } = {}) => sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, settled_micros, assessment_id, queue_item_id, idempotency_key)
+    values (${platform}, ${course}, (date_trunc('month', now()) - make_interval(months => ${ago}))::date, ${kind}, ${amount}, ${links.settled ?? 0}, ${links.assessmentId ?? null}, ${links.queueItemId ?? null}, ${key})`;
 
   /** A reservation through the engine's enforcement (a new request each call). */
   let requestNo = 0;
@@ -63,7 +64,7 @@ describe('costs and budgets', () => {
     courseATitle = (await db().execute<{ title: string }>(sql`select title from courses where id = ${courseA}`)).rows[0]!.title;
     courseB = Number((await db().execute<{ id: number }>(sql`select id from courses where context_id = 'course-202' and platform_id = ${platformId}`)).rows[0]!.id);
     const foreignPlatform = Number((await db().execute<{ id: number }>(sql`select id from lti_platforms where client_id = ${clientId}`)).rows[0]!.id);
-    const foreignCourse = Number((await db().execute<{ id: number }>(sql`
+    foreignCourse = Number((await db().execute<{ id: number }>(sql`
       insert into courses (platform_id, deployment_id, context_id, title) values (${foreignPlatform}, 'd1', 'foreign-1', 'Foreign course') returning id`)).rows[0]!.id);
     month = (await db().execute<{ m: string }>(sql`select to_char(now(), 'YYYY-MM') as m`)).rows[0]!.m;
 
@@ -83,12 +84,12 @@ describe('costs and budgets', () => {
       ledger(platformId, courseA, 'release', 2_000_000, 'release:a3'),
       ledger(platformId, courseA, 'charge', 1_200_000, 'charge:a3'),
       ledger(platformId, courseA, 'reservation', 300_000, 'reserve:a4'),
+      // (a3 above is a charge with a separate release; a5 and a6 as ingestion writes them: a charge that settles its
+      // reservation in the same row. Both forms add up the same.)
       ledger(platformId, courseA, 'reservation', 200, 'reserve:a5', 0, { queueItemId: a1.queueItemId }),
-      ledger(platformId, courseA, 'release', 200, 'release:a5', 0, { queueItemId: a1.queueItemId }),
-      ledger(platformId, courseA, 'charge', 118, 'charge:a5', 0, { assessmentId: a1.id, queueItemId: a1.queueItemId }),
+      ledger(platformId, courseA, 'charge', 118, 'charge:a5', 0, { assessmentId: a1.id, queueItemId: a1.queueItemId, settled: 200 }),
       ledger(platformId, courseA, 'reservation', 200, 'reserve:a6', 0, { queueItemId: a2.queueItemId }),
-      ledger(platformId, courseA, 'release', 200, 'release:a6', 0, { queueItemId: a2.queueItemId }),
-      ledger(platformId, courseA, 'charge', 118, 'charge:a6', 0, { assessmentId: a2.id, queueItemId: a2.queueItemId }),
+      ledger(platformId, courseA, 'charge', 118, 'charge:a6', 0, { assessmentId: a2.id, queueItemId: a2.queueItemId, settled: 200 }),
       // Course B, this month: committed 600,000, all charged.
       ledger(platformId, courseB, 'reservation', 750_000, 'reserve:b1'),
       ledger(platformId, courseB, 'release', 750_000, 'release:b1'),
@@ -107,6 +108,14 @@ describe('costs and budgets', () => {
   }, 120_000);
   afterAll(async () => {
     await stack?.close();
+  });
+
+  it('refuse, in the database, a ledger row naming another platform\'s course or settling anything but a charge', async () => {
+    const refused = (q: ReturnType<typeof sql>) => db().execute(q).then(() => null, (e: unknown) => String((e as { cause?: unknown }).cause ?? e));
+    const before = await count(sql`select count(*)::int as n from cost_ledger`);
+    expect(await refused(ledger(platformId, foreignCourse, 'reservation', 1, 'reserve:cross-tenant'))).toMatch(/cost_ledger_course_fk/);
+    expect(await refused(ledger(platformId, courseA, 'reservation', 1, 'reserve:settling', 0, { settled: 1 }))).toMatch(/cost_ledger_settled_check/);
+    expect(await count(sql`select count(*)::int as n from cost_ledger`)).toBe(before);
   });
 
   it('add up spend per month and per course exactly as computed by hand', async () => {

@@ -13,7 +13,9 @@ import { assessments } from './assessments.table.js';
  */
 
 export type AssessmentRow = typeof assessments.$inferSelect;
-export type NewAssessment = typeof assessments.$inferInsert;
+/** An assessment to write. What it copies from its queue item (platform, course, task, submission, prompt version)
+ * the insert takes from the queue item itself, so a caller cannot get them wrong. */
+export type NewAssessment = Omit<typeof assessments.$inferInsert, 'platformId' | 'courseId' | 'taskId' | 'submissionId' | 'promptVersionId'>;
 
 export interface InsertedAssessment {
   id: number;
@@ -28,14 +30,9 @@ export interface InsertedAssessment {
 function assessmentsDoc(rows: NewAssessment[]): string {
   return JSON.stringify(
     rows.map((r) => ({
-      platform_id: r.platformId,
-      course_id: r.courseId,
-      task_id: r.taskId,
-      submission_id: r.submissionId,
       queue_item_id: r.queueItemId,
       batch_id: r.batchId ?? null,
       custom_id: r.customId,
-      prompt_version_id: r.promptVersionId,
       model: r.model,
       result: r.result ?? null,
       raw_output: r.rawOutput ?? null,
@@ -55,22 +52,23 @@ function assessmentsDoc(rows: NewAssessment[]): string {
 }
 
 /**
- * The insert of these rows, as a statement other statements can wrap (a data-modifying CTE). A queue item that
- * already has its assessment keeps it (one per item, unique index; the custom id is unique too): only the rows
- * actually inserted are returned, with what ingestion needs next (id, item, custom id, course, cost).
+ * The insert of these rows, as a statement other statements can wrap (a data-modifying CTE), with the copies of
+ * each row's queue item taken from it. A queue item that already has its assessment keeps it (one per item, unique
+ * index; the custom id is unique too): only the rows actually inserted are returned, with what ingestion needs
+ * next (id, item, custom id, course, cost).
  */
 export function insertAssessmentsSql(rows: NewAssessment[]) {
   return sql`
     insert into assessments (platform_id, course_id, task_id, submission_id, queue_item_id, batch_id, custom_id, prompt_version_id, model,
       result, raw_output, score, max_score, model_confidence, computed_confidence, flags, needs_review,
       input_tokens, cached_input_tokens, output_tokens, actual_cost_micros, released_at)
-    select platform_id, course_id, task_id, submission_id, queue_item_id, batch_id, custom_id, prompt_version_id, model,
-      result, raw_output, score, max_score, model_confidence, computed_confidence, flags, needs_review,
-      input_tokens, cached_input_tokens, output_tokens, actual_cost_micros, released_at
-    from jsonb_to_recordset(${assessmentsDoc(rows)}::jsonb) as r(platform_id bigint, course_id bigint, task_id bigint, submission_id bigint, queue_item_id bigint,
-      batch_id bigint, custom_id text, prompt_version_id bigint, model text, result jsonb, raw_output text, score numeric, max_score numeric,
-      model_confidence real, computed_confidence real, flags jsonb, needs_review boolean, input_tokens int, cached_input_tokens int,
-      output_tokens int, actual_cost_micros bigint, released_at timestamptz)
+    select q.platform_id, q.course_id, q.task_id, q.submission_id, r.queue_item_id, r.batch_id, r.custom_id, q.prompt_version_id, r.model,
+      r.result, r.raw_output, r.score, r.max_score, r.model_confidence, r.computed_confidence, r.flags, r.needs_review,
+      r.input_tokens, r.cached_input_tokens, r.output_tokens, r.actual_cost_micros, r.released_at
+    from jsonb_to_recordset(${assessmentsDoc(rows)}::jsonb) as r(queue_item_id bigint, batch_id bigint, custom_id text, model text, result jsonb,
+      raw_output text, score numeric, max_score numeric, model_confidence real, computed_confidence real, flags jsonb, needs_review boolean,
+      input_tokens int, cached_input_tokens int, output_tokens int, actual_cost_micros bigint, released_at timestamptz)
+    join queue_items q on q.id = r.queue_item_id
     on conflict do nothing
     returning id, queue_item_id, custom_id, course_id, actual_cost_micros`;
 }

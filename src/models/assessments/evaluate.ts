@@ -26,8 +26,13 @@ export interface Evaluation {
 /** Below this model-reported confidence a human looks first (PrairieLearn #12453). */
 export const LOW_CONFIDENCE = 0.5;
 
+// Built once per rubric: by the rubric array itself (ingestion passes the same one for every line of a prompt
+// version, so no key is computed per line), then by its contents (a rubric read again equals the cached one).
+const schemasByRubric = new WeakMap<RubricCriterion[], { maxScore: number; schema: ReturnType<typeof gradingResultSchema> }>();
 const schemas = new Map<string, ReturnType<typeof gradingResultSchema>>();
 function strictSchema(rubric: RubricCriterion[], maxScore: number) {
+  const known = schemasByRubric.get(rubric);
+  if (known && known.maxScore === maxScore) return known.schema;
   const key = JSON.stringify([rubric, maxScore]);
   let s = schemas.get(key);
   if (!s) {
@@ -35,6 +40,7 @@ function strictSchema(rubric: RubricCriterion[], maxScore: number) {
     s = gradingResultSchema(rubric, maxScore);
     schemas.set(key, s);
   }
+  schemasByRubric.set(rubric, { maxScore, schema: s });
   return s;
 }
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { insertAssessmentsSql, type NewAssessment } from '../assessments/assessments.repository.js';
-import { chargeAndReleaseSql } from '../budgets/budgets.service.js';
+import { chargeSql } from '../budgets/budgets.service.js';
 import type { BatchStatus } from './batches.table.js';
 
 /**
@@ -73,10 +73,6 @@ export type RequestTarget = {
   custom_id: string;
   status: string;
   queue_item_id: number;
-  platform_id: number;
-  course_id: number;
-  task_id: number;
-  submission_id: number;
   prompt_version_id: number;
   release_policy: string;
 };
@@ -85,21 +81,21 @@ export type RequestTarget = {
 export async function requestTargets(db: Db, batchId: number, customIds: string[]): Promise<Map<string, RequestTarget>> {
   if (!customIds.length) return new Map();
   const rows = await db.execute<RequestTarget>(sql`
-    select br.custom_id, br.status, br.queue_item_id, q.platform_id, q.course_id, q.task_id, q.submission_id, q.prompt_version_id, t.release_policy
+    select br.custom_id, br.status, br.queue_item_id, q.prompt_version_id, t.release_policy
     from batch_requests br join queue_items q on q.id = br.queue_item_id join tasks t on t.id = q.task_id
     where br.batch_id = ${batchId} and br.custom_id = any(${sql.param(customIds)}::text[])`);
   return new Map(
     rows.rows.map((r) => [
       r.custom_id,
-      { ...r, queue_item_id: Number(r.queue_item_id), platform_id: Number(r.platform_id), course_id: Number(r.course_id), task_id: Number(r.task_id), submission_id: Number(r.submission_id), prompt_version_id: Number(r.prompt_version_id) },
+      { ...r, queue_item_id: Number(r.queue_item_id), prompt_version_id: Number(r.prompt_version_id) },
     ]),
   );
 }
 
 /**
  * Usable answers, in one statement (one round trip, the answers sent once): their assessments inserted, and for
- * each one actually inserted its request resolved, its queue item completed, its cost charged and its reservation
- * released. An item that already has its assessment (unique) gets nothing here; its custom id is not returned, so
+ * each one actually inserted its request resolved, its queue item completed, its cost charged (settling its
+ * reservation). An item that already has its assessment (unique) gets nothing here; its custom id is not returned, so
  * the caller resolves that request as a duplicate. Returns the custom ids of the assessments inserted.
  * The updates match `= any(array(select … from ins))` rather than join `ins`: the planner cannot estimate a CTE's
  * rows and, joining, may loop over it once per row of the table (quadratic); an array is probed through an index.
@@ -115,7 +111,7 @@ export async function recordResults(db: Db, platformId: number, batchId: number,
       update queue_items set status = 'completed', completed_at = now(), last_error = null, updated_at = now()
       where id = any(array(select queue_item_id from ins)) and status in ('selected', 'processing')),
     charges as (select custom_id, course_id, actual_cost_micros as amount, queue_item_id as item, id as assessment from ins),
-    ledger as (${chargeAndReleaseSql(platformId, batchId, sql`charges`)})
+    ledger as (${chargeSql(platformId, batchId, sql`charges`)})
     select custom_id from ins`);
   return inserted.rows.map((r) => r.custom_id);
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { COMMITTED_MICROS } from './budgets.table.js';
 
 /**
  * Budget rows and ledger sums, always scoped by platform (the administrator's tenant). Months travel as
@@ -13,7 +14,7 @@ export interface BudgetRow {
   month: string;
   limitMicros: number;
   frozen: boolean;
-  /** Committed spend of the budget's scope and month: reservations − releases + charges (as enforcement counts it). */
+  /** Committed spend of the budget's scope and month: reservations − releases and settlements + charges (as enforcement counts it). */
   committedMicros: number;
 }
 
@@ -41,7 +42,7 @@ export async function listCourses(db: Db, platformId: number): Promise<Array<{ i
 export async function listBudgets(db: Db, platformId: number, fromMonth: string): Promise<BudgetRow[]> {
   const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number; frozen: boolean; committed: number | null }>(sql`
     select b.id, b.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title, b.month::text as month, b.limit_micros, b.frozen,
-           (select sum(case when l.kind = 'release' then -l.amount_micros else l.amount_micros end)::int8
+           (select ${COMMITTED_MICROS}
               from cost_ledger l
              where l.platform_id = b.platform_id and l.month = b.month and (b.course_id is null or l.course_id = b.course_id)) as committed
     from budgets b left join courses c on c.id = b.course_id
@@ -110,12 +111,12 @@ export async function deleteBudget(db: Db, platformId: number, budgetId: number)
   return rows.rows[0] ? toRef(rows.rows[0]) : null;
 }
 
-/** Ledger movements of the platform per month and course, from a month on. */
+/** Ledger movements of the platform per month and course, from a month on (released: by a release row or settled by a charge). */
 export async function ledgerSums(db: Db, platformId: number, fromMonth: string): Promise<LedgerSums[]> {
   const rows = await db.execute<{ month: string; course_id: number; reserved: number; released: number; charged: number }>(sql`
     select month::text as month, course_id,
            coalesce(sum(amount_micros) filter (where kind = 'reservation'), 0)::int8 as reserved,
-           coalesce(sum(amount_micros) filter (where kind = 'release'), 0)::int8 as released,
+           (coalesce(sum(amount_micros) filter (where kind = 'release'), 0) + coalesce(sum(settled_micros), 0))::int8 as released,
            coalesce(sum(amount_micros) filter (where kind = 'charge'), 0)::int8 as charged
     from cost_ledger
     where platform_id = ${platformId} and month >= ${fromMonth}::date
@@ -191,7 +192,7 @@ export interface TaskSpend {
 export async function taskSpend(db: Db, platformId: number, month: string): Promise<TaskSpend[]> {
   const rows = await db.execute<{ task_id: number | null; task_title: string | null; course_title: string | null; committed: number; charged: number; results: number; input_tokens: number; output_tokens: number }>(sql`
     select t.id as task_id, t.title as task_title, coalesce(nullif(c.title, ''), c.context_id) as course_title,
-           sum(case when l.kind = 'release' then -l.amount_micros else l.amount_micros end)::int8 as committed,
+           ${COMMITTED_MICROS} as committed,
            coalesce(sum(l.amount_micros) filter (where l.kind = 'charge'), 0)::int8 as charged,
            count(a.id)::int as results,
            coalesce(sum(a.input_tokens), 0)::int8 as input_tokens,

@@ -1,12 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { Conflict } from '../../http/errors.js';
+import { COMMITTED_MICROS } from './budgets.table.js';
 
 /**
  * Money movements of batch work, in the cost ledger (idempotency key unique, so a retried job writes each
  * movement once): a reservation of the estimate when a batch is created (the moment money is committed), the
- * actual charge when a result is ingested together with the release of its reservation, and a release when a
- * request fails or never runs. Committed spend of a scope and month = reservations − releases + charges.
+ * actual charge when a result is ingested, settling its reservation in the same row, and a release when a
+ * request fails or never runs. Committed spend of a scope and month: COMMITTED_MICROS.
  *
  * Budgets (a later issue manages them) are enforced here already: nothing is reserved, so nothing is sent, while
  * a budget of the platform or course is frozen or would be exceeded. The budget rows are locked while checking,
@@ -42,9 +43,9 @@ export async function reserveForBatch(db: Db, platformId: number, batchId: numbe
     const scope = b.course_id == null ? 'the platform' : `course "${b.course_title ?? b.course_id}"`;
     if (b.frozen) throw Conflict(`The budget of ${scope} for this month is frozen: nothing can be sent until an administrator unfreezes it.`);
     const committed = await db.execute<{ committed: number | null }>(sql`
-      select sum(case when kind = 'release' then -amount_micros else amount_micros end)::int8 as committed
-      from cost_ledger where platform_id = ${platformId} and month = date_trunc('month', now())::date
-      ${b.course_id == null ? sql`` : sql`and course_id = ${b.course_id}`}`);
+      select ${COMMITTED_MICROS} as committed
+      from cost_ledger l where l.platform_id = ${platformId} and l.month = date_trunc('month', now())::date
+      ${b.course_id == null ? sql`` : sql`and l.course_id = ${b.course_id}`}`);
     const already = Number(committed.rows[0]?.committed ?? 0);
     const adding = b.course_id == null ? total : (byCourse.get(Number(b.course_id)) ?? 0);
     if (already + adding > Number(b.limit_micros)) {
@@ -77,19 +78,18 @@ export async function releaseReservations(db: Db, customIds: string[], note: str
 }
 
 /**
- * Ingestion's movements for results, as one statement other statements can wrap: each result's actual charge (in
- * the month of its reservation) and the release of that reservation, each written once (idempotency keys).
- * `results` names a relation with columns (custom_id, course_id, amount, item, assessment). Each reservation is
- * looked up by its key, one index probe per result (LATERAL … LIMIT 1 keeps it a probe: a plain join lets the
- * planner hash the whole ledger, every month of every course, once per chunk).
+ * Ingestion's movement for results, as one statement other statements can wrap: each result's actual charge, in
+ * the month of its reservation, settling that reservation (written once: idempotency key). A request either
+ * succeeds (this charge) or fails (a release): its status changes once, so a reservation is never settled and
+ * released both. `results` names a relation with columns (custom_id, course_id, amount, item, assessment). Each
+ * reservation is looked up by its key, one index probe per result (LATERAL … LIMIT 1 keeps it a probe: a plain
+ * join lets the planner hash the whole ledger, every month of every course, once per chunk).
  */
-export function chargeAndReleaseSql(platformId: number, batchId: number, results: SQL) {
+export function chargeSql(platformId: number, batchId: number, results: SQL) {
   return sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
-    select ${platformId}::bigint, r.course_id, coalesce(l.month, date_trunc('month', now())::date), 'charge', r.amount, r.item, ${batchId}::bigint, r.assessment, 'charge:' || r.custom_id, 'batch result'
-    from ${results} r left join lateral (select month from cost_ledger l where l.idempotency_key = 'reserve:' || r.custom_id limit 1) l on true
-    union all
-    select ${platformId}::bigint, l.course_id, l.month, 'release', l.amount_micros, r.item, ${batchId}::bigint, null::bigint, 'release:' || r.custom_id, 'replaced by the actual charge'
-    from ${results} r join lateral (select month, amount_micros, course_id from cost_ledger l where l.idempotency_key = 'reserve:' || r.custom_id limit 1) l on true
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, settled_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
+    select ${platformId}::bigint, r.course_id, coalesce(l.month, date_trunc('month', now())::date), 'charge', r.amount, coalesce(l.amount_micros, 0),
+           r.item, ${batchId}::bigint, r.assessment, 'charge:' || r.custom_id, 'batch result'
+    from ${results} r left join lateral (select month, amount_micros from cost_ledger l where l.idempotency_key = 'reserve:' || r.custom_id limit 1) l on true
     on conflict (idempotency_key) do nothing`;
 }

@@ -1,9 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, date, index, integer, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { boolean, check, date, foreignKey, index, integer, pgTable, text, unique } from 'drizzle-orm/pg-core';
 import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
-import { queueItems } from '../queue/queue.table.js';
-import { batches } from '../batches/batches.table.js';
-import { assessments } from '../assessments/assessments.table.js';
 import { createdAt, id, micros, ref, updatedAt } from '../columns.js';
 
 /** A monthly spending limit for a platform (course null) or one course. */
@@ -34,26 +31,41 @@ export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 /**
  * Every money movement: a reservation when work is queued, the actual charge at ingestion, a release when
- * reserved work fails or is skipped. The idempotency key makes a retried job write each movement once.
+ * reserved work fails or is skipped. A charge settles the reservation it replaces in the same row
+ * (`settled_micros`, the reserved amount it uses up), so a result writes one row, not a charge and a release.
+ * The idempotency key makes a retried job write each movement once. Committed = see COMMITTED_MICROS.
  */
 export const costLedger = pgTable(
   'cost_ledger',
   {
     id: id(),
-    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id),
-    courseId: ref('course_id').notNull().references(() => courses.id),
+    // Checked together (below): the course, and that it is this platform's.
+    platformId: ref('platform_id').notNull(),
+    courseId: ref('course_id').notNull(),
     month: date('month').notNull(),
     kind: text('kind').$type<LedgerKind>().notNull(),
     amountMicros: micros('amount_micros').notNull(),
-    queueItemId: ref('queue_item_id').references(() => queueItems.id),
-    batchId: ref('batch_id').references(() => batches.id),
-    assessmentId: ref('assessment_id').references(() => assessments.id),
+    /** On a charge: the reservation it settles (0 when there was none). Always 0 on other kinds. */
+    settledMicros: micros('settled_micros').notNull().default(0),
+    // What the movement was for, as ids and not foreign keys: the ledger is the accounting record and outlives the
+    // work it paid for (a retention purge of student data removes queue items and assessments, never money).
+    queueItemId: ref('queue_item_id'),
+    batchId: ref('batch_id'),
+    assessmentId: ref('assessment_id'),
     idempotencyKey: text('idempotency_key').notNull().unique(),
     note: text('note').notNull().default(''),
     createdAt: createdAt(),
   },
   (t) => [
+    foreignKey({ name: 'cost_ledger_course_fk', columns: [t.courseId, t.platformId], foreignColumns: [courses.id, courses.platformId] }),
     index('cost_ledger_scope_idx').on(t.platformId, t.month, t.courseId),
     check('cost_ledger_kind_check', sql`${t.kind} in ('reservation', 'charge', 'release')`),
+    check('cost_ledger_settled_check', sql`${t.settledMicros} = 0 or ${t.kind} = 'charge'`),
   ],
 );
+
+/**
+ * What a set of ledger rows (alias `l`) commits: reservations − releases + charges − the reservations those
+ * charges settled. Every sum of committed money uses this one expression.
+ */
+export const COMMITTED_MICROS = sql.raw(`sum(case when l.kind = 'release' then -l.amount_micros else l.amount_micros - l.settled_micros end)::int8`);

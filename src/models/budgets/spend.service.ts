@@ -4,8 +4,9 @@ import { currentMonth, ledgerSums, listCourses, realtimeComparison, taskSpend, t
 
 /**
  * Spend of a platform from its cost ledger, per month and course. Committed = reservations − releases + charges,
- * the figure budgets are enforced against: a reservation is released when its result is charged, so committed is
- * "charged" plus "still reserved for batches in flight".
+ * the figure budgets are enforced against ("releases" counting the reservations charges settled): a reservation
+ * ends when its result is charged or its request fails, so committed is "charged" plus "still reserved for
+ * batches in flight".
  */
 
 /** How many months the report covers, the current one included. */

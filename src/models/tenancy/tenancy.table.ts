@@ -74,7 +74,11 @@ export const courses = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [unique('courses_platform_deployment_context_key').on(t.platformId, t.deploymentId, t.contextId)],
+  (t) => [
+    unique('courses_platform_deployment_context_key').on(t.platformId, t.deploymentId, t.contextId),
+    // Lets a row that names a course and a platform hold them consistent with one foreign key (cost_ledger).
+    unique('courses_id_platform_key').on(t.id, t.platformId),
+  ],
 );
 
 export const users = pgTable(
