@@ -68,7 +68,9 @@ export function insertAssessmentsSql(rows: NewAssessment[]) {
     from jsonb_to_recordset(${assessmentsDoc(rows)}::jsonb) as r(queue_item_id bigint, batch_id bigint, custom_id text, model text, result jsonb,
       raw_output text, score numeric, max_score numeric, model_confidence real, computed_confidence real, flags jsonb, needs_review boolean,
       input_tokens int, cached_input_tokens int, output_tokens int, actual_cost_micros bigint, released_at timestamptz)
-    join queue_items q on q.id = r.queue_item_id
+    -- LATERAL … LIMIT 1 keeps this one index probe per row: joined plainly (or LATERAL without the LIMIT, which the
+    -- planner flattens into a join), it hashes every queue item of every course, once per chunk.
+    join lateral (select platform_id, course_id, task_id, submission_id, prompt_version_id from queue_items q where q.id = r.queue_item_id limit 1) q on true
     on conflict do nothing
     returning id, queue_item_id, custom_id, course_id, actual_cost_micros`;
 }

@@ -105,6 +105,7 @@ export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], m
 
   const strict = strictSchema(rubric, maxScore).safeParse(obj);
   if (!strict.success) return unusable({ code: 'schema_mismatch', message: `The answer does not match the grading schema: ${issuesText(strict.error)}` });
+  // zod's copy, not `obj`: it lists the criteria in rubric order, whatever order the model wrote them in.
   const result = strict.data;
 
   const sum = round2(rubric.reduce((acc, c) => acc + (result.criteria as Record<string, { score: number }>)[c.id]!.score, 0));
