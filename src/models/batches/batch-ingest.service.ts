@@ -47,7 +47,7 @@ async function rubricsFor(db: Db, cache: Map<number, Rubric>, ids: number[]): Pr
 }
 
 /**
- * One chunk of result lines, in one transaction: usable answers become assessments (validated, clamped, flagged),
+ * One chunk of result lines (consumed: the array is emptied once they are evaluated), in one transaction: usable answers become assessments (validated, clamped, flagged),
  * with usage and actual cost, their items completed and their cost charged; error and unreadable lines count as a
  * failed send (retried until QUEUE_MAX_ATTEMPTS, then a dead letter); lines of requests that never ran send the
  * item back to the queue; lines naming no request of this batch are counted. Progress and totals are recorded
@@ -58,6 +58,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLin
     // A chunk lost to a crash right after its commit is simply applied again (its lines are still pending, its
     // position not recorded), so this transaction need not wait for its commit to reach the disk.
     await tx.execute(sql`set local synchronous_commit = off`);
+    const count = lines.length;
     const ids = lines.map((l) => l.customId).filter((c): c is string => c !== null && parseCustomId(c) !== null);
     const targets = await requestTargets(tx, batch.id, ids);
     await rubricsFor(tx, rubrics, [...targets.values()].map((t) => t.prompt_version_id));
@@ -114,10 +115,16 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLin
       }
     }
 
-    const inserted = new Set(await recordResults(tx, batch.platformId, batch.id, rows));
+    // What the chunk still needs once its statement is built: the lines and the answers themselves are dropped
+    // (emptied) before the database applies them, so a chunk in flight holds a few numbers per line, not its text.
+    lines.length = 0;
+    const results = rows.map((r) => ({ customId: r.customId, inputTokens: r.inputTokens ?? 0, outputTokens: r.outputTokens ?? 0, costMicros: r.actualCostMicros ?? 0 }));
+    const recording = recordResults(tx, batch.platformId, batch.id, rows);
+    rows.length = 0;
+    const inserted = new Set(await recording);
     const released: string[] = [];
     // A result for an item that already has its assessment (it cannot be graded twice): resolve the request only.
-    const duplicates = rows.filter((r) => !inserted.has(r.customId));
+    const duplicates = results.filter((r) => !inserted.has(r.customId));
     if (duplicates.length) {
       released.push(...(await failRequests(tx, batch.id, duplicates.map((d) => ({ customId: d.customId, code: 'duplicate_result', message: 'This item already has an assessment.' })))));
     }
@@ -126,16 +133,16 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLin
     await releaseReservations(tx, released, 'batch result');
 
     const totals = { inputTokens: 0, outputTokens: 0, costMicros: 0 };
-    for (const r of rows) {
+    for (const r of results) {
       if (!inserted.has(r.customId)) continue;
-      totals.inputTokens += r.inputTokens ?? 0;
-      totals.outputTokens += r.outputTokens ?? 0;
-      totals.costMicros += r.actualCostMicros ?? 0;
+      totals.inputTokens += r.inputTokens;
+      totals.outputTokens += r.outputTokens;
+      totals.costMicros += r.costMicros;
     }
     // Commit in order: the chunk before this one (applied at the same time) must have committed first; if it
     // failed, this one is rolled back too (throws), so the recorded position never skips lines.
     await previousChunk;
-    const ok = await recordChunk(tx, batch.id, w.name, w.settings.leaseMs, { position, previous: position - lines.length, unmatched, ...totals });
+    const ok = await recordChunk(tx, batch.id, w.name, w.settings.leaseMs, { position, previous: position - count, unmatched, ...totals });
     if (!ok) throw new LeaseLostError(batch.id);
   });
 }

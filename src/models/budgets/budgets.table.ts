@@ -47,8 +47,9 @@ export const costLedger = pgTable(
     amountMicros: micros('amount_micros').notNull(),
     /** On a charge: the reservation it settles (0 when there was none). Always 0 on other kinds. */
     settledMicros: micros('settled_micros').notNull().default(0),
-    // What the movement was for, as ids and not foreign keys: the ledger is the accounting record and outlives the
-    // work it paid for (a retention purge of student data removes queue items and assessments, never money).
+    // What the movement was for, as ids and not foreign keys: the ledger is the accounting record and must outlive
+    // the work it paid for (a retention purge of student data would remove queue items and assessments, never
+    // money). Also three checks fewer per result at ingestion.
     queueItemId: ref('queue_item_id'),
     batchId: ref('batch_id'),
     assessmentId: ref('assessment_id'),
