@@ -9,7 +9,9 @@ import { findPlatformById, listDeployments } from '../models/tenancy/platforms.r
 import { allowDeployment, revokeDeployment } from '../lti/registration.service.js';
 import { createRegistrationInvite } from '../lti/dynamic-registration.js';
 import type { PlatformDirectory } from '../lti/platform-directory.js';
+import { listUnread, dismiss } from '../models/notifications/notifications.repository.js';
 import { formatDateTime } from './present.js';
+import { idParam } from './params.js';
 
 export interface AdminRouteDeps {
   db: RootDb;
@@ -22,14 +24,25 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   const router = Router();
   router.use('/admin', allow('administrator'));
 
-  router.get('/admin', async (req, res) => {
+  const overview = async (req: Request, res: Response, notice: string | null = null) => {
     const actor = actorOf(res);
     const stats = await deps.db.execute<{ courses: number; tasks: number; queued: number; batches: number }>(sql`
       select (select count(*)::int from courses where platform_id = ${actor.platformId}) as courses,
              (select count(*)::int from tasks t join courses c on c.id = t.course_id where c.platform_id = ${actor.platformId}) as tasks,
              (select count(*)::int from queue_items where platform_id = ${actor.platformId} and status = 'queued') as queued,
              (select count(*)::int from batches where platform_id = ${actor.platformId}) as batches`);
-    render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats: stats.rows[0] });
+    const alerts = (await listUnread(deps.db, actor.platformId, actor.userId)).map((n) => ({ ...n, at: formatDateTime(n.createdAt) }));
+    render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats: stats.rows[0], alerts, notice }, { fragment: 'partials/admin/_alerts' });
+  };
+
+  router.get('/admin', (req, res) => overview(req, res));
+
+  // Notices to the platform's administrators (budget alerts): dismissed for all of them at once.
+  router.post('/admin/notifications/:notificationId/dismiss', async (req, res) => {
+    const actor = actorOf(res);
+    const dismissed = await dismiss(deps.db, actor.platformId, actor.userId, idParam(req.params.notificationId, 'The notification'));
+    if (!dismissed) throw NotFound('The notification');
+    await overview(req, res, 'Notification dismissed.');
   });
 
   // /admin/queue and /admin/batches: src/routes/queue.routes.ts and batches.routes.ts.

@@ -4,6 +4,7 @@ import { actualCostMicros, parseCustomId, type BatchResultLine } from '../../pro
 import { recordAudit } from '../audit/audit.repository.js';
 import { evaluateAnswer } from '../assessments/evaluate.js';
 import type { NewAssessment } from '../assessments/assessments.repository.js';
+import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { releaseReservations } from '../budgets/budgets.service.js';
 import type { RubricCriterion } from '../prompts/prompts.table.js';
 import {
@@ -167,6 +168,8 @@ async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
       where id = ${batch.id} and lease_owner = ${w.name} and ingested_at is null
       returning ingested_lines, unmatched_lines, actual_cost_micros`);
     if (!done.rows.length) throw new LeaseLostError(batch.id);
+    // Results can cost more than their estimates: the charges may have taken a budget past a threshold.
+    await raiseBudgetAlerts(tx, batch.platformId);
     const counts = await tx.execute<{ status: string; n: number }>(sql`select status, count(*)::int as n from batch_requests where batch_id = ${batch.id} group by status`);
     await recordAudit(tx, {
       platformId: batch.platformId,

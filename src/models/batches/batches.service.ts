@@ -5,6 +5,7 @@ import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../http/errors.js';
 import { customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
+import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
 import { selectionCondition, type Admin, type Selection } from '../queue/queue.service.js';
 import { findBatch, type BatchRow } from './batches.repository.js';
@@ -163,6 +164,7 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
       created.push((await findBatch(db, admin.platformId, batchId))!);
     }
   }
+  if (created.length) await raiseBudgetAlerts(db, admin.platformId);
   return created;
 }
 

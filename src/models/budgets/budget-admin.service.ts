@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/db.js';
 import { Invalid, NotFound } from '../../http/errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';
+import { raiseBudgetAlerts } from './budget-alerts.service.js';
+import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, resetBudgetAlerts, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';
 import { addMonths } from './spend.service.js';
 
 /**
@@ -98,6 +99,9 @@ export async function setBudget(db: Db, actor: BudgetActor, raw: unknown): Promi
   const key = { platformId: actor.platformId, courseId, month };
   const before = await lockBudgetByScope(db, key);
   const id = await upsertBudget(db, key, limit, actor.userId);
+  // A new limit starts its alerts afresh: thresholds the spend already reaches under it are announced now.
+  if (before && before.limitMicros !== limit) await resetBudgetAlerts(db, id);
+  await raiseBudgetAlerts(db, actor.platformId);
   await recordAudit(db, {
     platformId: actor.platformId,
     courseId,

@@ -86,6 +86,11 @@ export async function upsertBudget(db: Db, key: BudgetKey, limitMicros: number, 
   return Number(rows.rows[0]!.id);
 }
 
+/** Forgets which alert thresholds of a budget were announced (its limit changed). */
+export async function resetBudgetAlerts(db: Db, budgetId: number): Promise<void> {
+  await db.execute(sql`update budgets set alerts_sent = '{}' where id = ${budgetId}`);
+}
+
 export interface BudgetRef {
   id: number;
   courseId: number | null;

@@ -21,7 +21,8 @@ export interface Reservation {
   amountMicros: number;
 }
 
-function dollars(micros: number): string {
+/** Money for people: four decimals under $10 (a single result costs fractions of a cent), else two. */
+export function dollars(micros: number): string {
   return `$${(micros / 1_000_000).toFixed(micros < 10_000_000 ? 4 : 2)}`;
 }
 

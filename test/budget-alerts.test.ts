@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { startStack, type Stack } from './helpers/stack.js';
+import type { ToolSession } from './helpers/lti-browser.js';
+import { homeIds } from './helpers/assessments.js';
+import { seedTenant, submitThroughService } from './helpers/batch-fixtures.js';
+import { raiseBudgetAlerts } from '../src/models/budgets/budget-alerts.service.js';
+import { createBatches } from '../src/models/batches/batches.service.js';
+
+/**
+ * Budget alerts: a threshold reached for the first time tells the platform's administrators once (the highest
+ * reached, when several are at once), a new limit starts the alerts afresh, spend committed by a batch raises
+ * them, and administrators see and dismiss them on their overview.
+ */
+describe('budget alerts', () => {
+  let stack: Stack;
+  let admin: ToolSession;
+  let platformId: number;
+  let courseId: number;
+  let key = 0;
+  const db = () => stack.db.db;
+
+  /** Money committed to the home course this month (a reservation or a charge). */
+  const commit = (micros: number, kind: 'reservation' | 'charge' = 'reservation') =>
+    db().execute(sql`
+      insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, idempotency_key)
+      values (${platformId}, ${courseId}, date_trunc('month', now())::date, ${kind}, ${micros}, ${`alerts-test-${(key += 1)}`})`);
+  const alertsOf = async (scope: number | null) =>
+    (await db().execute<{ title: string; body: string; severity: string }>(sql`
+      select title, body, severity from notifications
+      where platform_id = ${platformId} and kind = 'budget_alert' and course_id is not distinct from ${scope} order by id`)).rows;
+  const sent = async (budgetId: number) => (await db().execute<{ s: number[] }>(sql`select alerts_sent as s from budgets where id = ${budgetId}`)).rows[0]!.s;
+  const budget = async (scope: number | null, limitMicros: number) =>
+    Number(
+      (await db().execute<{ id: number }>(sql`
+        insert into budgets (platform_id, course_id, month, limit_micros) values (${platformId}, ${scope}, date_trunc('month', now())::date, ${limitMicros}) returning id`)).rows[0]!.id,
+    );
+
+  beforeAll(async () => {
+    stack = await startStack();
+    admin = await stack.browser().launch(stack.devlmsUrl, 'admin');
+    await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
+    ({ platformId, courseId } = await homeIds(stack));
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('announce each threshold once, as spend reaches it, and the limit itself as an error', async () => {
+    const id = await budget(courseId, 1_000_000);
+    await commit(400_000);
+    expect(await raiseBudgetAlerts(db(), platformId)).toEqual([]);
+    await commit(100_000);
+    expect(await raiseBudgetAlerts(db(), platformId)).toEqual([{ budgetId: id, courseId, threshold: 50, committedMicros: 500_000, limitMicros: 1_000_000 }]);
+    expect(await raiseBudgetAlerts(db(), platformId)).toEqual([]);
+    await commit(350_000);
+    expect((await raiseBudgetAlerts(db(), platformId)).map((a) => a.threshold)).toEqual([80]);
+    // Results cost more than estimated: past the limit.
+    await commit(400_000, 'charge');
+    expect((await raiseBudgetAlerts(db(), platformId)).map((a) => a.threshold)).toEqual([100]);
+    expect(await raiseBudgetAlerts(db(), platformId)).toEqual([]);
+    expect(await sent(id)).toEqual([50, 80, 100]);
+
+    const alerts = await alertsOf(courseId);
+    expect(alerts.map((a) => [a.severity, a.title.replace(/of \w+ \d{4}/, 'of <month>')])).toEqual([
+      ['warning', expect.stringMatching(/^Budget of course ".+": 50% of <month> used$/)],
+      ['warning', expect.stringMatching(/: 80% of <month> used$/)],
+      ['error', expect.stringMatching(/: 100% of <month> used$/)],
+    ]);
+    expect(alerts[0]!.body).toBe('$0.5000 of $1.0000 is spent or committed to batches in flight.');
+    expect(alerts[2]!.body).toBe('$1.2500 of $1.0000 is spent or committed to batches in flight. New batches for this scope are refused until the limit is raised.');
+  });
+
+  it('name only the highest threshold when several are reached at once; a new limit starts them afresh', async () => {
+    // The platform's budget, set when its spend (the course's 1.25 above) is already past every threshold.
+    const id = await budget(null, 1_000_000);
+    expect((await raiseBudgetAlerts(db(), platformId)).map((a) => [a.courseId, a.threshold])).toEqual([[null, 100]]);
+    expect(await sent(id)).toEqual([50, 80, 100]);
+    expect(await alertsOf(null)).toHaveLength(1);
+
+    // Raised through the Costs page to $20: nothing reached any more, nothing announced.
+    const month = (await db().execute<{ m: string }>(sql`select to_char(now(), 'YYYY-MM') as m`)).rows[0]!.m;
+    const raised = await admin.post('/admin/costs/budgets', { scope: 'platform', month, limit: '20' }, { htmx: true });
+    expect(raised.status).toBe(200);
+    expect(await sent(id)).toEqual([]);
+    expect(await alertsOf(null)).toHaveLength(1);
+    // Lowered to $2: 62.5% used, announced at once.
+    await admin.post('/admin/costs/budgets', { scope: 'platform', month, limit: '2' }, { htmx: true });
+    expect(await sent(id)).toEqual([50]);
+    expect((await alertsOf(null)).at(-1)!.title).toMatch(/^Budget of the platform: 50% of \w+ \d{4} used$/);
+  });
+
+  it('are raised by the reservations of a new batch, for that platform only', async () => {
+    const t = await seedTenant(db());
+    const items = await submitThroughService(db(), stack.config, t, 2);
+    const estimate = Number((await db().execute<{ n: number }>(sql`select sum(est_cost_micros)::int8 as n from queue_items where id = any(${sql.param(items)}::bigint[])`)).rows[0]!.n);
+    await db().execute(sql`insert into budgets (platform_id, course_id, month, limit_micros) values (${t.platformId}, ${t.courseId}, date_trunc('month', now())::date, ${Math.ceil(estimate * 1.5)})`);
+    const homeBefore = (await db().execute<{ n: number }>(sql`select count(*)::int as n from notifications where platform_id = ${platformId}`)).rows[0]!.n;
+
+    await db().transaction((tx) => createBatches(tx, { ...stack.config.batches, minSize: 1 }, t.admin, { scope: 'selected', ids: items }, {}));
+    const alerts = await db().execute<{ title: string }>(sql`select title from notifications where platform_id = ${t.platformId} and kind = 'budget_alert'`);
+    expect(alerts.rows.map((r) => r.title)).toEqual([expect.stringMatching(/: 50% of \w+ \d{4} used$/)]);
+    expect((await db().execute<{ n: number }>(sql`select count(*)::int as n from notifications where platform_id = ${platformId}`)).rows[0]!.n).toBe(homeBefore);
+  });
+
+  it('show on the administrator overview until dismissed; an unknown one is a 404 and changes nothing', async () => {
+    const page = await admin.get('/admin');
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('<h2 id="admin-alerts-title">Alerts</h2>');
+    expect(page.html).toMatch(/class="alert alert-error">\s*<strong>Budget of the platform: 100% of \w+ \d{4} used<\/strong>/);
+    const id = Number((await db().execute<{ id: number }>(sql`select id from notifications where platform_id = ${platformId} and course_id is null order by id limit 1`)).rows[0]!.id);
+    expect(page.html).toContain(`/admin/notifications/${id}/dismiss`);
+
+    const unknown = await admin.post('/admin/notifications/999999999/dismiss', {}, { htmx: true });
+    expect(unknown.status).toBe(404);
+    expect(unknown.html).toContain('The notification was not found.');
+
+    const dismissed = await admin.post(`/admin/notifications/${id}/dismiss`, {}, { htmx: true });
+    expect(dismissed.status).toBe(200);
+    expect(dismissed.html).not.toContain('<html');
+    expect(dismissed.html).toContain('Notification dismissed.');
+    expect(dismissed.html).not.toContain(`/admin/notifications/${id}/dismiss`);
+    const read = (await db().execute<{ n: number }>(sql`select count(*)::int as n from notifications where platform_id = ${platformId} and read_at is null`)).rows[0]!.n;
+    // Each alert left has its dismiss form (action and hx-post).
+    expect(read).toBeGreaterThan(0);
+    expect((await admin.get('/admin')).html.match(/\/admin\/notifications\/\d+\/dismiss/g)?.length ?? 0).toBe(read * 2);
+  });
+});
