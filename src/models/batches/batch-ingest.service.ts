@@ -22,9 +22,10 @@ import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 
 /**
  * Lines per transaction: large enough that SQL round trips do not dominate, small enough to keep memory bounded.
- * Measured (bench/ingest.bench.ts, 50,000 lines, before one ledger row per result): 500 / 1000 / 2000 / 5000 lines gave about 3.0k / 4.0k / 3.7k /
- * 4.2k results/s and an RSS peak of 352 / 374 / 405 / 608 MB: the lines, answers and JSON of the chunks in flight
- * outlive young-generation collections, so the garbage heap V8 lets build up grows with the chunk.
+ * Measured (bench/ingest.bench.ts, 50,000 lines, before one ledger row per result): 500 / 1000 / 2000 / 5000
+ * lines gave about 3.0k / 4.0k / 3.7k / 4.2k results/s and an RSS peak of 352 / 374 / 405 / 608 MB: the lines,
+ * answers and JSON of the chunks in flight outlive young-generation collections, so the garbage heap V8 lets build
+ * up grows with the chunk.
  */
 export const INGEST_CHUNK = 1000;
 
