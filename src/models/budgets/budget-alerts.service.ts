@@ -25,6 +25,8 @@ export async function raiseBudgetAlerts(db: Db, platformId: number): Promise<Bud
       select b.id, b.platform_id, b.course_id, b.month, b.limit_micros, b.alert_thresholds, b.alerts_sent
       from budgets b
       where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date and b.limit_micros > 0
+      -- In id order, as reserveForBatch locks them: two transactions never wait for each other's budgets.
+      order by b.id
       for update of b),
     spend as (
       select k.*, coalesce((select ${COMMITTED_MICROS} from cost_ledger l
