@@ -49,11 +49,12 @@ async function rubricsFor(db: Db, cache: Map<number, Rubric>, ids: number[]): Pr
 }
 
 /**
- * One chunk of result lines (consumed: the array is emptied once they are evaluated), in one transaction: usable answers become assessments (validated, clamped, flagged),
- * with usage and actual cost, their items completed and their cost charged; error and unreadable lines count as a
- * failed send (retried until QUEUE_MAX_ATTEMPTS, then a dead letter); lines of requests that never ran send the
- * item back to the queue; lines naming no request of this batch are counted. Progress and totals are recorded
- * in the same transaction, conditional on the lease and on the previous position: a chunk is applied once.
+ * One chunk of result lines (consumed: the array is emptied once they are evaluated), in one transaction: usable
+ * answers become assessments (validated, clamped, flagged), with usage and actual cost, their items completed and
+ * their cost charged; error and unreadable lines count as a failed send (retried until QUEUE_MAX_ATTEMPTS, then a
+ * dead letter); lines of requests that never ran send the item back to the queue; lines naming no request of this
+ * batch are counted. Progress and totals are recorded in the same transaction, conditional on the lease and on the
+ * previous position: a chunk is applied once.
  */
 async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLine[], position: number, rubrics: Map<number, Rubric>, previousChunk: Promise<void>): Promise<void> {
   await w.db.transaction(async (tx) => {

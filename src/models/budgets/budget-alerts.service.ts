@@ -1,13 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { dollars } from './budgets.service.js';
-import { COMMITTED_MICROS } from './budgets.table.js';
+import { budgetCommittedSql } from './budgets.table.js';
 
 /**
  * Budget alerts. When the committed spend of a budget's month reaches one of its thresholds (50, 80 and 100 % by
  * default) for the first time, the administrators of its platform get one notification, naming the highest
  * threshold reached, and the thresholds reached are recorded as sent. Called in the transaction that commits
- * spend (a batch's reservations, a batch's charges) or changes a limit; the budget rows are locked while
+ * spend (a batch's reservations, a batch's charges) or changes a limit; the budget rows are locked before
  * checking, so two workers, or a batch created while another is ingested, never raise the same alert twice.
  */
 
@@ -20,18 +20,15 @@ export interface BudgetAlert {
 }
 
 export async function raiseBudgetAlerts(db: Db, platformId: number): Promise<BudgetAlert[]> {
+  // Locked first, in id order as reserveForBatch locks them (two transactions never wait for each other's
+  // budgets), then read in a statement of its own, which sees the spend of a transaction that held them before.
+  await db.execute(sql`
+    select id from budgets where platform_id = ${platformId} and month = date_trunc('month', now())::date order by id for update`);
   const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; threshold: number; committed: number; limit_micros: number }>(sql`
-    with locked as (
-      select b.id, b.platform_id, b.course_id, b.month, b.limit_micros, b.alert_thresholds, b.alerts_sent
+    with spend as (
+      select b.id, b.limit_micros, b.alert_thresholds, b.alerts_sent, coalesce(${budgetCommittedSql(sql`b`)}, 0) as committed
       from budgets b
-      where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date and b.limit_micros > 0
-      -- In id order, as reserveForBatch locks them: two transactions never wait for each other's budgets.
-      order by b.id
-      for update of b),
-    spend as (
-      select k.*, coalesce((select ${COMMITTED_MICROS} from cost_ledger l
-                            where l.platform_id = k.platform_id and l.month = k.month and (k.course_id is null or l.course_id = k.course_id)), 0) as committed
-      from locked k),
+      where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date and b.limit_micros > 0),
     due as (
       select s.id, s.committed,
              array(select t from unnest(s.alert_thresholds) t

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { COMMITTED_MICROS } from './budgets.table.js';
+import { budgetCommittedSql, COMMITTED_MICROS } from './budgets.table.js';
 
 /**
  * Budget rows and ledger sums, always scoped by platform (the administrator's tenant). Months travel as
@@ -42,9 +42,7 @@ export async function listCourses(db: Db, platformId: number): Promise<Array<{ i
 export async function listBudgets(db: Db, platformId: number, fromMonth: string): Promise<BudgetRow[]> {
   const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number; frozen: boolean; committed: number | null }>(sql`
     select b.id, b.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title, b.month::text as month, b.limit_micros, b.frozen,
-           (select ${COMMITTED_MICROS}
-              from cost_ledger l
-             where l.platform_id = b.platform_id and l.month = b.month and (b.course_id is null or l.course_id = b.course_id)) as committed
+           ${budgetCommittedSql(sql`b`)} as committed
     from budgets b left join courses c on c.id = b.course_id
     where b.platform_id = ${platformId} and b.month >= ${fromMonth}::date
     order by b.month, b.course_id nulls first, course_title`);

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { Conflict } from '../../http/errors.js';
-import { COMMITTED_MICROS } from './budgets.table.js';
+import { budgetCommittedSql } from './budgets.table.js';
 
 /**
  * Money movements of batch work, in the cost ledger (idempotency key unique, so a retried job writes each
@@ -43,10 +43,8 @@ export async function reserveForBatch(db: Db, platformId: number, batchId: numbe
   for (const b of budgets.rows) {
     const scope = b.course_id == null ? 'the platform' : `course "${b.course_title ?? b.course_id}"`;
     if (b.frozen) throw Conflict(`The budget of ${scope} for this month is frozen: nothing can be sent until an administrator unfreezes it.`);
-    const committed = await db.execute<{ committed: number | null }>(sql`
-      select ${COMMITTED_MICROS} as committed
-      from cost_ledger l where l.platform_id = ${platformId} and l.month = date_trunc('month', now())::date
-      ${b.course_id == null ? sql`` : sql`and l.course_id = ${b.course_id}`}`);
+    // Read after the lock, in its own statement: it sees what a transaction that held the lock before committed.
+    const committed = await db.execute<{ committed: number | null }>(sql`select ${budgetCommittedSql(sql`b`)} as committed from budgets b where b.id = ${b.id}`);
     const already = Number(committed.rows[0]?.committed ?? 0);
     const adding = b.course_id == null ? total : (byCourse.get(Number(b.course_id)) ?? 0);
     if (already + adding > Number(b.limit_micros)) {

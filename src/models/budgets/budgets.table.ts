@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { boolean, check, date, foreignKey, index, integer, pgTable, text, unique } from 'drizzle-orm/pg-core';
 import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { createdAt, id, micros, ref, updatedAt } from '../columns.js';
@@ -70,3 +70,8 @@ export const costLedger = pgTable(
  * charges settled. Every sum of committed money uses this one expression.
  */
 export const COMMITTED_MICROS = sql.raw(`sum(case when l.kind = 'release' then -l.amount_micros else l.amount_micros - l.settled_micros end)::int8`);
+
+/** What the scope of the budget row `budget` (an alias) has committed in its month: null when nothing. */
+export const budgetCommittedSql = (budget: SQL) => sql`
+  (select ${COMMITTED_MICROS} from cost_ledger l
+    where l.platform_id = ${budget}.platform_id and l.month = ${budget}.month and (${budget}.course_id is null or l.course_id = ${budget}.course_id))`;
