@@ -252,6 +252,22 @@ describe('a batch that goes wrong at the provider', () => {
     expect(states.find((s) => s.status === 'queued')!.last_error).toMatch(/no result/);
   });
 
+  it("a result line naming another batch's request is not ours: counted, and that request and its item are left alone", async () => {
+    const { batch } = await newBatch(2);
+    const steps = await sendBatch(w, batch.id);
+    const other = await newBatch(1);
+    // The line for this batch's first request now names the other batch's (still pending) request.
+    const [first] = (await db.db.execute<{ id: number; custom_id: string }>(sql`select id, custom_id from batch_requests where batch_id = ${batch.id} order by id limit 1`)).rows;
+    await db.db.execute(sql`update batch_requests set custom_id = custom_id || '-renamed' where id = ${first!.id}`);
+    await db.db.execute(sql`update batch_requests set custom_id = ${first!.custom_id} where batch_id = ${other.batch.id}`);
+    await drive(w, steps);
+    expect((await findBatchById(db.db, batch.id))!.unmatchedLines).toBe(1);
+    const otherRequest = (await db.db.execute<{ status: string }>(sql`select status from batch_requests where batch_id = ${other.batch.id}`)).rows;
+    expect(otherRequest).toEqual([{ status: 'pending' }]);
+    expect((await itemStates(other.items))[0]!.status).toBe('selected');
+    expect(await count(sql`select count(*)::int as n from assessments where queue_item_id = ${other.items[0]!}`)).toBe(0);
+  });
+
   it('results are applied once: ingesting or polling a finished batch again changes nothing', async () => {
     const { items, batch } = await newBatch(2);
     await drive(w, submitSteps([batch.id]));

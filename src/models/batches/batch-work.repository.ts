@@ -77,13 +77,20 @@ export type RequestTarget = {
   release_policy: string;
 };
 
-/** The requests of this batch that these result lines name (a line naming another batch's request is not ours). */
+/**
+ * The requests of this batch that these result lines name (a line naming another batch's request is not ours).
+ * One probe of the custom id's unique index per line (LATERAL … LIMIT 1), then one of the queue item's key: asked
+ * plainly, the planner estimates a new batch at a few rows (its id is not in the statistics yet) and reads the
+ * whole batch's requests, 50,000 for a large one, for every chunk of 1,000 lines.
+ */
 export async function requestTargets(db: Db, batchId: number, customIds: string[]): Promise<Map<string, RequestTarget>> {
   if (!customIds.length) return new Map();
   const rows = await db.execute<RequestTarget>(sql`
     select br.custom_id, br.status, br.queue_item_id, q.prompt_version_id, t.release_policy
-    from batch_requests br join queue_items q on q.id = br.queue_item_id join tasks t on t.id = q.task_id
-    where br.batch_id = ${batchId} and br.custom_id = any(${sql.param(customIds)}::text[])`);
+    from unnest(${sql.param(customIds)}::text[]) as c(custom_id)
+    join lateral (select custom_id, status, queue_item_id from batch_requests b where b.custom_id = c.custom_id and b.batch_id = ${batchId} limit 1) br on true
+    join lateral (select prompt_version_id, task_id from queue_items q where q.id = br.queue_item_id limit 1) q on true
+    join tasks t on t.id = q.task_id`);
   return new Map(
     rows.rows.map((r) => [
       r.custom_id,
@@ -99,6 +106,9 @@ export async function requestTargets(db: Db, batchId: number, customIds: string[
  * the caller resolves that request as a duplicate. Returns the custom ids of the assessments inserted.
  * The updates match `= any(array(select … from ins))` rather than join `ins`: the planner cannot estimate a CTE's
  * rows and, joining, may loop over it once per row of the table (quadratic); an array is probed through an index.
+ * The requests are found by custom id alone: custom ids are unique across batches and these came from this batch's
+ * requests (requestTargets, same transaction). Naming the batch too let the planner AND in the batch's whole range
+ * of its (batch, item) index for every chunk.
  */
 export async function recordResults(db: Db, platformId: number, batchId: number, rows: NewAssessment[]): Promise<string[]> {
   if (!rows.length) return [];
@@ -106,7 +116,7 @@ export async function recordResults(db: Db, platformId: number, batchId: number,
     with ins as (${insertAssessmentsSql(rows)}),
     requests as (
       update batch_requests set status = 'succeeded', resolved_at = now()
-      where custom_id = any(array(select custom_id from ins)) and batch_id = ${batchId} and status = 'pending'),
+      where custom_id = any(array(select custom_id from ins)) and status = 'pending'),
     items as (
       update queue_items set status = 'completed', completed_at = now(), last_error = null, updated_at = now()
       where id = any(array(select queue_item_id from ins)) and status in ('selected', 'processing')),
