@@ -6,6 +6,7 @@ import { homeIds } from './helpers/assessments.js';
 import { seedTenant, submitThroughService } from './helpers/batch-fixtures.js';
 import { raiseBudgetAlerts } from '../src/models/budgets/budget-alerts.service.js';
 import { createBatches } from '../src/models/batches/batches.service.js';
+import { setBudget } from '../src/models/budgets/budget-admin.service.js';
 
 /**
  * Budget alerts: a threshold reached for the first time tells the platform's administrators once (the highest
@@ -124,5 +125,41 @@ describe('budget alerts', () => {
     // Each alert left has its dismiss form (action and hx-post).
     expect(read).toBeGreaterThan(0);
     expect((await admin.get('/admin')).html.match(/\/admin\/notifications\/\d+\/dismiss/g)?.length ?? 0).toBe(read * 2);
+  });
+  it('a limit set while a batch reserves against this month\'s budgets waits its turn, never a deadlock', async () => {
+    // This month's budgets of the platform: the course's (lower id) and the platform's (higher id), made above.
+    const ids = (await db().execute<{ id: number; course_id: number | null }>(sql`
+      select id, course_id from budgets where platform_id = ${platformId} and month = date_trunc('month', now())::date order by id`)).rows;
+    expect(ids.map((b) => b.course_id)).toEqual([courseId, null]);
+    const [low, high] = ids.map((b) => Number(b.id)) as [number, number];
+    const userId = Number((await db().execute<{ id: number }>(sql`select min(id) as id from users`)).rows[0]!.id);
+    const month = (await db().execute<{ m: string }>(sql`select to_char(now(), 'YYYY-MM') as m`)).rows[0]!.m;
+
+    let releaseReserver!: () => void;
+    const reserverMayGoOn = new Promise<void>((r) => (releaseReserver = r));
+    let reserverHoldsLow!: () => void;
+    const lowHeld = new Promise<void>((r) => (reserverHoldsLow = r));
+    // A batch reserving: it locks the budgets in id order, the course's first, then the platform's.
+    const reserver = db().transaction(async (tx) => {
+      await tx.execute(sql`select id from budgets where id = ${low} for update`);
+      reserverHoldsLow();
+      await reserverMayGoOn;
+      await tx.execute(sql`select id from budgets where id = ${high} for update`);
+    });
+    await lowHeld;
+    // Meanwhile the administrator changes the platform's limit (the higher id).
+    const setting = db().transaction((tx) => setBudget(tx, { platformId, userId }, { scope: 'platform', month, limit: '30' }));
+    // Once it waits for a lock, the reserver goes on to the platform's budget.
+    for (let i = 0; i < 100; i += 1) {
+      const waiting = await db().execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (waiting.rows[0]!.n > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    releaseReserver();
+    // Locking the platform's budget before the course's, the limit would hold what the reserver waits for while
+    // waiting for what it holds: PostgreSQL would fail one of them ("deadlock detected").
+    const outcomes = await Promise.allSettled([reserver, setting]);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok']);
+    expect(Number((await db().execute<{ l: number }>(sql`select limit_micros as l from budgets where id = ${high}`)).rows[0]!.l)).toBe(30_000_000);
   });
 });

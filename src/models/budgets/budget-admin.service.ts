@@ -3,7 +3,7 @@ import type { Db } from '../../db/db.js';
 import { Invalid, NotFound } from '../../http/errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from './budget-alerts.service.js';
-import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, resetBudgetAlerts, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';
+import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, lockMonthBudgets, resetBudgetAlerts, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';
 import { addMonths } from './spend.service.js';
 
 /**
@@ -97,6 +97,9 @@ export async function setBudget(db: Db, actor: BudgetActor, raw: unknown): Promi
   if (courseId != null && !overview.courses.some((c) => c.id === courseId)) throw Invalid({ scope: 'Choose the platform or one of its courses.' });
 
   const key = { platformId: actor.platformId, courseId, month };
+  // This month's budgets first, all in id order (the alerts raised below lock them all): locking the one budget
+  // first could wait in a circle with a batch reserving against a budget of a lower id.
+  await lockMonthBudgets(db, actor.platformId);
   const before = await lockBudgetByScope(db, key);
   const id = await upsertBudget(db, key, limit, actor.userId);
   // A new limit starts its alerts afresh: thresholds the spend already reaches under it are announced now.

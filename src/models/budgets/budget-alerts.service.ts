@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { lockMonthBudgets } from './budgets.repository.js';
 import { dollars } from './budgets.service.js';
 import { budgetCommittedSql } from './budgets.table.js';
 
@@ -20,10 +21,8 @@ export interface BudgetAlert {
 }
 
 export async function raiseBudgetAlerts(db: Db, platformId: number): Promise<BudgetAlert[]> {
-  // Locked first, in id order as reserveForBatch locks them (two transactions never wait for each other's
-  // budgets), then read in a statement of its own, which sees the spend of a transaction that held them before.
-  await db.execute(sql`
-    select id from budgets where platform_id = ${platformId} and month = date_trunc('month', now())::date order by id for update`);
+  // Locked first, then read in a statement of its own, which sees the spend of a transaction that held them before.
+  await lockMonthBudgets(db, platformId);
   const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; threshold: number; committed: number; limit_micros: number }>(sql`
     with spend as (
       select b.id, b.limit_micros, b.alert_thresholds, b.alerts_sent, coalesce(${budgetCommittedSql(sql`b`)}, 0) as committed

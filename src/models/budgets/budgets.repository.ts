@@ -63,6 +63,15 @@ export interface BudgetKey {
   month: string;
 }
 
+/**
+ * Locks the platform's budgets of this month, in id order: the order reserveForBatch locks them in, so two
+ * transactions that each lock several never wait for each other in a circle (a deadlock PostgreSQL would end by
+ * failing one of them).
+ */
+export async function lockMonthBudgets(db: Db, platformId: number): Promise<void> {
+  await db.execute(sql`select id from budgets where platform_id = ${platformId} and month = date_trunc('month', now())::date order by id for update`);
+}
+
 /** The budget of a scope and month, locked for the rest of the transaction (null when there is none). */
 export async function lockBudgetByScope(db: Db, key: BudgetKey): Promise<{ id: number; limitMicros: number } | null> {
   const rows = await db.execute<{ id: number; limit_micros: number }>(sql`
