@@ -45,7 +45,10 @@ describe('costs page in headless Chromium', () => {
     await frame.getByLabel('Limit in US dollars').fill('5,00');
     await frame.getByLabel('Limit in US dollars').press('Enter');
     await frame.waitForSelector('#budget-limit-error:has-text("no thousands separators")');
-    expect(await frame.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('budget-limit');
+    // Focus moves when htmx settles the swap, a moment after the error text appears: wait for it, then check.
+    const focused = () => frame.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id);
+    await frame.waitForFunction((id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === id, 'budget-limit', { timeout: 3000 }).catch(() => undefined);
+    expect(await focused()).toBe('budget-limit');
 
     await frame.getByLabel('Limit in US dollars').fill('5');
     await frame.getByLabel('Limit in US dollars').press('Enter');
