@@ -1,4 +1,4 @@
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -21,4 +21,15 @@ export async function launchChromium(): Promise<{ browser: Browser; context: Bro
       await browser.close().catch(() => {});
     },
   };
+}
+
+type FocusDocument = { document: { activeElement: { id: string } | null } };
+
+/**
+ * The id of the focused element once focus reaches `expected`, or after `timeoutMs` whatever holds it then. Pages
+ * move focus when htmx settles a swap, a moment after the new content shows, so reading it at once races.
+ */
+export async function focusedIdOnceSettled(frame: Frame, expected: string, timeoutMs = 3000): Promise<string | undefined> {
+  await frame.waitForFunction((id) => (globalThis as unknown as FocusDocument).document.activeElement?.id === id, expected, { timeout: timeoutMs }).catch(() => undefined);
+  return frame.evaluate(() => (globalThis as unknown as FocusDocument).document.activeElement?.id);
 }

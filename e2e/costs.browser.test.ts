@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { startStack, type Stack } from '../test/helpers/stack.js';
-import { launchChromium } from './browser.js';
+import { focusedIdOnceSettled, launchChromium } from './browser.js';
 
 /**
  * The Costs page as an administrator uses it inside the dev LMS's iframe: a mistake in the budget form is
@@ -45,10 +45,7 @@ describe('costs page in headless Chromium', () => {
     await frame.getByLabel('Limit in US dollars').fill('5,00');
     await frame.getByLabel('Limit in US dollars').press('Enter');
     await frame.waitForSelector('#budget-limit-error:has-text("no thousands separators")');
-    // Focus moves when htmx settles the swap, a moment after the error text appears: wait for it, then check.
-    const focused = () => frame.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id);
-    await frame.waitForFunction((id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === id, 'budget-limit', { timeout: 3000 }).catch(() => undefined);
-    expect(await focused()).toBe('budget-limit');
+    expect(await focusedIdOnceSettled(frame, 'budget-limit')).toBe('budget-limit');
 
     await frame.getByLabel('Limit in US dollars').fill('5');
     await frame.getByLabel('Limit in US dollars').press('Enter');

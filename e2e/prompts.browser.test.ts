@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Frame } from 'playwright-core';
 import { startStack, type Stack } from '../test/helpers/stack.js';
-import { launchChromium } from './browser.js';
+import { focusedIdOnceSettled, launchChromium } from './browser.js';
 
 /**
  * The prompt editor as an instructor uses it, inside the dev LMS's iframe: write a prompt with a two-criterion
@@ -63,10 +63,7 @@ describe('prompt editor in headless Chromium', () => {
     await frame.getByLabel('Max output tokens (1–16,000)').fill('0');
     await frame.getByRole('button', { name: 'Save as a new version' }).click();
     await frame.waitForSelector('#maxOutputTokens-error:has-text("Max output tokens must be a whole number from 1 to 16,000.")');
-    // Focus moves when htmx settles the swap, a moment after the error text appears: wait for it, then check.
-    const focused = () => frame.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id);
-    await frame.waitForFunction((id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === id, 'prompt-max-tokens', { timeout: 3000 }).catch(() => undefined);
-    expect(await focused()).toBe('prompt-max-tokens');
+    expect(await focusedIdOnceSettled(frame, 'prompt-max-tokens')).toBe('prompt-max-tokens');
     expect(await frame.getByLabel('Criterion 2 name').inputValue()).toBe('Evidence');
     await frame.getByLabel('Max output tokens (1–16,000)').fill('1500');
     await frame.getByRole('button', { name: 'Save as a new version' }).click();

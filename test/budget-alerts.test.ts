@@ -126,6 +126,7 @@ describe('budget alerts', () => {
     expect(read).toBeGreaterThan(0);
     expect((await admin.get('/admin')).html.match(/\/admin\/notifications\/\d+\/dismiss/g)?.length ?? 0).toBe(read * 2);
   });
+
   it('a limit set while a batch reserves against this month\'s budgets waits its turn, never a deadlock', async () => {
     // This month's budgets of the platform: the course's (lower id) and the platform's (higher id), made above.
     const ids = (await db().execute<{ id: number; course_id: number | null }>(sql`
