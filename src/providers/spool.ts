@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import type { WriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,15 +33,29 @@ function tooLarge(message: string): ProviderError {
   return new ProviderError(message, { code: 'too_large', retryable: false });
 }
 
+/** Destroys the stream and waits until its file is closed. */
+async function closed(out: WriteStream): Promise<void> {
+  if (out.closed) return;
+  const done = new Promise<void>((resolve) => out.once('close', () => resolve()));
+  out.destroy();
+  await done;
+}
+
 export async function spoolLines(
   lines: AsyncIterable<string> | Iterable<string>,
   limits: SpoolLimits,
-  fileName = 'requests.jsonl',
+  where: { parentDir?: string; fileName?: string } = {},
 ): Promise<SpooledFile> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'llm-assess-batch-'));
-  const filePath = path.join(dir, fileName);
+  // The system's temporary folder by default, which TMPDIR moves (a large disk for 200 MB batch files).
+  const dir = await mkdtemp(path.join(where.parentDir ?? tmpdir(), 'llm-assess-batch-'));
+  const filePath = path.join(dir, where.fileName ?? 'requests.jsonl');
   const remove = () => rm(dir, { recursive: true, force: true });
-  const out = createWriteStream(filePath);
+  // The file is open before the first line is read, and closed before its folder is removed: a stream still
+  // opening when a line failed once opened into a folder already gone and raised an unhandled 'error'.
+  const out = (await open(filePath, 'w')).createWriteStream();
+  // Write failures (a full disk) reject the `once` calls below; this listener keeps one that lands between
+  // them from becoming an uncaught exception in the worker.
+  out.on('error', () => {});
   let requestCount = 0;
   let bytes = 0;
   let model: string | null = null;
@@ -72,7 +86,7 @@ export async function spoolLines(
     out.end();
     await once(out, 'finish');
   } catch (err) {
-    out.destroy();
+    await closed(out);
     await remove();
     throw err;
   }

@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config.js';
 import { createProvider, describeProviderMode, estimateRequest, OpenAIBatchProvider } from '../../src/providers/index.js';
@@ -43,6 +45,41 @@ describe('spoolLines', () => {
   it('refuses a line with a line break, and an empty batch', async () => {
     await expect(spoolLines(['{"a":\n1}'], limits)).rejects.toThrow(/contains a line break/);
     await expect(spoolLines([], limits)).rejects.toMatchObject({ code: 'invalid_request', message: 'The batch has no requests.' });
+  });
+
+  it('has closed its file and removed its folder by the time a failure is reported', async () => {
+    // A temporary folder of this test's own: other test files spool into the shared one at the same time.
+    const ownTmp = mkdtempSync(path.join(tmpdir(), 'spool-test-'));
+    const where = { parentDir: ownTmp };
+    const openSpoolFiles = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(ownTmp);
+        } catch {
+          return false; // the descriptor readdir itself used is gone by now
+        }
+      });
+    try {
+      // The file is open before the first line is asked for, so a line that fails can never race its opening (in
+      // CI the open once landed after the folder's removal and raised an unhandled ENOENT).
+      const seenAtFirstLine: string[][] = [];
+      function* failingAtOnce() {
+        seenAtFirstLine.push(readdirSync(ownTmp).flatMap((folder) => readdirSync(path.join(ownTmp, folder))));
+        yield '{"a":\n1}';
+      }
+      await expect(spoolLines(failingAtOnce(), limits, where)).rejects.toThrow(/line break/);
+      expect(seenAtFirstLine).toEqual([['requests.jsonl']]);
+      // A failure on the first line, and one after lines were written; repeated, as races are.
+      for (let round = 0; round < 25; round += 1) {
+        await expect(spoolLines(['{"a":\n1}'], limits, where)).rejects.toThrow(/line break/);
+        expect(openSpoolFiles()).toEqual([]);
+        await expect(spoolLines(['{}', '{}', '{}', '{}'], limits, where)).rejects.toMatchObject({ code: 'too_large' });
+        expect(openSpoolFiles()).toEqual([]);
+      }
+      expect(readdirSync(ownTmp)).toEqual([]);
+    } finally {
+      rmSync(ownTmp, { recursive: true, force: true });
+    }
   });
 });
 
