@@ -12,8 +12,9 @@ import { findBatchById, type BatchRow } from '../src/models/batches/batches.repo
 import { createBatches, requestCancel, requestSubmit } from '../src/models/batches/batches.service.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { bulkSubmit, seedTenant, type Tenant } from './helpers/batch-fixtures.js';
-import { drive, submitSteps, testConfig, testWorker } from './helpers/batch-driver.js';
+import { drive, pollUntilFinished, submitSteps, testConfig, testWorker } from './helpers/batch-driver.js';
 import { createProvider } from '../src/providers/index.js';
+import { ProviderError } from '../src/providers/errors.js';
 
 /**
  * Every way a batch can go wrong at the provider, each against the emulator over HTTP with its fault injection,
@@ -160,6 +161,40 @@ describe('a batch that goes wrong at the provider', () => {
     const states = await itemStates(items);
     expect(states.every((s) => s.status === 'queued' && /Not sent/.test(s.last_error ?? ''))).toBe(true);
     expect(await committed(items)).toBe(0);
+  });
+
+  it('a send retry is timed after its hold ends on the database clock, so its claim is never refused for arriving early', async () => {
+    // The hold ends at microseconds; a retry timed at whole milliseconds could land inside the hold's last
+    // millisecond, be refused, and leave the batch to the sweep (this failed in CI). Every try is checked.
+    emulator.setFaults({ uploadFailures: { count: 30, status: 500 } });
+    const many = { ...w, settings: { ...w.settings, submitMaxTries: 31 } };
+    const { batch } = await newBatch(1);
+    // Each round is the retry the round before scheduled, run at its time: its claim must be accepted.
+    for (let i = 0; i < 15; i += 1) {
+      const [retry] = await sendBatch(many, batch.id);
+      expect(retry?.step).toBe('submit');
+      const held = (await db.db.execute<{ until_us: string }>(sql`
+        select (extract(epoch from lease_expires_at) * 1000000)::int8::text as until_us from batches where id = ${batch.id}`)).rows[0]!;
+      expect(retry!.at!.getTime() * 1000).toBeGreaterThanOrEqual(Number(held.until_us));
+      while (Date.now() < retry!.at!.getTime()) await sleep(retry!.at!.getTime() - Date.now());
+    }
+    expect((await findBatchById(db.db, batch.id))!.submitAttempts).toBe(15);
+  });
+
+  it('a send that fails after another worker took its batch leaves the batch to that worker', async () => {
+    const { batch } = await newBatch(1);
+    const real = w.provider;
+    const usurped = Object.assign(Object.create(real) as typeof real, {
+      async createBatch(): Promise<never> {
+        await db.db.execute(sql`update batches set lease_owner = 'other-worker', lease_expires_at = now() + interval '1 minute' where id = ${batch.id}`);
+        throw new ProviderError('Rate limit reached', { code: 'rate_limited', retryable: true, httpStatus: 429 });
+      },
+    });
+    expect(await sendBatch({ ...w, provider: usurped }, batch.id)).toEqual([]);
+    const after = (await findBatchById(db.db, batch.id))!;
+    expect(after.leaseOwner).toBe('other-worker');
+    expect(after.submitAttempts).toBe(0);
+    expect(after.status).toBe('created');
   });
 
   it('a create whose answer was lost is adopted on the retry, never created twice', async () => {
@@ -317,10 +352,7 @@ describe('a batch that goes wrong at the provider', () => {
     // Finished, not ingested, and the provider gone mid-way: the step fails and frees the batch for another try.
     const other = await newBatch(1);
     await sendBatch(w, other.batch.id);
-    for (let i = 0; i < 20 && (await findBatchById(db.db, other.batch.id))!.status !== 'completed'; i += 1) {
-      await db.db.execute(sql`update batches set next_poll_at = now() where id = ${other.batch.id}`);
-      await pollBatch(w, other.batch.id);
-    }
+    await pollUntilFinished(w, other.batch.id);
     await expect(ingestBatch(down, other.batch.id)).rejects.toThrow();
     const freed = (await findBatchById(db.db, other.batch.id))!;
     expect(freed.leaseOwner).toBeNull();
@@ -332,10 +364,7 @@ describe('a batch that goes wrong at the provider', () => {
   it('a worker whose lease is taken mid-ingestion stops at once; the new holder finishes and nothing is counted twice', async () => {
     const { items, batch } = await newBatch(6);
     const steps = await sendBatch(w, batch.id);
-    for (let i = 0; i < 20 && (await findBatchById(db.db, batch.id))!.status !== 'completed'; i += 1) {
-      await db.db.execute(sql`update batches set next_poll_at = now() where id = ${batch.id}`);
-      await pollBatch(w, batch.id);
-    }
+    await pollUntilFinished(w, batch.id);
     expect(steps).toHaveLength(1);
     const stolen = await ingestBatch(w, batch.id, {
       chunkSize: 2,
@@ -355,13 +384,48 @@ describe('a batch that goes wrong at the provider', () => {
     expect(await count(sql`select count(*)::int as n from assessments where queue_item_id = any(${sql.param(items)}::bigint[])`)).toBe(6);
   });
 
+  it('answers are stored exactly as the model wrote them, whatever the characters and size, chunk after chunk', async () => {
+    const { batch } = await newBatch(5);
+    await sendBatch(w, batch.id);
+    await pollUntilFinished(w, batch.id);
+    // The emulator's answers, their feedback rewritten: characters of every UTF-8 length, JSON escapes, one answer
+    // of 150 kB (past the first size of the buffers chunks keep answers in), one that is not JSON at all.
+    const awkward = 'é à ü 漢字 😀👩🏽‍🎓 " \\ \t \n';
+    const expected = new Map<string, string>();
+    const real = w.provider;
+    const rewriting = Object.assign(Object.create(real) as typeof real, {
+      async *streamResults(fileId: string) {
+        let n = 0;
+        for await (const line of real.streamResults(fileId)) {
+          n += 1;
+          if (line.kind !== 'succeeded' || !line.content) {
+            yield line;
+            continue;
+          }
+          if (n === 4) {
+            expected.set(line.customId, `not JSON: ${awkward}`);
+            yield { ...line, content: `not JSON: ${awkward}` };
+            continue;
+          }
+          const comments = `${awkward} ${n === 2 ? 'ж'.repeat(75_000) : line.customId}`;
+          expected.set(line.customId, comments);
+          yield { ...line, content: JSON.stringify({ ...(JSON.parse(line.content) as object), comments }) };
+        }
+      },
+    });
+    await ingestBatch({ ...w, provider: rewriting }, batch.id, { chunkSize: 2 });
+    const rows = await db.db.execute<{ custom_id: string; comments: string | null; raw_output: string | null }>(sql`
+      select custom_id, result->>'comments' as comments, raw_output from assessments where batch_id = ${batch.id}`);
+    expect(rows.rows).toHaveLength(5);
+    expect(expected.size).toBe(5);
+    for (const r of rows.rows) expect(r.comments ?? r.raw_output).toBe(expected.get(r.custom_id));
+    expect(rows.rows.filter((r) => r.raw_output !== null)).toHaveLength(1);
+  });
+
   it('a result file that repeats its lines in later chunks (applied two at a time) grades and charges each item once', async () => {
     const { items, batch } = await newBatch(6);
     await sendBatch(w, batch.id);
-    for (let i = 0; i < 20 && (await findBatchById(db.db, batch.id))!.status !== 'completed'; i += 1) {
-      await db.db.execute(sql`update batches set next_poll_at = now() where id = ${batch.id}`);
-      await pollBatch(w, batch.id);
-    }
+    await pollUntilFinished(w, batch.id);
     // The emulator's real file, read twice over: a provider sending a line again. With chunks of 4, the second
     // chunk repeats lines of the first and the third of the second, so each must wait for the one before.
     const real = w.provider;

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
 import { ingestBatch } from '../src/models/batches/batch-ingest.service.js';
-import { pollBatch } from '../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../src/models/batches/batch-send.service.js';
 import { dueWork } from '../src/models/batches/batch-work.repository.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
@@ -13,7 +11,7 @@ import { createBatches, requestSubmit } from '../src/models/batches/batches.serv
 import { queueFilterSchema } from '../src/models/queue/queue.filters.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { bulkSubmit, seedTenant, type Tenant } from './helpers/batch-fixtures.js';
-import { drive, FAST_BATCH_ENV, submitSteps, testWorker } from './helpers/batch-driver.js';
+import { drive, FAST_BATCH_ENV, pollUntilFinished, submitSteps, testWorker } from './helpers/batch-driver.js';
 import { testEnv } from './helpers/stack.js';
 import { until } from './helpers/until.js';
 
@@ -166,11 +164,7 @@ describe('reliability', () => {
 
     const sent = await Promise.all([sendBatch(a, batch!.id), sendBatch(b, batch!.id)]);
     expect(sent.flat().map((s) => s.step)).toEqual(['poll']);
-    await sleep(20);
-    for (let i = 0; i < 50 && (await findBatchById(db.db, batch!.id))!.status !== 'completed'; i += 1) {
-      await Promise.all([pollBatch(a, batch!.id), pollBatch(b, batch!.id)]);
-      await sleep(15);
-    }
+    await pollUntilFinished([a, b], batch!.id);
     const ingest = await Promise.all([ingestBatch(a, batch!.id), ingestBatch(b, batch!.id)]);
     expect(ingest.flat()).toEqual([]);
     const done = (await findBatchById(db.db, batch!.id))!;

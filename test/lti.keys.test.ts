@@ -46,17 +46,18 @@ describe('platform key cache', () => {
   });
 
   it('refetches once for an unknown kid (key rotation) but not for every forged kid', async () => {
-    const cache = new JwksCache({ ttlMs: 60_000, timeoutMs: 2000, minRefetchMs: 50 });
+    // The interval is wide enough that ten lookups fit in it on a loaded machine.
+    const cache = new JwksCache({ ttlMs: 60_000, timeoutMs: 2000, minRefetchMs: 400 });
     await cache.keyFor(auth(), kid);
     const newKid = await stack.devlms.devlms.rotateKey();
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 420));
     await expect(cache.keyFor(auth(), newKid)).resolves.toBeDefined();
     expect(cache.fetches).toBe(2);
     // Random kids within the refetch interval do not make us call the LMS again.
     for (let i = 0; i < 10; i++) await expect(cache.keyFor(auth(), `forged-${i}`)).rejects.toBeInstanceOf(KeyNotFoundError);
     expect(cache.fetches).toBe(2);
     // After the interval, one more unknown kid may look again (a second rotation).
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 420));
     await expect(cache.keyFor(auth(), 'forged-late')).rejects.toBeInstanceOf(KeyNotFoundError);
     expect(cache.fetches).toBe(3);
   });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../src/config.js';
+import { sql } from 'drizzle-orm';
 import type { RootDb } from '../../src/db/db.js';
 import { silentLogger } from '../../src/log.js';
 import { createProvider } from '../../src/providers/index.js';
@@ -7,6 +8,8 @@ import { ingestBatch } from '../../src/models/batches/batch-ingest.service.js';
 import { cancelBatchWork, pollBatch } from '../../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../../src/models/batches/batch-send.service.js';
 import type { BatchWorker, NextStep } from '../../src/models/batches/batch-worker.js';
+import { findBatchById } from '../../src/models/batches/batches.repository.js';
+import { TERMINAL } from '../../src/models/batches/batch-work.repository.js';
 import type { TestDatabase } from './db.js';
 import { testEnv } from './stack.js';
 
@@ -58,3 +61,21 @@ export async function drive(workers: BatchWorker | BatchWorker[], steps: NextSte
 }
 
 export const submitSteps = (ids: number[]): NextStep[] => ids.map((batchId) => ({ step: 'submit', batchId }));
+
+/**
+ * Polls a sent batch (each poll made due at once) until the provider reports it finished, without ingesting it.
+ * Bounded by time, not by a count of polls: the emulator grades in the background, slower on a loaded machine.
+ */
+export async function pollUntilFinished(workers: BatchWorker | BatchWorker[], batchId: number, timeoutMs = 20_000): Promise<void> {
+  const ws = Array.isArray(workers) ? workers : [workers];
+  const db = ws[0]!.db;
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const { status } = (await findBatchById(db, batchId))!;
+    if (TERMINAL.includes(status)) return;
+    if (Date.now() > end) throw new Error(`batch ${batchId} still ${status} after ${timeoutMs} ms of polling`);
+    await db.execute(sql`update batches set next_poll_at = now() where id = ${batchId}`);
+    await Promise.all(ws.map((w) => pollBatch(w, batchId)));
+    await sleep(10);
+  }
+}

@@ -6,6 +6,7 @@ import { pollDelayMs, later, type BatchWorker, type NextStep } from './batch-wor
 import { cancelUnsentBatch } from './batches.service.js';
 import { findBatchById, type BatchRow } from './batches.repository.js';
 import type { BatchStatus } from './batches.table.js';
+import { TERMINAL } from './batch-work.repository.js';
 
 const minutes = (ms: number) => (ms >= 3_600_000 ? `${Math.round(ms / 360_000) / 10} h` : `${Math.round(ms / 6000) / 10} min`);
 
@@ -71,7 +72,7 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
     return [next];
   }
   const status = await applySnapshot(w.db, batch, snap);
-  if (['completed', 'failed', 'cancelled', 'expired'].includes(status)) return [{ step: 'ingest', batchId }];
+  if (TERMINAL.includes(status)) return [{ step: 'ingest', batchId }];
 
   const fresh = (await findBatchById(w.db, batchId))!;
   const since = fresh.status === 'submitted' ? fresh.submittedAt : (fresh.processingAt ?? fresh.submittedAt);
@@ -121,5 +122,5 @@ export async function cancelBatchWork(w: BatchWorker, batchId: number): Promise<
   }
   await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'batch.cancel_sent', entityType: 'batch', entityId: batchId, details: { providerStatus: snap.providerStatus } });
   const status = await applySnapshot(w.db, { ...batch, status: batch.status }, snap);
-  return ['completed', 'failed', 'cancelled', 'expired'].includes(status) ? [{ step: 'ingest', batchId }] : [{ step: 'poll', batchId, at: later(pollDelayMs(w.settings, 0)) }];
+  return TERMINAL.includes(status) ? [{ step: 'ingest', batchId }] : [{ step: 'poll', batchId, at: later(pollDelayMs(w.settings, 0)) }];
 }

@@ -134,12 +134,17 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
       const tries = batch.submitAttempts + 1;
       if (err.retryable && tries < w.settings.submitMaxTries) {
         const hold = pollDelayMs(w.settings, 3 * (tries - 1));
-        await w.db.execute(sql`
+        // The retry must not arrive before the hold ends, or its claim is refused and the batch waits for the
+        // sweep. The hold ends on the database's clock, at microseconds; the retry is timed on ours, at whole
+        // milliseconds. So the database says how long is left, and the retry comes a millisecond after that.
+        const held = await w.db.execute<{ left_ms: number }>(sql`
           update batches set submit_attempts = ${tries}, error = ${`Sending failed (try ${tries} of ${w.settings.submitMaxTries}), will retry: ${err.message}`},
             lease_owner = 'backoff', lease_expires_at = now() + ${hold} * interval '1 millisecond', updated_at = now()
-          where id = ${batchId} and lease_owner = ${w.name}`);
+          where id = ${batchId} and lease_owner = ${w.name}
+          returning ceil(extract(epoch from lease_expires_at - clock_timestamp()) * 1000)::int as left_ms`);
+        if (!held.rows.length) return [];
         w.logger.warn('sending a batch failed; retrying later', { batchId, tries, error: err.message });
-        return [{ step: 'submit', batchId, at: later(hold) }];
+        return [{ step: 'submit', batchId, at: later(Math.max(0, Number(held.rows[0]!.left_ms)) + 1) }];
       }
       const reason = err.retryable ? `The provider kept refusing the batch (${tries} tries): ${err.message}` : `The provider refused the batch: ${err.message}`;
       await failUnsent(w, batch, reason);
