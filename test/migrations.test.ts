@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { createDb, createPool, migrateDatabase } from '../src/db/db.js';
 import { MIGRATIONS_DIR } from '../src/paths.js';
-import { createEmptyDatabase } from './helpers/db.js';
+import { createBatches } from '../src/models/batches/batches.service.js';
+import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
+import { bulkSubmit, seedTenant } from './helpers/batch-fixtures.js';
+import { testConfig } from './helpers/batch-driver.js';
 
 describe('migrations', () => {
   let empty: Awaited<ReturnType<typeof createEmptyDatabase>>;
@@ -46,6 +51,28 @@ describe('migrations', () => {
       for (const row of money.rows) expect(row.data_type).toBe('bigint');
     } finally {
       await pool.end();
+    }
+  });
+
+  it('0005 gives the requests of batches made before it their items\' task and prompt version', async () => {
+    const test = await createTestDatabase();
+    try {
+      const config = testConfig(test, 'http://127.0.0.1:9/v1');
+      const t = await seedTenant(test.db);
+      const items = await bulkSubmit(test.db, config, t, 3);
+      await test.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
+      // The requests as 0004 left them (no such columns), then 0005 as it is shipped.
+      await test.db.execute(sql`alter table batch_requests drop column task_id, drop column prompt_version_id`);
+      const file = readdirSync(MIGRATIONS_DIR).find((f) => f.startsWith('0005_'))!;
+      for (const statement of readFileSync(join(MIGRATIONS_DIR, file), 'utf8').split('--> statement-breakpoint')) await test.db.execute(sql.raw(statement));
+      const rows = await test.db.execute<{ same: boolean; task_id: number }>(sql`
+        select r.task_id = q.task_id and r.prompt_version_id = q.prompt_version_id as same, r.task_id
+        from batch_requests r join queue_items q on q.id = r.queue_item_id where q.id = any(${sql.param(items)}::bigint[])`);
+      expect(rows.rows).toHaveLength(3);
+      expect(rows.rows.every((r) => r.same && Number(r.task_id) === t.taskId)).toBe(true);
+      await expect(test.db.execute(sql`update batch_requests set task_id = null where queue_item_id = ${items[0]!}`)).rejects.toHaveProperty('cause.code', '23502');
+    } finally {
+      await test.drop();
     }
   });
 });

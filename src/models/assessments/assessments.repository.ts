@@ -1,5 +1,6 @@
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import type { TextBuffer } from '../../text-buffer.js';
 import { assessments } from './assessments.table.js';
 
 /**
@@ -13,42 +14,64 @@ import { assessments } from './assessments.table.js';
  */
 
 export type AssessmentRow = typeof assessments.$inferSelect;
-/** An assessment to write. What it copies from its queue item (platform, course, task, submission, prompt version)
- * the insert takes from the queue item itself, so a caller cannot get them wrong. */
-export type NewAssessment = Omit<typeof assessments.$inferInsert, 'platformId' | 'courseId' | 'taskId' | 'submissionId' | 'promptVersionId'>;
-
-export interface InsertedAssessment {
-  id: number;
-  queueItemId: number;
-  customId: string;
-}
+/** An assessment to write. What it copies from its queue item (platform, course, task, submission, prompt version,
+ * batch) the insert takes from the queue item itself, so a caller cannot get them wrong. */
+export type NewAssessment = Omit<typeof assessments.$inferInsert, 'platformId' | 'courseId' | 'taskId' | 'submissionId' | 'promptVersionId' | 'batchId'>;
 
 /**
- * The rows as one JSON document: a thousand rows are one parameter, serialized natively, rather than a VALUES
- * list or one array per column. (Read as jsonb: measured ~4× faster to unpack than json_to_recordset.)
+ * The rows of one insert as one jsonb parameter: a thousand rows are one parameter, serialized natively, rather
+ * than a VALUES list or one array per column (read as jsonb: measured ~4× faster to unpack than
+ * json_to_recordset). Written row by row into a TextBuffer the caller uses again for its next insert, and sent
+ * as bytes: as one JSON string, each chunk's document was a few megabytes of string that the database driver
+ * flattened into another copy, both held, and both promoted, while the statement ran.
  */
-function assessmentsDoc(rows: NewAssessment[]): string {
-  return JSON.stringify(
-    rows.map((r) => ({
-      queue_item_id: r.queueItemId,
-      batch_id: r.batchId ?? null,
-      custom_id: r.customId,
-      model: r.model,
-      result: r.result ?? null,
-      raw_output: r.rawOutput ?? null,
-      score: r.score ?? null,
-      max_score: r.maxScore,
-      model_confidence: r.modelConfidence ?? null,
-      computed_confidence: r.computedConfidence ?? null,
-      flags: r.flags ?? [],
-      needs_review: r.needsReview ?? false,
-      input_tokens: r.inputTokens ?? 0,
-      cached_input_tokens: r.cachedInputTokens ?? 0,
-      output_tokens: r.outputTokens ?? 0,
-      actual_cost_micros: r.actualCostMicros ?? 0,
-      released_at: r.releasedAt instanceof Date ? r.releasedAt.toISOString() : null,
-    })),
-  );
+export class AssessmentsDoc {
+  private rows = 0;
+  private closed = false;
+
+  constructor(private readonly out: TextBuffer) {
+    out.clear();
+    // jsonb's binary format: a version byte (1), then the text.
+    out.appendByte(1);
+    out.append('[');
+  }
+
+  get size(): number {
+    return this.rows;
+  }
+
+  add(r: NewAssessment): void {
+    if (this.closed) throw new Error('this document was already sent');
+    if (this.rows > 0) this.out.append(',');
+    this.rows += 1;
+    this.out.append(
+      JSON.stringify({
+        queue_item_id: r.queueItemId,
+        custom_id: r.customId,
+        model: r.model,
+        result: r.result ?? null,
+        raw_output: r.rawOutput ?? null,
+        score: r.score ?? null,
+        max_score: r.maxScore,
+        model_confidence: r.modelConfidence ?? null,
+        computed_confidence: r.computedConfidence ?? null,
+        flags: r.flags ?? [],
+        needs_review: r.needsReview ?? false,
+        input_tokens: r.inputTokens ?? 0,
+        cached_input_tokens: r.cachedInputTokens ?? 0,
+        output_tokens: r.outputTokens ?? 0,
+        actual_cost_micros: r.actualCostMicros ?? 0,
+        released_at: r.releasedAt instanceof Date ? r.releasedAt.toISOString() : null,
+      }),
+    );
+  }
+
+  /** The document as a binary jsonb parameter (the driver sends a Buffer in binary format, as is). */
+  param(): Buffer {
+    if (!this.closed) this.out.append(']');
+    this.closed = true;
+    return this.out.view();
+  }
 }
 
 /**
@@ -57,29 +80,22 @@ function assessmentsDoc(rows: NewAssessment[]): string {
  * index; the custom id is unique too): only the rows actually inserted are returned, with what ingestion needs
  * next (id, item, custom id, course, cost).
  */
-export function insertAssessmentsSql(rows: NewAssessment[]) {
+export function insertAssessmentsSql(doc: AssessmentsDoc) {
   return sql`
     insert into assessments (platform_id, course_id, task_id, submission_id, queue_item_id, batch_id, custom_id, prompt_version_id, model,
       result, raw_output, score, max_score, model_confidence, computed_confidence, flags, needs_review,
       input_tokens, cached_input_tokens, output_tokens, actual_cost_micros, released_at)
-    select q.platform_id, q.course_id, q.task_id, q.submission_id, r.queue_item_id, r.batch_id, r.custom_id, q.prompt_version_id, r.model,
+    select q.platform_id, q.course_id, q.task_id, q.submission_id, r.queue_item_id, q.batch_id, r.custom_id, q.prompt_version_id, r.model,
       r.result, r.raw_output, r.score, r.max_score, r.model_confidence, r.computed_confidence, r.flags, r.needs_review,
       r.input_tokens, r.cached_input_tokens, r.output_tokens, r.actual_cost_micros, r.released_at
-    from jsonb_to_recordset(${assessmentsDoc(rows)}::jsonb) as r(queue_item_id bigint, batch_id bigint, custom_id text, model text, result jsonb,
+    from jsonb_to_recordset(${doc.param()}::jsonb) as r(queue_item_id bigint, custom_id text, model text, result jsonb,
       raw_output text, score numeric, max_score numeric, model_confidence real, computed_confidence real, flags jsonb, needs_review boolean,
       input_tokens int, cached_input_tokens int, output_tokens int, actual_cost_micros bigint, released_at timestamptz)
     -- LATERAL … LIMIT 1 keeps this one index probe per row: joined plainly (or LATERAL without the LIMIT, which the
     -- planner flattens into a join), it hashes every queue item of every course, once per chunk.
-    join lateral (select platform_id, course_id, task_id, submission_id, prompt_version_id from queue_items q where q.id = r.queue_item_id limit 1) q on true
+    join lateral (select platform_id, course_id, task_id, submission_id, prompt_version_id, batch_id from queue_items q where q.id = r.queue_item_id limit 1) q on true
     on conflict do nothing
     returning id, queue_item_id, custom_id, course_id, actual_cost_micros`;
-}
-
-/** Inserts results in one statement; only the rows actually inserted come back (see insertAssessmentsSql). */
-export async function insertAssessments(db: Db, rows: NewAssessment[]): Promise<InsertedAssessment[]> {
-  if (!rows.length) return [];
-  const inserted = await db.execute<{ id: number; queue_item_id: number; custom_id: string }>(insertAssessmentsSql(rows));
-  return inserted.rows.map((r) => ({ id: Number(r.id), queueItemId: Number(r.queue_item_id), customId: r.custom_id }));
 }
 
 export async function findAssessment(db: Db, id: number): Promise<AssessmentRow | undefined> {

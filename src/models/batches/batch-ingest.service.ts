@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { actualCostMicros, parseCustomId, type BatchResultLine } from '../../providers/index.js';
+import { actualCostMicros, parseCustomId } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { evaluateAnswer } from '../assessments/evaluate.js';
-import type { NewAssessment } from '../assessments/assessments.repository.js';
+import { AssessmentsDoc } from '../assessments/assessments.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { releaseReservations } from '../budgets/budgets.service.js';
 import type { RubricCriterion } from '../prompts/prompts.table.js';
@@ -19,13 +19,13 @@ import {
 } from './batch-work.repository.js';
 import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
+import { newChunkBuffers, ResultChunk, type ChunkBuffers } from './result-chunk.js';
 
 /**
  * Lines per transaction: large enough that SQL round trips do not dominate, small enough to keep memory bounded.
- * Measured (bench/ingest.bench.ts, 50,000 lines, before one ledger row per result): 500 / 1000 / 2000 / 5000
- * lines gave about 3.0k / 4.0k / 3.7k / 4.2k results/s and an RSS peak of 352 / 374 / 405 / 608 MB: the lines,
- * answers and JSON of the chunks in flight outlive young-generation collections, so the garbage heap V8 lets build
- * up grows with the chunk.
+ * Measured (bench/ingest.bench.ts, 50,000 lines, chunks holding their answers off the heap): 500 / 1000 / 2000
+ * lines gave about 11.9k / 12.3–13.3k / 13.7k results/s and an RSS peak of 210 / 236–240 / 240 MB, from one run to
+ * the next about as far apart as from one size to the next.
  */
 export const INGEST_CHUNK = 1000;
 
@@ -49,24 +49,27 @@ async function rubricsFor(db: Db, cache: Map<number, Rubric>, ids: number[]): Pr
 }
 
 /**
- * One chunk of result lines (consumed: the array is emptied once they are evaluated), in one transaction: usable
+ * One chunk of result lines (consumed: emptied once they are evaluated), in one transaction: usable
  * answers become assessments (validated, clamped, flagged), with usage and actual cost, their items completed and
  * their cost charged; error and unreadable lines count as a failed send (retried until QUEUE_MAX_ATTEMPTS, then a
  * dead letter); lines of requests that never ran send the item back to the queue; lines naming no request of this
  * batch are counted. Progress and totals are recorded in the same transaction, conditional on the lease and on the
  * previous position: a chunk is applied once.
  */
-async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLine[], position: number, rubrics: Map<number, Rubric>, previousChunk: Promise<void>): Promise<void> {
+async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, position: number, rubrics: Map<number, Rubric>, previousChunk: Promise<void>): Promise<void> {
   await w.db.transaction(async (tx) => {
     // A chunk lost to a crash right after its commit is simply applied again (its lines are still pending, its
     // position not recorded), so this transaction need not wait for its commit to reach the disk.
     await tx.execute(sql`set local synchronous_commit = off`);
+    const lines = chunk.lines;
     const count = lines.length;
     const ids = lines.map((l) => l.customId).filter((c): c is string => c !== null && parseCustomId(c) !== null);
     const targets = await requestTargets(tx, batch.id, ids);
     await rubricsFor(tx, rubrics, [...targets.values()].map((t) => t.prompt_version_id));
 
-    const rows: NewAssessment[] = [];
+    const doc = new AssessmentsDoc(chunk.buffers.doc);
+    // What the chunk still needs once its statement is built: a few numbers per answer, not its text.
+    const results: Array<{ customId: string; inputTokens: number; outputTokens: number; costMicros: number }> = [];
     const failures: RequestProblem[] = [];
     const notRun: RequestProblem[] = [];
     const seen = new Set<string>();
@@ -83,20 +86,20 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLin
       seen.add(target.custom_id);
       if (line.kind === 'succeeded') {
         const r = rubrics.get(target.prompt_version_id)!;
-        const ev = evaluateAnswer(line, r.rubric, r.maxScore);
+        const answer = chunk.answer(line);
+        const ev = evaluateAnswer(answer, r.rubric, r.maxScore);
         let cost = 0;
         try {
           cost = actualCostMicros(line.usage, batch.model, 'batch');
         } catch {
           cost = 0;
         }
-        rows.push({
+        doc.add({
           queueItemId: target.queue_item_id,
-          batchId: batch.id,
           customId: target.custom_id,
           model: line.model,
           result: ev.result,
-          rawOutput: ev.result ? null : (line.content ?? line.refusal),
+          rawOutput: ev.result ? null : (answer.content ?? answer.refusal),
           score: ev.score,
           maxScore: r.maxScore,
           modelConfidence: ev.modelConfidence,
@@ -109,6 +112,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLin
           actualCostMicros: cost,
           releasedAt: target.release_policy === 'immediately' && !ev.needsReview ? new Date() : null,
         });
+        results.push({ customId: target.custom_id, inputTokens: line.usage.inputTokens, outputTokens: line.usage.outputTokens, costMicros: cost });
       } else if (line.kind === 'not_run') {
         notRun.push({ customId: target.custom_id, code: line.code, message: `Not run: ${line.message}` });
       } else if (line.kind === 'errored') {
@@ -117,14 +121,9 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, lines: BatchResultLin
         failures.push({ customId: target.custom_id, code: 'unreadable_result', message: line.message });
       }
     }
-
-    // What the chunk still needs once its statement is built: the lines and the answers themselves are dropped
-    // (emptied) before the database applies them, so a chunk in flight holds a few numbers per line, not its text.
     lines.length = 0;
-    const results = rows.map((r) => ({ customId: r.customId, inputTokens: r.inputTokens ?? 0, outputTokens: r.outputTokens ?? 0, costMicros: r.actualCostMicros ?? 0 }));
-    const recording = recordResults(tx, batch.platformId, batch.id, rows);
-    rows.length = 0;
-    const inserted = new Set(await recording);
+
+    const inserted = new Set(await recordResults(tx, batch.platformId, batch.id, doc));
     const released: string[] = [];
     // A result for an item that already has its assessment (it cannot be graded twice): resolve the request only.
     const duplicates = results.filter((r) => !inserted.has(r.customId));
@@ -206,10 +205,14 @@ export async function ingestBatch(w: BatchWorker, batchId: number, options: Inge
     // other one waits here for the first to commit). A chunk naming a request of a chunk in flight (a line
     // repeated across chunks) starts only once that one, and every one before it, has finished.
     const inFlight: Array<{ done: Promise<void>; ids: Set<string> }> = []; // oldest first
-    const apply = async (chunk: BatchResultLine[], at: number) => {
+    // The buffers of chunks applied, for the next ones (IN_FLIGHT + 1 pairs at most: those in flight and the one
+    // being read).
+    const spare: ChunkBuffers[] = [];
+    const newChunk = () => new ResultChunk(spare.pop() ?? newChunkBuffers());
+    const apply = async (chunk: ResultChunk, at: number) => {
       while (inFlight.length >= IN_FLIGHT) await inFlight.shift()!.done;
       const ids = new Set<string>();
-      for (const line of chunk) if (line.customId) ids.add(line.customId);
+      for (const line of chunk.lines) if (line.customId) ids.add(line.customId);
       for (let i = inFlight.length - 1; i >= 0; i -= 1) {
         if ([...ids].some((id) => inFlight[i]!.ids.has(id))) {
           for (const earlier of inFlight.splice(0, i + 1)) await earlier.done;
@@ -218,6 +221,9 @@ export async function ingestBatch(w: BatchWorker, batchId: number, options: Inge
       }
       const previous = inFlight.at(-1)?.done ?? Promise.resolve();
       const done = applyChunk(w, batch, chunk, at, rubrics, previous).then(() => options.onProgress?.(at));
+      // Its transaction is over either way: its buffers are free.
+      const giveBack = () => void spare.push(chunk.buffers);
+      void done.then(giveBack, giveBack);
       // Handled where it is awaited next; marked here so a failure while the next chunk downloads is not "unhandled".
       done.catch(() => undefined);
       inFlight.push({ done, ids });
@@ -226,14 +232,14 @@ export async function ingestBatch(w: BatchWorker, batchId: number, options: Inge
     try {
       for (const fileId of [batch.outputFileId, batch.errorFileId]) {
         if (!fileId) continue;
-        let chunk: BatchResultLine[] = [];
+        let chunk = newChunk();
         for await (const line of w.provider.streamResults(fileId)) {
           position += 1;
           if (position <= batch.ingestedLines) continue;
-          chunk.push(line);
+          chunk.add(line);
           if (chunk.length >= size) {
             await apply(chunk, position);
-            chunk = [];
+            chunk = newChunk();
           }
         }
         if (chunk.length) await apply(chunk, position);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { insertAssessmentsSql, type NewAssessment } from '../assessments/assessments.repository.js';
+import { insertAssessmentsSql, type AssessmentsDoc } from '../assessments/assessments.repository.js';
 import { chargeSql } from '../budgets/budgets.service.js';
 import type { BatchStatus } from './batches.table.js';
 
@@ -79,18 +79,18 @@ export type RequestTarget = {
 
 /**
  * The requests of this batch that these result lines name (a line naming another batch's request is not ours).
- * One probe of the custom id's unique index per line (LATERAL … LIMIT 1), then one of the queue item's key: asked
- * plainly, the planner estimates a new batch at a few rows (its id is not in the statistics yet) and reads the
- * whole batch's requests, 50,000 for a large one, for every chunk of 1,000 lines.
+ * One probe of the custom id's unique index per line (LATERAL … LIMIT 1): asked plainly, the planner estimates a
+ * new batch at a few rows (its id is not in the statistics yet) and reads the whole batch's requests, 50,000 for a
+ * large one, for every chunk of 1,000 lines. The request carries its item's prompt version and task, so the queue
+ * item is not read here (its probe was ~3 % of an ingest).
  */
 export async function requestTargets(db: Db, batchId: number, customIds: string[]): Promise<Map<string, RequestTarget>> {
   if (!customIds.length) return new Map();
   const rows = await db.execute<RequestTarget>(sql`
-    select br.custom_id, br.status, br.queue_item_id, q.prompt_version_id, t.release_policy
+    select br.custom_id, br.status, br.queue_item_id, br.prompt_version_id, t.release_policy
     from unnest(${sql.param(customIds)}::text[]) as c(custom_id)
-    join lateral (select custom_id, status, queue_item_id from batch_requests b where b.custom_id = c.custom_id and b.batch_id = ${batchId} limit 1) br on true
-    join lateral (select prompt_version_id, task_id from queue_items q where q.id = br.queue_item_id limit 1) q on true
-    join tasks t on t.id = q.task_id`);
+    join lateral (select custom_id, status, queue_item_id, prompt_version_id, task_id from batch_requests b where b.custom_id = c.custom_id and b.batch_id = ${batchId} limit 1) br on true
+    join tasks t on t.id = br.task_id`);
   return new Map(
     rows.rows.map((r) => [
       r.custom_id,
@@ -110,10 +110,10 @@ export async function requestTargets(db: Db, batchId: number, customIds: string[
  * requests (requestTargets, same transaction). Naming the batch too let the planner AND in the batch's whole range
  * of its (batch, item) index for every chunk.
  */
-export async function recordResults(db: Db, platformId: number, batchId: number, rows: NewAssessment[]): Promise<string[]> {
-  if (!rows.length) return [];
+export async function recordResults(db: Db, platformId: number, batchId: number, doc: AssessmentsDoc): Promise<string[]> {
+  if (!doc.size) return [];
   const inserted = await db.execute<{ custom_id: string }>(sql`
-    with ins as (${insertAssessmentsSql(rows)}),
+    with ins as (${insertAssessmentsSql(doc)}),
     requests as (
       update batch_requests set status = 'succeeded', resolved_at = now()
       where custom_id = any(array(select custom_id from ins)) and status = 'pending'),

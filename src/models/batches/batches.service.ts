@@ -23,6 +23,8 @@ type SelectedItem = {
   id: number;
   status: string;
   course_id: number;
+  task_id: number;
+  prompt_version_id: number;
   course_title: string;
   llm_allowed: boolean | null;
   model: string;
@@ -90,7 +92,7 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
 
   const all = selection.scope === 'all';
   const rows = await db.execute<SelectedItem>(sql`
-    select q.id, q.status, q.course_id, c.title as course_title, p.llm_allowed, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
+    select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title, p.llm_allowed, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
            (q.not_before is null or q.not_before <= now()) as due,
            (s.char_count * 3 + length(pv.template) + length(pv.system_instructions) + length(pv.grader_instructions)
              + length(pv.output_schema::text) + length(pv.rubric::text) + length(t.title) + length(t.description) + 1000)::int as est_bytes
@@ -104,7 +106,7 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
       ${all ? sql`and q.status = 'queued' and (q.not_before is null or q.not_before <= now())` : sql``}
     order by q.priority_rank, q.created_at, q.id
     for update of q`);
-  const items = rows.rows.map((r) => ({ ...r, id: Number(r.id), course_id: Number(r.course_id), est_cost_micros: Number(r.est_cost_micros) }));
+  const items = rows.rows.map((r) => ({ ...r, id: Number(r.id), course_id: Number(r.course_id), task_id: Number(r.task_id), prompt_version_id: Number(r.prompt_version_id), est_cost_micros: Number(r.est_cost_micros) }));
 
   if (!items.length) {
     throw Invalid({ ids: all ? 'No queued item that is due matches this filter.' : 'Select at least one queued item.' }, 'There is nothing to put in a batch.');
@@ -141,11 +143,12 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
           returning id`)
       ).rows;
       const batchId = Number(batch!.id);
-      const requests = chunk.map((i) => ({ item: i.id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.attempts + 1), courseId: i.course_id, est: i.est_cost_micros }));
+      const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.attempts + 1), courseId: i.course_id, est: i.est_cost_micros }));
       await db.execute(sql`
-        insert into batch_requests (batch_id, queue_item_id, attempt, custom_id)
-        select ${batchId}, r.item, r.attempt, r.custom_id
-        from unnest(${sql.param(requests.map((r) => r.item))}::bigint[], ${sql.param(requests.map((r) => r.attempt))}::int[], ${sql.param(requests.map((r) => r.customId))}::text[]) as r(item, attempt, custom_id)`);
+        insert into batch_requests (batch_id, queue_item_id, task_id, prompt_version_id, attempt, custom_id)
+        select ${batchId}, r.item, r.task, r.prompt_version, r.attempt, r.custom_id
+        from unnest(${sql.param(requests.map((r) => r.item))}::bigint[], ${sql.param(requests.map((r) => r.task))}::bigint[], ${sql.param(requests.map((r) => r.promptVersion))}::bigint[],
+          ${sql.param(requests.map((r) => r.attempt))}::int[], ${sql.param(requests.map((r) => r.customId))}::text[]) as r(item, task, prompt_version, attempt, custom_id)`);
       const moved = await db.execute(sql`
         update queue_items set status = 'selected', batch_id = ${batchId}, attempts = attempts + 1, updated_at = now()
         where id = any(${sql.param(requests.map((r) => r.item))}::bigint[]) and status = 'queued'

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, check, index, integer, pgTable, text, unique } from 'drizzle-orm/pg-core';
 import { ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { queueItems } from '../queue/queue.table.js';
+import { tasks } from '../tasks/tasks.table.js';
+import { promptVersions } from '../prompts/prompts.table.js';
 import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
 
 export const BATCH_STATUSES = ['created', 'submitted', 'processing', 'completed', 'failed', 'cancelled', 'expired'] as const;
@@ -82,6 +84,9 @@ export const batchRequests = pgTable(
     id: id(),
     batchId: ref('batch_id').notNull().references(() => batches.id),
     queueItemId: ref('queue_item_id').notNull().references((): AnyPgColumn => queueItems.id),
+    /** The item's task and prompt version, copied when the batch is made: ingestion finds a line's rubric and release policy from the request alone. */
+    taskId: ref('task_id').notNull().references(() => tasks.id),
+    promptVersionId: ref('prompt_version_id').notNull().references(() => promptVersions.id),
     attempt: integer('attempt').notNull(),
     customId: text('custom_id').notNull().unique(),
     status: text('status').$type<'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled'>().notNull().default('pending'),
