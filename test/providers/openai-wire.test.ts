@@ -220,6 +220,18 @@ describe('readLines', () => {
     expect(await all([bytes.slice(0, 1), bytes.slice(1, 3), bytes.slice(3)])).toEqual(['é😀']);
   });
 
+  it('joins a line that spans many chunks, and ends a last line split between chunks', async () => {
+    const long = `{"text":"${'ж'.repeat(5000)}"}`;
+    const bytes = new TextEncoder().encode(`${long}\r\n{"last":1}`);
+    const parts = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.slice(i * 7, i * 7 + 7));
+    expect(await all(parts)).toEqual([long, '{"last":1}']);
+  });
+
+  it('removes a byte-order mark from the first line only, and turns bytes that are not UTF-8 into U+FFFD', async () => {
+    expect(await all(['\uFEFF{"a":1}\n\uFEFF{"b":2}\n'])).toEqual(['{"a":1}', '\uFEFF{"b":2}']);
+    expect(await all([new Uint8Array([0x7b, 0xff, 0x7d, 0x0a, 0x78])])).toEqual(['{\uFFFD}', 'x']);
+  });
+
   it('reads a web ReadableStream', async () => {
     const stream = new ReadableStream<Uint8Array>({
       start(c) {
