@@ -8,7 +8,7 @@
  * grading schema, insert the assessments, complete the items, charge the ledger, in chunks of BATCH_INGEST_CHUNK.
  * COPY then loads exactly those assessment rows into a table with the same columns and indexes.
  *
- * `npx tsx bench/ingest.bench.ts [--lines 50000]`. Target: ingest ≥ 25% of COPY's rows/s, memory flat.
+ * `npx tsx bench/ingest.bench.ts [--lines 50000] [--chunk 1000]`. Target: ingest ≥ 25% of COPY's rows/s, memory flat.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +29,7 @@ import { pollBatch } from '../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../src/models/batches/batch-send.service.js';
 import type { BatchWorker } from '../src/models/batches/batch-worker.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
+import { TERMINAL } from '../src/models/batches/batch-work.repository.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { bulkSubmit, seedTenant } from '../test/helpers/batch-fixtures.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -64,7 +65,7 @@ async function startEmulatorProcess(port: number): Promise<{ url: string; stop()
   };
 }
 
-export async function run(options: { lines?: number } = {}) {
+export async function run(options: { lines?: number; chunk?: number } = {}) {
   const lines = options.lines ?? 50_000;
   // No autovacuum: after the setup's 50,000 inserts (and again after the ingest's writes) it starts at a moment of
   // its own choosing and shares the two cores with whichever timing is running, the ingest or a COPY. Measured with
@@ -86,6 +87,7 @@ export async function run(options: { lines?: number } = {}) {
     BATCH_POLL_MIN_MS: '200',
     BATCH_POLL_MAX_MS: '1000',
     LOG_LEVEL: 'silent',
+    ...(options.chunk ? { BATCH_INGEST_CHUNK: String(options.chunk) } : {}),
   });
   const w: BatchWorker = { db, provider: createProvider(config), settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name: 'bench' };
   try {
@@ -102,7 +104,7 @@ export async function run(options: { lines?: number } = {}) {
     for (;;) {
       await pollBatch(w, batch!.id);
       const b = await findBatchById(db, batch!.id);
-      if (b && ['completed', 'failed', 'cancelled', 'expired'].includes(b.status)) break;
+      if (b && TERMINAL.includes(b.status)) break;
       await sleep(250);
     }
     const gradeSeconds = (performance.now() - t0) / 1000;
@@ -198,8 +200,8 @@ export async function run(options: { lines?: number } = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { lines: { type: 'string', default: '50000' } } });
-  const r = await run({ lines: Number(values.lines) });
+  const { values } = parseArgs({ options: { lines: { type: 'string', default: '50000' }, chunk: { type: 'string' } } });
+  const r = await run({ lines: Number(values.lines), chunk: values.chunk ? Number(values.chunk) : undefined });
   console.log(JSON.stringify(r, null, 2));
   printTable(`Ingest of ${r.lines.toLocaleString('en')} result lines vs COPY of the same rows`, [
     { method: 'ingest (stream, validate, insert, complete, charge)', seconds: r.ingest.seconds, 'rows/s': r.ingest.resultsPerSecond },
