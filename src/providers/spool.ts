@@ -52,10 +52,20 @@ export async function spoolLines(
   const remove = () => rm(dir, { recursive: true, force: true });
   // The file is open before the first line is read, and closed before its folder is removed: a stream still
   // opening when a line failed once opened into a folder already gone and raised an unhandled 'error'.
-  const out = (await open(filePath, 'w')).createWriteStream();
-  // Write failures (a full disk) reject the `once` calls below; this listener keeps one that lands between
-  // them from becoming an uncaught exception in the worker.
-  out.on('error', () => {});
+  const out = await open(filePath, 'w').then(
+    (file) => file.createWriteStream(),
+    async (err: unknown) => {
+      await remove();
+      throw err;
+    },
+  );
+  // A write that fails (a full disk) while we wait for the next line is kept here and thrown at the next write,
+  // instead of becoming an uncaught exception in the worker; one that fails while we wait on the stream rejects
+  // that wait.
+  let writeFailed: unknown = null;
+  out.on('error', (err) => {
+    writeFailed ??= err;
+  });
   let requestCount = 0;
   let bytes = 0;
   let model: string | null = null;
@@ -81,13 +91,17 @@ export async function spoolLines(
       if (bytes > limits.maxBytes) {
         throw tooLarge(`The batch file is larger than ${(limits.maxBytes / 1e6).toFixed(0)} MB, the most ${limits.providerName} accepts: split it.`);
       }
+      if (writeFailed) throw writeFailed;
       if (!out.write(chunk)) await once(out, 'drain');
     }
+    if (writeFailed) throw writeFailed;
     out.end();
-    await once(out, 'finish');
+    // 'close', not 'finish': the file is closed, every byte with it, before anyone reads it.
+    await once(out, 'close');
   } catch (err) {
     await closed(out);
     await remove();
+    if (err === writeFailed) throw new Error(`Could not write the batch file in ${path.dirname(dir)}: ${(err as Error).message}`, { cause: err });
     throw err;
   }
   if (requestCount === 0) {

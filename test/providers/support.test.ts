@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config.js';
 import { createProvider, describeProviderMode, estimateRequest, OpenAIBatchProvider } from '../../src/providers/index.js';
 import { countChatTokens } from '../../src/providers/tokens.js';
@@ -80,6 +80,41 @@ describe('spoolLines', () => {
     } finally {
       rmSync(ownTmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe('spoolLines on a full disk', () => {
+  // /dev/full refuses every write with ENOSPC, as a full disk does; the file name leads there from the spool's folder.
+  const onFullDisk = (parentDir: string) => ({ parentDir, fileName: path.relative(path.join(parentDir, 'llm-assess-batch-x'), '/dev/full') });
+  const roomy = { maxRequests: 1000, maxBytes: 10_000_000, providerName: 'OpenAI' };
+  let ownTmp: string;
+  beforeEach(() => {
+    ownTmp = mkdtempSync(path.join(tmpdir(), 'spool-full-'));
+  });
+  afterEach(() => rmSync(ownTmp, { recursive: true, force: true }));
+
+  it('reports a write that failed while it waited for the next line at the next write, not as an uncaught error', async () => {
+    async function* slowLines() {
+      for (let i = 0; i < 50; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 2)); // the failed write's 'error' lands in here
+        yield `{"custom_id":"${i}"}`;
+      }
+    }
+    const failure = await spoolLines(slowLines(), roomy, onFullDisk(ownTmp)).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe(`Could not write the batch file in ${ownTmp}: ENOSPC: no space left on device, write`);
+    expect(readdirSync(ownTmp)).toEqual([]);
+  });
+
+  it('reports a write that failed while it waited on the file', async () => {
+    const failure = await spoolLines(['{"custom_id":"a"}'], roomy, onFullDisk(ownTmp)).catch((e: unknown) => e);
+    expect((failure as Error).message).toMatch(/^Could not write the batch file in .*: ENOSPC/);
+    expect(readdirSync(ownTmp)).toEqual([]);
+  });
+
+  it('removes its folder when the file cannot be opened', async () => {
+    await expect(spoolLines(['{}'], roomy, { parentDir: ownTmp, fileName: 'no-such-folder/requests.jsonl' })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(readdirSync(ownTmp)).toEqual([]);
   });
 });
 
