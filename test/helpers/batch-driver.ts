@@ -12,6 +12,7 @@ import { findBatchById } from '../../src/models/batches/batches.repository.js';
 import { TERMINAL } from '../../src/models/batches/batch-work.repository.js';
 import type { TestDatabase } from './db.js';
 import { testEnv } from './stack.js';
+import { until } from './until.js';
 
 /** Fast batch settings for tests: tiny polls and leases, small batches allowed. */
 export const FAST_BATCH_ENV: Record<string, string> = {
@@ -69,13 +70,16 @@ export const submitSteps = (ids: number[]): NextStep[] => ids.map((batchId) => (
 export async function pollUntilFinished(workers: BatchWorker | BatchWorker[], batchId: number, timeoutMs = 20_000): Promise<void> {
   const ws = Array.isArray(workers) ? workers : [workers];
   const db = ws[0]!.db;
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const { status } = (await findBatchById(db, batchId))!;
-    if (TERMINAL.includes(status)) return;
-    if (Date.now() > end) throw new Error(`batch ${batchId} still ${status} after ${timeoutMs} ms of polling`);
-    await db.execute(sql`update batches set next_poll_at = now() where id = ${batchId}`);
-    await Promise.all(ws.map((w) => pollBatch(w, batchId)));
-    await sleep(10);
-  }
+  await until(
+    `batch ${batchId} to finish at the provider`,
+    async () => {
+      const { status } = (await findBatchById(db, batchId))!;
+      if (TERMINAL.includes(status)) return status;
+      await db.execute(sql`update batches set next_poll_at = now() where id = ${batchId}`);
+      await Promise.all(ws.map((w) => pollBatch(w, batchId)));
+      return undefined;
+    },
+    timeoutMs,
+    10,
+  );
 }

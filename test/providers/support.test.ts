@@ -46,10 +46,17 @@ describe('spoolLines', () => {
     await expect(spoolLines(['{"a":\n1}'], limits)).rejects.toThrow(/contains a line break/);
     await expect(spoolLines([], limits)).rejects.toMatchObject({ code: 'invalid_request', message: 'The batch has no requests.' });
   });
+});
+
+describe('spoolLines failing, in a temporary folder of its own', () => {
+  // Other test files spool into the shared temporary folder at the same time.
+  let ownTmp: string;
+  beforeEach(() => {
+    ownTmp = mkdtempSync(path.join(tmpdir(), 'spool-test-'));
+  });
+  afterEach(() => rmSync(ownTmp, { recursive: true, force: true }));
 
   it('has closed its file and removed its folder by the time a failure is reported', async () => {
-    // A temporary folder of this test's own: other test files spool into the shared one at the same time.
-    const ownTmp = mkdtempSync(path.join(tmpdir(), 'spool-test-'));
     const where = { parentDir: ownTmp };
     const openSpoolFiles = () =>
       readdirSync('/proc/self/fd').filter((fd) => {
@@ -59,39 +66,28 @@ describe('spoolLines', () => {
           return false; // the descriptor readdir itself used is gone by now
         }
       });
-    try {
-      // The file is open before the first line is asked for, so a line that fails can never race its opening (in
-      // CI the open once landed after the folder's removal and raised an unhandled ENOENT).
-      const seenAtFirstLine: string[][] = [];
-      function* failingAtOnce() {
-        seenAtFirstLine.push(readdirSync(ownTmp).flatMap((folder) => readdirSync(path.join(ownTmp, folder))));
-        yield '{"a":\n1}';
-      }
-      await expect(spoolLines(failingAtOnce(), limits, where)).rejects.toThrow(/line break/);
-      expect(seenAtFirstLine).toEqual([['requests.jsonl']]);
-      // A failure on the first line, and one after lines were written; repeated, as races are.
-      for (let round = 0; round < 25; round += 1) {
-        await expect(spoolLines(['{"a":\n1}'], limits, where)).rejects.toThrow(/line break/);
-        expect(openSpoolFiles()).toEqual([]);
-        await expect(spoolLines(['{}', '{}', '{}', '{}'], limits, where)).rejects.toMatchObject({ code: 'too_large' });
-        expect(openSpoolFiles()).toEqual([]);
-      }
-      expect(readdirSync(ownTmp)).toEqual([]);
-    } finally {
-      rmSync(ownTmp, { recursive: true, force: true });
+    // The file is open before the first line is asked for, so a line that fails can never race its opening (in CI
+    // the open once landed after the folder's removal and raised an unhandled ENOENT).
+    const seenAtFirstLine: string[][] = [];
+    function* failingAtOnce() {
+      seenAtFirstLine.push(readdirSync(ownTmp).flatMap((folder) => readdirSync(path.join(ownTmp, folder))));
+      yield '{"a":\n1}';
     }
+    await expect(spoolLines(failingAtOnce(), limits, where)).rejects.toThrow(/line break/);
+    expect(seenAtFirstLine).toEqual([['requests.jsonl']]);
+    // A failure on the first line, and one after lines were written; repeated, as races are.
+    for (let round = 0; round < 25; round += 1) {
+      await expect(spoolLines(['{"a":\n1}'], limits, where)).rejects.toThrow(/line break/);
+      expect(openSpoolFiles()).toEqual([]);
+      await expect(spoolLines(['{}', '{}', '{}', '{}'], limits, where)).rejects.toMatchObject({ code: 'too_large' });
+      expect(openSpoolFiles()).toEqual([]);
+    }
+    expect(readdirSync(ownTmp)).toEqual([]);
   });
-});
 
-describe('spoolLines on a full disk', () => {
   // /dev/full refuses every write with ENOSPC, as a full disk does; the file name leads there from the spool's folder.
   const onFullDisk = (parentDir: string) => ({ parentDir, fileName: path.relative(path.join(parentDir, 'llm-assess-batch-x'), '/dev/full') });
   const roomy = { maxRequests: 1000, maxBytes: 10_000_000, providerName: 'OpenAI' };
-  let ownTmp: string;
-  beforeEach(() => {
-    ownTmp = mkdtempSync(path.join(tmpdir(), 'spool-full-'));
-  });
-  afterEach(() => rmSync(ownTmp, { recursive: true, force: true }));
 
   it('reports a write that failed while it waited for the next line at the next write, not as an uncaught error', async () => {
     async function* slowLines() {
