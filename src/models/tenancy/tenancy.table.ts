@@ -50,14 +50,25 @@ export const ltiNonces = pgTable(
   (t) => [primaryKey({ columns: [t.issuer, t.nonce] }), index('lti_nonces_expires_idx').on(t.expiresAt)],
 );
 
-/** One-time links an administrator issues for LTI Dynamic Registration (the open endpoint would be an SSRF). */
+/**
+ * One-time links for LTI Dynamic Registration (the open endpoint would be an SSRF and a takeover). Each link says
+ * who made it and whom it is for: a platform administrator's link registers another client of their own LMS
+ * (`issuer` = their platform's issuer); an operator's link (CLI) registers the LMS at `issuer`, or any LMS not
+ * registered yet when `issuer` is null. A registration never changes an existing (issuer, client).
+ */
 export const registrationInvites = pgTable('registration_invites', {
   id: id(),
   tokenHash: text('token_hash').notNull().unique(),
   note: text('note'),
   createdBy: text('created_by').notNull(),
+  /** The platform whose administrator made the link; null for an operator's link (CLI). */
+  createdByPlatformId: ref('created_by_platform_id').references(() => ltiPlatforms.id, { onDelete: 'cascade' }),
+  /** The only issuer this link may register (compared exactly); null: any issuer not registered yet. */
+  issuer: text('issuer'),
   expiresAt: at('expires_at').notNull(),
   usedAt: at('used_at'),
+  /** Why a spent link registered nothing (shown to the administrators who made it). */
+  outcome: text('outcome'),
   platformId: ref('platform_id').references(() => ltiPlatforms.id, { onDelete: 'set null' }),
   createdAt: createdAt(),
 });
