@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps): ToolApp {
   );
   app.get(
     `${DYNAMIC_REGISTRATION_PATH}/:token`,
-    dynamicRegistrationHandler({ db, lti, platforms, allowInsecureLocalhost, toolUrl: config.toolUrl, fetchTimeoutMs: config.lti.jwksTimeoutMs }),
+    dynamicRegistrationHandler({ db, lti, platforms, allowInsecureLocalhost, toolUrl: config.toolUrl, fetchTimeoutMs: config.lti.jwksTimeoutMs, outbound: config.lti.outbound, logger }),
   );
 
   const launchDeps = { db, platforms, adminAllowlist: config.lti.adminAllowlist };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { OutboundPolicy } from './net/outbound.js';
 
 /**
  * The one reader of the environment. Everything has a working default for local use;
@@ -49,6 +50,7 @@ const envSchema = z.object({
   LTI_JWKS_CACHE_TTL_SECONDS: positiveInt.default(600),
   LTI_JWKS_TIMEOUT_MS: positiveInt.default(3000),
   LTI_ADMIN_ALLOWLIST: list.default([]),
+  LTI_REGISTRATION_PRIVATE_NETWORK: bool.default(false),
 
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: httpUrl.optional(),
@@ -107,6 +109,11 @@ export interface Config {
     jwksCacheTtlSeconds: number;
     jwksTimeoutMs: number;
     adminAllowlist: string[];
+    /**
+     * What dynamic registration may call: in production https only and no loopback or private addresses (unless
+     * LTI_REGISTRATION_PRIVATE_NETWORK allows an LMS on the campus network); elsewhere the dev LMS on loopback.
+     */
+    outbound: OutboundPolicy;
   };
   encryptionKey: Buffer;
   openai: { apiKey: string | undefined; baseUrl: string; demoMode: boolean };
@@ -208,6 +215,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jwksCacheTtlSeconds: e.LTI_JWKS_CACHE_TTL_SECONDS,
       jwksTimeoutMs: e.LTI_JWKS_TIMEOUT_MS,
       adminAllowlist: e.LTI_ADMIN_ALLOWLIST,
+      outbound:
+        e.NODE_ENV === 'production'
+          ? { requireHttps: true, allowLoopback: false, allowPrivate: e.LTI_REGISTRATION_PRIVATE_NETWORK }
+          : { requireHttps: false, allowLoopback: true, allowPrivate: true },
     },
     encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
     openai: {

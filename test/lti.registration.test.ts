@@ -46,7 +46,7 @@ describe('platform registration, deployments and deep linking', () => {
       // Spend it with a configuration that fails; it stays spent.
       const first = await browser.request(`${url}?openid_configuration=${encodeURIComponent('http://127.0.0.1:1/nothing')}`);
       expect(first.status).toBe(502);
-      expect(textOf(first.html)).toMatch(/Could not reach the LMS configuration/);
+      expect(textOf(first.html)).toMatch(/The LMS did not answer the registration as an LTI platform does/);
       const before = await platformCount();
       const again = await browser.request(`${url}?openid_configuration=${config}`);
       expect(again.status).toBe(403);

@@ -13,12 +13,15 @@ const USAGE = `Manage the LMS platforms llm-assess accepts launches from.
 
   npm run lti -- register --issuer <url> --client-id <id> --auth-url <url> --token-url <url> --jwks-url <url>
                           --deployment <id> [--deployment <id> …] [--name <text>] [--authorization-server <url>]
+                          [--update]   change an existing registration of this issuer and client id
   npm run lti -- list
   npm run lti -- deployment add    --issuer <url> --client-id <id> --deployment <id>
   npm run lti -- deployment remove --issuer <url> --client-id <id> --deployment <id>
   npm run lti -- activate   --issuer <url> --client-id <id>
   npm run lti -- deactivate --issuer <url> --client-id <id>
-  npm run lti -- invite [--note <text>]      one-time LTI Dynamic Registration link (24 h)
+  npm run lti -- invite [--issuer <url>] [--note <text>]
+                          one-time LTI Dynamic Registration link (24 h): for the LMS at --issuer, or without it
+                          for any LMS not registered yet
   npm run lti -- canvas-config               the Canvas developer key JSON for this TOOL_URL
 
 Canvas: issuer https://canvas.instructure.com (or your test/beta issuer), auth-url https://<host>/api/lti/authorize_redirect,
@@ -40,6 +43,7 @@ async function main(): Promise<number> {
       deployment: { type: 'string', multiple: true },
       name: { type: 'string' },
       note: { type: 'string' },
+      update: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -84,6 +88,7 @@ async function main(): Promise<number> {
             deploymentIds: values.deployment ?? [],
           },
           by,
+          { replace: values.update === true },
         );
         console.log(`${result.created ? 'Registered' : 'Updated'} ${result.platform.name} (issuer ${result.platform.issuer}, client ${result.platform.clientId}); deployments: ${result.deployments.join(', ')}`);
         console.log(`Tool URLs for the LMS: login ${config.toolUrl}/lti/login, launch/redirect ${config.toolUrl}/lti/launch, keys ${config.toolUrl}/lti/keys`);
@@ -119,8 +124,11 @@ async function main(): Promise<number> {
         return 0;
       }
       case 'invite': {
-        const invite = await createRegistrationInvite(database.db, config.toolUrl, by, values.note);
-        console.log(`Dynamic registration link (works once, until ${invite.expiresAt.toISOString()}):\n${invite.url}`);
+        const issuer = values.issuer ?? null;
+        if (issuer !== null && !URL.canParse(issuer)) throw new HttpError(400, 'usage', `--issuer must be the LMS's issuer URL, e.g. https://moodle.example.edu.`);
+        const invite = await createRegistrationInvite(database.db, config.toolUrl, { createdBy: by, createdByPlatformId: null, issuer }, values.note);
+        const scope = issuer ? `only for the LMS ${issuer}` : 'for one LMS not registered yet';
+        console.log(`Dynamic registration link (works once, until ${invite.expiresAt.toISOString()}, ${scope}):\n${invite.url}`);
         return 0;
       }
       default:

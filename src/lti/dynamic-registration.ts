@@ -1,12 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
-import { registrationInvites } from '../models/tenancy/tenancy.table.js';
+import type { Logger } from '../log.js';
 import { recordAudit } from '../models/audit/audit.repository.js';
-import { BadRequest, HttpError } from '../http/errors.js';
+import { insertInvite, recordInviteOutcome, spendInvite, type InviteRow } from '../models/tenancy/invites.repository.js';
+import { findPlatformsByIssuer } from '../models/tenancy/platforms.repository.js';
+import { BadRequest, Conflict, HttpError } from '../http/errors.js';
 import { render } from '../http/render.js';
+import { issuerServes, sameOrigin } from './issuer-match.js';
+import { fetchJsonUnder, OutboundError, schemeAllowed, urlRefusal, type OutboundPolicy } from '../net/outbound.js';
 import { registerPlatform, type RegistrationDeps } from './registration.service.js';
 import { LTI_ROUTES } from './provider.js';
 
@@ -16,14 +19,26 @@ export const DYNAMIC_REGISTRATION_PATH = '/lti/dynamic-registration';
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
- * A one-time link for LTI Dynamic Registration. ltijs' own /register fetches any URL it is given (an SSRF)
- * and registers whatever answers; ours only works with a link an administrator made, once, for a day.
+ * Who a registration link is for. A platform administrator's link registers another client of their own LMS
+ * only (`issuer` is theirs); an operator's link (CLI) registers the LMS at `issuer`, or, without one, any LMS
+ * that is not registered yet.
  */
-export async function createRegistrationInvite(db: RootDb, toolUrl: string, createdBy: string, note?: string): Promise<{ url: string; expiresAt: Date }> {
+export interface InviteScope {
+  createdBy: string;
+  createdByPlatformId: number | null;
+  issuer: string | null;
+}
+
+/**
+ * A one-time link for LTI Dynamic Registration. ltijs' own /register fetches any URL it is given (an SSRF) and
+ * registers whatever answers; ours only works with a link an administrator made, once, for a day, for the LMS
+ * the link names.
+ */
+export async function createRegistrationInvite(db: RootDb, toolUrl: string, scope: InviteScope, note?: string): Promise<{ url: string; expiresAt: Date; invite: InviteRow }> {
   const token = randomBytes(24).toString('base64url');
   const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
-  await db.insert(registrationInvites).values({ tokenHash: hash(token), note: note?.slice(0, 200) || null, createdBy, expiresAt });
-  return { url: `${toolUrl}${DYNAMIC_REGISTRATION_PATH}/${token}`, expiresAt };
+  const invite = await insertInvite(db, { tokenHash: hash(token), note: note?.slice(0, 200) || null, ...scope, expiresAt });
+  return { url: `${toolUrl}${DYNAMIC_REGISTRATION_PATH}/${token}`, expiresAt, invite };
 }
 
 const openIdConfiguration = z.object({
@@ -38,6 +53,7 @@ const openIdConfiguration = z.object({
     .passthrough()
     .optional(),
 });
+type OpenIdConfiguration = z.infer<typeof openIdConfiguration>;
 
 const registrationResponse = z.object({
   client_id: z.string().min(1),
@@ -47,22 +63,24 @@ const registrationResponse = z.object({
 export interface DynamicRegistrationDeps extends RegistrationDeps {
   toolUrl: string;
   fetchTimeoutMs: number;
+  /** What the outbound calls may reach (https only and no private addresses in production). */
+  outbound: OutboundPolicy;
+  logger: Logger;
 }
 
-async function fetchJson(url: string, init: RequestInit, timeoutMs: number, what: string): Promise<unknown> {
-  let res: globalThis.Response;
+/**
+ * Every failure to reach the LMS reads the same, whatever happened: the text must not tell someone probing with
+ * a registration link which internal hosts and ports answer. The cause goes to the log.
+ */
+const UNREACHABLE = 'The LMS did not answer the registration as an LTI platform does. Check the address and try again with a new link.';
+
+async function callLms(deps: DynamicRegistrationDeps, url: string, init: { method?: 'POST'; headers?: Record<string, string>; body?: string }): Promise<unknown> {
   try {
-    res = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    return await fetchJsonUnder(deps.outbound, url, { ...init, timeoutMs: deps.fetchTimeoutMs });
   } catch (err) {
-    throw new HttpError(502, 'platform_unreachable', `Could not reach the LMS ${what} at ${url}: ${err instanceof Error ? err.message : String(err)}.`);
-  }
-  const text = await res.text();
-  if (!res.ok) throw new HttpError(502, 'platform_error', `The LMS ${what} answered HTTP ${res.status}.`);
-  if (text.length > 256 * 1024) throw new HttpError(502, 'platform_error', `The LMS ${what} answer is too large.`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(502, 'platform_error', `The LMS ${what} did not answer JSON.`);
+    if (!(err instanceof OutboundError)) throw err;
+    deps.logger.warn('dynamic registration: LMS call failed', { reason: err.reason, detail: err.message });
+    throw new HttpError(502, 'platform_unreachable', UNREACHABLE);
   }
 }
 
@@ -98,11 +116,78 @@ export function toolRegistrationRequest(toolUrl: string) {
   };
 }
 
+/** The configuration URL as given: a URL the policy allows, checked before the link is spent. */
+function checkConfigurationUrl(configUrl: string, policy: OutboundPolicy): void {
+  if (!configUrl) throw BadRequest('The LMS did not send its openid_configuration URL.');
+  if (!URL.canParse(configUrl)) throw BadRequest('The openid_configuration parameter is not a URL.');
+  const url = new URL(configUrl);
+  if (url.username || url.password) throw BadRequest('The openid_configuration URL must not carry credentials.');
+  // Only the scheme is judged here; where the URL leads is checked when it is called, with the same words for
+  // every failure (see UNREACHABLE).
+  if (!schemeAllowed(url, policy)) throw BadRequest('The openid_configuration URL must use https.');
+}
+
+/**
+ * What the offered configuration may register under this link: it must come from under its issuer's URL, name
+ * the issuer the link is for, and not take over an issuer registered by someone else.
+ */
+async function checkConfiguration(deps: DynamicRegistrationDeps, invite: InviteRow, configUrl: string, c: OpenIdConfiguration): Promise<void> {
+  if (!issuerServes(c.issuer, configUrl)) {
+    throw new HttpError(400, 'issuer_mismatch', `The LMS configuration names issuer ${c.issuer}, but was not served from under that URL.`);
+  }
+  for (const [name, url] of [['issuer', c.issuer], ['authorization_endpoint', c.authorization_endpoint], ['token_endpoint', c.token_endpoint], ['jwks_uri', c.jwks_uri]] as const) {
+    if (urlRefusal(url, deps.outbound)) throw new HttpError(400, 'refused_endpoint', `The LMS configuration's ${name} is not an address llm-assess may use (https on a public host).`);
+  }
+  if (!sameOrigin(c.registration_endpoint, c.issuer)) {
+    throw new HttpError(400, 'refused_endpoint', 'The LMS configuration\'s registration_endpoint is not on the same host as its issuer.');
+  }
+  if (invite.issuer !== null) {
+    if (c.issuer !== invite.issuer) throw new HttpError(403, 'invite_scope', `This registration link is for the LMS ${invite.issuer}; it cannot register ${c.issuer}.`);
+    return;
+  }
+  if ((await findPlatformsByIssuer(deps.db, c.issuer)).length) {
+    throw Conflict(`The LMS ${c.issuer} is already registered. To add another registration of it, use a link made on that LMS's own administration page.`);
+  }
+}
+
+async function registerFromConfiguration(deps: DynamicRegistrationDeps, invite: InviteRow, configUrl: string, registrationToken: string | undefined) {
+  const config = openIdConfiguration.safeParse(await callLms(deps, configUrl, {}));
+  if (!config.success) throw new HttpError(502, 'platform_error', 'The LMS configuration is missing required fields (issuer, endpoints, jwks_uri, registration_endpoint).');
+  const c = config.data;
+  await checkConfiguration(deps, invite, configUrl, c);
+  const answer = registrationResponse.safeParse(
+    await callLms(deps, c.registration_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(registrationToken ? { authorization: `Bearer ${registrationToken}` } : {}) },
+      body: JSON.stringify(toolRegistrationRequest(deps.toolUrl)),
+    }),
+  );
+  if (!answer.success) throw new HttpError(502, 'platform_error', 'The LMS did not answer the registration with a client id.');
+  const deploymentId = answer.data['https://purl.imsglobal.org/spec/lti-tool-configuration']?.deployment_id;
+  if (!deploymentId) throw new HttpError(502, 'platform_error', 'The LMS did not assign a deployment id; register the tool manually instead.');
+  const product = c['https://purl.imsglobal.org/spec/lti-platform-configuration']?.product_family_code ?? 'LMS';
+  const registered = await registerPlatform(
+    deps,
+    {
+      issuer: c.issuer,
+      clientId: answer.data.client_id,
+      name: invite.note || `${product} (${new URL(c.issuer).host})`,
+      authenticationEndpoint: c.authorization_endpoint,
+      accesstokenEndpoint: c.token_endpoint,
+      authorizationServer: c.authorization_server,
+      jwksUrl: c.jwks_uri,
+      deploymentIds: [deploymentId],
+    },
+    `dynamic registration (invite ${invite.id} by ${invite.createdBy})`,
+    { replace: false },
+  );
+  return { platform: registered.platform, deploymentId };
+}
+
 /**
  * GET /lti/dynamic-registration/:token?openid_configuration=…&registration_token=… — the LMS opens this in a
- * window or frame. The invite is spent first (a link works once even if the registration then fails), the
- * configuration must come from under its issuer's URL (spec 3.5.1), and the deployment the LMS assigns joins
- * the allowlist (ltijs drops it).
+ * window or frame. The link is spent first (it works once even if the registration then fails); what happened is
+ * recorded on it and in the audit log of the platform that made it.
  */
 export function dynamicRegistrationHandler(deps: DynamicRegistrationDeps) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -110,65 +195,21 @@ export function dynamicRegistrationHandler(deps: DynamicRegistrationDeps) {
       const token = String(req.params.token ?? '');
       const configUrl = typeof req.query.openid_configuration === 'string' ? req.query.openid_configuration : '';
       const registrationToken = typeof req.query.registration_token === 'string' ? req.query.registration_token : undefined;
-      if (!configUrl) throw BadRequest('The LMS did not send its openid_configuration URL.');
-      let parsedConfigUrl: URL;
-      try {
-        parsedConfigUrl = new URL(configUrl);
-      } catch {
-        throw BadRequest('The openid_configuration parameter is not a URL.');
-      }
-      const local = ['localhost', '127.0.0.1', '[::1]'].includes(parsedConfigUrl.hostname);
-      if (parsedConfigUrl.protocol !== 'https:' && !(deps.allowInsecureLocalhost && local && parsedConfigUrl.protocol === 'http:')) {
-        throw BadRequest('The openid_configuration URL must use https.');
-      }
-      if (parsedConfigUrl.username || parsedConfigUrl.password) throw BadRequest('The openid_configuration URL must not carry credentials.');
-
-      const [invite] = await deps.db
-        .update(registrationInvites)
-        .set({ usedAt: sql`now()` })
-        .where(and(eq(registrationInvites.tokenHash, hash(token)), isNull(registrationInvites.usedAt), gt(registrationInvites.expiresAt, sql`now()`)))
-        .returning();
+      checkConfigurationUrl(configUrl, deps.outbound);
+      const invite = await spendInvite(deps.db, hash(token));
       if (!invite) throw new HttpError(403, 'invalid_invite', 'This registration link is unknown, expired or already used. Ask your llm-assess administrator for a new one.');
-
-      const config = openIdConfiguration.safeParse(await fetchJson(configUrl, { headers: { accept: 'application/json' } }, deps.fetchTimeoutMs, 'configuration'));
-      if (!config.success) throw new HttpError(502, 'platform_error', 'The LMS configuration is missing required fields (issuer, endpoints, jwks_uri, registration_endpoint).');
-      const c = config.data;
-      if (!configUrl.startsWith(c.issuer)) {
-        throw new HttpError(400, 'issuer_mismatch', `The LMS configuration names issuer ${c.issuer}, but was not served from under that URL.`);
+      let registered;
+      try {
+        registered = await registerFromConfiguration(deps, invite, configUrl, registrationToken);
+      } catch (err) {
+        const message = err instanceof HttpError ? err.message : 'The registration failed on our side.';
+        await recordInviteOutcome(deps.db, invite.id, `Refused: ${message}`);
+        await recordAudit(deps.db, { platformId: invite.createdByPlatformId, actorKind: 'system', action: 'platform.dynamic_registration_refused', entityType: 'registration_invite', entityId: invite.id, details: { reason: message } });
+        throw err;
       }
-      const answer = registrationResponse.safeParse(
-        await fetchJson(
-          c.registration_endpoint,
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json', ...(registrationToken ? { authorization: `Bearer ${registrationToken}` } : {}) },
-            body: JSON.stringify(toolRegistrationRequest(deps.toolUrl)),
-          },
-          deps.fetchTimeoutMs,
-          'registration endpoint',
-        ),
-      );
-      if (!answer.success) throw new HttpError(502, 'platform_error', 'The LMS did not answer the registration with a client id.');
-      const deploymentId = answer.data['https://purl.imsglobal.org/spec/lti-tool-configuration']?.deployment_id;
-      if (!deploymentId) throw new HttpError(502, 'platform_error', 'The LMS did not assign a deployment id; register the tool manually instead.');
-      const product = c['https://purl.imsglobal.org/spec/lti-platform-configuration']?.product_family_code ?? 'LMS';
-      const registered = await registerPlatform(
-        deps,
-        {
-          issuer: c.issuer,
-          clientId: answer.data.client_id,
-          name: invite.note || `${product} (${new URL(c.issuer).host})`,
-          authenticationEndpoint: c.authorization_endpoint,
-          accesstokenEndpoint: c.token_endpoint,
-          authorizationServer: c.authorization_server,
-          jwksUrl: c.jwks_uri,
-          deploymentIds: [deploymentId],
-        },
-        `dynamic registration (invite ${invite.id} by ${invite.createdBy})`,
-      );
-      await deps.db.update(registrationInvites).set({ platformId: registered.platform.id }).where(eq(registrationInvites.id, invite.id));
+      await recordInviteOutcome(deps.db, invite.id, `Registered ${registered.platform.name} (client ${registered.platform.clientId}).`, registered.platform.id);
       await recordAudit(deps.db, { platformId: registered.platform.id, actorKind: 'system', action: 'platform.dynamic_registration', entityType: 'platform', entityId: registered.platform.id, details: { invite: invite.id } });
-      render(req, res, 'pages/registration/complete', { title: 'Registration complete', platformName: registered.platform.name, deploymentId });
+      render(req, res, 'pages/registration/complete', { title: 'Registration complete', platformName: registered.platform.name, deploymentId: registered.deploymentId });
     } catch (err) {
       next(err);
     }

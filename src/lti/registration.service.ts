@@ -9,6 +9,7 @@ import {
   listPlatforms,
   removeDeployment,
   setPlatformActive,
+  lockIssuer,
   upsertPlatform,
   type PlatformRow,
 } from '../models/tenancy/platforms.repository.js';
@@ -57,12 +58,21 @@ export interface RegisteredPlatform {
   created: boolean;
 }
 
+export interface RegisterOptions {
+  /**
+   * Whether an existing registration of the same issuer and client may be changed. Only an operator's explicit
+   * action does that (`npm run lti -- register --update`); dynamic registration never does.
+   */
+  replace: boolean;
+}
+
 /**
- * Registers an LMS (or updates its endpoints): ltijs' record with the JWKS to verify launches and a key pair
- * for our service calls, our tenant row, and the deployment allowlist. Idempotent: registering the same
- * issuer + client again updates it and adds deployments.
+ * Registers an LMS: ltijs' record with the JWKS to verify launches and a key pair for our service calls, our
+ * tenant row, and the deployment allowlist. An existing issuer + client is refused (409) unless `replace` is set:
+ * registering must never rewrite another tenant's endpoints or keys. The check, ltijs' write and ours happen
+ * under one lock per issuer, so two registrations of one LMS cannot both pass the check.
  */
-export async function registerPlatform(deps: RegistrationDeps, raw: unknown, actor: string): Promise<RegisteredPlatform> {
+export async function registerPlatform(deps: RegistrationDeps, raw: unknown, actor: string, options: RegisterOptions = { replace: false }): Promise<RegisteredPlatform> {
   const parsed = platformInputSchema(deps.allowInsecureLocalhost).safeParse(raw);
   if (!parsed.success) {
     const fields: Record<string, string> = {};
@@ -70,17 +80,21 @@ export async function registerPlatform(deps: RegistrationDeps, raw: unknown, act
     throw Invalid(fields, `The platform registration is invalid: ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
   }
   const input = parsed.data;
-  const existed = Boolean(await findPlatform(deps.db, input.issuer, input.clientId));
-  const ltijsPlatform = await deps.lti.registerPlatform({
-    url: input.issuer,
-    name: input.name,
-    clientId: input.clientId,
-    authenticationEndpoint: input.authenticationEndpoint,
-    accesstokenEndpoint: input.accesstokenEndpoint,
-    authorizationServer: input.authorizationServer,
-    authConfig: { method: 'JWK_SET', key: input.jwksUrl },
-  });
-  const platform = await deps.db.transaction(async (tx) => {
+  const { platform, existed } = await deps.db.transaction(async (tx) => {
+    await lockIssuer(tx, input.issuer);
+    const existed = Boolean(await findPlatform(tx, input.issuer, input.clientId)) || Boolean(await deps.lti.getPlatform(input.issuer, input.clientId));
+    if (existed && !options.replace) {
+      throw Conflict(`The LMS ${input.issuer} is already registered with client id ${input.clientId}; its registration was not changed.`);
+    }
+    const ltijsPlatform = await deps.lti.registerPlatform({
+      url: input.issuer,
+      name: input.name,
+      clientId: input.clientId,
+      authenticationEndpoint: input.authenticationEndpoint,
+      accesstokenEndpoint: input.accesstokenEndpoint,
+      authorizationServer: input.authorizationServer,
+      authConfig: { method: 'JWK_SET', key: input.jwksUrl },
+    });
     const row = await upsertPlatform(tx, {
       issuer: input.issuer,
       clientId: input.clientId,
@@ -96,7 +110,7 @@ export async function registerPlatform(deps: RegistrationDeps, raw: unknown, act
       entityId: row.id,
       details: { by: actor, issuer: input.issuer, clientId: input.clientId, deployments: input.deploymentIds },
     });
-    return row;
+    return { platform: row, existed };
   });
   deps.platforms.invalidate();
   return { platform, deployments: await listDeployments(deps.db, platform.id), created: !existed };

@@ -8,9 +8,11 @@ import { render } from '../http/render.js';
 import { findPlatformById, listDeployments } from '../models/tenancy/platforms.repository.js';
 import { allowDeployment, revokeDeployment } from '../lti/registration.service.js';
 import { createRegistrationInvite } from '../lti/dynamic-registration.js';
+import { listInvitesOf } from '../models/tenancy/invites.repository.js';
 import type { PlatformDirectory } from '../lti/platform-directory.js';
 import { listUnread, dismiss } from '../models/notifications/notifications.repository.js';
 import { formatDateTime } from './present.js';
+import { presentInvite } from './admin.present.js';
 import { idParam } from './params.js';
 
 export interface AdminRouteDeps {
@@ -47,19 +49,17 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   // /admin/queue and /admin/batches: src/routes/queue.routes.ts and batches.routes.ts.
 
-  router.get('/admin/platforms', async (req, res) => {
+  /** The registration page (or, for htmx, one panel of it) of the administrator's own platform. */
+  const platformsPage = async (req: Request, res: Response, extra: { fields?: Record<string, string>; invite?: { url: string; expiresAt: Date } } = {}, status = 200, fragment?: string) => {
     const actor = actorOf(res);
     const platform = await findPlatformById(deps.db, actor.platformId);
     if (!platform) throw NotFound('Your platform');
-    render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, platform.id) });
-  });
-
-  /** The deployments panel; a full page without htmx, the panel alone with it. */
-  const renderDeployments = async (req: Request, res: Response, fields: Record<string, string> = {}, status = 200) => {
-    const actor = actorOf(res);
-    const platform = await findPlatformById(deps.db, actor.platformId);
-    render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, actor.platformId), fields }, { status, fragment: 'partials/admin/_deployments' });
+    const invites = (await listInvitesOf(deps.db, platform.id)).map((i) => presentInvite(i));
+    const invite = extra.invite && { url: extra.invite.url, expiresAt: formatDateTime(extra.invite.expiresAt), expiresAtIso: extra.invite.expiresAt.toISOString() };
+    render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, platform.id), fields: extra.fields ?? {}, invite, invites }, { status, fragment });
   };
+
+  router.get('/admin/platforms', (req, res) => platformsPage(req, res));
 
   router.post('/admin/platforms/deployments', async (req, res) => {
     const actor = actorOf(res);
@@ -67,25 +67,32 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       await allowDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
     } catch (err) {
       // 422: the form again, with the message beside the field.
-      if (err instanceof HttpError && err.status === 422) return renderDeployments(req, res, err.fields, 422);
+      if (err instanceof HttpError && err.status === 422) return platformsPage(req, res, { fields: err.fields }, 422, 'partials/admin/_deployments');
       throw err;
     }
-    await renderDeployments(req, res);
+    await platformsPage(req, res, {}, 200, 'partials/admin/_deployments');
   });
 
   router.post('/admin/platforms/deployments/remove', async (req, res) => {
     const actor = actorOf(res);
     await revokeDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
-    await renderDeployments(req, res);
+    await platformsPage(req, res, {}, 200, 'partials/admin/_deployments');
   });
 
+  // A platform administrator's link registers another client of their own LMS, never another issuer: an LMS
+  // offering another issuer is refused (the tenant takeover of issue 13). New LMSs come from the operator's CLI.
   const inviteBody = z.object({ note: z.string().trim().max(200, 'A note has at most 200 characters.').optional() });
   router.post('/admin/registration-invites', async (req, res) => {
     const actor = actorOf(res);
     const parsed = inviteBody.safeParse(req.body ?? {});
-    if (!parsed.success) throw Invalid({ note: parsed.error.issues[0]!.message });
-    const invite = await createRegistrationInvite(deps.db, deps.toolUrl, `user ${actor.userId} of platform ${actor.platformId}`, parsed.data.note);
-    render(req, res, 'pages/admin/platforms', { url: invite.url, expiresAt: formatDateTime(invite.expiresAt), expiresAtIso: invite.expiresAt.toISOString() }, { fragment: 'partials/admin/_invite' });
+    if (!parsed.success) return platformsPage(req, res, { fields: { note: parsed.error.issues[0]!.message } }, 422, 'partials/admin/_registration');
+    const invite = await createRegistrationInvite(
+      deps.db,
+      deps.toolUrl,
+      { createdBy: `user ${actor.userId} of platform ${actor.platformId}`, createdByPlatformId: actor.platformId, issuer: actor.issuer },
+      parsed.data.note,
+    );
+    await platformsPage(req, res, { invite }, 200, 'partials/admin/_registration');
   });
 
   return router;

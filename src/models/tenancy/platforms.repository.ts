@@ -37,6 +37,11 @@ export async function upsertPlatform(
   return row!;
 }
 
+/** Serialises registrations of one issuer until the caller's transaction ends. */
+export async function lockIssuer(db: Db, issuer: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`lti-registration:${issuer}`}, 0))`);
+}
+
 export async function setPlatformActive(db: Db, id: number, active: boolean): Promise<void> {
   await db.update(ltiPlatforms).set({ active, updatedAt: sql`now()` }).where(eq(ltiPlatforms.id, id));
 }
