@@ -166,18 +166,26 @@ describe('platform registration, deployments and deep linking', () => {
     };
 
     it('registers a platform, lists it, and manages its deployments', async () => {
-      const reg = await cli([
+      const registration = [
         'register', '--name', 'CLI Moodle', '--issuer', 'https://moodle.example.edu', '--client-id', 'cli-client',
         '--auth-url', 'https://moodle.example.edu/mod/lti/auth.php', '--token-url', 'https://moodle.example.edu/mod/lti/token.php',
         '--jwks-url', 'https://moodle.example.edu/mod/lti/certs.php', '--deployment', '7',
-      ]);
+      ];
+      const reg = await cli(registration);
       expect(reg.stderr).toBe('');
       expect(reg.code).toBe(0);
       expect(reg.stdout).toContain('Registered CLI Moodle');
+      // Registering the same issuer and client again changes nothing unless the operator says --update.
+      const again = await cli([...registration.map((a) => (a === 'CLI Moodle' ? 'Renamed' : a))]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('is already registered with client id cli-client; its registration was not changed');
+      const update = await cli([...registration.map((a) => (a === 'CLI Moodle' ? 'CLI Moodle 4.5' : a)), '--update']);
+      expect(update.code).toBe(0);
+      expect(update.stdout).toContain('Updated CLI Moodle 4.5');
       const add = await cli(['deployment', 'add', '--issuer', 'https://moodle.example.edu', '--client-id', 'cli-client', '--deployment', '8']);
       expect(add.stdout).toContain('Deployment 8 allowed.');
       const list = await cli(['list']);
-      expect(list.stdout).toMatch(/CLI Moodle\s+issuer https:\/\/moodle.example.edu\s+client cli-client\s+deployments 7, 8/);
+      expect(list.stdout).toMatch(/CLI Moodle 4.5\s+issuer https:\/\/moodle.example.edu\s+client cli-client\s+deployments 7, 8/);
     }, 120_000);
 
     it('refuses bad input with a message and exit code 1, registering nothing', async () => {
