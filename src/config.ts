@@ -25,6 +25,31 @@ const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+/**
+ * A person made administrator whatever their LMS role: the LMS that vouches for them (issuer) and their id there
+ * (sub), both compared exactly.
+ */
+export interface AdminAllowlistEntry {
+  issuer: string;
+  sub: string;
+}
+
+/**
+ * `<issuer>#<sub>`: issuers are URLs without a fragment, so the first '#' ends the issuer. E-mail addresses and bare
+ * subs were accepted before and made anyone administrator who could set that e-mail in their LMS profile, or any
+ * registered LMS that issued that sub: refused with a message that says how to write the entry now.
+ */
+const adminAllowlistEntry = z.string().transform((entry, ctx) => {
+  const cut = entry.indexOf('#');
+  const issuer = entry.slice(0, cut);
+  const sub = entry.slice(cut + 1);
+  if (cut <= 0 || !sub || !/^https?:\/\//.test(issuer) || !URL.canParse(issuer)) {
+    ctx.addIssue({ code: 'custom', message: `"${entry}" is not <issuer>#<sub> (e.g. https://moodle.example.edu#42): e-mail addresses and bare subs are not accepted` });
+    return z.NEVER;
+  }
+  return { issuer, sub };
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ROLE: z.enum(['all', 'web', 'worker']).default('all'),
@@ -49,7 +74,7 @@ const envSchema = z.object({
   LTI_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   LTI_JWKS_CACHE_TTL_SECONDS: positiveInt.default(600),
   LTI_JWKS_TIMEOUT_MS: positiveInt.default(3000),
-  LTI_ADMIN_ALLOWLIST: list.default([]),
+  LTI_ADMIN_ALLOWLIST: list.pipe(z.array(adminAllowlistEntry)).default([]),
   LTI_REGISTRATION_PRIVATE_NETWORK: bool.default(false),
 
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -108,7 +133,7 @@ export interface Config {
     clockSkewSeconds: number;
     jwksCacheTtlSeconds: number;
     jwksTimeoutMs: number;
-    adminAllowlist: string[];
+    adminAllowlist: AdminAllowlistEntry[];
     /**
      * What dynamic registration may call: in production https only and no loopback or private addresses (unless
      * LTI_REGISTRATION_PRIVATE_NETWORK allows an LMS on the campus network); elsewhere the dev LMS on loopback.

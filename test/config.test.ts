@@ -51,6 +51,17 @@ describe('config', () => {
     expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL: required in production/), expect.stringMatching(/^TOOL_URL: required in production/)]);
   });
 
+  it('takes administrators by issuer and sub only, never by e-mail or a bare sub', () => {
+    expect(loadConfig({ ...secrets, LTI_ADMIN_ALLOWLIST: 'https://moodle.example.edu#42, https://lms.example.edu/moodle#a#b' }).lti.adminAllowlist).toEqual([
+      { issuer: 'https://moodle.example.edu', sub: '42' },
+      { issuer: 'https://lms.example.edu/moodle', sub: 'a#b' },
+    ]);
+    const problems = problemsOf({ ...secrets, LTI_ADMIN_ALLOWLIST: 'dean@example.edu,8f6b2c1e,https://moodle.example.edu#,#42' });
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toMatch(/^LTI_ADMIN_ALLOWLIST\.0: "dean@example.edu" is not <issuer>#<sub> .*e-mail addresses and bare subs are not accepted/);
+    expect(problems.slice(1)).toEqual([expect.stringMatching(/"8f6b2c1e" is not/), expect.stringMatching(/"https:\/\/moodle.example.edu#" is not/), expect.stringMatching(/"#42" is not/)]);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...secrets, PORT: '' }).port).toBe(3000);
   });

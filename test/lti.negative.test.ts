@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { exportJWK, generateKeyPair } from 'jose';
 import { startStack, type Stack } from './helpers/stack.js';
 import { textOf } from './helpers/html.js';
+import { launchWith } from './helpers/launches.js';
 import type { LtiBrowser, Page } from './helpers/lti-browser.js';
 
 const LTI = 'https://purl.imsglobal.org/spec/lti/claim/';
@@ -235,5 +236,38 @@ describe('LTI launch refusals', () => {
         stack.tool.tool!.platforms.invalidate();
       }
     });
+  });
+});
+
+/**
+ * LTI_ADMIN_ALLOWLIST names people by issuer and sub. It used to match e-mail addresses too, and a student who set
+ * an administrator's e-mail in their LMS profile became administrator of every platform.
+ */
+describe('the administrator allowlist', () => {
+  let stack: Stack;
+  const STUDENT1 = '8f6b2c1e-4d3a-4b5c-9e7f-1a2b3c4d5e02';
+  const STUDENT2 = '8f6b2c1e-4d3a-4b5c-9e7f-1a2b3c4d5e03';
+  beforeAll(async () => {
+    stack = await startStack({ env: ({ devlmsUrl }) => ({ LTI_ADMIN_ALLOWLIST: `${devlmsUrl}#${STUDENT1},https://other-lms.example.edu#${STUDENT2}` }) });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('makes the person with that sub at that LMS an administrator', async () => {
+    const session = await stack.browser().launch(stack.devlmsUrl, 'student1');
+    expect(new URL(session.home.url).pathname).toBe('/admin');
+  });
+
+  it('does not make the same sub from another LMS an administrator', async () => {
+    const session = await stack.browser().launch(stack.devlmsUrl, 'student2', { task: '1' });
+    expect(new URL(session.home.url).pathname).toMatch(/^\/student\/tasks\/\d+$/);
+    expect((await session.get('/admin')).status).toBe(403);
+  });
+
+  it('ignores the e-mail address the LMS sends, whatever it is', async () => {
+    const session = await launchWith(stack, stack.browser(), 'student3', { task: '1' }, { email: 'dana.whitfield@example.edu', name: 'Dana Whitfield' });
+    expect(new URL(session.home.url).pathname).toMatch(/^\/student\/tasks\/\d+$/);
+    expect((await session.get('/admin')).status).toBe(403);
   });
 });

@@ -6,6 +6,7 @@ import type { Role } from '../models/tenancy/tenancy.table.js';
 import { csrfTokenFor } from '../http/csrf.js';
 import { Forbidden, LtiLaunchError } from '../http/errors.js';
 import type { ViewContext } from '../http/render.js';
+import type { AdminAllowlistEntry } from '../config.js';
 import { describeLtiRoles, mapRole } from './roles.js';
 import type { PlatformDirectory } from './platform-directory.js';
 
@@ -55,7 +56,7 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
  * Builds the actor from the session ltijs validated (the ltik and its cookie). The platform must still be
  * registered and active and the deployment still allowed: revoking either ends existing sessions too.
  */
-export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; adminAllowlist: readonly string[]; ltiKey: string; demoMode: boolean }) {
+export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; adminAllowlist: readonly AdminAllowlistEntry[]; ltiKey: string; demoMode: boolean }) {
   return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const token = res.locals.token as IdToken | undefined;
@@ -69,7 +70,7 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
       if (!platform.deployments.has(token.deploymentId)) {
         throw LtiLaunchError(`Deployment "${token.deploymentId}" of this LMS is not allowed to use llm-assess.`, 'unknown_deployment');
       }
-      const role = mapRole({ roles: context.roles ?? [], sub: token.user, email: token.userInfo?.email }, deps.adminAllowlist);
+      const role = mapRole({ roles: context.roles ?? [], issuer: token.iss, sub: token.user }, deps.adminAllowlist);
       if (!role) throw Forbidden(`Your role in this course (${describeLtiRoles(context.roles ?? [])}) does not give access to llm-assess.`);
 
       const ids = await deps.db.execute<{ course_id: number | null; course_title: string | null; user_id: number | null }>(sql`

@@ -8,6 +8,7 @@ import type { Role } from '../models/tenancy/tenancy.table.js';
 import { verifyIdToken, type IdTokenVerifierDeps } from './id-token.js';
 import { launchHandoffFor } from './ltijs-seam.js';
 import type { PlatformDirectory } from './platform-directory.js';
+import type { AdminAllowlistEntry } from '../config.js';
 import { describeLtiRoles, mapRole } from './roles.js';
 
 /** The custom parameter our deep-linking responses put on the links they create. */
@@ -45,7 +46,7 @@ export function verifyLaunchPost(deps: IdTokenVerifierDeps, lti: ProviderInstanc
 export interface LaunchDeps {
   db: RootDb;
   platforms: PlatformDirectory;
-  adminAllowlist: readonly string[];
+  adminAllowlist: readonly AdminAllowlistEntry[];
 }
 
 function homeFor(role: Role, taskId: number | undefined): string {
@@ -89,7 +90,7 @@ async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource
   if (!platform.deployments.has(token.deploymentId)) {
     throw LtiLaunchError(`Deployment "${token.deploymentId}" of this LMS is not allowed to use llm-assess.`, 'unknown_deployment');
   }
-  const role = mapRole({ roles: context.roles ?? [], sub: token.user, email: token.userInfo?.email }, deps.adminAllowlist);
+  const role = mapRole({ roles: context.roles ?? [], issuer: token.iss, sub: token.user }, deps.adminAllowlist);
   if (!role) throw Forbidden(`Your role in this course (${describeLtiRoles(context.roles ?? [])}) does not give access to llm-assess.`);
   if (!context.context && role !== 'administrator') throw LtiLaunchError('llm-assess must be opened from within a course.', 'no_course', 400);
 

@@ -1,3 +1,4 @@
+import type { AdminAllowlistEntry } from '../config.js';
 import type { Role } from '../models/tenancy/tenancy.table.js';
 
 /**
@@ -35,13 +36,13 @@ function isStudentRole(uri: string): boolean {
 
 export interface RoleSubject {
   roles: string[];
+  issuer: string;
   sub: string;
-  email?: string | null;
 }
 
 /** The person's role here, or null when none of their LTI roles gives them one. */
-export function mapRole(subject: RoleSubject, adminAllowlist: readonly string[]): Role | null {
-  const allowlisted = adminAllowlist.some((entry) => entry === subject.sub || (!!subject.email && entry.toLowerCase() === subject.email.toLowerCase()));
+export function mapRole(subject: RoleSubject, adminAllowlist: readonly AdminAllowlistEntry[]): Role | null {
+  const allowlisted = adminAllowlist.some((entry) => entry.issuer === subject.issuer && entry.sub === subject.sub);
   if (allowlisted || subject.roles.some((r) => ADMIN_ROLES.has(r))) return 'administrator';
   if (subject.roles.some(isInstructorRole)) return 'instructor';
   if (subject.roles.some(isStudentRole)) return 'student';

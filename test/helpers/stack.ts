@@ -24,7 +24,8 @@ export interface Stack {
 
 export interface StackOptions {
   role?: 'web' | 'worker' | 'all';
-  env?: Record<string, string>;
+  /** Extra environment; a function gets the dev LMS's URL (its issuer), chosen when the stack starts. */
+  env?: Record<string, string> | ((urls: { devlmsUrl: string }) => Record<string, string>);
   /** Register the dev LMS with the tool (default true), as `npm run lti -- register` would. */
   register?: boolean;
   /**
@@ -62,7 +63,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     emulator = await startEmulator({ port: 0, host: '127.0.0.1', timings: o.timings ?? { validatingMs: 0, inProgressMs: 0, finalizingMs: 0 }, faults: o.faults });
   }
   const emulatorEnv: Record<string, string> = emulator ? { OPENAI_BASE_URL: emulator.apiBaseUrl, EMULATOR_URL: emulator.url } : {};
-  const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...emulatorEnv, ...(options.env ?? {}) }));
+  const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...emulatorEnv, ...(typeof options.env === 'function' ? options.env({ devlmsUrl }) : (options.env ?? {})) }));
   const tool = await startTool(config, silentLogger, { database: { url: db.url, pool: db.pool, db: db.db, close: async () => {} } });
   const devlms = await startDevLms({ pool: db.pool, url: devlmsUrl, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1', testHooks: true });
   await devlms.devlms.seed();
