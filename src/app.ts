@@ -7,6 +7,7 @@ import type { Logger } from './log.js';
 import type { JobDeps } from './jobs/job.js';
 import { csrfProtection } from './http/csrf.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { createRateLimits } from './http/rate-limit.js';
 import { setTemplateCaching, type ViewContext } from './http/render.js';
 import { partitionedCookies, securityHeaders } from './http/security.js';
 import { resolveActor } from './lti/actor.js';
@@ -86,6 +87,13 @@ export function createApp(deps: AppDeps): ToolApp {
   app.use(healthRoutes({ db, role: config.role, processingJobs: deps.processingJobs ?? (() => false) }));
   app.use(publicRoutes({ toolUrl: config.toolUrl }));
 
+  // Per-IP limits on the open LTI endpoints, before any body is read or row written (src/http/rate-limit.ts).
+  const limits = createRateLimits(config.rateLimits);
+  app.all(LTI_ROUTES.login, limits.ltiLogin);
+  app.post(LTI_ROUTES.launch, limits.ltiLaunch);
+  app.get(`${DYNAMIC_REGISTRATION_PATH}/:token`, limits.ltiRegistration);
+  app.get(LTI_ROUTES.keys, limits.ltiKeys);
+
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }), express.json({ limit: BODY_LIMIT }), (req: Request, _res: Response, next: NextFunction) => {
     // ltijs' own body-parser 1.x would read the (already consumed) stream again unless told it was parsed,
     // and ltijs reads req.body.state on every request: Express 5 leaves the body undefined when there is none.
@@ -116,12 +124,15 @@ export function createApp(deps: AppDeps): ToolApp {
   // Behind this line every request has a valid LTI session (ltijs checks the ltik and its cookie).
   const session = express.Router();
   session.use(resolveActor({ db, platforms, adminAllowlist: config.lti.adminAllowlist, ltiKey: config.lti.key, demoMode: config.openai.demoMode }));
+  session.use('/api', limits.apiWrites);
   session.use(submissionUpload({ maxFileBytes: config.submissionMaxFileBytes }));
   session.use(csrfProtection(config.lti.key));
-  session.use(studentRoutes({ db, config }));
+  session.use(studentRoutes({ db, config, submissionLimit: limits.submissions }));
   session.use(instructorRoutes({ db }));
   session.use(settingsRoutes({ db }));
-  session.use(promptRoutes({ db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars }));
+  session.use(
+    promptRoutes({ db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests }),
+  );
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
   session.use(apiRoutes());

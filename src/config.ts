@@ -93,6 +93,20 @@ const envSchema = z.object({
 
   SUBMISSION_MAX_CHARS: positiveInt.default(100_000),
   SUBMISSION_MAX_FILE_BYTES: positiveInt.max(10_000_000).default(200_000),
+  // Sample tests are real-time calls at full price: bounded per request, whatever the submission limit is.
+  SAMPLE_TEST_MAX_CHARS: positiveInt.default(50_000),
+  SAMPLE_TEST_MAX_COST_MICROS: positiveInt.default(500_000),
+  // Rate limits, per minute and per web process (src/http/rate-limit.ts). Per client IP on the open LTI endpoints:
+  // a lecture hall of 300 behind one campus address launching at once uses a quarter of the launch limit.
+  RATE_LIMIT_LTI_LAUNCHES_PER_MINUTE: positiveInt.default(1200),
+  RATE_LIMIT_LTI_KEYS_PER_MINUTE: positiveInt.default(6000),
+  RATE_LIMIT_LTI_REGISTRATIONS_PER_MINUTE: positiveInt.default(30),
+  // Per person (platform + user), and per course for sample tests.
+  RATE_LIMIT_SUBMISSIONS_PER_MINUTE: positiveInt.default(20),
+  RATE_LIMIT_SAMPLE_TESTS_PER_MINUTE: positiveInt.default(10),
+  RATE_LIMIT_COURSE_SAMPLE_TESTS_PER_MINUTE: positiveInt.default(30),
+  RATE_LIMIT_API_WRITES_PER_MINUTE: positiveInt.default(300),
+  RATE_LIMIT_MAX_KEYS: positiveInt.max(1_000_000).default(10_000),
 
   // Batches: sizes an administrator may create (never above the provider's own limits), retries, polling.
   BATCH_MIN_SIZE: positiveInt.default(10),
@@ -151,6 +165,8 @@ export interface Config {
   devlms: { port: number; url: string };
   submissionMaxChars: number;
   submissionMaxFileBytes: number;
+  sampleTests: SampleTestSettings;
+  rateLimits: RateLimitSettings;
   batches: BatchSettings;
   /** How often a worker scans for due jobs it was not notified of (scheduled and recurring ones). */
   jobsProcessEveryMs: number;
@@ -181,6 +197,30 @@ export interface BatchSettings {
   sweepMs: number;
   /** Result lines applied per transaction while ingesting. */
   ingestChunk: number;
+}
+
+/** What one sample test (real-time calls) may take. */
+export interface SampleTestSettings {
+  /** The longest sample, in characters (the submission limit applies as well). */
+  maxChars: number;
+  /** The most one test may cost, in micro-dollars: every sample at real-time prices with max output tokens. */
+  maxCostMicros: number;
+}
+
+/**
+ * Requests per minute (also the burst: a full minute's worth may come at once), counted in memory per web
+ * process (see src/http/rate-limit.ts).
+ */
+export interface RateLimitSettings {
+  ltiLaunchesPerIp: number;
+  ltiKeysPerIp: number;
+  ltiRegistrationsPerIp: number;
+  submissionsPerUser: number;
+  sampleTestsPerUser: number;
+  sampleTestsPerCourse: number;
+  apiWritesPerUser: number;
+  /** Keys each limiter tracks at most (least recently seen forgotten first): bounds memory. */
+  maxKeys: number;
 }
 
 /** Grade passback to LMS gradebooks (AGS), from the worker. */
@@ -261,6 +301,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     devlms: { port: e.DEVLMS_PORT, url: e.DEVLMS_URL ?? `http://127.0.0.1:${e.DEVLMS_PORT}` },
     submissionMaxChars: e.SUBMISSION_MAX_CHARS,
     submissionMaxFileBytes: e.SUBMISSION_MAX_FILE_BYTES,
+    sampleTests: { maxChars: e.SAMPLE_TEST_MAX_CHARS, maxCostMicros: e.SAMPLE_TEST_MAX_COST_MICROS },
+    rateLimits: {
+      ltiLaunchesPerIp: e.RATE_LIMIT_LTI_LAUNCHES_PER_MINUTE,
+      ltiKeysPerIp: e.RATE_LIMIT_LTI_KEYS_PER_MINUTE,
+      ltiRegistrationsPerIp: e.RATE_LIMIT_LTI_REGISTRATIONS_PER_MINUTE,
+      submissionsPerUser: e.RATE_LIMIT_SUBMISSIONS_PER_MINUTE,
+      sampleTestsPerUser: e.RATE_LIMIT_SAMPLE_TESTS_PER_MINUTE,
+      sampleTestsPerCourse: e.RATE_LIMIT_COURSE_SAMPLE_TESTS_PER_MINUTE,
+      apiWritesPerUser: e.RATE_LIMIT_API_WRITES_PER_MINUTE,
+      maxKeys: e.RATE_LIMIT_MAX_KEYS,
+    },
     jobsProcessEveryMs: e.JOBS_PROCESS_EVERY_MS,
     batches: {
       minSize: e.BATCH_MIN_SIZE,

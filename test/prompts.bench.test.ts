@@ -22,7 +22,8 @@ describe('prompt preview, tests and API', () => {
   const SAMPLE = 'The Revolution began because the Estates-General deadlocked.\n\nBread prices doubled in 1789.';
 
   beforeAll(async () => {
-    stack = await startStack({ emulator: true });
+    // This file runs a dozen sample tests within a minute as one instructor: above the default per-person limit.
+    stack = await startStack({ emulator: true, env: { RATE_LIMIT_SAMPLE_TESTS_PER_MINUTE: '100' } });
     instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
     [task] = (await seededTasks(stack)) as [typeof task];
     base = `/instructor/tasks/${task.id}/prompt`;
@@ -54,6 +55,11 @@ describe('prompt preview, tests and API', () => {
     expect(res.html).toContain(`<td id="prompts-cost-batch">${formatUsd(estimateCostMicros({ inputTokens, outputTokens }, 'gpt-4o-mini', 'batch'))}</td>`);
     expect(res.html).toContain(`<td id="prompts-cost-standard">${formatUsd(estimateCostMicros({ inputTokens, outputTokens }, 'gpt-4o-mini', 'standard'))}</td>`);
     expect(res.html).toContain('<th scope="row">30 students</th>');
+    // What a test on the pasted sample may cost at most (max output tokens, real-time prices), beside the cap.
+    const worst = estimateCostMicros({ inputTokens, outputTokens: 1500 }, 'gpt-4o-mini', 'standard');
+    expect(res.html).toContain(`<div id="prompts-test-budget" data-worst-cost-micros="${worst}" data-max-cost-micros="${stack.config.sampleTests.maxCostMicros}">`);
+    expect(res.html).toContain(`costs at most <strong id="prompts-test-worst-cost">${formatUsd(worst)}</strong> at real-time prices`);
+    expect(res.html).toContain('one test may cost up to <strong id="prompts-test-max-cost">$0.50</strong>.');
   });
 
   it('sends a strict JSON schema that is the zod schema of the result', async () => {

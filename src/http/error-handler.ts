@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../log.js';
-import { HttpError } from './errors.js';
+import { HttpError, TooManyRequestsError } from './errors.js';
 import { isFragmentRequest, render } from './render.js';
 
 /** API clients get JSON errors; people get a page, or a fragment when htmx asked. */
@@ -48,6 +48,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
+    if (httpError instanceof TooManyRequestsError) res.setHeader('Retry-After', String(httpError.retryAfterSeconds));
     if (wantsJson(req)) {
       const body: Record<string, unknown> = { code: httpError.code, message: httpError.message };
       if (Object.keys(httpError.fields).length) body.fields = httpError.fields;
@@ -76,6 +77,7 @@ function titleFor(status: number): string {
   if (status === 404) return 'Not found';
   if (status === 413) return 'Too large';
   if (status === 422) return 'Please check your input';
+  if (status === 429) return 'Too many requests';
   if (status >= 500) return 'Something went wrong';
   return 'Request refused';
 }

@@ -24,5 +24,13 @@ export const Invalid = (fields: Record<string, string>, message = 'Please correc
   new HttpError(422, 'invalid', message, fields);
 export const TooLarge = (message: string) => new HttpError(413, 'too_large', message);
 
+/** A rate limit is used up (src/http/rate-limit.ts): the error handler sends Retry-After with these seconds. */
+export class TooManyRequestsError extends HttpError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(429, 'too_many_requests', message);
+  }
+}
+export const TooManyRequests = (message: string, retryAfterSeconds: number) => new TooManyRequestsError(message, retryAfterSeconds);
+
 /** A failed LTI launch or session: the person must relaunch from their LMS. */
 export const LtiLaunchError = (message: string, code = 'lti_launch_failed', status = 401) => new HttpError(status, code, message);

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { JobDefinition, JobDeps } from './job.js';
 import { heartbeatJob } from './heartbeat.job.js';
 import { purgeNoncesJob } from './purge-nonces.job.js';
+import { purgeLtiStatesJob } from './purge-lti-states.job.js';
 import { gradeSyncJob } from './grade-sync.job.js';
 import { batchSubmitJob } from './batch-submit.job.js';
 import { batchPollJob } from './batch-poll.job.js';
@@ -13,7 +14,7 @@ import { batchSweepJob } from './batch-sweep.job.js';
 
 // Each job is registered once here; the payload schema is checked before the handler sees anything.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ALL_JOBS: JobDefinition<any>[] = [heartbeatJob, purgeNoncesJob, gradeSyncJob, batchSubmitJob, batchPollJob, batchIngestJob, batchCancelJob, batchSweepJob];
+export const ALL_JOBS: JobDefinition<any>[] = [heartbeatJob, purgeNoncesJob, purgeLtiStatesJob, gradeSyncJob, batchSubmitJob, batchPollJob, batchIngestJob, batchCancelJob, batchSweepJob];
 
 export interface JobRunner {
   agenda: Agenda;

@@ -92,7 +92,7 @@ export function promptApiRoutes(deps: PromptRouteDeps): Router {
     res.json(await describe(task.id));
   });
 
-  router.post(`${PATH}test/`, async (req, res) => {
+  router.post(`${PATH}test/`, deps.sampleTestLimit, async (req, res) => {
     const { task } = await context(req, res);
     const body = apiTestBodySchema.safeParse(req.body);
     if (!body.success) invalidFrom(body.error);
@@ -113,7 +113,7 @@ export function promptApiRoutes(deps: PromptRouteDeps): Router {
     });
     if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: see the samples.');
     const samples = body.data.samples.map((text, i) => ({ index: i + 1, text }));
-    const run = await runSampleTests(deps.provider, content, task, samples);
+    const run = await runSampleTests(deps.provider, content, task, samples, deps.sampleTests);
     res.json({
       model: content.model,
       results: run.results.map((r) => ({

@@ -6,7 +6,7 @@ import type { LibraryTemplate } from '../models/prompts/library.js';
 import type { PromptPreview } from '../models/prompts/preview.service.js';
 import type { VersionWithAuthor } from '../models/prompts/prompts.repository.js';
 import type { RubricCriterion } from '../models/prompts/prompts.table.js';
-import type { SampleResult, SampleTestRun } from '../models/prompts/sample-test.service.js';
+import type { SampleResult, SampleTestBudget, SampleTestRun } from '../models/prompts/sample-test.service.js';
 import { listModels } from '../providers/index.js';
 import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
 
@@ -73,6 +73,22 @@ export function presentPreview(p: PromptPreview) {
   };
 }
 export type PreviewView = ReturnType<typeof presentPreview>;
+
+/** The most a test on the pasted samples can cost, and the cap, shown with the preview before anyone runs the test. */
+export function presentTestBudget(b: SampleTestBudget) {
+  return {
+    samples: b.samples,
+    worstCostMicros: b.worstCostMicros,
+    maxCostMicros: b.maxCostMicros,
+    samplesText: b.samples === 1 ? '1 sample' : `${formatCount(b.samples)} samples`,
+    worstCost: formatUsd(b.worstCostMicros),
+    maxCost: formatUsd(b.maxCostMicros),
+    outputTokensText: formatCount(b.outputTokens),
+    inputTokensText: formatCount(b.inputTokens),
+    refusals: Object.entries(b.fields).map(([field, message]) => ({ field, message })),
+  };
+}
+export type TestBudgetView = ReturnType<typeof presentTestBudget>;
 
 /** A graded answer as the student would see it, plus what only graders see. */
 function presentAnswer(evaluation: Evaluation, rubric: RubricCriterion[], maxScore: number) {

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
@@ -17,13 +17,13 @@ import {
   savePrompt,
   type PromptActor,
 } from '../models/prompts/prompts.service.js';
-import { runSampleTests } from '../models/prompts/sample-test.service.js';
+import { MAX_SAMPLES, runSampleTests, sampleTestBudget, type SampleTestLimits } from '../models/prompts/sample-test.service.js';
 import type { TaskRow } from '../models/tasks/tasks.repository.js';
 import type { BatchProvider } from '../providers/index.js';
 import { idParam } from './params.js';
 import { promptApiRoutes } from './prompts.api.js';
 import { initialValues, pageModel, promptActorOf, taskOf, type PageState } from './prompts.page.js';
-import { presentPreview, presentTestRun, presentVersion } from './prompts.present.js';
+import { presentPreview, presentTestBudget, presentTestRun, presentVersion } from './prompts.present.js';
 import {
   baseVersionOf,
   benchValuesFromForm,
@@ -40,8 +40,12 @@ import {
 export interface PromptRouteDeps {
   db: RootDb;
   provider: Pick<BatchProvider, 'buildRequestLine' | 'realtimeGrade'>;
-  /** The longest sample submission a test accepts (as long as a real submission may be). */
+  /** The longest sample submission a preview or test accepts (as long as a real submission may be). */
   submissionMaxChars: number;
+  /** What one sample test may take: characters per sample and worst-case cost (refused with 422 beyond). */
+  sampleTests: SampleTestLimits;
+  /** Sample tests per person and per course (src/http/rate-limit.ts), shared by the editor and the API. */
+  sampleTestLimit: RequestHandler;
 }
 
 /** A person waits for a sample test: one quick retry, then the error is shown (a job would retry for longer). */
@@ -150,10 +154,12 @@ export function promptRoutes(deps: PromptRouteDeps): Router {
       observed: await observedOutputTokens(db, task.id, checked.draft.model),
       provider: deps.provider,
     });
-    render(req, res, 'pages/instructor/prompt-bench', { preview: presentPreview(preview), kind: 'preview', taskId: task.id }, { fragment: 'partials/prompts/_preview' });
+    const samples = bench.samples.map((text, i) => ({ index: i + 1, text })).filter((s) => s.text.trim()).slice(0, MAX_SAMPLES);
+    const testBudget = presentTestBudget(sampleTestBudget(checked.draft, task, samples, deps.sampleTests));
+    render(req, res, 'pages/instructor/prompt-bench', { preview: presentPreview(preview), testBudget, kind: 'preview', taskId: task.id }, { fragment: 'partials/prompts/_preview' });
   });
 
-  router.post(`${BASE}/test`, async (req, res) => {
+  router.post(`${BASE}/test`, deps.sampleTestLimit, async (req, res) => {
     const { task } = await context(req, res);
     const values = editorValuesFromForm(req.body);
     const checked = validateDraft(draftInputOf(values));
@@ -162,7 +168,14 @@ export function promptRoutes(deps: PromptRouteDeps): Router {
     if (!checked.ok || Object.keys(all).length) {
       return render(req, res, 'pages/instructor/prompt-bench', { fields: all, kind: 'test', taskId: task.id }, { status: 422, fragment: 'partials/prompts/_bench-invalid' });
     }
-    const run = await runSampleTests(deps.provider, checked.draft, task, samples);
+    let run;
+    try {
+      run = await runSampleTests(deps.provider, checked.draft, task, samples, deps.sampleTests);
+    } catch (err) {
+      // Over the test's limits (characters, worst-case cost): the messages beside the samples, nothing sent.
+      if (!(err instanceof HttpError && err.status === 422)) throw err;
+      return render(req, res, 'pages/instructor/prompt-bench', { fields: err.fields, kind: 'test', taskId: task.id }, { status: 422, fragment: 'partials/prompts/_bench-invalid' });
+    }
     render(req, res, 'pages/instructor/prompt-bench', { run: presentTestRun(run, checked.draft.rubric, checked.draft.maxScore, samples), kind: 'test', taskId: task.id }, { fragment: 'partials/prompts/_test-results' });
   });
 

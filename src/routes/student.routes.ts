@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf, type Actor } from '../lti/actor.js';
@@ -19,6 +19,8 @@ import { invalidateStats } from '../models/queue/stats-cache.js';
 export interface StudentRouteDeps {
   db: RootDb;
   config: Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes' | 'batches'>;
+  /** Submissions per person (src/http/rate-limit.ts): refused with 429 before anything is checked or stored. */
+  submissionLimit: RequestHandler;
 }
 
 /** What the student typed, shown again when the form is refused (never the file: browsers cannot refill one). */
@@ -120,7 +122,7 @@ export function studentRoutes(deps: StudentRouteDeps): Router {
     render(req, res, 'pages/student/task', { title: task.title, ...(await workModel(task, actor, { text: '', format: 'text', fields: {} })) }, { fragment: 'partials/student/_submissions' });
   });
 
-  router.post('/student/tasks/:taskId/submissions', async (req, res) => {
+  router.post('/student/tasks/:taskId/submissions', deps.submissionLimit, async (req, res) => {
     const actor = actorOf(res);
     const task = await activeTask(req, actor);
     const body = (req.body ?? {}) as Record<string, unknown>;

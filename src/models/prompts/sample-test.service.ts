@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskInput } from '../../grading/messages.js';
-import { actualCostMicros, ProviderError, type BatchProvider, type TokenUsage } from '../../providers/index.js';
+import { Invalid } from '../../http/errors.js';
+import { actualCostMicros, countChatTokens, estimateCostMicros, ProviderError, type BatchProvider, type TokenUsage } from '../../providers/index.js';
 import { evaluateAnswer, type Evaluation } from '../assessments/evaluate.js';
 import { gradingRequestFor } from '../batches/grading-request.js';
 import { requestContextFor } from './grading-request.js';
@@ -74,13 +75,15 @@ async function gradeOne(
   };
 }
 
-/** Grades each non-empty sample (at most MAX_SAMPLES, at once). */
+/** Grades each non-empty sample (at most MAX_SAMPLES, at once), once the test is within its limits (else 422, nothing sent). */
 export async function runSampleTests(
   provider: Pick<BatchProvider, 'realtimeGrade'>,
   content: PromptContent,
   task: TaskInput,
   samples: Array<{ index: number; text: string }>,
+  limits: SampleTestLimits,
 ): Promise<SampleTestRun> {
+  assertWithinLimits(content, task, samples.slice(0, MAX_SAMPLES), limits);
   const runId = randomBytes(4).toString('hex');
   const results = await Promise.all(samples.slice(0, MAX_SAMPLES).map((s) => gradeOne(provider, content, task, s, runId)));
   return {
@@ -91,4 +94,62 @@ export async function runSampleTests(
       costMicros: results.reduce((acc, r) => acc + (r.costMicros ?? 0), 0),
     },
   };
+}
+
+/** What one test may take (SAMPLE_TEST_MAX_CHARS, SAMPLE_TEST_MAX_COST_MICROS). */
+export interface SampleTestLimits {
+  maxChars: number;
+  maxCostMicros: number;
+}
+
+export interface SampleTestBudget {
+  samples: number;
+  /** Exact input tokens of every sample's request, summed. */
+  inputTokens: number;
+  /** Max output tokens, once per sample: what the provider may bill at most. */
+  outputTokens: number;
+  /** The most the test can cost at real-time prices (each request rounded as the ledger rounds). */
+  worstCostMicros: number;
+  maxCostMicros: number;
+  /** Field → message for what the limits refuse (samples.<i> too long, samples: too dear); empty when it may run. */
+  fields: Record<string, string>;
+}
+
+/** As the editor shows money (formatUsd): cents from a dollar up, two significant digits below. */
+function usd(micros: number): string {
+  const v = micros / 1e6;
+  return `$${v >= 1 || v === 0 ? v.toFixed(2) : v.toFixed(Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(v)))))}`;
+}
+
+/**
+ * The worst case of a test before anything is sent: each sample's exact input tokens through the request builder
+ * the test sends, plus the prompt's max output tokens, priced at real-time (standard) prices, against the limits.
+ */
+export function sampleTestBudget(content: PromptContent, task: TaskInput, samples: Array<{ index: number; text: string }>, limits: SampleTestLimits): SampleTestBudget {
+  const fields: Record<string, string> = {};
+  const ctx = requestContextFor(content, task);
+  let inputTokens = 0;
+  let worstCostMicros = 0;
+  for (const s of samples) {
+    if (s.text.length > limits.maxChars) {
+      fields[`samples.${s.index - 1}`] = `Sample ${s.index} has ${s.text.length.toLocaleString('en')} characters; a test takes samples of at most ${limits.maxChars.toLocaleString('en')}.`;
+      continue;
+    }
+    const tokens = countChatTokens(content.model, gradingRequestFor(ctx, s.text, 'estimate').messages);
+    inputTokens += tokens;
+    worstCostMicros += estimateCostMicros({ inputTokens: tokens, outputTokens: content.maxOutputTokens }, content.model, 'standard');
+  }
+  const counted = samples.length - Object.keys(fields).length;
+  if (worstCostMicros > limits.maxCostMicros) {
+    fields.samples =
+      `This test could cost up to ${usd(worstCostMicros)} at real-time prices (${counted} ${counted === 1 ? 'sample' : 'samples'}: ${inputTokens.toLocaleString('en')} input tokens in all, ` +
+      `and up to ${content.maxOutputTokens.toLocaleString('en')} output tokens per sample), more than the ${usd(limits.maxCostMicros)} one test may cost. ` +
+      'Test fewer or shorter samples, or lower the maximum output tokens.';
+  }
+  return { samples: counted, inputTokens, outputTokens: counted * content.maxOutputTokens, worstCostMicros, maxCostMicros: limits.maxCostMicros, fields };
+}
+
+function assertWithinLimits(content: PromptContent, task: TaskInput, samples: Array<{ index: number; text: string }>, limits: SampleTestLimits): void {
+  const { fields } = sampleTestBudget(content, task, samples, limits);
+  if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: the test is over its limits (see the samples).');
 }
