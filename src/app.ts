@@ -13,6 +13,7 @@ import { partitionedCookies, securityHeaders } from './http/security.js';
 import { resolveActor } from './lti/actor.js';
 import { dynamicRegistrationHandler, DYNAMIC_REGISTRATION_PATH } from './lti/dynamic-registration.js';
 import { JwksCache } from './lti/jwks-cache.js';
+import { trackLtijsDatabaseErrors } from './lti/ltijs-database.js';
 import { ltijsFailureHandlers, onDeepLinkingLaunch, onLaunch, verifyLaunchPost } from './lti/launch.js';
 import { loginHandler } from './lti/login.js';
 import { PlatformDirectory } from './lti/platform-directory.js';
@@ -144,7 +145,7 @@ export function createApp(deps: AppDeps): ToolApp {
   session.use(feedbackRoutes({ db }));
   session.use(costsRoutes({ db }));
   lti.app.use(session);
-  app.use(lti.app);
+  app.use(trackLtijsDatabaseErrors(lti), lti.app);
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import type { Logger } from '../log.js';
 import { HttpError, TooManyRequestsError } from './errors.js';
 import { isFragmentRequest, render } from './render.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 /** API clients get JSON errors; people get a page, or a fragment when htmx asked. */
 export function wantsJson(req: Request): boolean {
@@ -11,6 +12,12 @@ export function wantsJson(req: Request): boolean {
   const accept = req.get('Accept') ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
 }
+
+const DATABASE_UNAVAILABLE = new HttpError(
+  503,
+  'database_unavailable',
+  'llm-assess cannot reach its database right now. Please try again in a minute; if it keeps happening, tell your administrator the reference below.',
+);
 
 /** Turns anything thrown into an error that is safe to show. Unknown errors become a 500 with a reference. */
 export function toHttpError(err: unknown): HttpError {
@@ -29,6 +36,7 @@ export function toHttpError(err: unknown): HttpError {
   if (e?.code === 'LIMIT_FILE_SIZE') return new HttpError(413, 'file_too_large', 'The uploaded file is too large.');
   if (typeof e?.code === 'string' && e.code.startsWith('LIMIT_')) return new HttpError(400, 'bad_upload', `The upload was refused: ${e.message ?? e.code}.`);
   if (e?.status === 400 && e?.type) return new HttpError(400, 'bad_request', 'The request could not be read.');
+  if (isDatabaseUnavailable(err)) return DATABASE_UNAVAILABLE;
   return new HttpError(500, 'internal_error', 'Something went wrong on our side. Please try again; if it keeps happening, tell your administrator the reference below.');
 }
 
@@ -49,6 +57,7 @@ export function errorHandler(logger: Logger) {
     }
     res.setHeader('Cache-Control', 'no-store');
     if (httpError instanceof TooManyRequestsError) res.setHeader('Retry-After', String(httpError.retryAfterSeconds));
+    if (httpError === DATABASE_UNAVAILABLE) res.setHeader('Retry-After', '30');
     if (wantsJson(req)) {
       const body: Record<string, unknown> = { code: httpError.code, message: httpError.message };
       if (Object.keys(httpError.fields).length) body.fields = httpError.fields;
@@ -78,6 +87,7 @@ function titleFor(status: number): string {
   if (status === 413) return 'Too large';
   if (status === 422) return 'Please check your input';
   if (status === 429) return 'Too many requests';
+  if (status === 503) return 'Temporarily unavailable';
   if (status >= 500) return 'Something went wrong';
   return 'Request refused';
 }

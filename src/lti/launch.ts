@@ -6,6 +6,7 @@ import { linkWith } from '../http/render.js';
 import { recordLaunch } from '../models/tenancy/launch.service.js';
 import type { Role } from '../models/tenancy/tenancy.table.js';
 import { verifyIdToken, type IdTokenVerifierDeps } from './id-token.js';
+import { ltijsDatabaseError } from './ltijs-database.js';
 import { launchHandoffFor } from './ltijs-seam.js';
 import type { PlatformDirectory } from './platform-directory.js';
 import type { AdminAllowlistEntry } from '../config.js';
@@ -121,6 +122,9 @@ async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource
 /** ltijs' failure callbacks, turned into our errors (a page with the right status, never ltijs' JSON dump). */
 export function ltijsFailureHandlers(lti: ProviderInstance): void {
   lti.onInvalidToken((_req, res, next) => {
+    // Not the token's fault: the database failed under ltijs (503 or 500 through the error handler, logged).
+    const databaseError = ltijsDatabaseError();
+    if (databaseError !== undefined) return next(databaseError);
     const detail = (res.locals.err as { details?: { message?: string } } | undefined)?.details?.message ?? '';
     if (detail === 'NO_LTIK_OR_IDTOKEN_FOUND') {
       return next(LtiLaunchError('This page needs a launch from your LMS. Please open the tool from your course.', 'no_session'));

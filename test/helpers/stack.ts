@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { createDb, createPool } from '../../src/db/db.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { startTool, type ToolRuntime } from '../../src/runtime.js';
 import { registerPlatform } from '../../src/lti/registration.service.js';
 import { startDevLms } from '../../src/devlms/index.js';
@@ -16,6 +18,8 @@ export interface Stack {
   toolUrl: string;
   devlms: Awaited<ReturnType<typeof startDevLms>>;
   devlmsUrl: string;
+  /** The proxy between the tool and its database, when started with proxyDatabase. */
+  dbProxy?: TcpProxy;
   /** The OpenAI emulator, when the stack was started with one. */
   emulator?: RunningEmulator;
   browser(): LtiBrowser;
@@ -32,6 +36,13 @@ export interface StackOptions {
    * Start the OpenAI emulator too, and point the tool at it (OPENAI_BASE_URL). Batches finish at once unless
    * timings are given (milliseconds per phase).
    */
+  /**
+   * The tool reaches the database through a TCP proxy the test can cut (a database outage); the dev LMS keeps its
+   * own direct connection.
+   */
+  proxyDatabase?: boolean;
+  /** The tool's logger (default: silent). */
+  logger?: Logger;
   emulator?: boolean | { timings?: { validatingMs: number; inProgressMs: number; finalizingMs: number }; faults?: FaultsInput };
 }
 
@@ -64,7 +75,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const emulatorEnv: Record<string, string> = emulator ? { OPENAI_BASE_URL: emulator.apiBaseUrl, EMULATOR_URL: emulator.url } : {};
   const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...emulatorEnv, ...(typeof options.env === 'function' ? options.env({ devlmsUrl }) : (options.env ?? {})) }));
-  const tool = await startTool(config, silentLogger, { database: { url: db.url, pool: db.pool, db: db.db, close: async () => {} } });
+  const dbProxy = options.proxyDatabase ? await startTcpProxy('127.0.0.1', Number(new URL(db.url).port)) : undefined;
+  const toolDatabase = dbProxy ? await proxiedDatabase(db, dbProxy) : { url: db.url, pool: db.pool, db: db.db, close: async () => {} };
+  const tool = await startTool(config, options.logger ?? silentLogger, { database: toolDatabase });
   const devlms = await startDevLms({ pool: db.pool, url: devlmsUrl, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1', testHooks: true });
   await devlms.devlms.seed();
   if (options.register !== false) {
@@ -92,12 +105,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     devlms,
     devlmsUrl,
     emulator,
+    dbProxy,
     browser: () => new LtiBrowser(),
     async close() {
+      dbProxy?.restore();
       await devlms.close();
       await tool.close();
+      await toolDatabase.close();
+      await dbProxy?.close();
       await emulator?.close();
       await db.drop();
     },
   };
+}
+
+/** The tool's own pool, through the proxy. */
+async function proxiedDatabase(db: TestDatabase, proxy: TcpProxy) {
+  const url = new URL(db.url);
+  url.port = String(proxy.port);
+  const pool = createPool(url.toString(), 5);
+  // A cut connection errors on idle clients too; the pool replaces them, nothing to crash on.
+  pool.on('error', () => {});
+  return { url: url.toString(), pool, db: createDb(pool), close: () => pool.end() };
 }
