@@ -6,10 +6,11 @@ import type { RootDb } from './db/db.js';
 import type { Logger } from './log.js';
 import type { JobDeps } from './jobs/job.js';
 import { csrfProtection } from './http/csrf.js';
+import { cleanInput, refuseUndecodablePath } from './http/input.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { createRateLimits } from './http/rate-limit.js';
 import { setTemplateCaching, type ViewContext } from './http/render.js';
-import { partitionedCookies, securityHeaders } from './http/security.js';
+import { noStore, partitionedCookies, securityHeaders } from './http/security.js';
 import { resolveActor } from './lti/actor.js';
 import { dynamicRegistrationHandler, DYNAMIC_REGISTRATION_PATH } from './lti/dynamic-registration.js';
 import { JwksCache } from './lti/jwks-cache.js';
@@ -59,6 +60,8 @@ export interface ToolApp {
 
 /** Form and JSON bodies: a 100,000-character essay, urlencoded, fits with room to spare. */
 const BODY_LIMIT = '2mb';
+/** Our largest forms stay far below this: the queue posts at most 200 ids, the prompt editor about 130 fields. */
+const PARAMETER_LIMIT = 1000;
 
 /**
  * The Express app without listen(). Public routes first, then the launch (our login and id_token checks in
@@ -85,6 +88,11 @@ export function createApp(deps: AppDeps): ToolApp {
   app.get('/vendor/htmx.min.js', (_req, res) => {
     res.sendFile(path.join(ROOT, 'node_modules', 'htmx.org', 'dist', 'htmx.min.js'), { maxAge: config.env === 'production' ? '1d' : 0 });
   });
+  // Everything past the static files is about someone (pages carry the launch token, names, grades): no cache
+  // — browser, proxy or LMS — keeps a copy.
+  app.use(noStore);
+  // Before ltijs, which answers a path it cannot decode with its own JSON: ours is a page like every error.
+  app.use(refuseUndecodablePath);
   app.use(healthRoutes({ db, role: config.role, processingJobs: deps.processingJobs ?? (() => false) }));
   app.use(publicRoutes({ toolUrl: config.toolUrl }));
 
@@ -95,13 +103,13 @@ export function createApp(deps: AppDeps): ToolApp {
   app.get(`${DYNAMIC_REGISTRATION_PATH}/:token`, limits.ltiRegistration);
   app.get(LTI_ROUTES.keys, limits.ltiKeys);
 
-  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }), express.json({ limit: BODY_LIMIT }), (req: Request, _res: Response, next: NextFunction) => {
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: PARAMETER_LIMIT }), express.json({ limit: BODY_LIMIT }), (req: Request, _res: Response, next: NextFunction) => {
     // ltijs' own body-parser 1.x would read the (already consumed) stream again unless told it was parsed,
     // and ltijs reads req.body.state on every request: Express 5 leaves the body undefined when there is none.
     (req as Request & { _body?: boolean })._body = true;
     req.body ??= {};
     next();
-  });
+  }, cleanInput);
   app.use(cookieParser(config.lti.key));
 
   app.all(LTI_ROUTES.login, loginHandler({ lti, platforms, ltiKey: config.lti.key, toolUrl: config.toolUrl }));

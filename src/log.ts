@@ -25,8 +25,32 @@ export function createLogger(level: Level, name = 'llm-assess'): Logger {
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (value instanceof Error) return describeError(value);
   return value;
+}
+
+const ERROR_FACTS = ['code', 'status', 'type', 'severity', 'constraint', 'table', 'column', 'routine'] as const;
+
+/**
+ * An error as logs show it: what failed and where, never the data it was about. Logs are read by people who may
+ * not read students' work: Drizzle's message lists the query's parameters (submission text, names), PostgreSQL's
+ * `detail` quotes the row, and its messages quote the value they refused. Those are left out; SQL identifiers stay.
+ */
+function describeError(err: Error, depth = 0): Record<string, unknown> {
+  const facts = err as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { name: err.name, message: redact(err.message) };
+  for (const key of ERROR_FACTS) if (typeof facts[key] === 'string' || typeof facts[key] === 'number') out[key] = facts[key];
+  if (err.stack) out.stack = redact(err.stack);
+  if (err.cause instanceof Error && depth < 4) out.cause = describeError(err.cause, depth + 1);
+  return out;
+}
+
+const IDENTIFIER = /^[A-Za-z_][\w$.]{0,62}$/;
+
+export function redact(text: string): string {
+  return text
+    .replace(/\nparams: [\s\S]*?(?=\n\s+at |$)/, '\nparams: [not logged]')
+    .replace(/"((?:[^"\\]|\\.)*)"/g, (quoted, inner: string) => (IDENTIFIER.test(inner) ? quoted : '"[not logged]"'));
 }
 
 export const silentLogger: Logger = createLogger('silent');

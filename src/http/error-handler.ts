@@ -28,14 +28,17 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(422, 'invalid', 'Please correct the highlighted fields.', fields);
   }
   const e = err as { type?: string; status?: number; code?: string; message?: string; field?: string };
-  // body-parser
+  // body-parser (its errors carry a type and a 4xx status)
   if (e?.type === 'entity.too.large') return new HttpError(413, 'too_large', 'The request is too large. Shorten the text or upload a smaller file.');
+  if (e?.type === 'parameters.too.many') return new HttpError(413, 'too_many_fields', 'The form has too many fields.');
   if (e?.type === 'entity.parse.failed') return new HttpError(400, 'malformed_body', 'The request body could not be read (malformed JSON or form data).');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new HttpError(415, 'unsupported_encoding', 'The request uses an unsupported encoding.');
   // multer
   if (e?.code === 'LIMIT_FILE_SIZE') return new HttpError(413, 'file_too_large', 'The uploaded file is too large.');
   if (typeof e?.code === 'string' && e.code.startsWith('LIMIT_')) return new HttpError(400, 'bad_upload', `The upload was refused: ${e.message ?? e.code}.`);
-  if (e?.status === 400 && e?.type) return new HttpError(400, 'bad_request', 'The request could not be read.');
+  // Anything else Express or a parser refused as the client's fault (an aborted body, a path with bad
+  // %-encoding): its 4xx status, with words of our own.
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, 'bad_request', 'The request could not be read.');
   if (isDatabaseUnavailable(err)) return DATABASE_UNAVAILABLE;
   return new HttpError(500, 'internal_error', 'Something went wrong on our side. Please try again; if it keeps happening, tell your administrator the reference below.');
 }

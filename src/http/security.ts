@@ -37,3 +37,9 @@ function partition(cookie: string): string {
   if (/;\s*samesite=none/i.test(cookie) && /;\s*secure/i.test(cookie)) return `${cookie}; Partitioned`;
   return cookie;
 }
+
+/** Responses that must not be cached anywhere (every dynamic response: see app.ts). */
+export function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+}

@@ -1,6 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
 import { formatSize } from '../models/submissions/submission-input.js';
+import { BadRequest } from '../http/errors.js';
+import { cleanInput } from '../http/input.js';
 
 /** A submission post: `/student/tasks/:taskId/submissions`. */
 const SUBMISSION_PATH = /^\/student\/tasks\/[^/]+\/submissions\/?$/;
@@ -30,7 +32,7 @@ export function submissionUpload(options: { maxFileBytes: number }) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== 'POST' || !SUBMISSION_PATH.test(req.path) || !req.is('multipart/form-data')) return next();
     upload(req, res, (err: unknown) => {
-      if (!err) return next();
+      if (!err) return cleanInput(req, res, next);
       const e = err as { code?: string; field?: string };
       req.body = (req.body as Record<string, unknown> | undefined) ?? {};
       if (e.code === 'LIMIT_FILE_SIZE') {
@@ -41,7 +43,10 @@ export function submissionUpload(options: { maxFileBytes: number }) {
         res.locals.uploadProblem = { status: 400, message: 'Upload one file only, in the file field.' } satisfies UploadProblem;
         return next();
       }
-      next(err);
+      if (e.code?.startsWith('LIMIT_')) return next(BadRequest('The submission form has too many or too large fields.'));
+      // busboy's own errors (a body cut off mid-part, a broken part header) are the client's: the upload is
+      // refused as unreadable, nothing is stored.
+      next(BadRequest('The upload was cut off or could not be read. Please submit again.'));
     });
   };
 }
