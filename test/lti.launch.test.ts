@@ -32,6 +32,20 @@ describe('LTI launch through the development LMS, over real HTTP', () => {
     expect(new URL(session.home.url).pathname).toMatch(/^\/instructor\/tasks\/\d+$/);
   });
 
+  it('lets no cache keep a page, fragment, JSON answer or launch redirect; static files are cached', async () => {
+    const browser = stack.browser();
+    const form = await browser.beginLaunch(stack.devlmsUrl, 'student1', { task: '1' });
+    const redirect = await browser.request(form.action, { form: form.fields, follow: false });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('cache-control')).toBe('no-store');
+    const session = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
+    const answers = [session.home, await session.get('/student', { htmx: true }), await session.get('/api/session'), await session.get('/student/nothing-here')];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 404]);
+    for (const a of answers) expect(a.headers.get('cache-control')).toBe('no-store');
+    const css = await fetch(`${stack.toolUrl}/public/css/app.css`);
+    expect(css.headers.get('cache-control')).not.toBe('no-store');
+  });
+
   it('lands an administrator on the admin panel', async () => {
     const session = await stack.browser().launch(stack.devlmsUrl, 'admin');
     expect(new URL(session.home.url).pathname).toBe('/admin');

@@ -91,6 +91,21 @@ describe('LTI launch refusals', () => {
     await expectRefused({ set: { [`${LTI}version`]: '1.1' } }, 401, /version/);
   });
 
+  it('refuses claims larger than any LMS sends, before they reach a cookie or the database', async () => {
+    for (const [length, message] of [[100_000, /id_token is larger than llm-assess accepts/], [10_000, /a claim larger than llm-assess accepts: sub/]] as const) {
+      const { page, browser } = await attempt({ set: { sub: 'x'.repeat(length) } });
+      expect(page.status).toBe(401);
+      expect(textOf(page.html)).toMatch(message);
+      expect(browser.jar.header(stack.toolUrl).length).toBeLessThan(2_000);
+    }
+    await expectRefused({ set: { [`${LTI}context`]: { id: 'c-1', title: 't'.repeat(2_001) } } }, 401, /claim larger than llm-assess accepts: lti\/claim\/context\.title/);
+    await expectRefused({ set: { [`${LTI}roles`]: Array.from({ length: 101 }, (_, i) => `role-${i}`) } }, 401, /claim larger than llm-assess accepts: lti\/claim\/roles/);
+    await expectRefused({ set: { [`${LTI}custom`]: { blob: 'b'.repeat(70_000) } } }, 401, /id_token is larger than llm-assess accepts \(64 KB\)/);
+    // A long title that a real LMS sends (Moodle allows 1,333 characters) is fine.
+    const { page: ok } = await attempt({ set: { [`${LTI}resource_link`]: { id: 'essay-1', title: 'T'.repeat(1_333) } } });
+    expect(ok.status).toBe(200);
+  });
+
   it('refuses an unknown deployment, at the launch and already at the login', async () => {
     await expectRefused({ set: { [`${LTI}deployment_id`]: 'rogue-deployment' } }, 401, /Deployment "rogue-deployment" of this LMS is not allowed/);
     const browser = stack.browser();

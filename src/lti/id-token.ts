@@ -19,19 +19,34 @@ export const CLAIM = {
   deepLinkingSettings: 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings',
 } as const;
 
+/**
+ * Limits on what a launch may carry. Every claim is stored (ltijs keeps the token, we keep names and titles) and
+ * `sub` becomes a cookie: a 100,000-character `sub` once made a 16 KB cookie. OIDC caps `sub` at 255; titles and
+ * names get room for any real LMS (Moodle activity names run to 1,333 characters).
+ */
+export const ID_TOKEN_MAX_CHARS = 64 * 1024;
+const id = z.string().min(1).max(255);
+const title = z.string().max(2000);
+const name = z.string().max(500);
+
 /** The claims a launch must carry, checked after the signature (so every value here is the platform's word). */
 const launchClaims = z
   .object({
-    sub: z.string().min(1),
-    nonce: z.string().min(1),
+    sub: id,
+    nonce: id,
+    name: name.optional(),
+    given_name: name.optional(),
+    family_name: name.optional(),
+    email: z.string().max(320).optional(),
     [CLAIM.messageType]: z.enum(['LtiResourceLinkRequest', 'LtiDeepLinkingRequest']),
     [CLAIM.version]: z.literal('1.3.0'),
-    [CLAIM.deploymentId]: z.string().min(1),
-    [CLAIM.roles]: z.array(z.string()),
-    [CLAIM.targetLinkUri]: z.string().optional(),
-    [CLAIM.resourceLink]: z.object({ id: z.string().min(1) }).passthrough().optional(),
-    [CLAIM.context]: z.object({ id: z.string().min(1) }).passthrough().optional(),
-    [CLAIM.deepLinkingSettings]: z.object({ deep_link_return_url: z.string().url() }).passthrough().optional(),
+    [CLAIM.deploymentId]: id,
+    [CLAIM.roles]: z.array(z.string().max(255)).max(100),
+    [CLAIM.targetLinkUri]: z.string().max(2048).optional(),
+    [CLAIM.resourceLink]: z.object({ id, title: title.optional(), description: z.string().max(20_000).optional() }).passthrough().optional(),
+    [CLAIM.context]: z.object({ id, title: title.optional(), label: title.optional() }).passthrough().optional(),
+    [CLAIM.custom]: z.record(z.string().max(255), z.unknown()).refine((c) => Object.keys(c).length <= 100 && JSON.stringify(c).length <= 16_384, 'too large').optional(),
+    [CLAIM.deepLinkingSettings]: z.object({ deep_link_return_url: z.string().url().max(2048), data: z.string().max(4096).optional() }).passthrough().optional(),
   })
   .passthrough()
   .superRefine((c, ctx) => {
@@ -82,6 +97,7 @@ export async function verifyIdToken(
   deps: IdTokenVerifierDeps,
   input: { idToken: string; state: string; stateCookieIssuer: string | undefined },
 ): Promise<VerifiedLaunch> {
+  if (input.idToken.length > ID_TOKEN_MAX_CHARS) throw fail('token_too_large', `The id_token is larger than llm-assess accepts (${ID_TOKEN_MAX_CHARS / 1024} KB). ${RELAUNCH}`);
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverified: ReturnType<typeof decodeJwt>;
   try {
@@ -137,8 +153,9 @@ export async function verifyIdToken(
   const parsed = launchClaims.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const claim = String(issue.path[0] ?? 'claim');
-    throw fail('invalid_claim', `The launch is missing or has an invalid claim: ${claim.replace('https://purl.imsglobal.org/spec/', '')}.`);
+    const claim = issue.path.map(String).join('.').replace(/https:\/\/purl\.imsglobal\.org\/spec\//g, '') || 'claim';
+    if (issue.code === 'too_big') throw fail('claim_too_large', `The launch has a claim larger than llm-assess accepts: ${claim}.`);
+    throw fail('invalid_claim', `The launch is missing or has an invalid claim: ${claim}.`);
   }
   const claims = parsed.data as LaunchClaims;
 
