@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { charCount } from '../chars.js';
 import type { z } from 'zod';
 import { actorOf, allow } from '../lti/actor.js';
 import { Conflict, Invalid } from '../http/errors.js';
@@ -109,7 +110,7 @@ export function promptApiRoutes(deps: PromptRouteDeps): Router {
     const fields: Record<string, string> = {};
     body.data.samples.forEach((s, i) => {
       if (!s.trim()) fields[`samples.${i}`] = `Sample ${i + 1} is empty.`;
-      else if (s.length > deps.submissionMaxChars) fields[`samples.${i}`] = `Sample ${i + 1} is longer than ${deps.submissionMaxChars} characters.`;
+      else if (charCount(s) > deps.submissionMaxChars) fields[`samples.${i}`] = `Sample ${i + 1} is longer than ${deps.submissionMaxChars} characters.`;
     });
     if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: see the samples.');
     const samples = body.data.samples.map((text, i) => ({ index: i + 1, text }));

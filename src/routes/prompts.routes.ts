@@ -1,4 +1,5 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { charCount } from '../chars.js';
 import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
@@ -142,8 +143,8 @@ export function promptRoutes(deps: PromptRouteDeps): Router {
     if (!checked.ok) return render(req, res, 'pages/instructor/prompt-bench', { fields: checked.fields, kind: 'preview', taskId: task.id }, { status: 422, fragment: 'partials/prompts/_bench-invalid' });
     const sampleIndex = bench.samples.findIndex((s) => s.trim());
     const sample = sampleIndex >= 0 ? bench.samples[sampleIndex]! : null;
-    if (sample && sample.length > deps.submissionMaxChars) {
-      const fields = { [`samples.${sampleIndex}`]: `Sample ${sampleIndex + 1} has ${sample.length.toLocaleString('en')} characters; submissions are limited to ${deps.submissionMaxChars.toLocaleString('en')}.` };
+    if (sample && charCount(sample) > deps.submissionMaxChars) {
+      const fields = { [`samples.${sampleIndex}`]: `Sample ${sampleIndex + 1} has ${charCount(sample).toLocaleString('en')} characters; submissions are limited to ${deps.submissionMaxChars.toLocaleString('en')}.` };
       return render(req, res, 'pages/instructor/prompt-bench', { fields, kind: 'preview', taskId: task.id }, { status: 422, fragment: 'partials/prompts/_bench-invalid' });
     }
     const preview = buildPreview({

@@ -1,3 +1,4 @@
+import { charCount } from '../chars.js';
 import { z } from 'zod';
 import { LIMITS, rubricSum, type DraftInput, type PromptContent, promptBodySchema } from '../models/prompts/prompt-draft.js';
 import { MAX_SAMPLES } from '../models/prompts/sample-test.service.js';
@@ -142,7 +143,7 @@ export function samplesOf(bench: BenchValues, maxChars: number): { samples: Arra
   const samples: Array<{ index: number; text: string }> = [];
   bench.samples.forEach((text, i) => {
     if (!text.trim()) return;
-    if (text.length > maxChars) fields[`samples.${i}`] = `Sample ${i + 1} has ${text.length.toLocaleString('en')} characters; submissions are limited to ${maxChars.toLocaleString('en')}.`;
+    if (charCount(text) > maxChars) fields[`samples.${i}`] = `Sample ${i + 1} has ${charCount(text).toLocaleString('en')} characters; submissions are limited to ${maxChars.toLocaleString('en')}.`;
     else samples.push({ index: i + 1, text });
   });
   if (!samples.length && !Object.keys(fields).length) fields['samples.0'] = 'Paste at least one sample submission to test the prompt on.';

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { charCount } from '../../chars.js';
+import { scanSubmission } from '../../grading/injection.js';
 import type { TaskInput } from '../../grading/messages.js';
 import { Invalid } from '../../http/errors.js';
 import { actualCostMicros, countChatTokens, estimateCostMicros, ProviderError, type BatchProvider, type TokenUsage } from '../../providers/index.js';
@@ -59,7 +61,8 @@ async function gradeOne(
     if (!(err instanceof ProviderError)) throw err;
     return { index: sample.index, status: 'error', ...empty, error: err.message };
   }
-  const evaluation = evaluateAnswer(answer, content.rubric, Number(content.maxScore));
+  // The same checks as a batch: the instructor testing a prompt sees a sample that tries to instruct the grader.
+  const evaluation = evaluateAnswer(answer, content.rubric, Number(content.maxScore), scanSubmission(sample.text));
   return {
     index: sample.index,
     status: evaluation.result === null ? 'unreadable' : evaluation.flags.length ? 'flagged' : 'graded',
@@ -131,8 +134,9 @@ export function sampleTestBudget(content: PromptContent, task: TaskInput, sample
   let inputTokens = 0;
   let worstCostMicros = 0;
   for (const s of samples) {
-    if (s.text.length > limits.maxChars) {
-      fields[`samples.${s.index - 1}`] = `Sample ${s.index} has ${s.text.length.toLocaleString('en')} characters; a test takes samples of at most ${limits.maxChars.toLocaleString('en')}.`;
+    const chars = charCount(s.text);
+    if (chars > limits.maxChars) {
+      fields[`samples.${s.index - 1}`] = `Sample ${s.index} has ${chars.toLocaleString('en')} characters; a test takes samples of at most ${limits.maxChars.toLocaleString('en')}.`;
       continue;
     }
     const tokens = countChatTokens(content.model, gradingRequestFor(ctx, s.text, 'estimate').messages);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { charCount } from '../../chars.js';
 import { z } from 'zod';
 
 /**
@@ -96,10 +97,11 @@ export function parseSubmission(body: unknown, file: UploadedFile | undefined, l
   }
   text = clean(text);
   if (!text.trim()) return { ok: false, fields: { [file ? 'file' : 'text']: file ? 'The file has no text in it.' : 'Write your answer, or upload a plain-text file.' } };
-  if (text.length > limits.maxChars) {
+  const chars = charCount(text);
+  if (chars > limits.maxChars) {
     return {
       ok: false,
-      fields: { [file ? 'file' : 'text']: `Your work has ${text.length.toLocaleString('en')} characters; the limit is ${limits.maxChars.toLocaleString('en')}.` },
+      fields: { [file ? 'file' : 'text']: `Your work has ${chars.toLocaleString('en')} characters; the limit is ${limits.maxChars.toLocaleString('en')}.` },
     };
   }
   return { ok: true, value: { text, format, originalFilename } };
