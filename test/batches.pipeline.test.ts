@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { kickBatch } from '../src/jobs/batch-kick.js';
-import { listCourseAssessments, listReleasedForStudent, findCourseAssessment } from '../src/models/assessments/assessments.repository.js';
+import { listCourseAssessments, findCourseAssessment } from '../src/models/assessments/assessments.repository.js';
+import { studentSubmissionStatuses } from '../src/models/submissions/status.service.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { submitThroughService, seedTenant } from './helpers/batch-fixtures.js';
@@ -74,7 +75,8 @@ describe('submission → queue → batch → assessment', () => {
 
     // After approval (the default): instructors see all three at once, the student none yet.
     const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;
-    expect(await listReleasedForStudent(db, Number(student.student_id), t.taskId)).toEqual([]);
+    const statuses = await studentSubmissionStatuses(db, t.taskId, Number(student.student_id), 1);
+    expect(statuses.map((st) => st.feedbackReleased)).toEqual([false]);
     expect(await findCourseAssessment(db, t.courseId + 999_999, list[0]!.id)).toBeUndefined();
   }, 40_000);
 
@@ -87,8 +89,8 @@ describe('submission → queue → batch → assessment', () => {
     // No kick this time: the worker's sweep finds the confirmed batch on its own.
     await until('the batch to be ingested', async () => ((await findBatchById(db, batch!.id))?.ingestedAt ? true : undefined), 20_000, 25);
     const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;
-    const seen = await listReleasedForStudent(db, Number(student.student_id), t.taskId);
+    const [status] = await studentSubmissionStatuses(db, t.taskId, Number(student.student_id), 1);
     const [a] = await listCourseAssessments(db, t.courseId);
-    expect(seen.map((s) => s.id)).toEqual(a!.needsReview ? [] : [a!.id]);
+    expect(status!.feedbackReleased).toBe(!a!.needsReview);
   }, 40_000);
 });

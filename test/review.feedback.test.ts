@@ -5,6 +5,9 @@ import type { ToolSession } from './helpers/lti-browser.js';
 import { textOf } from './helpers/html.js';
 import { launchWith, OTHER_COURSE } from './helpers/launches.js';
 import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
+import { releasedToStudent, releasedToStudentSql } from '../src/models/assessments/release.js';
+import type { ReviewStatus } from '../src/models/assessments/assessments.table.js';
+import type { ReleasePolicy } from '../src/models/tasks/tasks.table.js';
 
 /** What students see of their assessments, and the agreement statistics instructors see of all of them. */
 describe('student feedback and agreement analytics', () => {
@@ -83,8 +86,41 @@ describe('student feedback and agreement analytics', () => {
       } finally {
         await stack.db.db.execute(sql`update tasks set release_policy = 'after_approval' where id = ${essay.taskId}`);
       }
+      // The task's policy decides, not a stamp left from when it released at once.
       const marked = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1, released: true });
-      expect((await feedback(student1, marked.submissionId)).status).toBe(200);
+      expect((await feedback(student1, marked.submissionId)).status).toBe(404);
+    });
+
+    it('never sees a flagged or low-confidence result before review, even where the task releases at once', async () => {
+      await stack.db.db.execute(sql`update tasks set release_policy = 'immediately' where id = ${essay.taskId}`);
+      try {
+        const flagged = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student2, flags: [{ code: 'possible_prompt_injection', message: 'The submission addresses the grader.' }] });
+        const unsure = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student2, confidence: 0.3, flags: [{ code: 'low_confidence', message: 'The model reports low confidence (0.3).' }] });
+        for (const a of [flagged, unsure]) expect((await feedback(student2, a.submissionId)).status).toBe(404);
+        expect(textOf((await instructor.get(`/instructor/review/${flagged.id}`)).html)).toContain('Student: cannot read this feedback until you approve or override it.');
+        const task = await student2.get(`/student/tasks/${essay.taskId}/submissions`);
+        expect(textOf(task.html)).not.toContain('Read your feedback');
+        expect((await instructor.post(`/instructor/review/${flagged.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
+        expect((await feedback(student2, flagged.submissionId)).status).toBe(200);
+        expect(textOf((await instructor.get(`/instructor/review/${flagged.id}`)).html)).toContain('Student: can read this feedback now.');
+        expect((await feedback(student2, unsure.submissionId)).status).toBe(404);
+      } finally {
+        await stack.db.db.execute(sql`update tasks set release_policy = 'after_approval' where id = ${essay.taskId}`);
+      }
+    });
+
+    it('is shown feedback by one rule, the same in SQL as in code, for every combination', async () => {
+      const rows = await stack.db.db.execute<{ review_status: ReviewStatus; needs_review: boolean; flag_count: number; release_policy: ReleasePolicy; released: boolean }>(sql`
+        select a.review_status, a.needs_review, jsonb_array_length(a.flags) as flag_count, t.release_policy, ${releasedToStudentSql('a', 't')} as released
+        from (select s as review_status, n as needs_review, f as flags
+              from unnest(array['pending_review', 'approved', 'overridden', 'rejected']) s,
+                   unnest(array[true, false]) n, unnest(array['[]'::jsonb, '[{"code":"low_confidence"}]'::jsonb]) f) a,
+             unnest(array['after_approval', 'immediately']) as t(release_policy)`);
+      expect(rows.rows).toHaveLength(32);
+      for (const r of rows.rows) {
+        expect([r, r.released]).toEqual([r, releasedToStudent({ reviewStatus: r.review_status, needsReview: r.needs_review, flagCount: r.flag_count, releasePolicy: r.release_policy })]);
+      }
+      expect(rows.rows.filter((r) => r.released).length).toBe(17);
     });
 
     it('never sees a rejected assessment', async () => {

@@ -5,6 +5,7 @@ import type { ReviewListItem } from '../models/assessments/review.repository.js'
 import type { ReviewData } from '../models/assessments/review-page.service.js';
 import { formatDateTime, formatScore } from './present.js';
 import { formatUsd } from './prompts.present.js';
+import { releasedToStudent } from '../models/assessments/release.js';
 
 /** View models of the review area: what the templates print, already worded and formatted. */
 
@@ -113,7 +114,7 @@ export function presentReview(d: ReviewData) {
     reviewedBy: d.context.reviewerName,
     reviewedAt: a.reviewedAt ? formatDateTime(a.reviewedAt) : null,
     reviewNote: a.reviewNote,
-    released: a.releasedAt != null,
+    released: releasedToStudent({ reviewStatus: a.reviewStatus, needsReview: a.needsReview, flagCount: a.flags.length, releasePolicy: d.context.releasePolicy }),
     sync: {
       status: a.gradeSyncStatus,
       label: SYNC_LABELS[a.gradeSyncStatus],

@@ -7,9 +7,8 @@ import { assessments } from './assessments.table.js';
  * Assessments as ingestion writes them and reviewers read them.
  *
  * Visibility: an instructor of the course sees every assessment at once (listCourseAssessments). A student sees
- * one only once it is released (`released_at` set): ingestion sets it at once when the task's release policy is
- * `immediately` and the answer needs no human review; otherwise (policy `after_approval`, the default, or a
- * flagged answer) the review step sets it when an instructor approves or overrides. The model's answer (`result`,
+ * one only once it is released — the one rule is release.ts; `released_at` records when that happened (ingestion,
+ * or the instructor's approval or override). The model's answer (`result`,
  * `score`) is never updated; reviews write the override columns beside it.
  */
 
@@ -123,15 +122,4 @@ export async function listCourseAssessments(db: Db, courseId: number, options: {
     .orderBy(desc(assessments.id))
     .limit(options.limit ?? 100)
     .offset(options.offset ?? 0);
-}
-
-/** A student's released assessments of a task (what the student may see), newest first. */
-export async function listReleasedForStudent(db: Db, studentId: number, taskId: number): Promise<AssessmentRow[]> {
-  return db
-    .select({ a: assessments })
-    .from(assessments)
-    .innerJoin(sql`submissions s`, sql`s.id = ${assessments.submissionId}`)
-    .where(and(eq(assessments.taskId, taskId), sql`s.student_id = ${studentId}`, isNotNull(assessments.releasedAt)))
-    .orderBy(desc(assessments.id))
-    .then((rows) => rows.map((r) => r.a));
 }

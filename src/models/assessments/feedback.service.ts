@@ -3,6 +3,7 @@ import type { Db } from '../../db/db.js';
 import { NotFound } from '../../http/errors.js';
 import { renderMarkdown } from '../../http/markdown.js';
 import type { RubricCriterion } from '../prompts/prompts.table.js';
+import { releasedToStudentSql } from './release.js';
 
 export interface FeedbackView {
   taskId: number;
@@ -41,9 +42,8 @@ type Row = {
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /**
- * A student's feedback on one of their own submissions, once released: approved or overridden, or — for a task
- * whose policy releases feedback immediately — not yet reviewed (and not rejected). Anything else — not released yet,
- * rejected, another student's, another course's, not existing — is the same "not found", so nothing leaks.
+ * A student's feedback on one of their own submissions, once released (release.ts). Anything else — not released
+ * yet, rejected, another student's, another course's, not existing — is the same "not found", so nothing leaks.
  */
 export async function studentFeedback(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<FeedbackView> {
   const rows = await db.execute<Row>(sql`
@@ -54,7 +54,7 @@ export async function studentFeedback(db: Db, who: { courseId: number; studentId
     join assessments a on a.submission_id = s.id
     join prompt_versions pv on pv.id = a.prompt_version_id
     where s.id = ${submissionId} and s.course_id = ${who.courseId} and s.student_id = ${who.studentId}
-      and (a.review_status in ('approved', 'overridden') or (a.review_status = 'pending_review' and (a.released_at is not null or t.release_policy = 'immediately')))
+      and ${releasedToStudentSql('a', 't')}
     order by a.id desc limit 1`);
   const r = rows.rows[0];
   const score = r ? (r.review_status === 'overridden' ? r.override_score : r.score) : null;

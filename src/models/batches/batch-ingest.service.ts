@@ -20,6 +20,7 @@ import {
 import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { newChunkBuffers, ResultChunk, type ChunkBuffers } from './result-chunk.js';
+import { releasedToStudent } from '../assessments/release.js';
 
 /**
  * Lines per transaction: large enough that SQL round trips do not dominate, small enough to keep memory bounded.
@@ -110,7 +111,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
           cachedInputTokens: line.usage.cachedInputTokens,
           outputTokens: line.usage.outputTokens,
           actualCostMicros: cost,
-          releasedAt: target.release_policy === 'immediately' && !ev.needsReview ? new Date() : null,
+          releasedAt: releasedToStudent({ reviewStatus: 'pending_review', needsReview: ev.needsReview, flagCount: ev.flags.length, releasePolicy: target.release_policy }) ? new Date() : null,
         });
         results.push({ customId: target.custom_id, inputTokens: line.usage.inputTokens, outputTokens: line.usage.outputTokens, costMicros: cost });
       } else if (line.kind === 'not_run') {

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { describeEta, etaForBatched, etaForQueued, observedThroughput, type Throughput } from '../queue/eta.js';
+import { releasedToStudent } from '../assessments/release.js';
+import type { ReviewStatus } from '../assessments/assessments.table.js';
+import type { ReleasePolicy } from '../tasks/tasks.table.js';
 
 /**
  * What a student sees of their own submissions: where each one is (queued, in a batch, being graded, graded,
@@ -46,8 +49,10 @@ type Row = {
   not_before: Date | null;
   platform_id: number | null;
   batch_submitted_at: Date | null;
-  review_status: string | null;
-  release_policy: string;
+  review_status: ReviewStatus | null;
+  release_policy: ReleasePolicy;
+  needs_review: boolean | null;
+  flag_count: number | null;
   has_assessment: boolean;
 };
 
@@ -77,7 +82,7 @@ export async function studentSubmissionStatuses(db: Db, taskId: number, studentI
     select s.id as submission_id, s.attempt, s.created_at as submitted_at,
            q.id as queue_item_id, q.status as q_status, q.priority_rank, q.created_at as q_created_at, q.not_before, q.platform_id,
            b.submitted_at as batch_submitted_at,
-           a.review_status, t.release_policy, (a.id is not null) as has_assessment
+           a.review_status, t.release_policy, a.needs_review, jsonb_array_length(a.flags) as flag_count, (a.id is not null) as has_assessment
     from submissions s
     join tasks t on t.id = s.task_id
     left join lateral (select * from queue_items qi where qi.submission_id = s.id order by qi.id desc limit 1) q on true
@@ -103,7 +108,9 @@ export async function studentSubmissionStatuses(db: Db, taskId: number, studentI
     }
     if (status === 'failed') detail = 'The grading service could not grade this attempt. Your instructor can see it and will follow up.';
     if (status === 'removed') detail = 'An administrator took this attempt out of the grading queue. Ask your instructor.';
-    const released = r.has_assessment && (r.review_status === 'approved' || r.review_status === 'overridden' || (r.release_policy === 'immediately' && r.review_status !== 'rejected'));
+    const released =
+      r.has_assessment && r.review_status !== null &&
+      releasedToStudent({ reviewStatus: r.review_status, needsReview: r.needs_review ?? true, flagCount: Number(r.flag_count ?? 0), releasePolicy: r.release_policy });
     if (status === 'completed' && !released) detail = 'Your instructor reviews the feedback before you see it.';
     out.push({
       submissionId: Number(r.submission_id),
