@@ -95,6 +95,18 @@ describe('role × route matrix', () => {
     }
   });
 
+  // A browser without JavaScript (or before htmx loads) posts forms as plain forms: every form route answers with
+  // the whole page, never a fragment or a 500.
+  describe.each(ROUTES.filter((c) => c.form && !c.deepLinkingOnly).map((c) => [`${c.area.name}: ${c.route}`, c] as const))('%s without htmx', (_name, c) => {
+    it('answers a plain form post with a whole page', async () => {
+      const who = c.allowed[0]!;
+      const values = c.fresh ? { ...ids.get(c.area)!, ...(await c.fresh(ctx)) } : ids.get(c.area)!;
+      const res = await sessions[who].request(c.path(values), { method: c.route.split(' ')[0]!, form: { ...c.form!, _csrf: sessions[who].csrf }, csrf: false });
+      expect(res.status).toBeLessThan(500);
+      if (res.status < 300 || res.status === 422) expect(res.html).toMatch(/^<!doctype html>/i);
+    });
+  });
+
   it('shows each tenant only its own tasks and statistics', async () => {
     const home = await otherCourseInstructor.get('/instructor');
     expect(home.html).toContain('Philosophy essay');
