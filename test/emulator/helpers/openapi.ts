@@ -6,9 +6,10 @@ import YAML from 'yaml';
 import { ROOT } from '../../../src/paths.js';
 
 /**
- * Validators for schemas of the official OpenAI OpenAPI spec (../shared/contracts/openai-openapi.yaml, or
- * OPENAI_OPENAPI_SPEC). Only the named schemas and what they reference are compiled: the whole 3 MB spec
- * holds 2019-09 keywords Ajv's 2020-12 dialect refuses, in schemas we never touch.
+ * Validators for schemas of the official OpenAI OpenAPI spec: the subset kept in the repository
+ * (test/contracts/openai-openapi.subset.yaml, made by scripts/vendor-openai-spec.ts), or a whole spec named by
+ * OPENAI_OPENAPI_SPEC. Only the named schemas and what they reference are compiled: the whole 3 MB spec holds
+ * 2019-09 keywords Ajv's 2020-12 dialect refuses, in schemas we never touch.
  */
 
 type Json = Record<string, unknown>;
@@ -25,7 +26,7 @@ const NULLABLE_IN_PRACTICE: Record<string, string[]> = {
 };
 
 function specPath(): string {
-  const p = process.env.OPENAI_OPENAPI_SPEC ?? path.join(ROOT, '..', 'shared', 'contracts', 'openai-openapi.yaml');
+  const p = process.env.OPENAI_OPENAPI_SPEC ?? path.join(ROOT, 'test', 'contracts', 'openai-openapi.subset.yaml');
   if (!existsSync(p)) throw new Error(`The OpenAI OpenAPI spec was not found at ${p}: set OPENAI_OPENAPI_SPEC to its path.`);
   return p;
 }
