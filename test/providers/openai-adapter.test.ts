@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { gradingResultSchema } from '../../src/grading/result.schema.js';
 import { customIdFor, parseCustomId } from '../../src/providers/custom-id.js';
@@ -269,9 +271,34 @@ describe('real-time grading', () => {
     const answer = await provider.realtimeGrade(req);
     expect(answer).toMatchObject({ finishReason: 'stop', refusal: null, model: 'gpt-4o-mini-2024-07-18' });
     expect(answer.requestId).toMatch(/^req_/);
-    expect(answer.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isInteger(answer.latencyMs)).toBe(true);
     expect(answer.usage.inputTokens).toBe(countChatTokens('gpt-4o-mini', req.messages));
     expect(gradingResultSchema(RUBRIC, 10).safeParse(JSON.parse(answer.content ?? 'null')).success).toBe(true);
+  });
+
+  it('reports the call\'s latency: what a slow network adds, and no more than the caller waited', async () => {
+    // A proxy that holds each request 150 ms before passing it to the emulator.
+    const slow = http.createServer((req, res) => {
+      setTimeout(() => {
+        const upstream = http.request(new URL(req.url!, emu.url), { method: req.method, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        req.pipe(upstream);
+      }, 150);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const slowProvider = new OpenAIBatchProvider({ apiKey: 'sk-test', baseURL: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1`, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+      const started = performance.now();
+      const answer = await slowProvider.realtimeGrade(gradingRequest(9));
+      const waited = performance.now() - started;
+      expect(answer.latencyMs).toBeGreaterThanOrEqual(145);
+      expect(answer.latencyMs).toBeLessThanOrEqual(Math.ceil(waited));
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
   });
 
   it('is deterministic: the same request gets the same answer', async () => {
