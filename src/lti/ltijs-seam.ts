@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import Auth from 'ltijs/dist/Utils/Auth.js';
 
 /**
@@ -18,8 +19,25 @@ export class LaunchNotVerifiedError extends Error {
   }
 }
 
+/** The ltijs this seam was written against (package.json pins it exactly). */
+export const LTIJS_VERSION = '5.9.9';
+
+/**
+ * Refuses to start on another ltijs: the seam replaces one internal function by name, and a different release could
+ * rename it, change its arguments or validate elsewhere — launches would then go unchecked or all fail.
+ */
+export function assertLtijsSeam(version: string = createRequire(import.meta.url)('ltijs/package.json').version, auth: { validateToken?: unknown } = Auth): void {
+  if (version !== LTIJS_VERSION) {
+    throw new Error(`llm-assess needs ltijs ${LTIJS_VERSION} (it verifies launches in place of ltijs' Auth.validateToken); ${version} is installed. Run npm ci.`);
+  }
+  if (typeof auth.validateToken !== 'function' || auth.validateToken.length !== 6) {
+    throw new Error(`ltijs ${version} has no Auth.validateToken(token, devMode, params, getPlatform, key, database): the launch seam cannot be installed.`);
+  }
+}
+
 function install(): void {
   if (installed) return;
+  assertLtijsSeam();
   installed = true;
   Auth.validateToken = async (token, _devMode, _params, _getPlatform, _key, database) => {
     const verified = handoffs.get(database as object)?.get(token);
