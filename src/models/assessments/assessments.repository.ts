@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import type { TextBuffer } from '../../text-buffer.js';
 import { assessments } from './assessments.table.js';
