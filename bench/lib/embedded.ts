@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureDatabase, startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { ensureDatabase } from '../../src/db/db.js';
 
 /** A throwaway PostgreSQL server for a benchmark run, with default (durable) settings unless told otherwise. */
 export async function benchDatabase(name = 'bench', settings: Record<string, string> = {}) {

@@ -42,3 +42,18 @@ export async function migrateDatabase(db: RootDb): Promise<void> {
     client.release();
   }
 }
+
+/** Creates the database if it does not exist yet. */
+export async function ensureDatabase(serverUrl: string, name: string, template?: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount === 0) {
+      const ident = client.escapeIdentifier(name);
+      await client.query(template ? `create database ${ident} template ${client.escapeIdentifier(template)}` : `create database ${ident}`);
+    }
+  } finally {
+    await client.end();
+  }
+}

