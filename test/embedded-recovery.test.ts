@@ -134,7 +134,7 @@ describe('the embedded PostgreSQL after its process was killed', () => {
     expect(await query(port, 'select 1 as one')).toEqual([{ one: 1 }]);
 
     const said: string[] = [];
-    const server = await startEmbeddedPostgres({ dir, port, logger: { info: (msg) => said.push(msg) } });
+    const server = await startEmbeddedPostgres({ dir, port, logger: { warn: (msg) => said.push(msg) } });
     servers.push(server);
     expect(said).toEqual([`found a PostgreSQL left running from an earlier run (pid ${leftover}); stopped it`]);
     expect(isRunning(leftover)).toBe(false);
@@ -147,7 +147,7 @@ describe('the embedded PostgreSQL after its process was killed', () => {
   it('starts over a postmaster.pid that names a process which is gone', async () => {
     writePidFile(dir, deadPid(), port);
     const said: string[] = [];
-    const server = await startEmbeddedPostgres({ dir, port, logger: { info: (msg) => said.push(msg) } });
+    const server = await startEmbeddedPostgres({ dir, port, logger: { warn: (msg) => said.push(msg) } });
     servers.push(server);
     expect(said).toEqual([]);
     expect(await query(port, 'select count(*)::int as n from survivors')).toEqual([{ n: 1 }]);

@@ -32,7 +32,7 @@ export interface LeftoverOutcome {
  * error, never a reason to stop it. A pid file naming a dead process is left to PostgreSQL, which replaces it;
  * one naming a live process that is not our server (the pid was reused) is never signalled.
  */
-export async function stopLeftoverServer(dir: string, options: { logger?: Pick<Logger, 'info'>; timeoutMs?: number } = {}): Promise<LeftoverOutcome> {
+export async function stopLeftoverServer(dir: string, options: { logger?: Pick<Logger, 'warn'>; timeoutMs?: number } = {}): Promise<LeftoverOutcome> {
   const pid = await readPostmasterPid(dir);
   if (pid === undefined) return {};
   const proc = await inspectProcess(pid);
@@ -69,7 +69,7 @@ export async function stopLeftoverServer(dir: string, options: { logger?: Pick<L
     }
     await sleep(100);
   }
-  options.logger?.info(`found a PostgreSQL left running from an earlier run (pid ${pid}); stopped it`, { dir, ms: Date.now() - started });
+  options.logger?.warn(`found a PostgreSQL left running from an earlier run (pid ${pid}); stopped it`, { dir, ms: Date.now() - started });
   return { stoppedPid: pid };
 }
 

@@ -30,8 +30,8 @@ export interface EmbeddedOptions {
   settings?: Record<string, string>;
   /** The server's own output (debug). */
   log?: (line: string) => void;
-  /** Where start-up reports what it did about a server left running by an earlier run (info). */
-  logger?: Pick<Logger, 'info'>;
+  /** Where start-up reports what it did about a server left running by an earlier run (a warning: the last run did not end cleanly). */
+  logger?: Pick<Logger, 'warn'>;
   /** How long such a server gets to stop before start-up gives up; 30 s. */
   leftoverStopTimeoutMs?: number;
 }
