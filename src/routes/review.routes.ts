@@ -7,7 +7,7 @@ import { render } from '../http/render.js';
 import { agreementChart, agreementReport } from '../models/assessments/agreement.service.js';
 import { flagCodesInCourse, listForReview, promptVersionsInCourse } from '../models/assessments/review.repository.js';
 import { loadReview } from '../models/assessments/review-page.service.js';
-import { approveAssessment, bulkApprove, overrideAssessment, rejectAssessment, retryGradeSync, type Reviewer } from '../models/assessments/review.service.js';
+import { approveAssessment, bulkApprove, INJECTION_SKIP_REASON, overrideAssessment, rejectAssessment, retryGradeSync, type Reviewer } from '../models/assessments/review.service.js';
 import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
 import { kickGradeSync, type KickDeps } from './grade-sync.kick.js';
 import { idParam } from './params.js';
@@ -31,7 +31,7 @@ export function reviewRoutes(deps: { db: RootDb; config: Config } & KickDeps): R
   const router = Router();
   router.use(['/instructor/review', '/instructor/analytics'], allow('instructor'));
 
-  const showQueue = async (req: Request, res: Response, notice: Notice & { outcome?: { approved: number; skipped: Array<{ id: number; reason: string }> } } = {}) => {
+  const showQueue = async (req: Request, res: Response, notice: Notice & { outcome?: { approved: number; skipped: Array<{ id: number; reason: string }>; injectionSkipped: boolean } } = {}) => {
     const courseId = courseOf(actorOf(res));
     const { query, fields } = parseReviewQuery(req.query);
     const [items, tasks, flagCodes] = await Promise.all([listForReview(db, { courseId }, toListFilter(query)), listTasksForCourse(db, courseId), flagCodesInCourse(db, courseId)]);
@@ -94,7 +94,7 @@ export function reviewRoutes(deps: { db: RootDb; config: Config } & KickDeps): R
     try {
       const outcome = await db.transaction((tx) => bulkApprove(tx, who, parsed.data.ids, parsed.data.confirmFlagged));
       if (outcome.approved.length) await kickGradeSync(deps);
-      await showQueue(req, res, { outcome: { approved: outcome.approved.length, skipped: outcome.skipped } });
+      await showQueue(req, res, { outcome: { approved: outcome.approved.length, skipped: outcome.skipped, injectionSkipped: outcome.skipped.some((x) => x.reason === INJECTION_SKIP_REASON) } });
     } catch (err) {
       if (err instanceof HttpError && err.status === 422) return showQueue(req, res, { fields: err.fields, status: 422, message: err.message, values: { ids: parsed.data.ids } });
       throw err;

@@ -1,11 +1,15 @@
 import { z } from 'zod';
+import { assessResultForInjection } from '../../grading/injection-answer.js';
+import { submissionInjectionFlag, type StoredScan } from '../../grading/injection.js';
 import { gradingResultSchema } from '../../grading/result.schema.js';
 import type { RubricCriterion } from '../prompts/prompts.table.js';
 import type { AssessmentFlag } from './assessments.table.js';
 
 /**
  * A model's answer → what we store: the validated result (scores clamped into range), the score, and flags that
- * send it to a human. Never throws: anything unusable is kept as raw output with the reason, for review.
+ * send it to a human. Never throws: anything unusable is kept as raw output with the reason, for review. With the
+ * injection scan of the text that was sent, a suspicious submission is flagged whatever the model answered, and a
+ * usable answer is checked for signs the model obeyed it (src/grading/injection.ts, injection-answer.ts).
  */
 
 export interface AnswerInput {
@@ -53,11 +57,10 @@ function issuesText(error: z.ZodError): string {
     .join('; ');
 }
 
-const INJECTION = /\b(prompt injection|ignore (all |any )?(previous|prior|the) instructions|instructs? (the )?(grader|model|you)|attempts? to (instruct|manipulate))\b/i;
-
-export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], maxScore: number): Evaluation {
+export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], maxScore: number, scan: StoredScan | null = null): Evaluation {
   const flags: AssessmentFlag[] = [];
-  const unusable = (flag: AssessmentFlag): Evaluation => ({ result: null, score: null, modelConfidence: null, computedConfidence: null, flags: [...flags, flag], needsReview: true });
+  const fromSubmission = submissionInjectionFlag(scan);
+  const unusable = (flag: AssessmentFlag): Evaluation => ({ result: null, score: null, modelConfidence: null, computedConfidence: null, flags: [...flags, flag, ...(fromSubmission ? [fromSubmission] : [])], needsReview: true });
 
   if (answer.refusal) return unusable({ code: 'refusal', message: `The model refused to grade: ${answer.refusal.slice(0, 500)}` });
   if (answer.content == null || answer.content.trim() === '') return unusable({ code: 'empty_output', message: 'The model returned no answer.' });
@@ -114,7 +117,8 @@ export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], m
     flags.push({ code: 'total_mismatch', message: `The total score ${result.total_score} differs from the sum of the criteria (${cappedSum}).` });
   }
   if (result.confidence < LOW_CONFIDENCE) flags.push({ code: 'low_confidence', message: `The model reports low confidence (${result.confidence}).` });
-  if (INJECTION.test(result.reasoning)) flags.push({ code: 'possible_prompt_injection', message: 'The model says the submission tries to instruct the grader.' });
+  const injection = assessResultForInjection(result, scan, maxScore);
+  if (injection) flags.push(injection);
 
   // Our own confidence: the model's, lowered for every problem we found with its answer.
   const penalty = flags.reduce((p, f) => p + (f.code === 'low_confidence' ? 0 : 0.2), 0);

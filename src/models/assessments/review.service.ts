@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
+import { INJECTION_FLAG } from '../../grading/injection.js';
 import { Conflict, Invalid, NotFound } from '../../http/errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
@@ -215,19 +216,30 @@ async function requeue(db: Db, config: Pick<Config, 'encryptionKey'> & { batches
 
 export interface BulkOutcome {
   approved: number[];
-  /** Not approved, with why (decided meanwhile, no usable score). */
+  /** Not approved, with why (decided meanwhile, no usable score, possible prompt injection). */
   skipped: Array<{ id: number; reason: string }>;
+}
+
+export const INJECTION_SKIP_REASON = 'possible prompt injection: open it and decide on its own';
+
+/**
+ * Suspected prompt injection is never approved in bulk, even confirmed: the model may have obeyed the student, and
+ * only reading the submission shows it. The instructor decides on its own page (approve stays possible there).
+ */
+function needsOwnDecision(a: Pick<AssessmentRow, 'flags'>): boolean {
+  return a.flags.some((f) => f.code === INJECTION_FLAG);
 }
 
 /**
  * Approves a selection. Flagged items in it need `confirmFlagged`: the instructor says they looked at them.
- * Each approval is its own conditional update, so a double submit approves nothing twice.
+ * Items flagged for possible prompt injection are skipped with the reason, confirmed or not. Each approval is its
+ * own conditional update, so a double submit approves nothing twice.
  */
 export async function bulkApprove(db: Db, who: Reviewer, ids: number[], confirmFlagged: boolean): Promise<BulkOutcome> {
   const unique = [...new Set(ids)];
   if (!unique.length) throw Invalid({ ids: 'Select at least one assessment to approve.' }, 'Nothing was selected.');
   const rows = await listAssessmentsInCourse(db, who.courseId, unique);
-  const flagged = rows.filter((r) => r.reviewStatus === 'pending_review' && (r.needsReview || r.flags.length > 0));
+  const flagged = rows.filter((r) => r.reviewStatus === 'pending_review' && (r.needsReview || r.flags.length > 0) && !needsOwnDecision(r));
   if (flagged.length && !confirmFlagged) {
     throw Invalid(
       { confirmFlagged: `${flagged.length} of the selected ${flagged.length === 1 ? 'assessment is' : 'assessments are'} flagged for review. Tick the confirmation to approve ${flagged.length === 1 ? 'it' : 'them'} too.` },
@@ -242,6 +254,10 @@ export async function bulkApprove(db: Db, who: Reviewer, ids: number[], confirmF
       continue;
     }
     const r = rows.find((x) => x.id === id)!;
+    if (r.reviewStatus === 'pending_review' && needsOwnDecision(r)) {
+      outcome.skipped.push({ id, reason: INJECTION_SKIP_REASON });
+      continue;
+    }
     if (r.score == null) {
       outcome.skipped.push({ id, reason: 'no usable score' });
       continue;

@@ -88,7 +88,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
       if (line.kind === 'succeeded') {
         const r = rubrics.get(target.prompt_version_id)!;
         const answer = chunk.answer(line);
-        const ev = evaluateAnswer(answer, r.rubric, r.maxScore);
+        const ev = evaluateAnswer(answer, r.rubric, r.maxScore, target.injection_scan);
         let cost = 0;
         try {
           cost = actualCostMicros(line.usage, batch.model, 'batch');

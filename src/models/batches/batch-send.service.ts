@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
+import { scanSubmission, type SubmissionScan } from '../../grading/injection.js';
 import { LOCAL_BATCH_ID_KEY, ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { anonymizeText } from '../submissions/anonymize.js';
-import { sendRows, versionsForRequests, type VersionForRequest } from './batch-work.repository.js';
+import { recordInjectionScans, sendRows, versionsForRequests, type VersionForRequest } from './batch-work.repository.js';
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { returnUnsentItems } from './batches.service.js';
@@ -18,7 +19,9 @@ function batchMetadata(batch: BatchRow): Record<string, string> {
 
 /**
  * The request lines of a batch, made as they stream out: decrypted, anonymized when the course asks, and built
- * exactly as they were estimated at submit time. Pages of 500 requests: memory stays flat for 50,000.
+ * exactly as they were estimated at submit time. Pages of 500 requests: memory stays flat for 50,000. Each text is
+ * scanned for prompt injection here, where it is plaintext anyway, and a page's findings are recorded before its
+ * lines go out, so no line reaches the provider without its scan stored for ingestion.
  */
 async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<string> {
   const versions = new Map<number, VersionForRequest>();
@@ -28,6 +31,8 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
     if (!rows.length) return;
     const missing = [...new Set(rows.map((r) => r.prompt_version_id))].filter((id) => !versions.has(id));
     for (const v of await versionsForRequests(w.db, missing)) versions.set(v.id, v);
+    const lines: string[] = [];
+    const scans: Array<{ requestId: number; scan: SubmissionScan }> = [];
     for (const r of rows) {
       const v = versions.get(r.prompt_version_id)!;
       if (!r.content) throw new ProviderError(`The submission of queue item ${r.queue_item_id} was erased (retention) before it was sent.`, { code: 'invalid_request', retryable: false });
@@ -38,6 +43,10 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
         // A wrong key or a changed value will not get better by retrying: fail the batch with the reason.
         throw new ProviderError(`The submission of queue item ${r.queue_item_id} cannot be read: ${(err as Error).message}`, { code: 'invalid_request', retryable: false });
       }
+      // The text as the student wrote it: anonymizing may rewrite a word of an attack (a name inside a fake tag), and
+      // the scan keeps no text, only what it found.
+      const scan = scanSubmission(text);
+      if (scan.risk > 0) scans.push({ requestId: r.request_id, scan });
       // No privacy row means the course's defaults, which anonymize.
       const sent = r.anonymize === false ? text : anonymizeText(text, { name: r.name, givenName: r.given_name, familyName: r.family_name, email: r.email });
       const req = gradingRequestFor(
@@ -58,8 +67,10 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
         sent,
         r.custom_id,
       );
-      yield w.provider.buildRequestLine(req);
+      lines.push(w.provider.buildRequestLine(req));
     }
+    await recordInjectionScans(w.db, scans);
+    yield* lines;
     after = rows[rows.length - 1]!.request_id;
   }
 }

@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { submissionScanSchema, type StoredScan, type SubmissionScan } from '../../grading/injection.js';
 import { insertAssessmentsSql, type AssessmentsDoc } from '../assessments/assessments.repository.js';
 import { chargeSql } from '../budgets/budgets.service.js';
 import type { BatchStatus } from './batches.table.js';
+import type { ReleasePolicy } from '../tasks/tasks.table.js';
 
 /**
  * The SQL of the batch jobs (send, poll, ingest, sweep). Every state change is conditional on the state it
@@ -74,8 +76,29 @@ export type RequestTarget = {
   status: string;
   queue_item_id: number;
   prompt_version_id: number;
-  release_policy: string;
+  release_policy: ReleasePolicy;
+  /** What the injection scan found in the text sent (null: nothing, or sent before the scan existed). */
+  injection_scan: StoredScan | null;
 };
+
+/**
+ * Records what the injection scan found in requests' texts as they are sent (one statement per page of lines).
+ * Only requests with findings are written: most have none, and null means nothing found.
+ */
+export async function recordInjectionScans(db: Db, scans: Array<{ requestId: number; scan: SubmissionScan }>): Promise<void> {
+  if (!scans.length) return;
+  await db.execute(sql`
+    update batch_requests br set injection_scan = s.scan
+    from unnest(${sql.param(scans.map((s) => s.requestId))}::bigint[], ${sql.param(scans.map((s) => JSON.stringify(s.scan)))}::jsonb[]) as s(id, scan)
+    where br.id = s.id and br.status = 'pending'`);
+}
+
+/** A stored scan as the post-check reads it; one that does not parse (a future shape) counts as nothing found. */
+function storedScan(value: unknown): StoredScan | null {
+  if (value == null) return null;
+  const parsed = submissionScanSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
 
 /**
  * The requests of this batch that these result lines name (a line naming another batch's request is not ours).
@@ -87,14 +110,14 @@ export type RequestTarget = {
 export async function requestTargets(db: Db, batchId: number, customIds: string[]): Promise<Map<string, RequestTarget>> {
   if (!customIds.length) return new Map();
   const rows = await db.execute<RequestTarget>(sql`
-    select br.custom_id, br.status, br.queue_item_id, br.prompt_version_id, t.release_policy
+    select br.custom_id, br.status, br.queue_item_id, br.prompt_version_id, br.injection_scan, t.release_policy
     from unnest(${sql.param(customIds)}::text[]) as c(custom_id)
-    join lateral (select custom_id, status, queue_item_id, prompt_version_id, task_id from batch_requests b where b.custom_id = c.custom_id and b.batch_id = ${batchId} limit 1) br on true
+    join lateral (select custom_id, status, queue_item_id, prompt_version_id, task_id, injection_scan from batch_requests b where b.custom_id = c.custom_id and b.batch_id = ${batchId} limit 1) br on true
     join tasks t on t.id = br.task_id`);
   return new Map(
     rows.rows.map((r) => [
       r.custom_id,
-      { ...r, queue_item_id: Number(r.queue_item_id), prompt_version_id: Number(r.prompt_version_id) },
+      { ...r, queue_item_id: Number(r.queue_item_id), prompt_version_id: Number(r.prompt_version_id), injection_scan: storedScan(r.injection_scan) },
     ]),
   );
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type AnyPgColumn, check, index, integer, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, check, index, integer, jsonb, pgTable, text, unique } from 'drizzle-orm/pg-core';
 import { ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { queueItems } from '../queue/queue.table.js';
 import { tasks } from '../tasks/tasks.table.js';
@@ -92,6 +92,12 @@ export const batchRequests = pgTable(
     status: text('status').$type<'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled'>().notNull().default('pending'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /**
+     * What the injection scan found in the text as sent (src/grading/injection.ts), written when the request line
+     * is built, where the text is decrypted anyway: ingestion reads it with the request and never decrypts. Null
+     * when nothing was found, or for requests sent before the scan existed.
+     */
+    injectionScan: jsonb('injection_scan').$type<{ risk: number; signals: Array<{ kind: string; weight: number }> }>(),
     createdAt: createdAt(),
     resolvedAt: at('resolved_at'),
   },
