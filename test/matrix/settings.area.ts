@@ -4,7 +4,7 @@ const area: MatrixArea = {
   name: 'course settings',
   routes: [
     { route: 'GET /instructor/settings', allowed: ['instructor'], path: () => '/instructor/settings' },
-    { route: 'POST /instructor/settings', allowed: ['instructor'], path: () => '/instructor/settings', form: { anonymize: 'on' } },
+    { route: 'POST /instructor/settings', allowed: ['instructor'], path: () => '/instructor/settings', form: { llmAllowed: 'on', anonymize: 'on', retentionDays: '' } },
   ],
 };
 export default area;
