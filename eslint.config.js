@@ -17,6 +17,24 @@ export default tseslint.config(
     },
   },
   {
+    // Layers (ARCHITECTURE.md): models hold the rules and the SQL and know nothing of how they are reached —
+    // no routes, LTI, HTTP or jobs. Errors they throw live in src/errors.ts.
+    files: ['src/models/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/routes/*', '**/routes/**'], message: 'models must not import routes (ARCHITECTURE.md: layers).' },
+            { group: ['**/lti/*', '**/lti/**', 'ltijs', 'ltijs/**'], message: 'models must not import the LTI layer (ARCHITECTURE.md: layers).' },
+            { group: ['**/http/*', '**/http/**', 'express'], message: 'models must not import HTTP code; errors are in src/errors.ts (ARCHITECTURE.md: layers).' },
+            { group: ['**/jobs/*', '**/jobs/**'], message: 'models must not import jobs; take an enqueue function (ARCHITECTURE.md: layers).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Browser scripts served to the LMS iframe.
     files: ['public/js/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', history: 'readonly', htmx: 'readonly', location: 'readonly', navigator: 'readonly' } },

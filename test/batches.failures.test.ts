@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../src/config.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
-import { HttpError } from '../src/http/errors.js';
+import { HttpError } from '../src/errors.js';
 import { ingestBatch } from '../src/models/batches/batch-ingest.service.js';
 import { cancelBatchWork, pollBatch } from '../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../src/models/batches/batch-send.service.js';

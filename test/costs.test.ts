@@ -6,7 +6,7 @@ import { addActivityByDeepLinking, launchWith, OTHER_COURSE, registerByDynamicRe
 import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
 import { reserveForBatch } from '../src/models/budgets/budgets.service.js';
 import { spendReport } from '../src/models/budgets/spend.service.js';
-import { HttpError } from '../src/http/errors.js';
+import { HttpError } from '../src/errors.js';
 
 /**
  * The administrator's Costs page against a ledger seeded by hand (figures below are computed by hand), budgets

@@ -18,6 +18,7 @@ describe('grade sync (AGS passback)', () => {
   let instructor: ToolSession;
   let ids: Awaited<ReturnType<typeof homeIds>>;
   let deps: JobDeps;
+  let agsClient: AgsClient;
   const runJob = () => gradeSyncJob.handle(deps, {});
   const row = async (id: number) =>
     (await stack.db.db.execute<{ grade_sync_status: string; grade_sync_attempts: number; grade_sync_error: string | null; grade_synced_seq: number | null; grade_synced_score: number | null; reviewed_at: Date; decision_seq: number }>(sql`
@@ -30,7 +31,8 @@ describe('grade sync (AGS passback)', () => {
     instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
     for (const s of ['student1', 'student2', 'student3']) await stack.browser().launch(stack.devlmsUrl, s, { task: '1' });
     ids = await homeIds(stack);
-    deps = { db: stack.db.db, logger: silentLogger, config: stack.config, ags: new AgsClient(stack.tool.lti.lti, { timeoutMs: 2000 }) };
+    agsClient = new AgsClient(stack.tool.lti.lti, { timeoutMs: 2000 });
+    deps = { db: stack.db.db, logger: silentLogger, config: stack.config, ags: agsClient };
   }, 60_000);
   afterAll(async () => {
     stack?.devlms.devlms.setFaults({});
@@ -147,7 +149,7 @@ describe('grade sync (AGS passback)', () => {
     const task = (await stack.db.db.execute<{ id: number; line_item_url: string | null; line_items_url: string | null }>(sql`select id, line_item_url, line_items_url from tasks where title = 'Reflection on revolutions'`)).rows[0]!;
     expect(task.line_item_url).toBeNull();
     expect(task.line_items_url).toMatch(/\/line_items$/);
-    const ags = deps.ags!;
+    const ags = agsClient;
     const reg = stack.devlms.devlms.toolRegistration();
     const columns = async () => (await ags.listLineItems({ issuer: reg.issuer, clientId: reg.clientId }, task.line_items_url!)).length;
     const before = await columns();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { AgsClient, AgsError } from '../src/lti/ags.client.js';
+import { AgsClient } from '../src/lti/ags.client.js';
+import { AgsError } from '../src/models/grades/gradebook.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const STUDENT1 = '8f6b2c1e-4d3a-4b5c-9e7f-1a2b3c4d5e02';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NextFunction, Request, Response } from 'express';
 import { sql } from 'drizzle-orm';
-import { TooManyRequestsError } from '../src/http/errors.js';
+import { TooManyRequestsError } from '../src/errors.js';
 import { clientKey, RateLimiter, rateLimit, retryAfterSeconds } from '../src/http/rate-limit.js';
 import { ALL_JOBS } from '../src/jobs/runner.js';
 import { purgeLtiStatesJob } from '../src/jobs/purge-lti-states.job.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadRuntimeConfig } from '../config.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { canvasConfig } from '../lti/canvas-config.js';
 import { createRegistrationInvite } from '../lti/dynamic-registration.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../log.js';
-import { HttpError, TooManyRequestsError } from './errors.js';
+import { HttpError, TooManyRequestsError } from '../errors.js';
 import { isFragmentRequest, render } from './render.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 

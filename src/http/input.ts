@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { BadRequest } from './errors.js';
+import { BadRequest } from '../errors.js';
 
 /**
  * NUL (U+0000) cannot be stored in PostgreSQL text and means nothing in what people type or an LMS sends (it comes

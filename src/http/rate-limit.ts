@@ -2,7 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { RateLimitSettings } from '../config.js';
 import { actorOf } from '../lti/actor.js';
-import { TooManyRequests } from './errors.js';
+import { TooManyRequests } from '../errors.js';
 
 /**
  * Rate limits, in memory, per web process. Each limiter is a token bucket of `limit` requests that refills at

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import type { Logger } from '../log.js';
 import type { BatchProvider } from '../providers/provider.js';
-import type { AgsClient } from '../lti/ags.client.js';
+import type { Gradebook } from '../models/grades/gradebook.js';
 
 /** What a job handler may use. Jobs carry ids in their payloads, never whole objects. */
 export interface JobDeps {
@@ -17,7 +17,7 @@ export interface JobDeps {
   /** This worker's name, for leases (which worker holds a batch). */
   workerName?: string;
   /** Grade passback: the LMS gradebook services (AGS), signed with the tool keys ltijs keeps. */
-  ags?: AgsClient;
+  ags?: Gradebook;
 }
 
 export interface JobDefinition<T> {

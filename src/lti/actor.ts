@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/db.js';
 import type { Role } from '../models/tenancy/tenancy.table.js';
 import { csrfTokenFor } from '../http/csrf.js';
-import { Forbidden, LtiLaunchError } from '../http/errors.js';
+import { Forbidden, LtiLaunchError } from '../errors.js';
 import type { ViewContext } from '../http/render.js';
 import type { AdminAllowlistEntry } from '../config.js';
 import { describeLtiRoles, mapRole } from './roles.js';

@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import type { LtijsPlatform, ProviderInstance } from 'ltijs';
 import { z } from 'zod';
+import { AgsError, type AgsPlatform, type Gradebook, type ScorePost } from '../models/grades/gradebook.js';
 
 export const AGS_SCOPES = {
   lineItem: 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem',
@@ -31,42 +32,13 @@ export type LineItem = z.infer<typeof lineItemSchema>;
 
 const tokenSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.coerce.number().optional() });
 
-/** A failed call to the LMS. Retryable ones (timeouts, 5xx, 429) are worth another attempt later. */
-export class AgsError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-    /** From Retry-After, when the LMS said when to come back. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'AgsError';
-  }
-}
-
-export interface ScorePost {
-  /** The LMS user id (the LTI `sub`). */
-  userId: string;
-  scoreGiven: number;
-  scoreMaximum: number;
-  comment?: string;
-  /** When the grade was decided: an LMS ignores a score older than the one it has, so a late retry of an old decision cannot undo a newer one. */
-  timestamp: Date;
-}
-
-export interface AgsPlatform {
-  issuer: string;
-  clientId: string;
-}
-
 /**
  * LTI Assignment and Grade Services from the background (no live launch needed): OAuth2 client credentials
  * signed with the tool key ltijs keeps for the platform, then plain HTTP with timeouts. We do the HTTP ourselves
  * because ltijs' Grade service uses a client without timeouts and hides status codes, and a grade-sync job must
  * tell "try again later" from "never going to work" and must never hang.
  */
-export class AgsClient {
+export class AgsClient implements Gradebook {
   private tokens = new Map<string, { token: string; expiresAt: number }>();
 
   constructor(

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { recordAudit } from '../models/audit/audit.repository.js';
 import { insertInvite, recordInviteOutcome, spendInvite, type InviteRow } from '../models/tenancy/invites.repository.js';
 import { findPlatformsByIssuer } from '../models/tenancy/platforms.repository.js';
-import { BadRequest, Conflict, HttpError } from '../http/errors.js';
+import { BadRequest, Conflict, HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { issuerServes, sameOrigin } from './issuer-match.js';
 import { fetchJsonUnder, OutboundError, schemeAllowed, urlRefusal, type OutboundPolicy } from '../net/outbound.js';

@@ -3,7 +3,7 @@ import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } fro
 import { z } from 'zod';
 import type { Db } from '../db/db.js';
 import { claimNonce } from '../models/tenancy/nonces.repository.js';
-import { LtiLaunchError, type HttpError } from '../http/errors.js';
+import { LtiLaunchError, type HttpError } from '../errors.js';
 import { KeyNotFoundError, type JwksCache } from './jwks-cache.js';
 import type { KnownPlatform, PlatformDirectory } from './platform-directory.js';
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { IdToken, ProviderInstance } from 'ltijs';
 import type { RootDb } from '../db/db.js';
-import { Forbidden, LtiLaunchError } from '../http/errors.js';
+import { Forbidden, LtiLaunchError } from '../errors.js';
 import { linkWith } from '../http/render.js';
 import { recordLaunch } from '../models/tenancy/launch.service.js';
 import type { Role } from '../models/tenancy/tenancy.table.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { ProviderInstance } from 'ltijs';
 import { z } from 'zod';
-import { BadRequest, LtiLaunchError } from '../http/errors.js';
+import { BadRequest, LtiLaunchError } from '../errors.js';
 import { nonceForState } from './id-token.js';
 import type { PlatformDirectory } from './platform-directory.js';
 import { LTI_ROUTES } from './provider.js';

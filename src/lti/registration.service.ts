@@ -13,7 +13,7 @@ import {
   upsertPlatform,
   type PlatformRow,
 } from '../models/tenancy/platforms.repository.js';
-import { Conflict, Invalid, NotFound } from '../http/errors.js';
+import { Conflict, Invalid, NotFound } from '../errors.js';
 import type { PlatformDirectory } from './platform-directory.js';
 
 export interface RegistrationDeps {

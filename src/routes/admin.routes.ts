@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
-import { HttpError, NotFound } from '../http/errors.js';
+import { HttpError, NotFound } from '../errors.js';
 import { render } from '../http/render.js';
 import { findPlatformById, listDeployments } from '../models/tenancy/platforms.repository.js';
 import { allowDeployment, revokeDeployment } from '../lti/registration.service.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, type Actor } from '../lti/actor.js';
-import { HttpError, NotFound } from '../http/errors.js';
+import { HttpError, NotFound } from '../errors.js';
 import { isFragmentRequest, linkWith, render } from '../http/render.js';
 import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit, setBatchNotes } from '../models/batches/batches.service.js';

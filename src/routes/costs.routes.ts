@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
-import { BadRequest, HttpError } from '../http/errors.js';
+import { BadRequest, HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { budgetsOverview, freezeBudget, removeBudget, setBudget } from '../models/budgets/budget-admin.service.js';
 import { spendReport } from '../models/budgets/spend.service.js';

@@ -5,7 +5,7 @@ import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { TASK_ID_CUSTOM_PARAM } from '../lti/launch.js';
 import { LTI_ROUTES } from '../lti/provider.js';
-import { BadRequest, HttpError, NotFound } from '../http/errors.js';
+import { BadRequest, HttpError, NotFound } from '../errors.js';
 import { render } from '../http/render.js';
 import { recordAudit } from '../models/audit/audit.repository.js';
 import { createTask, findTaskInCourse, listTasksForCourse, updateTaskLineItem } from '../models/tasks/tasks.repository.js';

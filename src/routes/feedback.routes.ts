@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
+import { renderMarkdown } from '../http/markdown.js';
 import { render } from '../http/render.js';
 import { studentFeedback } from '../models/assessments/feedback.service.js';
 import { idParam } from './params.js';
@@ -21,6 +22,8 @@ export function feedbackRoutes(deps: { db: RootDb }): Router {
         score: formatScore(f.score),
         maxScore: formatScore(f.maxScore),
         criteria: f.criteria.map((c) => ({ ...c, score: formatScore(c.score), maxPoints: formatScore(c.maxPoints) })),
+        commentsHtml: renderMarkdown(f.comments),
+        instructorFeedbackHtml: f.instructorFeedback ? renderMarkdown(f.instructorFeedback) : null,
         releasedAt: formatDateTime(f.releasedAt),
       },
     });

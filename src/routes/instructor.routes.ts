@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../errors.js';
 import { render } from '../http/render.js';
 import { listTaskSummaries } from '../models/tasks/tasks.repository.js';
 import { getCoursePrivacy } from '../models/privacy/privacy.repository.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../errors.js';
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 

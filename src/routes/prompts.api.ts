@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { charCount } from '../chars.js';
 import type { z } from 'zod';
 import { actorOf, allow } from '../lti/actor.js';
-import { Conflict, Invalid } from '../http/errors.js';
+import { Conflict, Invalid } from '../errors.js';
 import { RESPONSE_FORMAT_NAME } from '../grading/result.schema.js';
 import { draftInputFromBody, promptBodySchema, validateDraft, type PromptContent } from '../models/prompts/prompt-draft.js';
 import { findPromptForTask, listVersionsWithAuthors, type VersionWithAuthor } from '../models/prompts/prompts.repository.js';

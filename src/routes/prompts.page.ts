@@ -1,6 +1,6 @@
 import type { Db } from '../db/db.js';
 import type { Actor } from '../lti/actor.js';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../errors.js';
 import { findLibraryTemplate, listLibrary, starterTemplateFor } from '../models/prompts/library.js';
 import type { PromptActor } from '../models/prompts/prompts.service.js';
 import {

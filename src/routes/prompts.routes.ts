@@ -3,7 +3,7 @@ import { charCount } from '../chars.js';
 import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
-import { HttpError, Invalid, NotFound } from '../http/errors.js';
+import { HttpError, Invalid, NotFound } from '../errors.js';
 import { render } from '../http/render.js';
 import { validateDraft } from '../models/prompts/prompt-draft.js';
 import { buildPreview } from '../models/prompts/preview.service.js';

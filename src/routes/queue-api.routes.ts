@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
-import { Invalid, NotFound } from '../http/errors.js';
+import { Invalid, NotFound } from '../errors.js';
 import { countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit } from '../models/batches/batches.service.js';
 import { filterProblems, queueListSchema } from '../models/queue/queue.filters.js';

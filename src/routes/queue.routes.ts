@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
-import { HttpError, Invalid } from '../http/errors.js';
+import { HttpError, Invalid } from '../errors.js';
 import { render } from '../http/render.js';
 import { filterProblems, PAGE_SIZES, QUEUE_SORTS, queueFilterSchema, queueListSchema, type QueueListQuery } from '../models/queue/queue.filters.js';
 import { filterChoices, itemViews, pageOfIds, pendingByCourse } from '../models/queue/queue.repository.js';

@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf, type Actor } from '../lti/actor.js';
-import { HttpError, NotFound } from '../http/errors.js';
+import { HttpError, NotFound } from '../errors.js';
 import { findAssessmentInScope, listForReview, type AssessmentScope } from '../models/assessments/review.repository.js';
 import { approveAssessment, overrideAssessment, rejectAssessment } from '../models/assessments/review.service.js';
 import { kickGradeSync, type KickDeps } from './grade-sync.kick.js';

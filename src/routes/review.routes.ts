@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf, type Actor } from '../lti/actor.js';
-import { BadRequest, HttpError } from '../http/errors.js';
+import { BadRequest, HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { agreementChart, agreementReport } from '../models/assessments/agreement.service.js';
 import { flagCodesInCourse, listForReview, promptVersionsInCourse } from '../models/assessments/review.repository.js';

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { getCoursePrivacy, type CoursePrivacy } from '../models/privacy/privacy.repository.js';
 import { updateCoursePrivacy } from '../models/privacy/privacy.service.js';

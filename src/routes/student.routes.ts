@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf, type Actor } from '../lti/actor.js';
-import { HttpError, NotFound } from '../http/errors.js';
+import { HttpError, NotFound } from '../errors.js';
 import { linkWith, render } from '../http/render.js';
 import { getCoursePrivacy } from '../models/privacy/privacy.repository.js';
 import { findActiveVersion } from '../models/prompts/prompts.repository.js';

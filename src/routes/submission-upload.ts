@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
 import { formatSize } from '../models/submissions/submission-input.js';
-import { BadRequest } from '../http/errors.js';
+import { BadRequest } from '../errors.js';
 import { cleanInput } from '../http/input.js';
 
 /** A submission post: `/student/tasks/:taskId/submissions`. */

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { NotFound } from '../../http/errors.js';
-import { renderMarkdown } from '../../http/markdown.js';
+import { NotFound } from '../../errors.js';
 import type { RubricCriterion } from '../prompts/prompts.table.js';
 import { releasedToStudentSql } from './release.js';
 
@@ -14,9 +13,10 @@ export interface FeedbackView {
   criteria: Array<{ id: string; name: string; maxPoints: number; score: number; justification: string | null }>;
   strengths: string[];
   improvements: string[];
-  /** Sanitized HTML from markdown (renderMarkdown): the instructor's feedback when they wrote one, else the model's comments. */
-  commentsHtml: string;
-  instructorFeedbackHtml: string | null;
+  /** The model's comments (markdown). */
+  comments: string;
+  /** The instructor's feedback with an override (markdown), if they wrote one. */
+  instructorFeedback: string | null;
   /** Reviewed by the instructor (approved or overridden), or released before review by the task's policy. */
   reviewed: boolean;
   /** The instructor changed the score without giving every criterion's points: those shown are the model's. */
@@ -60,7 +60,6 @@ export async function studentFeedback(db: Db, who: { courseId: number; studentId
   const score = r ? (r.review_status === 'overridden' ? r.override_score : r.score) : null;
   if (!r || score == null) throw NotFound('The feedback');
   const llmCriteria = (r.result?.criteria ?? {}) as Record<string, { score?: number; justification?: string }>;
-  const instructorFeedbackHtml = r.review_status === 'overridden' && r.override_feedback ? renderMarkdown(r.override_feedback) : null;
   return {
     taskId: Number(r.task_id),
     taskTitle: r.task_title,
@@ -76,8 +75,8 @@ export async function studentFeedback(db: Db, who: { courseId: number; studentId
     })),
     strengths: strings(r.result?.strengths),
     improvements: strings(r.result?.improvements),
-    commentsHtml: renderMarkdown(typeof r.result?.comments === 'string' ? r.result.comments : ''),
-    instructorFeedbackHtml,
+    comments: typeof r.result?.comments === 'string' ? r.result.comments : '',
+    instructorFeedback: r.review_status === 'overridden' && r.override_feedback ? r.override_feedback : null,
     reviewed: r.review_status !== 'pending_review',
     criteriaPartlyFromModel: r.review_status === 'overridden' && r.rubric.some((c) => r.override_criteria?.[c.id] === undefined),
     releasedAt: new Date(r.released_at),

@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
-import { NotFound } from '../../http/errors.js';
+import { NotFound } from '../../errors.js';
 import type { ChatMessage } from '../../providers/provider.js';
 import { gradingRequestFor } from '../batches/grading-request.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';

@@ -4,7 +4,7 @@ import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { INJECTION_FLAG } from '../../grading/injection.js';
-import { Conflict, Invalid, NotFound } from '../../http/errors.js';
+import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findActiveVersion, findVersionById } from '../prompts/prompts.repository.js';

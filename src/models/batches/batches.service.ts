@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/db.js';
-import { Conflict, Invalid, NotFound } from '../../http/errors.js';
+import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/db.js';
-import { Invalid, NotFound } from '../../http/errors.js';
+import { Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from './budget-alerts.service.js';
 import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, lockMonthBudgets, resetBudgetAlerts, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { Conflict } from '../../http/errors.js';
+import { Conflict } from '../../errors.js';
 import { budgetCommittedSql } from './budgets.table.js';
 
 /**

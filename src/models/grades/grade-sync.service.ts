@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { GradeSyncSettings } from '../../config.js';
 import type { Db } from '../../db/db.js';
 import type { Logger } from '../../log.js';
-import { AgsError, type AgsClient } from '../../lti/ags.client.js';
+import { AgsError, type Gradebook } from './gradebook.js';
 import { assessments } from '../assessments/assessments.table.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { updateTaskLineItem } from '../tasks/tasks.repository.js';
@@ -39,7 +39,7 @@ export interface SyncRunResult {
  * claimed; the conditional "synced" update means a decision is recorded once, and a newer decision made during
  * the post stays pending for the next run.
  */
-export async function runGradeSync(db: Db, ags: AgsClient, settings: GradeSyncSettings, logger: Logger, options: { assessmentId?: number; limit?: number } = {}): Promise<SyncRunResult> {
+export async function runGradeSync(db: Db, ags: Gradebook, settings: GradeSyncSettings, logger: Logger, options: { assessmentId?: number; limit?: number } = {}): Promise<SyncRunResult> {
   const result: SyncRunResult = { synced: [], retrying: [], failed: [] };
   const claims = await claimDueSyncs(db, { limit: options.limit ?? 50, leaseMs: LEASE_MS, assessmentId: options.assessmentId });
   for (const claim of claims) {
@@ -51,7 +51,7 @@ export async function runGradeSync(db: Db, ags: AgsClient, settings: GradeSyncSe
   return result;
 }
 
-async function syncOne(db: Db, ags: AgsClient, settings: GradeSyncSettings, logger: Logger, claim: ClaimedSync): Promise<'synced' | 'pending' | 'failed' | 'skipped'> {
+async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logger: Logger, claim: ClaimedSync): Promise<'synced' | 'pending' | 'failed' | 'skipped'> {
   const facts = await loadSyncFacts(db, claim.id);
   if (!facts) return 'skipped';
   if (facts.decisionSeq !== claim.decisionSeq) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/db.js';
-import { Invalid } from '../../http/errors.js';
+import { Invalid } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { getCoursePrivacy, saveCoursePrivacy, type CoursePrivacy } from './privacy.repository.js';
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/db.js';
 import { gradingJsonSchema } from '../../grading/result.schema.js';
-import { Conflict, Forbidden, HttpError, Invalid, NotFound } from '../../http/errors.js';
+import { Conflict, Forbidden, HttpError, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { TaskRow } from '../tasks/tasks.repository.js';
 import { LIMITS, rubricSum, sameContent, type PromptContent, type PromptDraft } from './prompt-draft.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { charCount } from '../../chars.js';
 import { scanSubmission } from '../../grading/injection.js';
 import type { TaskInput } from '../../grading/messages.js';
-import { Invalid } from '../../http/errors.js';
+import { Invalid } from '../../errors.js';
 import { actualCostMicros, countChatTokens, estimateCostMicros, ProviderError, type BatchProvider, type TokenUsage } from '../../providers/index.js';
 import { evaluateAnswer, type Evaluation } from '../assessments/evaluate.js';
 import { gradingRequestFor } from '../batches/grading-request.js';

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/db.js';
-import { Conflict, Invalid, NotFound } from '../../http/errors.js';
+import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { filterProblems, queueFilterSchema, type QueueFilter, type QueueListQuery } from './queue.filters.js';
 import { filterCondition, filterTotals, itemViews, pageOfItems, PRIORITY_RANK, queueStats, type FilterTotals, type QueueItemView, type QueueStats } from './queue.repository.js';

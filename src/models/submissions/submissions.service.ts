@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import { contentHmac, encryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
-import { Conflict, Invalid, NotFound } from '../../http/errors.js';
+import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, estimateRequest, UnknownModelError, type RequestEstimate } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { gradingRequestFor } from '../batches/grading-request.js';

@@ -1,6 +1,7 @@
 /**
- * The errors a request can end with. Each carries the HTTP status and a message that is safe to show:
- * the error handler renders it as a page, an htmx fragment or JSON, and never shows anything else.
+ * The errors any layer may throw when a request cannot be done: each carries the HTTP status and a message that is
+ * safe to show. Services throw them (NotFound, Conflict, Invalid…) without knowing about HTTP; the one error
+ * handler (src/http/error-handler.ts) renders them as a page, an htmx fragment or JSON, and never shows anything else.
  */
 export class HttpError extends Error {
   constructor(

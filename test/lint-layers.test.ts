@@ -1,0 +1,28 @@
+import { describe, expect, it } from '@jest/globals';
+import { ESLint } from 'eslint';
+import { ROOT } from '../src/paths.js';
+
+/** The layering rule is part of `npm run lint`: a model that reaches for the web or LTI layer fails it. */
+describe('the layering rule', () => {
+  const eslint = new ESLint({ cwd: ROOT });
+  const lint = async (filePath: string, code: string) => {
+    const [result] = await eslint.lintText(code, { filePath });
+    return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  };
+
+  it.each([
+    ["import { render } from '../../http/render.js';", 'models must not import HTTP code'],
+    ["import { actorOf } from '../../lti/actor.js';", 'models must not import the LTI layer'],
+    ["import type { ProviderInstance } from 'ltijs';", 'models must not import the LTI layer'],
+    ["import { queueRoutes } from '../../routes/queue.routes.js';", 'models must not import routes'],
+    ["import { kickBatch } from '../../jobs/batch-kick.js';", 'models must not import jobs'],
+  ])('refuses %s in a model', async (line, message) => {
+    expect(await lint('src/models/queue/example.service.ts', `${line}\nexport const x = 1;\n`)).toEqual([expect.stringContaining(message)]);
+  }, 60_000);
+
+  it('lets models import errors, the database and other models, and lets routes import anything', async () => {
+    const ok = "import { NotFound } from '../../errors.js';\nimport type { Db } from '../../db/db.js';\nimport { findTaskInCourse } from '../tasks/tasks.repository.js';\nexport const x = [NotFound, findTaskInCourse] as unknown as Db;\n";
+    expect(await lint('src/models/queue/example.service.ts', ok)).toEqual([]);
+    expect(await lint('src/routes/example.routes.ts', "import { render } from '../http/render.js';\nexport const x = render;\n")).toEqual([]);
+  }, 60_000);
+});
