@@ -35,6 +35,17 @@ export default tseslint.config(
     },
   },
   {
+    // The grading core (building requests, judging answers, spotting injection) is pure: no database, HTTP, LTI,
+    // jobs, models or providers, so every caller — queue, review page, editor, a future provider — shares it.
+    files: ['src/grading/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*', '!../grading/*'], message: 'src/grading imports only its own files, zod and node: modules (ARCHITECTURE.md: layers).' }, { group: ['drizzle-orm', 'drizzle-orm/*', 'pg', 'express', 'ltijs', 'openai'], message: 'src/grading is pure: no database, HTTP or SDK.' }] },
+      ],
+    },
+  },
+  {
     // Browser scripts served to the LMS iframe.
     files: ['public/js/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', history: 'readonly', htmx: 'readonly', location: 'readonly', navigator: 'readonly' } },

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { buildMessages, type PromptInput } from '../src/grading/messages.js';
 import { responseFormatFor } from '../src/grading/result.schema.js';
 import { parseTemplate } from '../src/grading/template.js';
-import type { RubricCriterion } from '../src/models/prompts/prompts.table.js';
+import type { RubricCriterion } from '../src/grading/rubric.js';
 import { customIdFor } from '../src/providers/custom-id.js';
 import { buildOpenAIRequestLine } from '../src/providers/openai/request-line.js';
 import { countChatTokens } from '../src/providers/tokens.js';

@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { assessResultForInjection, type ResultText } from '../src/grading/injection-answer.js';
 import { INJECTION_FLAG, INJECTION_THRESHOLD, isSuspicious, scanSubmission, type SubmissionScan } from '../src/grading/injection.js';
 import { buildMessages, delimitSubmission, SUBMISSION_CLOSE, SUBMISSION_OPEN } from '../src/grading/messages.js';
-import { evaluateAnswer } from '../src/models/assessments/evaluate.js';
-import type { RubricCriterion } from '../src/models/prompts/prompts.table.js';
+import { evaluateAnswer } from '../src/grading/evaluate.js';
+import type { RubricCriterion } from '../src/grading/rubric.js';
 import { loadInjectionCorpus, measure, percent } from './fixtures/injection/corpus.js';
 
 /**

@@ -20,9 +20,18 @@ describe('the layering rule', () => {
     expect(await lint('src/models/queue/example.service.ts', `${line}\nexport const x = 1;\n`)).toEqual([expect.stringContaining(message)]);
   }, 60_000);
 
+  it.each([
+    ["import type { Db } from '../db/db.js';", 'src/grading imports only its own files'],
+    ["import { findTaskInCourse } from '../models/tasks/tasks.repository.js';", 'src/grading imports only its own files'],
+    ["import { sql } from 'drizzle-orm';", 'src/grading is pure'],
+  ])('refuses %s in the grading core', async (line, message) => {
+    expect(await lint('src/grading/example.ts', `${line}\nexport const x = 1;\n`)).toEqual([expect.stringContaining(message)]);
+  }, 60_000);
+
   it('lets models import errors, the database and other models, and lets routes import anything', async () => {
     const ok = "import { NotFound } from '../../errors.js';\nimport type { Db } from '../../db/db.js';\nimport { findTaskInCourse } from '../tasks/tasks.repository.js';\nexport const x = [NotFound, findTaskInCourse] as unknown as Db;\n";
     expect(await lint('src/models/queue/example.service.ts', ok)).toEqual([]);
     expect(await lint('src/routes/example.routes.ts', "import { render } from '../http/render.js';\nexport const x = render;\n")).toEqual([]);
+    expect(await lint('src/grading/example.ts', "import { z } from 'zod';\nimport { createHash } from 'node:crypto';\nimport type { RubricCriterion } from './rubric.js';\nexport const x = [z, createHash] as unknown as RubricCriterion;\n")).toEqual([]);
   }, 60_000);
 });

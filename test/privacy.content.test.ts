@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { contentHmac, ContentDecryptionError, decryptContent, encryptContent } from '../src/crypto/content.js';
-import { anonymizeText, EMAIL_PLACEHOLDER, NAME_PLACEHOLDER } from '../src/models/submissions/anonymize.js';
+import { anonymizeText, EMAIL_PLACEHOLDER, NAME_PLACEHOLDER } from '../src/grading/anonymize.js';
 
 const key = randomBytes(32);
 const row = { taskId: 7, studentId: 42, attempt: 1 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { anonymizeText } from '../src/models/submissions/anonymize.js';
+import { anonymizeText } from '../src/grading/anonymize.js';
 
 /** The fast path (no pattern when the text cannot contain a name) must replace exactly what the pattern would. */
 describe('anonymizeText fast path', () => {

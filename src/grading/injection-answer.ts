@@ -1,4 +1,4 @@
-import type { AssessmentFlag } from '../models/assessments/assessments.table.js';
+import type { AssessmentFlag } from './rubric.js';
 import { describeSignals, INJECTION_FLAG, submissionInjectionFlag, WEAK_RISK, type StoredScan } from './injection.js';
 
 /**

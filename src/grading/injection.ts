@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AssessmentFlag } from '../models/assessments/assessments.table.js';
+import type { AssessmentFlag } from './rubric.js';
 import {
   DELIMITER_TAG,
   ENCODED_ORDER,

@@ -1,4 +1,4 @@
-import type { RubricCriterion } from '../models/prompts/prompts.table.js';
+import type { RubricCriterion } from './rubric.js';
 import { parseTemplate, renderTemplate, type TemplatePart } from './template.js';
 
 export interface ChatMessage {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RubricCriterion } from '../models/prompts/prompts.table.js';
+import type { RubricCriterion } from './rubric.js';
 
 /**
  * The structured answer we ask a model for, one zod schema per rubric. The same schema produces the strict

@@ -1,5 +1,5 @@
 import { estimateCostMicros, type PriceMode } from './pricing.js';
-import type { GradingRequest } from './provider.js';
+import type { GradingRequest } from '../grading/request.js';
 import { countChatTokens, estimateOutputTokens } from './tokens.js';
 
 export interface RequestEstimate {

@@ -1,3 +1,4 @@
+import type { GradingRequest } from '../grading/request.js';
 import type { TokenUsage } from './pricing.js';
 
 /**
@@ -5,29 +6,6 @@ import type { TokenUsage } from './pricing.js';
  * usage), never a provider's wire format, so an Anthropic Message Batches adapter can be added beside the OpenAI
  * one without touching jobs, services or views.
  */
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-  name?: string;
-}
-
-/** A strict JSON-schema structured-output request (what `responseFormatFor()` returns). */
-export interface JsonSchemaResponseFormat {
-  type: 'json_schema';
-  json_schema: { name: string; strict: boolean; schema: Record<string, unknown>; description?: string };
-}
-
-/** One grading request: one queue item at one attempt. */
-export interface GradingRequest {
-  /** From customIdFor(queueItemId, attempt): how a result line finds its queue item. */
-  customId: string;
-  model: string;
-  messages: ChatMessage[];
-  temperature: number;
-  maxOutputTokens: number;
-  responseFormat: JsonSchemaResponseFormat;
-}
 
 export interface ProviderCapabilities {
   maxRequestsPerBatch: number;

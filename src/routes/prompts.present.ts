@@ -1,11 +1,11 @@
 import type { GradingResult } from '../grading/result.schema.js';
 import { TEMPLATE_VARIABLES } from '../grading/template.js';
 import { renderMarkdown } from '../http/markdown.js';
-import type { Evaluation } from '../models/assessments/evaluate.js';
+import type { Evaluation } from '../grading/evaluate.js';
 import type { LibraryTemplate } from '../models/prompts/library.js';
 import type { PromptPreview } from '../models/prompts/preview.service.js';
 import type { VersionWithAuthor } from '../models/prompts/prompts.repository.js';
-import type { RubricCriterion } from '../models/prompts/prompts.table.js';
+import type { RubricCriterion } from '../grading/rubric.js';
 import type { SampleResult, SampleTestBudget, SampleTestRun } from '../models/prompts/sample-test.service.js';
 import { listModels } from '../providers/index.js';
 import { formatDateTime, formatScore, taskTypeLabel } from './present.js';

@@ -5,7 +5,7 @@ import { gradingSpecOf } from '../../src/emulator/grader/rubric.js';
 import { fillSchema } from '../../src/emulator/grader/schema-fill.js';
 import { renderCriteria } from '../../src/grading/messages.js';
 import { gradingJsonSchema, gradingResultSchema } from '../../src/grading/result.schema.js';
-import type { RubricCriterion } from '../../src/models/prompts/prompts.table.js';
+import type { RubricCriterion } from '../../src/grading/rubric.js';
 
 const rubric: RubricCriterion[] = [
   { id: 'thesis', name: 'Thesis', description: 'States a clear, arguable thesis about photosynthesis.', maxPoints: 4 },

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { encryptContent, contentHmac } from '../../src/crypto/content.js';
 import { gradingJsonSchema } from '../../src/grading/result.schema.js';
-import { assessments, type AssessmentFlag } from '../../src/models/assessments/assessments.table.js';
+import { assessments } from '../../src/models/assessments/assessments.table.js';
+import type { AssessmentFlag } from '../../src/grading/rubric.js';
 import { appendVersion, findActiveVersion, type PromptVersionRow } from '../../src/models/prompts/prompts.repository.js';
-import type { RubricCriterion } from '../../src/models/prompts/prompts.table.js';
+import type { RubricCriterion } from '../../src/grading/rubric.js';
 import { insertQueueItem } from '../../src/models/queue/queue.repository.js';
 import { insertSubmission } from '../../src/models/submissions/submissions.repository.js';
 import { customIdFor } from '../../src/providers/index.js';

@@ -5,9 +5,9 @@ import { contentHmac, encryptContent } from '../../src/crypto/content.js';
 import type { RootDb } from '../../src/db/db.js';
 import { gradingJsonSchema } from '../../src/grading/result.schema.js';
 import { customIdFor, estimateRequest } from '../../src/providers/index.js';
-import { gradingRequestFor } from '../../src/models/batches/grading-request.js';
+import { gradingRequestFor } from '../../src/grading/request.js';
 import { appendVersion, type PromptVersionRow } from '../../src/models/prompts/prompts.repository.js';
-import type { RubricCriterion } from '../../src/models/prompts/prompts.table.js';
+import type { RubricCriterion } from '../../src/grading/rubric.js';
 import { submitWork } from '../../src/models/submissions/submissions.service.js';
 
 /**

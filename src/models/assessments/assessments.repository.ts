@@ -123,3 +123,12 @@ export async function listCourseAssessments(db: Db, courseId: number, options: {
     .limit(options.limit ?? 100)
     .offset(options.offset ?? 0);
 }
+
+/** Mean output tokens of the version's recent answers: a better guess than a share of max tokens, once known. */
+export async function meanOutputTokensOfVersion(db: Db, promptVersionId: number): Promise<number | null> {
+  const rows = await db.execute<{ mean: number | null }>(sql`
+    select avg(output_tokens)::float8 as mean from (
+      select output_tokens from assessments where prompt_version_id = ${promptVersionId} and output_tokens > 0 order by id desc limit 200) recent`);
+  const mean = rows.rows[0]?.mean;
+  return mean == null ? null : Number(mean);
+}

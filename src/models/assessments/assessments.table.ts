@@ -3,11 +3,7 @@ import { boolean, check, index, integer, jsonb, numeric, pgTable, real, text, un
 import { users } from '../tenancy/tenancy.table.js';
 import { queueItems } from '../queue/queue.table.js';
 import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
-
-export interface AssessmentFlag {
-  code: string;
-  message: string;
-}
+import type { AssessmentFlag } from '../../grading/rubric.js';
 
 export const REVIEW_STATUSES = ['pending_review', 'approved', 'overridden', 'rejected'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];

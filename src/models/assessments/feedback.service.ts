@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
-import type { RubricCriterion } from '../prompts/prompts.table.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
 import { releasedToStudentSql } from './release.js';
 
 export interface FeedbackView {

@@ -2,12 +2,11 @@ import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
-import type { ChatMessage } from '../../providers/provider.js';
-import { gradingRequestFor } from '../batches/grading-request.js';
+import type { ChatMessage } from '../../grading/messages.js';
+import { gradingRequestFor, requestForSubmission } from '../../grading/request.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findVersionById, type PromptVersionRow } from '../prompts/prompts.repository.js';
-import { anonymizeText } from '../submissions/anonymize.js';
-import { identityOf } from '../submissions/submissions.service.js';
+import { findIdentity } from '../tenancy/people.repository.js';
 import { findAssessmentInScope, reviewContext, type AssessmentRow, type AssessmentScope, type ReviewContext } from './review.repository.js';
 
 export interface ReviewData {
@@ -41,7 +40,10 @@ export async function loadReview(db: Db, config: Pick<Config, 'encryptionKey'>, 
     }
   }
   const privacy = await getCoursePrivacy(db, assessment.courseId);
-  const sent = text == null ? '[submission text unavailable]' : privacy.anonymize ? anonymizeText(text, await identityOf(db, context.studentId)) : text;
-  const request = gradingRequestFor({ version, task: { title: context.taskTitle, description: context.taskDescription } }, sent, assessment.customId);
+  const task = { title: context.taskTitle, description: context.taskDescription };
+  const request =
+    text == null
+      ? gradingRequestFor({ version, task }, '[submission text unavailable]', assessment.customId)
+      : requestForSubmission({ version, task }, { text, author: await findIdentity(db, context.studentId), anonymize: privacy.anonymize }, assessment.customId);
   return { assessment, context, version, text, textUnavailable, messages: request.messages, anonymized: privacy.anonymize };
 }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { assessments, type AssessmentFlag, type ReviewStatus, type SyncStatus } from './assessments.table.js';
+import type { AssessmentFlag } from '../../grading/rubric.js';
+import { assessments, type ReviewStatus, type SyncStatus } from './assessments.table.js';
 
 export type AssessmentRow = typeof assessments.$inferSelect;
 

@@ -8,7 +8,7 @@ import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findActiveVersion, findVersionById } from '../prompts/prompts.repository.js';
-import type { RubricCriterion } from '../prompts/prompts.table.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
 import { estimateGrading, queueForGrading } from '../submissions/submissions.service.js';
 import { findTaskInCourse } from '../tasks/tasks.repository.js';
 import type { AssessmentRow } from './review.repository.js';

@@ -2,11 +2,11 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { actualCostMicros, parseCustomId } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { evaluateAnswer } from '../assessments/evaluate.js';
+import { evaluateAnswer } from '../../grading/evaluate.js';
 import { AssessmentsDoc } from '../assessments/assessments.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { releaseReservations } from '../budgets/budgets.service.js';
-import type { RubricCriterion } from '../prompts/prompts.table.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
 import {
   failRequests,
   pendingCustomIds,

@@ -4,12 +4,11 @@ import type { Db } from '../../db/db.js';
 import { scanSubmission, type SubmissionScan } from '../../grading/injection.js';
 import { LOCAL_BATCH_ID_KEY, ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { anonymizeText } from '../submissions/anonymize.js';
 import { recordInjectionScans, sendRows, versionsForRequests, type VersionForRequest } from './batch-work.repository.js';
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { returnUnsentItems } from './batches.service.js';
-import { gradingRequestFor } from './grading-request.js';
+import { requestForSubmission } from '../../grading/request.js';
 
 const PAGE = 500;
 /** Metadata pairs that identify our batch at the provider (the id alone could repeat across installations). */
@@ -47,9 +46,7 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
       // the scan keeps no text, only what it found.
       const scan = scanSubmission(text);
       if (scan.risk > 0) scans.push({ requestId: r.request_id, scan });
-      // No privacy row means the course's defaults, which anonymize.
-      const sent = r.anonymize === false ? text : anonymizeText(text, { name: r.name, givenName: r.given_name, familyName: r.family_name, email: r.email });
-      const req = gradingRequestFor(
+      const req = requestForSubmission(
         {
           version: {
             template: v.template,
@@ -64,7 +61,8 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
           },
           task: { title: v.task_title, description: v.task_description },
         },
-        sent,
+        // No privacy row means the course's defaults, which anonymize.
+        { text, author: { name: r.name, givenName: r.given_name, familyName: r.family_name, email: r.email }, anonymize: r.anonymize !== false },
         r.custom_id,
       );
       lines.push(w.provider.buildRequestLine(req));

@@ -1,5 +1,5 @@
 import type { BatchResultLine, TokenUsage } from '../../providers/index.js';
-import type { AnswerInput } from '../assessments/evaluate.js';
+import type { AnswerInput } from '../../grading/evaluate.js';
 import { TextBuffer } from '../../text-buffer.js';
 
 /**

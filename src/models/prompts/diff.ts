@@ -1,5 +1,5 @@
 import type { PromptContent } from './prompt-draft.js';
-import type { RubricCriterion } from './prompts.table.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
 
 /**
  * Differences between two prompt versions: a line diff of each text (Myers' O(ND) algorithm, "An O(ND) Difference

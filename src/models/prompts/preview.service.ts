@@ -1,4 +1,4 @@
-import type { TaskInput } from '../../grading/messages.js';
+import type { ChatMessage, TaskInput } from '../../grading/messages.js';
 import {
   countChatTokens,
   encodingForModel,
@@ -6,12 +6,11 @@ import {
   estimateOutputTokens,
   getModelPrice,
   type BatchProvider,
-  type ChatMessage,
   type PriceMode,
 } from '../../providers/index.js';
 import { DEFAULT_OUTPUT_FRACTION } from '../../providers/tokens.js';
-import { gradingRequestFor } from '../batches/grading-request.js';
-import { requestContextFor } from './grading-request.js';
+import { gradingRequestFor } from '../../grading/request.js';
+import { requestContextFor } from './request-context.js';
 import type { PromptContent } from './prompt-draft.js';
 
 /**

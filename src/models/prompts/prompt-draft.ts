@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseTemplate, TemplateError } from '../../grading/template.js';
 import { isKnownModel, listModels } from '../../providers/index.js';
-import type { RubricCriterion } from './prompts.table.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
 
 /**
  * A grading prompt as an instructor writes it, before it becomes a version: the one set of rules both front doors

@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { users } from '../tenancy/tenancy.table.js';
-import { prompts, promptTemplates, promptVersions, type RubricCriterion } from './prompts.table.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
+import { prompts, promptTemplates, promptVersions } from './prompts.table.js';
 
 export type PromptRow = typeof prompts.$inferSelect;
 export type PromptVersionRow = typeof promptVersions.$inferSelect;

@@ -3,13 +3,7 @@ import { type AnyPgColumn, check, integer, jsonb, numeric, pgTable, text, unique
 import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { tasks } from '../tasks/tasks.table.js';
 import { createdAt, id, ref, updatedAt } from '../columns.js';
-
-export interface RubricCriterion {
-  id: string;
-  name: string;
-  description: string;
-  maxPoints: number;
-}
+import type { RubricCriterion } from '../../grading/rubric.js';
 
 /** One grading prompt per task; its versions are append-only. */
 export const prompts = pgTable('prompts', {

@@ -4,9 +4,9 @@ import { scanSubmission } from '../../grading/injection.js';
 import type { TaskInput } from '../../grading/messages.js';
 import { Invalid } from '../../errors.js';
 import { actualCostMicros, countChatTokens, estimateCostMicros, ProviderError, type BatchProvider, type TokenUsage } from '../../providers/index.js';
-import { evaluateAnswer, type Evaluation } from '../assessments/evaluate.js';
-import { gradingRequestFor } from '../batches/grading-request.js';
-import { requestContextFor } from './grading-request.js';
+import { evaluateAnswer, type Evaluation } from '../../grading/evaluate.js';
+import { gradingRequestFor } from '../../grading/request.js';
+import { requestContextFor } from './request-context.js';
 import type { PromptContent } from './prompt-draft.js';
 
 /**

@@ -1,17 +1,16 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import { contentHmac, encryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, estimateRequest, UnknownModelError, type RequestEstimate } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { gradingRequestFor } from '../batches/grading-request.js';
+import { requestForSubmission } from '../../grading/request.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findActiveVersion, type PromptVersionRow } from '../prompts/prompts.repository.js';
 import { insertQueueItem, PRIORITY_RANK, type QueueItemRow } from '../queue/queue.repository.js';
 import { findTaskInCourse, type TaskRow } from '../tasks/tasks.repository.js';
-import { users } from '../tenancy/tenancy.table.js';
-import { anonymizeText, type Identity } from './anonymize.js';
+import { findIdentity } from '../tenancy/people.repository.js';
+import { meanOutputTokensOfVersion } from '../assessments/assessments.repository.js';
 import { parseSubmission, type UploadedFile } from './submission-input.js';
 import { insertSubmission, lastAttempt, lockStudentTask, type SubmissionRow } from './submissions.repository.js';
 
@@ -28,20 +27,6 @@ export interface SubmitResult {
   queueItem: QueueItemRow;
 }
 
-/** The student's identity, for anonymization: what they might have typed about themselves. */
-export async function identityOf(db: Db, userId: number): Promise<Identity> {
-  const [row] = await db.select({ name: users.name, givenName: users.givenName, familyName: users.familyName, email: users.email }).from(users).where(eq(users.id, userId));
-  return row ?? {};
-}
-
-/** Mean output tokens of the version's recent answers: a better guess than a share of max tokens, once known. */
-async function observedMeanOutputTokens(db: Db, promptVersionId: number): Promise<number | null> {
-  const rows = await db.execute<{ mean: number | null }>(sql`
-    select avg(output_tokens)::float8 as mean from (
-      select output_tokens from assessments where prompt_version_id = ${promptVersionId} and output_tokens > 0 order by id desc limit 200) recent`);
-  const mean = rows.rows[0]?.mean;
-  return mean == null ? null : Number(mean);
-}
 
 /**
  * What grading this text with this version should cost, made from exactly what will be sent: anonymized when the
@@ -54,9 +39,9 @@ export async function estimateGrading(
   unknownModel: string,
 ): Promise<RequestEstimate> {
   const { task, version } = input;
-  const sent = input.anonymize ? anonymizeText(input.text, await identityOf(db, input.studentId)) : input.text;
+  const request = requestForSubmission({ version, task }, { text: input.text, author: await findIdentity(db, input.studentId), anonymize: input.anonymize }, customIdFor(1, 1));
   try {
-    return estimateRequest(gradingRequestFor({ version, task }, sent, customIdFor(1, 1)), 'batch', await observedMeanOutputTokens(db, version.id));
+    return estimateRequest(request, 'batch', await meanOutputTokensOfVersion(db, version.id));
   } catch (err) {
     if (err instanceof UnknownModelError) throw Conflict(unknownModel);
     throw err;

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import type { Identity } from '../../grading/anonymize.js';
 import { courses, memberships, users, type Role } from './tenancy.table.js';
 
 export type CourseRow = typeof courses.$inferSelect;
@@ -64,4 +65,10 @@ export async function findCourse(db: Db, platformId: number, deploymentId: strin
 export async function findCourseById(db: Db, id: number): Promise<CourseRow | undefined> {
   const [row] = await db.select().from(courses).where(eq(courses.id, id));
   return row;
+}
+
+/** The student's identity, for anonymization: what they might have typed about themselves. */
+export async function findIdentity(db: Db, userId: number): Promise<Identity> {
+  const [row] = await db.select({ name: users.name, givenName: users.givenName, familyName: users.familyName, email: users.email }).from(users).where(eq(users.id, userId));
+  return row ?? {};
 }

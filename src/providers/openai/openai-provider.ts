@@ -10,7 +10,6 @@ import type {
   BatchSnapshot,
   CreateBatchInput,
   CreatedBatch,
-  GradingRequest,
   ProviderCapabilities,
   RealtimeAnswer,
 } from '../provider.js';
@@ -20,6 +19,7 @@ import { openAIBatchSchema, toSnapshot } from './batch-snapshot.js';
 import { retryAfterFrom, toProviderError } from './openai-errors.js';
 import { buildOpenAIRequestLine, CHAT_COMPLETIONS_ENDPOINT, chatCompletionBody } from './request-line.js';
 import { chatCompletionSchema, parseResultLine, toChatAnswer } from './result-line.js';
+import type { GradingRequest } from '../../grading/request.js';
 
 export interface OpenAIProviderOptions {
   apiKey: string;

@@ -1,4 +1,4 @@
-import type { GradingRequest } from '../provider.js';
+import type { GradingRequest } from '../../grading/request.js';
 import { isReasoningModel } from './models.js';
 
 export const CHAT_COMPLETIONS_ENDPOINT = '/v1/chat/completions';

@@ -1,6 +1,6 @@
 import { buildMessages } from '../../../src/grading/messages.js';
 import { responseFormatFor } from '../../../src/grading/result.schema.js';
-import type { RubricCriterion } from '../../../src/models/prompts/prompts.table.js';
+import type { RubricCriterion } from '../../../src/grading/rubric.js';
 
 /** Plain HTTP against a running emulator: what any OpenAI client sends, with nothing of ours in between. */
 

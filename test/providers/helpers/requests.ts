@@ -1,8 +1,8 @@
 import { buildMessages } from '../../../src/grading/messages.js';
 import { responseFormatFor } from '../../../src/grading/result.schema.js';
-import type { RubricCriterion } from '../../../src/models/prompts/prompts.table.js';
+import type { RubricCriterion } from '../../../src/grading/rubric.js';
 import { customIdFor } from '../../../src/providers/custom-id.js';
-import type { GradingRequest } from '../../../src/providers/provider.js';
+import type { GradingRequest } from '../../../src/grading/request.js';
 
 export const RUBRIC: RubricCriterion[] = [
   { id: 'thesis', name: 'Thesis', description: 'States a clear, arguable thesis about the causes of the war.', maxPoints: 4 },

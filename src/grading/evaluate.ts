@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { assessResultForInjection } from '../../grading/injection-answer.js';
-import { submissionInjectionFlag, type StoredScan } from '../../grading/injection.js';
-import { gradingResultSchema } from '../../grading/result.schema.js';
-import type { RubricCriterion } from '../prompts/prompts.table.js';
-import type { AssessmentFlag } from './assessments.table.js';
+import { assessResultForInjection } from './injection-answer.js';
+import { submissionInjectionFlag, type StoredScan } from './injection.js';
+import { gradingResultSchema } from './result.schema.js';
+import type { RubricCriterion } from './rubric.js';
+import type { AssessmentFlag } from './rubric.js';
 
 /**
  * A model's answer → what we store: the validated result (scores clamped into range), the score, and flags that

@@ -1,0 +1,93 @@
+import { anonymizeText, type Identity } from './anonymize.js';
+import { buildMessages, type ChatMessage, type TaskInput } from './messages.js';
+import { RESPONSE_FORMAT_NAME } from './result.schema.js';
+import type { RubricCriterion } from './rubric.js';
+import { parseTemplate, type TemplatePart } from './template.js';
+
+/** A strict JSON-schema structured-output request. */
+export interface JsonSchemaResponseFormat {
+  type: 'json_schema';
+  json_schema: { name: string; strict: boolean; schema: Record<string, unknown>; description?: string };
+}
+
+/** One grading request: one queue item at one attempt, in no provider's wire format (adapters translate it). */
+export interface GradingRequest {
+  /** From customIdFor(queueItemId, attempt): how a result line finds its queue item. */
+  customId: string;
+  model: string;
+  messages: ChatMessage[];
+  temperature: number;
+  maxOutputTokens: number;
+  responseFormat: JsonSchemaResponseFormat;
+}
+
+/** What a request is made of: a prompt (a saved version, or a draft in the editor) and its task. */
+export interface RequestContext {
+  version: {
+    template: string;
+    systemInstructions: string;
+    graderInstructions: string;
+    rubric: RubricCriterion[];
+    maxScore: number;
+    model: string;
+    temperature: number;
+    maxOutputTokens: number;
+    /** The response schema frozen with the version (gradingJsonSchema of its rubric). */
+    outputSchema: Record<string, unknown>;
+  };
+  task: TaskInput;
+}
+
+/** A submission as it leaves for a provider: its text, whose it is, and whether the course removes identities. */
+export interface SubmissionToSend {
+  text: string;
+  author: Identity;
+  anonymize: boolean;
+}
+
+const parsedTemplates = new Map<string, TemplatePart[]>();
+
+/** Templates are parsed once per distinct text: a batch of 50,000 requests uses one or two. */
+function parsed(template: string): TemplatePart[] {
+  let parts = parsedTemplates.get(template);
+  if (!parts) {
+    parts = parseTemplate(template);
+    if (parsedTemplates.size > 500) parsedTemplates.clear();
+    parsedTemplates.set(template, parts);
+  }
+  return parts;
+}
+
+/**
+ * The request for a text as given (a sample in the editor, or a submission already anonymized): the prompt
+ * rendered around the delimited text, the frozen output schema as the response format.
+ */
+export function gradingRequestFor(ctx: RequestContext, text: string, customId: string): GradingRequest {
+  const v = ctx.version;
+  const responseFormat: JsonSchemaResponseFormat = { type: 'json_schema', json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: v.outputSchema } };
+  return {
+    customId,
+    model: v.model,
+    messages: buildMessages(
+      { template: parsed(v.template), systemInstructions: v.systemInstructions, graderInstructions: v.graderInstructions, rubric: v.rubric, maxScore: v.maxScore },
+      ctx.task,
+      text,
+    ),
+    temperature: v.temperature,
+    maxOutputTokens: v.maxOutputTokens,
+    responseFormat,
+  };
+}
+
+/** The text of a submission as it is sent: without its author's identity when the course asks. */
+export function textToSend(s: SubmissionToSend): string {
+  return s.anonymize ? anonymizeText(s.text, s.author) : s.text;
+}
+
+/**
+ * The one request for a student's submission — estimated at submit, sent in a batch, shown on the review page —
+ * so all three are the same request: anonymized when the course asks, then built as above.
+ */
+export function requestForSubmission(ctx: RequestContext, submission: SubmissionToSend, customId: string): GradingRequest {
+  return gradingRequestFor(ctx, textToSend(submission), customId);
+}
