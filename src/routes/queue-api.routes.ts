@@ -6,7 +6,7 @@ import { actorOf, allow } from '../lti/actor.js';
 import { Invalid, NotFound } from '../errors.js';
 import { countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit } from '../models/batches/batches.service.js';
-import { filterProblems, queueListSchema } from '../models/queue/queue.filters.js';
+import { filterProblems, queueFilterSchema, queueListSchema } from '../models/queue/queue.filters.js';
 import { applyToOne, parseSelection, queuePage, type Admin } from '../models/queue/queue.service.js';
 import type { Enqueue } from '../jobs/batch-steps.js';
 import { wake } from './batches.routes.js';
@@ -25,7 +25,11 @@ const notesBody = z.object({ notes: z.string({ error: 'notes must be a string.' 
 const createBody = z.object({
   scope: z.enum(['selected', 'all']).optional(),
   ids: z.array(z.number().int().positive()).optional(),
-  filter: z.record(z.string(), z.unknown()).optional(),
+  // A misspelt filter must not widen the selection to everything queued: unknown names are refused.
+  filter: z
+    .record(z.string(), z.unknown())
+    .refine((f) => Object.keys(f).every((k) => k in queueFilterSchema.shape), { message: `Unknown filter: the filters are ${Object.keys(queueFilterSchema.shape).join(', ')}.` })
+    .optional(),
   maxPerBatch: z.number().int().optional(),
   notes: z.string().optional(),
 });

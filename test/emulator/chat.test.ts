@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { gradingResultSchema } from '../../src/grading/result.schema.js';
+import { responseFormatTokens, textTokens } from '../../src/emulator/chat/tokens.js';
 import { countChatTokens, countTextTokens } from '../../src/providers/tokens.js';
+import { COOKBOOK_CONVERSATION, COOKBOOK_PROMPT_TOKENS } from '../providers/helpers/cookbook.js';
 import { call, gradingBody, RUBRIC } from './helpers/emulator-client.js';
 
 /** POST /v1/chat/completions: the API's request rules, and the simulated grader's answers. */
@@ -109,12 +111,33 @@ describe('the simulated grader', () => {
     expect(total(strong1)).toBeGreaterThan(total(weak));
   });
 
-  it('reports realistic usage: exact prompt tokens, completion tokens of the answer', async () => {
+  it('bills the cookbook conversation as the API did (124 prompt tokens on gpt-4o and gpt-4o-mini)', async () => {
+    for (const model of ['gpt-4o', 'gpt-4o-mini']) {
+      const res = await chat({ model, messages: COOKBOOK_CONVERSATION, temperature: 0, max_tokens: 1 });
+      expect(res.status).toBe(200);
+      expect(res.body.usage.prompt_tokens).toBe(COOKBOOK_PROMPT_TOKENS.o200k);
+    }
+  });
+
+  it('bills the messages as the tool estimates them when no response format is sent', async () => {
+    const { response_format: _omitted, ...body } = gradingBody(STRONG);
+    const res = await chat(body);
+    expect(res.status).toBe(200);
+    // Two implementations of the cookbook's rules: the tool's (src/providers/tokens.ts) and the emulator's.
+    expect(res.body.usage.prompt_tokens).toBe(countChatTokens('gpt-4o-mini', body.messages));
+  });
+
+  it('reports realistic usage: the schema adds prompt tokens, completion tokens are the answer’s', async () => {
     const body = gradingBody(STRONG);
     const res = await chat(body);
     const content = res.body.choices[0]?.message.content ?? '';
-    expect(res.body.usage.prompt_tokens).toBe(countChatTokens('gpt-4o-mini', body.messages));
+    const messagesOnly = countChatTokens('gpt-4o-mini', body.messages);
+    // OpenAI's "Counting tokens" guide: schemas add tokens that local counts miss. How many is not documented; the
+    // emulator adds its assumed measure (src/emulator/chat/tokens.ts) on top of the messages, which the tool counts.
+    expect(res.body.usage.prompt_tokens).toBeGreaterThan(messagesOnly);
+    expect(res.body.usage.prompt_tokens - messagesOnly).toBe(responseFormatTokens('gpt-4o-mini', body.response_format));
     expect(res.body.usage.completion_tokens).toBe(countTextTokens('gpt-4o-mini', content));
+    expect(res.body.usage.completion_tokens).toBe(textTokens('gpt-4o-mini', content));
     expect(res.body.usage.total_tokens).toBe(res.body.usage.prompt_tokens + res.body.usage.completion_tokens);
   });
 

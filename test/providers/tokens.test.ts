@@ -11,6 +11,7 @@ import {
   estimateOutputTokens,
   truncateToTokens,
 } from '../../src/providers/tokens.js';
+import { COOKBOOK_CONVERSATION, COOKBOOK_PROMPT_TOKENS, COOKBOOK_STRINGS } from './helpers/cookbook.js';
 
 const rubric = [
   { id: 'thesis', name: 'Thesis', description: 'States a clear, arguable thesis.', maxPoints: 4 },
@@ -41,6 +42,22 @@ const samples: Array<{ name: string; messages: Array<{ role: 'system' | 'user' |
     ],
   },
 ];
+
+describe('countChatTokens and countTextTokens give the counts OpenAI published (cookbook, How to count tokens with tiktoken)', () => {
+  it('counts the cookbook conversation as the API did: 124 on gpt-4o and gpt-4o-mini, 129 on gpt-4 and gpt-3.5-turbo', () => {
+    expect(countChatTokens('gpt-4o', COOKBOOK_CONVERSATION)).toBe(COOKBOOK_PROMPT_TOKENS.o200k);
+    expect(countChatTokens('gpt-4o-mini', COOKBOOK_CONVERSATION)).toBe(COOKBOOK_PROMPT_TOKENS.o200k);
+    expect(countChatTokens('gpt-4', COOKBOOK_CONVERSATION)).toBe(COOKBOOK_PROMPT_TOKENS.cl100k);
+    expect(countChatTokens('gpt-3.5-turbo', COOKBOOK_CONVERSATION)).toBe(COOKBOOK_PROMPT_TOKENS.cl100k);
+  });
+
+  it('counts the cookbook’s example strings as it lists them, in both encodings', () => {
+    for (const { text, o200k, cl100k } of COOKBOOK_STRINGS) {
+      expect([text, countTextTokens('gpt-4o-mini', text)]).toEqual([text, o200k.length]);
+      expect([text, countTextTokens('gpt-4', text)]).toEqual([text, cl100k.length]);
+    }
+  });
+});
 
 describe('countChatTokens equals gpt-tokenizer’s own chat count', () => {
   for (const model of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5.5', 'o4-mini']) {

@@ -1,8 +1,8 @@
-import { countChatTokens, countTextTokens, truncateToTokens } from '../../providers/tokens.js';
 import type { OutputFaults } from '../faults.js';
 import { hexHash, newId, unitHash } from '../hash.js';
 import { intendedAnswer, requestKey, type IntendedAnswer } from '../grader/answer.js';
 import { textOf, type ValidChatRequest } from './request.js';
+import { cutToTokens, messageListTokens, textTokens } from './tokens.js';
 
 /**
  * A chat completion for a checked request: the grader's answer, then the injected output faults, then the
@@ -41,7 +41,7 @@ export interface ChatCompletionBody {
 function cachedTokens(req: ValidChatRequest): number {
   const first = req.messages[0];
   if (!first || (first.role !== 'system' && first.role !== 'developer')) return 0;
-  const prefix = countChatTokens(req.model, [{ role: first.role, content: textOf(first) }]);
+  const prefix = messageListTokens(req.model, [{ role: first.role, content: textOf(first) }]);
   if (prefix < CACHE_MIN_TOKENS) return 0;
   return Math.min(req.promptTokens, Math.floor(prefix / CACHE_STEP) * CACHE_STEP);
 }
@@ -82,16 +82,16 @@ export function completeChat(req: ValidChatRequest, faults: OutputFaults, option
     content = typeof value === 'string' ? value : JSON.stringify(value);
     if (roll('malformed') < faults.malformedOutputRate) {
       // A model cut off mid-answer: the classic way invalid JSON reaches a client.
-      content = truncateToTokens(req.model, content, Math.max(1, Math.floor(countTextTokens(req.model, content) * 0.6)));
+      content = cutToTokens(req.model, content, Math.max(1, Math.floor(textTokens(req.model, content) * 0.6)));
       finishReason = 'length';
     }
   }
-  const visible = countTextTokens(req.model, content ?? refusal ?? '');
+  const visible = textTokens(req.model, content ?? refusal ?? '');
   let completionVisible = visible;
   if (req.maxCompletionTokens !== null && visible + reasoningTokens > req.maxCompletionTokens && content !== null) {
     completionVisible = Math.max(0, req.maxCompletionTokens - reasoningTokens);
-    content = truncateToTokens(req.model, content, completionVisible);
-    completionVisible = countTextTokens(req.model, content);
+    content = cutToTokens(req.model, content, completionVisible);
+    completionVisible = textTokens(req.model, content);
     finishReason = 'length';
   }
   const completionTokens = completionVisible + reasoningTokens;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { getModelPrice, isKnownModel } from '../../providers/pricing.js';
-import { countChatTokens } from '../../providers/tokens.js';
 import { invalidRequest, modelNotFound } from '../api-error.js';
 import { checkStrictSchema } from './strict-schema.js';
+import { promptTokens as countPromptTokens } from './tokens.js';
 
 /**
  * Checks a chat completions request the way the API does, with its status codes, codes and (where known) exact
@@ -110,10 +110,8 @@ export function validateChatRequest(body: unknown): ValidChatRequest {
   }
 
   const messages = req.messages;
-  const promptTokens = countChatTokens(
-    req.model,
-    messages.map((m) => ({ role: m.role, content: messageText(m), ...(m.name ? { name: m.name } : {}) })),
-  );
+  // The emulator's own count (./tokens.ts), response format included, never the tool's estimate.
+  const promptTokens = countPromptTokens(req.model, messages, format);
   if (price.contextWindow !== null && promptTokens > price.contextWindow) {
     throw invalidRequest(
       `This model's maximum context length is ${price.contextWindow} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
