@@ -12,6 +12,9 @@ import type { PlatformDirectory } from './platform-directory.js';
 import type { AdminAllowlistEntry } from '../config.js';
 import { describeLtiRoles, mapRole } from './roles.js';
 
+const MAX_STATE_CHARS = 256;
+const RELAUNCH = 'Please open the tool again from your course.';
+
 /** The custom parameter our deep-linking responses put on the links they create. */
 export const TASK_ID_CUSTOM_PARAM = 'llm_assess_task_id';
 
@@ -23,9 +26,11 @@ export function verifyLaunchPost(deps: IdTokenVerifierDeps, lti: ProviderInstanc
   const handoff = launchHandoffFor(lti.Database);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const body = (req.body ?? {}) as Record<string, unknown>;
+    // Our states are 48 characters; a longer one is not ours, and its cookie name would be echoed in Set-Cookie.
+    if (typeof body.state === 'string' && body.state.length > MAX_STATE_CHARS) return next(LtiLaunchError(`The launch state is not one this tool made. ${RELAUNCH}`, 'invalid_state', 400));
     if (typeof body.error === 'string' && !body.id_token) {
-      const detail = typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
-      return next(LtiLaunchError(`Your LMS could not complete the launch (${body.error}${detail}).`, 'platform_error'));
+      const detail = typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 500)}` : '';
+      return next(LtiLaunchError(`Your LMS could not complete the launch (${body.error.slice(0, 100)}${detail}).`, 'platform_error'));
     }
     if (typeof body.id_token !== 'string') return next();
     if (typeof body.state !== 'string' || !body.state) return next(LtiLaunchError('The launch has no state. Please open the tool again from your course.', 'missing_state'));

@@ -7,13 +7,15 @@ import { nonceForState } from './id-token.js';
 import type { PlatformDirectory } from './platform-directory.js';
 import { LTI_ROUTES } from './provider.js';
 
+// Bounded: the hints go back to the LMS in the redirect's Location header, and a header of a megabyte is one no
+// proxy or browser reads (Moodle's and Canvas's hints are a few hundred characters).
 const loginParams = z.object({
-  iss: z.string().min(1),
-  login_hint: z.string().min(1),
-  target_link_uri: z.string().url(),
-  client_id: z.string().min(1).optional(),
-  lti_deployment_id: z.string().min(1).optional(),
-  lti_message_hint: z.string().optional(),
+  iss: z.string().min(1).max(2048),
+  login_hint: z.string().min(1).max(2048),
+  target_link_uri: z.string().url().max(2048),
+  client_id: z.string().min(1).max(255).optional(),
+  lti_deployment_id: z.string().min(1).max(255).optional(),
+  lti_message_hint: z.string().max(4096).optional(),
 });
 
 export const STATE_COOKIE_MAX_AGE_MS = 10 * 60 * 1000;

@@ -21,7 +21,8 @@ import {
 import { MAX_SAMPLES, runSampleTests, sampleTestBudget, type SampleTestLimits } from '../models/prompts/sample-test.service.js';
 import type { TaskRow } from '../models/tasks/tasks.repository.js';
 import type { BatchProvider } from '../providers/index.js';
-import { idParam } from './params.js';
+import { idParam, versionParam } from './params.js';
+import { int4 } from '../validation.js';
 import { promptApiRoutes } from './prompts.api.js';
 import { initialValues, pageModel, promptActorOf, taskOf, type PageState } from './prompts.page.js';
 import { presentPreview, presentTestBudget, presentTestRun, presentVersion } from './prompts.present.js';
@@ -57,9 +58,9 @@ const MAX_CRITERIA_ROWS = 30;
 
 const editorQuery = z.object({
   template: z.string().max(40).optional(),
-  from: z.coerce.number().int().positive().optional(),
+  from: int4().pipe(z.number().positive()).optional(),
 });
-const diffQuery = z.object({ from: z.coerce.number().int().positive(), to: z.coerce.number().int().positive() });
+const diffQuery = z.object({ from: int4().pipe(z.number().positive()), to: int4().pipe(z.number().positive()) });
 
 /**
  * The prompt editor of a task (instructors of its course): save as a new version, history, diff, rollback, copy,
@@ -182,7 +183,7 @@ export function promptRoutes(deps: PromptRouteDeps): Router {
 
   router.get(`${BASE}/versions/:version`, async (req, res) => {
     const { task } = await context(req, res);
-    const number = idParam(req.params.version, 'The version');
+    const number = versionParam(req.params.version);
     const prompt = await findPromptForTask(db, task.id);
     const version = prompt ? await findVersionWithAuthor(db, prompt.id, number) : undefined;
     if (!prompt || !version) throw NotFound(`Version ${number} of this prompt`);
@@ -212,7 +213,7 @@ export function promptRoutes(deps: PromptRouteDeps): Router {
 
   router.post(`${BASE}/rollback`, async (req, res) => {
     const { actor, task } = await context(req, res);
-    const number = idParam(formText(req.body, 'version'), 'The version');
+    const number = versionParam(formText(req.body, 'version'));
     const outcome = await db.transaction((tx) => rollbackPrompt(tx, actor, task, number));
     const v = outcome.version;
     await showPage(req, res, actor, task, {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ReviewListFilter } from '../models/assessments/review.repository.js';
+import { INT4_MAX, int4 } from '../validation.js';
 
 /** Query and form input of the review area (parsed at the edge; the service checks ranges against the rubric). */
 
@@ -50,7 +51,7 @@ export function parseReviewQuery(raw: unknown): { query: ReviewQuery; fields: Re
   return { query, fields };
 }
 
-export const decisionSeqSchema = z.object({ decisionSeq: z.coerce.number({ error: 'This form is out of date: reload the page.' }).int().min(0) });
+export const decisionSeqSchema = z.object({ decisionSeq: int4('This form is out of date: reload the page.') });
 
 /** Checkbox lists arrive as one string or an array of strings. */
 export const bulkSchema = z.object({
@@ -60,19 +61,19 @@ export const bulkSchema = z.object({
 
 export const analyticsQuerySchema = z.object({
   task: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()).catch(undefined),
-  version: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()).catch(undefined),
+  version: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().max(INT4_MAX).optional()).catch(undefined),
 });
 
 /** The JSON API's review call: one decision, with the decision number it was made from. */
 export const apiReviewSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('approve'), decisionSeq: z.number().int().min(0) }),
+  z.object({ action: z.literal('approve'), decisionSeq: z.number().int().min(0).max(INT4_MAX) }),
   z.object({
     action: z.literal('override'),
-    decisionSeq: z.number().int().min(0),
+    decisionSeq: z.number().int().min(0).max(INT4_MAX),
     score: z.number(),
     criteria: z.record(z.string(), z.number()).optional(),
     feedback: z.string().optional(),
     reason: z.string(),
   }),
-  z.object({ action: z.literal('reject'), decisionSeq: z.number().int().min(0), rejectTo: z.enum(['queue', 'manual']), note: z.string().optional() }),
+  z.object({ action: z.literal('reject'), decisionSeq: z.number().int().min(0).max(INT4_MAX), rejectTo: z.enum(['queue', 'manual']), note: z.string().optional() }),
 ]);

@@ -14,6 +14,7 @@ import { findTaskInCourse } from '../tasks/tasks.repository.js';
 import type { AssessmentRow } from './review.repository.js';
 import { applyDecision, listAssessmentsInCourse, lockAssessmentInCourse, requestSyncAgain } from './review.repository.js';
 import type { ReviewStatus } from './assessments.table.js';
+import { int4 } from '../../validation.js';
 
 /** An instructor deciding, in the course they launched from. */
 export interface Reviewer {
@@ -25,7 +26,7 @@ export interface Reviewer {
 export const REASON_MAX = 2000;
 export const FEEDBACK_MAX = 10_000;
 
-const seq = z.coerce.number({ error: 'This form is out of date: reload the page.' }).int().min(0);
+const seq = int4('This form is out of date: reload the page.');
 const optionalText = (max: number, label: string) =>
   z
     .string()
