@@ -125,6 +125,27 @@ describe('platform registration, deployments and deep linking', () => {
       expect(tasks.rows[0]!.n).toBe(1);
     });
 
+    it('places a task once, from the moment the answer is made: not again before its first launch, nor twice at once', async () => {
+      const first = await stack.browser().launch(stack.devlmsUrl, 'instructor', { message: 'deep_linking' });
+      const placed = await first.post('/deep-linking', { taskId: 'new', title: 'Placed once', maxScore: '10' });
+      expect(placed.status).toBe(200);
+      const id = (await stack.db.db.execute<{ id: number; placed: boolean }>(sql`select id, placed_at is not null as placed from tasks where title = 'Placed once'`)).rows[0]!;
+      expect(id.placed).toBe(true);
+      // Nobody launched it yet (no resource link), and the picker already shows it as placed and refuses it.
+      const second = await stack.browser().launch(stack.devlmsUrl, 'instructor', { message: 'deep_linking' });
+      expect(second.home.html).toMatch(new RegExp(`id="task-${id.id}"[^>]*disabled`));
+      const again = await second.post('/deep-linking', { taskId: String(id.id) });
+      expect(again.status).toBe(422);
+      expect(textOf(again.html)).toMatch(/“Placed once” is already in the course/);
+
+      // A task made in the tool but never placed: two instructors placing it at once get one placement.
+      const courseId = (await stack.db.db.execute<{ course_id: number }>(sql`select course_id from tasks where id = ${id.id}`)).rows[0]!.course_id;
+      const unplaced = (await stack.db.db.execute<{ id: number }>(sql`insert into tasks (course_id, title, max_score) values (${courseId}, 'Not yet placed', 10) returning id`)).rows[0]!.id;
+      const [a, b] = [await stack.browser().launch(stack.devlmsUrl, 'instructor', { message: 'deep_linking' }), await stack.browser().launch(stack.devlmsUrl, 'instructor', { message: 'deep_linking' })];
+      const answers = await Promise.all([a, b].map((s) => s.post('/deep-linking', { taskId: String(unplaced) })));
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 422]);
+    });
+
     it('asks for a title (422) and refuses students and plain launches', async () => {
       const session = await stack.browser().launch(stack.devlmsUrl, 'instructor', { message: 'deep_linking' });
       const missing = await session.post('/deep-linking', { taskId: 'new', title: '', maxScore: '10' });

@@ -1,21 +1,17 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { IdToken, ProviderInstance } from 'ltijs';
-import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { TASK_ID_CUSTOM_PARAM } from '../lti/launch.js';
 import { LTI_ROUTES } from '../lti/provider.js';
-import { BadRequest, HttpError, NotFound } from '../errors.js';
+import { BadRequest, HttpError } from '../errors.js';
 import { render } from '../http/render.js';
-import { recordAudit } from '../models/audit/audit.repository.js';
-import { createTask, findTaskInCourse, listTasksForCourse, updateTaskLineItem } from '../models/tasks/tasks.repository.js';
+import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
+import { AlreadyPlaced, isPlaced, placeTask } from '../models/tasks/placement.service.js';
+import { placementSchema } from '../models/tasks/tasks.schema.js';
+import { fieldsOf } from '../validation.js';
+import { formText } from './form.js';
 import { resourceIdFor } from '../models/grades/grade-sync.service.js';
-
-const choice = z.object({
-  taskId: z.union([z.literal('new'), z.coerce.number().int().positive()]),
-  title: z.string().trim().max(200, 'A title has at most 200 characters.').optional(),
-  maxScore: z.coerce.number({ error: 'Enter a number.' }).positive('The maximum score must be above 0.').max(1000, 'The maximum score is at most 1000.').optional(),
-});
 
 /**
  * Deep linking (Canvas assignment/link selection, Moodle "select content"): an instructor picks a task or
@@ -30,46 +26,30 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
     next();
   });
 
+  /** The course's tasks as the picker shows them: placed ones are listed but cannot be chosen again. */
+  const pickable = async (res: Response) =>
+    (await listTasksForCourse(deps.db, courseOf(actorOf(res)))).map((t) => ({ id: t.id, title: t.title, maxScore: t.maxScore, placed: isPlaced(t) }));
+
   router.get('/deep-linking', async (req, res) => {
-    const tasks = await listTasksForCourse(deps.db, courseOf(actorOf(res)));
-    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks, values: {}, fields: {} });
+    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks: await pickable(res), values: {}, fields: {} });
   });
+
+  const showChoice = async (req: Request, res: Response, values: Record<string, string>, fields: Record<string, string>) =>
+    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks: await pickable(res), values, fields }, { status: 422 });
 
   router.post('/deep-linking', async (req, res) => {
     const actor = actorOf(res);
-    const courseId = courseOf(actor);
-    const parsed = choice.safeParse(req.body ?? {});
-    const values = { title: String(req.body?.title ?? ''), maxScore: String(req.body?.maxScore ?? '') };
-    const fields: Record<string, string> = {};
-    if (!parsed.success) for (const i of parsed.error.issues) fields[String(i.path[0])] ??= i.message;
-    else if (parsed.data.taskId === 'new' && !parsed.data.title) fields.title = 'Give the new task a title.';
-    if (Object.keys(fields).length || !parsed.success) {
-      const tasks = await listTasksForCourse(deps.db, courseId);
-      return render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks, values, fields }, { status: 422 });
+    const values = { title: formText(req.body, 'title'), maxScore: formText(req.body, 'maxScore') };
+    const parsed = placementSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return showChoice(req, res, values, fieldsOf(parsed.error));
+    const who = { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId, lineItemsUrl: actor.context.endpoint?.lineitems ?? null };
+    let task;
+    try {
+      task = await deps.db.transaction((tx) => placeTask(tx, who, parsed.data));
+    } catch (err) {
+      if (err instanceof AlreadyPlaced) return showChoice(req, res, values, { taskId: err.message });
+      throw err;
     }
-    const data = parsed.data;
-    if (data.taskId !== 'new') {
-      const existing = await findTaskInCourse(deps.db, courseId, data.taskId);
-      if (!existing) throw NotFound('The task');
-      // A second placement would give the task a second gradebook column and split its grades.
-      if (existing.resourceLinkId || existing.lineItemUrl) {
-        const tasks = await listTasksForCourse(deps.db, courseId);
-        const message = `“${existing.title}” is already in the course with its gradebook column. Each task is placed once; choose “A new task” to add another.`;
-        return render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks, values, fields: { taskId: message } }, { status: 422 });
-      }
-    }
-    const task = await deps.db.transaction(async (tx) => {
-      if (data.taskId !== 'new') {
-        const existing = await findTaskInCourse(tx, courseId, data.taskId);
-        if (!existing) throw NotFound('The task');
-        if (!existing.lineItemsUrl && actor.context.endpoint?.lineitems) await updateTaskLineItem(tx, existing.id, null, actor.context.endpoint.lineitems);
-        return existing;
-      }
-      // The course's line item container, so grade passback finds (by resource id) the column the LMS makes now.
-      const created = await createTask(tx, { courseId, resourceLinkId: null, title: data.title!, maxScore: data.maxScore ?? 10, createdBy: actor.userId, lineItemsUrl: actor.context.endpoint?.lineitems ?? null });
-      await recordAudit(tx, { platformId: actor.platformId, courseId, actorId: actor.userId, actorKind: 'user', action: 'task.created', entityType: 'task', entityId: created.id, details: { via: 'deep_linking' } });
-      return created;
-    });
     const token = res.locals.token as IdToken;
     const settings = actor.context.deepLinkingSettings;
     if (!settings?.deep_link_return_url) throw new HttpError(400, 'no_return_url', 'Your LMS did not say where to return the new activity.');

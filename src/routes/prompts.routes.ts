@@ -20,6 +20,7 @@ import {
 } from '../models/prompts/prompts.service.js';
 import { MAX_SAMPLES, runSampleTests, sampleTestBudget, type SampleTestLimits } from '../models/prompts/sample-test.service.js';
 import type { TaskRow } from '../models/tasks/tasks.repository.js';
+import { formText } from './form.js';
 import type { BatchProvider } from '../providers/index.js';
 import { idParam, versionParam } from './params.js';
 import { int4 } from '../validation.js';
@@ -33,7 +34,6 @@ import {
   editorActionFrom,
   editorValuesFrom,
   editorValuesFromForm,
-  formText,
   noteErrors,
   samplesOf,
   studentsOf,

@@ -2,6 +2,7 @@ import { charCount } from '../chars.js';
 import { z } from 'zod';
 import { LIMITS, rubricSum, type DraftInput, type PromptContent, promptBodySchema } from '../models/prompts/prompt-draft.js';
 import { MAX_SAMPLES } from '../models/prompts/sample-test.service.js';
+import { formText } from './form.js';
 
 /**
  * The prompt editor's form, read into the values it is re-rendered with (always, valid or not, so nothing typed is
@@ -40,14 +41,6 @@ export interface BenchValues {
 export type EditorAction = { kind: 'save' | 'preview' | 'test' | 'add-criterion' } | { kind: 'remove-criterion'; index: number };
 
 type Body = Record<string, unknown>;
-
-/** A form value as text: the first one when a field was sent twice, '' when absent. */
-export function formText(body: Body, name: string): string {
-  const v = body[name];
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-  return '';
-}
 
 const RUBRIC_KEY = /^rubric\[(\d{1,2})\]\[(id|name|description|maxPoints)\]$/;
 

@@ -29,6 +29,7 @@ export interface NewTask {
   lineItemUrl?: string | null;
   lineItemsUrl?: string | null;
   createdBy?: number | null;
+  placedAt?: Date | null;
 }
 
 /**
@@ -41,6 +42,17 @@ export async function findOrCreateTaskForLink(db: Db, task: NewTask & { resource
   const existing = await findTaskByResourceLink(db, task.courseId, task.resourceLinkId);
   if (!existing) throw new Error(`task for resource link ${task.resourceLinkId} vanished`);
   return existing;
+}
+
+/** The task, locked until the caller's transaction ends (two placements of one task wait for each other). */
+export async function lockTaskInCourse(db: Db, courseId: number, taskId: number): Promise<TaskRow | undefined> {
+  const [row] = await db.select().from(tasks).where(and(eq(tasks.courseId, courseId), eq(tasks.id, taskId))).for('update');
+  return row;
+}
+
+/** Records the placement (and the course's line item container, when the task had none). */
+export async function markPlaced(db: Db, taskId: number, lineItemsUrl: string | null): Promise<void> {
+  await db.update(tasks).set({ placedAt: sql`now()`, lineItemsUrl, updatedAt: sql`now()` }).where(eq(tasks.id, taskId));
 }
 
 export async function createTask(db: Db, task: NewTask): Promise<TaskRow> {

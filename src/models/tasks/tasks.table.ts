@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, numeric, pgTable, text, unique } from 'drizzle-orm/pg-core';
 import { courses, users } from '../tenancy/tenancy.table.js';
-import { createdAt, id, ref, updatedAt } from '../columns.js';
+import { at, createdAt, id, ref, updatedAt } from '../columns.js';
 
 export const TASK_TYPES = ['essay', 'short_answer', 'code', 'reflection', 'other'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
@@ -24,6 +24,8 @@ export const tasks = pgTable(
     maxAttempts: integer('max_attempts').notNull().default(1),
     /** AGS: the line item of this task, and the course's line item container (for background passback). */
     lineItemUrl: text('line_item_url'),
+    /** When a deep-linking answer placed the task in the LMS (a task is placed once: a second would add a second column). */
+    placedAt: at('placed_at'),
     lineItemsUrl: text('line_items_url'),
     status: text('status').$type<'active' | 'archived'>().notNull().default('active'),
     createdBy: ref('created_by').references(() => users.id),
