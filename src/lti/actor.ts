@@ -7,7 +7,7 @@ import { csrfTokenFor } from '../http/csrf.js';
 import { Forbidden, LtiLaunchError } from '../errors.js';
 import type { ViewContext } from '../http/render.js';
 import type { AdminAllowlistEntry } from '../config.js';
-import { describeLtiRoles, mapRole } from './roles.js';
+import { admitPerson, admitPlatform } from './admission.js';
 import type { PlatformDirectory } from './platform-directory.js';
 
 /** Who is asking, and in which tenant: every route authorizes against this and nothing else. */
@@ -64,14 +64,8 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
       const ltik = res.locals.ltik as string | undefined;
       if (!token || !context || !ltik) throw LtiLaunchError('Your session was not found. Please open the tool again from your course.', 'no_session');
 
-      const platform = await deps.platforms.get(token.iss, token.clientId);
-      if (!platform) throw LtiLaunchError('This LMS is no longer registered with llm-assess.', 'unknown_platform');
-      if (!platform.active) throw LtiLaunchError('This LMS registration is not active. Ask your administrator to activate it.', 'inactive_platform');
-      if (!platform.deployments.has(token.deploymentId)) {
-        throw LtiLaunchError(`Deployment "${token.deploymentId}" of this LMS is not allowed to use llm-assess.`, 'unknown_deployment');
-      }
-      const role = mapRole({ roles: context.roles ?? [], issuer: token.iss, sub: token.user }, deps.adminAllowlist);
-      if (!role) throw Forbidden(`Your role in this course (${describeLtiRoles(context.roles ?? [])}) does not give access to llm-assess.`);
+      const platform = admitPlatform(await deps.platforms.get(token.iss, token.clientId), { issuer: token.iss, clientId: token.clientId, deploymentId: token.deploymentId, step: 'session' });
+      const role = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: true });
 
       const ids = await deps.db.execute<{ course_id: number | null; course_title: string | null; user_id: number | null }>(sql`
         select c.id as course_id, c.title as course_title,

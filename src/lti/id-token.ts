@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/db.js';
 import { claimNonce } from '../models/tenancy/nonces.repository.js';
 import { LtiLaunchError, type HttpError } from '../errors.js';
+import { admitPlatform } from './admission.js';
 import { KeyNotFoundError, type JwksCache } from './jwks-cache.js';
 import type { KnownPlatform, PlatformDirectory } from './platform-directory.js';
 
@@ -111,15 +112,12 @@ export async function verifyIdToken(
   if (!issuer) throw fail('missing_claim', 'The id_token has no issuer (iss).');
 
   const audiences = Array.isArray(unverified.aud) ? unverified.aud : unverified.aud ? [unverified.aud] : [];
-  let platform: KnownPlatform | null = null;
+  let found: KnownPlatform | null = null;
   for (const aud of audiences) {
-    platform = await deps.platforms.get(issuer, aud);
-    if (platform) break;
+    found = await deps.platforms.get(issuer, aud);
+    if (found) break;
   }
-  if (!platform) {
-    throw fail('unknown_platform', `This LMS (issuer ${issuer}) is not registered with llm-assess for this client id. Ask your administrator to register it.`);
-  }
-  if (!platform.active) throw fail('inactive_platform', 'This LMS registration is not active. Ask your administrator to activate it.');
+  const platform = admitPlatform(found, { issuer, step: 'launch' });
   if (audiences.length > 1 && unverified.azp !== platform.clientId) {
     throw fail('wrong_azp', 'The id_token names several audiences but its authorized party (azp) is not this tool.');
   }
@@ -159,14 +157,7 @@ export async function verifyIdToken(
   }
   const claims = parsed.data as LaunchClaims;
 
-  const deploymentId = claims[CLAIM.deploymentId];
-  if (!platform.deployments.has(deploymentId)) {
-    throw fail(
-      'unknown_deployment',
-      `Deployment "${deploymentId}" of this LMS is not allowed to use llm-assess. An administrator can allow it (npm run lti -- deployment add).`,
-    );
-  }
-
+  admitPlatform(platform, { issuer, deploymentId: claims[CLAIM.deploymentId], step: 'launch' });
   const expected = Buffer.from(nonceForState(deps.ltiKey, input.state));
   const got = Buffer.from(claims.nonce);
   if (expected.length !== got.length || !timingSafeEqual(expected, got)) {

@@ -10,7 +10,7 @@ import { ltijsDatabaseError } from './ltijs-database.js';
 import { launchHandoffFor } from './ltijs-seam.js';
 import type { PlatformDirectory } from './platform-directory.js';
 import type { AdminAllowlistEntry } from '../config.js';
-import { describeLtiRoles, mapRole } from './roles.js';
+import { admitPerson, admitPlatform } from './admission.js';
 
 const MAX_STATE_CHARS = 256;
 const RELAUNCH = 'Please open the tool again from your course.';
@@ -91,14 +91,8 @@ export function onDeepLinkingLaunch(deps: LaunchDeps) {
 
 async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource' | 'navigation'): Promise<{ role: Role; taskId?: number }> {
   const context = token.platformContext;
-  const platform = await deps.platforms.get(token.iss, token.clientId);
-  if (!platform) throw LtiLaunchError('This LMS is not registered with llm-assess.', 'unknown_platform');
-  if (!platform.deployments.has(token.deploymentId)) {
-    throw LtiLaunchError(`Deployment "${token.deploymentId}" of this LMS is not allowed to use llm-assess.`, 'unknown_deployment');
-  }
-  const role = mapRole({ roles: context.roles ?? [], issuer: token.iss, sub: token.user }, deps.adminAllowlist);
-  if (!role) throw Forbidden(`Your role in this course (${describeLtiRoles(context.roles ?? [])}) does not give access to llm-assess.`);
-  if (!context.context && role !== 'administrator') throw LtiLaunchError('llm-assess must be opened from within a course.', 'no_course', 400);
+  const platform = admitPlatform(await deps.platforms.get(token.iss, token.clientId), { issuer: token.iss, clientId: token.clientId, deploymentId: token.deploymentId, step: 'launch' });
+  const role = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: Boolean(context.context) });
 
   const customTaskId = Number(context.custom?.[TASK_ID_CUSTOM_PARAM]);
   const record = await deps.db.transaction((tx) =>

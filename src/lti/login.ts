@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { ProviderInstance } from 'ltijs';
 import { z } from 'zod';
-import { BadRequest, LtiLaunchError } from '../errors.js';
+import { BadRequest } from '../errors.js';
+import { admitPlatform } from './admission.js';
 import { nonceForState } from './id-token.js';
 import type { PlatformDirectory } from './platform-directory.js';
 import { LTI_ROUTES } from './provider.js';
@@ -42,24 +43,11 @@ export function loginHandler(deps: { lti: ProviderInstance; platforms: PlatformD
       let clientId = p.client_id;
       if (!clientId) {
         const known = await deps.platforms.clientIdsFor(p.iss);
-        if (known.length !== 1) {
-          throw BadRequest(
-            known.length
-              ? 'This LMS has several registrations here and did not say which client it is (client_id). Check its configuration.'
-              : `This LMS (issuer ${p.iss}) is not registered with llm-assess. Ask your administrator to register it.`,
-          );
-        }
-        clientId = known[0]!;
+        if (known.length > 1) throw BadRequest('This LMS has several registrations here and did not say which client it is (client_id). Check its configuration.');
+        clientId = known[0];
       }
-      const platform = await deps.platforms.get(p.iss, clientId);
-      if (!platform) throw BadRequest(`This LMS (issuer ${p.iss}, client ${clientId}) is not registered with llm-assess. Ask your administrator to register it.`);
-      if (!platform.active) throw LtiLaunchError('This LMS registration is not active. Ask your administrator to activate it.', 'inactive_platform');
-      if (p.lti_deployment_id && !platform.deployments.has(p.lti_deployment_id)) {
-        throw LtiLaunchError(
-          `Deployment "${p.lti_deployment_id}" of this LMS is not allowed to use llm-assess. An administrator can allow it (npm run lti -- deployment add).`,
-          'unknown_deployment',
-        );
-      }
+      const found = clientId ? await deps.platforms.get(p.iss, clientId) : null;
+      const platform = admitPlatform(found, { issuer: p.iss, clientId, deploymentId: p.lti_deployment_id, step: 'login' });
 
       const state = randomBytes(24).toString('hex');
       // ltijs restores the target's query parameters (e.g. placement) after the launch from its state table.
@@ -73,7 +61,7 @@ export function loginHandler(deps: { lti: ProviderInstance; platforms: PlatformD
         response_mode: 'form_post',
         scope: 'openid',
         prompt: 'none',
-        client_id: clientId,
+        client_id: platform.clientId,
         // Trap 7: the redirect URI is the target without its query string; the LMS matches it exactly.
         redirect_uri: launchUrl.href,
         login_hint: p.login_hint,
