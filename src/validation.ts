@@ -8,15 +8,16 @@ import { z, type ZodError } from 'zod';
 /** The largest value of a PostgreSQL `integer` column (version numbers, decision counters): 2^31 − 1. */
 export const INT4_MAX = 2_147_483_647;
 
-/** A whole number an `integer` column can hold, from a form or query string. */
-export const int4 = (message = 'must be a whole number') => z.coerce.number({ error: message }).int(message).min(0, message).max(INT4_MAX, message);
+/** A whole number an `integer` column can hold, from a form or query string (an empty field is not 0). */
+export const int4 = (message = 'must be a whole number') =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number({ error: message }).int(message).min(0, message).max(INT4_MAX, message));
 
 /**
- * Field → first message, keyed by the issue's path joined with dots (`rubric.2.name`); an issue about the whole
- * input goes under `fallback`.
+ * Field → first message, keyed by the issue's path joined with dots (`rubric.2.name`), cut to `depth` segments
+ * where a form names its fields by the first one or two; an issue about the whole input goes under `fallback`.
  */
-export function fieldsOf(error: ZodError, fallback = '_'): Record<string, string> {
+export function fieldsOf(error: ZodError, options: { fallback?: string; depth?: number } = {}): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const issue of error.issues) fields[issue.path.map(String).join('.') || fallback] ??= issue.message;
+  for (const issue of error.issues) fields[issue.path.slice(0, options.depth).map(String).join('.') || (options.fallback ?? '_')] ??= issue.message;
   return fields;
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { HttpError, TooManyRequestsError } from '../errors.js';
 import { isFragmentRequest, render } from './render.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { fieldsOf } from '../validation.js';
 
 /** API clients get JSON errors; people get a page, or a fragment when htmx asked. */
 export function wantsJson(req: Request): boolean {
@@ -23,9 +24,7 @@ const DATABASE_UNAVAILABLE = new HttpError(
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof ZodError) {
-    const fields: Record<string, string> = {};
-    for (const issue of err.issues) fields[issue.path.join('.') || '_'] ??= issue.message;
-    return new HttpError(422, 'invalid', 'Please correct the highlighted fields.', fields);
+    return new HttpError(422, 'invalid', 'Please correct the highlighted fields.', fieldsOf(err));
   }
   const e = err as { type?: string; status?: number; code?: string; message?: string; field?: string };
   // body-parser (its errors carry a type and a 4xx status)

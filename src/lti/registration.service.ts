@@ -15,6 +15,7 @@ import {
 } from '../models/tenancy/platforms.repository.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import type { PlatformDirectory } from './platform-directory.js';
+import { fieldsOf } from '../validation.js';
 
 export interface RegistrationDeps {
   db: RootDb;
@@ -75,8 +76,7 @@ export interface RegisterOptions {
 export async function registerPlatform(deps: RegistrationDeps, raw: unknown, actor: string, options: RegisterOptions = { replace: false }): Promise<RegisteredPlatform> {
   const parsed = platformInputSchema(deps.allowInsecureLocalhost).safeParse(raw);
   if (!parsed.success) {
-    const fields: Record<string, string> = {};
-    for (const i of parsed.error.issues) fields[i.path.join('.') || '_'] ??= i.message;
+    const fields = fieldsOf(parsed.error);
     throw Invalid(fields, `The platform registration is invalid: ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
   }
   const input = parsed.data;

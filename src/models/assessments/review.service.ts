@@ -14,7 +14,7 @@ import { findTaskInCourse } from '../tasks/tasks.repository.js';
 import type { AssessmentRow } from './review.repository.js';
 import { applyDecision, listAssessmentsInCourse, lockAssessmentInCourse, requestSyncAgain } from './review.repository.js';
 import type { ReviewStatus } from './assessments.table.js';
-import { int4 } from '../../validation.js';
+import { fieldsOf, int4 } from '../../validation.js';
 
 /** An instructor deciding, in the course they launched from. */
 export interface Reviewer {
@@ -78,14 +78,8 @@ function withCriteriaObject(raw: unknown): Record<string, unknown> {
 export type OverrideInput = z.input<typeof overrideSchema>;
 export type RejectInput = z.input<typeof rejectSchema>;
 
-function fieldsOf(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const i of error.issues) {
-    const key = i.path.length > 1 ? `${String(i.path[0])}.${String(i.path[1])}` : String(i.path[0] ?? 'form');
-    fields[key] ??= i.message;
-  }
-  return fields;
-}
+// Override criteria are named `criteria.<id>` in the form: two path segments at most.
+const formFields = (error: z.ZodError) => fieldsOf(error, { depth: 2, fallback: 'form' });
 
 const STATUS_WORDS: Record<ReviewStatus, string> = {
   pending_review: 'waiting for review',
@@ -127,7 +121,7 @@ export async function approveAssessment(db: Db, who: Reviewer, id: number, expec
  */
 export async function overrideAssessment(db: Db, who: Reviewer, id: number, raw: unknown): Promise<AssessmentRow> {
   const parsed = overrideSchema.safeParse(withCriteriaObject(raw));
-  if (!parsed.success) throw Invalid(fieldsOf(parsed.error));
+  if (!parsed.success) throw Invalid(formFields(parsed.error));
   const input = parsed.data;
   const current = await lockAssessmentInCourse(db, who.courseId, id);
   if (!current) throw NotFound('The assessment');
@@ -175,7 +169,7 @@ export async function overrideAssessment(db: Db, who: Reviewer, id: number, raw:
  */
 export async function rejectAssessment(db: Db, config: Pick<Config, 'encryptionKey'> & { batches: Pick<Config['batches'], 'maxAttempts'> }, who: Reviewer, id: number, raw: unknown): Promise<AssessmentRow> {
   const parsed = rejectSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw Invalid(fieldsOf(parsed.error));
+  if (!parsed.success) throw Invalid(formFields(parsed.error));
   const input = parsed.data;
   if (input.rejectTo === 'queue' && !input.note) throw Invalid({ note: 'Add a note for the queue: what should be different this time?' });
   const current = await lockAssessmentInCourse(db, who.courseId, id);

@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from './budget-alerts.service.js';
 import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, lockMonthBudgets, resetBudgetAlerts, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';
 import { addMonths } from './spend.service.js';
+import { fieldsOf } from '../../validation.js';
 
 /**
  * An administrator's budget management for their own platform: monthly limits for the platform or a course,
@@ -56,11 +57,6 @@ export type BudgetForm = z.infer<typeof budgetForm>;
 
 export const freezeForm = z.object({ frozen: z.enum(['true', 'false'], { error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }).transform((v) => v === 'true') });
 
-function fieldsOf(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const i of error.issues) fields[String(i.path[0] ?? '_')] ??= i.message;
-  return fields;
-}
 
 export interface BudgetsOverview {
   currentMonth: string;
@@ -88,7 +84,7 @@ export async function budgetsOverview(db: Db, platformId: number): Promise<Budge
  */
 export async function setBudget(db: Db, actor: BudgetActor, raw: unknown): Promise<{ id: number; created: boolean }> {
   const parsed = budgetForm.safeParse(raw ?? {});
-  if (!parsed.success) throw Invalid(fieldsOf(parsed.error));
+  if (!parsed.success) throw Invalid(fieldsOf(parsed.error, { depth: 1 }));
   const { scope: courseId, month, limit } = parsed.data;
   const overview = await budgetsOverview(db, actor.platformId);
   if (!overview.months.includes(month)) {
@@ -134,7 +130,7 @@ async function audited(db: Db, actor: BudgetActor, budget: BudgetRef, action: st
 /** Freezes (nothing more is sent for its scope and month) or unfreezes a budget of the actor's platform. */
 export async function freezeBudget(db: Db, actor: BudgetActor, budgetId: number, raw: unknown): Promise<BudgetRef> {
   const parsed = freezeForm.safeParse(raw ?? {});
-  if (!parsed.success) throw Invalid(fieldsOf(parsed.error));
+  if (!parsed.success) throw Invalid(fieldsOf(parsed.error, { depth: 1 }));
   const budget = await setBudgetFrozen(db, actor.platformId, budgetId, parsed.data.frozen);
   if (!budget) throw NotFound('The budget');
   await audited(db, actor, budget, parsed.data.frozen ? 'budget.frozen' : 'budget.unfrozen');

@@ -3,6 +3,7 @@ import type { Db } from '../../db/db.js';
 import { Invalid } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { getCoursePrivacy, saveCoursePrivacy, type CoursePrivacy } from './privacy.repository.js';
+import { fieldsOf } from '../../validation.js';
 
 /** An HTML checkbox: present ("on") when ticked, absent when not. */
 const checkbox = z
@@ -33,9 +34,7 @@ export const privacyForm = z.object({
 export async function updateCoursePrivacy(db: Db, actor: { platformId: number; courseId: number; userId: number }, raw: unknown): Promise<CoursePrivacy> {
   const parsed = privacyForm.safeParse(raw ?? {});
   if (!parsed.success) {
-    const fields: Record<string, string> = {};
-    for (const i of parsed.error.issues) fields[String(i.path[0] ?? '_')] ??= i.message;
-    throw Invalid(fields);
+    throw Invalid(fieldsOf(parsed.error, { depth: 1 }));
   }
   const before = await getCoursePrivacy(db, actor.courseId);
   await saveCoursePrivacy(db, actor.courseId, actor.userId, parsed.data);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TASK_TYPES } from '../tasks/tasks.table.js';
 import { PRIORITIES, QUEUE_STATUSES } from './queue.table.js';
+import { fieldsOf } from '../../validation.js';
 
 /**
  * The admin dashboard's filters, sorting and paging, from a query string or a JSON body. Empty strings mean
@@ -59,7 +60,5 @@ export function dateRange(filter: Pick<QueueFilter, 'from' | 'to'>): { from: Dat
 
 /** Field messages for a bad query (422), named as the form names its fields. */
 export function filterProblems(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) fields[String(issue.path[0] ?? '_')] ??= issue.message;
-  return fields;
+  return fieldsOf(error, { depth: 1 });
 }
