@@ -1,6 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ContextToken, IdToken } from 'ltijs';
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/db.js';
 import type { Role } from '../models/tenancy/tenancy.table.js';
 import { csrfTokenFor } from '../http/csrf.js';
@@ -9,6 +8,7 @@ import type { ViewContext } from '../http/render.js';
 import type { AdminAllowlistEntry } from '../config.js';
 import { admitPerson, admitPlatform } from './admission.js';
 import type { PlatformDirectory } from './platform-directory.js';
+import { findSessionIds } from '../models/tenancy/people.repository.js';
 
 /** Who is asking, and in which tenant: every route authorizes against this and nothing else. */
 export interface Actor {
@@ -67,12 +67,7 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
       const platform = admitPlatform(await deps.platforms.get(token.iss, token.clientId), { issuer: token.iss, clientId: token.clientId, deploymentId: token.deploymentId, step: 'session' });
       const role = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: true });
 
-      const ids = await deps.db.execute<{ course_id: number | null; course_title: string | null; user_id: number | null }>(sql`
-        select c.id as course_id, c.title as course_title,
-               (select id from users where platform_id = ${platform.id} and sub = ${token.user}) as user_id
-        from (select 1) one
-        left join courses c on c.platform_id = ${platform.id} and c.deployment_id = ${token.deploymentId} and c.context_id = ${context.context?.id ?? ''}`);
-      const row = ids.rows[0];
+      const row = await findSessionIds(deps.db, { platformId: platform.id, sub: token.user, deploymentId: token.deploymentId, contextId: context.context?.id ?? '' });
       if (!row?.user_id) throw LtiLaunchError('Your session is incomplete. Please open the tool again from your course.', 'no_session');
       if (!row.course_id && role !== 'administrator') {
         throw LtiLaunchError('llm-assess must be opened from within a course.', 'no_course', 400);

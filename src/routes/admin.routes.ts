@@ -1,11 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
 import { HttpError, NotFound } from '../errors.js';
 import { render } from '../http/render.js';
-import { findPlatformById, listDeployments } from '../models/tenancy/platforms.repository.js';
+import { findPlatformById, listDeployments, platformCounts } from '../models/tenancy/platforms.repository.js';
 import { allowDeployment, revokeDeployment } from '../lti/registration.service.js';
 import { createRegistrationInvite } from '../lti/dynamic-registration.js';
 import { listInvitesOf } from '../models/tenancy/invites.repository.js';
@@ -28,13 +27,9 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   const overview = async (req: Request, res: Response, notice: string | null = null) => {
     const actor = actorOf(res);
-    const stats = await deps.db.execute<{ courses: number; tasks: number; queued: number; batches: number }>(sql`
-      select (select count(*)::int from courses where platform_id = ${actor.platformId}) as courses,
-             (select count(*)::int from tasks t join courses c on c.id = t.course_id where c.platform_id = ${actor.platformId}) as tasks,
-             (select count(*)::int from queue_items where platform_id = ${actor.platformId} and status = 'queued') as queued,
-             (select count(*)::int from batches where platform_id = ${actor.platformId}) as batches`);
+    const stats = await platformCounts(deps.db, actor.platformId);
     const alerts = (await listUnread(deps.db, actor.platformId, actor.userId)).map((n) => ({ ...n, at: formatDateTime(n.createdAt) }));
-    render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats: stats.rows[0], alerts, notice }, { fragment: 'partials/admin/_alerts' });
+    render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats, alerts, notice }, { fragment: 'partials/admin/_alerts' });
   };
 
   router.get('/admin', (req, res) => overview(req, res));

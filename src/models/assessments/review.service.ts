@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
@@ -15,6 +14,8 @@ import type { AssessmentRow } from './review.repository.js';
 import { applyDecision, listAssessmentsInCourse, lockAssessmentInCourse, requestSyncAgain } from './review.repository.js';
 import type { ReviewStatus } from './assessments.table.js';
 import { fieldsOf, int4 } from '../../validation.js';
+import { findSubmissionContent } from '../submissions/submissions.repository.js';
+import { countWaitingItemsOf } from '../queue/queue.repository.js';
 
 /** An instructor deciding, in the course they launched from. */
 export interface Reviewer {
@@ -191,8 +192,7 @@ async function requeue(db: Db, config: Pick<Config, 'encryptionKey'> & { batches
   const task = await findTaskInCourse(db, who.courseId, a.taskId);
   const version = task ? await findActiveVersion(db, task.id) : undefined;
   if (!task || !version) throw Conflict('This task has no active grading prompt, so the work cannot be graded again. Choose manual grading instead.');
-  const sub = await db.execute<{ student_id: number; attempt: number; content: Buffer | null }>(sql`select student_id, attempt, content from submissions where id = ${a.submissionId}`);
-  const s = sub.rows[0];
+  const s = await findSubmissionContent(db, a.submissionId);
   if (!s?.content) throw Conflict('The text of this submission was deleted (retention), so it cannot be graded again. Choose manual grading instead.');
   let text: string;
   try {
@@ -201,8 +201,7 @@ async function requeue(db: Db, config: Pick<Config, 'encryptionKey'> & { batches
     if (err instanceof ContentDecryptionError) throw Conflict('The text of this submission cannot be read, so it cannot be graded again. Choose manual grading instead.');
     throw err;
   }
-  const live = await db.execute<{ n: number }>(sql`select count(*)::int as n from queue_items where submission_id = ${a.submissionId} and status in ('queued', 'selected', 'processing')`);
-  if (live.rows[0]!.n > 0) throw Conflict('This submission is already waiting in the queue.');
+  if ((await countWaitingItemsOf(db, a.submissionId)) > 0) throw Conflict('This submission is already waiting in the queue.');
   const privacy = await getCoursePrivacy(db, who.courseId);
   const estimate = await estimateGrading(db, { task, version, text, studentId: Number(s.student_id), anonymize: privacy.anonymize }, `The active prompt uses a model llm-assess has no price for (${version.model}).`);
   const item = await queueForGrading(db, config, who, { task, version, submissionId: a.submissionId, estimate, adminNotes: `Rejected by the instructor: ${note}` });

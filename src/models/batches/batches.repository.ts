@@ -111,3 +111,11 @@ export async function requestProblems(db: Db, batchId: number, limit = 50): Prom
     where batch_id = ${batchId} and status in ('failed', 'expired', 'cancelled') order by id limit ${limit}`);
   return rows.rows.map((r) => ({ customId: r.custom_id, queueItemId: Number(r.queue_item_id), status: r.status, errorCode: r.error_code, errorMessage: r.error_message }));
 }
+
+/** The platform's last batches, newest first, as the ETA reads them. */
+export async function recentBatchFigures(db: Db, platformId: number, limit: number): Promise<Array<{ created_at: Date; request_total: number; submitted_at: Date | null; finished_at: Date | null; status: string }>> {
+  const rows = await db.execute<{ created_at: Date; request_total: number; submitted_at: Date | null; finished_at: Date | null; status: string }>(sql`
+    select created_at, request_total, submitted_at, finished_at, status from batches
+    where platform_id = ${platformId} order by created_at desc limit ${limit}`);
+  return rows.rows;
+}

@@ -123,3 +123,9 @@ export async function releaseClaim(db: Db, id: number): Promise<void> {
 export async function markNothingToSync(db: Db, id: number, seq: number): Promise<void> {
   await db.execute(sql`update assessments set grade_sync_status = 'none', grade_sync_lease_until = null where id = ${id} and decision_seq = ${seq} and grade_sync_status = 'pending'`);
 }
+
+/** How many times the grade of an assessment has been tried. */
+export async function syncAttemptsOf(db: Db, assessmentId: number): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`select grade_sync_attempts as n from assessments where id = ${assessmentId}`);
+  return rows.rows[0]?.n ?? 0;
+}

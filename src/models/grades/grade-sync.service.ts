@@ -1,12 +1,10 @@
-import { eq } from 'drizzle-orm';
 import type { GradeSyncSettings } from '../../config.js';
 import type { Db } from '../../db/db.js';
 import type { Logger } from '../../log.js';
 import { AgsError, type Gradebook } from './gradebook.js';
-import { assessments } from '../assessments/assessments.table.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { updateTaskLineItem } from '../tasks/tasks.repository.js';
-import { claimDueSyncs, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, type ClaimedSync } from './grade-sync.repository.js';
+import { claimDueSyncs, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, syncAttemptsOf, type ClaimedSync } from './grade-sync.repository.js';
 
 /** The resource id of a task's gradebook column: set on the deep-linking line item, looked up before creating one. */
 export function resourceIdFor(taskId: number): string {
@@ -90,7 +88,7 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
     const agsError = err instanceof AgsError ? err : null;
     if (!agsError) logger.error('grade sync failed unexpectedly', { err, assessmentId: claim.id });
     const message = agsError?.message ?? 'An unexpected error stopped the grade from being sent; it will be tried again.';
-    const attemptsBefore = await attemptsOf(db, claim.id);
+    const attemptsBefore = await syncAttemptsOf(db, claim.id);
     const state = await markSyncFailure(db, claim.id, claim.decisionSeq, {
       message,
       retryable: agsError ? agsError.retryable : true,
@@ -111,9 +109,4 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
   }
   await recordAudit(db, { platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system', action: 'grade.synced', entityType: 'assessment', entityId: claim.id, details: { decisionSeq: claim.decisionSeq, scoreGiven, scoreMaximum: facts.maxScore } });
   return 'synced';
-}
-
-async function attemptsOf(db: Db, id: number): Promise<number> {
-  const [row] = await db.select({ n: assessments.gradeSyncAttempts }).from(assessments).where(eq(assessments.id, id));
-  return row?.n ?? 0;
 }

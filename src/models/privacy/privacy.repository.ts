@@ -25,3 +25,9 @@ export async function saveCoursePrivacy(
     .values({ courseId, ...values, updatedBy: userId })
     .onConflictDoUpdate({ target: coursePrivacy.courseId, set: { ...values, updatedBy: userId, updatedAt: sql`now()` } });
 }
+
+/** Allows LLM assessment in a course that has no privacy settings yet; true when it did (the demo's first start). */
+export async function allowLlmUnlessSet(db: Db, courseId: number): Promise<boolean> {
+  const rows = await db.insert(coursePrivacy).values({ courseId, llmAllowed: true }).onConflictDoNothing().returning({ courseId: coursePrivacy.courseId });
+  return rows.length > 0;
+}

@@ -1,12 +1,12 @@
 import type { Db } from '../../db/db.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { coursePrivacy } from '../privacy/privacy.table.js';
 import { findOrCreateTaskForLink, type TaskRow } from '../tasks/tasks.repository.js';
 import { TASK_TYPES, type TaskType } from '../tasks/tasks.table.js';
 import { upsertCourse } from '../tenancy/people.repository.js';
 import { starterTemplateFor } from './library.js';
 import { appendVersion, findPromptForTask } from './prompts.repository.js';
 import { gradingJsonSchema } from '../../grading/result.schema.js';
+import { allowLlmUnlessSet } from '../privacy/privacy.repository.js';
 
 /**
  * `npm run demo` only: makes the development LMS's course usable end to end on a fresh database. The course and
@@ -43,8 +43,7 @@ export function demoCourseFrom(seed: LmsSeedLike, platformId: number, deployment
 
 export async function seedDemoCourse(db: Db, demo: DemoCourse): Promise<{ courseId: number; tasks: TaskRow[]; promptsSeeded: number }> {
   const course = await upsertCourse(db, { platformId: demo.platformId, deploymentId: demo.deploymentId, ...demo.course });
-  const allowed = await db.insert(coursePrivacy).values({ courseId: course.id, llmAllowed: true }).onConflictDoNothing().returning();
-  if (allowed.length) {
+  if (await allowLlmUnlessSet(db, course.id)) {
     await recordAudit(db, { platformId: demo.platformId, courseId: course.id, actorKind: 'system', action: 'course.privacy_updated', entityType: 'course', entityId: course.id, details: { demo: true, after: { llmAllowed: true } } });
   }
   const tasks: TaskRow[] = [];

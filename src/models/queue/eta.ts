@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { recentBatchFigures } from '../batches/batches.repository.js';
 
 /**
  * When will a student's work be graded? Batches are made by an administrator, not on a timer, so the honest answer
@@ -39,9 +39,7 @@ const median = (xs: number[]): number | null => {
 
 /** The platform's recent batching figures (see the module comment). */
 export async function observedThroughput(db: Db, platformId: number, defaultBatchSize: number): Promise<Throughput> {
-  const rows = await db.execute<{ created_at: Date; request_total: number; submitted_at: Date | null; finished_at: Date | null; status: string }>(sql`
-    select created_at, request_total, submitted_at, finished_at, status from batches
-    where platform_id = ${platformId} order by created_at desc limit ${HISTORY}`);
+  const rows = { rows: await recentBatchFigures(db, platformId, HISTORY) };
   const created = rows.rows.map((r) => new Date(r.created_at).getTime());
   const gaps = created.slice(1).map((t, i) => created[i]! - t).filter((g) => g > 0);
   const turnarounds = rows.rows

@@ -296,3 +296,9 @@ export async function pendingByCourse(db: Db, platformId: number, limit = 12): P
     join courses c on c.id = g.course_id order by g.n desc, g.course_id`);
   return rows.rows.map((r) => ({ courseId: Number(r.course_id), courseTitle: r.title || `Course ${r.course_id}`, items: r.n, estCostMicros: Number(r.cost ?? 0) }));
 }
+
+/** Queue items of a submission that still wait for (or are in) a batch. */
+export async function countWaitingItemsOf(db: Db, submissionId: number): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from queue_items where submission_id = ${submissionId} and status in ('queued', 'selected', 'processing')`);
+  return rows.rows[0]!.n;
+}

@@ -35,3 +35,9 @@ export async function findSubmission(db: Db, id: number): Promise<SubmissionRow 
 export async function listStudentSubmissions(db: Db, taskId: number, studentId: number): Promise<SubmissionRow[]> {
   return db.select().from(submissions).where(and(eq(submissions.taskId, taskId), eq(submissions.studentId, studentId))).orderBy(asc(submissions.attempt));
 }
+
+/** Who wrote a submission, which attempt it was, and its encrypted text (null once retention removed it). */
+export async function findSubmissionContent(db: Db, submissionId: number): Promise<{ student_id: number; attempt: number; content: Buffer | null } | undefined> {
+  const rows = await db.execute<{ student_id: number; attempt: number; content: Buffer | null }>(sql`select student_id, attempt, content from submissions where id = ${submissionId}`);
+  return rows.rows[0];
+}

@@ -72,3 +72,16 @@ export async function findIdentity(db: Db, userId: number): Promise<Identity> {
   const [row] = await db.select({ name: users.name, givenName: users.givenName, familyName: users.familyName, email: users.email }).from(users).where(eq(users.id, userId));
   return row ?? {};
 }
+
+/** The ids a session needs on every request, in one round trip: the person's, and the course's when there is one. */
+export async function findSessionIds(
+  db: Db,
+  k: { platformId: number; sub: string; deploymentId: string; contextId: string },
+): Promise<{ course_id: number | null; course_title: string | null; user_id: number | null } | undefined> {
+  const rows = await db.execute<{ course_id: number | null; course_title: string | null; user_id: number | null }>(sql`
+    select c.id as course_id, c.title as course_title,
+           (select id from users where platform_id = ${k.platformId} and sub = ${k.sub}) as user_id
+    from (select 1) one
+    left join courses c on c.platform_id = ${k.platformId} and c.deployment_id = ${k.deploymentId} and c.context_id = ${k.contextId}`);
+  return rows.rows[0];
+}

@@ -84,3 +84,13 @@ export async function isDeploymentAllowed(db: Db, platformId: number, deployment
     .where(and(eq(ltiDeployments.platformId, platformId), eq(ltiDeployments.deploymentId, deploymentId)));
   return rows.length > 0;
 }
+
+/** What the administrator's overview counts of their platform. */
+export async function platformCounts(db: Db, platformId: number): Promise<{ courses: number; tasks: number; queued: number; batches: number }> {
+  const rows = await db.execute<{ courses: number; tasks: number; queued: number; batches: number }>(sql`
+    select (select count(*)::int from courses where platform_id = ${platformId}) as courses,
+           (select count(*)::int from tasks t join courses c on c.id = t.course_id where c.platform_id = ${platformId}) as tasks,
+           (select count(*)::int from queue_items where platform_id = ${platformId} and status = 'queued') as queued,
+           (select count(*)::int from batches where platform_id = ${platformId}) as batches`);
+  return rows.rows[0]!;
+}
