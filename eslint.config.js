@@ -46,6 +46,17 @@ export default tseslint.config(
     },
   },
   {
+    // Routes ask for work by name through the injected Jobs interface (src/job-queue.ts), never by importing a job:
+    // a job imports the services routes import, and its definition belongs to the runner (src/jobs/runner.ts).
+    files: ['src/routes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/jobs/*', '**/jobs/**'], message: 'routes must not import jobs; enqueue by name through the injected Jobs (src/job-queue.ts).' }] },
+      ],
+    },
+  },
+  {
     // Browser scripts served to the LMS iframe.
     files: ['public/js/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', history: 'readonly', htmx: 'readonly', location: 'readonly', navigator: 'readonly' } },

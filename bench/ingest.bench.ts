@@ -29,7 +29,7 @@ import { pollBatch } from '../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../src/models/batches/batch-send.service.js';
 import type { BatchWorker } from '../src/models/batches/batch-worker.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
-import { TERMINAL } from '../src/models/batches/batch-work.repository.js';
+import { isTerminal } from '../src/models/batches/batch-state.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { bulkSubmit, seedTenant } from '../test/helpers/batch-fixtures.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -104,7 +104,7 @@ export async function run(options: { lines?: number; chunk?: number } = {}) {
     for (;;) {
       await pollBatch(w, batch!.id);
       const b = await findBatchById(db, batch!.id);
-      if (b && TERMINAL.includes(b.status)) break;
+      if (b && isTerminal(b.status)) break;
       await sleep(250);
     }
     const gradeSeconds = (performance.now() - t0) / 1000;

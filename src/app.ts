@@ -4,9 +4,9 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Config } from './config.js';
 import type { RootDb } from './db/db.js';
 import type { Logger } from './log.js';
-import type { JobDeps } from './jobs/job.js';
+import type { Jobs } from './job-queue.js';
 import { csrfProtection } from './http/csrf.js';
-import { cleanInput, refuseUndecodablePath } from './http/input.js';
+import { cleanInput, formsOnly, refuseUndecodablePath } from './http/input.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { createRateLimits } from './http/rate-limit.js';
 import { setTemplateCaching, type ViewContext } from './http/render.js';
@@ -27,6 +27,7 @@ import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { instructorRoutes } from './routes/instructor.routes.js';
 import { PROMPT_TEST_RETRY, promptRoutes } from './routes/prompts.routes.js';
+import { promptApiRoutes } from './routes/prompts.api.js';
 import { publicRoutes } from './routes/public.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
 import { studentRoutes } from './routes/student.routes.js';
@@ -46,8 +47,8 @@ export interface AppDeps {
   logger: Logger;
   /** Whether this process runs jobs (for /healthz). */
   processingJobs?: () => boolean;
-  /** Enqueues a job (e.g. kickBatch after an administrator confirms a send or cancel); absent in bare apps. */
-  enqueue?: JobDeps['enqueue'];
+  /** Enqueues jobs by name (e.g. kickBatch after an administrator confirms a send or cancel); absent in bare apps. */
+  jobs?: Jobs;
 }
 
 export interface ToolApp {
@@ -135,21 +136,21 @@ export function createApp(deps: AppDeps): ToolApp {
   session.use(resolveActor({ db, platforms, adminAllowlist: config.lti.adminAllowlist, ltiKey: config.lti.key, demoMode: config.openai.demoMode }));
   session.use('/api', limits.apiWrites);
   session.use(submissionUpload({ maxFileBytes: config.submissionMaxFileBytes }));
+  session.use(formsOnly);
   session.use(csrfProtection(config.lti.key));
   session.use(studentRoutes({ db, config, submissionLimit: limits.submissions }));
   session.use(instructorRoutes({ db }));
   session.use(settingsRoutes({ db }));
-  session.use(
-    promptRoutes({ db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests }),
-  );
+  const promptDeps = { db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
+  session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
   session.use(apiRoutes());
   session.use(queueRoutes({ db, config }));
-  session.use(batchesRoutes({ db, config, enqueue: deps.enqueue }));
-  session.use(queueApiRoutes({ db, config, enqueue: deps.enqueue }));
-  session.use(reviewRoutes({ db, config, logger, enqueue: deps.enqueue }));
-  session.use(reviewApiRoutes({ db, config, logger, enqueue: deps.enqueue }));
+  session.use(batchesRoutes({ db, config, jobs: deps.jobs }));
+  session.use(queueApiRoutes({ db, config, jobs: deps.jobs }));
+  session.use(reviewRoutes({ db, config, logger, jobs: deps.jobs }));
+  session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db }));
   session.use(costsRoutes({ db }));
   lti.app.use(session);

@@ -84,7 +84,7 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   const workerName = `${config.role}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const jobDeps: JobDeps = { db: database.db, logger, config, provider: createProvider(config, { logger }), workerName };
   const jobs = await createJobRunner(database.pool, jobDeps, { name: `${config.role}-${process.pid}`, processEvery: config.jobsProcessEveryMs });
-  jobDeps.enqueue = (job, payload, when) => jobs.enqueue(job, payload, when);
+  jobDeps.jobs = jobs;
   jobDeps.ags = new AgsClient(lti.lti, { timeoutMs: config.gradeSync.timeoutMs });
   const runsWeb = config.role !== 'worker';
   const runsJobs = config.role !== 'web';
@@ -93,7 +93,7 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   let tool: ToolApp | undefined;
   let port = options.port ?? config.port;
   if (runsWeb) {
-    tool = createApp({ config, db: database.db, lti, logger, processingJobs: () => jobs.processing, enqueue: jobDeps.enqueue });
+    tool = createApp({ config, db: database.db, lti, logger, processingJobs: () => jobs.processing, jobs });
     server = http.createServer(tool.app);
     // Slow clients must not hold sockets forever; keep-alive a bit longer than typical proxies' 60 s.
     server.keepAliveTimeout = 65_000;

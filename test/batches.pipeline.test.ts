@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { kickBatch } from '../src/jobs/batch-kick.js';
+import { kickBatch } from '../src/models/batches/batch-kick.js';
 import { listCourseAssessments, findCourseAssessment } from '../src/models/assessments/assessments.repository.js';
 import { studentSubmissionStatuses } from '../src/models/submissions/status.service.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
@@ -34,7 +34,7 @@ describe('submission → queue → batch → assessment', () => {
 
     const [batch] = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, { notes: 'first run' }));
     await requestSubmit(db, t.admin, batch!.id);
-    await kickBatch(db, stack.tool.jobs.enqueue.bind(stack.tool.jobs), batch!.id);
+    await kickBatch(db, stack.tool.jobs, batch!.id);
 
     const done = await until('the batch to be ingested', async () => {
       const b = await findBatchById(db, batch!.id);

@@ -4,7 +4,7 @@ import { silentLogger } from '../src/log.js';
 import { AgsClient } from '../src/lti/ags.client.js';
 import { gradeSyncJob } from '../src/jobs/grade-sync.job.js';
 import { ALL_JOBS } from '../src/jobs/runner.js';
-import { kickGradeSync } from '../src/routes/grade-sync.kick.js';
+import { enqueueSoon } from '../src/job-queue.js';
 import type { JobDeps } from '../src/jobs/job.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
@@ -169,9 +169,10 @@ describe('grade sync (AGS passback)', () => {
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) };
     // The Agenda boundary failing as it does when its database is gone.
-    await expect(kickGradeSync({ logger, enqueue: () => Promise.reject(new Error('Connection terminated unexpectedly')) }, 1)).resolves.toBeUndefined();
-    expect(warnings).toEqual(['could not enqueue a grade sync; the recurring sweep will send it']);
-    await expect(kickGradeSync({ logger })).resolves.toBeUndefined(); // an app without a runner: nothing to do
+    const unreachable = { enqueue: () => Promise.reject(new Error('Connection terminated unexpectedly')) };
+    await expect(enqueueSoon(unreachable, logger, 'sync-grades', { assessmentId: 1 })).resolves.toBeUndefined();
+    expect(warnings).toEqual(['could not enqueue a job; its recurring sweep will do the work']);
+    await expect(enqueueSoon(undefined, logger, 'sync-grades', {})).resolves.toBeUndefined(); // an app without a runner: nothing to do
   });
 
   it('is one of the worker\'s jobs, recurring, and takes an optional assessment id', () => {

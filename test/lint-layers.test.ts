@@ -28,6 +28,19 @@ describe('the layering rule', () => {
     expect(await lint('src/grading/example.ts', `${line}\nexport const x = 1;\n`)).toEqual([expect.stringContaining(message)]);
   }, 60_000);
 
+  it.each([
+    ["import { kickBatch } from '../jobs/batch-kick.js';"],
+    ["import type { JobDeps } from '../jobs/job.js';"],
+    ["import { heartbeatJob } from '../jobs/heartbeat.job.js';"],
+  ])('refuses %s in a route', async (line) => {
+    expect(await lint('src/routes/example.routes.ts', `${line}\nexport const x = 1;\n`)).toEqual([expect.stringContaining('routes must not import jobs')]);
+  }, 60_000);
+
+  it('lets routes enqueue by name through the Jobs interface and the batch kick', async () => {
+    const ok = "import type { Jobs } from '../job-queue.js';\nimport { kickBatch } from '../models/batches/batch-kick.js';\nexport const x = kickBatch as unknown as Jobs;\n";
+    expect(await lint('src/routes/example.routes.ts', ok)).toEqual([]);
+  }, 60_000);
+
   it('lets models import errors, the database and other models, and lets routes import anything', async () => {
     const ok = "import { NotFound } from '../../errors.js';\nimport type { Db } from '../../db/db.js';\nimport { findTaskInCourse } from '../tasks/tasks.repository.js';\nexport const x = [NotFound, findTaskInCourse] as unknown as Db;\n";
     expect(await lint('src/models/queue/example.service.ts', ok)).toEqual([]);

@@ -148,4 +148,17 @@ describe('queue and batches JSON API', () => {
     expect(badPage.status).toBe(422);
     expect((await stack.db.db.execute(sql`select id, status, batch_id from queue_items order by id`)).rows).toEqual(before);
   });
+
+  it('reuses its figures for a few seconds, yet shows a change made through this process at once', async () => {
+    const pending = async () => (await api('GET', '/api/admin/llm-queue/')).json<{ stats: { pending: number } }>().stats.pending;
+    const queued = (await stack.db.db.execute<{ id: number }>(sql`select id from queue_items where status = 'queued' and task_id = ${home.taskId} order by id limit 2`)).rows.map((r) => Number(r.id));
+    expect(queued).toHaveLength(2);
+    const before = await pending();
+    // Changed behind this process's back (as another web process or a worker would): the figures are reused.
+    await stack.db.db.execute(sql`update queue_items set status = 'skipped', updated_at = now() where id = ${queued[0]!}`);
+    expect(await pending()).toBe(before);
+    // Changed through it: the cached figures are dropped once the change commits, and both changes show.
+    expect((await api('DELETE', `/api/admin/llm-queue/${queued[1]!}/`)).status).toBe(200);
+    expect(await pending()).toBe(before - 2);
+  });
 });

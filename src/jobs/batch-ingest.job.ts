@@ -1,13 +1,13 @@
-import { z } from 'zod';
 import { ingestBatch } from '../models/batches/batch-ingest.service.js';
-import { batchWorker, enqueueSteps } from './batch-steps.js';
+import { enqueueSteps } from '../models/batches/batch-kick.js';
+import { batchPayload, batchWorker } from './batch-worker.js';
 import { defineJob } from './job.js';
 
 /** The ingest step of one batch (see batch-ingest.service.ts). Idempotent: a second run finds nothing left to do. */
 export const batchIngestJob = defineJob({
   name: 'batch-ingest',
-  payload: z.object({ batchId: z.number().int().positive() }),
+  payload: batchPayload,
   async handle(deps, { batchId }) {
-    await enqueueSteps(deps.enqueue, await ingestBatch(batchWorker(deps), batchId));
+    await enqueueSteps(deps.jobs, await ingestBatch(batchWorker(deps), batchId));
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dueWork } from '../models/batches/batch-work.repository.js';
-import { batchWorker, enqueueSteps } from './batch-steps.js';
+import { enqueueSteps } from '../models/batches/batch-kick.js';
+import { batchWorker } from './batch-worker.js';
 import { defineJob } from './job.js';
 
 /**
@@ -20,6 +21,6 @@ export const batchSweepJob = defineJob({
     const w = batchWorker(deps);
     const due = await dueWork(w.db, w.settings.leaseMs);
     if (due.length) w.logger.debug('batch sweep found work', { count: due.length });
-    await enqueueSteps(deps.enqueue, due.map((d) => ({ step: d.step, batchId: d.id })));
+    await enqueueSteps(deps.jobs, due.map((d) => ({ step: d.step, batchId: d.id })));
   },
 });

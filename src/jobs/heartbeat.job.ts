@@ -3,7 +3,7 @@ import { defineJob } from './job.js';
 
 /**
  * Runs every 30 seconds on a worker. Its last finish time in agenda_jobs is how /healthz, from any process,
- * knows that some worker is alive and processing jobs.
+ * knows that some worker is alive and processing jobs (stale after three missed beats: health.routes.ts).
  */
 export const heartbeatJob = defineJob({
   name: 'heartbeat',
@@ -13,5 +13,3 @@ export const heartbeatJob = defineJob({
     // Nothing to do: finishing is the signal.
   },
 });
-
-export const HEARTBEAT_STALE_AFTER_MS = 90_000;

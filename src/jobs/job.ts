@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
+import type { JobName, JobPayloads, Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
 import type { BatchProvider } from '../providers/provider.js';
 import type { Gradebook } from '../models/grades/gradebook.js';
@@ -12,26 +13,27 @@ export interface JobDeps {
   /** Batch jobs: settings, the encryption key (submission text) and the provider. Absent in bare runners. */
   config?: Config;
   provider?: BatchProvider;
-  /** Enqueues another job (set once the runner exists). */
-  enqueue?: <T>(job: JobDefinition<T>, payload: T, when?: Date) => Promise<void>;
+  /** Enqueues other jobs by name (set once the runner exists). */
+  jobs?: Jobs;
   /** This worker's name, for leases (which worker holds a batch). */
   workerName?: string;
   /** Grade passback: the LMS gradebook services (AGS), signed with the tool keys ltijs keeps. */
   ags?: Gradebook;
 }
 
-export interface JobDefinition<T> {
-  name: string;
+/** One job: its name (src/job-queue.ts lists them with their payloads), its payload schema and its handler. */
+export interface JobDefinition<N extends JobName = JobName> {
+  name: N;
   /** Parsed on every run: a payload written by an older version fails loudly instead of doing the wrong thing. */
-  payload: z.ZodType<T>;
+  payload: z.ZodType<JobPayloads[N]>;
   /** A schedule for recurring jobs (Agenda's human interval or cron syntax), or milliseconds made from the settings. */
   every?: string | ((deps: JobDeps) => number | undefined);
   concurrency?: number;
   lockLifetimeMs?: number;
   /** Must be idempotent: a job may run twice (a crash after the work, before Agenda records success). */
-  handle(deps: JobDeps, payload: T): Promise<void>;
+  handle(deps: JobDeps, payload: JobPayloads[N]): Promise<void>;
 }
 
-export function defineJob<T>(def: JobDefinition<T>): JobDefinition<T> {
+export function defineJob<N extends JobName>(def: JobDefinition<N>): JobDefinition<N> {
   return def;
 }

@@ -1,6 +1,7 @@
 import { Agenda } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type pg from 'pg';
+import type { JobName, Jobs } from '../job-queue.js';
 import type { JobDefinition, JobDeps } from './job.js';
 import { heartbeatJob } from './heartbeat.job.js';
 import { purgeNoncesJob } from './purge-nonces.job.js';
@@ -12,15 +13,26 @@ import { batchIngestJob } from './batch-ingest.job.js';
 import { batchCancelJob } from './batch-cancel.job.js';
 import { batchSweepJob } from './batch-sweep.job.js';
 
-// Each job is registered once here; the payload schema is checked before the handler sees anything.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ALL_JOBS: JobDefinition<any>[] = [heartbeatJob, purgeNoncesJob, purgeLtiStatesJob, gradeSyncJob, batchSubmitJob, batchPollJob, batchIngestJob, batchCancelJob, batchSweepJob];
+// Each job is registered once here, under its name: the type says every name of src/job-queue.ts has exactly its
+// job. The payload schema is checked when a job is enqueued and again before the handler sees anything.
+const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
+  heartbeat: heartbeatJob,
+  'purge-expired-nonces': purgeNoncesJob,
+  'purge-expired-lti-states': purgeLtiStatesJob,
+  'sync-grades': gradeSyncJob,
+  'batch-submit': batchSubmitJob,
+  'batch-poll': batchPollJob,
+  'batch-ingest': batchIngestJob,
+  'batch-cancel': batchCancelJob,
+  'batch-sweep': batchSweepJob,
+};
 
-export interface JobRunner {
+export const ALL_JOBS: readonly JobDefinition[] = Object.values(JOBS);
+
+export interface JobRunner extends Jobs {
   agenda: Agenda;
   /** Starts processing (worker role only). */
   start(): Promise<void>;
-  enqueue<T>(job: JobDefinition<T>, payload: T, when?: Date): Promise<void>;
   /** Stops taking jobs, lets running ones finish (up to the timeout), and releases the rest to other workers. */
   stop(timeoutMs: number): Promise<void>;
   readonly processing: boolean;
@@ -68,10 +80,10 @@ export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { n
       }
       processing = true;
     },
-    async enqueue(job, payload, when) {
-      const data = job.payload.parse(payload);
-      if (when) await agenda.schedule(when, job.name, data);
-      else await agenda.now(job.name, data);
+    async enqueue(name, payload, when) {
+      const data = JOBS[name].payload.parse(payload);
+      if (when) await agenda.schedule(when, name, data);
+      else await agenda.now(name, data);
     },
     async stop(timeoutMs) {
       if (processing) {

@@ -5,6 +5,7 @@ export * from './prompts/prompts.table.js';
 export * from './submissions/submissions.table.js';
 export * from './queue/queue.table.js';
 export * from './batches/batches.table.js';
+export * from './batches/batch-requests.table.js';
 export * from './assessments/assessments.table.js';
 export * from './budgets/budgets.table.js';
 export * from './privacy/privacy.table.js';

@@ -25,11 +25,10 @@ export interface ProviderCapabilities {
 
 /**
  * Our batch vocabulary (the `batches.status` column): submitted = accepted, still being validated;
- * processing = running, finishing or being cancelled; the rest are terminal.
+ * processing = running, finishing or being cancelled; the rest are terminal (src/models/batches/batch-state.ts
+ * holds the state machine; a snapshot says whether it is terminal in `terminal`).
  */
 export type ProviderBatchStatus = 'submitted' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'expired';
-
-export const TERMINAL_BATCH_STATUSES: readonly ProviderBatchStatus[] = ['completed', 'failed', 'cancelled', 'expired'];
 
 export interface ProviderBatchError {
   code: string;

@@ -8,25 +8,18 @@ import { isFragmentRequest, linkWith, render } from '../http/render.js';
 import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit, setBatchNotes } from '../models/batches/batches.service.js';
 import { parseSelection } from '../models/queue/queue.service.js';
-import { kickBatch } from '../jobs/batch-kick.js';
-import { invalidateStats } from '../models/queue/stats-cache.js';
-import type { Enqueue } from '../jobs/batch-steps.js';
+import { kickBatch } from '../models/batches/batch-kick.js';
+import { changeQueue } from '../models/queue/stats-cache.js';
+import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
 import { formatCount, formatUsd, presentBatch } from './queue.present.js';
-import { filterFromBody, showQueueBoard, stringValues, type QueueRouteDeps } from './queue.routes.js';
+import { filterFromBody, showQueueBoard, stringValues } from './queue.page.js';
 
 export interface BatchRouteDeps {
   db: RootDb;
   config: Pick<Config, 'batches'>;
   /** Wakes a worker at once after a confirmed send or cancel (without it, the worker's sweep finds the batch). */
-  enqueue?: Enqueue;
-}
-
-/** After the commit: a failure to enqueue only delays the work until the sweep, so it never fails the request. */
-export async function wake(db: RootDb, enqueue: Enqueue | undefined, batchId: number, platformId: number): Promise<void> {
-  invalidateStats(platformId);
-  if (!enqueue) return;
-  await kickBatch(db, enqueue, batchId).catch(() => undefined);
+  jobs?: Jobs;
 }
 
 const PAGE_SIZE = 50;
@@ -74,7 +67,7 @@ export function batchesRoutes(deps: BatchRouteDeps): Router {
     let created;
     try {
       const selection = parseSelection({ scope: body.scope, ids: body.ids }, filter);
-      created = await deps.db.transaction((tx) =>
+      created = await changeQueue(deps.db, actor.platformId, (tx) =>
         createBatches(tx, deps.config.batches, { platformId: actor.platformId, userId: actor.userId }, selection, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '' }),
       );
     } catch (err) {
@@ -82,11 +75,10 @@ export function batchesRoutes(deps: BatchRouteDeps): Router {
       if (err instanceof HttpError && err.status < 500) {
         const fields = { ...err.fields };
         if (fields.notes) fields.batchNotes = fields.notes;
-        return showQueueBoard(deps as QueueRouteDeps, req, res, filter, { message: { kind: 'error', text: err.message, fields }, status: err.status, values: stringValues(body) });
+        return showQueueBoard(deps, req, res, filter, { message: { kind: 'error', text: err.message, fields }, status: err.status, values: stringValues(body) });
       }
       throw err;
     }
-    invalidateStats(actor.platformId);
     const target = linkWith(actor.ltik)('/admin/batches', { created: created.map((b) => b.id).join(',') });
     if (isFragmentRequest(req)) {
       res.set('HX-Redirect', target).status(201).end();
@@ -123,16 +115,16 @@ export function batchesRoutes(deps: BatchRouteDeps): Router {
   router.post('/admin/batches/:batchId/submit', async (req, res) => {
     const actor = actorOf(res);
     const batchId = idParam(req.params.batchId, 'The batch');
-    await deps.db.transaction((tx) => requestSubmit(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
-    await wake(deps.db, deps.enqueue, batchId, actor.platformId);
+    await changeQueue(deps.db, actor.platformId, (tx) => requestSubmit(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
+    await kickBatch(deps.db, deps.jobs, batchId);
     await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
   });
 
   router.post('/admin/batches/:batchId/cancel', async (req, res) => {
     const actor = actorOf(res);
     const batchId = idParam(req.params.batchId, 'The batch');
-    await deps.db.transaction((tx) => requestCancel(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
-    await wake(deps.db, deps.enqueue, batchId, actor.platformId);
+    await changeQueue(deps.db, actor.platformId, (tx) => requestCancel(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
+    await kickBatch(deps.db, deps.jobs, batchId);
     await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
   });
 

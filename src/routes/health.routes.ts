@@ -1,7 +1,12 @@
 import { Router } from 'express';
 import { sql } from 'drizzle-orm';
 import type { RootDb } from '../db/db.js';
-import { HEARTBEAT_STALE_AFTER_MS, heartbeatJob } from '../jobs/heartbeat.job.js';
+import type { JobName } from '../job-queue.js';
+
+/** The job every worker runs every 30 seconds (src/jobs/heartbeat.job.ts): its last finish says a worker is alive. */
+const HEARTBEAT: JobName = 'heartbeat';
+/** Three missed beats. */
+const HEARTBEAT_STALE_AFTER_MS = 90_000;
 
 /**
  * GET /healthz: 200 while the database answers (503 when it does not), with the job runner's state: a worker
@@ -15,7 +20,7 @@ export function healthRoutes(deps: { db: RootDb; role: string; processingJobs: (
     let lastHeartbeat: Date | null = null;
     try {
       const r = await deps.db.execute<{ last: Date | null }>(
-        sql`select (select max(last_finished_at) from agenda_jobs where name = ${heartbeatJob.name}) as last`,
+        sql`select (select max(last_finished_at) from agenda_jobs where name = ${HEARTBEAT}) as last`,
       );
       lastHeartbeat = r.rows[0]?.last ? new Date(r.rows[0].last) : null;
       database = { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };

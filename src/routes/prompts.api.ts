@@ -8,10 +8,10 @@ import { draftInputFromBody, promptBodySchema, validateDraft, type PromptContent
 import { findPromptForTask, listVersionsWithAuthors, type VersionWithAuthor } from '../models/prompts/prompts.repository.js';
 import { archiveTaskPrompt, savePrompt } from '../models/prompts/prompts.service.js';
 import { runSampleTests } from '../models/prompts/sample-test.service.js';
-import type { PromptRouteDeps } from './prompts.routes.js';
 import { idParam } from './params.js';
-import { activeVersionOf, promptActorOf, taskOf } from './prompts.page.js';
+import { activeVersionOf, promptActorOf, taskOf, type PromptRouteDeps } from './prompts.page.js';
 import { apiTestBodySchema } from './prompts.schema.js';
+import { fieldsOf } from '../validation.js';
 
 /**
  * The grading prompt of a task as JSON: read it (active version and history), save a new version, archive it, and
@@ -22,9 +22,7 @@ import { apiTestBodySchema } from './prompts.schema.js';
 const PATH = '/api/tasks/:taskId/llm-prompt/';
 
 function invalidFrom(error: z.ZodError): never {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) fields[issue.path.join('.') || 'body'] ??= issue.message;
-  throw Invalid(fields, 'The prompt was not saved: see the fields.');
+  throw Invalid(fieldsOf(error, { fallback: 'body' }), 'The prompt was not saved: see the fields.');
 }
 
 function versionJson(v: VersionWithAuthor, activeVersionId: number | null) {

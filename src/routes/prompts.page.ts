@@ -1,4 +1,5 @@
-import type { Db } from '../db/db.js';
+import type { RequestHandler } from 'express';
+import type { Db, RootDb } from '../db/db.js';
 import type { Actor } from '../lti/actor.js';
 import { NotFound } from '../errors.js';
 import { findLibraryTemplate, listLibrary, starterTemplateFor } from '../models/prompts/library.js';
@@ -12,12 +13,25 @@ import {
   type PromptRow,
   type PromptVersionRow,
 } from '../models/prompts/prompts.repository.js';
-import { MAX_SAMPLES } from '../models/prompts/sample-test.service.js';
+import { MAX_SAMPLES, type SampleTestLimits } from '../models/prompts/sample-test.service.js';
 import { findTaskInCourse, type TaskRow } from '../models/tasks/tasks.repository.js';
 import { courseOf } from '../lti/actor.js';
 import { editorValuesFrom, type EditorValues } from './prompts.schema.js';
 import { modelOptions, presentHistory, presentLibrary, VARIABLES } from './prompts.present.js';
 import { formatScore, taskTypeLabel } from './present.js';
+import type { BatchProvider } from '../providers/index.js';
+
+/** What the prompt editor (prompts.routes.ts) and its JSON API (prompts.api.ts) are made with. */
+export interface PromptRouteDeps {
+  db: RootDb;
+  provider: Pick<BatchProvider, 'buildRequestLine' | 'realtimeGrade'>;
+  /** The longest sample submission a preview or test accepts (as long as a real submission may be). */
+  submissionMaxChars: number;
+  /** What one sample test may take: characters per sample and worst-case cost (refused with 422 beyond). */
+  sampleTests: SampleTestLimits;
+  /** Sample tests per person and per course (src/http/rate-limit.ts), shared by the editor and the API. */
+  sampleTestLimit: RequestHandler;
+}
 
 /** The prompt editor page's model: the editor's values, the history, the library and what the instructor can do. */
 

@@ -1,7 +1,6 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { charCount } from '../chars.js';
 import { z } from 'zod';
-import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
 import { HttpError, Invalid, NotFound } from '../errors.js';
 import { render } from '../http/render.js';
@@ -18,14 +17,12 @@ import {
   savePrompt,
   type PromptActor,
 } from '../models/prompts/prompts.service.js';
-import { MAX_SAMPLES, runSampleTests, sampleTestBudget, type SampleTestLimits } from '../models/prompts/sample-test.service.js';
+import { MAX_SAMPLES, runSampleTests, sampleTestBudget } from '../models/prompts/sample-test.service.js';
 import type { TaskRow } from '../models/tasks/tasks.repository.js';
-import { formText } from './form.js';
-import type { BatchProvider } from '../providers/index.js';
 import { idParam, versionParam } from './params.js';
+import { formText } from './form.js';
 import { int4 } from '../validation.js';
-import { promptApiRoutes } from './prompts.api.js';
-import { initialValues, pageModel, promptActorOf, taskOf, type PageState } from './prompts.page.js';
+import { initialValues, pageModel, promptActorOf, taskOf, type PageState, type PromptRouteDeps } from './prompts.page.js';
 import { presentPreview, presentTestBudget, presentTestRun, presentVersion } from './prompts.present.js';
 import {
   baseVersionOf,
@@ -38,17 +35,6 @@ import {
   samplesOf,
   studentsOf,
 } from './prompts.schema.js';
-
-export interface PromptRouteDeps {
-  db: RootDb;
-  provider: Pick<BatchProvider, 'buildRequestLine' | 'realtimeGrade'>;
-  /** The longest sample submission a preview or test accepts (as long as a real submission may be). */
-  submissionMaxChars: number;
-  /** What one sample test may take: characters per sample and worst-case cost (refused with 422 beyond). */
-  sampleTests: SampleTestLimits;
-  /** Sample tests per person and per course (src/http/rate-limit.ts), shared by the editor and the API. */
-  sampleTestLimit: RequestHandler;
-}
 
 /** A person waits for a sample test: one quick retry, then the error is shown (a job would retry for longer). */
 export const PROMPT_TEST_RETRY = { maxAttempts: 2, baseDelayMs: 500, maxDelayMs: 1_000 };
@@ -272,6 +258,5 @@ export function promptRoutes(deps: PromptRouteDeps): Router {
     await showPage(req, res, actor, task, { values: state.values, message: { kind: 'success', text: `Deleted the course template "${removed.name}".` } });
   });
 
-  router.use(promptApiRoutes(deps));
   return router;
 }

@@ -8,16 +8,16 @@ import { countBatches, findBatch, listBatches, requestCounts, requestProblems } 
 import { createBatches, requestCancel, requestSubmit } from '../models/batches/batches.service.js';
 import { filterProblems, queueFilterSchema, queueListSchema } from '../models/queue/queue.filters.js';
 import { applyToOne, parseSelection, queuePage, type Admin } from '../models/queue/queue.service.js';
-import type { Enqueue } from '../jobs/batch-steps.js';
-import { wake } from './batches.routes.js';
-import { invalidateStats } from '../models/queue/stats-cache.js';
+import { kickBatch } from '../models/batches/batch-kick.js';
+import { changeQueue } from '../models/queue/stats-cache.js';
+import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
 import { batchJson, itemJson } from './queue.present.js';
 
 export interface QueueApiDeps {
   db: RootDb;
   config: Pick<Config, 'batches'>;
-  enqueue?: Enqueue;
+  jobs?: Jobs;
 }
 
 const priorityBody = z.object({ priority: z.enum(['high', 'normal', 'low'], { error: 'priority must be high, normal or low.' }) });
@@ -74,24 +74,21 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
   router.post('/api/admin/llm-queue/:id/priority/', async (req, res) => {
     const id = idParam(req.params.id, 'The queue item');
     const { priority } = parse(priorityBody, req.body);
-    const item = await deps.db.transaction((tx) => applyToOne(tx, adminOf(res), id, { action: 'priority', priority }));
-    invalidateStats(adminOf(res).platformId);
+    const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'priority', priority }));
     res.json({ item: itemJson(item) });
   });
 
   router.post('/api/admin/llm-queue/:id/notes/', async (req, res) => {
     const id = idParam(req.params.id, 'The queue item');
     const { notes } = parse(notesBody, req.body);
-    const item = await deps.db.transaction((tx) => applyToOne(tx, adminOf(res), id, { action: 'notes', notes }));
-    invalidateStats(adminOf(res).platformId);
+    const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'notes', notes }));
     res.json({ item: itemJson(item) });
   });
 
   /** Removes an item from the queue (it becomes `skipped`; the submission and its history stay). */
   router.delete('/api/admin/llm-queue/:id/', async (req, res) => {
     const id = idParam(req.params.id, 'The queue item');
-    const item = await deps.db.transaction((tx) => applyToOne(tx, adminOf(res), id, { action: 'skip' }));
-    invalidateStats(adminOf(res).platformId);
+    const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'skip' }));
     res.json({ item: itemJson(item) });
   });
 
@@ -99,15 +96,14 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
     const admin = adminOf(res);
     const body = parse(createBody, req.body);
     const selection = parseSelection({ scope: body.scope ?? (body.ids ? 'selected' : 'all'), ids: body.ids ?? [] }, body.filter ?? {});
-    const created = await deps.db.transaction((tx) => createBatches(tx, deps.config.batches, admin, selection, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' }));
-    invalidateStats(admin.platformId);
+    const created = await changeQueue(deps.db, admin.platformId, (tx) => createBatches(tx, deps.config.batches, admin, selection, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' }));
     res.status(201).json({ batches: created.map(batchJson) });
   });
 
   router.post('/api/admin/llm-batches/:id/submit/', async (req, res) => {
     const id = idParam(req.params.id, 'The batch');
-    const batch = await deps.db.transaction((tx) => requestSubmit(tx, adminOf(res), id));
-    await wake(deps.db, deps.enqueue, id, adminOf(res).platformId);
+    const batch = await changeQueue(deps.db, adminOf(res).platformId, (tx) => requestSubmit(tx, adminOf(res), id));
+    await kickBatch(deps.db, deps.jobs, id);
     res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
   });
 
@@ -129,8 +125,8 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
 
   router.post('/api/admin/llm-batches/:id/cancel/', async (req, res) => {
     const id = idParam(req.params.id, 'The batch');
-    const batch = await deps.db.transaction((tx) => requestCancel(tx, adminOf(res), id));
-    await wake(deps.db, deps.enqueue, id, adminOf(res).platformId);
+    const batch = await changeQueue(deps.db, adminOf(res).platformId, (tx) => requestCancel(tx, adminOf(res), id));
+    await kickBatch(deps.db, deps.jobs, id);
     res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
   });
 

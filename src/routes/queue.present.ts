@@ -1,6 +1,7 @@
 import type { QueueListQuery } from '../models/queue/queue.filters.js';
 import type { CourseShare, QueueItemView, QueueStats } from '../models/queue/queue.repository.js';
 import type { BatchRow } from '../models/batches/batches.repository.js';
+import { isTerminal } from '../models/batches/batch-state.js';
 import { formatDateTime, taskTypeLabel } from './present.js';
 import { formatUsd as formatUsdSlow } from './prompts.present.js';
 
@@ -151,11 +152,9 @@ export function filterParams(q: QueueListQuery, overrides: Record<string, string
   };
 }
 
-export const TERMINAL_BATCH = new Set(['completed', 'failed', 'cancelled', 'expired']);
-
 export function presentBatch(b: BatchRow) {
   const done = b.requestCompleted + b.requestFailed;
-  const finished = TERMINAL_BATCH.has(b.status);
+  const finished = isTerminal(b.status);
   const t = (d: Date | null) => (d ? { label: formatDateTime(d), iso: d.toISOString() } : null);
   return {
     id: b.id,

@@ -5,10 +5,12 @@ import { actorOf, allow, courseOf, type Actor } from '../lti/actor.js';
 import { HttpError, NotFound } from '../errors.js';
 import { findAssessmentInScope, listForReview, type AssessmentScope } from '../models/assessments/review.repository.js';
 import { approveAssessment, overrideAssessment, rejectAssessment } from '../models/assessments/review.service.js';
-import { kickGradeSync, type KickDeps } from './grade-sync.kick.js';
+import { enqueueSoon, type Jobs } from '../job-queue.js';
+import type { Logger } from '../log.js';
 import { idParam } from './params.js';
 import { assessmentJson } from './review.present.js';
 import { apiReviewSchema, parseReviewQuery, toListFilter } from './review.schema.js';
+import { fieldsOf } from '../validation.js';
 
 /** Instructors see their course; administrators their platform (read only). */
 function scopeOf(actor: Actor): AssessmentScope {
@@ -21,7 +23,7 @@ function send(res: Response, body: unknown, status = 200) {
 }
 
 /** The review area's JSON API (openapi/paths/assessments.yaml). */
-export function reviewApiRoutes(deps: { db: RootDb; config: Config } & KickDeps): Router {
+export function reviewApiRoutes(deps: { db: RootDb; config: Config; logger: Logger; jobs?: Jobs }): Router {
   const { db, config } = deps;
   const router = Router();
 
@@ -58,9 +60,7 @@ export function reviewApiRoutes(deps: { db: RootDb; config: Config } & KickDeps)
     const id = idParam(req.params.id, 'The assessment');
     const parsed = apiReviewSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      const fields: Record<string, string> = {};
-      for (const i of parsed.error.issues) fields[i.path.join('.') || 'action'] ??= i.message;
-      throw new HttpError(422, 'invalid', 'The review decision is not valid: action (approve, override or reject) and decisionSeq are required.', fields);
+      throw new HttpError(422, 'invalid', 'The review decision is not valid: action (approve, override or reject) and decisionSeq are required.', fieldsOf(parsed.error, { fallback: 'action' }));
     }
     const who = { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId };
     const body = parsed.data;
@@ -69,7 +69,8 @@ export function reviewApiRoutes(deps: { db: RootDb; config: Config } & KickDeps)
       if (body.action === 'override') return overrideAssessment(tx, who, id, body);
       return rejectAssessment(tx, config, who, id, body);
     });
-    if (row.gradeSyncStatus === 'pending') await kickGradeSync(deps, row.id);
+    // The decision made the sync pending: this sends it now rather than at the recurring sync.
+    if (row.gradeSyncStatus === 'pending') await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', { assessmentId: row.id });
     send(res, assessmentJson(row));
   });
 

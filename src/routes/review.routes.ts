@@ -9,7 +9,8 @@ import { flagCodesInCourse, listForReview, promptVersionsInCourse } from '../mod
 import { loadReview } from '../models/assessments/review-page.service.js';
 import { approveAssessment, bulkApprove, INJECTION_SKIP_REASON, overrideAssessment, rejectAssessment, retryGradeSync, type Reviewer } from '../models/assessments/review.service.js';
 import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
-import { kickGradeSync, type KickDeps } from './grade-sync.kick.js';
+import { enqueueSoon, type Jobs } from '../job-queue.js';
+import type { Logger } from '../log.js';
 import { idParam } from './params.js';
 import { presentListItem, presentReview, presentSummary } from './review.present.js';
 import { analyticsQuerySchema, bulkSchema, decisionSeqSchema, parseReviewQuery, toListFilter } from './review.schema.js';
@@ -26,7 +27,7 @@ interface Notice {
 }
 
 /** The instructor's review area: the queue of assessments to review, one assessment's page, and agreement analytics. */
-export function reviewRoutes(deps: { db: RootDb; config: Config } & KickDeps): Router {
+export function reviewRoutes(deps: { db: RootDb; config: Config; logger: Logger; jobs?: Jobs }): Router {
   const { db, config } = deps;
   const router = Router();
   router.use(['/instructor/review', '/instructor/analytics'], allow('instructor'));
@@ -79,7 +80,8 @@ export function reviewRoutes(deps: { db: RootDb; config: Config } & KickDeps): R
       if (err instanceof HttpError && err.status === 422) return showReview(req, res, id, { fields: err.fields, values: req.body ?? {}, status: 422, message: err.message });
       throw err;
     }
-    if (row.gradeSyncStatus === 'pending') await kickGradeSync(deps, id);
+    // The decision made the sync pending: this sends it now rather than at the recurring sync.
+    if (row.gradeSyncStatus === 'pending') await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', { assessmentId: id });
     await showReview(req, res, id, { message: done });
   };
 
@@ -93,7 +95,7 @@ export function reviewRoutes(deps: { db: RootDb; config: Config } & KickDeps): R
     if (!parsed.success) return showQueue(req, res, { fields: { ids: parsed.error.issues[0]!.message }, status: 422 });
     try {
       const outcome = await db.transaction((tx) => bulkApprove(tx, who, parsed.data.ids, parsed.data.confirmFlagged));
-      if (outcome.approved.length) await kickGradeSync(deps);
+      if (outcome.approved.length) await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', {});
       await showQueue(req, res, { outcome: { approved: outcome.approved.length, skipped: outcome.skipped, injectionSkipped: outcome.skipped.some((x) => x.reason === INJECTION_SKIP_REASON) } });
     } catch (err) {
       if (err instanceof HttpError && err.status === 422) return showQueue(req, res, { fields: err.fields, status: 422, message: err.message, values: { ids: parsed.data.ids } });

@@ -14,7 +14,7 @@ import { findTaskInCourse, listTaskSummaries, type TaskRow } from '../models/tas
 import { idParam } from './params.js';
 import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
 import { uploadProblemOf } from './submission-upload.js';
-import { invalidateStats } from '../models/queue/stats-cache.js';
+import { changeQueue } from '../models/queue/stats-cache.js';
 
 export interface StudentRouteDeps {
   db: RootDb;
@@ -135,7 +135,7 @@ export function studentRoutes(deps: StudentRouteDeps): Router {
     if (problem) return showTask(req, res, task, { ...form, message: problem.message, fields: { file: problem.message } }, problem.status);
     const file: UploadedFile | undefined = req.file ? { originalName: req.file.originalname, mimeType: req.file.mimetype, bytes: req.file.buffer } : undefined;
     try {
-      await deps.db.transaction((tx) =>
+      await changeQueue(deps.db, actor.platformId, (tx) =>
         submitWork(tx, { ...deps.config, batches: deps.config.batches }, { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId }, task.id, { body, file }),
       );
     } catch (err) {
@@ -143,7 +143,6 @@ export function studentRoutes(deps: StudentRouteDeps): Router {
       if (err instanceof HttpError && err.status < 500 && err.status !== 404) return showTask(req, res, task, { ...form, message: err.message, fields: err.fields }, err.status);
       throw err;
     }
-    invalidateStats(actor.platformId);
     if (req.get('HX-Request') !== 'true') {
       // A plain form post: back to the task page (a reload must not submit again).
       return res.redirect(303, linkWith(actor.ltik)(`/student/tasks/${task.id}`));

@@ -9,7 +9,7 @@ import { cancelBatchWork, pollBatch } from '../../src/models/batches/batch-poll.
 import { sendBatch } from '../../src/models/batches/batch-send.service.js';
 import type { BatchWorker, NextStep } from '../../src/models/batches/batch-worker.js';
 import { findBatchById } from '../../src/models/batches/batches.repository.js';
-import { TERMINAL } from '../../src/models/batches/batch-work.repository.js';
+import { isTerminal } from '../../src/models/batches/batch-state.js';
 import type { TestDatabase } from './db.js';
 import { testEnv } from './stack.js';
 import { until } from './until.js';
@@ -74,7 +74,7 @@ export async function pollUntilFinished(workers: BatchWorker | BatchWorker[], ba
     `batch ${batchId} to finish at the provider`,
     async () => {
       const { status } = (await findBatchById(db, batchId))!;
-      if (TERMINAL.includes(status)) return status;
+      if (isTerminal(status)) return status;
       await db.execute(sql`update batches set next_poll_at = now() where id = ${batchId}`);
       await Promise.all(ws.map((w) => pollBatch(w, batchId)));
       return undefined;

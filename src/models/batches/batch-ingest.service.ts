@@ -19,6 +19,7 @@ import {
 } from './batch-work.repository.js';
 import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
+import { needsSql } from './batch-state.js';
 import { newChunkBuffers, ResultChunk, type ChunkBuffers } from './result-chunk.js';
 import { releasedToStudent } from '../assessments/release.js';
 
@@ -191,7 +192,7 @@ async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
  * expired or cancelled batch keeps what finished; the rest goes back to the queue.
  */
 export async function ingestBatch(w: BatchWorker, batchId: number, options: IngestOptions = {}): Promise<NextStep[]> {
-  const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, sql`status in ('completed', 'failed', 'cancelled', 'expired') and ingested_at is null and provider_batch_id is not null`);
+  const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, needsSql('ingest'));
   if (!batch) return [];
   const size = options.chunkSize ?? w.settings.ingestChunk ?? INGEST_CHUNK;
   const rubrics = new Map<number, Rubric>();

@@ -5,8 +5,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { cancelUnsentBatch } from './batches.service.js';
 import { findBatchById, type BatchRow } from './batches.repository.js';
-import type { BatchStatus } from './batches.table.js';
-import { TERMINAL } from './batch-work.repository.js';
+import { BATCH_STATUSES, isTerminal, needs, needsSql, type BatchStatus } from './batch-state.js';
 
 const minutes = (ms: number) => (ms >= 3_600_000 ? `${Math.round(ms / 360_000) / 10} h` : `${Math.round(ms / 6000) / 10} min`);
 
@@ -16,8 +15,9 @@ const minutes = (ms: number) => (ms >= 3_600_000 ? `${Math.round(ms / 360_000) /
  * polling at once move it once. Returns the status now in force.
  */
 export async function applySnapshot(db: Db, batch: BatchRow, snap: BatchSnapshot): Promise<BatchStatus> {
-  const order: Record<BatchStatus, number> = { created: 0, submitted: 1, processing: 2, completed: 3, failed: 3, cancelled: 3, expired: 3 };
-  const moves = order[snap.status] > order[batch.status];
+  // Forward only: along the list of statuses, and never from one terminal status to another.
+  const rank = (s: BatchStatus) => (isTerminal(s) ? Infinity : BATCH_STATUSES.indexOf(s));
+  const moves = rank(snap.status) > rank(batch.status);
   const rows = await db.execute<{ status: BatchStatus }>(sql`
     update batches set provider_status = ${snap.providerStatus},
       request_completed = ${snap.requestCounts.completed}, request_failed = ${snap.requestCounts.failed},
@@ -50,13 +50,11 @@ export async function applySnapshot(db: Db, batch: BatchRow, snap: BatchSnapshot
  */
 export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextStep[]> {
   const batch = await findBatchById(w.db, batchId);
-  if (!batch || !batch.providerBatchId || !['submitted', 'processing'].includes(batch.status)) {
-    return batch && batch.providerBatchId && !batch.ingestedAt && !['submitted', 'processing'].includes(batch.status) ? [{ step: 'ingest', batchId }] : [];
-  }
+  if (!batch?.providerBatchId || !needs('poll', batch)) return batch && needs('ingest', batch) ? [{ step: 'ingest', batchId }] : [];
   const delay = pollDelayMs(w.settings, batch.polls + 1);
   const slot = await w.db.execute(sql`
     update batches set polls = polls + 1, last_polled_at = now(), next_poll_at = now() + ${delay} * interval '1 millisecond'
-    where id = ${batchId} and polls = ${batch.polls} and status in ('submitted', 'processing') and (next_poll_at is null or next_poll_at <= now() + ${Math.min(250, Math.floor(w.settings.pollMinMs / 2))} * interval '1 millisecond')
+    where id = ${batchId} and polls = ${batch.polls} and ${needsSql('poll')} and (next_poll_at is null or next_poll_at <= now() + ${Math.min(250, Math.floor(w.settings.pollMinMs / 2))} * interval '1 millisecond')
     returning id`);
   if (!slot.rows.length) return [];
   const next: NextStep = { step: 'poll', batchId, at: later(delay) };
@@ -72,7 +70,7 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
     return [next];
   }
   const status = await applySnapshot(w.db, batch, snap);
-  if (TERMINAL.includes(status)) return [{ step: 'ingest', batchId }];
+  if (isTerminal(status)) return [{ step: 'ingest', batchId }];
 
   const fresh = (await findBatchById(w.db, batchId))!;
   const since = fresh.status === 'submitted' ? fresh.submittedAt : (fresh.processingAt ?? fresh.submittedAt);
@@ -97,16 +95,16 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
  */
 export async function cancelBatchWork(w: BatchWorker, batchId: number): Promise<NextStep[]> {
   const batch = await findBatchById(w.db, batchId);
-  if (!batch || !batch.cancelRequestedAt || batch.ingestedAt) return [];
+  if (!batch || !needs('cancel', batch)) return [];
   if (batch.status === 'created' && !batch.providerBatchId) {
     const done = await w.db.transaction((tx) => cancelUnsentBatch(tx, batchId, batch.error ?? 'Cancelled by an administrator before it was sent.', { userId: null }));
     // Not done: a worker is sending it right now; once sent, its first poll sees the request and cancels it there.
     return done ? [] : [{ step: 'cancel', batchId, at: later(Math.max(1000, w.settings.pollMinMs)) }];
   }
-  if (!['submitted', 'processing'].includes(batch.status) || !batch.providerBatchId || batch.cancelSentAt) return [];
+  if (!batch.providerBatchId) return [];
   const claimed = await w.db.execute(sql`
     update batches set cancel_sent_at = now(), next_poll_at = now(), updated_at = now()
-    where id = ${batchId} and cancel_sent_at is null and status in ('submitted', 'processing') returning id`);
+    where id = ${batchId} and ${needsSql('cancel')} and provider_batch_id is not null returning id`);
   if (!claimed.rows.length) return [];
   let snap: BatchSnapshot;
   try {
@@ -122,5 +120,5 @@ export async function cancelBatchWork(w: BatchWorker, batchId: number): Promise<
   }
   await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'batch.cancel_sent', entityType: 'batch', entityId: batchId, details: { providerStatus: snap.providerStatus } });
   const status = await applySnapshot(w.db, { ...batch, status: batch.status }, snap);
-  return TERMINAL.includes(status) ? [{ step: 'ingest', batchId }] : [{ step: 'poll', batchId, at: later(pollDelayMs(w.settings, 0)) }];
+  return isTerminal(status) ? [{ step: 'ingest', batchId }] : [{ step: 'poll', batchId, at: later(pollDelayMs(w.settings, 0)) }];
 }

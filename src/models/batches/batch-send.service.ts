@@ -8,6 +8,7 @@ import { recordInjectionScans, sendRows, versionsForRequests, type VersionForReq
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { returnUnsentItems } from './batches.service.js';
+import { needsSql } from './batch-state.js';
 import { requestForSubmission } from '../../grading/request.js';
 
 const PAGE = 500;
@@ -117,7 +118,7 @@ async function recordSubmitted(db: Db, w: BatchWorker, batch: BatchRow, snapshot
  * batch is failed with the reason and its items go back to the queue.
  */
 export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextStep[]> {
-  const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, sql`status = 'created' and submit_requested_at is not null and cancel_requested_at is null and provider_batch_id is null`);
+  const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, needsSql('submit'));
   if (!batch) return [];
   let snapshot: BatchSnapshot | null = null;
   let inputFileId: string | null = null;

@@ -3,16 +3,14 @@ import type { Db } from '../../db/db.js';
 import { submissionScanSchema, type StoredScan, type SubmissionScan } from '../../grading/injection.js';
 import { insertAssessmentsSql, type AssessmentsDoc } from '../assessments/assessments.repository.js';
 import { chargeSql } from '../budgets/budgets.service.js';
-import type { BatchStatus } from './batches.table.js';
 import type { ReleasePolicy } from '../tasks/tasks.table.js';
+import { NEXT_STEP_SQL, type BatchStep } from './batch-state.js';
 
 /**
  * The SQL of the batch jobs (send, poll, ingest, sweep). Every state change is conditional on the state it
  * leaves, and the queue item changes key on the request (custom id) still being pending, so a line, a job or a
  * whole worker run seen twice changes nothing the second time.
  */
-
-export const TERMINAL: readonly BatchStatus[] = ['completed', 'failed', 'cancelled', 'expired'];
 
 export type SendRow = {
   request_id: number;
@@ -230,30 +228,22 @@ export async function recordChunk(db: Db, batchId: number, owner: string, leaseM
   return rows.rows.length > 0;
 }
 
-export type SweepStep = 'submit' | 'poll' | 'ingest' | 'cancel';
-
 /**
- * Batches with work due that no worker holds: a send or cancel asked for, a poll due, a finished batch not yet
- * ingested. Marked as handed out (a short lease) in the same statement, so two sweeps never hand out one twice.
+ * Batches with work due that no worker holds: the step each one needs (batch-state.ts) — a send or cancel asked
+ * for, a poll whose time has come, a finished batch not yet ingested. Marked as handed out (a short lease) in the
+ * same statement, so two sweeps never hand out one twice.
  */
-export async function dueWork(db: Db, leaseMs: number, limit = 200): Promise<Array<{ id: number; step: SweepStep }>> {
-  const rows = await db.execute<{ id: number; step: SweepStep }>(sql`
+export async function dueWork(db: Db, leaseMs: number, limit = 200): Promise<Array<{ id: number; step: BatchStep }>> {
+  const rows = await db.execute<{ id: number; step: BatchStep }>(sql`
     with due as (
-      select id, case
-          when status = 'created' and cancel_requested_at is not null then 'cancel'
-          when status = 'created' then 'submit'
-          when status in ('submitted', 'processing') and cancel_requested_at is not null and cancel_sent_at is null then 'cancel'
-          when status in ('submitted', 'processing') then 'poll'
-          else 'ingest' end as step
-      from batches
+      select batches.id, s.step
+      from batches cross join lateral (select ${NEXT_STEP_SQL} as step) s
       where ingested_at is null
         and (lease_expires_at is null or lease_expires_at <= now())
-        and (
-          (status = 'created' and (submit_requested_at is not null or cancel_requested_at is not null))
-          or (status in ('submitted', 'processing') and (next_poll_at is null or next_poll_at <= now() or (cancel_requested_at is not null and cancel_sent_at is null)))
-          or (status in ('completed', 'failed', 'cancelled', 'expired') and provider_batch_id is not null))
-      order by id limit ${limit}
-      for update skip locked)
+        and s.step is not null
+        and (s.step <> 'poll' or next_poll_at is null or next_poll_at <= now())
+      order by batches.id limit ${limit}
+      for update of batches skip locked)
     update batches b set lease_owner = 'dispatched', lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
     from due where b.id = due.id
     returning b.id, due.step`);

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { RootDb } from '../../db/db.js';
 import type { Logger } from '../../log.js';
 import type { BatchProvider } from '../../providers/provider.js';
+import type { BatchStep } from './batch-state.js';
 
 /** What the batch steps (send, poll, cancel, ingest) work with: one worker's view of the world. */
 export interface BatchWorker {
@@ -16,7 +17,7 @@ export interface BatchWorker {
 
 /** What a step leaves to do next, for the job layer to enqueue (at a time, or at once). */
 export interface NextStep {
-  step: 'submit' | 'poll' | 'ingest' | 'cancel';
+  step: BatchStep;
   batchId: number;
   at?: Date;
 }

@@ -9,6 +9,7 @@ import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
 import { selectionCondition, type Admin, type Selection } from '../queue/queue.service.js';
 import { findBatch, type BatchRow } from './batches.repository.js';
+import { isTerminal, TERMINAL_SQL } from './batch-state.js';
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
 
@@ -230,10 +231,10 @@ export async function requestCancel(db: Db, admin: Admin, batchId: number): Prom
   }
   const rows = await db.execute(sql`
     update batches set cancel_requested_at = now(), updated_at = now()
-    where id = ${batchId} and platform_id = ${admin.platformId} and status in ('created', 'submitted', 'processing') and cancel_requested_at is null
+    where id = ${batchId} and platform_id = ${admin.platformId} and not ${TERMINAL_SQL} and cancel_requested_at is null
     returning id`);
   if (!rows.rows.length) {
-    if (batch.cancelRequestedAt && !['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) throw Conflict(`Batch ${batchId} is already being cancelled.`);
+    if (batch.cancelRequestedAt && !isTerminal(batch.status)) throw Conflict(`Batch ${batchId} is already being cancelled.`);
     throw Conflict(`Batch ${batchId} is ${batch.status}; only a batch that has not finished can be cancelled.`);
   }
   await recordAudit(db, { platformId: admin.platformId, actorId: admin.userId, actorKind: 'user', action: 'batch.cancel_requested', entityType: 'batch', entityId: batchId, details: { status: batch.status } });

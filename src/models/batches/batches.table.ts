@@ -1,15 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { type AnyPgColumn, check, index, integer, jsonb, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { ltiPlatforms, users } from '../tenancy/tenancy.table.js';
-import { queueItems } from '../queue/queue.table.js';
-import { tasks } from '../tasks/tasks.table.js';
-import { promptVersions } from '../prompts/prompts.table.js';
 import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
+import { BATCH_STATUSES, statusLiterals, type BatchStatus } from './batch-state.js';
 
-export const BATCH_STATUSES = ['created', 'submitted', 'processing', 'completed', 'failed', 'cancelled', 'expired'] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
-
-/** A provider batch: created → submitted → processing → completed | failed | cancelled | expired. */
+/** A provider batch: created → submitted → processing → completed | failed | cancelled | expired (batch-state.ts). */
 export const batches = pgTable(
   'batches',
   {
@@ -67,43 +62,6 @@ export const batches = pgTable(
     index('batches_platform_idx').on(t.platformId, t.createdAt),
     // The worker's sweep looks only at batches with work left: unfinished, or finished and not yet ingested.
     index('batches_open_idx').on(t.id).where(sql`${t.ingestedAt} is null`),
-    check(
-      'batches_status_check',
-      sql`${t.status} in ('created', 'submitted', 'processing', 'completed', 'failed', 'cancelled', 'expired')`,
-    ),
-  ],
-);
-
-/**
- * One request line of a batch: a queue item at one attempt. custom_id is unique everywhere, which is what makes
- * ingestion idempotent: a line seen twice finds its request already resolved.
- */
-export const batchRequests = pgTable(
-  'batch_requests',
-  {
-    id: id(),
-    batchId: ref('batch_id').notNull().references(() => batches.id),
-    queueItemId: ref('queue_item_id').notNull().references((): AnyPgColumn => queueItems.id),
-    /** The item's task and prompt version, copied when the batch is made: ingestion finds a line's rubric and release policy from the request alone. */
-    taskId: ref('task_id').notNull().references(() => tasks.id),
-    promptVersionId: ref('prompt_version_id').notNull().references(() => promptVersions.id),
-    attempt: integer('attempt').notNull(),
-    customId: text('custom_id').notNull().unique(),
-    status: text('status').$type<'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled'>().notNull().default('pending'),
-    errorCode: text('error_code'),
-    errorMessage: text('error_message'),
-    /**
-     * What the injection scan found in the text as sent (src/grading/injection.ts), written when the request line
-     * is built, where the text is decrypted anyway: ingestion reads it with the request and never decrypts. Null
-     * when nothing was found, or for requests sent before the scan existed.
-     */
-    injectionScan: jsonb('injection_scan').$type<{ risk: number; signals: Array<{ kind: string; weight: number }> }>(),
-    createdAt: createdAt(),
-    resolvedAt: at('resolved_at'),
-  },
-  (t) => [
-    unique('batch_requests_batch_item_key').on(t.batchId, t.queueItemId),
-    index('batch_requests_item_idx').on(t.queueItemId),
-    check('batch_requests_status_check', sql`${t.status} in ('pending', 'succeeded', 'failed', 'expired', 'cancelled')`),
+    check('batches_status_check', sql`${t.status} in (${statusLiterals(BATCH_STATUSES)})`),
   ],
 );

@@ -1,10 +1,12 @@
+import type { Db, RootDb } from '../../db/db.js';
+
 /**
  * A short-lived, per-process memo for the queue dashboard's aggregates (platform statistics, per-course chart,
  * filter totals). Each of them scans every matching row: with 100,000 queued items that is 30–70 ms apiece, which
  * an administrator paging through one filter, or a dashboard left open, would pay on every request. Figures are
- * at most `QUEUE_STATS_TTL_MS` old; concurrent misses share one query (single flight); an action taken through
- * this process clears its platform's entries at once, so its own effect shows immediately. The page and the API
- * rows themselves are never cached: only counts and sums.
+ * at most `QUEUE_STATS_TTL_MS` old; concurrent misses share one query (single flight); a change made through
+ * this process (`changeQueue`) clears its platform's entries once committed, so its own effect shows immediately.
+ * The page and the API rows themselves are never cached: only counts and sums.
  */
 
 export const QUEUE_STATS_TTL_MS = 5_000;
@@ -40,8 +42,21 @@ export function memoStats<T>(platformId: number, key: string, compute: () => Pro
   return value;
 }
 
-/** After a change to the platform's queue (an action, a batch made or cancelled): recompute on next read. */
-export function invalidateStats(platformId: number): void {
+/**
+ * Changes a platform's queue items or batches (a submission, an administrator's action, a batch made, confirmed or
+ * cancelled) in one transaction and, once it has committed, clears the platform's cached figures: the answer that
+ * follows, this request's or the next one's, shows the change. This is the one place the cache is cleared. Not
+ * before the commit: a request reading in between would cache the figures from before the change for another
+ * `QUEUE_STATS_TTL_MS`, and they would be what the administrator sees next.
+ */
+export async function changeQueue<T>(db: RootDb, platformId: number, change: (tx: Db) => Promise<T>): Promise<T> {
+  const result = await db.transaction(change);
+  invalidateStats(platformId);
+  return result;
+}
+
+/** Recompute on next read. */
+function invalidateStats(platformId: number): void {
   const prefix = `${platformId}:`;
   for (const k of [...entries.keys()]) if (k.startsWith(prefix)) entries.delete(k);
 }
