@@ -10,7 +10,6 @@ import type { OutboundPolicy } from './net/outbound.js';
  * the publicly known development keys.
  */
 
-
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const bool = z

@@ -17,13 +17,11 @@ export class HttpError extends Error {
 }
 
 export const BadRequest = (message: string, fields?: Record<string, string>) => new HttpError(400, 'bad_request', message, fields);
-export const Unauthorized = (message: string, code = 'unauthorized') => new HttpError(401, code, message);
 export const Forbidden = (message = 'You do not have access to this page.') => new HttpError(403, 'forbidden', message);
 export const NotFound = (what = 'The page') => new HttpError(404, 'not_found', `${what} was not found.`);
 export const Conflict = (message: string) => new HttpError(409, 'conflict', message);
 export const Invalid = (fields: Record<string, string>, message = 'Please correct the highlighted fields.') =>
   new HttpError(422, 'invalid', message, fields);
-export const TooLarge = (message: string) => new HttpError(413, 'too_large', message);
 
 /** A rate limit is used up (src/http/rate-limit.ts): the error handler sends Retry-After with these seconds. */
 export class TooManyRequestsError extends HttpError {

@@ -104,7 +104,6 @@ function contextFactor(text: string, index: number): number {
   return quoted(text, index) ? 0.5 : 1;
 }
 
-
 const FRACTION = /(\d+(?:[.,]\d+)?)\s*(?:\/|out\s+of|von|sur|de|su|van|из|na)\s*(\d+(?:[.,]\d+)?)/giu;
 
 /** "10/10" claims a full score; "7/10" does not. A match with no fraction ("full marks") passes. */

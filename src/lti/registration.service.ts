@@ -51,7 +51,6 @@ export function platformInputSchema(allowInsecureLocalhost: boolean) {
     deploymentIds: z.array(z.string().trim().min(1).max(255)).min(1, 'at least one deployment id is required'),
   });
 }
-export type PlatformInput = z.infer<ReturnType<typeof platformInputSchema>>;
 
 export interface RegisteredPlatform {
   platform: PlatformRow;

@@ -130,4 +130,3 @@ export async function pageModel(db: Db, actor: PromptActor, task: TaskRow, state
     students: options.students,
   };
 }
-export type PromptPageModel = Awaited<ReturnType<typeof pageModel>>;

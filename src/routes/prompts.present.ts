@@ -50,10 +50,6 @@ export function modelOptions(): ModelOption[] {
   }));
 }
 
-export function isReasoningOption(model: string): boolean {
-  return modelOptions().find((m) => m.id === model)?.reasoning ?? false;
-}
-
 export const VARIABLES = Object.entries(TEMPLATE_VARIABLES).map(([name, description]) => ({ name, token: `{${name}}`, description }));
 
 export function presentPreview(p: PromptPreview) {
@@ -72,7 +68,6 @@ export function presentPreview(p: PromptPreview) {
     studentsText: formatCount(p.students),
   };
 }
-export type PreviewView = ReturnType<typeof presentPreview>;
 
 /** The most a test on the pasted samples can cost, and the cap, shown with the preview before anyone runs the test. */
 export function presentTestBudget(b: SampleTestBudget) {
@@ -88,7 +83,6 @@ export function presentTestBudget(b: SampleTestBudget) {
     refusals: Object.entries(b.fields).map(([field, message]) => ({ field, message })),
   };
 }
-export type TestBudgetView = ReturnType<typeof presentTestBudget>;
 
 /** A graded answer as the student would see it, plus what only graders see. */
 function presentAnswer(evaluation: Evaluation, rubric: RubricCriterion[], maxScore: number) {
@@ -164,7 +158,6 @@ export function presentTestRun(run: SampleTestRun, rubric: RubricCriterion[], ma
     totalCost: formatUsd(run.usage.costMicros),
   };
 }
-export type TestRunView = ReturnType<typeof presentTestRun>;
 
 export function presentHistory(versions: VersionWithAuthor[], activeVersionId: number | null) {
   return versions.map((v) => ({
@@ -180,7 +173,6 @@ export function presentHistory(versions: VersionWithAuthor[], activeVersionId: n
     active: v.id === activeVersionId,
   }));
 }
-export type HistoryView = ReturnType<typeof presentHistory>;
 
 export function presentVersion(v: VersionWithAuthor, activeVersionId: number | null) {
   return {
@@ -221,4 +213,3 @@ export function presentLibrary(templates: LibraryTemplate[], taskType: string) {
     deletable: t.scope === 'course',
   }));
 }
-export type LibraryView = ReturnType<typeof presentLibrary>;

@@ -46,8 +46,6 @@ export function presentListItem(i: ReviewListItem) {
   };
 }
 
-export type ReviewListRow = ReturnType<typeof presentListItem>;
-
 const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export function presentReview(d: ReviewData) {
@@ -129,8 +127,6 @@ export function presentReview(d: ReviewData) {
     canOverride: !(a.reviewStatus === 'rejected' && a.rejectedTo === 'queue'),
   };
 }
-
-export type ReviewView = ReturnType<typeof presentReview>;
 
 const pct = (v: number | null) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
 const num = (v: number | null, digits = 2) => (v == null ? '—' : v.toFixed(digits));

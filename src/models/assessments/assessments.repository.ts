@@ -97,19 +97,9 @@ export function insertAssessmentsSql(doc: AssessmentsDoc) {
     returning id, queue_item_id, custom_id, course_id, actual_cost_micros`;
 }
 
-export async function findAssessment(db: Db, id: number): Promise<AssessmentRow | undefined> {
-  const [row] = await db.select().from(assessments).where(eq(assessments.id, id));
-  return row;
-}
-
 /** The assessment of a course, by id: undefined for another course's (tenant check in the query). */
 export async function findCourseAssessment(db: Db, courseId: number, id: number): Promise<AssessmentRow | undefined> {
   const [row] = await db.select().from(assessments).where(and(eq(assessments.id, id), eq(assessments.courseId, courseId)));
-  return row;
-}
-
-export async function findByQueueItem(db: Db, queueItemId: number): Promise<AssessmentRow | undefined> {
-  const [row] = await db.select().from(assessments).where(eq(assessments.queueItemId, queueItemId));
   return row;
 }
 

@@ -76,9 +76,6 @@ function withCriteriaObject(raw: unknown): Record<string, unknown> {
   return body;
 }
 
-export type OverrideInput = z.input<typeof overrideSchema>;
-export type RejectInput = z.input<typeof rejectSchema>;
-
 // Override criteria are named `criteria.<id>` in the form: two path segments at most.
 const formFields = (error: z.ZodError) => fieldsOf(error, { depth: 2, fallback: 'form' });
 

@@ -43,23 +43,6 @@ export async function renewLease(db: Db, id: number, owner: string, leaseMs: num
   return rows.rows.length > 0;
 }
 
-/** Gives the lease back, optionally keeping the batch untouchable for a while (retry backoff). */
-export async function releaseLease(db: Db, id: number, owner: string, holdMs = 0): Promise<void> {
-  await db.execute(sql`
-    update batches set lease_owner = ${holdMs > 0 ? 'backoff' : null}, lease_expires_at = ${holdMs > 0 ? sql`now() + ${holdMs} * interval '1 millisecond'` : sql`null`}
-    where id = ${id} and lease_owner = ${owner}`);
-}
-
-/** Marks free batches as handed to a job, so the next sweep does not hand them out again while the job waits. */
-export async function markDispatched(db: Db, ids: number[], leaseMs: number): Promise<number[]> {
-  if (!ids.length) return [];
-  const rows = await db.execute<{ id: number }>(sql`
-    update batches set lease_owner = 'dispatched', lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
-    where id = any(${sql.param(ids)}::bigint[]) and (lease_expires_at is null or lease_expires_at <= now())
-    returning id`);
-  return rows.rows.map((r) => Number(r.id));
-}
-
 export interface BatchItemCounts {
   total: number;
   pending: number;

@@ -18,7 +18,6 @@ export const createOptionsSchema = z.object({
   maxPerBatch: z.preprocess((v) => (v === '' || v == null ? undefined : v), z.coerce.number({ error: 'Enter a whole number.' }).int('Enter a whole number.').optional()),
   notes: z.string().trim().max(2000, 'Notes have at most 2000 characters.').optional().default(''),
 });
-export type CreateOptions = z.infer<typeof createOptionsSchema>;
 
 type SelectedItem = {
   id: number;

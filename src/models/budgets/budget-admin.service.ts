@@ -53,10 +53,8 @@ export const budgetForm = z.object({
   month: z.string({ error: 'Choose a month.' }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Choose a month.').transform((v) => `${v}-01`),
   limit: dollarsField,
 });
-export type BudgetForm = z.infer<typeof budgetForm>;
 
 export const freezeForm = z.object({ frozen: z.enum(['true', 'false'], { error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }).transform((v) => v === 'true') });
-
 
 export interface BudgetsOverview {
   currentMonth: string;

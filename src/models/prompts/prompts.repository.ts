@@ -49,11 +49,6 @@ export async function findVersion(db: Db, promptId: number, version: number): Pr
   return row;
 }
 
-/** Newest first. */
-export async function listVersions(db: Db, promptId: number): Promise<PromptVersionRow[]> {
-  return db.select().from(promptVersions).where(eq(promptVersions.promptId, promptId)).orderBy(desc(promptVersions.version));
-}
-
 /**
  * Appends a version to the task's prompt (creating the prompt on the first save) and makes it the active one.
  * Versions are immutable: nothing here updates or deletes one. The prompt row is locked while the next number
@@ -74,12 +69,6 @@ export async function appendVersion(db: Db, taskId: number, authorId: number | n
     .returning();
   await db.update(prompts).set({ activeVersionId: version!.id, status: 'active', updatedAt: sql`now()` }).where(eq(prompts.id, prompt.id));
   return version!;
-}
-
-/** Version numbers in order, for history pickers. */
-export async function listVersionNumbers(db: Db, promptId: number): Promise<number[]> {
-  const rows = await db.select({ v: promptVersions.version }).from(promptVersions).where(eq(promptVersions.promptId, promptId)).orderBy(asc(promptVersions.version));
-  return rows.map((r) => r.v);
 }
 
 /**

@@ -47,7 +47,6 @@ export const selectionSchema = z.object({
   ),
   filter: z.unknown().optional(),
 });
-export type SelectionInput = z.input<typeof selectionSchema>;
 
 export type Selection = { scope: 'selected'; ids: number[] } | { scope: 'all'; filter: QueueFilter };
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { submissions } from './submissions.table.js';
 
@@ -25,15 +25,6 @@ export async function lastAttempt(db: Db, taskId: number, studentId: number): Pr
  */
 export async function lockStudentTask(db: Db, taskId: number, studentId: number): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`submit:${taskId}:${studentId}`}, 0))`);
-}
-
-export async function findSubmission(db: Db, id: number): Promise<SubmissionRow | undefined> {
-  const [row] = await db.select().from(submissions).where(eq(submissions.id, id));
-  return row;
-}
-
-export async function listStudentSubmissions(db: Db, taskId: number, studentId: number): Promise<SubmissionRow[]> {
-  return db.select().from(submissions).where(and(eq(submissions.taskId, taskId), eq(submissions.studentId, studentId))).orderBy(asc(submissions.attempt));
 }
 
 /** Who wrote a submission, which attempt it was, and its encrypted text (null once retention removed it). */

@@ -27,7 +27,6 @@ export interface SubmitResult {
   queueItem: QueueItemRow;
 }
 
-
 /**
  * What grading this text with this version should cost, made from exactly what will be sent: anonymized when the
  * course asks (as it is again at send time), priced at the batch price with the version's observed mean output.

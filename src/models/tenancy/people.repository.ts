@@ -62,11 +62,6 @@ export async function findCourse(db: Db, platformId: number, deploymentId: strin
   return row;
 }
 
-export async function findCourseById(db: Db, id: number): Promise<CourseRow | undefined> {
-  const [row] = await db.select().from(courses).where(eq(courses.id, id));
-  return row;
-}
-
 /** The student's identity, for anonymization: what they might have typed about themselves. */
 export async function findIdentity(db: Db, userId: number): Promise<Identity> {
   const [row] = await db.select({ name: users.name, givenName: users.givenName, familyName: users.familyName, email: users.email }).from(users).where(eq(users.id, userId));

@@ -46,10 +46,6 @@ export async function setPlatformActive(db: Db, id: number, active: boolean): Pr
   await db.update(ltiPlatforms).set({ active, updatedAt: sql`now()` }).where(eq(ltiPlatforms.id, id));
 }
 
-export async function deletePlatformRow(db: Db, id: number): Promise<void> {
-  await db.delete(ltiPlatforms).where(eq(ltiPlatforms.id, id));
-}
-
 export async function listDeployments(db: Db, platformId: number): Promise<string[]> {
   const rows = await db
     .select({ deploymentId: ltiDeployments.deploymentId })
@@ -74,14 +70,6 @@ export async function removeDeployment(db: Db, platformId: number, deploymentId:
     .delete(ltiDeployments)
     .where(and(eq(ltiDeployments.platformId, platformId), eq(ltiDeployments.deploymentId, deploymentId)))
     .returning({ id: ltiDeployments.id });
-  return rows.length > 0;
-}
-
-export async function isDeploymentAllowed(db: Db, platformId: number, deploymentId: string): Promise<boolean> {
-  const rows = await db
-    .select({ one: sql<number>`1` })
-    .from(ltiDeployments)
-    .where(and(eq(ltiDeployments.platformId, platformId), eq(ltiDeployments.deploymentId, deploymentId)));
   return rows.length > 0;
 }
 
