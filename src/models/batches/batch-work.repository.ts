@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { submissionScanSchema, type StoredScan, type SubmissionScan } from '../../grading/injection.js';
 import { insertAssessmentsSql, type AssessmentsDoc } from '../assessments/assessments.repository.js';
-import { chargeSql } from '../budgets/budgets.service.js';
+import { chargeSql } from '../budgets/budgets.repository.js';
 import type { ReleasePolicy } from '../tasks/tasks.table.js';
 import { NEXT_STEP_SQL, type BatchStep } from './batch-state.js';
 

@@ -76,19 +76,3 @@ export async function releaseReservations(db: Db, customIds: string[], note: str
     on conflict (idempotency_key) do nothing`);
 }
 
-/**
- * Ingestion's movement for results, as one statement other statements can wrap: each result's actual charge, in
- * the month of its reservation, settling that reservation (written once: idempotency key). A request either
- * succeeds (this charge) or fails (a release): its status changes once, so a reservation is never settled and
- * released both. `results` names a relation with columns (custom_id, course_id, amount, item, assessment). Each
- * reservation is looked up by its key, one index probe per result (LATERAL … LIMIT 1 keeps it a probe: a plain
- * join lets the planner hash the whole ledger, every month of every course, once per chunk).
- */
-export function chargeSql(platformId: number, batchId: number, results: SQL) {
-  return sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, settled_micros, queue_item_id, batch_id, assessment_id, idempotency_key, note)
-    select ${platformId}::bigint, r.course_id, coalesce(l.month, date_trunc('month', now())::date), 'charge', r.amount, coalesce(l.amount_micros, 0),
-           r.item, ${batchId}::bigint, r.assessment, 'charge:' || r.custom_id, 'batch result'
-    from ${results} r left join lateral (select month, amount_micros from cost_ledger l where l.idempotency_key = 'reserve:' || r.custom_id limit 1) l on true
-    on conflict (idempotency_key) do nothing`;
-}
