@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { Conflict } from '../../errors.js';
 import { budgetCommittedSql } from './budgets.table.js';
