@@ -7,6 +7,7 @@ import { listRoutes } from './helpers/routes.js';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MatrixArea, MatrixContext, RouteCase, Who } from './matrix/types.js';
+import { matrixHome } from './matrix/home.js';
 
 /**
  * Every route behind an LTI session × every role, and other tenants against tenant-scoped routes. The cases
@@ -40,14 +41,7 @@ describe('role × route matrix', () => {
     otherPlatformInstructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1', client: clientId });
     otherPlatformStudent = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1', client: clientId });
     otherPlatformAdmin = await stack.browser().launch(stack.devlmsUrl, 'admin', { client: clientId });
-    const home = await stack.db.db.execute<{ platform_id: number; course_id: number; task_id: number; instructor_id: number; student_id: number }>(sql`
-      select p.id as platform_id, c.id as course_id, t.id as task_id,
-             (select id from users where platform_id = p.id and sub like '%5e01') as instructor_id,
-             (select id from users where platform_id = p.id and sub like '%5e02') as student_id
-      from tasks t join courses c on c.id = t.course_id join lti_platforms p on p.id = c.platform_id
-      where c.context_id = 'course-101' and p.client_id = 'llm-assess-dev' order by t.id limit 1`);
-    const h = home.rows[0]!;
-    ctx = { stack, sessions, home: { platformId: h.platform_id, courseId: h.course_id, taskId: h.task_id, instructorId: h.instructor_id, studentId: h.student_id } };
+    ctx = { stack, sessions, home: await matrixHome(stack) };
     for (const area of AREAS) ids.set(area, { ...ctx.home, ...(area.setup ? await area.setup(ctx) : {}) });
   }, 120_000);
   afterAll(async () => {

@@ -6,7 +6,7 @@ import type { Page, ToolSession } from '../helpers/lti-browser.js';
 import { mintFor } from '../helpers/launches.js';
 import { changedTables, changesDuring, snapshot, tablesContaining } from './snapshot.js';
 import { internalsIn, is4xx, MAX_HEADER_BYTES, messageOf, raw, withParam, type RawOptions, type RawPage } from './probe.js';
-import { CASES, methodOf, paramsOf, startWorld, type Case, type World } from './world.js';
+import { CASES, methodOf, paramsOf, startWorld, type Case, type World, READ_ONLY } from './world.js';
 
 /**
  * Bad input on every route (issue 13): NUL bytes, 1 MB values, more than 1,000 parameters, wrong JSON types,
@@ -23,15 +23,6 @@ import { CASES, methodOf, paramsOf, startWorld, type Case, type World } from './
  * previews) may answer a bad filter with their default view (2xx) rather than a 4xx.
  */
 
-/** POST routes that store nothing (their answers are previews, or the matrix's samples are refused on purpose). */
-const READ_ONLY = new Set([
-  'POST /instructor/tasks/:taskId/prompt/rubric',
-  'POST /instructor/tasks/:taskId/prompt/preview',
-  'POST /instructor/tasks/:taskId/prompt/test',
-  'POST /instructor/tasks/:taskId/prompt/copy',
-  'POST /api/tasks/:taskId/llm-prompt/test/',
-  'POST /instructor/review/bulk-approve',
-]);
 
 const MB = 1024 * 1024;
 const NUL = 'a\u0000b';

@@ -4,7 +4,7 @@ import type { Page, ToolSession } from '../helpers/lti-browser.js';
 import type { Who } from '../matrix/types.js';
 import { changedTables, changesDuring, snapshot } from './snapshot.js';
 import { raw, type RawOptions } from './probe.js';
-import { CASES, methodOf, patternOf, sendCase, startWorld, type Case, type World } from './world.js';
+import { CASES, methodOf, patternOf, sendCase, startWorld, type Case, type World, READ_ONLY } from './world.js';
 
 /**
  * CSRF probes (issue 13): every state-changing route of the session router, with every way a token can be
@@ -15,19 +15,6 @@ import { CASES, methodOf, patternOf, sendCase, startWorld, type Case, type World
 
 const STATE_CASES = CASES.filter((c) => methodOf(c) !== 'GET');
 
-/**
- * POST routes whose matrix sample stores nothing: a preview, a test on samples, the rubric editor's add-a-row, and
- * samples refused on purpose (a copy to task 0, bulk approval of an id that does not exist). Every other route's
- * sample must change the database when the token is right.
- */
-const READ_ONLY = new Set([
-  'POST /instructor/tasks/:taskId/prompt/rubric',
-  'POST /instructor/tasks/:taskId/prompt/preview',
-  'POST /instructor/tasks/:taskId/prompt/test',
-  'POST /instructor/tasks/:taskId/prompt/copy',
-  'POST /api/tasks/:taskId/llm-prompt/test/',
-  'POST /instructor/review/bulk-approve',
-]);
 
 interface People {
   /** Another launch of the same person (another ltik, another token). */

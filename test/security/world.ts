@@ -6,6 +6,7 @@ import type { ToolSession } from '../helpers/lti-browser.js';
 import { addActivityByDeepLinking, launchWith, OTHER_COURSE, registerByDynamicRegistration } from '../helpers/launches.js';
 import { listRoutes } from '../helpers/routes.js';
 import type { MatrixArea, MatrixContext, RouteCase, Who } from '../matrix/types.js';
+import { matrixHome } from '../matrix/home.js';
 
 /**
  * The world the security suite probes: the role × route matrix's areas (test/matrix/*.area.ts, so every route the
@@ -41,6 +42,20 @@ export const GENEROUS_LIMITS: Record<string, string> = {
 };
 
 /** Text that only the home tenant's records carry: a response to anyone else must contain none of it. */
+/**
+ * POST routes whose matrix sample stores nothing: a preview, a test on samples, the rubric editor's add-a-row, and
+ * samples refused on purpose (a copy to task 0, bulk approval of an id that does not exist). Every other route's
+ * sample must change the database when the token is right.
+ */
+export const READ_ONLY = new Set([
+  'POST /instructor/tasks/:taskId/prompt/rubric',
+  'POST /instructor/tasks/:taskId/prompt/preview',
+  'POST /instructor/tasks/:taskId/prompt/test',
+  'POST /instructor/tasks/:taskId/prompt/copy',
+  'POST /api/tasks/:taskId/llm-prompt/test/',
+  'POST /instructor/review/bulk-approve',
+]);
+
 export const HOME_SECRET = 'HOME-SECRET';
 
 export interface Stranger {
@@ -95,17 +110,10 @@ export async function startWorld(options: StackOptions = {}): Promise<World> {
       { label: 'administrator of another platform', who: 'administrator', session: otherPlatformAdmin, ownTaskId: otherPlatformTask },
     ];
 
-    const home = await stack.db.db.execute<{ platform_id: number; course_id: number; task_id: number; instructor_id: number; student_id: number }>(sql`
-      select p.id as platform_id, c.id as course_id, t.id as task_id,
-             (select id from users where platform_id = p.id and sub like '%5e01') as instructor_id,
-             (select id from users where platform_id = p.id and sub like '%5e02') as student_id
-      from tasks t join courses c on c.id = t.course_id join lti_platforms p on p.id = c.platform_id
-      where c.context_id = 'course-101' and p.client_id = 'llm-assess-dev' order by t.id limit 1`);
-    const h = home.rows[0]!;
     const ctx: MatrixContext = {
       stack,
       sessions,
-      home: { platformId: Number(h.platform_id), courseId: Number(h.course_id), taskId: Number(h.task_id), instructorId: Number(h.instructor_id), studentId: Number(h.student_id) },
+      home: await matrixHome(stack),
     };
     const ids = new Map<MatrixArea, Record<string, number | string>>();
     for (const area of AREAS) ids.set(area, { ...ctx.home, ...(area.setup ? await area.setup(ctx) : {}) });
