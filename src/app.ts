@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): ToolApp {
   const { lti } = deps.lti;
   setTemplateCaching(config.env !== 'development');
   const platforms = new PlatformDirectory(db, lti);
-  const jwks = new JwksCache({ ttlMs: config.lti.jwksCacheTtlSeconds * 1000, timeoutMs: config.lti.jwksTimeoutMs });
+  const jwks = new JwksCache({ ttlMs: config.lti.jwksCacheTtlSeconds * 1000, timeoutMs: config.lti.jwksTimeoutMs, outbound: config.lti.outbound });
   const allowInsecureLocalhost = config.env !== 'production';
 
   const app = express();

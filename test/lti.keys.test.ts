@@ -27,6 +27,16 @@ describe('platform key cache', () => {
     expect(cache.fetches).toBe(1);
   });
 
+  it('fetches keys only from addresses the outbound rules allow (production: no loopback or private network)', async () => {
+    const before = stack.devlms.devlms.toolRegistration().jwksUrl;
+    const cache = new JwksCache({ ttlMs: 60_000, timeoutMs: 2000, outbound: { requireHttps: false, allowLoopback: false, allowPrivate: false } });
+    await expect(cache.keyFor(auth(), kid)).rejects.toThrow(/Could not fetch the platform's key set from .* \(an address llm-assess may not call\)/);
+    expect(cache.fetches).toBe(1);
+    // The same URL under development rules works.
+    const dev = new JwksCache({ ttlMs: 60_000, timeoutMs: 2000, outbound: { requireHttps: false, allowLoopback: true, allowPrivate: true } });
+    await expect(dev.keyFor({ method: 'JWK_SET', key: before }, kid)).resolves.toBeDefined();
+  });
+
   it('gives up on a slow LMS after the timeout, with a clear error', async () => {
     stack.devlms.devlms.setFaults({ jwks: { failNext: 1, status: 200, delayMs: 2000 } });
     const cache = new JwksCache({ ttlMs: 60_000, timeoutMs: 200 });

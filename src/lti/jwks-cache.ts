@@ -1,6 +1,7 @@
 import { importJWK, importSPKI, type JWK, type CryptoKey, type KeyObject } from 'jose';
 import { z } from 'zod';
 import type { AuthConfig } from 'ltijs';
+import { fetchJsonUnder, OutboundError, type OutboundPolicy } from '../net/outbound.js';
 
 type Key = CryptoKey | KeyObject | Uint8Array;
 
@@ -25,13 +26,29 @@ export interface JwksCacheOptions {
   /** An unknown kid triggers a refetch at most this often per URL, so forged kids cannot make us hammer an LMS. */
   minRefetchMs?: number;
   maxBytes?: number;
+  /**
+   * Where key sets may be fetched from (the outbound rules of dynamic registration: https and no private or
+   * link-local address in production); by default anywhere, for a cache made outside the app.
+   */
+  outbound?: OutboundPolicy;
 }
+
+const ANYWHERE: OutboundPolicy = { requireHttps: false, allowLoopback: true, allowPrivate: true };
 
 /**
  * Platform signing keys, cached (trap 6: ltijs fetches the JWKS on every launch, with no timeout, so a slow LMS
  * hangs every launch). Fresh keys come from the cache; a stale entry is refreshed; an unknown kid refetches once
  * (key rotation); when the LMS is unreachable, keys we already have keep working until it is back.
  */
+const REASONS: Record<OutboundError['reason'], string> = {
+  refused_url: 'an address llm-assess may not call',
+  refused_address: 'an address llm-assess may not call',
+  network: 'no answer in time',
+  status: 'an error answer',
+  too_large: 'too large',
+  not_json: 'not JSON',
+};
+
 export class JwksCache {
   private entries = new Map<string, Entry>();
   private readonly minRefetchMs: number;
@@ -96,13 +113,11 @@ export class JwksCache {
     this.fetches += 1;
     let body: unknown;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs), headers: { accept: 'application/json' } });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const text = await res.text();
-      if (text.length > this.maxBytes) throw new Error('key set too large');
-      body = JSON.parse(text);
+      // The address connected to is checked, no redirect is followed: a registered key URL cannot be pointed at
+      // the tool's own network later (DNS rebinding).
+      body = await fetchJsonUnder(this.options.outbound ?? ANYWHERE, url, { timeoutMs: this.options.timeoutMs, maxBytes: this.maxBytes });
     } catch (err) {
-      throw new KeyNotFoundError(`Could not fetch the platform's key set from ${url}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new KeyNotFoundError(`Could not fetch the platform's key set from ${url}${err instanceof OutboundError ? ` (${REASONS[err.reason]})` : ''}.`);
     }
     const parsed = jwksSchema.safeParse(body);
     if (!parsed.success) throw new KeyNotFoundError(`The platform's key set at ${url} is not a JWK set.`);
