@@ -11,6 +11,7 @@ import type { RubricCriterion } from '../src/grading/rubric.js';
 import { customIdFor } from '../src/providers/custom-id.js';
 import { buildOpenAIRequestLine } from '../src/providers/openai/request-line.js';
 import { countChatTokens } from '../src/providers/tokens.js';
+import { scanSubmission } from '../src/grading/injection.js';
 
 /**
  * Builds a batch request file the way the batch job does — render each submission with buildMessages, count its
@@ -96,19 +97,29 @@ export interface BenchResult {
   baselineRssMb: number;
   /** Median of the repeats, per size. */
   sizes: SizeResult[];
+  /** The send step's per-line work (render + injection scan + serialize), 5,000 lines, median of the repeats. */
+  send: SizeResult;
   runs: SizeResult[];
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-async function buildFile(n: number, file: string): Promise<SizeResult> {
+/**
+ * `count`: render + exact token count + serialize (what submitting estimates, per line). `send`: what the batch send
+ * step does per line — render, scan the text for prompt injection, serialize — without counting.
+ */
+type Mode = 'count' | 'send';
+
+async function buildFile(n: number, file: string, mode: Mode = 'count'): Promise<SizeResult> {
   const out = createWriteStream(file);
   let peakRss = process.memoryUsage().rss;
   let promptTokens = 0;
   const started = performance.now();
   for (let i = 0; i < n; i += 1) {
-    const messages = buildMessages(prompt, task, submission(i));
-    promptTokens += countChatTokens(MODEL, messages);
+    const text = submission(i);
+    if (mode === 'send') scanSubmission(text);
+    const messages = buildMessages(prompt, task, text);
+    if (mode === 'count') promptTokens += countChatTokens(MODEL, messages);
     const line = buildOpenAIRequestLine({ customId: customIdFor(i + 1, 1), model: MODEL, messages, temperature: 0.2, maxOutputTokens: 1500, responseFormat });
     if (!out.write(`${line}\n`)) await once(out, 'drain');
     if (i % 1000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -155,7 +166,14 @@ export async function run(options: { sizes?: number[]; repeats?: number } = {}):
         promptTokens: first.promptTokens,
       });
     }
-    return { name: 'jsonl-build', model: MODEL, target: { requestsPerSecond: TARGET_PER_SECOND }, baselineRssMb, sizes: summary, runs };
+    const sends: SizeResult[] = [];
+    for (let r = 0; r < repeats; r += 1) {
+      const file = path.join(dir, `send-${r}.jsonl`);
+      sends.push(await buildFile(5000, file, 'send'));
+      await rm(file);
+    }
+    const send = { ...sends[0]!, seconds: median(sends.map((m) => m.seconds)), requestsPerSecond: median(sends.map((m) => m.requestsPerSecond)), peakRssMb: Math.max(...sends.map((m) => m.peakRssMb)) };
+    return { name: 'jsonl-build', model: MODEL, target: { requestsPerSecond: TARGET_PER_SECOND }, baselineRssMb, sizes: summary, send, runs };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -171,6 +189,7 @@ function printTable(result: BenchResult): void {
       `${String(s.requests).padStart(8)} | ${s.seconds.toFixed(2).padStart(8)} | ${String(s.requestsPerSecond).padStart(12)} | ${s.peakRssMb.toFixed(1).padStart(11)} | ${s.fileMb.toFixed(1).padStart(7)} | ${String(s.promptTokens).padStart(13)}`,
     );
   }
+  console.log(`send step (render + injection scan + serialize, no count), ${result.send.requests} lines: median ${result.send.requestsPerSecond} lines/s, peak RSS ${result.send.peakRssMb} MB`);
   const slow = result.sizes.filter((s) => s.requestsPerSecond < result.target.requestsPerSecond);
   console.log(slow.length ? `BELOW TARGET at ${slow.map((s) => s.requests).join(', ')} requests` : 'target met');
 }
