@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The batch JSONL line formats as OpenAI documents them (platform docs, api-reference/batch/request-input and
- * request-output; summarised in ../shared/reference/provider-batch-apis.md). Written here independently of the
+ * request-output; the schemas in test/contracts/openai-openapi.subset.yaml). Written here independently of the
  * emulator and the adapter, so a drift in either shows up as a failing test.
  */
 
