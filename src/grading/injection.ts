@@ -1,18 +1,7 @@
 import { z } from 'zod';
 import type { AssessmentFlag } from './rubric.js';
-import {
-  DELIMITER_TAG,
-  ENCODED_ORDER,
-  GRADING_WORDS,
-  PHRASE_KINDS,
-  PERSONA_GRADING,
-  PHRASE_RULES,
-  STRUCTURE_RULES,
-  TRANSCRIPT_ASSISTANT,
-  TRANSCRIPT_USER,
-  type Rule,
-  type SignalKind,
-} from './injection-rules.js';
+import { PHRASE_KINDS, PERSONA_GRADING, PHRASE_RULES, type Rule, type SignalKind } from './injection-rules.js';
+import { DELIMITER_TAG, ENCODED_ORDER, GRADING_WORDS, STRUCTURE_RULES, TRANSCRIPT_ASSISTANT, TRANSCRIPT_USER } from './injection-structure.js';
 import { decodedPayloads, hiddenSegments, leetView, normalise, spacedView } from './injection-text.js';
 
 /**
