@@ -1,5 +1,6 @@
 import type { QueueListQuery } from '../models/queue/queue.filters.js';
-import type { CourseShare, QueueItemView, QueueStats } from '../models/queue/queue.repository.js';
+import type { QueueItemView } from '../models/queue/queue.repository.js';
+import type { CourseShare, QueueStats } from '../models/queue/queue-stats.repository.js';
 import type { BatchRow } from '../models/batches/batches.repository.js';
 import { isTerminal } from '../models/batches/batch-state.js';
 import { formatDateTime, taskTypeLabel } from './present.js';

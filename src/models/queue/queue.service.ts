@@ -4,7 +4,8 @@ import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { filterProblems, queueFilterSchema, type QueueFilter, type QueueListQuery } from './queue.filters.js';
-import { filterCondition, filterTotals, itemViews, pageOfItems, PRIORITY_RANK, queueStats, type FilterTotals, type QueueItemView, type QueueStats } from './queue.repository.js';
+import { filterCondition, filterTotals, itemViews, pageOfItems, PRIORITY_RANK, type FilterTotals, type QueueItemView } from './queue.repository.js';
+import { queueStats, type QueueStats } from './queue-stats.repository.js';
 import { PRIORITIES, type Priority } from './queue.table.js';
 import { memoStats } from './stats-cache.js';
 
