@@ -98,19 +98,41 @@ export async function verifyIdToken(
   deps: IdTokenVerifierDeps,
   input: { idToken: string; state: string; stateCookieIssuer: string | undefined },
 ): Promise<VerifiedLaunch> {
-  if (input.idToken.length > ID_TOKEN_MAX_CHARS) throw fail('token_too_large', `The id_token is larger than llm-assess accepts (${ID_TOKEN_MAX_CHARS / 1024} KB). ${RELAUNCH}`);
+  const { header, unverified, issuer } = decodeUnverified(input.idToken);
+  const platform = await platformForAudience(deps, issuer, unverified);
+  checkStateCookie(input.stateCookieIssuer, issuer);
+  const payload = await verifySignature(deps, input.idToken, { kid: header.kid, issuer, platform });
+  const claims = parseLaunchClaims(payload);
+  admitPlatform(platform, { issuer, deploymentId: claims[CLAIM.deploymentId], step: 'launch' });
+  await claimLaunchNonce(deps, { state: input.state, issuer, nonce: claims.nonce, exp: payload.exp });
+  return { claims, platform };
+}
+
+/**
+ * Reads the token without trusting it: only to learn which platform (and which of its keys) to verify it with.
+ * The size check comes first so an oversized token is never decoded.
+ */
+function decodeUnverified(idToken: string) {
+  if (idToken.length > ID_TOKEN_MAX_CHARS) throw fail('token_too_large', `The id_token is larger than llm-assess accepts (${ID_TOKEN_MAX_CHARS / 1024} KB). ${RELAUNCH}`);
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverified: ReturnType<typeof decodeJwt>;
   try {
-    header = decodeProtectedHeader(input.idToken);
-    unverified = decodeJwt(input.idToken);
+    header = decodeProtectedHeader(idToken);
+    unverified = decodeJwt(idToken);
   } catch {
     throw fail('malformed_token', `The launch did not carry a readable id_token. ${RELAUNCH}`);
   }
   if (header.alg !== 'RS256') throw fail('unsupported_algorithm', 'The id_token must be signed with RS256.');
   const issuer = unverified.iss;
   if (!issuer) throw fail('missing_claim', 'The id_token has no issuer (iss).');
+  return { header, unverified, issuer };
+}
 
+/**
+ * The registered platform the token names: the first of its audiences we know under its issuer. With several
+ * audiences, OIDC requires the authorized party (azp) to be us.
+ */
+async function platformForAudience(deps: IdTokenVerifierDeps, issuer: string, unverified: ReturnType<typeof decodeJwt>): Promise<KnownPlatform> {
   const audiences = Array.isArray(unverified.aud) ? unverified.aud : unverified.aud ? [unverified.aud] : [];
   let found: KnownPlatform | null = null;
   for (const aud of audiences) {
@@ -121,33 +143,45 @@ export async function verifyIdToken(
   if (audiences.length > 1 && unverified.azp !== platform.clientId) {
     throw fail('wrong_azp', 'The id_token names several audiences but its authorized party (azp) is not this tool.');
   }
+  return platform;
+}
 
-  // The state cookie was set by our login endpoint in this browser; without it the token may come from anywhere.
-  if (!input.stateCookieIssuer) {
+/** The state cookie was set by our login endpoint in this browser; without it the token may come from anywhere. */
+function checkStateCookie(stateCookieIssuer: string | undefined, issuer: string): void {
+  if (!stateCookieIssuer) {
     throw fail(
       'missing_state_cookie',
       'Your browser did not send back the login cookie, so this launch cannot be trusted. ' +
         'If the tool runs inside your LMS, your browser may block its cookies: open it in a new window, or relaunch. ',
     );
   }
-  if (input.stateCookieIssuer !== issuer) throw fail('issuer_mismatch', `The id_token comes from a different LMS than the login. ${RELAUNCH}`);
+  if (stateCookieIssuer !== issuer) throw fail('issuer_mismatch', `The id_token comes from a different LMS than the login. ${RELAUNCH}`);
+}
 
-  let payload: Record<string, unknown>;
+/** Signature, issuer, audience, expiry and age, with jose's errors turned into launch errors a person can act on. */
+async function verifySignature(
+  deps: IdTokenVerifierDeps,
+  idToken: string,
+  expected: { kid: string | undefined; issuer: string; platform: KnownPlatform },
+): Promise<Record<string, unknown>> {
   try {
-    const key = await deps.jwks.keyFor(platform.authConfig, header.kid);
-    const result = await jwtVerify(input.idToken, key, {
+    const key = await deps.jwks.keyFor(expected.platform.authConfig, expected.kid);
+    const result = await jwtVerify(idToken, key, {
       algorithms: ['RS256'],
-      issuer,
-      audience: platform.clientId,
+      issuer: expected.issuer,
+      audience: expected.platform.clientId,
       clockTolerance: deps.clockSkewSeconds,
       maxTokenAge: deps.tokenMaxAgeSeconds + deps.clockSkewSeconds,
       requiredClaims: ['exp', 'iat', 'nonce', 'sub'],
     });
-    payload = result.payload as Record<string, unknown>;
+    return result.payload as Record<string, unknown>;
   } catch (err) {
     throw mapVerifyError(err);
   }
+}
 
+/** Names the first bad claim without the long IMS prefix, so the message fits on a page. */
+function parseLaunchClaims(payload: Record<string, unknown>): LaunchClaims {
   const parsed = launchClaims.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -155,21 +189,25 @@ export async function verifyIdToken(
     if (issue.code === 'too_big') throw fail('claim_too_large', `The launch has a claim larger than llm-assess accepts: ${claim}.`);
     throw fail('invalid_claim', `The launch is missing or has an invalid claim: ${claim}.`);
   }
-  const claims = parsed.data as LaunchClaims;
+  return parsed.data as LaunchClaims;
+}
 
-  admitPlatform(platform, { issuer, deploymentId: claims[CLAIM.deploymentId], step: 'launch' });
-  const expected = Buffer.from(nonceForState(deps.ltiKey, input.state));
-  const got = Buffer.from(claims.nonce);
+/** The nonce must be the one bound to this browser's login, and must not have been used before. */
+async function claimLaunchNonce(
+  deps: IdTokenVerifierDeps,
+  launch: { state: string; issuer: string; nonce: string; exp: unknown },
+): Promise<void> {
+  const expected = Buffer.from(nonceForState(deps.ltiKey, launch.state));
+  const got = Buffer.from(launch.nonce);
   if (expected.length !== got.length || !timingSafeEqual(expected, got)) {
     throw fail('nonce_mismatch', `The id_token does not answer the login this browser started. ${RELAUNCH}`);
   }
   // Keep the nonce as long as the token could still be accepted, and then some.
-  const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Date.now();
+  const exp = typeof launch.exp === 'number' ? launch.exp * 1000 : Date.now();
   const keepUntil = new Date(Math.max(exp, Date.now() + deps.tokenMaxAgeSeconds * 1000) + 2 * deps.clockSkewSeconds * 1000 + 60_000);
-  if (!(await claimNonce(deps.db, issuer, claims.nonce, keepUntil))) {
+  if (!(await claimNonce(deps.db, launch.issuer, launch.nonce, keepUntil))) {
     throw fail('nonce_replayed', `This launch was already used. ${RELAUNCH}`);
   }
-  return { claims, platform };
 }
 
 function mapVerifyError(err: unknown): HttpError {
