@@ -1,9 +1,7 @@
 import type { Queryable } from './queryable.js';
 
-export interface LineItem {
-  id: number;
-  contextId: string;
-  clientId: string;
+/** What a tool may set on a line item (AGS lineitem body, read into columns). */
+export interface LineItemInput {
   label: string;
   scoreMaximum: number;
   resourceLinkId: string | null;
@@ -13,14 +11,11 @@ export interface LineItem {
   endDateTime: Date | null;
 }
 
-export interface LineItemInput {
-  label: string;
-  scoreMaximum: number;
-  resourceLinkId: string | null;
-  resourceId: string | null;
-  tag: string | null;
-  startDateTime: Date | null;
-  endDateTime: Date | null;
+/** A stored line item: the tool's fields, plus what the platform assigns (id) and scopes it by (course, tool). */
+export interface LineItem extends LineItemInput {
+  id: number;
+  contextId: string;
+  clientId: string;
 }
 
 interface Row {
