@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { assessResultForInjection } from './injection-answer.js';
 import { submissionInjectionFlag, type StoredScan } from './injection.js';
-import { gradingResultSchema } from './result.schema.js';
+import { gradingResultSchema, type GradingResult } from './result.schema.js';
 import type { RubricCriterion } from './rubric.js';
 import type { AssessmentFlag } from './rubric.js';
 
@@ -66,59 +66,21 @@ export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], m
   if (answer.content == null || answer.content.trim() === '') return unusable({ code: 'empty_output', message: 'The model returned no answer.' });
   if (answer.finishReason === 'length') flags.push({ code: 'truncated', message: 'The answer was cut off at the maximum output tokens.' });
 
-  let json: unknown;
-  try {
-    json = JSON.parse(answer.content);
-  } catch {
-    return unusable({ code: 'malformed_json', message: answer.finishReason === 'length' ? 'The answer was cut off before its JSON was complete.' : 'The answer is not valid JSON.' });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return unusable({ code: 'malformed_json', message: 'The answer is JSON but not an object.' });
+  const parsed = parseAnswerObject(answer.content, answer.finishReason);
+  if ('problem' in parsed) return unusable(parsed.problem);
 
-  // Lenient first: bring scores into range (and say so), then hold the result to the strict schema. `json` was
+  // Lenient first: bring scores into range (and say so), then hold the result to the strict schema. The object was
   // just parsed and nothing else holds it, so it is corrected in place (no copy: ingestion runs this per line).
-  const obj = json as Record<string, unknown>;
-  const criteria = obj.criteria;
-  const missing: string[] = [];
-  if (criteria && typeof criteria === 'object' && !Array.isArray(criteria)) {
-    for (const c of rubric) {
-      const entry = (criteria as Record<string, unknown>)[c.id] as { score?: unknown } | undefined;
-      if (!entry || typeof entry !== 'object' || typeof entry.score !== 'number' || !Number.isFinite(entry.score)) {
-        missing.push(c.id);
-        continue;
-      }
-      if (entry.score < 0 || entry.score > c.maxPoints) {
-        const clamped = Math.min(c.maxPoints, Math.max(0, entry.score));
-        flags.push({ code: 'score_out_of_range', message: `Criterion "${c.name}" scored ${entry.score}, outside 0–${c.maxPoints}; clamped to ${clamped}.` });
-        entry.score = clamped;
-      }
-    }
-  } else {
-    missing.push(...rubric.map((c) => c.id));
-  }
+  const obj = parsed.object;
+  const missing = clampCriterionScores(obj, rubric, flags);
   if (missing.length) return unusable({ code: 'missing_criteria', message: `The answer has no valid score for: ${missing.join(', ')}.` });
-  if (typeof obj.total_score === 'number' && Number.isFinite(obj.total_score) && (obj.total_score < 0 || obj.total_score > maxScore)) {
-    const clamped = Math.min(maxScore, Math.max(0, obj.total_score));
-    flags.push({ code: 'score_out_of_range', message: `The total score ${obj.total_score} is outside 0–${maxScore}; clamped to ${clamped}.` });
-    obj.total_score = clamped;
-  }
-  if (typeof obj.confidence === 'number' && (obj.confidence < 0 || obj.confidence > 1)) {
-    flags.push({ code: 'confidence_out_of_range', message: `The reported confidence ${obj.confidence} is outside 0–1.` });
-    obj.confidence = Math.min(1, Math.max(0, obj.confidence));
-  }
+  clampTotalAndConfidence(obj, maxScore, flags);
 
   const strict = strictSchema(rubric, maxScore).safeParse(obj);
   if (!strict.success) return unusable({ code: 'schema_mismatch', message: `The answer does not match the grading schema: ${issuesText(strict.error)}` });
   // zod's copy, not `obj`: it lists the criteria in rubric order, whatever order the model wrote them in.
   const result = strict.data;
-
-  const sum = round2(rubric.reduce((acc, c) => acc + (result.criteria as Record<string, { score: number }>)[c.id]!.score, 0));
-  const cappedSum = Math.min(maxScore, sum);
-  if (Math.abs(cappedSum - result.total_score) > 0.01) {
-    flags.push({ code: 'total_mismatch', message: `The total score ${result.total_score} differs from the sum of the criteria (${cappedSum}).` });
-  }
-  if (result.confidence < LOW_CONFIDENCE) flags.push({ code: 'low_confidence', message: `The model reports low confidence (${result.confidence}).` });
-  const injection = assessResultForInjection(result, scan, maxScore);
-  if (injection) flags.push(injection);
+  flags.push(...doubtsAbout(result, rubric, maxScore, scan));
 
   // Our own confidence: the model's, lowered for every problem we found with its answer.
   const penalty = flags.reduce((p, f) => p + (f.code === 'low_confidence' ? 0 : 0.2), 0);
@@ -130,4 +92,66 @@ export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], m
     flags,
     needsReview: flags.length > 0,
   };
+}
+
+/** The answer as a JSON object, or why it is not one (a cut-off answer is the usual cause of broken JSON). */
+function parseAnswerObject(content: string, finishReason: string): { object: Record<string, unknown> } | { problem: AssessmentFlag } {
+  let json: unknown;
+  try {
+    json = JSON.parse(content);
+  } catch {
+    return { problem: { code: 'malformed_json', message: finishReason === 'length' ? 'The answer was cut off before its JSON was complete.' : 'The answer is not valid JSON.' } };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { problem: { code: 'malformed_json', message: 'The answer is JSON but not an object.' } };
+  return { object: json as Record<string, unknown> };
+}
+
+/**
+ * Clamps each criterion's score into its range in place, flagging every correction, and returns the ids of the
+ * criteria with no usable score (all of them when `criteria` is not an object).
+ */
+function clampCriterionScores(obj: Record<string, unknown>, rubric: RubricCriterion[], flags: AssessmentFlag[]): string[] {
+  const criteria = obj.criteria;
+  if (!criteria || typeof criteria !== 'object' || Array.isArray(criteria)) return rubric.map((c) => c.id);
+  const missing: string[] = [];
+  for (const c of rubric) {
+    const entry = (criteria as Record<string, unknown>)[c.id] as { score?: unknown } | undefined;
+    if (!entry || typeof entry !== 'object' || typeof entry.score !== 'number' || !Number.isFinite(entry.score)) {
+      missing.push(c.id);
+      continue;
+    }
+    if (entry.score < 0 || entry.score > c.maxPoints) {
+      const clamped = Math.min(c.maxPoints, Math.max(0, entry.score));
+      flags.push({ code: 'score_out_of_range', message: `Criterion "${c.name}" scored ${entry.score}, outside 0–${c.maxPoints}; clamped to ${clamped}.` });
+      entry.score = clamped;
+    }
+  }
+  return missing;
+}
+
+/** Clamps the total score and the confidence into range in place, flagging each correction. */
+function clampTotalAndConfidence(obj: Record<string, unknown>, maxScore: number, flags: AssessmentFlag[]): void {
+  if (typeof obj.total_score === 'number' && Number.isFinite(obj.total_score) && (obj.total_score < 0 || obj.total_score > maxScore)) {
+    const clamped = Math.min(maxScore, Math.max(0, obj.total_score));
+    flags.push({ code: 'score_out_of_range', message: `The total score ${obj.total_score} is outside 0–${maxScore}; clamped to ${clamped}.` });
+    obj.total_score = clamped;
+  }
+  if (typeof obj.confidence === 'number' && (obj.confidence < 0 || obj.confidence > 1)) {
+    flags.push({ code: 'confidence_out_of_range', message: `The reported confidence ${obj.confidence} is outside 0–1.` });
+    obj.confidence = Math.min(1, Math.max(0, obj.confidence));
+  }
+}
+
+/** What is wrong with a result that matches the schema: a total that is not the sum, low confidence, signs of injection. */
+function doubtsAbout(result: GradingResult, rubric: RubricCriterion[], maxScore: number, scan: StoredScan | null): AssessmentFlag[] {
+  const doubts: AssessmentFlag[] = [];
+  const sum = round2(rubric.reduce((acc, c) => acc + (result.criteria as Record<string, { score: number }>)[c.id]!.score, 0));
+  const cappedSum = Math.min(maxScore, sum);
+  if (Math.abs(cappedSum - result.total_score) > 0.01) {
+    doubts.push({ code: 'total_mismatch', message: `The total score ${result.total_score} differs from the sum of the criteria (${cappedSum}).` });
+  }
+  if (result.confidence < LOW_CONFIDENCE) doubts.push({ code: 'low_confidence', message: `The model reports low confidence (${result.confidence}).` });
+  const injection = assessResultForInjection(result, scan, maxScore);
+  if (injection) doubts.push(injection);
+  return doubts;
 }
