@@ -1,28 +1,14 @@
 import { sql } from 'drizzle-orm';
+import type { EditorValues, RubricRowValues } from '../../src/routes/prompts.schema.js';
 import type { Stack } from './stack.js';
 
 /** Shared by the prompt tests: a valid editor form, and the ids and rows they look at. */
 
-export interface CriterionForm {
-  id?: string;
-  name: string;
-  description: string;
-  maxPoints: string;
-}
+/** A rubric row as a test writes it: a new criterion has no id yet, so the id may be left out. */
+export type CriterionForm = Omit<RubricRowValues, 'id'> & { id?: string };
 
-export interface PromptForm {
-  template: string;
-  systemInstructions: string;
-  graderInstructions: string;
-  model: string;
-  temperature: string;
-  maxOutputTokens: string;
-  rubric: CriterionForm[];
-  maxScoreMode: 'sum' | 'custom';
-  maxScore: string;
-  note: string;
-  baseVersion: string;
-}
+/** The editor's fields (the same names the route reads them under), with test-friendly rubric rows. */
+export type PromptForm = Omit<EditorValues, 'rubric'> & { rubric: CriterionForm[] };
 
 export const VALID_PROMPT: PromptForm = {
   template: 'Grade the essay "{task_title}" out of {max_score}.\n\nCriteria:\n{task_criteria}\n\n{student_submission}',
