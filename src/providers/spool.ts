@@ -46,19 +46,7 @@ export async function spoolLines(
   limits: SpoolLimits,
   where: { parentDir?: string; fileName?: string } = {},
 ): Promise<SpooledFile> {
-  // The system's temporary folder by default, which TMPDIR moves (a large disk for 200 MB batch files).
-  const dir = await mkdtemp(path.join(where.parentDir ?? tmpdir(), 'llm-assess-batch-'));
-  const filePath = path.join(dir, where.fileName ?? 'requests.jsonl');
-  const remove = () => rm(dir, { recursive: true, force: true });
-  // The file is open before the first line is read, and closed before its folder is removed: a stream still
-  // opening when a line failed once opened into a folder already gone and raised an unhandled 'error'.
-  const out = await open(filePath, 'w').then(
-    (file) => file.createWriteStream(),
-    async (err: unknown) => {
-      await remove();
-      throw err;
-    },
-  );
+  const { dir, filePath, out, remove } = await openSpoolFile(where);
   // A write that fails (a full disk) while we wait for the next line is kept here and thrown at the next write,
   // instead of becoming an uncaught exception in the worker; one that fails while we wait on the stream rejects
   // that wait.
@@ -66,31 +54,10 @@ export async function spoolLines(
   out.on('error', (err) => {
     writeFailed ??= err;
   });
-  let requestCount = 0;
-  let bytes = 0;
-  let model: string | null = null;
+  const tally: SpoolTally = { requestCount: 0, bytes: 0, model: null };
   try {
     for await (const line of lines) {
-      if (line.includes('\n') || line.includes('\r')) throw new Error(`request line ${requestCount + 1} contains a line break: JSONL needs one request per line`);
-      requestCount += 1;
-      const lineModel = MODEL_IN_LINE.exec(line.slice(0, 400))?.[1] ?? null;
-      if (lineModel !== null) {
-        if (model === null) model = lineModel;
-        else if (lineModel !== model) {
-          throw new ProviderError(`Request line ${requestCount} uses model "${lineModel}" but earlier lines use "${model}": ${limits.providerName} accepts one model per batch.`, {
-            code: 'invalid_request',
-            retryable: false,
-          });
-        }
-      }
-      if (requestCount > limits.maxRequests) {
-        throw tooLarge(`The batch has more than ${limits.maxRequests.toLocaleString('en')} requests, the most ${limits.providerName} accepts in one batch: split it.`);
-      }
-      const chunk = `${line}\n`;
-      bytes += Buffer.byteLength(chunk);
-      if (bytes > limits.maxBytes) {
-        throw tooLarge(`The batch file is larger than ${(limits.maxBytes / 1e6).toFixed(0)} MB, the most ${limits.providerName} accepts: split it.`);
-      }
+      const chunk = countLine(tally, line, limits);
       if (writeFailed) throw writeFailed;
       if (!out.write(chunk)) await once(out, 'drain');
     }
@@ -104,9 +71,61 @@ export async function spoolLines(
     if (err === writeFailed) throw new Error(`Could not write the batch file in ${path.dirname(dir)}: ${(err as Error).message}`, { cause: err });
     throw err;
   }
-  if (requestCount === 0) {
+  if (tally.requestCount === 0) {
     await remove();
     throw new ProviderError('The batch has no requests.', { code: 'invalid_request', retryable: false });
   }
-  return { path: filePath, requestCount, bytes, model, remove };
+  return { path: filePath, requestCount: tally.requestCount, bytes: tally.bytes, model: tally.model, remove };
+}
+
+/** A fresh folder with the file open for writing; the folder is removed again if the file cannot be opened. */
+async function openSpoolFile(where: { parentDir?: string; fileName?: string }) {
+  // The system's temporary folder by default, which TMPDIR moves (a large disk for 200 MB batch files).
+  const dir = await mkdtemp(path.join(where.parentDir ?? tmpdir(), 'llm-assess-batch-'));
+  const filePath = path.join(dir, where.fileName ?? 'requests.jsonl');
+  const remove = () => rm(dir, { recursive: true, force: true });
+  // The file is open before the first line is read, and closed before its folder is removed: a stream still
+  // opening when a line failed once opened into a folder already gone and raised an unhandled 'error'.
+  const out = await open(filePath, 'w').then(
+    (file) => file.createWriteStream(),
+    async (err: unknown) => {
+      await remove();
+      throw err;
+    },
+  );
+  return { dir, filePath, out, remove };
+}
+
+interface SpoolTally {
+  requestCount: number;
+  bytes: number;
+  model: string | null;
+}
+
+/**
+ * Counts one line into the tally and returns the text to write, throwing before anything is written when the
+ * line breaks the batch's limits (one line per request, one model, the provider's count and size caps).
+ */
+function countLine(tally: SpoolTally, line: string, limits: SpoolLimits): string {
+  if (line.includes('\n') || line.includes('\r')) throw new Error(`request line ${tally.requestCount + 1} contains a line break: JSONL needs one request per line`);
+  tally.requestCount += 1;
+  const lineModel = MODEL_IN_LINE.exec(line.slice(0, 400))?.[1] ?? null;
+  if (lineModel !== null) {
+    if (tally.model === null) tally.model = lineModel;
+    else if (lineModel !== tally.model) {
+      throw new ProviderError(`Request line ${tally.requestCount} uses model "${lineModel}" but earlier lines use "${tally.model}": ${limits.providerName} accepts one model per batch.`, {
+        code: 'invalid_request',
+        retryable: false,
+      });
+    }
+  }
+  if (tally.requestCount > limits.maxRequests) {
+    throw tooLarge(`The batch has more than ${limits.maxRequests.toLocaleString('en')} requests, the most ${limits.providerName} accepts in one batch: split it.`);
+  }
+  const chunk = `${line}\n`;
+  tally.bytes += Buffer.byteLength(chunk);
+  if (tally.bytes > limits.maxBytes) {
+    throw tooLarge(`The batch file is larger than ${(limits.maxBytes / 1e6).toFixed(0)} MB, the most ${limits.providerName} accepts: split it.`);
+  }
+  return chunk;
 }
