@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { textOf } from './helpers/html.js';
+import { expectToContainAll } from './helpers/expect-text.js';
 import { launchWith, OTHER_COURSE } from './helpers/launches.js';
 import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
 import { releasedToStudent, releasedToStudentSql } from '../src/models/assessments/release.js';
@@ -50,11 +51,13 @@ describe('student feedback and agreement analytics', () => {
       const page = await feedback(student1, a.submissionId);
       expect(page.status).toBe(200);
       const text = textOf(page.html);
-      expect(text).toContain('Assessed with AI, reviewed by your instructor.');
-      expect(text).toContain('80 / 100');
-      expect(text).toContain('Thesis 32 / 40 Justification for thesis');
-      expect(text).toContain('Names three causes');
-      expect(text).toContain('Explain how the causes interact');
+      expectToContainAll(text, [
+        'Assessed with AI, reviewed by your instructor.',
+        '80 / 100',
+        'Thesis 32 / 40 Justification for thesis',
+        'Names three causes',
+        'Explain how the causes interact',
+      ]);
       expect(page.html).toContain('Well <strong>argued</strong>.');
       expect(page.html).not.toMatch(/<script>alert|onerror=/);
       expect(text).not.toContain('Grader-only'); // the model's reasoning is for graders

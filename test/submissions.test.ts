@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
+import { expectToContainAll } from './helpers/expect-text.js';
 import { activatePrompt, allowLlm, homeIds, postMultipart, setMaxAttempts, type Home } from './helpers/queue-fixtures.js';
 
 /** A student submits work from the task page (text or a plain-text file), and follows its status live. */
@@ -51,11 +52,7 @@ describe('student submissions', () => {
     await activatePrompt(stack.db.db, home, home.taskId);
     const page = await student.get(`/student/tasks/${home.taskId}`);
     expect(page.status).toBe(200);
-    expect(page.html).toContain('id="student-submit"');
-    expect(page.html).toContain('up to 5,000 characters');
-    expect(page.html).toContain('up to 2 KB');
-    expect(page.html).toContain('<label for="submission-text">');
-    expect(page.html).toContain('Attempt 1 of 1');
+    expectToContainAll(page.html, ['id="student-submit"', 'up to 5,000 characters', 'up to 2 KB', '<label for="submission-text">', 'Attempt 1 of 1']);
   });
 
   it('refuse empty work (422, message beside the field, nothing stored)', async () => {
