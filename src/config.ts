@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { z } from 'zod';
 import type { OutboundPolicy } from './net/outbound.js';
 import { envSchema, type AdminAllowlistEntry } from './config.env.js';
 
@@ -119,24 +120,7 @@ export class ConfigError extends Error {
 
 /** Parses the environment (or the given variables) into a Config, or throws a ConfigError naming each bad variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  // Empty strings mean "unset": shells and .env files often export VAR= for "no value".
-  const vars = Object.fromEntries(
-    Object.entries(source).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''),
-  );
-  const parsed = envSchema.safeParse(vars);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
-  if (e.NODE_ENV === 'production') {
-    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for local use)');
-    if (!e.TOOL_URL) problems.push('TOOL_URL: required in production (the public https URL of the tool)');
-  }
-  if (e.BATCH_MIN_SIZE > e.BATCH_MAX_SIZE) problems.push(`BATCH_MIN_SIZE: must not exceed BATCH_MAX_SIZE (${e.BATCH_MAX_SIZE})`);
-  if (e.BATCH_POLL_MIN_MS > e.BATCH_POLL_MAX_MS) problems.push(`BATCH_POLL_MIN_MS: must not exceed BATCH_POLL_MAX_MS (${e.BATCH_POLL_MAX_MS})`);
-  if (problems.length) throw new ConfigError(problems);
-
+  const e = parseEnvironment(source);
   const emulatorUrl = e.EMULATOR_URL ?? `http://127.0.0.1:${e.EMULATOR_PORT}`;
   return {
     env: e.NODE_ENV,
@@ -151,18 +135,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       embeddedDir: e.EMBEDDED_PG_DIR,
       embeddedPort: e.EMBEDDED_PG_PORT,
     },
-    lti: {
-      key: e.LTI_KEY,
-      tokenMaxAgeSeconds: e.LTI_TOKEN_MAX_AGE_SECONDS,
-      clockSkewSeconds: e.LTI_CLOCK_SKEW_SECONDS,
-      jwksCacheTtlSeconds: e.LTI_JWKS_CACHE_TTL_SECONDS,
-      jwksTimeoutMs: e.LTI_JWKS_TIMEOUT_MS,
-      adminAllowlist: e.LTI_ADMIN_ALLOWLIST,
-      outbound:
-        e.NODE_ENV === 'production'
-          ? { requireHttps: true, allowLoopback: false, allowPrivate: e.LTI_REGISTRATION_PRIVATE_NETWORK }
-          : { requireHttps: false, allowLoopback: true, allowPrivate: true },
-    },
+    lti: ltiSettings(e),
     encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
     openai: {
       apiKey: e.OPENAI_API_KEY,
@@ -180,35 +153,82 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     submissionMaxChars: e.SUBMISSION_MAX_CHARS,
     submissionMaxFileBytes: e.SUBMISSION_MAX_FILE_BYTES,
     sampleTests: { maxChars: e.SAMPLE_TEST_MAX_CHARS, maxCostMicros: e.SAMPLE_TEST_MAX_COST_MICROS },
-    rateLimits: {
-      ltiLaunchesPerIp: e.RATE_LIMIT_LTI_LAUNCHES_PER_MINUTE,
-      ltiKeysPerIp: e.RATE_LIMIT_LTI_KEYS_PER_MINUTE,
-      ltiRegistrationsPerIp: e.RATE_LIMIT_LTI_REGISTRATIONS_PER_MINUTE,
-      submissionsPerUser: e.RATE_LIMIT_SUBMISSIONS_PER_MINUTE,
-      sampleTestsPerUser: e.RATE_LIMIT_SAMPLE_TESTS_PER_MINUTE,
-      sampleTestsPerCourse: e.RATE_LIMIT_COURSE_SAMPLE_TESTS_PER_MINUTE,
-      apiWritesPerUser: e.RATE_LIMIT_API_WRITES_PER_MINUTE,
-      maxKeys: e.RATE_LIMIT_MAX_KEYS,
-    },
+    rateLimits: rateLimitSettings(e),
     jobsProcessEveryMs: e.JOBS_PROCESS_EVERY_MS,
-    batches: {
-      minSize: e.BATCH_MIN_SIZE,
-      maxSize: e.BATCH_MAX_SIZE,
-      maxBytes: e.BATCH_MAX_BYTES,
-      maxAttempts: e.QUEUE_MAX_ATTEMPTS,
-      submitMaxTries: e.BATCH_SUBMIT_MAX_TRIES,
-      pollMinMs: e.BATCH_POLL_MIN_MS,
-      pollMaxMs: e.BATCH_POLL_MAX_MS,
-      submittedTimeoutMs: e.BATCH_SUBMITTED_TIMEOUT_MS,
-      processingTimeoutMs: e.BATCH_PROCESSING_TIMEOUT_MS,
-      leaseMs: e.BATCH_LEASE_MS,
-      enqueuedTokenLimit: e.BATCH_ENQUEUED_TOKEN_LIMIT,
-      sweepMs: e.BATCH_SWEEP_MS,
-      ingestChunk: e.BATCH_INGEST_CHUNK,
-    },
+    batches: batchSettings(e),
     gradeSync: { maxAttempts: e.GRADE_SYNC_MAX_ATTEMPTS, backoffMs: e.GRADE_SYNC_BACKOFF_MS, timeoutMs: e.GRADE_SYNC_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+  };
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** The environment through its schema, then the rules that tie variables together; every problem is named at once. */
+function parseEnvironment(source: Record<string, string | undefined>): Env {
+  // Empty strings mean "unset": shells and .env files often export VAR= for "no value".
+  const vars = Object.fromEntries(
+    Object.entries(source).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(vars);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for local use)');
+    if (!e.TOOL_URL) problems.push('TOOL_URL: required in production (the public https URL of the tool)');
+  }
+  if (e.BATCH_MIN_SIZE > e.BATCH_MAX_SIZE) problems.push(`BATCH_MIN_SIZE: must not exceed BATCH_MAX_SIZE (${e.BATCH_MAX_SIZE})`);
+  if (e.BATCH_POLL_MIN_MS > e.BATCH_POLL_MAX_MS) problems.push(`BATCH_POLL_MIN_MS: must not exceed BATCH_POLL_MAX_MS (${e.BATCH_POLL_MAX_MS})`);
+  if (problems.length) throw new ConfigError(problems);
+  return e;
+}
+
+function ltiSettings(e: Env): Config['lti'] {
+  return {
+    key: e.LTI_KEY,
+    tokenMaxAgeSeconds: e.LTI_TOKEN_MAX_AGE_SECONDS,
+    clockSkewSeconds: e.LTI_CLOCK_SKEW_SECONDS,
+    jwksCacheTtlSeconds: e.LTI_JWKS_CACHE_TTL_SECONDS,
+    jwksTimeoutMs: e.LTI_JWKS_TIMEOUT_MS,
+    adminAllowlist: e.LTI_ADMIN_ALLOWLIST,
+    outbound:
+      e.NODE_ENV === 'production'
+        ? { requireHttps: true, allowLoopback: false, allowPrivate: e.LTI_REGISTRATION_PRIVATE_NETWORK }
+        : { requireHttps: false, allowLoopback: true, allowPrivate: true },
+  };
+}
+
+function rateLimitSettings(e: Env): RateLimitSettings {
+  return {
+    ltiLaunchesPerIp: e.RATE_LIMIT_LTI_LAUNCHES_PER_MINUTE,
+    ltiKeysPerIp: e.RATE_LIMIT_LTI_KEYS_PER_MINUTE,
+    ltiRegistrationsPerIp: e.RATE_LIMIT_LTI_REGISTRATIONS_PER_MINUTE,
+    submissionsPerUser: e.RATE_LIMIT_SUBMISSIONS_PER_MINUTE,
+    sampleTestsPerUser: e.RATE_LIMIT_SAMPLE_TESTS_PER_MINUTE,
+    sampleTestsPerCourse: e.RATE_LIMIT_COURSE_SAMPLE_TESTS_PER_MINUTE,
+    apiWritesPerUser: e.RATE_LIMIT_API_WRITES_PER_MINUTE,
+    maxKeys: e.RATE_LIMIT_MAX_KEYS,
+  };
+}
+
+function batchSettings(e: Env): BatchSettings {
+  return {
+    minSize: e.BATCH_MIN_SIZE,
+    maxSize: e.BATCH_MAX_SIZE,
+    maxBytes: e.BATCH_MAX_BYTES,
+    maxAttempts: e.QUEUE_MAX_ATTEMPTS,
+    submitMaxTries: e.BATCH_SUBMIT_MAX_TRIES,
+    pollMinMs: e.BATCH_POLL_MIN_MS,
+    pollMaxMs: e.BATCH_POLL_MAX_MS,
+    submittedTimeoutMs: e.BATCH_SUBMITTED_TIMEOUT_MS,
+    processingTimeoutMs: e.BATCH_PROCESSING_TIMEOUT_MS,
+    leaseMs: e.BATCH_LEASE_MS,
+    enqueuedTokenLimit: e.BATCH_ENQUEUED_TOKEN_LIMIT,
+    sweepMs: e.BATCH_SWEEP_MS,
+    ingestChunk: e.BATCH_INGEST_CHUNK,
   };
 }
 
