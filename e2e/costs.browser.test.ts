@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { startStack, type Stack } from '../test/helpers/stack.js';
-import { focusedIdOnceSettled, launchChromium } from './browser.js';
+import { useBrowserStack } from './browser-stack.js';
+import { focusedIdOnceSettled } from './browser.js';
 
 /**
  * The Costs page as an administrator uses it inside the dev LMS's iframe: a mistake in the budget form is
  * answered beside the field with focus on it, then a budget is set, frozen and removed, all through htmx swaps.
  */
 describe('costs page in headless Chromium', () => {
-  let stack: Stack;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
-    stack = await startStack();
-    chrome = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await stack?.close();
-  });
+  const env = useBrowserStack();
 
   it('sets, freezes and removes a budget with the keyboard, and shows usage against it', async () => {
+    const { stack, chrome } = env;
     const page = await chrome.context.newPage();
     const problems: string[] = [];
     page.on('console', (m) => {

@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startStack, type Stack } from '../test/helpers/stack.js';
-import { launchChromium } from './browser.js';
+import { describe, expect, it } from '@jest/globals';
+import { useBrowserStack } from './browser-stack.js';
 
 /**
  * The launch as a person makes it: the LMS page (127.0.0.1) frames the tool (localhost), so the tool is a
  * third party and its cookies must be Partitioned to survive in current Chromium.
  */
 describe('iframe launch in headless Chromium', () => {
-  let stack: Stack;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
-    stack = await startStack();
-    chrome = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await stack?.close();
-  });
+  const env = useBrowserStack();
 
   it('a student launched from the dev LMS page sees the student home inside the iframe', async () => {
+    const { stack, chrome } = env;
     const page = await chrome.context.newPage();
     await page.goto(`${stack.devlmsUrl}/launch/student1`);
     const frameElement = await page.waitForSelector('iframe');

@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Frame } from 'playwright-core';
-import { startStack, type Stack } from '../test/helpers/stack.js';
-import { focusedIdOnceSettled, launchChromium } from './browser.js';
+import { useBrowserStack } from './browser-stack.js';
+import { focusedIdOnceSettled } from './browser.js';
 
 /**
  * The prompt editor as an instructor uses it, inside the dev LMS's iframe: write a prompt with a two-criterion
  * rubric (the variable menu, htmx rubric rows), save, preview, test on a sample, edit, and roll back.
  */
 describe('prompt editor in headless Chromium', () => {
-  let stack: Stack;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
-    stack = await startStack({ emulator: true });
-    chrome = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await stack?.close();
-  });
+  const env = useBrowserStack({ emulator: true });
 
   const criteria = (frame: Frame) => frame.locator('#prompts-rubric .criterion');
 
   it('creates a prompt with a two-criterion rubric, previews, tests, edits and rolls back through htmx', async () => {
+    const { stack, chrome } = env;
     const page = await chrome.context.newPage();
     const problems: string[] = [];
     // Errors in the page (CSP refusals, failed requests), except the browser asking the dev LMS for a favicon and
