@@ -8,7 +8,7 @@ import type { Jobs } from './job-queue.js';
 import { csrfProtection } from './http/csrf.js';
 import { cleanInput, formsOnly, refuseUndecodablePath } from './http/input.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
-import { createRateLimits } from './http/rate-limit.js';
+import { createRateLimits, type RateLimits } from './http/rate-limit.js';
 import { setTemplateCaching, type ViewContext } from './http/render.js';
 import { noStore, partitionedCookies, securityHeaders } from './http/security.js';
 import { resolveActor } from './lti/actor.js';
@@ -67,6 +67,7 @@ const PARAMETER_LIMIT = 1000;
 /**
  * The Express app without listen(). Public routes first, then the launch (our login and id_token checks in
  * front of ltijs), then everything behind an LTI session: actor (role + tenant), CSRF, the role routers.
+ * The order of the mount* calls below is the order requests meet the middleware: keep it.
  */
 export function createApp(deps: AppDeps): ToolApp {
   const { config, db, logger } = deps;
@@ -74,12 +75,36 @@ export function createApp(deps: AppDeps): ToolApp {
   setTemplateCaching(config.env !== 'development');
   const platforms = new PlatformDirectory(db, lti);
   const jwks = new JwksCache({ ttlMs: config.lti.jwksCacheTtlSeconds * 1000, timeoutMs: config.lti.jwksTimeoutMs, outbound: config.lti.outbound });
-  const allowInsecureLocalhost = config.env !== 'production';
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(partitionedCookies, securityHeaders);
+  mountOpenRoutes(app, deps);
+
+  // Per-IP limits on the open LTI endpoints, before any body is read or row written (src/http/rate-limit.ts).
+  const limits = createRateLimits(config.rateLimits);
+  app.all(LTI_ROUTES.login, limits.ltiLogin);
+  app.post(LTI_ROUTES.launch, limits.ltiLaunch);
+  app.get(`${DYNAMIC_REGISTRATION_PATH}/:token`, limits.ltiRegistration);
+  app.get(LTI_ROUTES.keys, limits.ltiKeys);
+
+  mountBodyParsing(app, config);
+  mountLti(app, deps, { platforms, jwks });
+
+  // Behind this line every request has a valid LTI session (ltijs checks the ltik and its cookie).
+  const session = sessionRoutes(deps, { platforms, limits });
+  lti.app.use(session);
+  app.use(trackLtijsDatabaseErrors(lti), lti.app);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return { app, platforms, jwks, sessionRouter: session };
+}
+
+/** The view context every page starts from, the static files, and the routes that need no launch. */
+function mountOpenRoutes(app: Express, deps: AppDeps): void {
+  const { config, db } = deps;
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.locals.view = { demoMode: config.openai.demoMode, nav: [] } satisfies ViewContext;
     next();
@@ -96,14 +121,10 @@ export function createApp(deps: AppDeps): ToolApp {
   app.use(refuseUndecodablePath);
   app.use(healthRoutes({ db, role: config.role, processingJobs: deps.processingJobs ?? (() => false) }));
   app.use(publicRoutes({ toolUrl: config.toolUrl }));
+}
 
-  // Per-IP limits on the open LTI endpoints, before any body is read or row written (src/http/rate-limit.ts).
-  const limits = createRateLimits(config.rateLimits);
-  app.all(LTI_ROUTES.login, limits.ltiLogin);
-  app.post(LTI_ROUTES.launch, limits.ltiLaunch);
-  app.get(`${DYNAMIC_REGISTRATION_PATH}/:token`, limits.ltiRegistration);
-  app.get(LTI_ROUTES.keys, limits.ltiKeys);
-
+/** Bodies parsed once, here, for us and for ltijs; NULs removed; signed cookies read. */
+function mountBodyParsing(app: Express, config: Config): void {
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: PARAMETER_LIMIT }), express.json({ limit: BODY_LIMIT }), (req: Request, _res: Response, next: NextFunction) => {
     // ltijs' own body-parser 1.x would read the (already consumed) stream again unless told it was parsed,
     // and ltijs reads req.body.state on every request: Express 5 leaves the body undefined when there is none.
@@ -112,7 +133,14 @@ export function createApp(deps: AppDeps): ToolApp {
     next();
   }, cleanInput);
   app.use(cookieParser(config.lti.key));
+}
 
+/** Our OIDC login, id_token verification and dynamic registration in front of ltijs, and ltijs' launch callbacks. */
+function mountLti(app: Express, deps: AppDeps, known: { platforms: PlatformDirectory; jwks: JwksCache }): void {
+  const { config, db, logger } = deps;
+  const { lti } = deps.lti;
+  const { platforms, jwks } = known;
+  const allowInsecureLocalhost = config.env !== 'production';
   app.all(LTI_ROUTES.login, loginHandler({ lti, platforms, ltiKey: config.lti.key, toolUrl: config.toolUrl }));
   app.post(
     LTI_ROUTES.launch,
@@ -130,8 +158,13 @@ export function createApp(deps: AppDeps): ToolApp {
   lti.onConnect(onLaunch(launchDeps));
   lti.onDeepLinking(onDeepLinkingLaunch(launchDeps));
   ltijsFailureHandlers(lti);
+}
 
-  // Behind this line every request has a valid LTI session (ltijs checks the ltik and its cookie).
+/** Everything behind an LTI session: the actor (role and tenant), upload and form guards, CSRF, then one router per area. */
+function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; limits: RateLimits }): express.Router {
+  const { config, db, logger } = deps;
+  const { lti } = deps.lti;
+  const { platforms, limits } = shared;
   const session = express.Router();
   session.use(resolveActor({ db, platforms, adminAllowlist: config.lti.adminAllowlist, ltiKey: config.lti.key, demoMode: config.openai.demoMode }));
   session.use('/api', limits.apiWrites);
@@ -153,10 +186,5 @@ export function createApp(deps: AppDeps): ToolApp {
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db }));
   session.use(costsRoutes({ db }));
-  lti.app.use(session);
-  app.use(trackLtijsDatabaseErrors(lti), lti.app);
-
-  app.use(notFoundHandler);
-  app.use(errorHandler(logger));
-  return { app, platforms, jwks, sessionRouter: session };
+  return session;
 }
