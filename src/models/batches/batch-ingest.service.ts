@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { actualCostMicros, parseCustomId } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
@@ -20,6 +19,7 @@ import {
 import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { needsSql } from './batch-state.js';
+import { commitWithoutWaitingForDisk, markIngested, releaseLease, rubricsOf } from './batch-steps.repository.js';
 import { newChunkBuffers, ResultChunk, type ChunkBuffers } from './result-chunk.js';
 import { releasedToStudent } from '../assessments/release.js';
 
@@ -45,9 +45,7 @@ export interface IngestOptions {
 async function rubricsFor(db: Db, cache: Map<number, Rubric>, ids: number[]): Promise<void> {
   const missing = [...new Set(ids)].filter((id) => !cache.has(id));
   if (!missing.length) return;
-  const rows = await db.execute<{ id: number; rubric: RubricCriterion[]; max_score: number }>(sql`
-    select id, rubric, max_score from prompt_versions where id = any(${sql.param(missing)}::bigint[])`);
-  for (const r of rows.rows) cache.set(Number(r.id), { rubric: r.rubric, maxScore: Number(r.max_score) });
+  for (const r of await rubricsOf(db, missing)) cache.set(r.id, { rubric: r.rubric, maxScore: r.maxScore });
 }
 
 /**
@@ -60,9 +58,7 @@ async function rubricsFor(db: Db, cache: Map<number, Rubric>, ids: number[]): Pr
  */
 async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, position: number, rubrics: Map<number, Rubric>, previousChunk: Promise<void>): Promise<void> {
   await w.db.transaction(async (tx) => {
-    // A chunk lost to a crash right after its commit is simply applied again (its lines are still pending, its
-    // position not recorded), so this transaction need not wait for its commit to reach the disk.
-    await tx.execute(sql`set local synchronous_commit = off`);
+    await commitWithoutWaitingForDisk(tx);
     const lines = chunk.lines;
     const count = lines.length;
     const ids = lines.map((l) => l.customId).filter((c): c is string => c !== null && parseCustomId(c) !== null);
@@ -166,21 +162,17 @@ async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
       released = await returnNotRun(tx, batch.id, batch.status === 'cancelled' ? 'cancelled' : 'expired', pending.map((customId) => ({ customId, code: `batch_${batch.status}`, message: `Not run: ${why}.` })));
     }
     await releaseReservations(tx, released, 'batch result');
-    const done = await tx.execute<{ ingested_lines: number; unmatched_lines: number; actual_cost_micros: number }>(sql`
-      update batches set ingested_at = now(), lease_owner = null, lease_expires_at = null, updated_at = now()
-      where id = ${batch.id} and lease_owner = ${w.name} and ingested_at is null
-      returning ingested_lines, unmatched_lines, actual_cost_micros`);
-    if (!done.rows.length) throw new LeaseLostError(batch.id);
+    const totals = await markIngested(tx, batch.id, w.name);
+    if (!totals) throw new LeaseLostError(batch.id);
     // Results can cost more than their estimates: the charges may have taken a budget past a threshold.
     await raiseBudgetAlerts(tx, batch.platformId);
-    const counts = await tx.execute<{ status: string; n: number }>(sql`select status, count(*)::int as n from batch_requests where batch_id = ${batch.id} group by status`);
     await recordAudit(tx, {
       platformId: batch.platformId,
       actorKind: 'system',
       action: 'batch.ingested',
       entityType: 'batch',
       entityId: batch.id,
-      details: { status: batch.status, lines: done.rows[0]!.ingested_lines, unmatchedLines: done.rows[0]!.unmatched_lines, actualCostMicros: Number(done.rows[0]!.actual_cost_micros), requests: Object.fromEntries(counts.rows.map((r) => [r.status, r.n])) },
+      details: { status: batch.status, ...totals },
     });
   });
 }
@@ -260,7 +252,7 @@ export async function ingestBatch(w: BatchWorker, batchId: number, options: Inge
       w.logger.warn(err.message, { batchId });
       return [];
     }
-    await w.db.execute(sql`update batches set lease_owner = null, lease_expires_at = null where id = ${batchId} and lease_owner = ${w.name}`).catch(() => undefined);
+    await releaseLease(w.db, batchId, w.name);
     throw err;
   } finally {
     release();

@@ -1,11 +1,11 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { cancelUnsentBatch } from './batches.service.js';
 import { findBatchById, type BatchRow } from './batches.repository.js';
-import { BATCH_STATUSES, isTerminal, needs, needsSql, type BatchStatus } from './batch-state.js';
+import { BATCH_STATUSES, isTerminal, needs, type BatchStatus } from './batch-state.js';
+import { clearCancelSend, markTimedOut, recordBatchError, takeCancelSend, takePollSlot, writeSnapshot } from './batch-steps.repository.js';
 
 const minutes = (ms: number) => (ms >= 3_600_000 ? `${Math.round(ms / 360_000) / 10} h` : `${Math.round(ms / 6000) / 10} min`);
 
@@ -18,19 +18,8 @@ export async function applySnapshot(db: Db, batch: BatchRow, snap: BatchSnapshot
   // Forward only: along the list of statuses, and never from one terminal status to another.
   const rank = (s: BatchStatus) => (isTerminal(s) ? Infinity : BATCH_STATUSES.indexOf(s));
   const moves = rank(snap.status) > rank(batch.status);
-  const rows = await db.execute<{ status: BatchStatus }>(sql`
-    update batches set provider_status = ${snap.providerStatus},
-      request_completed = ${snap.requestCounts.completed}, request_failed = ${snap.requestCounts.failed},
-      output_file_id = coalesce(${snap.outputFileId}, output_file_id), error_file_id = coalesce(${snap.errorFileId}, error_file_id),
-      ${moves ? sql`status = ${snap.status},` : sql``}
-      processing_at = case when ${moves && snap.status === 'processing'} then coalesce(processing_at, now()) else processing_at end,
-      finished_at = case when ${moves && snap.terminal} then now() else finished_at end,
-      -- A timeout's reason (written when the cancel was asked for) says more than the provider's "cancelled".
-      error = case when ${moves && snap.problem !== null} and not (cancel_requested_at is not null and error is not null) then ${snap.problem} else error end,
-      updated_at = now()
-    where id = ${batch.id} and status = ${batch.status}
-    returning status`);
-  if (moves && rows.rows.length) {
+  const status = await writeSnapshot(db, batch.id, batch.status, snap, moves);
+  if (moves && status) {
     await recordAudit(db, {
       platformId: batch.platformId,
       actorKind: 'system',
@@ -40,7 +29,7 @@ export async function applySnapshot(db: Db, batch: BatchRow, snap: BatchSnapshot
       details: { from: batch.status, providerStatus: snap.providerStatus, counts: snap.requestCounts, problem: snap.problem },
     });
   }
-  return rows.rows[0]?.status ?? (await findBatchById(db, batch.id))!.status;
+  return status ?? (await findBatchById(db, batch.id))!.status;
 }
 
 /**
@@ -52,11 +41,7 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
   const batch = await findBatchById(w.db, batchId);
   if (!batch?.providerBatchId || !needs('poll', batch)) return batch && needs('ingest', batch) ? [{ step: 'ingest', batchId }] : [];
   const delay = pollDelayMs(w.settings, batch.polls + 1);
-  const slot = await w.db.execute(sql`
-    update batches set polls = polls + 1, last_polled_at = now(), next_poll_at = now() + ${delay} * interval '1 millisecond'
-    where id = ${batchId} and polls = ${batch.polls} and ${needsSql('poll')} and (next_poll_at is null or next_poll_at <= now() + ${Math.min(250, Math.floor(w.settings.pollMinMs / 2))} * interval '1 millisecond')
-    returning id`);
-  if (!slot.rows.length) return [];
+  if (!(await takePollSlot(w.db, batchId, batch.polls, delay, Math.min(250, Math.floor(w.settings.pollMinMs / 2))))) return [];
   const next: NextStep = { step: 'poll', batchId, at: later(delay) };
   if (batch.cancelRequestedAt && !batch.cancelSentAt) return [{ step: 'cancel', batchId }, next];
 
@@ -66,7 +51,7 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     w.logger.warn('polling a batch failed; trying again later', { batchId, error: err.message });
-    await w.db.execute(sql`update batches set error = ${`Could not read the batch at the provider: ${err.message}`} where id = ${batchId}`);
+    await recordBatchError(w.db, batchId, `Could not read the batch at the provider: ${err.message}`);
     return [next];
   }
   const status = await applySnapshot(w.db, batch, snap);
@@ -77,10 +62,7 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
   const limit = fresh.status === 'submitted' ? w.settings.submittedTimeoutMs : w.settings.processingTimeoutMs;
   if (since && Date.now() - since.getTime() > limit && !fresh.cancelRequestedAt) {
     const reason = `${fresh.status === 'submitted' ? 'Still being validated' : 'Still running'} after ${minutes(limit)} (the limit for this state), so it was cancelled; finished requests are kept, the rest go back to the queue.`;
-    const marked = await w.db.execute(sql`
-      update batches set cancel_requested_at = now(), error = ${reason}, updated_at = now()
-      where id = ${batchId} and cancel_requested_at is null and status = ${fresh.status} returning id`);
-    if (marked.rows.length) {
+    if (await markTimedOut(w.db, batchId, fresh.status, reason)) {
       await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'batch.timed_out', entityType: 'batch', entityId: batchId, details: { status: fresh.status, limitMs: limit } });
       return [{ step: 'cancel', batchId }, next];
     }
@@ -102,20 +84,17 @@ export async function cancelBatchWork(w: BatchWorker, batchId: number): Promise<
     return done ? [] : [{ step: 'cancel', batchId, at: later(Math.max(1000, w.settings.pollMinMs)) }];
   }
   if (!batch.providerBatchId) return [];
-  const claimed = await w.db.execute(sql`
-    update batches set cancel_sent_at = now(), next_poll_at = now(), updated_at = now()
-    where id = ${batchId} and ${needsSql('cancel')} and provider_batch_id is not null returning id`);
-  if (!claimed.rows.length) return [];
+  if (!(await takeCancelSend(w.db, batchId))) return [];
   let snap: BatchSnapshot;
   try {
     snap = await w.provider.cancelBatch(batch.providerBatchId);
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     if (err.retryable) {
-      await w.db.execute(sql`update batches set cancel_sent_at = null where id = ${batchId}`);
+      await clearCancelSend(w.db, batchId);
       return [{ step: 'cancel', batchId, at: later(pollDelayMs(w.settings, 3)) }];
     }
-    await w.db.execute(sql`update batches set error = ${`The provider refused to cancel the batch: ${err.message}`} where id = ${batchId}`);
+    await recordBatchError(w.db, batchId, `The provider refused to cancel the batch: ${err.message}`);
     return [{ step: 'poll', batchId }];
   }
   await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'batch.cancel_sent', entityType: 'batch', entityId: batchId, details: { providerStatus: snap.providerStatus } });

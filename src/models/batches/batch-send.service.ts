@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { scanSubmission, type SubmissionScan } from '../../grading/injection.js';
@@ -8,6 +7,7 @@ import { recordInjectionScans, sendRows, versionsForRequests, type VersionForReq
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { returnUnsentItems } from './batches.service.js';
+import { holdForRetry, markFailedUnsent, markSubmitted, releaseLease } from './batch-steps.repository.js';
 import { needsSql } from './batch-state.js';
 import { requestForSubmission } from '../../grading/request.js';
 
@@ -77,12 +77,7 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
 /** Marks the batch failed without it ever running: its items go back to the queue, reservations are released. */
 async function failUnsent(w: BatchWorker, batch: BatchRow, reason: string): Promise<void> {
   await w.db.transaction(async (tx) => {
-    const rows = await tx.execute(sql`
-      update batches set status = 'failed', error = ${reason}, finished_at = now(), ingested_at = now(), submit_attempts = submit_attempts + 1,
-        lease_owner = null, lease_expires_at = null, updated_at = now()
-      where id = ${batch.id} and status = 'created' and provider_batch_id is null and lease_owner = ${w.name}
-      returning id`);
-    if (!rows.rows.length) return;
+    if (!(await markFailedUnsent(tx, batch.id, w.name, reason))) return;
     await returnUnsentItems(tx, batch.id, 'cancelled', `Not sent: ${reason}`);
     await recordAudit(tx, { platformId: batch.platformId, actorKind: 'system', action: 'batch.failed', entityType: 'batch', entityId: batch.id, details: { sent: false, reason } });
   });
@@ -90,15 +85,7 @@ async function failUnsent(w: BatchWorker, batch: BatchRow, reason: string): Prom
 
 /** Records that the provider has the batch: created → submitted, items selected → processing. Once. */
 async function recordSubmitted(db: Db, w: BatchWorker, batch: BatchRow, snapshot: BatchSnapshot, inputFileId: string | null, adopted: boolean): Promise<boolean> {
-  const rows = await db.execute(sql`
-    update batches set status = 'submitted', provider_batch_id = ${snapshot.providerBatchId}, input_file_id = ${inputFileId ?? snapshot.inputFileId},
-      provider_status = ${snapshot.providerStatus}, submitted_at = now(), error = null,
-      next_poll_at = now() + ${pollDelayMs(w.settings, 0)} * interval '1 millisecond',
-      lease_owner = null, lease_expires_at = null, updated_at = now()
-    where id = ${batch.id} and status = 'created' and provider_batch_id is null and lease_owner = ${w.name}
-    returning id`);
-  if (!rows.rows.length) return false;
-  await db.execute(sql`update queue_items set status = 'processing', updated_at = now() where batch_id = ${batch.id} and status = 'selected'`);
+  if (!(await markSubmitted(db, batch.id, w.name, snapshot, inputFileId, pollDelayMs(w.settings, 0)))) return false;
   await recordAudit(db, {
     platformId: batch.platformId,
     actorKind: 'system',
@@ -145,16 +132,11 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
       if (err.retryable && tries < w.settings.submitMaxTries) {
         const hold = pollDelayMs(w.settings, 3 * (tries - 1));
         // The retry must not arrive before the hold ends, or its claim is refused and the batch waits for the
-        // sweep. The hold ends on the database's clock, at microseconds; the retry is timed on ours, at whole
-        // milliseconds. So the database says how long is left, and the retry comes a millisecond after that.
-        const held = await w.db.execute<{ left_ms: number }>(sql`
-          update batches set submit_attempts = ${tries}, error = ${`Sending failed (try ${tries} of ${w.settings.submitMaxTries}), will retry: ${err.message}`},
-            lease_owner = 'backoff', lease_expires_at = now() + ${hold} * interval '1 millisecond', updated_at = now()
-          where id = ${batchId} and lease_owner = ${w.name}
-          returning ceil(extract(epoch from lease_expires_at - clock_timestamp()) * 1000)::int as left_ms`);
-        if (!held.rows.length) return [];
+        // sweep: it comes a millisecond after what the database says is left.
+        const left = await holdForRetry(w.db, batchId, w.name, tries, hold, `Sending failed (try ${tries} of ${w.settings.submitMaxTries}), will retry: ${err.message}`);
+        if (left === null) return [];
         w.logger.warn('sending a batch failed; retrying later', { batchId, tries, error: err.message });
-        return [{ step: 'submit', batchId, at: later(Math.max(0, Number(held.rows[0]!.left_ms)) + 1) }];
+        return [{ step: 'submit', batchId, at: later(left + 1) }];
       }
       const reason = err.retryable ? `The provider kept refusing the batch (${tries} tries): ${err.message}` : `The provider refused the batch: ${err.message}`;
       await failUnsent(w, batch, reason);
@@ -162,7 +144,7 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
       return [];
     }
     // Our own failure (database, decryption): give the lease back so the sweep tries again, and say why.
-    await w.db.execute(sql`update batches set lease_owner = null, lease_expires_at = null where id = ${batchId} and lease_owner = ${w.name}`).catch(() => undefined);
+    await releaseLease(w.db, batchId, w.name);
     throw err;
   } finally {
     release();
