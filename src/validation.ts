@@ -1,4 +1,5 @@
 import { z, type ZodError } from 'zod';
+import { Invalid } from './errors.js';
 
 /**
  * Validation pieces every layer shares: number bounds the database can hold, and one way to turn a zod error into
@@ -20,4 +21,15 @@ export function fieldsOf(error: ZodError, options: { fallback?: string; depth?: 
   const fields: Record<string, string> = {};
   for (const issue of error.issues) fields[issue.path.slice(0, options.depth).map(String).join('.') || (options.fallback ?? '_')] ??= issue.message;
   return fields;
+}
+
+/**
+ * Input parsed at the edge: the typed value, or a 422 whose fields say what to correct (services then take typed
+ * input and never see a refused form). `depth: 1` keys a message by its form field; `fallback` names the field for
+ * issues about the whole input.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, options: { fallback?: string; depth?: number; message?: string } = {}): z.output<S> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (!parsed.success) throw Invalid(fieldsOf(parsed.error, { depth: options.depth ?? 1, fallback: options.fallback }), options.message);
+  return parsed.data;
 }

@@ -220,6 +220,7 @@ describe('admin queue and batches', () => {
       expect(tooBig.html).toMatch(/id="max-per-batch"[^>]*aria-invalid="true"/);
       const notNumber = await post(admin, '/admin/batches', { maxPerBatch: 'lots' }, essayItems.slice(0, 4));
       expect(notNumber.status).toBe(422);
+      expect(notNumber.html).toContain('Enter a whole number.');
       const tooSmall = await post(admin, '/admin/batches', {}, [essayItems[0]!]);
       expect(tooSmall.status).toBe(422);
       expect(tooSmall.html).toContain('a batch needs at least 2');
@@ -330,6 +331,10 @@ describe('admin queue and batches', () => {
       const notes = await admin.post(`/admin/batches/${b!.id}/notes`, { notes: 'graded fine' }, { htmx: true });
       expect(notes.status).toBe(200);
       expect(notes.html).toContain('graded fine');
+      const tooLong = await admin.post(`/admin/batches/${b!.id}/notes`, { notes: 'x'.repeat(2001) }, { htmx: true });
+      expect(tooLong.status).toBe(422);
+      expect(tooLong.html).toContain('Notes have at most 2000 characters.');
+      expect((await admin.get(`/admin/batches/${b!.id}`, { htmx: true })).html).toContain('graded fine');
       const foreign = await foreignAdmin.get(`/admin/batches/${b!.id}`);
       expect(foreign.status).toBe(404);
     });

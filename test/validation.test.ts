@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { fieldsOf, int4, INT4_MAX } from '../src/validation.js';
+import { HttpError } from '../src/errors.js';
+import { fieldsOf, int4, INT4_MAX, parseInput } from '../src/validation.js';
 
 describe('shared validation', () => {
   const schema = z.object({ title: z.string().min(1, 'required'), rubric: z.array(z.object({ name: z.string().min(1, 'name required') })) }).refine(() => false, 'whole form');
@@ -16,5 +17,20 @@ describe('shared validation', () => {
   it('takes whole numbers an integer column can hold, and nothing beyond', () => {
     expect(int4().parse('2147483647')).toBe(INT4_MAX);
     for (const bad of ['2147483648', '-1', '1.5', 'x', '']) expect(int4('out of range').safeParse(bad).success).toBe(false);
+  });
+
+  it('parses input at the edge: the typed value, or a 422 naming each field (by its first path segment)', () => {
+    const schema = z.object({ notes: z.string().max(3, 'Too long.'), rubric: z.array(z.object({ name: z.string().min(1, 'Name it.') })) });
+    expect(parseInput(schema, { notes: 'ok', rubric: [] })).toEqual({ notes: 'ok', rubric: [] });
+    let thrown: unknown;
+    try {
+      parseInput(schema, { notes: 'long', rubric: [{ name: '' }] }, { message: 'Not saved.' });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(HttpError);
+    expect(thrown).toMatchObject({ status: 422, message: 'Not saved.', fields: { notes: 'Too long.', rubric: 'Name it.' } });
+    // Absent input is an empty object, so a schema's own messages (not a crash) say what is missing.
+    expect(() => parseInput(z.object({ notes: z.string({ error: 'Write notes.' }) }), undefined)).toThrow(expect.objectContaining({ fields: { notes: 'Write notes.' } }));
   });
 });

@@ -7,7 +7,9 @@ import { HttpError, NotFound } from '../errors.js';
 import { isFragmentRequest, linkWith, render } from '../http/render.js';
 import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit, setBatchNotes } from '../models/batches/batches.service.js';
-import { parseSelection } from '../models/queue/queue.service.js';
+import { parseSelection } from '../models/queue/queue.schema.js';
+import { batchNotesSchema, createOptionsSchema } from '../models/batches/batches.schema.js';
+import { parseInput } from '../validation.js';
 import { kickBatch } from '../models/batches/batch-kick.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
@@ -67,9 +69,8 @@ export function batchesRoutes(deps: BatchRouteDeps): Router {
     let created;
     try {
       const selection = parseSelection({ scope: body.scope, ids: body.ids }, filter);
-      created = await changeQueue(deps.db, actor.platformId, (tx) =>
-        createBatches(tx, deps.config.batches, { platformId: actor.platformId, userId: actor.userId }, selection, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '' }),
-      );
+      const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '' });
+      created = await changeQueue(deps.db, actor.platformId, (tx) => createBatches(tx, deps.config.batches, { platformId: actor.platformId, userId: actor.userId }, selection, options));
     } catch (err) {
       // The queue again, as it is now, with the reason beside the batch fields; nothing was changed.
       if (err instanceof HttpError && err.status < 500) {
@@ -131,7 +132,8 @@ export function batchesRoutes(deps: BatchRouteDeps): Router {
   router.post('/admin/batches/:batchId/notes', async (req, res) => {
     const actor = actorOf(res);
     const batchId = idParam(req.params.batchId, 'The batch');
-    await deps.db.transaction((tx) => setBatchNotes(tx, { platformId: actor.platformId, userId: actor.userId }, batchId, req.body));
+    const { notes } = parseInput(batchNotesSchema, req.body);
+    await deps.db.transaction((tx) => setBatchNotes(tx, { platformId: actor.platformId, userId: actor.userId }, batchId, notes));
     await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
   });
 

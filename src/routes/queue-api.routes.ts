@@ -3,11 +3,14 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
-import { Invalid, NotFound } from '../errors.js';
+import { NotFound } from '../errors.js';
 import { countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit } from '../models/batches/batches.service.js';
-import { filterProblems, queueFilterSchema, queueListSchema } from '../models/queue/queue.filters.js';
-import { applyToOne, parseSelection, queuePage, type Admin } from '../models/queue/queue.service.js';
+import { queueFilterSchema, queueListSchema } from '../models/queue/queue.filters.js';
+import { applyToOne, queuePage, type Admin } from '../models/queue/queue.service.js';
+import { parseSelection } from '../models/queue/queue.schema.js';
+import { createOptionsSchema } from '../models/batches/batches.schema.js';
+import { parseInput } from '../validation.js';
 import { kickBatch } from '../models/batches/batch-kick.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
@@ -35,12 +38,6 @@ const createBody = z.object({
 });
 const listQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1), pageSize: z.coerce.number().int().min(1).max(200).default(50) });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) throw Invalid(filterProblems(r.error as z.ZodError));
-  return r.data;
-}
-
 const adminOf = (res: Response): Admin => {
   const a = actorOf(res);
   return { platformId: a.platformId, userId: a.userId };
@@ -58,7 +55,7 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
 
   router.get('/api/admin/llm-queue/', async (req, res) => {
     const admin = adminOf(res);
-    const q = parse(queueListSchema, req.query);
+    const q = parseInput(queueListSchema, req.query);
     const page = await queuePage(deps.db, admin.platformId, q);
     res.json({
       items: page.items.map(itemJson),
@@ -73,14 +70,14 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
 
   router.post('/api/admin/llm-queue/:id/priority/', async (req, res) => {
     const id = idParam(req.params.id, 'The queue item');
-    const { priority } = parse(priorityBody, req.body);
+    const { priority } = parseInput(priorityBody, req.body);
     const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'priority', priority }));
     res.json({ item: itemJson(item) });
   });
 
   router.post('/api/admin/llm-queue/:id/notes/', async (req, res) => {
     const id = idParam(req.params.id, 'The queue item');
-    const { notes } = parse(notesBody, req.body);
+    const { notes } = parseInput(notesBody, req.body);
     const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'notes', notes }));
     res.json({ item: itemJson(item) });
   });
@@ -94,9 +91,10 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
 
   router.post('/api/admin/llm-batches/create/', async (req, res) => {
     const admin = adminOf(res);
-    const body = parse(createBody, req.body);
+    const body = parseInput(createBody, req.body);
     const selection = parseSelection({ scope: body.scope ?? (body.ids ? 'selected' : 'all'), ids: body.ids ?? [] }, body.filter ?? {});
-    const created = await changeQueue(deps.db, admin.platformId, (tx) => createBatches(tx, deps.config.batches, admin, selection, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' }));
+    const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' });
+    const created = await changeQueue(deps.db, admin.platformId, (tx) => createBatches(tx, deps.config.batches, admin, selection, options));
     res.status(201).json({ batches: created.map(batchJson) });
   });
 
@@ -109,7 +107,7 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
 
   router.get('/api/admin/llm-batches/', async (req, res) => {
     const admin = adminOf(res);
-    const q = parse(listQuery, req.query);
+    const q = parseInput(listQuery, req.query);
     const [rows, total] = await Promise.all([listBatches(deps.db, admin.platformId, q.pageSize, (q.page - 1) * q.pageSize), countBatches(deps.db, admin.platformId)]);
     res.json({ batches: rows.map(batchJson), page: q.page, pageSize: q.pageSize, total });
   });

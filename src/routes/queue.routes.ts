@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { actorOf, allow } from '../lti/actor.js';
 import { HttpError, Invalid } from '../errors.js';
-import { actionSchema, applyQueueAction, parseSelection } from '../models/queue/queue.service.js';
+import { applyQueueAction } from '../models/queue/queue.service.js';
+import { actionSchema, parseSelection } from '../models/queue/queue.schema.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import { filterFromBody, showQueueBoard, stringValues, type QueueRouteDeps } from './queue.page.js';
 

@@ -1,5 +1,8 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { selectionCondition } from '../queue/queue.repository.js';
+import type { Selection } from '../queue/queue.schema.js';
+import { TERMINAL_SQL } from './batch-state.js';
 import { batches } from './batches.table.js';
 
 export type BatchRow = typeof batches.$inferSelect;
@@ -101,4 +104,121 @@ export async function recentBatchFigures(db: Db, platformId: number, limit: numb
     select created_at, request_total, submitted_at, finished_at, status from batches
     where platform_id = ${platformId} order by created_at desc limit ${limit}`);
   return rows.rows;
+}
+
+// ---- an administrator's batch actions (batches.service.ts) ----
+
+export type SelectedItem = {
+  id: number;
+  status: string;
+  course_id: number;
+  task_id: number;
+  prompt_version_id: number;
+  course_title: string;
+  llm_allowed: boolean | null;
+  model: string;
+  attempts: number;
+  est_cost_micros: number;
+  est_input_tokens: number;
+  due: boolean;
+  est_bytes: number;
+};
+
+/**
+ * The selected queue items with what deciding on a batch needs (status, due, course permission, estimates and an
+ * estimated line size), locked (`for update`) so a concurrent skip or a second batch waits and then sees them
+ * taken. `dueOnly`: only queued items that are due ("all matching" never picks up what it cannot send).
+ */
+export async function lockItemsForBatch(db: Db, platformId: number, selection: Selection, dueOnly: boolean): Promise<SelectedItem[]> {
+  const rows = await db.execute<SelectedItem>(sql`
+    select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title, p.llm_allowed, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
+           (q.not_before is null or q.not_before <= now()) as due,
+           (s.char_count * 3 + length(pv.template) + length(pv.system_instructions) + length(pv.grader_instructions)
+             + length(pv.output_schema::text) + length(pv.rubric::text) + length(t.title) + length(t.description) + 1000)::int as est_bytes
+    from queue_items q
+    join submissions s on s.id = q.submission_id
+    join prompt_versions pv on pv.id = q.prompt_version_id
+    join tasks t on t.id = q.task_id
+    join courses c on c.id = q.course_id
+    left join course_privacy p on p.course_id = q.course_id
+    where ${selectionCondition(platformId, selection)}
+      ${dueOnly ? sql`and q.status = 'queued' and (q.not_before is null or q.not_before <= now())` : sql``}
+    order by q.priority_rank, q.created_at, q.id
+    for update of q`);
+  return rows.rows.map((r) => ({ ...r, id: Number(r.id), course_id: Number(r.course_id), task_id: Number(r.task_id), prompt_version_id: Number(r.prompt_version_id), est_cost_micros: Number(r.est_cost_micros) }));
+}
+
+export type NewBatchRequest = { item: number; task: number; promptVersion: number; attempt: number; customId: string };
+
+/**
+ * A new batch (status created) with its requests, its items moved queued → selected. The number of items moved:
+ * fewer than the requests means some left the queue meanwhile (the caller refuses the whole batch).
+ */
+export async function insertBatchWithRequests(
+  db: Db,
+  batch: { platformId: number; model: string; estCostMicros: number; estInputTokens: number; createdBy: number; notes: string },
+  requests: NewBatchRequest[],
+): Promise<{ batchId: number; moved: number }> {
+  const [row] = (
+    await db.execute<{ id: number }>(sql`
+      insert into batches (platform_id, provider, model, status, request_total, est_cost_micros, est_input_tokens, created_by, notes)
+      values (${batch.platformId}, 'openai', ${batch.model}, 'created', ${requests.length}, ${batch.estCostMicros}, ${batch.estInputTokens}, ${batch.createdBy}, ${batch.notes})
+      returning id`)
+  ).rows;
+  const batchId = Number(row!.id);
+  const items = requests.map((r) => r.item);
+  await db.execute(sql`
+    insert into batch_requests (batch_id, queue_item_id, task_id, prompt_version_id, attempt, custom_id)
+    select ${batchId}, r.item, r.task, r.prompt_version, r.attempt, r.custom_id
+    from unnest(${sql.param(items)}::bigint[], ${sql.param(requests.map((r) => r.task))}::bigint[], ${sql.param(requests.map((r) => r.promptVersion))}::bigint[],
+      ${sql.param(requests.map((r) => r.attempt))}::int[], ${sql.param(requests.map((r) => r.customId))}::text[]) as r(item, task, prompt_version, attempt, custom_id)`);
+  const moved = await db.execute(sql`
+    update queue_items set status = 'selected', batch_id = ${batchId}, attempts = attempts + 1, updated_at = now()
+    where id = any(${sql.param(items)}::bigint[]) and status = 'queued'
+    returning id`);
+  return { batchId, moved: moved.rows.length };
+}
+
+/** The one submit of a newly created batch that nobody is cancelling; false when it is not (any more) that. */
+export async function markSubmitRequested(db: Db, platformId: number, batchId: number, userId: number): Promise<boolean> {
+  const rows = await db.execute(sql`
+    update batches set submit_requested_at = now(), submit_requested_by = ${userId}, updated_at = now()
+    where id = ${batchId} and platform_id = ${platformId} and status = 'created' and submit_requested_at is null and cancel_requested_at is null
+    returning id`);
+  return rows.rows.length > 0;
+}
+
+/** created → cancelled for a batch never sent that no worker is sending now (the send lease); its platform, or null. */
+export async function markCancelledUnsent(db: Db, batchId: number, reason: string): Promise<number | null> {
+  const rows = await db.execute<{ platform_id: number }>(sql`
+    update batches set status = 'cancelled', finished_at = now(), ingested_at = now(), error = ${reason}, lease_owner = null, lease_expires_at = null, updated_at = now()
+    where id = ${batchId} and status = 'created' and provider_batch_id is null
+      and (lease_expires_at is null or lease_expires_at <= now() or lease_owner in ('dispatched', 'backoff'))
+    returning platform_id`);
+  return rows.rows.length ? Number(rows.rows[0]!.platform_id) : null;
+}
+
+/** Closes a never-sent batch's pending requests and puts its items back in the queue; the closed custom ids. */
+export async function closeUnsentRequests(db: Db, batchId: number, requestStatus: 'cancelled' | 'failed', reason: string): Promise<string[]> {
+  const requests = await db.execute<{ custom_id: string }>(sql`
+    update batch_requests set status = ${requestStatus}, error_code = 'not_sent', error_message = ${reason}, resolved_at = now()
+    where batch_id = ${batchId} and status = 'pending' returning custom_id`);
+  await db.execute(sql`
+    update queue_items set status = 'queued', batch_id = null, last_error = ${reason}, updated_at = now()
+    where batch_id = ${batchId} and status in ('selected', 'processing')`);
+  return requests.rows.map((r) => r.custom_id);
+}
+
+/** Marks a batch that has not finished for cancelling (a worker tells the provider); false when it cannot be. */
+export async function markCancelRequested(db: Db, platformId: number, batchId: number): Promise<boolean> {
+  const rows = await db.execute(sql`
+    update batches set cancel_requested_at = now(), updated_at = now()
+    where id = ${batchId} and platform_id = ${platformId} and not ${TERMINAL_SQL} and cancel_requested_at is null
+    returning id`);
+  return rows.rows.length > 0;
+}
+
+export async function updateBatchNotes(db: Db, platformId: number, batchId: number, notes: string): Promise<boolean> {
+  const rows = await db.execute(sql`update batches set notes = ${notes}, updated_at = now() where id = ${batchId} and platform_id = ${platformId} returning id`);
+  return rows.rows.length > 0;
 }

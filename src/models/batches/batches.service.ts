@@ -1,5 +1,3 @@
-import { sql } from 'drizzle-orm';
-import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
@@ -7,33 +5,24 @@ import { customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
-import { selectionCondition, type Admin, type Selection } from '../queue/queue.service.js';
-import { findBatch, type BatchRow } from './batches.repository.js';
-import { isTerminal, TERMINAL_SQL } from './batch-state.js';
+import type { Admin } from '../queue/queue.service.js';
+import type { Selection } from '../queue/queue.schema.js';
+import type { CreateOptions } from './batches.schema.js';
+import {
+  closeUnsentRequests,
+  findBatch,
+  insertBatchWithRequests,
+  lockItemsForBatch,
+  markCancelledUnsent,
+  markCancelRequested,
+  markSubmitRequested,
+  updateBatchNotes,
+  type BatchRow,
+  type SelectedItem,
+} from './batches.repository.js';
+import { isTerminal } from './batch-state.js';
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
-
-/** What an administrator may choose when creating batches. */
-export const createOptionsSchema = z.object({
-  maxPerBatch: z.preprocess((v) => (v === '' || v == null ? undefined : v), z.coerce.number({ error: 'Enter a whole number.' }).int('Enter a whole number.').optional()),
-  notes: z.string().trim().max(2000, 'Notes have at most 2000 characters.').optional().default(''),
-});
-
-type SelectedItem = {
-  id: number;
-  status: string;
-  course_id: number;
-  task_id: number;
-  prompt_version_id: number;
-  course_title: string;
-  llm_allowed: boolean | null;
-  model: string;
-  attempts: number;
-  est_cost_micros: number;
-  est_input_tokens: number;
-  due: boolean;
-  est_bytes: number;
-};
 
 /** The effective limits: the configured ones, never above what the provider accepts. */
 export function effectiveLimits(limits: BatchLimits): BatchLimits {
@@ -77,42 +66,31 @@ const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${
  * a course that no longer allows LLM assessment or a budget that would be exceeded is refused and nothing changes.
  * Run in a transaction: the items are locked, so a concurrent skip or a second batch waits and then sees them taken.
  */
-export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, selection: Selection, rawOptions: unknown): Promise<BatchRow[]> {
-  const opts = createOptionsSchema.safeParse(rawOptions ?? {});
-  if (!opts.success) {
-    const fields: Record<string, string> = {};
-    for (const i of opts.error.issues) fields[String(i.path[0] ?? '_')] ??= i.message;
-    throw Invalid(fields);
-  }
+export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, selection: Selection, options: CreateOptions = {}): Promise<BatchRow[]> {
   const lim = effectiveLimits(limits);
-  const perBatch = opts.data.maxPerBatch ?? lim.maxSize;
+  const perBatch = options.maxPerBatch ?? lim.maxSize;
   if (perBatch < lim.minSize || perBatch > lim.maxSize) {
     throw Invalid({ maxPerBatch: `Choose between ${lim.minSize} and ${lim.maxSize} requests per batch.` }, 'The batch size is out of the allowed limits.');
   }
+  const items = await lockItemsForBatch(db, admin.platformId, selection, selection.scope === 'all');
+  refuseUnsendable(items, selection);
+  const byModel = groupByModel(items, lim.minSize);
+  const created: BatchRow[] = [];
+  for (const [model, group] of byModel) {
+    for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) created.push(await createOneBatch(db, admin, selection, model, chunk, options.notes ?? ''));
+  }
+  if (created.length) await raiseBudgetAlerts(db, admin.platformId);
+  return created;
+}
 
-  const all = selection.scope === 'all';
-  const rows = await db.execute<SelectedItem>(sql`
-    select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title, p.llm_allowed, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
-           (q.not_before is null or q.not_before <= now()) as due,
-           (s.char_count * 3 + length(pv.template) + length(pv.system_instructions) + length(pv.grader_instructions)
-             + length(pv.output_schema::text) + length(pv.rubric::text) + length(t.title) + length(t.description) + 1000)::int as est_bytes
-    from queue_items q
-    join submissions s on s.id = q.submission_id
-    join prompt_versions pv on pv.id = q.prompt_version_id
-    join tasks t on t.id = q.task_id
-    join courses c on c.id = q.course_id
-    left join course_privacy p on p.course_id = q.course_id
-    where ${selectionCondition(admin.platformId, selection)}
-      ${all ? sql`and q.status = 'queued' and (q.not_before is null or q.not_before <= now())` : sql``}
-    order by q.priority_rank, q.created_at, q.id
-    for update of q`);
-  const items = rows.rows.map((r) => ({ ...r, id: Number(r.id), course_id: Number(r.course_id), task_id: Number(r.task_id), prompt_version_id: Number(r.prompt_version_id), est_cost_micros: Number(r.est_cost_micros) }));
-
+/** Refuses the whole selection when any item cannot go into a batch now, saying which and why. */
+function refuseUnsendable(items: SelectedItem[], selection: Selection): void {
   if (!items.length) {
-    throw Invalid({ ids: all ? 'No queued item that is due matches this filter.' : 'Select at least one queued item.' }, 'There is nothing to put in a batch.');
+    throw Invalid({ ids: selection.scope === 'all' ? 'No queued item that is due matches this filter.' : 'Select at least one queued item.' }, 'There is nothing to put in a batch.');
   }
   if (selection.scope === 'selected' && items.length < selection.ids.length) {
-    throw Invalid({ ids: `${plural(selection.ids.length - items.length, 'selected item')} ${selection.ids.length - items.length === 1 ? 'was' : 'were'} not found.` }, 'Some selected items do not exist.');
+    const missing = selection.ids.length - items.length;
+    throw Invalid({ ids: `${plural(missing, 'selected item')} ${missing === 1 ? 'was' : 'were'} not found.` }, 'Some selected items do not exist.');
   }
   const taken = items.filter((i) => i.status !== 'queued');
   if (taken.length) {
@@ -122,53 +100,38 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   if (notDue.length) throw Conflict(`${plural(notDue.length, 'selected item')} ${notDue.length === 1 ? 'is' : 'are'} rescheduled for later: ${notDue.slice(0, 10).map((i) => `#${i.id}`).join(', ')}. Clear their "not before" time first.`);
   const disallowed = [...new Set(items.filter((i) => !i.llm_allowed).map((i) => i.course_title || `course ${i.course_id}`))];
   if (disallowed.length) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${disallowed.join(', ')}. Skip those items, or ask the instructors.`);
+}
 
-  const byModel = new Map<string, typeof items>();
+/** One model per batch; a model with fewer items than a batch's minimum refuses the selection. */
+function groupByModel(items: SelectedItem[], minSize: number): Map<string, SelectedItem[]> {
+  const byModel = new Map<string, SelectedItem[]>();
   for (const i of items) byModel.set(i.model, [...(byModel.get(i.model) ?? []), i]);
   for (const [model, group] of byModel) {
-    if (group.length < lim.minSize) {
-      throw Invalid({ ids: `${model}: ${plural(group.length, 'item')}; a batch needs at least ${lim.minSize}.` }, `The selection is too small for a batch (one model per batch, at least ${lim.minSize} requests).`);
+    if (group.length < minSize) {
+      throw Invalid({ ids: `${model}: ${plural(group.length, 'item')}; a batch needs at least ${minSize}.` }, `The selection is too small for a batch (one model per batch, at least ${minSize} requests).`);
     }
   }
+  return byModel;
+}
 
-  const created: BatchRow[] = [];
-  for (const [model, group] of byModel) {
-    for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) {
-      const est = chunk.reduce((a, i) => a + i.est_cost_micros, 0);
-      const tokens = chunk.reduce((a, i) => a + i.est_input_tokens, 0);
-      const [batch] = (
-        await db.execute<{ id: number }>(sql`
-          insert into batches (platform_id, provider, model, status, request_total, est_cost_micros, est_input_tokens, created_by, notes)
-          values (${admin.platformId}, 'openai', ${model}, 'created', ${chunk.length}, ${est}, ${tokens}, ${admin.userId}, ${opts.data.notes})
-          returning id`)
-      ).rows;
-      const batchId = Number(batch!.id);
-      const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.attempts + 1), courseId: i.course_id, est: i.est_cost_micros }));
-      await db.execute(sql`
-        insert into batch_requests (batch_id, queue_item_id, task_id, prompt_version_id, attempt, custom_id)
-        select ${batchId}, r.item, r.task, r.prompt_version, r.attempt, r.custom_id
-        from unnest(${sql.param(requests.map((r) => r.item))}::bigint[], ${sql.param(requests.map((r) => r.task))}::bigint[], ${sql.param(requests.map((r) => r.promptVersion))}::bigint[],
-          ${sql.param(requests.map((r) => r.attempt))}::int[], ${sql.param(requests.map((r) => r.customId))}::text[]) as r(item, task, prompt_version, attempt, custom_id)`);
-      const moved = await db.execute(sql`
-        update queue_items set status = 'selected', batch_id = ${batchId}, attempts = attempts + 1, updated_at = now()
-        where id = any(${sql.param(requests.map((r) => r.item))}::bigint[]) and status = 'queued'
-        returning id`);
-      if (moved.rows.length !== requests.length) throw Conflict('Some selected items changed while the batch was being made. Reload the queue and try again.');
-      await reserveForBatch(db, admin.platformId, batchId, requests.map((r) => ({ customId: r.customId, queueItemId: r.item, courseId: r.courseId, amountMicros: r.est })));
-      await recordAudit(db, {
-        platformId: admin.platformId,
-        actorId: admin.userId,
-        actorKind: 'user',
-        action: 'batch.created',
-        entityType: 'batch',
-        entityId: batchId,
-        details: { model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope },
-      });
-      created.push((await findBatch(db, admin.platformId, batchId))!);
-    }
-  }
-  if (created.length) await raiseBudgetAlerts(db, admin.platformId);
-  return created;
+/** One batch of locked, checked items: its rows, its cost reserved against the budgets, audited. */
+async function createOneBatch(db: Db, admin: Admin, selection: Selection, model: string, chunk: SelectedItem[], notes: string): Promise<BatchRow> {
+  const est = chunk.reduce((a, i) => a + i.est_cost_micros, 0);
+  const tokens = chunk.reduce((a, i) => a + i.est_input_tokens, 0);
+  const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.attempts + 1), courseId: i.course_id, est: i.est_cost_micros }));
+  const { batchId, moved } = await insertBatchWithRequests(db, { platformId: admin.platformId, model, estCostMicros: est, estInputTokens: tokens, createdBy: admin.userId, notes }, requests);
+  if (moved !== requests.length) throw Conflict('Some selected items changed while the batch was being made. Reload the queue and try again.');
+  await reserveForBatch(db, admin.platformId, batchId, requests.map((r) => ({ customId: r.customId, queueItemId: r.item, courseId: r.courseId, amountMicros: r.est })));
+  await recordAudit(db, {
+    platformId: admin.platformId,
+    actorId: admin.userId,
+    actorKind: 'user',
+    action: 'batch.created',
+    entityType: 'batch',
+    entityId: batchId,
+    details: { model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope },
+  });
+  return (await findBatch(db, admin.platformId, batchId))!;
 }
 
 /**
@@ -176,13 +139,10 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
  * Once only: a second submit (double click, retried request, another administrator) is refused, never sent twice.
  */
 export async function requestSubmit(db: Db, admin: Admin, batchId: number): Promise<BatchRow> {
-  const rows = await db.execute<{ id: number }>(sql`
-    update batches set submit_requested_at = now(), submit_requested_by = ${admin.userId}, updated_at = now()
-    where id = ${batchId} and platform_id = ${admin.platformId} and status = 'created' and submit_requested_at is null and cancel_requested_at is null
-    returning id`);
+  const requested = await markSubmitRequested(db, admin.platformId, batchId, admin.userId);
   const batch = await findBatch(db, admin.platformId, batchId);
   if (!batch) throw NotFound('The batch');
-  if (!rows.rows.length) {
+  if (!requested) {
     if (batch.submitRequestedAt) throw Conflict(`Batch ${batchId} was already submitted; a batch is sent once.`);
     throw Conflict(`Batch ${batchId} is ${batch.cancelRequestedAt && batch.status === 'created' ? 'being cancelled' : batch.status}; only a newly created batch can be submitted.`);
   }
@@ -195,26 +155,17 @@ export async function requestSubmit(db: Db, admin: Admin, batchId: number): Prom
  * Conditional on nobody sending it right now (the send lease), so a batch is never both sent and cancelled.
  */
 export async function cancelUnsentBatch(db: Db, batchId: number, reason: string, actor: { userId: number | null }): Promise<boolean> {
-  const rows = await db.execute<{ platform_id: number }>(sql`
-    update batches set status = 'cancelled', finished_at = now(), ingested_at = now(), error = ${reason}, lease_owner = null, lease_expires_at = null, updated_at = now()
-    where id = ${batchId} and status = 'created' and provider_batch_id is null
-      and (lease_expires_at is null or lease_expires_at <= now() or lease_owner in ('dispatched', 'backoff'))
-    returning platform_id`);
-  if (!rows.rows.length) return false;
+  const platformId = await markCancelledUnsent(db, batchId, reason);
+  if (platformId === null) return false;
   await returnUnsentItems(db, batchId, 'cancelled', reason);
-  await recordAudit(db, { platformId: Number(rows.rows[0]!.platform_id), actorId: actor.userId, actorKind: actor.userId ? 'user' : 'system', action: 'batch.cancelled', entityType: 'batch', entityId: batchId, details: { sent: false, reason } });
+  await recordAudit(db, { platformId, actorId: actor.userId, actorKind: actor.userId ? 'user' : 'system', action: 'batch.cancelled', entityType: 'batch', entityId: batchId, details: { sent: false, reason } });
   return true;
 }
 
 /** Items of a batch that was never sent go back to the queue; their requests are closed and reservations released. */
 export async function returnUnsentItems(db: Db, batchId: number, requestStatus: 'cancelled' | 'failed', reason: string): Promise<void> {
-  const requests = await db.execute<{ custom_id: string }>(sql`
-    update batch_requests set status = ${requestStatus}, error_code = 'not_sent', error_message = ${reason}, resolved_at = now()
-    where batch_id = ${batchId} and status = 'pending' returning custom_id`);
-  await db.execute(sql`
-    update queue_items set status = 'queued', batch_id = null, last_error = ${reason}, updated_at = now()
-    where batch_id = ${batchId} and status in ('selected', 'processing')`);
-  await releaseReservations(db, requests.rows.map((r) => r.custom_id), 'batch not sent');
+  const closed = await closeUnsentRequests(db, batchId, requestStatus, reason);
+  await releaseReservations(db, closed, 'batch not sent');
 }
 
 /**
@@ -228,11 +179,7 @@ export async function requestCancel(db: Db, admin: Admin, batchId: number): Prom
   if (batch.status === 'created' && (await cancelUnsentBatch(db, batchId, reason, { userId: admin.userId }))) {
     return (await findBatch(db, admin.platformId, batchId))!;
   }
-  const rows = await db.execute(sql`
-    update batches set cancel_requested_at = now(), updated_at = now()
-    where id = ${batchId} and platform_id = ${admin.platformId} and not ${TERMINAL_SQL} and cancel_requested_at is null
-    returning id`);
-  if (!rows.rows.length) {
+  if (!(await markCancelRequested(db, admin.platformId, batchId))) {
     if (batch.cancelRequestedAt && !isTerminal(batch.status)) throw Conflict(`Batch ${batchId} is already being cancelled.`);
     throw Conflict(`Batch ${batchId} is ${batch.status}; only a batch that has not finished can be cancelled.`);
   }
@@ -240,11 +187,8 @@ export async function requestCancel(db: Db, admin: Admin, batchId: number): Prom
   return (await findBatch(db, admin.platformId, batchId))!;
 }
 
-export async function setBatchNotes(db: Db, admin: Admin, batchId: number, raw: unknown): Promise<BatchRow> {
-  const parsed = z.object({ notes: z.string().max(2000, 'Notes have at most 2000 characters.').default('') }).safeParse(raw ?? {});
-  if (!parsed.success) throw Invalid({ notes: parsed.error.issues[0]!.message });
-  const rows = await db.execute(sql`update batches set notes = ${parsed.data.notes.trim()}, updated_at = now() where id = ${batchId} and platform_id = ${admin.platformId} returning id`);
-  if (!rows.rows.length) throw NotFound('The batch');
+export async function setBatchNotes(db: Db, admin: Admin, batchId: number, notes: string): Promise<BatchRow> {
+  if (!(await updateBatchNotes(db, admin.platformId, batchId, notes))) throw NotFound('The batch');
   await recordAudit(db, { platformId: admin.platformId, actorId: admin.userId, actorKind: 'user', action: 'batch.notes', entityType: 'batch', entityId: batchId, details: {} });
   return (await findBatch(db, admin.platformId, batchId))!;
 }

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { dateRange, type QueueFilter, type QueueSort } from './queue.filters.js';
 import { queueItems, type Priority, type QueueStatus } from './queue.table.js';
+import type { QueueAction, Selection } from './queue.schema.js';
 
 export type QueueItemRow = typeof queueItems.$inferSelect;
 export type NewQueueItem = typeof queueItems.$inferInsert;
@@ -195,4 +196,36 @@ export async function pageOfItems(db: Db, platformId: number, f: QueueFilter, so
 export async function countWaitingItemsOf(db: Db, submissionId: number): Promise<number> {
   const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from queue_items where submission_id = ${submissionId} and status in ('queued', 'selected', 'processing')`);
   return rows.rows[0]!.n;
+}
+
+/** The SQL condition of a selection, inside the platform. */
+export function selectionCondition(platformId: number, selection: Selection): SQL {
+  return selection.scope === 'all'
+    ? filterCondition(platformId, selection.filter)
+    : sql`q.platform_id = ${platformId} and q.id = any(${sql.param(selection.ids)}::bigint[])`;
+}
+
+function setClause(a: QueueAction): SQL {
+  switch (a.action) {
+    case 'priority':
+      return sql`priority = ${a.priority}, priority_rank = ${PRIORITY_RANK[a.priority as Priority]}`;
+    case 'notes':
+      return sql`admin_notes = ${a.notes}`;
+    case 'skip':
+      return sql`status = 'skipped'`;
+    case 'reschedule':
+      return sql`not_before = ${a.notBefore ? a.notBefore.toISOString() : null}::timestamptz`;
+    case 'requeue':
+      // A dead letter gets one more send: the limit moves to one past the sends that failed so far.
+      return sql`status = 'queued', batch_id = null, max_attempts = greatest(q.max_attempts, (select count(*) from batch_requests br where br.queue_item_id = q.id and br.status = 'failed')::int + 1)`;
+  }
+}
+
+/** Applies an action to the selected items still in one of `eligible` statuses, in one update; their ids. */
+export async function updateSelectedItems(db: Db, platformId: number, selection: Selection, action: QueueAction, eligible: string[]): Promise<number[]> {
+  const rows = await db.execute<{ id: number }>(sql`
+    update queue_items q set ${setClause(action)}, updated_at = now()
+    where ${selectionCondition(platformId, selection)} and q.status = any(${sql.param(eligible)}::text[])
+    returning q.id`);
+  return rows.rows.map((r) => Number(r.id));
 }
