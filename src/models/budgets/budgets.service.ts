@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { Conflict } from '../../errors.js';
-import { budgetCommittedSql } from './budgets.table.js';
+import { committedMicros, insertReleases, insertReservations, lockBudgetsFor } from './ledger.repository.js';
 
 /**
  * Money movements of batch work, in the cost ledger (idempotency key unique, so a retried job writes each
@@ -33,33 +32,19 @@ export async function reserveForBatch(db: Db, platformId: number, batchId: numbe
   const total = [...byCourse.values()].reduce((a, b) => a + b, 0);
   const courseIds = [...byCourse.keys()];
 
-  const budgets = await db.execute<{ id: number; course_id: number | null; limit_micros: number; frozen: boolean; course_title: string | null }>(sql`
-    select b.id, b.course_id, b.limit_micros, b.frozen, c.title as course_title
-    from budgets b left join courses c on c.id = b.course_id
-    where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date
-      and (b.course_id is null or b.course_id = any(${sql.param(courseIds)}::bigint[]))
-    order by b.id
-    for update of b`);
-  for (const b of budgets.rows) {
-    const scope = b.course_id == null ? 'the platform' : `course "${b.course_title ?? b.course_id}"`;
+  const budgets = await lockBudgetsFor(db, platformId, courseIds);
+  for (const b of budgets) {
+    const scope = b.courseId == null ? 'the platform' : `course "${b.courseTitle ?? b.courseId}"`;
     if (b.frozen) throw Conflict(`The budget of ${scope} for this month is frozen: nothing can be sent until an administrator unfreezes it.`);
-    // Read after the lock, in its own statement: it sees what a transaction that held the lock before committed.
-    const committed = await db.execute<{ committed: number | null }>(sql`select ${budgetCommittedSql(sql`b`)} as committed from budgets b where b.id = ${b.id}`);
-    const already = Number(committed.rows[0]?.committed ?? 0);
-    const adding = b.course_id == null ? total : (byCourse.get(Number(b.course_id)) ?? 0);
-    if (already + adding > Number(b.limit_micros)) {
+    const already = await committedMicros(db, b.id);
+    const adding = b.courseId == null ? total : (byCourse.get(b.courseId) ?? 0);
+    if (already + adding > b.limitMicros) {
       throw Conflict(
-        `This batch would exceed the monthly budget of ${scope}: ${dollars(already)} already spent or committed, this batch is estimated at ${dollars(adding)}, the limit is ${dollars(Number(b.limit_micros))}. Select fewer items or raise the budget.`,
+        `This batch would exceed the monthly budget of ${scope}: ${dollars(already)} already spent or committed, this batch is estimated at ${dollars(adding)}, the limit is ${dollars(b.limitMicros)}. Select fewer items or raise the budget.`,
       );
     }
   }
-  await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, idempotency_key, note)
-    select ${platformId}, r.course_id, date_trunc('month', now())::date, 'reservation', r.amount, r.item, ${batchId}, 'reserve:' || r.custom_id, 'batch estimate'
-    from unnest(${sql.param(reservations.map((r) => r.courseId))}::bigint[], ${sql.param(reservations.map((r) => r.amountMicros))}::bigint[],
-                ${sql.param(reservations.map((r) => r.queueItemId))}::bigint[], ${sql.param(reservations.map((r) => r.customId))}::text[])
-         as r(course_id, amount, item, custom_id)
-    on conflict (idempotency_key) do nothing`);
+  await insertReservations(db, platformId, batchId, reservations);
 }
 
 /**
@@ -68,11 +53,6 @@ export async function reserveForBatch(db: Db, platformId: number, batchId: numbe
  */
 export async function releaseReservations(db: Db, customIds: string[], note: string): Promise<void> {
   if (!customIds.length) return;
-  await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, idempotency_key, note)
-    select l.platform_id, l.course_id, l.month, 'release', l.amount_micros, l.queue_item_id, l.batch_id, 'release:' || substr(l.idempotency_key, 9), ${note}
-    from cost_ledger l
-    where l.idempotency_key = any(${sql.param(customIds.map((c) => `reserve:${c}`))}::text[])
-    on conflict (idempotency_key) do nothing`);
+  await insertReleases(db, customIds, note);
 }
 

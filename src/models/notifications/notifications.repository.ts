@@ -32,3 +32,21 @@ export async function dismiss(db: Db, platformId: number, userId: number, id: nu
     returning id`);
   return rows.rows.length > 0;
 }
+
+export interface NewNotification {
+  platformId: number;
+  courseId: number | null;
+  /** Null: every administrator of the platform. */
+  userId: number | null;
+  kind: string;
+  severity: NotificationRow['severity'];
+  title: string;
+  body: string;
+  link: string | null;
+}
+
+export async function insertNotification(db: Db, n: NewNotification): Promise<void> {
+  await db.execute(sql`
+    insert into notifications (platform_id, course_id, user_id, kind, severity, title, body, link)
+    values (${n.platformId}, ${n.courseId}, ${n.userId}, ${n.kind}, ${n.severity}, ${n.title}, ${n.body}, ${n.link})`);
+}

@@ -1,0 +1,89 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/db.js';
+import { budgetCommittedSql } from './budgets.table.js';
+
+/**
+ * The SQL of money committed to batch work: budget rows locked while a reservation is checked, the reservations
+ * and releases written to the cost ledger (idempotency key unique: a retried job writes each movement once), and
+ * the budget alerts a month's spend has reached.
+ */
+
+export type ReservableBudget = { id: number; courseId: number | null; courseTitle: string | null; limitMicros: number; frozen: boolean };
+
+/** This month's budgets of the platform and of these courses, locked (`for update`) until the transaction ends. */
+export async function lockBudgetsFor(db: Db, platformId: number, courseIds: number[]): Promise<ReservableBudget[]> {
+  const rows = await db.execute<{ id: number; course_id: number | null; limit_micros: number; frozen: boolean; course_title: string | null }>(sql`
+    select b.id, b.course_id, b.limit_micros, b.frozen, c.title as course_title
+    from budgets b left join courses c on c.id = b.course_id
+    where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date
+      and (b.course_id is null or b.course_id = any(${sql.param(courseIds)}::bigint[]))
+    order by b.id
+    for update of b`);
+  return rows.rows.map((b) => ({ id: Number(b.id), courseId: b.course_id == null ? null : Number(b.course_id), courseTitle: b.course_title, limitMicros: Number(b.limit_micros), frozen: b.frozen }));
+}
+
+/**
+ * What a budget's scope and month has spent or committed. Read after the lock, in its own statement, so it sees
+ * what a transaction that held the lock before committed.
+ */
+export async function committedMicros(db: Db, budgetId: number): Promise<number> {
+  const rows = await db.execute<{ committed: number | null }>(sql`select ${budgetCommittedSql(sql`b`)} as committed from budgets b where b.id = ${budgetId}`);
+  return Number(rows.rows[0]?.committed ?? 0);
+}
+
+export type LedgerReservation = { customId: string; queueItemId: number; courseId: number; amountMicros: number };
+
+/** One reservation per request of a batch, in this month. */
+export async function insertReservations(db: Db, platformId: number, batchId: number, reservations: LedgerReservation[]): Promise<void> {
+  await db.execute(sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, idempotency_key, note)
+    select ${platformId}, r.course_id, date_trunc('month', now())::date, 'reservation', r.amount, r.item, ${batchId}, 'reserve:' || r.custom_id, 'batch estimate'
+    from unnest(${sql.param(reservations.map((r) => r.courseId))}::bigint[], ${sql.param(reservations.map((r) => r.amountMicros))}::bigint[],
+                ${sql.param(reservations.map((r) => r.queueItemId))}::bigint[], ${sql.param(reservations.map((r) => r.customId))}::text[])
+         as r(course_id, amount, item, custom_id)
+    on conflict (idempotency_key) do nothing`);
+}
+
+/** A release for each existing reservation of these requests, with the reservation's month and amount. */
+export async function insertReleases(db: Db, customIds: string[], note: string): Promise<void> {
+  await db.execute(sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, amount_micros, queue_item_id, batch_id, idempotency_key, note)
+    select l.platform_id, l.course_id, l.month, 'release', l.amount_micros, l.queue_item_id, l.batch_id, 'release:' || substr(l.idempotency_key, 9), ${note}
+    from cost_ledger l
+    where l.idempotency_key = any(${sql.param(customIds.map((c) => `reserve:${c}`))}::text[])
+    on conflict (idempotency_key) do nothing`);
+}
+
+export type ReachedAlert = { budgetId: number; courseId: number | null; courseTitle: string | null; month: string; threshold: number; committedMicros: number; limitMicros: number };
+
+/**
+ * Records, for each budget of this month, the alert thresholds its committed spend has reached for the first
+ * time, and returns each such budget with the highest of them. The caller has locked the budget rows.
+ */
+export async function recordReachedThresholds(db: Db, platformId: number): Promise<ReachedAlert[]> {
+  const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; threshold: number; committed: number; limit_micros: number }>(sql`
+    with spend as (
+      select b.id, b.limit_micros, b.alert_thresholds, b.alerts_sent, coalesce(${budgetCommittedSql(sql`b`)}, 0) as committed
+      from budgets b
+      where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date and b.limit_micros > 0),
+    due as (
+      select s.id, s.committed,
+             array(select t from unnest(s.alert_thresholds) t
+                   where t > 0 and s.committed * 100 >= t::int8 * s.limit_micros and not (t = any(s.alerts_sent)) order by t) as reached
+      from spend s)
+    update budgets b set alerts_sent = b.alerts_sent || d.reached, updated_at = now()
+    from due d
+    where b.id = d.id and cardinality(d.reached) > 0
+    returning b.id, b.course_id,
+              (select coalesce(nullif(x.title, ''), x.context_id) from courses x where x.id = b.course_id) as course_title,
+              to_char(b.month, 'FMMonth YYYY') as month, d.reached[cardinality(d.reached)] as threshold, d.committed, b.limit_micros`);
+  return rows.rows.map((r) => ({
+    budgetId: Number(r.id),
+    courseId: r.course_id == null ? null : Number(r.course_id),
+    courseTitle: r.course_title,
+    month: r.month,
+    threshold: Number(r.threshold),
+    committedMicros: Number(r.committed),
+    limitMicros: Number(r.limit_micros),
+  }));
+}
