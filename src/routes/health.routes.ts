@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { sql } from 'drizzle-orm';
 import type { RootDb } from '../db/db.js';
+import { lastJobFinish } from '../db/job-heartbeat.repository.js';
 import type { JobName } from '../job-queue.js';
 
 /** The job every worker runs every 30 seconds (src/jobs/heartbeat.job.ts): its last finish says a worker is alive. */
@@ -19,10 +19,7 @@ export function healthRoutes(deps: { db: RootDb; role: string; processingJobs: (
     let database: { ok: boolean; latencyMs?: number; error?: string };
     let lastHeartbeat: Date | null = null;
     try {
-      const r = await deps.db.execute<{ last: Date | null }>(
-        sql`select (select max(last_finished_at) from agenda_jobs where name = ${HEARTBEAT}) as last`,
-      );
-      lastHeartbeat = r.rows[0]?.last ? new Date(r.rows[0].last) : null;
+      lastHeartbeat = await lastJobFinish(deps.db, HEARTBEAT);
       database = { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
     } catch (err) {
       // agenda_jobs appears with the first job runner; a database without it is still up.

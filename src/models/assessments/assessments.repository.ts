@@ -1,6 +1,8 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import type { TextBuffer } from '../../text-buffer.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
+import { releasedToStudentSql } from './release.js';
 import { assessments } from './assessments.table.js';
 
 /**
@@ -121,4 +123,38 @@ export async function meanOutputTokensOfVersion(db: Db, promptVersionId: number)
       select output_tokens from assessments where prompt_version_id = ${promptVersionId} and output_tokens > 0 order by id desc limit 200) recent`);
   const mean = rows.rows[0]?.mean;
   return mean == null ? null : Number(mean);
+}
+
+/** What a student's feedback page reads: the latest assessment of a submission, if released to them. */
+export type ReleasedAssessmentRow = {
+  task_id: number;
+  task_title: string;
+  attempt: number;
+  review_status: 'pending_review' | 'approved' | 'overridden';
+  score: number | null;
+  override_score: number | null;
+  max_score: number;
+  result: Record<string, unknown> | null;
+  override_criteria: Record<string, number> | null;
+  override_feedback: string | null;
+  rubric: RubricCriterion[];
+  released_at: Date;
+};
+
+/**
+ * The latest assessment of one of this student's own submissions in this course, only when released to them
+ * (release.ts); undefined otherwise, whatever the reason.
+ */
+export async function releasedAssessmentOf(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<ReleasedAssessmentRow | undefined> {
+  const rows = await db.execute<ReleasedAssessmentRow>(sql`
+    select s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, a.result, a.override_criteria,
+           a.override_feedback, pv.rubric, coalesce(a.released_at, a.created_at) as released_at
+    from submissions s
+    join tasks t on t.id = s.task_id
+    join assessments a on a.submission_id = s.id
+    join prompt_versions pv on pv.id = a.prompt_version_id
+    where s.id = ${submissionId} and s.course_id = ${who.courseId} and s.student_id = ${who.studentId}
+      and ${releasedToStudentSql('a', 't')}
+    order by a.id desc limit 1`);
+  return rows.rows[0];
 }

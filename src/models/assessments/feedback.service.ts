@@ -1,8 +1,6 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
-import type { RubricCriterion } from '../../grading/rubric.js';
-import { releasedToStudentSql } from './release.js';
+import { releasedAssessmentOf } from './assessments.repository.js';
 
 export interface FeedbackView {
   taskId: number;
@@ -24,20 +22,6 @@ export interface FeedbackView {
   releasedAt: Date;
 }
 
-type Row = {
-  task_id: number;
-  task_title: string;
-  attempt: number;
-  review_status: 'pending_review' | 'approved' | 'overridden';
-  score: number | null;
-  override_score: number | null;
-  max_score: number;
-  result: Record<string, unknown> | null;
-  override_criteria: Record<string, number> | null;
-  override_feedback: string | null;
-  rubric: RubricCriterion[];
-  released_at: Date;
-};
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -46,17 +30,7 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
  * yet, rejected, another student's, another course's, not existing — is the same "not found", so nothing leaks.
  */
 export async function studentFeedback(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<FeedbackView> {
-  const rows = await db.execute<Row>(sql`
-    select s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, a.result, a.override_criteria,
-           a.override_feedback, pv.rubric, coalesce(a.released_at, a.created_at) as released_at
-    from submissions s
-    join tasks t on t.id = s.task_id
-    join assessments a on a.submission_id = s.id
-    join prompt_versions pv on pv.id = a.prompt_version_id
-    where s.id = ${submissionId} and s.course_id = ${who.courseId} and s.student_id = ${who.studentId}
-      and ${releasedToStudentSql('a', 't')}
-    order by a.id desc limit 1`);
-  const r = rows.rows[0];
+  const r = await releasedAssessmentOf(db, who, submissionId);
   const score = r ? (r.review_status === 'overridden' ? r.override_score : r.score) : null;
   if (!r || score == null) throw NotFound('The feedback');
   const llmCriteria = (r.result?.criteria ?? {}) as Record<string, { score?: number; justification?: string }>;

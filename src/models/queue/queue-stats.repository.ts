@@ -109,3 +109,15 @@ export async function pendingByCourse(db: Db, platformId: number, limit = 12): P
     join courses c on c.id = g.course_id order by g.n desc, g.course_id`);
   return rows.rows.map((r) => ({ courseId: Number(r.course_id), courseTitle: r.title || `Course ${r.course_id}`, items: r.n, estCostMicros: Number(r.cost ?? 0) }));
 }
+
+/**
+ * Place in the platform's queue: queued, due items that an administrator's "by priority" batch takes first (higher
+ * priority, then older), plus this one. The dashboard index (platform, status, priority rank, created) serves it.
+ */
+export async function queuePosition(db: Db, platformId: number, itemId: number, priorityRank: number, createdAt: Date): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from queue_items q
+    where q.platform_id = ${platformId} and q.status = 'queued' and (q.not_before is null or q.not_before <= now())
+      and (q.priority_rank, q.created_at, q.id) < (${priorityRank}, ${createdAt.toISOString()}::timestamptz, ${itemId})`);
+  return Number(rows.rows[0]?.n ?? 0) + 1;
+}

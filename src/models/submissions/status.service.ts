@@ -1,9 +1,8 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { describeEta, etaForBatched, etaForQueued, observedThroughput, type Throughput } from '../queue/eta.js';
 import { releasedToStudent } from '../assessments/release.js';
-import type { ReviewStatus } from '../assessments/assessments.table.js';
-import type { ReleasePolicy } from '../tasks/tasks.table.js';
+import { queuePosition } from '../queue/queue-stats.repository.js';
+import { studentStatusRows } from './submissions.repository.js';
 
 /**
  * What a student sees of their own submissions: where each one is (queued, in a batch, being graded, graded,
@@ -38,23 +37,6 @@ export interface StudentSubmissionStatus {
   feedbackReleased: boolean;
 }
 
-type Row = {
-  submission_id: number;
-  attempt: number;
-  submitted_at: Date;
-  queue_item_id: number | null;
-  q_status: string | null;
-  priority_rank: number | null;
-  q_created_at: Date | null;
-  not_before: Date | null;
-  platform_id: number | null;
-  batch_submitted_at: Date | null;
-  review_status: ReviewStatus | null;
-  release_policy: ReleasePolicy;
-  needs_review: boolean | null;
-  flag_count: number | null;
-  has_assessment: boolean;
-};
 
 function mapStatus(q: string | null): StudentStatus {
   switch (q) {
@@ -78,21 +60,10 @@ function mapStatus(q: string | null): StudentStatus {
 
 /** The student's submissions of a task, newest attempt first, with live status. */
 export async function studentSubmissionStatuses(db: Db, taskId: number, studentId: number, defaultBatchSize: number, now = new Date()): Promise<StudentSubmissionStatus[]> {
-  const rows = await db.execute<Row>(sql`
-    select s.id as submission_id, s.attempt, s.created_at as submitted_at,
-           q.id as queue_item_id, q.status as q_status, q.priority_rank, q.created_at as q_created_at, q.not_before, q.platform_id,
-           b.submitted_at as batch_submitted_at,
-           a.review_status, t.release_policy, a.needs_review, jsonb_array_length(a.flags) as flag_count, (a.id is not null) as has_assessment
-    from submissions s
-    join tasks t on t.id = s.task_id
-    left join lateral (select * from queue_items qi where qi.submission_id = s.id order by qi.id desc limit 1) q on true
-    left join batches b on b.id = q.batch_id
-    left join lateral (select * from assessments x where x.submission_id = s.id order by x.id desc limit 1) a on true
-    where s.task_id = ${taskId} and s.student_id = ${studentId}
-    order by s.attempt desc`);
+  const rows = await studentStatusRows(db, taskId, studentId);
   let throughput: Throughput | undefined;
   const out: StudentSubmissionStatus[] = [];
-  for (const r of rows.rows) {
+  for (const r of rows) {
     const status = mapStatus(r.q_status);
     let position: number | null = null;
     let eta: Date | null = null;
@@ -126,16 +97,4 @@ export async function studentSubmissionStatuses(db: Db, taskId: number, studentI
     });
   }
   return out;
-}
-
-/**
- * Place in the platform's queue: queued, due items that an administrator's "by priority" batch takes first (higher
- * priority, then older), plus this one. The dashboard index (platform, status, priority rank, created) serves it.
- */
-export async function queuePosition(db: Db, platformId: number, itemId: number, priorityRank: number, createdAt: Date): Promise<number> {
-  const rows = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from queue_items q
-    where q.platform_id = ${platformId} and q.status = 'queued' and (q.not_before is null or q.not_before <= now())
-      and (q.priority_rank, q.created_at, q.id) < (${priorityRank}, ${createdAt.toISOString()}::timestamptz, ${itemId})`);
-  return Number(rows.rows[0]?.n ?? 0) + 1;
 }

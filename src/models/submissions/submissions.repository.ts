@@ -1,5 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import type { ReviewStatus } from '../assessments/assessments.table.js';
+import type { ReleasePolicy } from '../tasks/tasks.table.js';
 import { submissions } from './submissions.table.js';
 
 export type SubmissionRow = typeof submissions.$inferSelect;
@@ -31,4 +33,40 @@ export async function lockStudentTask(db: Db, taskId: number, studentId: number)
 export async function findSubmissionContent(db: Db, submissionId: number): Promise<{ student_id: number; attempt: number; content: Buffer | null } | undefined> {
   const rows = await db.execute<{ student_id: number; attempt: number; content: Buffer | null }>(sql`select student_id, attempt, content from submissions where id = ${submissionId}`);
   return rows.rows[0];
+}
+
+/** What a student's status page reads of one submission: its latest queue item, batch and assessment. */
+export type StudentStatusRow = {
+  submission_id: number;
+  attempt: number;
+  submitted_at: Date;
+  queue_item_id: number | null;
+  q_status: string | null;
+  priority_rank: number | null;
+  q_created_at: Date | null;
+  not_before: Date | null;
+  platform_id: number | null;
+  batch_submitted_at: Date | null;
+  review_status: ReviewStatus | null;
+  release_policy: ReleasePolicy;
+  needs_review: boolean | null;
+  flag_count: number | null;
+  has_assessment: boolean;
+};
+
+/** The student's submissions of a task, newest attempt first, each with its latest queue item and assessment. */
+export async function studentStatusRows(db: Db, taskId: number, studentId: number): Promise<StudentStatusRow[]> {
+  const rows = await db.execute<StudentStatusRow>(sql`
+    select s.id as submission_id, s.attempt, s.created_at as submitted_at,
+           q.id as queue_item_id, q.status as q_status, q.priority_rank, q.created_at as q_created_at, q.not_before, q.platform_id,
+           b.submitted_at as batch_submitted_at,
+           a.review_status, t.release_policy, a.needs_review, jsonb_array_length(a.flags) as flag_count, (a.id is not null) as has_assessment
+    from submissions s
+    join tasks t on t.id = s.task_id
+    left join lateral (select * from queue_items qi where qi.submission_id = s.id order by qi.id desc limit 1) q on true
+    left join batches b on b.id = q.batch_id
+    left join lateral (select * from assessments x where x.submission_id = s.id order by x.id desc limit 1) a on true
+    where s.task_id = ${taskId} and s.student_id = ${studentId}
+    order by s.attempt desc`);
+  return rows.rows;
 }
