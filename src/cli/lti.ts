@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadRuntimeConfig } from '../config.js';
+import { ConfigError, loadRuntimeConfig, type Config } from '../config.js';
 import { HttpError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { canvasConfig } from '../lti/canvas-config.js';
 import { createRegistrationInvite } from '../lti/dynamic-registration.js';
 import { PlatformDirectory } from '../lti/platform-directory.js';
 import { createLtiProvider } from '../lti/provider.js';
-import { allowDeployment, describePlatforms, registerPlatform, requirePlatform, revokeDeployment, setActive } from '../lti/registration.service.js';
+import { allowDeployment, describePlatforms, registerPlatform, requirePlatform, revokeDeployment, setActive, type RegistrationDeps } from '../lti/registration.service.js';
 import { openDatabase } from '../runtime.js';
 
 const USAGE = `Manage the LMS platforms llm-assess accepts launches from.
@@ -30,8 +30,8 @@ deployment = the id Canvas shows after you add the app to an account or course.
 Moodle: issuer = the site URL, auth-url <site>/mod/lti/auth.php, token-url <site>/mod/lti/token.php,
 jwks-url <site>/mod/lti/certs.php; client id and deployment id from the tool's "View configuration details".`;
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseCommandLine() {
+  return parseArgs({
     allowPositionals: true,
     options: {
       issuer: { type: 'string' },
@@ -47,12 +47,27 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+/** What every sub-command gets: the parsed options, an open database and ltijs, and who to record as the actor. */
+interface CommandContext {
+  command: string;
+  sub: string | undefined;
+  values: ReturnType<typeof parseCommandLine>['values'];
+  config: Config;
+  deps: RegistrationDeps;
+  by: string;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseCommandLine();
   const [command, sub] = positionals;
   if (!command || values.help) {
     console.log(USAGE);
     return command ? 0 : 1;
   }
   const config = loadRuntimeConfig();
+  // The only command that needs no database: it prints the Canvas JSON for this TOOL_URL.
   if (command === 'canvas-config') {
     console.log(JSON.stringify(canvasConfig(config.toolUrl), null, 2));
     return 0;
@@ -66,71 +81,20 @@ async function main(): Promise<number> {
     platforms: new PlatformDirectory(database.db, lti.lti),
     allowInsecureLocalhost: config.env !== 'production',
   };
-  const by = `cli (${process.env.USER ?? 'unknown user'})`;
-  const need = (name: 'issuer' | 'client-id') => {
-    const v = values[name];
-    if (!v) throw new HttpError(400, 'usage', `--${name} is required.\n\n${USAGE}`);
-    return v;
-  };
+  const ctx: CommandContext = { command, sub, values, config, deps, by: `cli (${process.env.USER ?? 'unknown user'})` };
   try {
     switch (command) {
-      case 'register': {
-        const result = await registerPlatform(
-          deps,
-          {
-            issuer: values.issuer,
-            clientId: values['client-id'],
-            name: values.name ?? values.issuer,
-            authenticationEndpoint: values['auth-url'],
-            accesstokenEndpoint: values['token-url'],
-            authorizationServer: values['authorization-server'],
-            jwksUrl: values['jwks-url'],
-            deploymentIds: values.deployment ?? [],
-          },
-          by,
-          { replace: values.update === true },
-        );
-        console.log(`${result.created ? 'Registered' : 'Updated'} ${result.platform.name} (issuer ${result.platform.issuer}, client ${result.platform.clientId}); deployments: ${result.deployments.join(', ')}`);
-        console.log(`Tool URLs for the LMS: login ${config.toolUrl}/lti/login, launch/redirect ${config.toolUrl}/lti/launch, keys ${config.toolUrl}/lti/keys`);
-        return 0;
-      }
-      case 'list': {
-        const platforms = await describePlatforms(database.db);
-        if (!platforms.length) console.log('No platforms registered.');
-        for (const p of platforms) {
-          console.log(`${p.active ? 'active  ' : 'INACTIVE'}  ${p.name}\n          issuer ${p.issuer}  client ${p.clientId}  deployments ${p.deployments.join(', ') || '(none)'}`);
-        }
-        return 0;
-      }
-      case 'deployment': {
-        const platform = await requirePlatform(deps, need('issuer'), need('client-id'));
-        const deployment = values.deployment?.[0];
-        if (sub === 'add') {
-          const added = await allowDeployment(deps, platform.id, deployment, by);
-          console.log(added ? `Deployment ${deployment} allowed.` : `Deployment ${deployment} was already allowed.`);
-        } else if (sub === 'remove') {
-          await revokeDeployment(deps, platform.id, deployment, by);
-          console.log(`Deployment ${deployment} removed: its launches are refused from now on.`);
-        } else {
-          throw new HttpError(400, 'usage', USAGE);
-        }
-        return 0;
-      }
+      case 'register':
+        return await register(ctx);
+      case 'list':
+        return await list(ctx);
+      case 'deployment':
+        return await deployment(ctx);
       case 'activate':
-      case 'deactivate': {
-        const platform = await requirePlatform(deps, need('issuer'), need('client-id'));
-        await setActive(deps, platform.id, command === 'activate', by);
-        console.log(`${platform.name} is now ${command === 'activate' ? 'active' : 'inactive'}.`);
-        return 0;
-      }
-      case 'invite': {
-        const issuer = values.issuer ?? null;
-        if (issuer !== null && !URL.canParse(issuer)) throw new HttpError(400, 'usage', `--issuer must be the LMS's issuer URL, e.g. https://moodle.example.edu.`);
-        const invite = await createRegistrationInvite(database.db, config.toolUrl, { createdBy: by, createdByPlatformId: null, issuer }, values.note);
-        const scope = issuer ? `only for the LMS ${issuer}` : 'for one LMS not registered yet';
-        console.log(`Dynamic registration link (works once, until ${invite.expiresAt.toISOString()}, ${scope}):\n${invite.url}`);
-        return 0;
-      }
+      case 'deactivate':
+        return await activateOrDeactivate(ctx);
+      case 'invite':
+        return await invite(ctx);
       default:
         console.error(`Unknown command "${command}".\n\n${USAGE}`);
         return 1;
@@ -139,6 +103,73 @@ async function main(): Promise<number> {
     await lti.close();
     await database.close();
   }
+}
+
+function need(values: CommandContext['values'], name: 'issuer' | 'client-id'): string {
+  const v = values[name];
+  if (!v) throw new HttpError(400, 'usage', `--${name} is required.\n\n${USAGE}`);
+  return v;
+}
+
+async function register({ values, config, deps, by }: CommandContext): Promise<number> {
+  const result = await registerPlatform(
+    deps,
+    {
+      issuer: values.issuer,
+      clientId: values['client-id'],
+      name: values.name ?? values.issuer,
+      authenticationEndpoint: values['auth-url'],
+      accesstokenEndpoint: values['token-url'],
+      authorizationServer: values['authorization-server'],
+      jwksUrl: values['jwks-url'],
+      deploymentIds: values.deployment ?? [],
+    },
+    by,
+    { replace: values.update === true },
+  );
+  console.log(`${result.created ? 'Registered' : 'Updated'} ${result.platform.name} (issuer ${result.platform.issuer}, client ${result.platform.clientId}); deployments: ${result.deployments.join(', ')}`);
+  console.log(`Tool URLs for the LMS: login ${config.toolUrl}/lti/login, launch/redirect ${config.toolUrl}/lti/launch, keys ${config.toolUrl}/lti/keys`);
+  return 0;
+}
+
+async function list({ deps }: CommandContext): Promise<number> {
+  const platforms = await describePlatforms(deps.db);
+  if (!platforms.length) console.log('No platforms registered.');
+  for (const p of platforms) {
+    console.log(`${p.active ? 'active  ' : 'INACTIVE'}  ${p.name}\n          issuer ${p.issuer}  client ${p.clientId}  deployments ${p.deployments.join(', ') || '(none)'}`);
+  }
+  return 0;
+}
+
+async function deployment({ sub, values, deps, by }: CommandContext): Promise<number> {
+  const platform = await requirePlatform(deps, need(values, 'issuer'), need(values, 'client-id'));
+  const deploymentId = values.deployment?.[0];
+  if (sub === 'add') {
+    const added = await allowDeployment(deps, platform.id, deploymentId, by);
+    console.log(added ? `Deployment ${deploymentId} allowed.` : `Deployment ${deploymentId} was already allowed.`);
+  } else if (sub === 'remove') {
+    await revokeDeployment(deps, platform.id, deploymentId, by);
+    console.log(`Deployment ${deploymentId} removed: its launches are refused from now on.`);
+  } else {
+    throw new HttpError(400, 'usage', USAGE);
+  }
+  return 0;
+}
+
+async function activateOrDeactivate({ command, values, deps, by }: CommandContext): Promise<number> {
+  const platform = await requirePlatform(deps, need(values, 'issuer'), need(values, 'client-id'));
+  await setActive(deps, platform.id, command === 'activate', by);
+  console.log(`${platform.name} is now ${command === 'activate' ? 'active' : 'inactive'}.`);
+  return 0;
+}
+
+async function invite({ values, config, deps, by }: CommandContext): Promise<number> {
+  const issuer = values.issuer ?? null;
+  if (issuer !== null && !URL.canParse(issuer)) throw new HttpError(400, 'usage', `--issuer must be the LMS's issuer URL, e.g. https://moodle.example.edu.`);
+  const created = await createRegistrationInvite(deps.db, config.toolUrl, { createdBy: by, createdByPlatformId: null, issuer }, values.note);
+  const scope = issuer ? `only for the LMS ${issuer}` : 'for one LMS not registered yet';
+  console.log(`Dynamic registration link (works once, until ${created.expiresAt.toISOString()}, ${scope}):\n${created.url}`);
+  return 0;
 }
 
 main()
