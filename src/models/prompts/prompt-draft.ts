@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { parseTemplate, TemplateError } from '../../grading/template.js';
 import { isKnownModel, listModels } from '../../providers/index.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
+import { fmt, LIMITS, parseNumber } from './prompt-draft-fields.js';
+import { assignCriterionIds, checkRubric, type DraftRubricRow } from './prompt-draft-rubric.js';
 
 /**
  * A grading prompt as an instructor writes it, before it becomes a version: the one set of rules both front doors
@@ -9,20 +11,8 @@ import type { RubricCriterion } from '../../grading/rubric.js';
  * it was made. Field keys are `template`, `rubric.2.maxPoints`, …: the form names its inputs after them.
  */
 
-export const LIMITS = {
-  instructionsChars: 20_000,
-  noteChars: 500,
-  criteria: 30,
-  criterionNameChars: 120,
-  criterionDescriptionChars: 2_000,
-  criterionPoints: 10_000,
-  /** numeric(8, 2) */
-  maxScore: 999_999.99,
-  temperature: 2,
-  maxOutputTokens: 16_000,
-} as const;
-
-export const CRITERION_ID = /^[a-z][a-z0-9_]{0,39}$/;
+export { LIMITS } from './prompt-draft-fields.js';
+export { CRITERION_ID, criterionIdFrom } from './prompt-draft-rubric.js';
 
 /** What a front door hands over: numbers may still be text (form fields), rubric rows as typed. */
 export interface DraftInput {
@@ -32,7 +22,7 @@ export interface DraftInput {
   model: string;
   temperature: string | number;
   maxOutputTokens: string | number;
-  rubric: Array<{ id?: string | null; name: string; description: string; maxPoints: string | number }>;
+  rubric: DraftRubricRow[];
   /** 'sum': the maximum score is the sum of the criteria's points; 'custom': `maxScore`. */
   maxScoreMode: 'sum' | 'custom';
   maxScore: string | number | null;
@@ -54,146 +44,17 @@ export interface PromptDraft {
 
 export type DraftResult = { ok: true; draft: PromptDraft } | { ok: false; fields: Record<string, string> };
 
-const fmt = (n: number) => n.toLocaleString('en');
-
-/** A number typed into a form (or sent as JSON): one message for "missing", one for "out of range". */
-function parseNumber(
-  value: string | number | null | undefined,
-  rule: { min: number; max: number; minExclusive?: boolean; integer?: boolean; decimals?: number },
-  messages: { missing: string; invalid: string; decimals?: string },
-): { ok: true; value: number } | { ok: false; message: string } {
-  const text = typeof value === 'number' ? String(value) : (value ?? '').trim();
-  if (text === '') return { ok: false, message: messages.missing };
-  const n = typeof value === 'number' ? value : Number(text.replace(',', '.'));
-  if (!Number.isFinite(n)) return { ok: false, message: messages.invalid };
-  if (rule.integer && !Number.isInteger(n)) return { ok: false, message: messages.invalid };
-  if (rule.minExclusive ? n <= rule.min : n < rule.min) return { ok: false, message: messages.invalid };
-  if (n > rule.max) return { ok: false, message: messages.invalid };
-  if (rule.decimals !== undefined && Math.abs(n * 10 ** rule.decimals - Math.round(n * 10 ** rule.decimals)) > 1e-9) {
-    return { ok: false, message: messages.decimals ?? messages.invalid };
-  }
-  return { ok: true, value: n };
-}
-
-/** A criterion id from its name: "Use of evidence" → "use_of_evidence"; stable once given (the id is kept on rename). */
-export function criterionIdFrom(name: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 36)
-    .replace(/_+$/, '');
-  if (!slug) return 'criterion';
-  return /^[a-z]/.test(slug) ? slug : `c_${slug}`.slice(0, 36);
-}
-
-function uniqueId(base: string, taken: Set<string>): string {
-  let id = base;
-  for (let n = 2; taken.has(id); n++) id = `${base.slice(0, 36)}_${n}`;
-  taken.add(id);
-  return id;
-}
-
-function normalizeName(name: string): string {
-  return name.trim().replace(/\s+/g, ' ').toLocaleLowerCase('en');
-}
-
 /** Checks a draft and gives it its final shape (criterion ids assigned, max score resolved). */
 export function validateDraft(input: DraftInput): DraftResult {
   const fields: Record<string, string> = {};
-
-  const template = input.template ?? '';
-  try {
-    parseTemplate(template);
-  } catch (err) {
-    if (!(err instanceof TemplateError)) throw err;
-    fields.template = err.message;
-  }
-  const systemInstructions = (input.systemInstructions ?? '').trim();
-  if (systemInstructions.length > LIMITS.instructionsChars) {
-    fields.systemInstructions = `The system instructions have ${fmt(systemInstructions.length)} characters; the limit is ${fmt(LIMITS.instructionsChars)}.`;
-  }
-  const graderInstructions = (input.graderInstructions ?? '').trim();
-  if (graderInstructions.length > LIMITS.instructionsChars) {
-    fields.graderInstructions = `The grader-only instructions have ${fmt(graderInstructions.length)} characters; the limit is ${fmt(LIMITS.instructionsChars)}.`;
-  }
-
-  const model = (input.model ?? '').trim();
-  if (!model) fields.model = 'Choose a model.';
-  else if (!isKnownModel(model)) {
-    fields.model = `"${model}" is not in the price list, so its cost cannot be estimated. Choose one of: ${listModels().map((m) => m.model).join(', ')}.`;
-  }
-
-  const temperature = parseNumber(input.temperature, { min: 0, max: LIMITS.temperature, decimals: 2 }, {
-    missing: 'Enter a temperature from 0 to 2 (lower gives more consistent grades).',
-    invalid: 'Temperature must be a number from 0 to 2.',
-    decimals: 'Use at most two decimals for the temperature (e.g. 0.25).',
-  });
-  if (!temperature.ok) fields.temperature = temperature.message;
-
-  const maxOutputTokens = parseNumber(input.maxOutputTokens, { min: 1, max: LIMITS.maxOutputTokens, integer: true }, {
-    missing: `Enter the maximum output tokens, a whole number from 1 to ${fmt(LIMITS.maxOutputTokens)}.`,
-    invalid: `Max output tokens must be a whole number from 1 to ${fmt(LIMITS.maxOutputTokens)}.`,
-  });
-  if (!maxOutputTokens.ok) fields.maxOutputTokens = maxOutputTokens.message;
-
-  const rows = input.rubric ?? [];
-  if (rows.length === 0) fields.rubric = 'Add at least one criterion: the rubric is what the model scores against.';
-  if (rows.length > LIMITS.criteria) fields.rubric = `A rubric can have at most ${LIMITS.criteria} criteria (this one has ${rows.length}).`;
-
-  const rubric: RubricCriterion[] = [];
-  const seenNames = new Map<string, number>();
-  const givenIds = new Map<string, number>();
-  rows.forEach((row, i) => {
-    const n = i + 1;
-    const name = (row.name ?? '').trim().replace(/\s+/g, ' ');
-    const description = (row.description ?? '').trim();
-    if (!name) fields[`rubric.${i}.name`] = `Give criterion ${n} a name.`;
-    else if (name.length > LIMITS.criterionNameChars) fields[`rubric.${i}.name`] = `The name of criterion ${n} is too long (at most ${LIMITS.criterionNameChars} characters).`;
-    else {
-      const first = seenNames.get(normalizeName(name));
-      if (first !== undefined) fields[`rubric.${i}.name`] = `Criterion ${n} has the same name as criterion ${first} ("${name}"): each criterion needs its own name.`;
-      else seenNames.set(normalizeName(name), n);
-    }
-    if (description.length > LIMITS.criterionDescriptionChars) {
-      fields[`rubric.${i}.description`] = `The description of criterion ${n} is too long (at most ${fmt(LIMITS.criterionDescriptionChars)} characters).`;
-    }
-    const points = parseNumber(row.maxPoints, { min: 0, minExclusive: true, max: LIMITS.criterionPoints, decimals: 2 }, {
-      missing: `Enter the points criterion ${n} is worth.`,
-      invalid: `Points must be a number more than 0 and at most ${fmt(LIMITS.criterionPoints)}.`,
-      decimals: 'Use at most two decimals for points (e.g. 2.5).',
-    });
-    if (!points.ok) fields[`rubric.${i}.maxPoints`] = points.message;
-    const id = (row.id ?? '').trim();
-    if (id) {
-      if (!CRITERION_ID.test(id)) fields[`rubric.${i}.id`] = `Criterion ${n}'s id "${id}" must be lowercase letters, digits and underscores (at most 40), starting with a letter.`;
-      else if (givenIds.has(id)) fields[`rubric.${i}.id`] = `Criterion ${n} has the same id as criterion ${givenIds.get(id)} ("${id}").`;
-      else givenIds.set(id, n);
-    }
-    rubric.push({ id, name, description, maxPoints: points.ok ? points.value : 0 });
-  });
-
-  const sum = Math.round(rubric.reduce((acc, c) => acc + c.maxPoints, 0) * 100) / 100;
-  let maxScore = sum;
-  if (input.maxScoreMode === 'custom') {
-    const custom = parseNumber(input.maxScore, { min: 0, minExclusive: true, max: LIMITS.maxScore, decimals: 2 }, {
-      missing: 'Enter the maximum score, or choose "the sum of the criteria".',
-      invalid: `The maximum score must be a number more than 0 and at most ${fmt(LIMITS.maxScore)}.`,
-      decimals: 'Use at most two decimals for the maximum score.',
-    });
-    if (custom.ok) maxScore = custom.value;
-    else fields.maxScore = custom.message;
-  } else if (sum > LIMITS.maxScore) {
-    fields.maxScore = `The criteria add up to ${fmt(sum)} points; the maximum score can be at most ${fmt(LIMITS.maxScore)}.`;
-  }
+  const { template, systemInstructions, graderInstructions } = checkTexts(input, fields);
+  const model = checkModel(input.model, fields);
+  const { temperature, maxOutputTokens } = checkGenerationSettings(input, fields);
+  const { rubric, givenIds } = checkRubric(input.rubric ?? [], fields);
+  const maxScore = resolveMaxScore(input, rubric, fields);
 
   if (Object.keys(fields).length) return { ok: false, fields };
-
-  // Ids: kept when given (so a renamed criterion stays the same criterion across versions), else from the name.
-  const taken = new Set(givenIds.keys());
-  for (const c of rubric) if (!c.id) c.id = uniqueId(criterionIdFrom(c.name), taken);
+  assignCriterionIds(rubric, givenIds);
 
   return {
     ok: true,
@@ -210,6 +71,70 @@ export function validateDraft(input: DraftInput): DraftResult {
       maxScoreMode: input.maxScoreMode === 'custom' ? 'custom' : 'sum',
     },
   };
+}
+
+/** The template must parse; both instructions are trimmed and held to the length limit. */
+function checkTexts(input: DraftInput, fields: Record<string, string>) {
+  const template = input.template ?? '';
+  try {
+    parseTemplate(template);
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    fields.template = err.message;
+  }
+  const systemInstructions = (input.systemInstructions ?? '').trim();
+  if (systemInstructions.length > LIMITS.instructionsChars) {
+    fields.systemInstructions = `The system instructions have ${fmt(systemInstructions.length)} characters; the limit is ${fmt(LIMITS.instructionsChars)}.`;
+  }
+  const graderInstructions = (input.graderInstructions ?? '').trim();
+  if (graderInstructions.length > LIMITS.instructionsChars) {
+    fields.graderInstructions = `The grader-only instructions have ${fmt(graderInstructions.length)} characters; the limit is ${fmt(LIMITS.instructionsChars)}.`;
+  }
+  return { template, systemInstructions, graderInstructions };
+}
+
+/** Only a model in the price list: every request's cost is estimated before it is sent. */
+function checkModel(raw: string, fields: Record<string, string>): string {
+  const model = (raw ?? '').trim();
+  if (!model) fields.model = 'Choose a model.';
+  else if (!isKnownModel(model)) {
+    fields.model = `"${model}" is not in the price list, so its cost cannot be estimated. Choose one of: ${listModels().map((m) => m.model).join(', ')}.`;
+  }
+  return model;
+}
+
+function checkGenerationSettings(input: DraftInput, fields: Record<string, string>) {
+  const temperature = parseNumber(input.temperature, { min: 0, max: LIMITS.temperature, decimals: 2 }, {
+    missing: 'Enter a temperature from 0 to 2 (lower gives more consistent grades).',
+    invalid: 'Temperature must be a number from 0 to 2.',
+    decimals: 'Use at most two decimals for the temperature (e.g. 0.25).',
+  });
+  if (!temperature.ok) fields.temperature = temperature.message;
+
+  const maxOutputTokens = parseNumber(input.maxOutputTokens, { min: 1, max: LIMITS.maxOutputTokens, integer: true }, {
+    missing: `Enter the maximum output tokens, a whole number from 1 to ${fmt(LIMITS.maxOutputTokens)}.`,
+    invalid: `Max output tokens must be a whole number from 1 to ${fmt(LIMITS.maxOutputTokens)}.`,
+  });
+  if (!maxOutputTokens.ok) fields.maxOutputTokens = maxOutputTokens.message;
+  return { temperature, maxOutputTokens };
+}
+
+/** The custom maximum when one is chosen, else the criteria's sum, which must still fit the column. */
+function resolveMaxScore(input: DraftInput, rubric: RubricCriterion[], fields: Record<string, string>): number {
+  const sum = Math.round(rubric.reduce((acc, c) => acc + c.maxPoints, 0) * 100) / 100;
+  let maxScore = sum;
+  if (input.maxScoreMode === 'custom') {
+    const custom = parseNumber(input.maxScore, { min: 0, minExclusive: true, max: LIMITS.maxScore, decimals: 2 }, {
+      missing: 'Enter the maximum score, or choose "the sum of the criteria".',
+      invalid: `The maximum score must be a number more than 0 and at most ${fmt(LIMITS.maxScore)}.`,
+      decimals: 'Use at most two decimals for the maximum score.',
+    });
+    if (custom.ok) maxScore = custom.value;
+    else fields.maxScore = custom.message;
+  } else if (sum > LIMITS.maxScore) {
+    fields.maxScore = `The criteria add up to ${fmt(sum)} points; the maximum score can be at most ${fmt(LIMITS.maxScore)}.`;
+  }
+  return maxScore;
 }
 
 /** The fields of a prompt that decide what is sent to the model (a draft, a version or a template). */
