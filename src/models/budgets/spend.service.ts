@@ -99,43 +99,9 @@ export async function spendReport(db: Db, platformId: number, selectedMonth?: st
     const month = addMonths(windowStart, i);
     months.set(month, { month, ...zero(), savings: null });
   }
-  const monthSavings = new Map<string, Savings>();
-  const byCourse = new Map<number, CourseSpend>();
-  const courseSavings = new Map<number, Savings>();
-  const selectedTotals = zero();
-  const selectedSavings = emptySavings();
-  const periodSavings = emptySavings();
+  const { byCourse, selectedTotals } = addLedgerSums(sums, { months, selected, titles });
+  const { selectedSavings, periodSavings } = addSavingsFigures(comparison, { months, selected, byCourse });
 
-  for (const s of sums) {
-    const f = { committedMicros: s.reservedMicros - s.releasedMicros + s.chargedMicros, chargedMicros: s.chargedMicros, inFlightMicros: s.reservedMicros - s.releasedMicros };
-    const m = months.get(s.month);
-    if (m) addFigures(m, f);
-    if (s.month === selected) {
-      const c = byCourse.get(s.courseId) ?? { courseId: s.courseId, courseTitle: titles.get(s.courseId) ?? `Course ${s.courseId}`, ...zero(), savings: null };
-      addFigures(c, f);
-      byCourse.set(s.courseId, c);
-      addFigures(selectedTotals, f);
-    }
-  }
-  for (const c of comparison) {
-    if (months.has(c.month)) {
-      const ms = monthSavings.get(c.month) ?? emptySavings();
-      addSavings(ms, c);
-      monthSavings.set(c.month, ms);
-      addSavings(periodSavings, c);
-    }
-    if (c.month === selected) {
-      const cs = courseSavings.get(c.courseId) ?? emptySavings();
-      addSavings(cs, c);
-      courseSavings.set(c.courseId, cs);
-      addSavings(selectedSavings, c);
-    }
-  }
-  for (const [month, s] of monthSavings) months.get(month)!.savings = shown(s);
-  for (const [courseId, s] of courseSavings) {
-    const c = byCourse.get(courseId);
-    if (c) c.savings = shown(s);
-  }
   const monthList = [...months.values()];
   return {
     currentMonth: now,
@@ -150,6 +116,64 @@ export async function spendReport(db: Db, platformId: number, selectedMonth?: st
       chargedMicros: monthList.reduce((a, m) => a + m.chargedMicros, 0),
     },
   };
+}
+
+/**
+ * Adds the ledger's sums into the report's months (those in the window) and, for the selected month, into its
+ * courses and its total. Returns the selected month's courses and total.
+ */
+function addLedgerSums(
+  sums: Awaited<ReturnType<typeof ledgerSums>>,
+  report: { months: Map<string, MonthSpend>; selected: string; titles: Map<number, string> },
+): { byCourse: Map<number, CourseSpend>; selectedTotals: SpendFigures } {
+  const byCourse = new Map<number, CourseSpend>();
+  const selectedTotals = zero();
+  for (const s of sums) {
+    const f = { committedMicros: s.reservedMicros - s.releasedMicros + s.chargedMicros, chargedMicros: s.chargedMicros, inFlightMicros: s.reservedMicros - s.releasedMicros };
+    const m = report.months.get(s.month);
+    if (m) addFigures(m, f);
+    if (s.month === report.selected) {
+      const c = byCourse.get(s.courseId) ?? { courseId: s.courseId, courseTitle: report.titles.get(s.courseId) ?? `Course ${s.courseId}`, ...zero(), savings: null };
+      addFigures(c, f);
+      byCourse.set(s.courseId, c);
+      addFigures(selectedTotals, f);
+    }
+  }
+  return { byCourse, selectedTotals };
+}
+
+/**
+ * Adds the real-time price comparison up per month (in the window) and per course (in the selected month), and
+ * sets each month's and course's savings where any could be shown. Returns the selected month's and the window's.
+ */
+function addSavingsFigures(
+  comparison: Awaited<ReturnType<typeof realtimeComparison>>,
+  report: { months: Map<string, MonthSpend>; selected: string; byCourse: Map<number, CourseSpend> },
+): { selectedSavings: Savings; periodSavings: Savings } {
+  const monthSavings = new Map<string, Savings>();
+  const courseSavings = new Map<number, Savings>();
+  const selectedSavings = emptySavings();
+  const periodSavings = emptySavings();
+  for (const c of comparison) {
+    if (report.months.has(c.month)) {
+      const ms = monthSavings.get(c.month) ?? emptySavings();
+      addSavings(ms, c);
+      monthSavings.set(c.month, ms);
+      addSavings(periodSavings, c);
+    }
+    if (c.month === report.selected) {
+      const cs = courseSavings.get(c.courseId) ?? emptySavings();
+      addSavings(cs, c);
+      courseSavings.set(c.courseId, cs);
+      addSavings(selectedSavings, c);
+    }
+  }
+  for (const [month, s] of monthSavings) report.months.get(month)!.savings = shown(s);
+  for (const [courseId, s] of courseSavings) {
+    const c = report.byCourse.get(courseId);
+    if (c) c.savings = shown(s);
+  }
+  return { selectedSavings, periodSavings };
 }
 
 function addFigures(into: SpendFigures, f: SpendFigures): void {
