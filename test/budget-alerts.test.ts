@@ -7,6 +7,7 @@ import { seedTenant, submitThroughService } from './helpers/batch-fixtures.js';
 import { raiseBudgetAlerts } from '../src/models/budgets/budget-alerts.service.js';
 import { createBatches } from '../src/models/batches/batches.service.js';
 import { setBudget } from '../src/models/budgets/budget-admin.service.js';
+import { budgetForm } from '../src/models/budgets/budgets.schema.js';
 
 /**
  * Budget alerts: a threshold reached for the first time tells the platform's administrators once (the highest
@@ -149,7 +150,7 @@ describe('budget alerts', () => {
     });
     await lowHeld;
     // Meanwhile the administrator changes the platform's limit (the higher id).
-    const setting = db().transaction((tx) => setBudget(tx, { platformId, userId }, { scope: 'platform', month, limit: '30' }));
+    const setting = db().transaction((tx) => setBudget(tx, { platformId, userId }, budgetForm.parse({ scope: 'platform', month, limit: '30' })));
     // Once it waits for a lock, the reserver goes on to the platform's budget.
     for (let i = 0; i < 100; i += 1) {
       const waiting = await db().execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);

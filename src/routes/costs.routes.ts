@@ -5,6 +5,8 @@ import { actorOf, allow } from '../lti/actor.js';
 import { BadRequest, HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { budgetsOverview, freezeBudget, removeBudget, setBudget } from '../models/budgets/budget-admin.service.js';
+import { budgetForm, freezeForm } from '../models/budgets/budgets.schema.js';
+import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
 import { presentBudgets, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
@@ -64,7 +66,8 @@ export function costsRoutes(deps: { db: RootDb }): Router {
   router.post('/admin/costs/budgets', (req, res) =>
     change(req, res, async () => {
       const actor = actorOf(res);
-      const result = await deps.db.transaction((tx) => setBudget(tx, actor, req.body));
+      const input = parseInput(budgetForm, req.body);
+      const result = await deps.db.transaction((tx) => setBudget(tx, actor, input));
       return result.created ? 'Budget set.' : 'Budget limit changed.';
     }),
   );
@@ -72,7 +75,9 @@ export function costsRoutes(deps: { db: RootDb }): Router {
   router.post('/admin/costs/budgets/:budgetId/freeze', (req, res) =>
     change(req, res, async () => {
       const actor = actorOf(res);
-      const budget = await deps.db.transaction((tx) => freezeBudget(tx, actor, idParam(req.params.budgetId, 'The budget'), req.body));
+      const budgetId = idParam(req.params.budgetId, 'The budget');
+      const { frozen } = parseInput(freezeForm, req.body);
+      const budget = await deps.db.transaction((tx) => freezeBudget(tx, actor, budgetId, frozen));
       return budget.frozen ? 'Budget frozen: nothing is sent for its scope this month until it is unfrozen.' : 'Budget unfrozen.';
     }),
   );

@@ -5,6 +5,7 @@ import { actorOf, allow, courseOf, type Actor } from '../lti/actor.js';
 import { HttpError, NotFound } from '../errors.js';
 import { findAssessmentInScope, listForReview, type AssessmentScope } from '../models/assessments/review.repository.js';
 import { approveAssessment, overrideAssessment, rejectAssessment } from '../models/assessments/review.service.js';
+import { parseOverride, parseReject } from '../models/assessments/review.schema.js';
 import { enqueueSoon, type Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
 import { idParam } from './params.js';
@@ -64,10 +65,12 @@ export function reviewApiRoutes(deps: { db: RootDb; config: Config; logger: Logg
     }
     const who = { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId };
     const body = parsed.data;
+    // The same rules as the page's forms (trimmed texts, their lengths): one parse per decision.
+    const decision = body.action === 'override' ? { ...body, input: parseOverride(body) } : body.action === 'reject' ? { ...body, input: parseReject(body) } : body;
     const row = await db.transaction(async (tx) => {
-      if (body.action === 'approve') return approveAssessment(tx, who, id, body.decisionSeq);
-      if (body.action === 'override') return overrideAssessment(tx, who, id, body);
-      return rejectAssessment(tx, config, who, id, body);
+      if (decision.action === 'approve') return approveAssessment(tx, who, id, decision.decisionSeq);
+      if (decision.action === 'override') return overrideAssessment(tx, who, id, decision.input);
+      return rejectAssessment(tx, config, who, id, decision.input);
     });
     // The decision made the sync pending: this sends it now rather than at the recurring sync.
     if (row.gradeSyncStatus === 'pending') await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', { assessmentId: row.id });

@@ -8,6 +8,7 @@ import { agreementChart, agreementReport } from '../models/assessments/agreement
 import { flagCodesInCourse, listForReview, promptVersionsInCourse } from '../models/assessments/review.repository.js';
 import { loadReview } from '../models/assessments/review-page.service.js';
 import { approveAssessment, bulkApprove, INJECTION_SKIP_REASON, overrideAssessment, rejectAssessment, retryGradeSync, type Reviewer } from '../models/assessments/review.service.js';
+import { parseOverride, parseReject } from '../models/assessments/review.schema.js';
 import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
 import { enqueueSoon, type Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
@@ -120,14 +121,20 @@ export function reviewRoutes(deps: { db: RootDb; config: Config; logger: Logger;
       req,
       res,
       id,
-      (who) => db.transaction((tx) => overrideAssessment(tx, who, id, req.body)),
+      (who) => {
+        const input = parseOverride(req.body);
+        return db.transaction((tx) => overrideAssessment(tx, who, id, input));
+      },
       'Overridden. Your grade goes to the LMS gradebook; the model\'s result is kept beside it.',
     );
   });
 
   router.post('/instructor/review/:assessmentId/reject', async (req, res) => {
     const id = idParam(req.params.assessmentId, 'The assessment');
-    await decide(req, res, id, (who) => db.transaction((tx) => rejectAssessment(tx, config, who, id, req.body)), 'Rejected. The student sees nothing of this assessment.');
+    await decide(req, res, id, (who) => {
+      const input = parseReject(req.body);
+      return db.transaction((tx) => rejectAssessment(tx, config, who, id, input));
+    }, 'Rejected. The student sees nothing of this assessment.');
   });
 
   router.post('/instructor/review/:assessmentId/retry-sync', async (req, res) => {

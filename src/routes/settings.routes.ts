@@ -5,6 +5,8 @@ import { HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { getCoursePrivacy, type CoursePrivacy } from '../models/privacy/privacy.repository.js';
 import { updateCoursePrivacy } from '../models/privacy/privacy.service.js';
+import { privacyForm } from '../models/privacy/privacy.schema.js';
+import { parseInput } from '../validation.js';
 
 /** Course settings: whether student work may be assessed by an LLM at all, and how it is protected. */
 export function settingsRoutes(deps: { db: RootDb }): Router {
@@ -22,7 +24,8 @@ export function settingsRoutes(deps: { db: RootDb }): Router {
     const actor = actorOf(res);
     const courseId = courseOf(actor);
     try {
-      const privacy = await deps.db.transaction((tx) => updateCoursePrivacy(tx, { platformId: actor.platformId, courseId, userId: actor.userId }, req.body));
+      const input = parseInput(privacyForm, req.body);
+      const privacy = await deps.db.transaction((tx) => updateCoursePrivacy(tx, { platformId: actor.platformId, courseId, userId: actor.userId }, input));
       show(req, res, privacy, { saved: true });
     } catch (err) {
       if (err instanceof HttpError && err.status === 422) {

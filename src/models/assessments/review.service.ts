@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
@@ -13,7 +12,7 @@ import { findTaskInCourse } from '../tasks/tasks.repository.js';
 import type { AssessmentRow } from './review.repository.js';
 import { applyDecision, listAssessmentsInCourse, lockAssessmentInCourse, requestSyncAgain } from './review.repository.js';
 import type { ReviewStatus } from './assessments.table.js';
-import { fieldsOf, int4 } from '../../validation.js';
+import type { OverrideInput, RejectInput } from './review.schema.js';
 import { findSubmissionContent } from '../submissions/submissions.repository.js';
 import { countWaitingItemsOf } from '../queue/queue.repository.js';
 
@@ -23,61 +22,6 @@ export interface Reviewer {
   courseId: number;
   userId: number;
 }
-
-export const REASON_MAX = 2000;
-export const FEEDBACK_MAX = 10_000;
-
-const seq = int4('This form is out of date: reload the page.');
-const optionalText = (max: number, label: string) =>
-  z
-    .string()
-    .trim()
-    .max(max, `${label} has at most ${max} characters.`)
-    .optional()
-    .transform((v) => v || undefined);
-
-/** A score field: empty is "not given"; anything else must be a number in range (checked with the range later). */
-const scoreField = z
-  .union([z.string(), z.number()])
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || (typeof v === 'string' && v.trim() === '')) return undefined;
-    const n = typeof v === 'number' ? v : Number(v.trim().replace(',', '.'));
-    if (!Number.isFinite(n)) {
-      ctx.addIssue({ code: 'custom', message: 'Enter a number.' });
-      return z.NEVER;
-    }
-    return Math.round(n * 100) / 100;
-  });
-
-export const overrideSchema = z.object({
-  decisionSeq: seq,
-  score: scoreField,
-  criteria: z.record(z.string(), scoreField).optional(),
-  feedback: optionalText(FEEDBACK_MAX, 'Feedback'),
-  reason: optionalText(REASON_MAX, 'The reason'),
-});
-
-export const rejectSchema = z.object({
-  decisionSeq: seq,
-  rejectTo: z.enum(['queue', 'manual'], { error: 'Choose where the work goes: back to the queue or to manual grading.' }),
-  note: optionalText(REASON_MAX, 'The note'),
-});
-
-/** Forms send criterion scores as flat `criteria[<id>]` fields (urlencoded, not extended); JSON sends an object. */
-function withCriteriaObject(raw: unknown): Record<string, unknown> {
-  const body = { ...((raw ?? {}) as Record<string, unknown>) };
-  const criteria: Record<string, unknown> = typeof body.criteria === 'object' && body.criteria !== null ? { ...(body.criteria as Record<string, unknown>) } : {};
-  for (const [key, value] of Object.entries(body)) {
-    const m = /^criteria\[([A-Za-z0-9_-]{1,64})\]$/.exec(key);
-    if (m) criteria[m[1]!] = value;
-  }
-  body.criteria = criteria;
-  return body;
-}
-
-// Override criteria are named `criteria.<id>` in the form: two path segments at most.
-const formFields = (error: z.ZodError) => fieldsOf(error, { depth: 2, fallback: 'form' });
 
 const STATUS_WORDS: Record<ReviewStatus, string> = {
   pending_review: 'waiting for review',
@@ -117,10 +61,7 @@ export async function approveAssessment(db: Db, who: Reviewer, id: number, expec
  * The instructor's own grade beside the model's, which stays unchanged for audit. Allowed on anything not sent
  * back to the LLM queue: a later override replaces an earlier decision and is synced again.
  */
-export async function overrideAssessment(db: Db, who: Reviewer, id: number, raw: unknown): Promise<AssessmentRow> {
-  const parsed = overrideSchema.safeParse(withCriteriaObject(raw));
-  if (!parsed.success) throw Invalid(formFields(parsed.error));
-  const input = parsed.data;
+export async function overrideAssessment(db: Db, who: Reviewer, id: number, input: OverrideInput): Promise<AssessmentRow> {
   const current = await lockAssessmentInCourse(db, who.courseId, id);
   if (!current) throw NotFound('The assessment');
   const rubric: RubricCriterion[] = (await findVersionById(db, current.promptVersionId))?.rubric ?? [];
@@ -165,10 +106,7 @@ export async function overrideAssessment(db: Db, who: Reviewer, id: number, raw:
  * Rejects the model's result: back to the LLM queue (a new queue item, graded again with the task's active
  * prompt) or to the instructor for manual grading (then graded with an override). Run in a transaction.
  */
-export async function rejectAssessment(db: Db, config: Pick<Config, 'encryptionKey'> & { batches: Pick<Config['batches'], 'maxAttempts'> }, who: Reviewer, id: number, raw: unknown): Promise<AssessmentRow> {
-  const parsed = rejectSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw Invalid(formFields(parsed.error));
-  const input = parsed.data;
+export async function rejectAssessment(db: Db, config: Pick<Config, 'encryptionKey'> & { batches: Pick<Config['batches'], 'maxAttempts'> }, who: Reviewer, id: number, input: RejectInput): Promise<AssessmentRow> {
   if (input.rejectTo === 'queue' && !input.note) throw Invalid({ note: 'Add a note for the queue: what should be different this time?' });
   const current = await lockAssessmentInCourse(db, who.courseId, id);
   if (!current) throw NotFound('The assessment');

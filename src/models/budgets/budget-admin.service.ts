@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import type { Db } from '../../db/db.js';
 import { Invalid, NotFound } from '../../errors.js';
+import { MONTHS_AHEAD, type BudgetInput } from './budgets.schema.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from './budget-alerts.service.js';
 import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, lockMonthBudgets, resetBudgetAlerts, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';
 import { addMonths } from './spend.service.js';
-import { fieldsOf } from '../../validation.js';
 
 /**
  * An administrator's budget management for their own platform: monthly limits for the platform or a course,
@@ -13,48 +12,10 @@ import { fieldsOf } from '../../validation.js';
  * here is audited.
  */
 
-/** The largest monthly limit accepted: a typo guard, far above any plausible grading spend. */
-export const MAX_LIMIT_MICROS = 1_000_000 * 1_000_000;
-/** Budgets can be set for the current month and this many months after it. */
-export const MONTHS_AHEAD = 2;
-
 export interface BudgetActor {
   platformId: number;
   userId: number;
 }
-
-/** Dollars typed into a form ("250", "99.5", "$1200.00") → integer micro-dollars, without floating point. */
-export const dollarsField = z
-  .string({ error: 'Enter a monthly limit in dollars, like 250 or 99.50.' })
-  .trim()
-  .transform((v, ctx) => {
-    const m = /^\$?\s*(\d{1,9})(?:\.(\d{1,2}))?$/.exec(v);
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: v ? 'Enter dollars with at most two decimals and no thousands separators, like 250 or 99.50.' : 'Enter a monthly limit in dollars, like 250 or 99.50.' });
-      return z.NEVER;
-    }
-    const micros = Number(m[1]) * 1_000_000 + Number((m[2] ?? '').padEnd(2, '0')) * 10_000;
-    if (micros <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'The limit must be more than $0. To stop all spending, freeze the budget instead.' });
-      return z.NEVER;
-    }
-    if (micros > MAX_LIMIT_MICROS) {
-      ctx.addIssue({ code: 'custom', message: 'A monthly limit is at most $1,000,000.' });
-      return z.NEVER;
-    }
-    return micros;
-  });
-
-export const budgetForm = z.object({
-  scope: z
-    .string({ error: 'Choose the platform or one of its courses.' })
-    .regex(/^(platform|course-\d{1,15})$/, 'Choose the platform or one of its courses.')
-    .transform((v) => (v === 'platform' ? null : Number(v.slice('course-'.length)))),
-  month: z.string({ error: 'Choose a month.' }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Choose a month.').transform((v) => `${v}-01`),
-  limit: dollarsField,
-});
-
-export const freezeForm = z.object({ frozen: z.enum(['true', 'false'], { error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }).transform((v) => v === 'true') });
 
 export interface BudgetsOverview {
   currentMonth: string;
@@ -77,13 +38,11 @@ export async function budgetsOverview(db: Db, platformId: number): Promise<Budge
 
 /**
  * Sets (creates or changes) the limit of the platform or one of its courses for a month. Throws Invalid with a
- * message per field, changing nothing, for a bad amount, a month in the past or too far ahead, or a course that
+ * message per field, changing nothing, for a month in the past or too far ahead, or a course that
  * is not the administrator's platform's.
  */
-export async function setBudget(db: Db, actor: BudgetActor, raw: unknown): Promise<{ id: number; created: boolean }> {
-  const parsed = budgetForm.safeParse(raw ?? {});
-  if (!parsed.success) throw Invalid(fieldsOf(parsed.error, { depth: 1 }));
-  const { scope: courseId, month, limit } = parsed.data;
+export async function setBudget(db: Db, actor: BudgetActor, input: BudgetInput): Promise<{ id: number; created: boolean }> {
+  const { scope: courseId, month, limit } = input;
   const overview = await budgetsOverview(db, actor.platformId);
   if (!overview.months.includes(month)) {
     throw Invalid({ month: month < overview.currentMonth ? 'A budget cannot be set for a month that is over.' : `Budgets can be set up to ${MONTHS_AHEAD} months ahead.` });
@@ -126,12 +85,10 @@ async function audited(db: Db, actor: BudgetActor, budget: BudgetRef, action: st
 }
 
 /** Freezes (nothing more is sent for its scope and month) or unfreezes a budget of the actor's platform. */
-export async function freezeBudget(db: Db, actor: BudgetActor, budgetId: number, raw: unknown): Promise<BudgetRef> {
-  const parsed = freezeForm.safeParse(raw ?? {});
-  if (!parsed.success) throw Invalid(fieldsOf(parsed.error, { depth: 1 }));
-  const budget = await setBudgetFrozen(db, actor.platformId, budgetId, parsed.data.frozen);
+export async function freezeBudget(db: Db, actor: BudgetActor, budgetId: number, frozen: boolean): Promise<BudgetRef> {
+  const budget = await setBudgetFrozen(db, actor.platformId, budgetId, frozen);
   if (!budget) throw NotFound('The budget');
-  await audited(db, actor, budget, parsed.data.frozen ? 'budget.frozen' : 'budget.unfrozen');
+  await audited(db, actor, budget, frozen ? 'budget.frozen' : 'budget.unfrozen');
   return budget;
 }
 

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** What the budget forms send: a limit for the platform or a course and month, and freeze/unfreeze. */
+
+/** The largest monthly limit accepted: a typo guard, far above any plausible grading spend. */
+export const MAX_LIMIT_MICROS = 1_000_000 * 1_000_000;
+/** Budgets can be set for the current month and this many months after it. */
+export const MONTHS_AHEAD = 2;
+
+/** Dollars typed into a form ("250", "99.5", "$1200.00") → integer micro-dollars, without floating point. */
+export const dollarsField = z
+  .string({ error: 'Enter a monthly limit in dollars, like 250 or 99.50.' })
+  .trim()
+  .transform((v, ctx) => {
+    const m = /^\$?\s*(\d{1,9})(?:\.(\d{1,2}))?$/.exec(v);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: v ? 'Enter dollars with at most two decimals and no thousands separators, like 250 or 99.50.' : 'Enter a monthly limit in dollars, like 250 or 99.50.' });
+      return z.NEVER;
+    }
+    const micros = Number(m[1]) * 1_000_000 + Number((m[2] ?? '').padEnd(2, '0')) * 10_000;
+    if (micros <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'The limit must be more than $0. To stop all spending, freeze the budget instead.' });
+      return z.NEVER;
+    }
+    if (micros > MAX_LIMIT_MICROS) {
+      ctx.addIssue({ code: 'custom', message: 'A monthly limit is at most $1,000,000.' });
+      return z.NEVER;
+    }
+    return micros;
+  });
+
+export const budgetForm = z.object({
+  scope: z
+    .string({ error: 'Choose the platform or one of its courses.' })
+    .regex(/^(platform|course-\d{1,15})$/, 'Choose the platform or one of its courses.')
+    .transform((v) => (v === 'platform' ? null : Number(v.slice('course-'.length)))),
+  month: z.string({ error: 'Choose a month.' }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Choose a month.').transform((v) => `${v}-01`),
+  limit: dollarsField,
+});
+
+export const freezeForm = z.object({ frozen: z.enum(['true', 'false'], { error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }).transform((v) => v === 'true') });
+export type BudgetInput = z.output<typeof budgetForm>;
