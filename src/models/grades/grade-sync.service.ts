@@ -4,7 +4,7 @@ import type { Logger } from '../../log.js';
 import { AgsError, type Gradebook } from './gradebook.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { updateTaskLineItem } from '../tasks/tasks.repository.js';
-import { claimDueSyncs, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, syncAttemptsOf, type ClaimedSync } from './grade-sync.repository.js';
+import { claimDueSyncs, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, syncAttemptsOf, type ClaimedSync, type SyncFacts } from './grade-sync.repository.js';
 
 /** The resource id of a task's gradebook column: set on the deep-linking line item, looked up before creating one. */
 export function resourceIdFor(taskId: number): string {
@@ -65,41 +65,10 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
     await markSyncFailure(db, claim.id, claim.decisionSeq, { message: 'This assessment has no score to send.', retryable: false, delayMs: 0, maxAttempts: settings.maxAttempts });
     return 'failed';
   }
-  const platform = { issuer: facts.issuer, clientId: facts.clientId };
   try {
-    const lineItemUrl = await ags.ensureLineItem(platform, {
-      lineItemUrl: facts.lineItemUrl,
-      lineItemsUrl: facts.lineItemsUrl,
-      resourceLinkId: facts.resourceLinkId,
-      resourceId: resourceIdFor(facts.taskId),
-      label: facts.taskTitle,
-      scoreMaximum: facts.taskMaxScore,
-    });
-    // Remember the column, so later syncs post straight to it (and never look for, or create, another).
-    if (lineItemUrl !== facts.lineItemUrl) await updateTaskLineItem(db, facts.taskId, lineItemUrl, facts.lineItemsUrl);
-    await ags.submitScore(platform, lineItemUrl, {
-      userId: facts.studentSub,
-      scoreGiven,
-      scoreMaximum: facts.maxScore,
-      comment: SYNC_COMMENTS[facts.reviewStatus],
-      timestamp: facts.reviewedAt ?? new Date(),
-    });
+    await postScore(db, ags, facts, { status: facts.reviewStatus, scoreGiven });
   } catch (err) {
-    const agsError = err instanceof AgsError ? err : null;
-    if (!agsError) logger.error('grade sync failed unexpectedly', { err, assessmentId: claim.id });
-    const message = agsError?.message ?? 'An unexpected error stopped the grade from being sent; it will be tried again.';
-    const attemptsBefore = await syncAttemptsOf(db, claim.id);
-    const state = await markSyncFailure(db, claim.id, claim.decisionSeq, {
-      message,
-      retryable: agsError ? agsError.retryable : true,
-      delayMs: syncBackoffMs(settings, attemptsBefore + 1, agsError?.retryAfterMs),
-      maxAttempts: settings.maxAttempts,
-    });
-    if (state === 'failed') {
-      await recordAudit(db, { platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system', action: 'grade.sync_failed', entityType: 'assessment', entityId: claim.id, details: { decisionSeq: claim.decisionSeq, error: message } });
-    }
-    if (state === null) await releaseClaim(db, claim.id);
-    return state ?? 'skipped';
+    return recordSyncFailure(db, { settings, logger }, claim, facts, err);
   }
   const recorded = await markSynced(db, claim.id, claim.decisionSeq, scoreGiven);
   if (!recorded) {
@@ -109,4 +78,54 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
   }
   await recordAudit(db, { platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system', action: 'grade.synced', entityType: 'assessment', entityId: claim.id, details: { decisionSeq: claim.decisionSeq, scoreGiven, scoreMaximum: facts.maxScore } });
   return 'synced';
+}
+
+/** Finds (or creates) the task's gradebook column and posts the student's score to it. */
+async function postScore(db: Db, ags: Gradebook, facts: SyncFacts, decision: { status: keyof typeof SYNC_COMMENTS; scoreGiven: number }): Promise<void> {
+  const platform = { issuer: facts.issuer, clientId: facts.clientId };
+  const lineItemUrl = await ags.ensureLineItem(platform, {
+    lineItemUrl: facts.lineItemUrl,
+    lineItemsUrl: facts.lineItemsUrl,
+    resourceLinkId: facts.resourceLinkId,
+    resourceId: resourceIdFor(facts.taskId),
+    label: facts.taskTitle,
+    scoreMaximum: facts.taskMaxScore,
+  });
+  // Remember the column, so later syncs post straight to it (and never look for, or create, another).
+  if (lineItemUrl !== facts.lineItemUrl) await updateTaskLineItem(db, facts.taskId, lineItemUrl, facts.lineItemsUrl);
+  await ags.submitScore(platform, lineItemUrl, {
+    userId: facts.studentSub,
+    scoreGiven: decision.scoreGiven,
+    scoreMaximum: facts.maxScore,
+    comment: SYNC_COMMENTS[decision.status],
+    timestamp: facts.reviewedAt ?? new Date(),
+  });
+}
+
+/**
+ * A failed post: retried with backoff when the LMS (or an unexpected error) allows it, else left failed and
+ * audited. A claim the failure could not be recorded under (a newer decision) is released.
+ */
+async function recordSyncFailure(
+  db: Db,
+  run: { settings: GradeSyncSettings; logger: Logger },
+  claim: ClaimedSync,
+  facts: SyncFacts,
+  err: unknown,
+): Promise<'pending' | 'failed' | 'skipped'> {
+  const agsError = err instanceof AgsError ? err : null;
+  if (!agsError) run.logger.error('grade sync failed unexpectedly', { err, assessmentId: claim.id });
+  const message = agsError?.message ?? 'An unexpected error stopped the grade from being sent; it will be tried again.';
+  const attemptsBefore = await syncAttemptsOf(db, claim.id);
+  const state = await markSyncFailure(db, claim.id, claim.decisionSeq, {
+    message,
+    retryable: agsError ? agsError.retryable : true,
+    delayMs: syncBackoffMs(run.settings, attemptsBefore + 1, agsError?.retryAfterMs),
+    maxAttempts: run.settings.maxAttempts,
+  });
+  if (state === 'failed') {
+    await recordAudit(db, { platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system', action: 'grade.sync_failed', entityType: 'assessment', entityId: claim.id, details: { decisionSeq: claim.decisionSeq, error: message } });
+  }
+  if (state === null) await releaseClaim(db, claim.id);
+  return state ?? 'skipped';
 }
