@@ -1,14 +1,18 @@
-import { ConfigError, loadRuntimeConfig } from './config.js';
+import type pg from 'pg';
+import { ConfigError, loadRuntimeConfig, type Config } from './config.js';
 import { createPool, ensureDatabase } from './db/db.js';
 import { createLogger } from './log.js';
-import { openDatabase, startTool } from './runtime.js';
+import { openDatabase, startTool, type Database, type ToolRuntime } from './runtime.js';
 import { installShutdown } from './shutdown.js';
 import { findPlatform } from './models/tenancy/platforms.repository.js';
 import { registerPlatform } from './lti/registration.service.js';
-import { startDevLms } from './devlms/index.js';
+import { platformInputOf, startDevLms, type ToolRegistration } from './devlms/index.js';
 import { startEmulator } from './emulator/index.js';
 import { SEED } from './devlms/seed.js';
 import { demoCourseFrom, seedDemoCourse } from './models/prompts/demo-seed.js';
+
+/** What the demo started, closed in reverse order on shutdown. */
+type Closers = Array<() => Promise<void>>;
 
 /**
  * `npm run demo`: the embedded database, the tool (web + worker), the OpenAI emulator and the development LMS,
@@ -18,18 +22,9 @@ async function main(): Promise<void> {
   // The seeded course has three students: with the production minimum of 10 requests per batch, the demo could
   // never send one. An explicit BATCH_MIN_SIZE still wins.
   process.env.BATCH_MIN_SIZE ??= '1';
-  let config;
-  try {
-    config = loadRuntimeConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadRuntimeConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'demo');
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Closers = [];
   const close = async () => {
     for (const fn of closers.reverse()) await fn().catch((err) => logger.warn('shutdown step failed', { err }));
   };
@@ -37,14 +32,7 @@ async function main(): Promise<void> {
 
   const database = await openDatabase(config, logger);
   closers.push(() => database.close());
-
-  // The dev LMS stands in for a third party: its own database on the embedded server, or its own schema.
-  let lmsPool = database.pool;
-  if (database.embedded) {
-    await ensureDatabase(database.embedded.serverUrl, 'llm_assess_devlms');
-    lmsPool = createPool(database.embedded.urlFor('llm_assess_devlms'), 5);
-    closers.push(() => lmsPool.end());
-  }
+  const lmsPool = await openDevLmsPool(database, closers);
 
   if (config.openai.demoMode) {
     const emulator = await startEmulator({ port: config.emulator.port, host: '127.0.0.1', timings: config.emulator.timings, faultsJson: config.emulator.faultsJson });
@@ -58,28 +46,30 @@ async function main(): Promise<void> {
   closers.push(() => lms.close());
   await lms.devlms.seed();
 
-  const reg = lms.devlms.toolRegistration();
-  if (!(await findPlatform(database.db, reg.issuer, reg.clientId))) {
-    await registerPlatform(
-      { db: database.db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true },
-      {
-        issuer: reg.issuer,
-        clientId: reg.clientId,
-        name: reg.name,
-        authenticationEndpoint: reg.authenticationEndpoint,
-        accesstokenEndpoint: reg.accesstokenEndpoint,
-        authorizationServer: reg.authorizationServer,
-        jwksUrl: reg.jwksUrl,
-        deploymentIds: [reg.deploymentId],
-      },
-      'demo',
-    );
-  }
+  await registerDevLms(database, tool, lms.devlms.toolRegistration());
+  printWhereToGo(config);
+}
 
+/** The dev LMS stands in for a third party: its own database on the embedded server, or its own schema. */
+async function openDevLmsPool(database: Database, closers: Closers): Promise<pg.Pool> {
+  if (!database.embedded) return database.pool;
+  await ensureDatabase(database.embedded.serverUrl, 'llm_assess_devlms');
+  const lmsPool = createPool(database.embedded.urlFor('llm_assess_devlms'), 5);
+  closers.push(() => lmsPool.end());
+  return lmsPool;
+}
+
+/** Registers the dev LMS with the tool on the first run, as an administrator would, and readies its course. */
+async function registerDevLms(database: Database, tool: ToolRuntime, reg: ToolRegistration): Promise<void> {
+  if (!(await findPlatform(database.db, reg.issuer, reg.clientId))) {
+    await registerPlatform({ db: database.db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true }, platformInputOf(reg), 'demo');
+  }
   // The dev course ready to use: LLM assessment allowed and each assignment graded with a library template.
   const platform = await findPlatform(database.db, reg.issuer, reg.clientId);
   if (platform) await database.db.transaction((tx) => seedDemoCourse(tx, demoCourseFrom(SEED, platform.id, reg.deploymentId)));
+}
 
+function printWhereToGo(config: Config): void {
   console.log(`Tool: ${config.toolUrl}`);
   console.log(`Dev LMS: ${config.devlms.url}`);
   if (config.openai.demoMode) console.log(`OpenAI emulator: ${config.emulator.url}/v1 (demo mode: simulated grader)`);
@@ -87,6 +77,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error('The demo failed to start:', err instanceof Error ? err.message : err);
+  // A configuration error says what to set: it is shown alone.
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error('The demo failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

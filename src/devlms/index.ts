@@ -11,11 +11,13 @@ import { withTransaction } from './db/queryable.js';
 import { ensureSchema } from './db/schema.js';
 import { Faults, type AreaFault, type FaultArea, type FaultsInput } from './faults.js';
 import { ToolKeys } from './lti/tool-keys.js';
-import { SEED, seedDevLms } from './seed.js';
+import { seedDevLms } from './seed.js';
+import { toolRegistrationOf, type ToolRegistration } from './tool-registration.js';
 
 export { SEED } from './seed.js';
 export type { FaultsInput } from './faults.js';
 export type { ToolUrls } from './context.js';
+export { platformInputOf, type PlatformRegistrationInput, type ToolRegistration } from './tool-registration.js';
 
 export interface DevLmsOptions {
   /** The dev LMS keeps its tables in schema `devlms` of this database. The caller owns (and ends) the pool. */
@@ -37,18 +39,6 @@ export interface DevLmsOptions {
   toolJwksTimeoutMs?: number;
   /** Where unexpected errors (answered as a bare 500) are reported; default console.error. */
   onError?: (err: unknown) => void;
-}
-
-/** What the tool needs to register this platform (ltijs `registerPlatform` fields). */
-export interface ToolRegistration {
-  issuer: string;
-  clientId: string;
-  deploymentId: string;
-  authenticationEndpoint: string;
-  accesstokenEndpoint: string;
-  authorizationServer: string;
-  jwksUrl: string;
-  name: string;
 }
 
 export interface DevLms {
@@ -87,19 +77,18 @@ function toolUrlsFrom(toolUrl: string, overrides: Partial<ToolUrls> = {}): ToolU
   };
 }
 
-/** Creates a dev LMS on the given pool: tables, platform key and (by default) the seed, then the Express app. */
-export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
+/** The instance's shared state: its URLs, its tables made ready, its key and secret (created on first start). */
+async function openContext(options: DevLmsOptions): Promise<DevLmsContext> {
   const url = baseUrl.parse(options.url);
   const issuer = options.issuer ?? url;
+  // Both URLs are checked before anything is written.
   const tool = toolUrlsFrom(baseUrl.parse(options.toolUrl), options.tool);
-
   const { key, secret } = await withTransaction(options.pool, async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [STARTUP_LOCK]);
     await ensureSchema(tx);
     return { key: await loadOrCreatePlatformKey(tx), secret: await loadOrCreateSecret(tx, 'signed-state') };
   });
-
-  const ctx: DevLmsContext = {
+  return {
     pool: options.pool,
     url,
     issuer,
@@ -116,11 +105,15 @@ export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
     faults: new Faults(),
     endpoints: endpointsFor(url),
   };
+}
 
+/** Creates a dev LMS on the given pool: tables, platform key and (by default) the seed, then the Express app. */
+export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
+  const ctx = await openContext(options);
   const seed = () =>
     withTransaction(options.pool, async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [STARTUP_LOCK]);
-      await seedDevLms(tx, tool);
+      await seedDevLms(tx, ctx.tool);
     });
   if (options.seed !== false) await seed();
 
@@ -129,19 +122,10 @@ export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
       testHooks: options.testHooks === true,
       onError: options.onError ?? ((err) => console.error('devlms: unexpected error', err)),
     }),
-    url,
-    issuer,
+    url: ctx.url,
+    issuer: ctx.issuer,
     seed,
-    toolRegistration: () => ({
-      issuer,
-      clientId: SEED.clientId,
-      deploymentId: SEED.deploymentId,
-      authenticationEndpoint: ctx.endpoints.auth,
-      accesstokenEndpoint: ctx.endpoints.token,
-      authorizationServer: ctx.endpoints.token,
-      jwksUrl: ctx.endpoints.jwks,
-      name: 'llm-assess Dev LMS',
-    }),
+    toolRegistration: () => toolRegistrationOf(ctx),
     setFaults: (faults) => ctx.faults.set(faults),
     faults: () => ctx.faults.current(),
     rotateKey: async () => {

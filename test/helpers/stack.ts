@@ -5,7 +5,7 @@ import { createDb, createPool } from '../../src/db/db.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { startTool, type ToolRuntime } from '../../src/runtime.js';
 import { registerPlatform } from '../../src/lti/registration.service.js';
-import { startDevLms } from '../../src/devlms/index.js';
+import { platformInputOf, startDevLms } from '../../src/devlms/index.js';
 import { startEmulator, type FaultsInput, type RunningEmulator } from '../../src/emulator/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { LtiBrowser } from './lti-browser.js';
@@ -82,20 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await devlms.devlms.seed();
   if (options.register !== false) {
     const reg = devlms.devlms.toolRegistration();
-    await registerPlatform(
-      { db: db.db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true },
-      {
-        issuer: reg.issuer,
-        clientId: reg.clientId,
-        name: reg.name,
-        authenticationEndpoint: reg.authenticationEndpoint,
-        accesstokenEndpoint: reg.accesstokenEndpoint,
-        authorizationServer: reg.authorizationServer,
-        jwksUrl: reg.jwksUrl,
-        deploymentIds: [reg.deploymentId],
-      },
-      'test',
-    );
+    await registerPlatform({ db: db.db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true }, platformInputOf(reg), 'test');
   }
   return {
     config,
