@@ -5,16 +5,7 @@ import { installShutdown } from './shutdown.js';
 
 /** Entry point of a deployed process: ROLE=web | worker | all (default). */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadRuntimeConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadRuntimeConfig();
   const logger = createLogger(config.logLevel);
   const runtime = await startTool(config, logger);
   installShutdown(logger, config.shutdownTimeoutMs, () => runtime.close());
@@ -23,6 +14,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error('llm-assess failed to start:', err instanceof Error ? err.message : err);
+  // A configuration error says what to set: it is shown alone.
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error('llm-assess failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

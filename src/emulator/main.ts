@@ -8,16 +8,7 @@ import { startEmulator } from './server.js';
  * EMULATOR_*_MS timings and EMULATOR_FAULTS from the environment. See src/emulator/README.md.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadRuntimeConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadRuntimeConfig();
   const logger = createLogger(config.logLevel, 'emulator');
   let emulator;
   try {
@@ -55,6 +46,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error('The emulator failed to start:', err instanceof Error ? err.message : err);
+  // A configuration error says what to set: it is shown alone.
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error('The emulator failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
 });
