@@ -37,7 +37,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export async function validateBatchInput(content: Buffer, endpoint: string, limits: InputLimits): Promise<InputValidation> {
-  const text = content.toString('utf8');
   const errors: BatchError[] = [];
   const lines: InputLine[] = [];
   const seen = new Set<string>();
@@ -46,6 +45,39 @@ export async function validateBatchInput(content: Buffer, endpoint: string, limi
     if (errors.length < MAX_REPORTED_ERRORS) errors.push(e);
   };
 
+  for (const { raw, lineNumber } of rawLines(content.toString('utf8'))) {
+    // Parsing 50,000 lines takes a while: let other requests in now and then.
+    if (lineNumber % 2000 === 0) await yieldToEventLoop();
+    if (raw.trim() === '') continue;
+    const request = checkRequestLine(raw, lineNumber, endpoint, seen);
+    if ('code' in request) {
+      add(request);
+      continue;
+    }
+    // The first line's model is the batch's: an unknown one is an error, and every later line must name it too.
+    if (model === null) {
+      model = request.model;
+      if (!isKnownModel(model)) {
+        add(lineError(lineNumber, 'model_not_found', 'body.model', `The model '${model}' does not exist or you do not have access to it.`));
+      }
+    } else if (request.model !== model) {
+      add(
+        lineError(
+          lineNumber,
+          'mismatched_model',
+          'body.model',
+          `The model '${request.model}' for this request does not match the rest of the batch. Each batch must contain requests for a single model.`,
+        ),
+      );
+      continue;
+    }
+    lines.push(request.line);
+  }
+  return verdict(errors, lines, model, limits);
+}
+
+/** The file's lines (LF or CRLF), numbered from 1. */
+function* rawLines(text: string): Generator<{ raw: string; lineNumber: number }> {
   let lineNumber = 0;
   let start = 0;
   while (start < text.length) {
@@ -54,75 +86,60 @@ export async function validateBatchInput(content: Buffer, endpoint: string, limi
     const raw = text.slice(start, end).replace(/\r$/, '');
     start = end + 1;
     lineNumber += 1;
-    // Parsing 50,000 lines takes a while: let other requests in now and then.
-    if (lineNumber % 2000 === 0) await yieldToEventLoop();
-    if (raw.trim() === '') continue;
-
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      add({ code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null, line: lineNumber });
-      continue;
-    }
-    if (!isRecord(json)) {
-      add({ code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null, line: lineNumber });
-      continue;
-    }
-    const missing = ['custom_id', 'method', 'url', 'body'].find((k) => json[k] === undefined || json[k] === null);
-    if (missing) {
-      add({ code: 'missing_required_parameter', message: `Missing required parameter: '${missing}'.`, param: missing, line: lineNumber });
-      continue;
-    }
-    const { custom_id: customId, method, url, body } = json;
-    if (typeof customId !== 'string' || customId === '') {
-      add({ code: 'invalid_value', message: "Invalid 'custom_id': expected a non-empty string.", param: 'custom_id', line: lineNumber });
-      continue;
-    }
-    if (seen.has(customId)) {
-      add({
-        code: 'duplicate_custom_id',
-        message: `The custom_id '${customId}' for this request is a duplicate of another request. The custom_id parameter must be unique for each request in a batch.`,
-        param: 'custom_id',
-        line: lineNumber,
-      });
-      continue;
-    }
-    seen.add(customId);
-    if (method !== 'POST') {
-      add({ code: 'invalid_value', message: `Invalid 'method': only POST is supported in a batch (got '${String(method)}').`, param: 'method', line: lineNumber });
-      continue;
-    }
-    if (url !== endpoint) {
-      add({
-        code: 'invalid_url',
-        message: `The url '${String(url)}' for this request does not match the batch endpoint '${endpoint}'. Each request in a batch must use the batch's endpoint.`,
-        param: 'url',
-        line: lineNumber,
-      });
-      continue;
-    }
-    if (!isRecord(body) || typeof body.model !== 'string') {
-      add({ code: 'missing_required_parameter', message: "Missing required parameter: 'body.model'.", param: 'body.model', line: lineNumber });
-      continue;
-    }
-    if (model === null) {
-      model = body.model;
-      if (!isKnownModel(model)) {
-        add({ code: 'model_not_found', message: `The model '${model}' does not exist or you do not have access to it.`, param: 'body.model', line: lineNumber });
-      }
-    } else if (body.model !== model) {
-      add({
-        code: 'mismatched_model',
-        message: `The model '${body.model}' for this request does not match the rest of the batch. Each batch must contain requests for a single model.`,
-        param: 'body.model',
-        line: lineNumber,
-      });
-      continue;
-    }
-    lines.push({ customId, lineNumber, body });
+    yield { raw, lineNumber };
   }
+}
 
+function lineError(line: number, code: string, param: string | null, message: string): BatchError {
+  return { code, message, param, line };
+}
+
+/**
+ * One line's own checks, in the API's order: JSON object, required keys, a new custom_id (recorded in `seen` once
+ * it is a valid string, whatever fails after), POST, the batch's url, a body naming a model.
+ */
+function checkRequestLine(raw: string, lineNumber: number, endpoint: string, seen: Set<string>): BatchError | { line: InputLine; model: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return lineError(lineNumber, 'invalid_json_line', null, 'This line is not parseable as valid JSON.');
+  }
+  if (!isRecord(json)) return lineError(lineNumber, 'invalid_json_line', null, 'This line is not parseable as valid JSON.');
+  const missing = ['custom_id', 'method', 'url', 'body'].find((k) => json[k] === undefined || json[k] === null);
+  if (missing) return lineError(lineNumber, 'missing_required_parameter', missing, `Missing required parameter: '${missing}'.`);
+  const { custom_id: customId, method, url, body } = json;
+  if (typeof customId !== 'string' || customId === '') {
+    return lineError(lineNumber, 'invalid_value', 'custom_id', "Invalid 'custom_id': expected a non-empty string.");
+  }
+  if (seen.has(customId)) {
+    return lineError(
+      lineNumber,
+      'duplicate_custom_id',
+      'custom_id',
+      `The custom_id '${customId}' for this request is a duplicate of another request. The custom_id parameter must be unique for each request in a batch.`,
+    );
+  }
+  seen.add(customId);
+  if (method !== 'POST') {
+    return lineError(lineNumber, 'invalid_value', 'method', `Invalid 'method': only POST is supported in a batch (got '${String(method)}').`);
+  }
+  if (url !== endpoint) {
+    return lineError(
+      lineNumber,
+      'invalid_url',
+      'url',
+      `The url '${String(url)}' for this request does not match the batch endpoint '${endpoint}'. Each request in a batch must use the batch's endpoint.`,
+    );
+  }
+  if (!isRecord(body) || typeof body.model !== 'string') {
+    return lineError(lineNumber, 'missing_required_parameter', 'body.model', "Missing required parameter: 'body.model'.");
+  }
+  return { line: { customId, lineNumber, body }, model: body.model };
+}
+
+/** The file's verdict once every line is read: the line errors, else an empty file, else too many requests. */
+function verdict(errors: BatchError[], lines: InputLine[], model: string | null, limits: InputLimits): InputValidation {
   if (errors.length) return { ok: false, errors, model };
   if (lines.length === 0) return { ok: false, errors: [{ code: 'empty_file', message: 'The batch input file is empty.', param: null, line: null }], model };
   if (lines.length > limits.maxRequests) {
