@@ -38,38 +38,9 @@ function findFile(ctx: EmulatorContext, id: string): StoredFile {
 export function filesRouter(ctx: EmulatorContext): Router {
   const router = Router();
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.limits.maxFileBytes, files: 1 } });
-
   router.post('/files', upload.single('file'), (req, res) => {
-    // The body is read first, so a refused upload never leaves the client writing into a closed socket.
-    const injected = ctx.faults.takeUploadFailure();
-    if (injected === 429) throw rateLimited('Rate limit reached for file uploads in organization org-emulator. Please try again in 1s.');
-    if (injected === 500) throw serverError();
-
-    const fields = uploadFields.safeParse(req.body ?? {});
-    if (!fields.success) throw zodProblem(fields.error);
-    const { purpose, expires_after: expiresAfter } = fields.data;
-    if (!(FILE_PURPOSES as readonly string[]).includes(purpose)) {
-      throw invalidRequest(`'${purpose}' is not one of ${JSON.stringify(FILE_PURPOSES)} - 'purpose'`, 'purpose');
-    }
-    const file = req.file;
-    if (!file) throw invalidRequest("Missing required parameter: 'file'.", 'file');
-    if (purpose === 'batch') {
-      if (!file.originalname.endsWith('.jsonl')) throw invalidRequest('Invalid file format for Batch API. Must be .jsonl', 'file');
-      // What OpenAI answers for a batch file over its size limit (seen in bespokelabsai/curator#111).
-      if (file.size > ctx.limits.maxBatchFileBytes) throw invalidRequest('File is too large.');
-    }
-    const now = ctx.clock();
-    const ttlMs = expiresAfter ? expiresAfter.seconds * 1000 : purpose === 'batch' ? BATCH_FILE_DEFAULT_TTL_MS : null;
-    const stored = ctx.store.addFile({
-      createdAtMs: now,
-      expiresAtMs: ttlMs === null ? null : now + ttlMs,
-      filename: file.originalname,
-      purpose: purpose as StoredFile['purpose'],
-      content: file.buffer,
-    });
-    res.json(fileObject(stored));
+    res.json(fileObject(storeUpload(ctx, req.body, req.file)));
   });
-
   router.get('/files', (req, res) => {
     const query = listQuery.safeParse(req.query);
     if (!query.success) throw zodProblem(query.error);
@@ -78,22 +49,47 @@ export function filesRouter(ctx: EmulatorContext): Router {
     if (order === 'desc') files = files.reverse();
     res.json(listPage(files, limit, after, fileObject));
   });
-
   router.get('/files/:id', (req, res) => {
     res.json(fileObject(findFile(ctx, req.params.id)));
   });
-
   router.delete('/files/:id', (req, res) => {
     const file = findFile(ctx, req.params.id);
     ctx.store.files.delete(file.id);
     res.json({ id: file.id, object: 'file', deleted: true });
   });
-
   router.get('/files/:id/content', (req, res) => {
     const file = findFile(ctx, req.params.id);
     res.type('application/octet-stream').send(file.content);
   });
-
   return router;
 }
 
+/** Checks an upload (its fields, then the file) as the API does, and stores it with its expiry. */
+function storeUpload(ctx: EmulatorContext, body: unknown, file: Express.Multer.File | undefined): StoredFile {
+  // The body is read first, so a refused upload never leaves the client writing into a closed socket.
+  const injected = ctx.faults.takeUploadFailure();
+  if (injected === 429) throw rateLimited('Rate limit reached for file uploads in organization org-emulator. Please try again in 1s.');
+  if (injected === 500) throw serverError();
+
+  const fields = uploadFields.safeParse(body ?? {});
+  if (!fields.success) throw zodProblem(fields.error);
+  const { purpose, expires_after: expiresAfter } = fields.data;
+  if (!(FILE_PURPOSES as readonly string[]).includes(purpose)) {
+    throw invalidRequest(`'${purpose}' is not one of ${JSON.stringify(FILE_PURPOSES)} - 'purpose'`, 'purpose');
+  }
+  if (!file) throw invalidRequest("Missing required parameter: 'file'.", 'file');
+  if (purpose === 'batch') {
+    if (!file.originalname.endsWith('.jsonl')) throw invalidRequest('Invalid file format for Batch API. Must be .jsonl', 'file');
+    // What OpenAI answers for a batch file over its size limit (seen in bespokelabsai/curator#111).
+    if (file.size > ctx.limits.maxBatchFileBytes) throw invalidRequest('File is too large.');
+  }
+  const now = ctx.clock();
+  const ttlMs = expiresAfter ? expiresAfter.seconds * 1000 : purpose === 'batch' ? BATCH_FILE_DEFAULT_TTL_MS : null;
+  return ctx.store.addFile({
+    createdAtMs: now,
+    expiresAtMs: ttlMs === null ? null : now + ttlMs,
+    filename: file.originalname,
+    purpose: purpose as StoredFile['purpose'],
+    content: file.buffer,
+  });
+}
