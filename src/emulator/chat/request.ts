@@ -69,45 +69,15 @@ function messageText(m: ChatMessageIn): string {
 
 /** Returns the checked request, or throws the ApiError (see api-error.ts) the API would answer with. */
 export function validateChatRequest(body: unknown): ValidChatRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('The request body must be a JSON object.');
-  for (const key of Object.keys(body)) {
-    if (!KNOWN_PARAMS.has(key)) throw invalidRequest(`Unrecognized request argument supplied: ${key}`, key, 'unknown_parameter');
-  }
-  const parsed = requestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.join('.') || null;
-    throw invalidRequest(`Invalid value for '${param ?? 'body'}': ${issue?.message ?? 'invalid'}`, param, 'invalid_value');
-  }
-  const req = parsed.data;
+  const req = parseChatRequest(body);
   if (!isKnownModel(req.model)) throw modelNotFound(req.model);
   if (req.stream) throw invalidRequest('The emulator does not stream responses: send stream=false.', 'stream', 'unsupported_parameter');
   if ((req.n ?? 1) !== 1) throw invalidRequest('The emulator answers with one choice only: send n=1.', 'n', 'unsupported_value');
 
   const price = getModelPrice(req.model);
-  if (price.reasoning) {
-    if (req.max_tokens !== undefined && req.max_tokens !== null) {
-      throw invalidRequest("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", 'max_tokens', 'unsupported_parameter');
-    }
-    if (req.temperature !== undefined && req.temperature !== null && req.temperature !== 1) {
-      throw invalidRequest(
-        `Unsupported value: 'temperature' does not support ${req.temperature} with this model. Only the default (1) value is supported.`,
-        'temperature',
-        'unsupported_value',
-      );
-    }
-  }
-
+  if (price.reasoning) checkReasoningParameters(req);
   const format = req.response_format ?? null;
-  if (format?.type === 'json_object' && !req.messages.some((m) => /json/i.test(messageText(m)))) {
-    throw invalidRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'messages');
-  }
-  if (format?.type === 'json_schema' && format.json_schema.strict) {
-    const problem = checkStrictSchema(format.json_schema.schema ?? {});
-    if (problem) {
-      throw invalidRequest(`Invalid schema for response_format '${format.json_schema.name}': ${problem}`, 'response_format', 'invalid_json_schema');
-    }
-  }
+  checkResponseFormat(req.messages, format);
 
   const messages = req.messages;
   // The emulator's own count (./tokens.ts), response format included, never the tool's estimate.
@@ -128,6 +98,48 @@ export function validateChatRequest(body: unknown): ValidChatRequest {
     maxCompletionTokens: req.max_completion_tokens ?? req.max_tokens ?? null,
     responseFormat: format,
   };
+}
+
+/** A JSON object with only parameters the API knows, each of the right type; the first problem is reported. */
+function parseChatRequest(body: unknown): ChatRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('The request body must be a JSON object.');
+  for (const key of Object.keys(body)) {
+    if (!KNOWN_PARAMS.has(key)) throw invalidRequest(`Unrecognized request argument supplied: ${key}`, key, 'unknown_parameter');
+  }
+  const parsed = requestSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue?.path.join('.') || null;
+    throw invalidRequest(`Invalid value for '${param ?? 'body'}': ${issue?.message ?? 'invalid'}`, param, 'invalid_value');
+  }
+  return parsed.data;
+}
+
+/** Reasoning models refuse max_tokens and any temperature but the default. */
+function checkReasoningParameters(req: ChatRequest): void {
+  if (req.max_tokens !== undefined && req.max_tokens !== null) {
+    throw invalidRequest("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", 'max_tokens', 'unsupported_parameter');
+  }
+  if (req.temperature !== undefined && req.temperature !== null && req.temperature !== 1) {
+    throw invalidRequest(
+      `Unsupported value: 'temperature' does not support ${req.temperature} with this model. Only the default (1) value is supported.`,
+      'temperature',
+      'unsupported_value',
+    );
+  }
+}
+
+/** JSON mode needs the word "json" in the messages; a strict JSON schema must be one the API accepts. */
+function checkResponseFormat(messages: ChatMessageIn[], format: ChatRequest['response_format'] | null): void {
+  if (format?.type === 'json_object' && !messages.some((m) => /json/i.test(messageText(m)))) {
+    throw invalidRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'messages');
+  }
+  if (format?.type === 'json_schema' && format.json_schema.strict) {
+    const problem = checkStrictSchema(format.json_schema.schema ?? {});
+    if (problem) {
+      throw invalidRequest(`Invalid schema for response_format '${format.json_schema.name}': ${problem}`, 'response_format', 'invalid_json_schema');
+    }
+  }
 }
 
 export function textOf(m: ChatMessageIn): string {
