@@ -31,54 +31,16 @@ const refuse = (message: string) => pageError(400, `The deep-linking response wa
  * this platform accepts (one ltiResourceLink, as the settings said accept_multiple: false).
  */
 export async function verifyDeepLinkingResponse(ctx: DevLmsContext, q: Queryable, jwt: string): Promise<DeepLinkingResponse> {
-  let unverified: JWTPayload;
-  try {
-    unverified = decodeJwt(jwt);
-  } catch {
-    throw refuse('the JWT field is not a JWT.');
-  }
-  const registration = unverified.iss ? await findRegistration(q, unverified.iss) : null;
-  if (!registration) throw refuse(`its iss ${JSON.stringify(unverified.iss ?? null)} is not the client_id of a registered tool.`);
-
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(jwt, ctx.toolKeys.forUrl(registration.jwksUri), {
-      algorithms: ['RS256'],
-      issuer: registration.clientId,
-      audience: ctx.issuer,
-      requiredClaims: ['iat', 'exp'],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      maxTokenAge: '1h',
-    }));
-  } catch (err) {
-    const message = describeToolJwtError(err, 'deep-linking response', registration.jwksUri, ctx.issuer);
-    if (message) throw refuse(message);
-    if (err instanceof joseErrors.JOSEError) throw refuse(err.message);
-    throw err;
-  }
-
+  const registration = await registrationOfIssuer(q, jwt);
+  const payload = await verifyToolSignature(ctx, jwt, registration);
   const parsed = deepLinkingResponseSchema.safeParse(payload);
   if (!parsed.success) throw refuse(describeIssues(parsed.error));
   const claims = parsed.data;
   if (claims[CLAIM.deploymentId] !== registration.deploymentId) {
     throw refuse(`deployment_id "${String(claims[CLAIM.deploymentId])}" is not this tool's deployment.`);
   }
-  let data: DeepLinkingData;
-  try {
-    data = await verifyDeepLinkingData(ctx, String(claims[CLAIM.data]));
-  } catch (err) {
-    if (err instanceof SignedStateError) throw refuse(`${err.message} Echo the data claim of the request unchanged.`);
-    throw err;
-  }
-  if (data.client_id !== registration.clientId) throw refuse('its data was issued to another tool.');
-
-  const rawItems = (claims[CLAIM.contentItems] as Record<string, unknown>[] | undefined) ?? [];
-  if (rawItems.length > 1) throw refuse(`accept_multiple is false, but ${rawItems.length} content items were returned.`);
-  const items = rawItems.map((raw, i) => {
-    const item = resourceLinkItemSchema.safeParse(raw);
-    if (!item.success) throw refuse(`content_items[${i}]: ${describeIssues(item.error)}`);
-    return item.data;
-  });
+  const data = await echoedData(ctx, String(claims[CLAIM.data]), registration);
+  const items = acceptedItems((claims[CLAIM.contentItems] as Record<string, unknown>[] | undefined) ?? []);
 
   const expiresAt = new Date(((payload.exp ?? 0) + CLOCK_TOLERANCE_SECONDS) * 1000);
   if (!(await claimJti(q, registration.clientId, `deep-linking:${String(claims.nonce)}`, expiresAt))) {
@@ -93,6 +55,61 @@ export async function verifyDeepLinkingResponse(ctx: DevLmsContext, q: Queryable
     log: claims[CLAIM.log] as string | undefined,
     errorlog: claims[CLAIM.errorlog] as string | undefined,
   };
+}
+
+/** The registered tool the (still unverified) JWT says it comes from: its key set is what verifies it. */
+async function registrationOfIssuer(q: Queryable, jwt: string): Promise<Registration> {
+  let unverified: JWTPayload;
+  try {
+    unverified = decodeJwt(jwt);
+  } catch {
+    throw refuse('the JWT field is not a JWT.');
+  }
+  const registration = unverified.iss ? await findRegistration(q, unverified.iss) : null;
+  if (!registration) throw refuse(`its iss ${JSON.stringify(unverified.iss ?? null)} is not the client_id of a registered tool.`);
+  return registration;
+}
+
+async function verifyToolSignature(ctx: DevLmsContext, jwt: string, registration: Registration): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(jwt, ctx.toolKeys.forUrl(registration.jwksUri), {
+      algorithms: ['RS256'],
+      issuer: registration.clientId,
+      audience: ctx.issuer,
+      requiredClaims: ['iat', 'exp'],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      maxTokenAge: '1h',
+    });
+    return payload;
+  } catch (err) {
+    const message = describeToolJwtError(err, 'deep-linking response', registration.jwksUri, ctx.issuer);
+    if (message) throw refuse(message);
+    if (err instanceof joseErrors.JOSEError) throw refuse(err.message);
+    throw err;
+  }
+}
+
+/** Our own deep-linking `data`, echoed back unchanged by the tool it was issued to. */
+async function echoedData(ctx: DevLmsContext, echoed: string, registration: Registration): Promise<DeepLinkingData> {
+  let data: DeepLinkingData;
+  try {
+    data = await verifyDeepLinkingData(ctx, echoed);
+  } catch (err) {
+    if (err instanceof SignedStateError) throw refuse(`${err.message} Echo the data claim of the request unchanged.`);
+    throw err;
+  }
+  if (data.client_id !== registration.clientId) throw refuse('its data was issued to another tool.');
+  return data;
+}
+
+/** At most one item (accept_multiple: false), and each a resource link this platform accepts. */
+function acceptedItems(rawItems: Record<string, unknown>[]): ResourceLinkItem[] {
+  if (rawItems.length > 1) throw refuse(`accept_multiple is false, but ${rawItems.length} content items were returned.`);
+  return rawItems.map((raw, i) => {
+    const item = resourceLinkItemSchema.safeParse(raw);
+    if (!item.success) throw refuse(`content_items[${i}]: ${describeIssues(item.error)}`);
+    return item.data;
+  });
 }
 
 /** Creates a resource link per item in the course, and its line item when the tool asked for one. */
