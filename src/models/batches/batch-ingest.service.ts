@@ -1,11 +1,8 @@
 import type { Db } from '../../db/db.js';
-import { actualCostMicros, parseCustomId } from '../../providers/index.js';
+import { parseCustomId } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { evaluateAnswer } from '../../grading/evaluate.js';
-import { AssessmentsDoc } from '../assessments/assessments.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { releaseReservations } from '../budgets/budgets.service.js';
-import type { RubricCriterion } from '../../grading/rubric.js';
 import {
   failRequests,
   pendingCustomIds,
@@ -13,15 +10,13 @@ import {
   recordResults,
   requestTargets,
   returnNotRun,
-  type RequestProblem,
-  type RequestTarget,
 } from './batch-work.repository.js';
 import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { needsSql } from './batch-state.js';
 import { commitWithoutWaitingForDisk, markIngested, releaseLease, rubricsOf } from './batch-steps.repository.js';
 import { newChunkBuffers, ResultChunk, type ChunkBuffers } from './result-chunk.js';
-import { releasedToStudent } from '../assessments/release.js';
+import { insertedTotals, sortChunkLines, type Rubric } from './chunk-outcomes.js';
 
 /**
  * Lines per transaction: large enough that SQL round trips do not dominate, small enough to keep memory bounded.
@@ -34,7 +29,6 @@ export const INGEST_CHUNK = 1000;
 /** Chunks applied at once (see ingestBatch). Measured with 2 cores: 3 is no faster than 2, and holds more memory. */
 const IN_FLIGHT = 2;
 
-type Rubric = { rubric: RubricCriterion[]; maxScore: number };
 
 export interface IngestOptions {
   chunkSize?: number;
@@ -65,61 +59,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
     const targets = await requestTargets(tx, batch.id, ids);
     await rubricsFor(tx, rubrics, [...targets.values()].map((t) => t.prompt_version_id));
 
-    const doc = new AssessmentsDoc(chunk.buffers.doc);
-    // What the chunk still needs once its statement is built: a few numbers per answer, not its text.
-    const results: Array<{ customId: string; inputTokens: number; outputTokens: number; costMicros: number }> = [];
-    const failures: RequestProblem[] = [];
-    const notRun: RequestProblem[] = [];
-    const seen = new Set<string>();
-    let unmatched = 0;
-    for (const line of lines) {
-      const target: RequestTarget | undefined = line.customId ? targets.get(line.customId) : undefined;
-      if (!target) {
-        unmatched += 1;
-        if (line.kind === 'unreadable' && !line.customId) w.logger.warn('unreadable result line', { batchId: batch.id, message: line.message });
-        continue;
-      }
-      // Resolved already (a line seen twice, or a request finished earlier): nothing to do.
-      if (target.status !== 'pending' || seen.has(target.custom_id)) continue;
-      seen.add(target.custom_id);
-      if (line.kind === 'succeeded') {
-        const r = rubrics.get(target.prompt_version_id)!;
-        const answer = chunk.answer(line);
-        const ev = evaluateAnswer(answer, r.rubric, r.maxScore, target.injection_scan);
-        let cost = 0;
-        try {
-          cost = actualCostMicros(line.usage, batch.model, 'batch');
-        } catch {
-          cost = 0;
-        }
-        doc.add({
-          queueItemId: target.queue_item_id,
-          customId: target.custom_id,
-          model: line.model,
-          result: ev.result,
-          rawOutput: ev.result ? null : (answer.content ?? answer.refusal),
-          score: ev.score,
-          maxScore: r.maxScore,
-          modelConfidence: ev.modelConfidence,
-          computedConfidence: ev.computedConfidence,
-          flags: ev.flags,
-          needsReview: ev.needsReview,
-          inputTokens: line.usage.inputTokens,
-          cachedInputTokens: line.usage.cachedInputTokens,
-          outputTokens: line.usage.outputTokens,
-          actualCostMicros: cost,
-          releasedAt: releasedToStudent({ reviewStatus: 'pending_review', needsReview: ev.needsReview, flagCount: ev.flags.length, releasePolicy: target.release_policy }) ? new Date() : null,
-        });
-        results.push({ customId: target.custom_id, inputTokens: line.usage.inputTokens, outputTokens: line.usage.outputTokens, costMicros: cost });
-      } else if (line.kind === 'not_run') {
-        notRun.push({ customId: target.custom_id, code: line.code, message: `Not run: ${line.message}` });
-      } else if (line.kind === 'errored') {
-        failures.push({ customId: target.custom_id, code: line.code ?? `http_${line.statusCode ?? 'error'}`, message: `The provider answered with an error${line.statusCode ? ` (HTTP ${line.statusCode})` : ''}: ${line.message}` });
-      } else {
-        failures.push({ customId: target.custom_id, code: 'unreadable_result', message: line.message });
-      }
-    }
-    lines.length = 0;
+    const { doc, results, failures, notRun, unmatched } = sortChunkLines(batch, chunk, targets, rubrics, (m, d) => w.logger.warn(m, d));
 
     const inserted = new Set(await recordResults(tx, batch.platformId, batch.id, doc));
     const released: string[] = [];
@@ -132,13 +72,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
     released.push(...(await returnNotRun(tx, batch.id, batch.status === 'cancelled' ? 'cancelled' : 'expired', notRun)));
     await releaseReservations(tx, released, 'batch result');
 
-    const totals = { inputTokens: 0, outputTokens: 0, costMicros: 0 };
-    for (const r of results) {
-      if (!inserted.has(r.customId)) continue;
-      totals.inputTokens += r.inputTokens;
-      totals.outputTokens += r.outputTokens;
-      totals.costMicros += r.costMicros;
-    }
+    const totals = insertedTotals(results, inserted);
     // Commit in order: the chunk before this one (applied at the same time) must have committed first; if it
     // failed, this one is rolled back too (throws), so the recorded position never skips lines.
     await previousChunk;

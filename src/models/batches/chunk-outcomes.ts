@@ -1,0 +1,108 @@
+import { actualCostMicros } from '../../providers/index.js';
+import { evaluateAnswer } from '../../grading/evaluate.js';
+import type { RubricCriterion } from '../../grading/rubric.js';
+import { AssessmentsDoc } from '../assessments/assessments.repository.js';
+import { releasedToStudent } from '../assessments/release.js';
+import type { RequestProblem, RequestTarget } from './batch-work.repository.js';
+import type { BatchRow } from './batches.repository.js';
+import type { HeldAnswer, ResultChunk } from './result-chunk.js';
+
+export type Rubric = { rubric: RubricCriterion[]; maxScore: number };
+
+/** What one answer adds to the batch's totals, once its assessment is in. */
+export type ResultFigures = { customId: string; inputTokens: number; outputTokens: number; costMicros: number };
+
+/** A chunk's lines sorted by what they become; no database work, so the transaction only writes. */
+export interface ChunkOutcomes {
+  /** The assessments of the usable answers, as one document for one statement. */
+  doc: AssessmentsDoc;
+  /** What the chunk still needs once its statement is built: a few numbers per answer, not its text. */
+  results: ResultFigures[];
+  /** Errors and unreadable answers: a failed send. */
+  failures: RequestProblem[];
+  /** Requests the provider never ran: back to the queue. */
+  notRun: RequestProblem[];
+  /** Lines naming no request of this batch. */
+  unmatched: number;
+}
+
+/**
+ * Sorts a chunk's lines (and empties it): a line of a request still pending becomes an assessment (judged by
+ * evaluateAnswer), a failure or a "not run"; a line seen twice, or of a request resolved earlier, does nothing.
+ */
+export function sortChunkLines(
+  batch: Pick<BatchRow, 'id' | 'model'>,
+  chunk: ResultChunk,
+  targets: Map<string, RequestTarget>,
+  rubrics: Map<number, Rubric>,
+  warn: (message: string, details: Record<string, unknown>) => void,
+): ChunkOutcomes {
+  const out: ChunkOutcomes = { doc: new AssessmentsDoc(chunk.buffers.doc), results: [], failures: [], notRun: [], unmatched: 0 };
+  const seen = new Set<string>();
+  for (const line of chunk.lines) {
+    const target = line.customId ? targets.get(line.customId) : undefined;
+    if (!target) {
+      out.unmatched += 1;
+      if (line.kind === 'unreadable' && !line.customId) warn('unreadable result line', { batchId: batch.id, message: line.message });
+      continue;
+    }
+    // Resolved already (a line seen twice, or a request finished earlier): nothing to do.
+    if (target.status !== 'pending' || seen.has(target.custom_id)) continue;
+    seen.add(target.custom_id);
+    if (line.kind === 'succeeded') {
+      out.results.push(addAssessment(out.doc, batch.model, chunk, line, target, rubrics.get(target.prompt_version_id)!));
+    } else if (line.kind === 'not_run') {
+      out.notRun.push({ customId: target.custom_id, code: line.code, message: `Not run: ${line.message}` });
+    } else if (line.kind === 'errored') {
+      out.failures.push({ customId: target.custom_id, code: line.code ?? `http_${line.statusCode ?? 'error'}`, message: `The provider answered with an error${line.statusCode ? ` (HTTP ${line.statusCode})` : ''}: ${line.message}` });
+    } else {
+      out.failures.push({ customId: target.custom_id, code: 'unreadable_result', message: line.message });
+    }
+  }
+  chunk.lines.length = 0;
+  return out;
+}
+
+/** One usable answer, judged, as a row of the document; released at once when the task's policy says so. */
+function addAssessment(doc: AssessmentsDoc, batchModel: string, chunk: ResultChunk, line: HeldAnswer, target: RequestTarget, r: Rubric): ResultFigures {
+  const answer = chunk.answer(line);
+  const ev = evaluateAnswer(answer, r.rubric, r.maxScore, target.injection_scan);
+  let cost = 0;
+  try {
+    cost = actualCostMicros(line.usage, batchModel, 'batch');
+  } catch {
+    // A model without a price: the assessment still counts, at no recorded cost.
+    cost = 0;
+  }
+  doc.add({
+    queueItemId: target.queue_item_id,
+    customId: target.custom_id,
+    model: line.model,
+    result: ev.result,
+    rawOutput: ev.result ? null : (answer.content ?? answer.refusal),
+    score: ev.score,
+    maxScore: r.maxScore,
+    modelConfidence: ev.modelConfidence,
+    computedConfidence: ev.computedConfidence,
+    flags: ev.flags,
+    needsReview: ev.needsReview,
+    inputTokens: line.usage.inputTokens,
+    cachedInputTokens: line.usage.cachedInputTokens,
+    outputTokens: line.usage.outputTokens,
+    actualCostMicros: cost,
+    releasedAt: releasedToStudent({ reviewStatus: 'pending_review', needsReview: ev.needsReview, flagCount: ev.flags.length, releasePolicy: target.release_policy }) ? new Date() : null,
+  });
+  return { customId: target.custom_id, inputTokens: line.usage.inputTokens, outputTokens: line.usage.outputTokens, costMicros: cost };
+}
+
+/** The totals of the answers whose assessment was inserted (not those refused as duplicates). */
+export function insertedTotals(results: ResultFigures[], inserted: Set<string>): { inputTokens: number; outputTokens: number; costMicros: number } {
+  const totals = { inputTokens: 0, outputTokens: 0, costMicros: 0 };
+  for (const r of results) {
+    if (!inserted.has(r.customId)) continue;
+    totals.inputTokens += r.inputTokens;
+    totals.outputTokens += r.outputTokens;
+    totals.costMicros += r.costMicros;
+  }
+  return totals;
+}
