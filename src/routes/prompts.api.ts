@@ -10,7 +10,8 @@ import { archiveTaskPrompt, savePrompt } from '../models/prompts/prompts.service
 import { runSampleTests } from '../models/prompts/sample-test.service.js';
 import { idParam } from './params.js';
 import { activeVersionOf, promptActorOf, taskOf, type PromptRouteDeps } from './prompts.page.js';
-import { apiTestBodySchema } from './prompts.schema.js';
+import { apiTestBodySchema, type ApiTestBody } from './prompts.schema.js';
+import type { Db } from '../db/db.js';
 import { fieldsOf } from '../validation.js';
 
 /**
@@ -47,90 +48,102 @@ function versionJson(v: VersionWithAuthor, activeVersionId: number | null) {
 }
 
 export function promptApiRoutes(deps: PromptRouteDeps): Router {
-  const { db } = deps;
+  const on = (handler: ApiHandler) => (req: Request, res: Response) => handler(deps, req, res);
   const router = Router();
   router.use('/api/tasks/:taskId/llm-prompt', allow('instructor'));
-
-  async function context(req: Request, res: Response) {
-    const actor = actorOf(res);
-    const task = await taskOf(db, actor, idParam(req.params.taskId, 'The task'));
-    return { actor: promptActorOf(actor), task };
-  }
-
-  async function describe(taskId: number) {
-    const prompt = await findPromptForTask(db, taskId);
-    const versions = prompt ? await listVersionsWithAuthors(db, prompt.id) : [];
-    const activeVersionId = prompt?.status === 'active' ? prompt.activeVersionId : null;
-    const active = versions.find((v) => v.id === activeVersionId);
-    return {
-      taskId,
-      status: !prompt || !versions.length ? 'none' : prompt.status,
-      activeVersion: active ? versionJson(active, activeVersionId) : null,
-      versions: versions.map((v) => ({ version: v.version, active: v.id === activeVersionId, note: v.note, author: v.authorName, createdAt: v.createdAt.toISOString(), restoredFromVersion: v.restoredFromVersion })),
-    };
-  }
-
-  router.get(PATH, async (req, res) => {
-    const { task } = await context(req, res);
-    res.json(await describe(task.id));
-  });
-
-  router.post(PATH, async (req, res) => {
-    const { actor, task } = await context(req, res);
-    const body = promptBodySchema.safeParse(req.body);
-    if (!body.success) invalidFrom(body.error);
-    const checked = validateDraft(draftInputFromBody(body.data));
-    if (!checked.ok) throw Invalid(checked.fields, 'The prompt was not saved: see the fields.');
-    const outcome = await db.transaction((tx) => savePrompt(tx, actor, task, checked.draft, { note: body.data.note, baseVersion: body.data.baseVersion }));
-    res.status(outcome.created ? 201 : 200).json({ created: outcome.created, version: outcome.version.version, prompt: await describe(task.id) });
-  });
-
-  router.delete(PATH, async (req, res) => {
-    const { actor, task } = await context(req, res);
-    await db.transaction((tx) => archiveTaskPrompt(tx, actor, task));
-    res.json(await describe(task.id));
-  });
-
-  router.post(`${PATH}test/`, deps.sampleTestLimit, async (req, res) => {
-    const { task } = await context(req, res);
-    const body = apiTestBodySchema.safeParse(req.body);
-    if (!body.success) invalidFrom(body.error);
-    let content: PromptContent;
-    if (body.data.prompt) {
-      const checked = validateDraft(draftInputFromBody(body.data.prompt));
-      if (!checked.ok) throw Invalid(Object.fromEntries(Object.entries(checked.fields).map(([k, v]) => [`prompt.${k}`, v])), 'The prompt to test is not valid: see the fields.');
-      content = checked.draft;
-    } else {
-      const active = await activeVersionOf(db, await findPromptForTask(db, task.id));
-      if (!active) throw Conflict('This task has no active prompt: send one in "prompt", or save one first.');
-      content = active;
-    }
-    const fields: Record<string, string> = {};
-    body.data.samples.forEach((s, i) => {
-      if (!s.trim()) fields[`samples.${i}`] = `Sample ${i + 1} is empty.`;
-      else if (charCount(s) > deps.submissionMaxChars) fields[`samples.${i}`] = `Sample ${i + 1} is longer than ${deps.submissionMaxChars} characters.`;
-    });
-    if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: see the samples.');
-    const samples = body.data.samples.map((text, i) => ({ index: i + 1, text }));
-    const run = await runSampleTests(deps.provider, content, task, samples, deps.sampleTests);
-    res.json({
-      model: content.model,
-      results: run.results.map((r) => ({
-        sample: r.index,
-        status: r.status,
-        result: r.evaluation?.result ?? null,
-        score: r.evaluation?.score ?? null,
-        flags: r.evaluation?.flags ?? [],
-        raw: r.status === 'unreadable' ? r.raw : null,
-        usage: r.usage,
-        costMicros: r.costMicros,
-        batchCostMicros: r.batchCostMicros,
-        latencyMs: r.latencyMs,
-        error: r.error,
-      })),
-      usage: run.usage,
-    });
-  });
-
+  router.get(PATH, on(readPrompt));
+  router.post(PATH, on(saveVersion));
+  router.delete(PATH, on(archive));
+  router.post(`${PATH}test/`, deps.sampleTestLimit, on(testOnSamples));
   return router;
+}
+
+type ApiHandler = (deps: PromptRouteDeps, req: Request, res: Response) => Promise<void>;
+
+async function context(db: Db, req: Request, res: Response) {
+  const actor = actorOf(res);
+  const task = await taskOf(db, actor, idParam(req.params.taskId, 'The task'));
+  return { actor: promptActorOf(actor), task };
+}
+
+async function describe(db: Db, taskId: number) {
+  const prompt = await findPromptForTask(db, taskId);
+  const versions = prompt ? await listVersionsWithAuthors(db, prompt.id) : [];
+  const activeVersionId = prompt?.status === 'active' ? prompt.activeVersionId : null;
+  const active = versions.find((v) => v.id === activeVersionId);
+  return {
+    taskId,
+    status: !prompt || !versions.length ? 'none' : prompt.status,
+    activeVersion: active ? versionJson(active, activeVersionId) : null,
+    versions: versions.map((v) => ({ version: v.version, active: v.id === activeVersionId, note: v.note, author: v.authorName, createdAt: v.createdAt.toISOString(), restoredFromVersion: v.restoredFromVersion })),
+  };
+}
+
+async function readPrompt({ db }: PromptRouteDeps, req: Request, res: Response): Promise<void> {
+  const { task } = await context(db, req, res);
+  res.json(await describe(db, task.id));
+}
+
+async function saveVersion({ db }: PromptRouteDeps, req: Request, res: Response): Promise<void> {
+  const { actor, task } = await context(db, req, res);
+  const body = promptBodySchema.safeParse(req.body);
+  if (!body.success) invalidFrom(body.error);
+  const checked = validateDraft(draftInputFromBody(body.data));
+  if (!checked.ok) throw Invalid(checked.fields, 'The prompt was not saved: see the fields.');
+  const outcome = await db.transaction((tx) => savePrompt(tx, actor, task, checked.draft, { note: body.data.note, baseVersion: body.data.baseVersion }));
+  res.status(outcome.created ? 201 : 200).json({ created: outcome.created, version: outcome.version.version, prompt: await describe(db, task.id) });
+}
+
+async function archive({ db }: PromptRouteDeps, req: Request, res: Response): Promise<void> {
+  const { actor, task } = await context(db, req, res);
+  await db.transaction((tx) => archiveTaskPrompt(tx, actor, task));
+  res.json(await describe(db, task.id));
+}
+
+/** The prompt sent with the test (checked as the editor would), else the task's active version. */
+async function contentToTest(db: Db, taskId: number, sent: ApiTestBody['prompt']): Promise<PromptContent> {
+  if (sent) {
+    const checked = validateDraft(draftInputFromBody(sent));
+    if (!checked.ok) throw Invalid(Object.fromEntries(Object.entries(checked.fields).map(([k, v]) => [`prompt.${k}`, v])), 'The prompt to test is not valid: see the fields.');
+    return checked.draft;
+  }
+  const active = await activeVersionOf(db, await findPromptForTask(db, taskId));
+  if (!active) throw Conflict('This task has no active prompt: send one in "prompt", or save one first.');
+  return active;
+}
+
+function checkSamples(samples: string[], maxChars: number): void {
+  const fields: Record<string, string> = {};
+  samples.forEach((s, i) => {
+    if (!s.trim()) fields[`samples.${i}`] = `Sample ${i + 1} is empty.`;
+    else if (charCount(s) > maxChars) fields[`samples.${i}`] = `Sample ${i + 1} is longer than ${maxChars} characters.`;
+  });
+  if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: see the samples.');
+}
+
+async function testOnSamples(deps: PromptRouteDeps, req: Request, res: Response): Promise<void> {
+  const { task } = await context(deps.db, req, res);
+  const body = apiTestBodySchema.safeParse(req.body);
+  if (!body.success) invalidFrom(body.error);
+  const content = await contentToTest(deps.db, task.id, body.data.prompt);
+  checkSamples(body.data.samples, deps.submissionMaxChars);
+  const samples = body.data.samples.map((text, i) => ({ index: i + 1, text }));
+  const run = await runSampleTests(deps.provider, content, task, samples, deps.sampleTests);
+  res.json({
+    model: content.model,
+    results: run.results.map((r) => ({
+      sample: r.index,
+      status: r.status,
+      result: r.evaluation?.result ?? null,
+      score: r.evaluation?.score ?? null,
+      flags: r.evaluation?.flags ?? [],
+      raw: r.status === 'unreadable' ? r.raw : null,
+      usage: r.usage,
+      costMicros: r.costMicros,
+      batchCostMicros: r.batchCostMicros,
+      latencyMs: r.latencyMs,
+      error: r.error,
+    })),
+    usage: run.usage,
+  });
 }

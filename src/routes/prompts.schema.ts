@@ -157,3 +157,4 @@ export const apiTestBodySchema = z.strictObject({
     .max(MAX_SAMPLES, `At most ${MAX_SAMPLES} samples per test.`),
   prompt: promptBodySchema.omit({ note: true, baseVersion: true }).optional(),
 });
+export type ApiTestBody = z.infer<typeof apiTestBodySchema>;
