@@ -1,0 +1,102 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { Config } from '../config.js';
+import type { RootDb } from '../db/db.js';
+import { actorOf, courseOf, type Actor } from '../lti/actor.js';
+import { NotFound } from '../errors.js';
+import { render } from '../http/render.js';
+import { getCoursePrivacy } from '../models/privacy/privacy.repository.js';
+import { findActiveVersion } from '../models/prompts/prompts.repository.js';
+import { studentSubmissionStatuses, TERMINAL } from '../models/submissions/status.service.js';
+import { formatSize } from '../models/submissions/submission-input.js';
+import { lastAttempt } from '../models/submissions/submissions.repository.js';
+import { findTaskInCourse, type TaskRow } from '../models/tasks/tasks.repository.js';
+import { idParam } from './params.js';
+import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
+
+/* A student's task page: the task, the form (or why there is none) and their submissions with where each stands. */
+
+export interface StudentRouteDeps {
+  db: RootDb;
+  config: Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes' | 'batches'>;
+  /** Submissions per person (src/http/rate-limit.ts): refused with 429 before anything is checked or stored. */
+  submissionLimit: RequestHandler;
+}
+
+/** What the student typed, shown again when the form is refused (never the file: browsers cannot refill one). */
+export interface FormState {
+  text: string;
+  format: 'text' | 'markdown';
+  message?: string;
+  fields: Record<string, string>;
+  submitted?: boolean;
+}
+
+/** A fresh, empty form (a new object each time: a page may add to its fields). */
+export const emptyForm = (): FormState => ({ text: '', format: 'text', fields: {} });
+
+/** The task of the request: an active task of the student's course, else "not found". */
+export async function activeTask(deps: StudentRouteDeps, req: Request, actor: Actor): Promise<TaskRow> {
+  const task = await findTaskInCourse(deps.db, courseOf(actor), idParam(req.params.taskId, 'The task'));
+  if (!task || task.status !== 'active') throw NotFound('The task');
+  return task;
+}
+
+/** The submissions list (polled by itself while anything is still on its way). */
+async function submissionsModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor) {
+  const statuses = await studentSubmissionStatuses(deps.db, task.id, actor.userId, deps.config.batches.maxSize);
+  return {
+    taskId: task.id,
+    polling: statuses.some((s) => !TERMINAL.has(s.status)),
+    submissions: statuses.map((s) => ({
+      id: s.submissionId,
+      attempt: s.attempt,
+      submittedAt: formatDateTime(s.submittedAt),
+      submittedAtIso: s.submittedAt.toISOString(),
+      status: s.status,
+      statusLabel: s.statusLabel,
+      position: s.position,
+      etaLabel: s.etaLabel,
+      etaIso: s.eta?.toISOString() ?? null,
+      detail: s.detail,
+      feedbackReleased: s.feedbackReleased,
+    })),
+  };
+}
+
+function closedReason(llmAllowed: boolean, hasPrompt: boolean, used: number, maxAttempts: number): string | null {
+  if (!llmAllowed) return 'Your instructor has not allowed LLM assessment in this course, so work cannot be submitted here yet.';
+  if (!hasPrompt) return 'This task has no grading prompt yet, so it cannot take submissions. Your instructor must write one first.';
+  if (used >= maxAttempts) return maxAttempts === 1 ? 'You have submitted this task; it allows one attempt.' : `You have used all ${maxAttempts} attempts for this task.`;
+  return null;
+}
+
+/** The task page's working area: the form (or why there is none) and the submissions list. */
+export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor, form: FormState) {
+  const [privacy, version, used, list] = await Promise.all([
+    getCoursePrivacy(deps.db, courseOf(actor)),
+    findActiveVersion(deps.db, task.id),
+    lastAttempt(deps.db, task.id, actor.userId),
+    submissionsModel(deps, task, actor),
+  ]);
+  return {
+    task: {
+      id: task.id,
+      title: task.title,
+      description: task.description,
+      typeLabel: taskTypeLabel(task.taskType),
+      maxScore: formatScore(task.maxScore),
+      attemptsLabel: task.maxAttempts === 1 ? 'one attempt' : `up to ${task.maxAttempts} attempts`,
+    },
+    attempt: { next: used + 1, max: task.maxAttempts, left: Math.max(0, task.maxAttempts - used) },
+    closed: closedReason(privacy.llmAllowed, Boolean(version), used, task.maxAttempts),
+    consentRequired: privacy.consentRequired,
+    limits: { chars: deps.config.submissionMaxChars.toLocaleString('en'), file: formatSize(deps.config.submissionMaxFileBytes) },
+    form,
+    ...list,
+  };
+}
+
+export async function showTask(deps: StudentRouteDeps, req: Request, res: Response, task: TaskRow, form: FormState, status = 200): Promise<void> {
+  const actor = actorOf(res);
+  render(req, res, 'pages/student/task', { title: task.title, ...(await workModel(deps, task, actor, form)) }, { status, fragment: 'partials/student/_task-work' });
+}
