@@ -42,100 +42,105 @@ function toMonitor(req: Request, res: Response, actor: Actor, batchId: number, s
   return show();
 }
 
+type BatchHandler = (deps: BatchRouteDeps, req: Request, res: Response) => Promise<void>;
+
 /** Batches: made from the queue, confirmed after their estimate, watched live until their results are in. */
 export function batchesRoutes(deps: BatchRouteDeps): Router {
+  const on = (handler: BatchHandler) => (req: Request, res: Response) => handler(deps, req, res);
   const router = Router();
   router.use('/admin/batches', allow('administrator'));
-
-  router.get('/admin/batches', async (req, res) => {
-    const actor = actorOf(res);
-    const { page, created } = pageQuery.parse(req.query);
-    const [rows, total] = await Promise.all([listBatches(deps.db, actor.platformId, PAGE_SIZE, (page - 1) * PAGE_SIZE), countBatches(deps.db, actor.platformId)]);
-    const list = rows.map(presentBatch);
-    render(req, res, 'pages/admin/batches', {
-      title: 'Batches',
-      waiting: list.filter((b) => b.awaitingConfirmation),
-      created: created ? list.filter((b) => created.includes(b.id)).map((b) => b.id) : [],
-      batches: list,
-      paging: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total },
-    });
-  });
-
-  /** From the queue's selection: batches in state `created`; nothing is sent before an administrator confirms. */
-  router.post('/admin/batches', async (req, res) => {
-    const actor = actorOf(res);
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const filter = filterFromBody(body);
-    let created;
-    try {
-      const selection = parseSelection({ scope: body.scope, ids: body.ids }, filter);
-      const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '' });
-      created = await changeQueue(deps.db, actor.platformId, (tx) => createBatches(tx, deps.config.batches, { platformId: actor.platformId, userId: actor.userId }, selection, options));
-    } catch (err) {
-      // The queue again, as it is now, with the reason beside the batch fields; nothing was changed.
-      if (err instanceof HttpError && err.status < 500) {
-        const fields = { ...err.fields };
-        if (fields.notes) fields.batchNotes = fields.notes;
-        return showQueueBoard(deps, req, res, filter, { message: { kind: 'error', text: err.message, fields }, status: err.status, values: stringValues(body) });
-      }
-      throw err;
-    }
-    const target = linkWith(actor.ltik)('/admin/batches', { created: created.map((b) => b.id).join(',') });
-    if (isFragmentRequest(req)) {
-      res.set('HX-Redirect', target).status(201).end();
-      return;
-    }
-    res.redirect(303, target);
-  });
-
-  const showMonitor = async (req: Request, res: Response, batchId: number, status = 200) => {
-    const actor = actorOf(res);
-    const batch = await findBatch(deps.db, actor.platformId, batchId);
-    if (!batch) throw NotFound('The batch');
-    const [counts, problems, courses] = await Promise.all([requestCounts(deps.db, batchId), requestProblems(deps.db, batchId, 50), batchCourses(deps.db, batchId)]);
-    render(
-      req,
-      res,
-      'pages/admin/batch',
-      {
-        title: `Batch ${batchId}`,
-        batch: presentBatch(batch),
-        counts,
-        problems,
-        courses: courses.map((c) => ({ title: c.courseTitle || `Course ${c.courseId}`, items: formatCount(c.items), cost: formatUsd(c.estCostMicros) })),
-      },
-      { status, fragment: 'partials/admin/_batch-status' },
-    );
-  };
-
-  router.get('/admin/batches/:batchId', async (req, res) => {
-    await showMonitor(req, res, idParam(req.params.batchId, 'The batch'));
-  });
-
-  /** The explicit confirmation after the estimate: a worker sends the batch. Once only. */
-  router.post('/admin/batches/:batchId/submit', async (req, res) => {
-    const actor = actorOf(res);
-    const batchId = idParam(req.params.batchId, 'The batch');
-    await changeQueue(deps.db, actor.platformId, (tx) => requestSubmit(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
-    await kickBatch(deps.db, deps.jobs, batchId);
-    await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
-  });
-
-  router.post('/admin/batches/:batchId/cancel', async (req, res) => {
-    const actor = actorOf(res);
-    const batchId = idParam(req.params.batchId, 'The batch');
-    await changeQueue(deps.db, actor.platformId, (tx) => requestCancel(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
-    await kickBatch(deps.db, deps.jobs, batchId);
-    await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
-  });
-
-  router.post('/admin/batches/:batchId/notes', async (req, res) => {
-    const actor = actorOf(res);
-    const batchId = idParam(req.params.batchId, 'The batch');
-    const { notes } = parseInput(batchNotesSchema, req.body);
-    await deps.db.transaction((tx) => setBatchNotes(tx, { platformId: actor.platformId, userId: actor.userId }, batchId, notes));
-    await toMonitor(req, res, actor, batchId, () => showMonitor(req, res, batchId));
-  });
-
+  router.get('/admin/batches', on(listPage));
+  router.post('/admin/batches', on(createFromQueue));
+  router.get('/admin/batches/:batchId', on((d, req, res) => showMonitor(d, req, res, idParam(req.params.batchId, 'The batch'))));
+  router.post('/admin/batches/:batchId/submit', on(confirmSend));
+  router.post('/admin/batches/:batchId/cancel', on(cancel));
+  router.post('/admin/batches/:batchId/notes', on(saveNotes));
   return router;
+}
+
+async function listPage(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const { page, created } = pageQuery.parse(req.query);
+  const [rows, total] = await Promise.all([listBatches(deps.db, actor.platformId, PAGE_SIZE, (page - 1) * PAGE_SIZE), countBatches(deps.db, actor.platformId)]);
+  const list = rows.map(presentBatch);
+  render(req, res, 'pages/admin/batches', {
+    title: 'Batches',
+    waiting: list.filter((b) => b.awaitingConfirmation),
+    created: created ? list.filter((b) => created.includes(b.id)).map((b) => b.id) : [],
+    batches: list,
+    paging: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total },
+  });
+}
+
+/** From the queue's selection: batches in state `created`; nothing is sent before an administrator confirms. */
+async function createFromQueue(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const filter = filterFromBody(body);
+  let created;
+  try {
+    const selection = parseSelection({ scope: body.scope, ids: body.ids }, filter);
+    const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '' });
+    created = await changeQueue(deps.db, actor.platformId, (tx) => createBatches(tx, deps.config.batches, { platformId: actor.platformId, userId: actor.userId }, selection, options));
+  } catch (err) {
+    // The queue again, as it is now, with the reason beside the batch fields; nothing was changed.
+    if (err instanceof HttpError && err.status < 500) {
+      const fields = { ...err.fields };
+      if (fields.notes) fields.batchNotes = fields.notes;
+      return showQueueBoard(deps, req, res, filter, { message: { kind: 'error', text: err.message, fields }, status: err.status, values: stringValues(body) });
+    }
+    throw err;
+  }
+  const target = linkWith(actor.ltik)('/admin/batches', { created: created.map((b) => b.id).join(',') });
+  if (isFragmentRequest(req)) {
+    res.set('HX-Redirect', target).status(201).end();
+    return;
+  }
+  res.redirect(303, target);
+}
+
+/** One batch, live: its state, request counts, problems and the courses it holds (polled while it moves). */
+async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, batchId: number, status = 200): Promise<void> {
+  const actor = actorOf(res);
+  const batch = await findBatch(deps.db, actor.platformId, batchId);
+  if (!batch) throw NotFound('The batch');
+  const [counts, problems, courses] = await Promise.all([requestCounts(deps.db, batchId), requestProblems(deps.db, batchId, 50), batchCourses(deps.db, batchId)]);
+  render(
+    req,
+    res,
+    'pages/admin/batch',
+    {
+      title: `Batch ${batchId}`,
+      batch: presentBatch(batch),
+      counts,
+      problems,
+      courses: courses.map((c) => ({ title: c.courseTitle || `Course ${c.courseId}`, items: formatCount(c.items), cost: formatUsd(c.estCostMicros) })),
+    },
+    { status, fragment: 'partials/admin/_batch-status' },
+  );
+}
+
+/** The explicit confirmation after the estimate: a worker sends the batch. Once only. */
+async function confirmSend(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const batchId = idParam(req.params.batchId, 'The batch');
+  await changeQueue(deps.db, actor.platformId, (tx) => requestSubmit(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
+  await kickBatch(deps.db, deps.jobs, batchId);
+  await toMonitor(req, res, actor, batchId, () => showMonitor(deps, req, res, batchId));
+}
+
+async function cancel(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const batchId = idParam(req.params.batchId, 'The batch');
+  await changeQueue(deps.db, actor.platformId, (tx) => requestCancel(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
+  await kickBatch(deps.db, deps.jobs, batchId);
+  await toMonitor(req, res, actor, batchId, () => showMonitor(deps, req, res, batchId));
+}
+
+async function saveNotes(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const batchId = idParam(req.params.batchId, 'The batch');
+  const { notes } = parseInput(batchNotesSchema, req.body);
+  await deps.db.transaction((tx) => setBatchNotes(tx, { platformId: actor.platformId, userId: actor.userId }, batchId, notes));
+  await toMonitor(req, res, actor, batchId, () => showMonitor(deps, req, res, batchId));
 }

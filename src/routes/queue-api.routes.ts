@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
@@ -8,7 +8,7 @@ import { countBatches, findBatch, listBatches, requestCounts, requestProblems } 
 import { createBatches, requestCancel, requestSubmit } from '../models/batches/batches.service.js';
 import { queueFilterSchema, queueListSchema } from '../models/queue/queue.filters.js';
 import { applyToOne, queuePage, type Admin } from '../models/queue/queue.service.js';
-import { parseSelection } from '../models/queue/queue.schema.js';
+import { parseSelection, type QueueAction } from '../models/queue/queue.schema.js';
 import { createOptionsSchema } from '../models/batches/batches.schema.js';
 import { parseInput } from '../validation.js';
 import { kickBatch } from '../models/batches/batch-kick.js';
@@ -49,84 +49,98 @@ const adminOf = (res: Response): Admin => {
  * batches.yaml.
  */
 export function queueApiRoutes(deps: QueueApiDeps): Router {
+  const on = (handler: ApiHandler) => (req: Request, res: Response) => handler(deps, req, res);
   const router = Router();
   router.use('/api/admin/llm-queue', allow('administrator'));
   router.use('/api/admin/llm-batches', allow('administrator'));
-
-  router.get('/api/admin/llm-queue/', async (req, res) => {
-    const admin = adminOf(res);
-    const q = parseInput(queueListSchema, req.query);
-    const page = await queuePage(deps.db, admin.platformId, q);
-    res.json({
-      items: page.items.map(itemJson),
-      page: page.page,
-      pageSize: page.pageSize,
-      pages: page.pages,
-      total: page.totals.count,
-      totals: { estCostMicros: page.totals.estCostMicros, estInputTokens: page.totals.estInputTokens },
-      stats: { ...page.stats, oldestQueuedAt: page.stats.oldestQueuedAt?.toISOString() ?? null },
-    });
-  });
-
-  router.post('/api/admin/llm-queue/:id/priority/', async (req, res) => {
-    const id = idParam(req.params.id, 'The queue item');
-    const { priority } = parseInput(priorityBody, req.body);
-    const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'priority', priority }));
-    res.json({ item: itemJson(item) });
-  });
-
-  router.post('/api/admin/llm-queue/:id/notes/', async (req, res) => {
-    const id = idParam(req.params.id, 'The queue item');
-    const { notes } = parseInput(notesBody, req.body);
-    const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'notes', notes }));
-    res.json({ item: itemJson(item) });
-  });
-
-  /** Removes an item from the queue (it becomes `skipped`; the submission and its history stay). */
-  router.delete('/api/admin/llm-queue/:id/', async (req, res) => {
-    const id = idParam(req.params.id, 'The queue item');
-    const item = await changeQueue(deps.db, adminOf(res).platformId, (tx) => applyToOne(tx, adminOf(res), id, { action: 'skip' }));
-    res.json({ item: itemJson(item) });
-  });
-
-  router.post('/api/admin/llm-batches/create/', async (req, res) => {
-    const admin = adminOf(res);
-    const body = parseInput(createBody, req.body);
-    const selection = parseSelection({ scope: body.scope ?? (body.ids ? 'selected' : 'all'), ids: body.ids ?? [] }, body.filter ?? {});
-    const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' });
-    const created = await changeQueue(deps.db, admin.platformId, (tx) => createBatches(tx, deps.config.batches, admin, selection, options));
-    res.status(201).json({ batches: created.map(batchJson) });
-  });
-
-  router.post('/api/admin/llm-batches/:id/submit/', async (req, res) => {
-    const id = idParam(req.params.id, 'The batch');
-    const batch = await changeQueue(deps.db, adminOf(res).platformId, (tx) => requestSubmit(tx, adminOf(res), id));
-    await kickBatch(deps.db, deps.jobs, id);
-    res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
-  });
-
-  router.get('/api/admin/llm-batches/', async (req, res) => {
-    const admin = adminOf(res);
-    const q = parseInput(listQuery, req.query);
-    const [rows, total] = await Promise.all([listBatches(deps.db, admin.platformId, q.pageSize, (q.page - 1) * q.pageSize), countBatches(deps.db, admin.platformId)]);
-    res.json({ batches: rows.map(batchJson), page: q.page, pageSize: q.pageSize, total });
-  });
-
-  router.get('/api/admin/llm-batches/:id/status/', async (req, res) => {
-    const admin = adminOf(res);
-    const id = idParam(req.params.id, 'The batch');
-    const batch = await findBatch(deps.db, admin.platformId, id);
-    if (!batch) throw NotFound('The batch');
-    const [counts, problems] = await Promise.all([requestCounts(deps.db, id), requestProblems(deps.db, id, 100)]);
-    res.json({ batch: batchJson(batch), requests: counts, problems });
-  });
-
-  router.post('/api/admin/llm-batches/:id/cancel/', async (req, res) => {
-    const id = idParam(req.params.id, 'The batch');
-    const batch = await changeQueue(deps.db, adminOf(res).platformId, (tx) => requestCancel(tx, adminOf(res), id));
-    await kickBatch(deps.db, deps.jobs, id);
-    res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
-  });
-
+  router.get('/api/admin/llm-queue/', on(listQueue));
+  router.post('/api/admin/llm-queue/:id/priority/', on(setPriority));
+  router.post('/api/admin/llm-queue/:id/notes/', on(setNotes));
+  router.delete('/api/admin/llm-queue/:id/', on(skipItem));
+  router.post('/api/admin/llm-batches/create/', on(createFromQueue));
+  router.post('/api/admin/llm-batches/:id/submit/', on(confirmSend));
+  router.get('/api/admin/llm-batches/', on(listBatchesJson));
+  router.get('/api/admin/llm-batches/:id/status/', on(batchStatus));
+  router.post('/api/admin/llm-batches/:id/cancel/', on(cancel));
   return router;
+}
+
+type ApiHandler = (deps: QueueApiDeps, req: Request, res: Response) => Promise<void>;
+
+async function listQueue(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  const admin = adminOf(res);
+  const q = parseInput(queueListSchema, req.query);
+  const page = await queuePage(deps.db, admin.platformId, q);
+  res.json({
+    items: page.items.map(itemJson),
+    page: page.page,
+    pageSize: page.pageSize,
+    pages: page.pages,
+    total: page.totals.count,
+    totals: { estCostMicros: page.totals.estCostMicros, estInputTokens: page.totals.estInputTokens },
+    stats: { ...page.stats, oldestQueuedAt: page.stats.oldestQueuedAt?.toISOString() ?? null },
+  });
+}
+
+/** One queue item changed by one action (read from the body once the id is known good), answered with the item as it is now. */
+async function changeItem(deps: QueueApiDeps, req: Request, res: Response, actionOf: () => QueueAction): Promise<void> {
+  const admin = adminOf(res);
+  const id = idParam(req.params.id, 'The queue item');
+  const action = actionOf();
+  const item = await changeQueue(deps.db, admin.platformId, (tx) => applyToOne(tx, admin, id, action));
+  res.json({ item: itemJson(item) });
+}
+
+async function setPriority(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  await changeItem(deps, req, res, () => ({ action: 'priority', priority: parseInput(priorityBody, req.body).priority }));
+}
+
+async function setNotes(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  await changeItem(deps, req, res, () => ({ action: 'notes', notes: parseInput(notesBody, req.body).notes }));
+}
+
+/** Removes an item from the queue (it becomes `skipped`; the submission and its history stay). */
+async function skipItem(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  await changeItem(deps, req, res, () => ({ action: 'skip' }));
+}
+
+async function createFromQueue(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  const admin = adminOf(res);
+  const body = parseInput(createBody, req.body);
+  const selection = parseSelection({ scope: body.scope ?? (body.ids ? 'selected' : 'all'), ids: body.ids ?? [] }, body.filter ?? {});
+  const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' });
+  const created = await changeQueue(deps.db, admin.platformId, (tx) => createBatches(tx, deps.config.batches, admin, selection, options));
+  res.status(201).json({ batches: created.map(batchJson) });
+}
+
+async function confirmSend(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  const admin = adminOf(res);
+  const id = idParam(req.params.id, 'The batch');
+  const batch = await changeQueue(deps.db, admin.platformId, (tx) => requestSubmit(tx, admin, id));
+  await kickBatch(deps.db, deps.jobs, id);
+  res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
+}
+
+async function listBatchesJson(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  const admin = adminOf(res);
+  const q = parseInput(listQuery, req.query);
+  const [rows, total] = await Promise.all([listBatches(deps.db, admin.platformId, q.pageSize, (q.page - 1) * q.pageSize), countBatches(deps.db, admin.platformId)]);
+  res.json({ batches: rows.map(batchJson), page: q.page, pageSize: q.pageSize, total });
+}
+
+async function batchStatus(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  const admin = adminOf(res);
+  const id = idParam(req.params.id, 'The batch');
+  const batch = await findBatch(deps.db, admin.platformId, id);
+  if (!batch) throw NotFound('The batch');
+  const [counts, problems] = await Promise.all([requestCounts(deps.db, id), requestProblems(deps.db, id, 100)]);
+  res.json({ batch: batchJson(batch), requests: counts, problems });
+}
+
+async function cancel(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+  const admin = adminOf(res);
+  const id = idParam(req.params.id, 'The batch');
+  const batch = await changeQueue(deps.db, admin.platformId, (tx) => requestCancel(tx, admin, id));
+  await kickBatch(deps.db, deps.jobs, id);
+  res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
 }
