@@ -20,75 +20,83 @@ export interface AdminRouteDeps {
   toolUrl: string;
 }
 
+type AdminHandler = (deps: AdminRouteDeps, req: Request, res: Response) => Promise<void>;
+
 /** The administrator's panel, scoped to their own platform (tenant) in every query. */
 export function adminRoutes(deps: AdminRouteDeps): Router {
+  const on = (handler: AdminHandler) => (req: Request, res: Response) => handler(deps, req, res);
   const router = Router();
   router.use('/admin', allow('administrator'));
-
-  const overview = async (req: Request, res: Response, notice: string | null = null) => {
-    const actor = actorOf(res);
-    const stats = await platformCounts(deps.db, actor.platformId);
-    const alerts = (await listUnread(deps.db, actor.platformId, actor.userId)).map((n) => ({ ...n, at: formatDateTime(n.createdAt) }));
-    render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats, alerts, notice }, { fragment: 'partials/admin/_alerts' });
-  };
-
-  router.get('/admin', (req, res) => overview(req, res));
-
-  // Notices to the platform's administrators (budget alerts): dismissed for all of them at once.
-  router.post('/admin/notifications/:notificationId/dismiss', async (req, res) => {
-    const actor = actorOf(res);
-    const dismissed = await dismiss(deps.db, actor.platformId, actor.userId, idParam(req.params.notificationId, 'The notification'));
-    if (!dismissed) throw NotFound('The notification');
-    await overview(req, res, 'Notification dismissed.');
-  });
-
+  router.get('/admin', on((d, req, res) => overview(d, req, res)));
+  router.post('/admin/notifications/:notificationId/dismiss', on(dismissNotification));
   // /admin/queue and /admin/batches: src/routes/queue.routes.ts and batches.routes.ts.
-
-  /** The registration page (or, for htmx, one panel of it) of the administrator's own platform. */
-  const platformsPage = async (req: Request, res: Response, extra: { fields?: Record<string, string>; invite?: { url: string; expiresAt: Date } } = {}, status = 200, fragment?: string) => {
-    const actor = actorOf(res);
-    const platform = await findPlatformById(deps.db, actor.platformId);
-    if (!platform) throw NotFound('Your platform');
-    const invites = (await listInvitesOf(deps.db, platform.id)).map((i) => presentInvite(i));
-    const invite = extra.invite && { url: extra.invite.url, expiresAt: formatDateTime(extra.invite.expiresAt), expiresAtIso: extra.invite.expiresAt.toISOString() };
-    render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, platform.id), fields: extra.fields ?? {}, invite, invites }, { status, fragment });
-  };
-
-  router.get('/admin/platforms', (req, res) => platformsPage(req, res));
-
-  router.post('/admin/platforms/deployments', async (req, res) => {
-    const actor = actorOf(res);
-    try {
-      await allowDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
-    } catch (err) {
-      // 422: the form again, with the message beside the field.
-      if (err instanceof HttpError && err.status === 422) return platformsPage(req, res, { fields: err.fields }, 422, 'partials/admin/_deployments');
-      throw err;
-    }
-    await platformsPage(req, res, {}, 200, 'partials/admin/_deployments');
-  });
-
-  router.post('/admin/platforms/deployments/remove', async (req, res) => {
-    const actor = actorOf(res);
-    await revokeDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
-    await platformsPage(req, res, {}, 200, 'partials/admin/_deployments');
-  });
-
-  // A platform administrator's link registers another client of their own LMS, never another issuer: an LMS
-  // offering another issuer is refused (the tenant takeover of issue 13). New LMSs come from the operator's CLI.
-  const inviteBody = z.object({ note: z.string().trim().max(200, 'A note has at most 200 characters.').optional() });
-  router.post('/admin/registration-invites', async (req, res) => {
-    const actor = actorOf(res);
-    const parsed = inviteBody.safeParse(req.body ?? {});
-    if (!parsed.success) return platformsPage(req, res, { fields: { note: parsed.error.issues[0]!.message } }, 422, 'partials/admin/_registration');
-    const invite = await createRegistrationInvite(
-      deps.db,
-      deps.toolUrl,
-      { createdBy: `user ${actor.userId} of platform ${actor.platformId}`, createdByPlatformId: actor.platformId, issuer: actor.issuer },
-      parsed.data.note,
-    );
-    await platformsPage(req, res, { invite }, 200, 'partials/admin/_registration');
-  });
-
+  router.get('/admin/platforms', on((d, req, res) => platformsPage(d, req, res)));
+  router.post('/admin/platforms/deployments', on(addDeployment));
+  router.post('/admin/platforms/deployments/remove', on(removeDeployment));
+  router.post('/admin/registration-invites', on(inviteRegistration));
   return router;
+}
+
+async function overview(deps: AdminRouteDeps, req: Request, res: Response, notice: string | null = null): Promise<void> {
+  const actor = actorOf(res);
+  const stats = await platformCounts(deps.db, actor.platformId);
+  const alerts = (await listUnread(deps.db, actor.platformId, actor.userId)).map((n) => ({ ...n, at: formatDateTime(n.createdAt) }));
+  render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats, alerts, notice }, { fragment: 'partials/admin/_alerts' });
+}
+
+/** Notices to the platform's administrators (budget alerts): dismissed for all of them at once. */
+async function dismissNotification(deps: AdminRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const dismissed = await dismiss(deps.db, actor.platformId, actor.userId, idParam(req.params.notificationId, 'The notification'));
+  if (!dismissed) throw NotFound('The notification');
+  await overview(deps, req, res, 'Notification dismissed.');
+}
+
+type PlatformsExtra = { fields?: Record<string, string>; invite?: { url: string; expiresAt: Date } };
+
+/** The registration page (or, for htmx, one panel of it) of the administrator's own platform. */
+async function platformsPage(deps: AdminRouteDeps, req: Request, res: Response, extra: PlatformsExtra = {}, status = 200, fragment?: string): Promise<void> {
+  const actor = actorOf(res);
+  const platform = await findPlatformById(deps.db, actor.platformId);
+  if (!platform) throw NotFound('Your platform');
+  const invites = (await listInvitesOf(deps.db, platform.id)).map((i) => presentInvite(i));
+  const invite = extra.invite && { url: extra.invite.url, expiresAt: formatDateTime(extra.invite.expiresAt), expiresAtIso: extra.invite.expiresAt.toISOString() };
+  render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, platform.id), fields: extra.fields ?? {}, invite, invites }, { status, fragment });
+}
+
+async function addDeployment(deps: AdminRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  try {
+    await allowDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
+  } catch (err) {
+    // 422: the form again, with the message beside the field.
+    if (err instanceof HttpError && err.status === 422) return platformsPage(deps, req, res, { fields: err.fields }, 422, 'partials/admin/_deployments');
+    throw err;
+  }
+  await platformsPage(deps, req, res, {}, 200, 'partials/admin/_deployments');
+}
+
+async function removeDeployment(deps: AdminRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  await revokeDeployment(deps, actor.platformId, req.body?.deploymentId, `user ${actor.userId}`);
+  await platformsPage(deps, req, res, {}, 200, 'partials/admin/_deployments');
+}
+
+const inviteBody = z.object({ note: z.string().trim().max(200, 'A note has at most 200 characters.').optional() });
+
+/**
+ * A platform administrator's link registers another client of their own LMS, never another issuer: an LMS
+ * offering another issuer is refused (the tenant takeover of issue 13). New LMSs come from the operator's CLI.
+ */
+async function inviteRegistration(deps: AdminRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const parsed = inviteBody.safeParse(req.body ?? {});
+  if (!parsed.success) return platformsPage(deps, req, res, { fields: { note: parsed.error.issues[0]!.message } }, 422, 'partials/admin/_registration');
+  const invite = await createRegistrationInvite(
+    deps.db,
+    deps.toolUrl,
+    { createdBy: `user ${actor.userId} of platform ${actor.platformId}`, createdByPlatformId: actor.platformId, issuer: actor.issuer },
+    parsed.data.note,
+  );
+  await platformsPage(deps, req, res, { invite }, 200, 'partials/admin/_registration');
 }

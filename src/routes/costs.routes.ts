@@ -21,74 +21,81 @@ interface BudgetsState {
   status?: number;
 }
 
+type CostsDeps = { db: RootDb };
+type CostsHandler = (deps: CostsDeps, req: Request, res: Response) => Promise<void>;
+
 /**
  * The administrator's Costs page: spend of their platform (committed, charged, savings vs real-time prices) and
  * the monthly budgets that cap it. Budget forms answer with the budgets panel (htmx) or the whole page.
  */
-export function costsRoutes(deps: { db: RootDb }): Router {
+export function costsRoutes(deps: CostsDeps): Router {
+  const on = (handler: CostsHandler) => (req: Request, res: Response) => handler(deps, req, res);
   const router = Router();
   router.use('/admin/costs', allow('administrator'));
-
-  const show = async (req: Request, res: Response, month: string | undefined, state: BudgetsState = {}) => {
-    const { platformId } = actorOf(res);
-    const spend = presentSpend(await spendReport(deps.db, platformId, month));
-    const budgets = presentBudgets(await budgetsOverview(deps.db, platformId));
-    render(
-      req,
-      res,
-      'pages/admin/costs',
-      { title: 'Costs and budgets', spend, ...budgets, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
-      { status: state.status, fragment: 'partials/costs/_budgets' },
-    );
-  };
-
-  /** Runs a budget change in a transaction; a 422 re-renders the panel with the messages, nothing changed. */
-  const change = async (req: Request, res: Response, action: () => Promise<string>) => {
-    try {
-      const notice = await action();
-      await show(req, res, undefined, { notice });
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 422) {
-        const body = (req.body ?? {}) as Record<string, unknown>;
-        const values = Object.fromEntries(['scope', 'month', 'limit'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
-        return show(req, res, undefined, { fields: err.fields, values, status: 422 });
-      }
-      throw err;
-    }
-  };
-
-  router.get('/admin/costs', async (req, res) => {
-    const parsed = monthQuery.safeParse(req.query);
-    if (!parsed.success) throw BadRequest('Choose a month as YYYY-MM, like 2026-11.', { month: 'Choose a month as YYYY-MM.' });
-    await show(req, res, parsed.data.month ? `${parsed.data.month}-01` : undefined);
-  });
-
-  router.post('/admin/costs/budgets', (req, res) =>
-    change(req, res, async () => {
-      const actor = actorOf(res);
-      const input = parseInput(budgetForm, req.body);
-      const result = await deps.db.transaction((tx) => setBudget(tx, actor, input));
-      return result.created ? 'Budget set.' : 'Budget limit changed.';
-    }),
-  );
-
-  router.post('/admin/costs/budgets/:budgetId/freeze', (req, res) =>
-    change(req, res, async () => {
-      const actor = actorOf(res);
-      const budgetId = idParam(req.params.budgetId, 'The budget');
-      const { frozen } = parseInput(freezeForm, req.body);
-      const budget = await deps.db.transaction((tx) => freezeBudget(tx, actor, budgetId, frozen));
-      return budget.frozen ? 'Budget frozen: nothing is sent for its scope this month until it is unfrozen.' : 'Budget unfrozen.';
-    }),
-  );
-
-  router.post('/admin/costs/budgets/:budgetId/remove', (req, res) =>
-    change(req, res, async () => {
-      const actor = actorOf(res);
-      await deps.db.transaction((tx) => removeBudget(tx, actor, idParam(req.params.budgetId, 'The budget')));
-      return 'Budget removed.';
-    }),
-  );
-
+  router.get('/admin/costs', on(openCosts));
+  router.post('/admin/costs/budgets', on(saveBudget));
+  router.post('/admin/costs/budgets/:budgetId/freeze', on(freeze));
+  router.post('/admin/costs/budgets/:budgetId/remove', on(remove));
   return router;
+}
+
+async function show(deps: CostsDeps, req: Request, res: Response, month: string | undefined, state: BudgetsState = {}): Promise<void> {
+  const { platformId } = actorOf(res);
+  const spend = presentSpend(await spendReport(deps.db, platformId, month));
+  const budgets = presentBudgets(await budgetsOverview(deps.db, platformId));
+  render(
+    req,
+    res,
+    'pages/admin/costs',
+    { title: 'Costs and budgets', spend, ...budgets, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
+    { status: state.status, fragment: 'partials/costs/_budgets' },
+  );
+}
+
+/** Runs a budget change in a transaction; a 422 re-renders the panel with the messages, nothing changed. */
+async function change(deps: CostsDeps, req: Request, res: Response, action: () => Promise<string>): Promise<void> {
+  try {
+    const notice = await action();
+    await show(deps, req, res, undefined, { notice });
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 422) {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const values = Object.fromEntries(['scope', 'month', 'limit'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
+      return show(deps, req, res, undefined, { fields: err.fields, values, status: 422 });
+    }
+    throw err;
+  }
+}
+
+async function openCosts(deps: CostsDeps, req: Request, res: Response): Promise<void> {
+  const parsed = monthQuery.safeParse(req.query);
+  if (!parsed.success) throw BadRequest('Choose a month as YYYY-MM, like 2026-11.', { month: 'Choose a month as YYYY-MM.' });
+  await show(deps, req, res, parsed.data.month ? `${parsed.data.month}-01` : undefined);
+}
+
+async function saveBudget(deps: CostsDeps, req: Request, res: Response): Promise<void> {
+  await change(deps, req, res, async () => {
+    const actor = actorOf(res);
+    const input = parseInput(budgetForm, req.body);
+    const result = await deps.db.transaction((tx) => setBudget(tx, actor, input));
+    return result.created ? 'Budget set.' : 'Budget limit changed.';
+  });
+}
+
+async function freeze(deps: CostsDeps, req: Request, res: Response): Promise<void> {
+  await change(deps, req, res, async () => {
+    const actor = actorOf(res);
+    const budgetId = idParam(req.params.budgetId, 'The budget');
+    const { frozen } = parseInput(freezeForm, req.body);
+    const budget = await deps.db.transaction((tx) => freezeBudget(tx, actor, budgetId, frozen));
+    return budget.frozen ? 'Budget frozen: nothing is sent for its scope this month until it is unfrozen.' : 'Budget unfrozen.';
+  });
+}
+
+async function remove(deps: CostsDeps, req: Request, res: Response): Promise<void> {
+  await change(deps, req, res, async () => {
+    const actor = actorOf(res);
+    await deps.db.transaction((tx) => removeBudget(tx, actor, idParam(req.params.budgetId, 'The budget')));
+    return 'Budget removed.';
+  });
 }
