@@ -48,11 +48,47 @@ export function presentListItem(i: ReviewListItem) {
 
 const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
+/** The model's result beside the rubric: per criterion its score, justification and the override, if any. */
+function presentResult(d: ReviewData) {
+  const a = d.assessment;
+  const result = a.result!;
+  const llmCriteria = (result.criteria ?? {}) as Record<string, { score?: number; justification?: string }>;
+  return {
+    total: a.score == null ? '—' : formatScore(a.score),
+    criteria: d.version.rubric.map((c) => ({
+      id: c.id,
+      name: c.name,
+      maxPoints: c.maxPoints,
+      score: typeof llmCriteria[c.id]?.score === 'number' ? formatScore(llmCriteria[c.id]!.score!) : '—',
+      scoreValue: llmCriteria[c.id]?.score ?? null,
+      justification: llmCriteria[c.id]?.justification ?? '',
+      override: a.overrideCriteria?.[c.id] === undefined ? null : formatScore(a.overrideCriteria[c.id]!),
+    })),
+    strengths: asStrings(result.strengths),
+    improvements: asStrings(result.improvements),
+    // Sanitized HTML (renderMarkdown), printed unescaped by the view.
+    commentsHtml: renderMarkdown(typeof result.comments === 'string' ? result.comments : ''),
+    reasoning: typeof result.reasoning === 'string' ? result.reasoning : '',
+  };
+}
+
+/** Where the grade stands with the LMS gradebook, and whether the instructor may send it again. */
+function presentSync(a: ReviewData['assessment']) {
+  const decided = a.reviewStatus === 'approved' || a.reviewStatus === 'overridden';
+  return {
+    status: a.gradeSyncStatus,
+    label: SYNC_LABELS[a.gradeSyncStatus],
+    error: a.gradeSyncError,
+    attempts: a.gradeSyncAttempts,
+    syncedAt: a.gradeSyncedAt ? formatDateTime(a.gradeSyncedAt) : null,
+    syncedScore: a.gradeSyncedScore == null ? null : formatScore(a.gradeSyncedScore),
+    canRetry: decided && (a.gradeSyncStatus === 'failed' || (a.gradeSyncStatus === 'pending' && a.gradeSyncError != null)),
+  };
+}
+
 export function presentReview(d: ReviewData) {
   const a = d.assessment;
   const result = a.result;
-  const llmCriteria = (result?.criteria ?? {}) as Record<string, { score?: number; justification?: string }>;
-  const decided = a.reviewStatus === 'approved' || a.reviewStatus === 'overridden';
   return {
     id: a.id,
     decisionSeq: a.decisionSeq,
@@ -75,25 +111,7 @@ export function presentReview(d: ReviewData) {
     },
     maxScore: formatScore(a.maxScore),
     maxScoreValue: a.maxScore,
-    result: result
-      ? {
-          total: a.score == null ? '—' : formatScore(a.score),
-          criteria: d.version.rubric.map((c) => ({
-            id: c.id,
-            name: c.name,
-            maxPoints: c.maxPoints,
-            score: typeof llmCriteria[c.id]?.score === 'number' ? formatScore(llmCriteria[c.id]!.score!) : '—',
-            scoreValue: llmCriteria[c.id]?.score ?? null,
-            justification: llmCriteria[c.id]?.justification ?? '',
-            override: a.overrideCriteria?.[c.id] === undefined ? null : formatScore(a.overrideCriteria[c.id]!),
-          })),
-          strengths: asStrings(result.strengths),
-          improvements: asStrings(result.improvements),
-          // Sanitized HTML (renderMarkdown), printed unescaped by the view.
-          commentsHtml: renderMarkdown(typeof result.comments === 'string' ? result.comments : ''),
-          reasoning: typeof result.reasoning === 'string' ? result.reasoning : '',
-        }
-      : null,
+    result: result ? presentResult(d) : null,
     rawOutput: a.rawOutput,
     modelConfidence: confidenceLabel(a.modelConfidence),
     computedConfidence: confidenceLabel(a.computedConfidence),
@@ -113,15 +131,7 @@ export function presentReview(d: ReviewData) {
     reviewedAt: a.reviewedAt ? formatDateTime(a.reviewedAt) : null,
     reviewNote: a.reviewNote,
     released: releasedToStudent({ reviewStatus: a.reviewStatus, needsReview: a.needsReview, flagCount: a.flags.length, releasePolicy: d.context.releasePolicy }),
-    sync: {
-      status: a.gradeSyncStatus,
-      label: SYNC_LABELS[a.gradeSyncStatus],
-      error: a.gradeSyncError,
-      attempts: a.gradeSyncAttempts,
-      syncedAt: a.gradeSyncedAt ? formatDateTime(a.gradeSyncedAt) : null,
-      syncedScore: a.gradeSyncedScore == null ? null : formatScore(a.gradeSyncedScore),
-      canRetry: decided && (a.gradeSyncStatus === 'failed' || (a.gradeSyncStatus === 'pending' && a.gradeSyncError != null)),
-    },
+    sync: presentSync(a),
     canApprove: a.reviewStatus === 'pending_review' && a.score != null,
     canReject: a.reviewStatus === 'pending_review',
     canOverride: !(a.reviewStatus === 'rejected' && a.rejectedTo === 'queue'),

@@ -15,7 +15,8 @@ import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './ba
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { needsSql } from './batch-state.js';
 import { commitWithoutWaitingForDisk, markIngested, releaseLease, rubricsOf } from './batch-steps.repository.js';
-import { newChunkBuffers, ResultChunk, type ChunkBuffers } from './result-chunk.js';
+import type { ResultChunk } from './result-chunk.js';
+import { ChunkPipeline } from './chunk-pipeline.js';
 import { insertedTotals, sortChunkLines, type Rubric } from './chunk-outcomes.js';
 
 /**
@@ -26,7 +27,7 @@ import { insertedTotals, sortChunkLines, type Rubric } from './chunk-outcomes.js
  */
 export const INGEST_CHUNK = 1000;
 
-/** Chunks applied at once (see ingestBatch). Measured with 2 cores: 3 is no faster than 2, and holds more memory. */
+/** Chunks applied at once (see ChunkPipeline). Measured with 2 cores: 3 is no faster than 2, and holds more memory. */
 const IN_FLIGHT = 2;
 
 
@@ -112,6 +113,29 @@ async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
 }
 
 /**
+ * Streams the output file, then the error file, into chunks of `size` lines, skipping the lines a previous worker
+ * applied already. Returns the number of lines read.
+ */
+async function readResults(w: BatchWorker, batch: BatchRow, size: number, pipeline: ChunkPipeline): Promise<number> {
+  let position = 0;
+  for (const fileId of [batch.outputFileId, batch.errorFileId]) {
+    if (!fileId) continue;
+    let chunk = pipeline.newChunk();
+    for await (const line of w.provider.streamResults(fileId)) {
+      position += 1;
+      if (position <= batch.ingestedLines) continue;
+      chunk.add(line);
+      if (chunk.length >= size) {
+        await pipeline.apply(chunk, position);
+        chunk = pipeline.newChunk();
+      }
+    }
+    if (chunk.length) await pipeline.apply(chunk, position);
+  }
+  return position;
+}
+
+/**
  * The ingest step, for a batch in a terminal state: streams its output file, then its error file, line by line
  * (never a whole file in memory), in chunks applied once each. A worker that dies mid-way leaves a lease that runs
  * out and a recorded position: the next worker skips the lines already applied and goes on from there. An
@@ -124,58 +148,14 @@ export async function ingestBatch(w: BatchWorker, batchId: number, options: Inge
   const rubrics = new Map<number, Rubric>();
   const release = keepLease(w, batchId, renewLease);
   try {
-    let position = 0;
-    // IN_FLIGHT chunks are applied at once, each in its own transaction on its own connection, while the next one
-    // is downloaded and parsed: most of a chunk's time is the database updating indexes and checking keys, which a
-    // second connection runs on another core. They still commit strictly in order (see applyChunk; the position
-    // check in recordChunk refuses any other order). Chunks in flight together must name different requests, so
-    // none ever waits for a row another has locked: that wait would be a deadlock the database cannot see (the
-    // other one waits here for the first to commit). A chunk naming a request of a chunk in flight (a line
-    // repeated across chunks) starts only once that one, and every one before it, has finished.
-    const inFlight: Array<{ done: Promise<void>; ids: Set<string> }> = []; // oldest first
-    // The buffers of chunks applied, for the next ones (IN_FLIGHT + 1 pairs at most: those in flight and the one
-    // being read).
-    const spare: ChunkBuffers[] = [];
-    const newChunk = () => new ResultChunk(spare.pop() ?? newChunkBuffers());
-    const apply = async (chunk: ResultChunk, at: number) => {
-      while (inFlight.length >= IN_FLIGHT) await inFlight.shift()!.done;
-      const ids = new Set<string>();
-      for (const line of chunk.lines) if (line.customId) ids.add(line.customId);
-      for (let i = inFlight.length - 1; i >= 0; i -= 1) {
-        if ([...ids].some((id) => inFlight[i]!.ids.has(id))) {
-          for (const earlier of inFlight.splice(0, i + 1)) await earlier.done;
-          break;
-        }
-      }
-      const previous = inFlight.at(-1)?.done ?? Promise.resolve();
-      const done = applyChunk(w, batch, chunk, at, rubrics, previous).then(() => options.onProgress?.(at));
-      // Its transaction is over either way: its buffers are free.
-      const giveBack = () => void spare.push(chunk.buffers);
-      void done.then(giveBack, giveBack);
-      // Handled where it is awaited next; marked here so a failure while the next chunk downloads is not "unhandled".
-      done.catch(() => undefined);
-      inFlight.push({ done, ids });
-    };
-    const settle = () => Promise.allSettled(inFlight.map((c) => c.done));
+    const pipeline = new ChunkPipeline(IN_FLIGHT, (chunk, at, previous) => applyChunk(w, batch, chunk, at, rubrics, previous).then(() => options.onProgress?.(at)));
+    let position: number;
     try {
-      for (const fileId of [batch.outputFileId, batch.errorFileId]) {
-        if (!fileId) continue;
-        let chunk = newChunk();
-        for await (const line of w.provider.streamResults(fileId)) {
-          position += 1;
-          if (position <= batch.ingestedLines) continue;
-          chunk.add(line);
-          if (chunk.length >= size) {
-            await apply(chunk, position);
-            chunk = newChunk();
-          }
-        }
-        if (chunk.length) await apply(chunk, position);
-      }
-      while (inFlight.length) await inFlight.shift()!.done;
+      position = await readResults(w, batch, size, pipeline);
+      await pipeline.drain();
     } catch (err) {
       // Nothing may still be writing when the lease is given up below.
-      await settle();
+      await pipeline.settle();
       throw err;
     }
     await finishIngestion(w, batch);
