@@ -13,6 +13,7 @@ import { listUnread, dismiss } from '../models/notifications/notifications.repos
 import { formatDateTime } from './present.js';
 import { presentInvite } from './admin.present.js';
 import { idParam } from './params.js';
+import { withDeps } from './handlers.js';
 
 export interface AdminRouteDeps {
   db: RootDb;
@@ -20,11 +21,10 @@ export interface AdminRouteDeps {
   toolUrl: string;
 }
 
-type AdminHandler = (deps: AdminRouteDeps, req: Request, res: Response) => Promise<void>;
 
 /** The administrator's panel, scoped to their own platform (tenant) in every query. */
 export function adminRoutes(deps: AdminRouteDeps): Router {
-  const on = (handler: AdminHandler) => (req: Request, res: Response) => handler(deps, req, res);
+  const on = withDeps(deps);
   const router = Router();
   router.use('/admin', allow('administrator'));
   router.get('/admin', on((d, req, res) => overview(d, req, res)));

@@ -16,6 +16,7 @@ import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
 import { formatCount, formatUsd, presentBatch } from './queue.present.js';
 import { filterFromBody, showQueueBoard, stringValues } from './queue.page.js';
+import { withDeps } from './handlers.js';
 
 export interface BatchRouteDeps {
   db: RootDb;
@@ -42,11 +43,10 @@ function toMonitor(req: Request, res: Response, actor: Actor, batchId: number, s
   return show();
 }
 
-type BatchHandler = (deps: BatchRouteDeps, req: Request, res: Response) => Promise<void>;
 
 /** Batches: made from the queue, confirmed after their estimate, watched live until their results are in. */
 export function batchesRoutes(deps: BatchRouteDeps): Router {
-  const on = (handler: BatchHandler) => (req: Request, res: Response) => handler(deps, req, res);
+  const on = withDeps(deps);
   const router = Router();
   router.use('/admin/batches', allow('administrator'));
   router.get('/admin/batches', on(listPage));
@@ -121,18 +121,14 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
 }
 
 /** The explicit confirmation after the estimate: a worker sends the batch. Once only. */
-async function confirmSend(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
-  const actor = actorOf(res);
-  const batchId = idParam(req.params.batchId, 'The batch');
-  await changeQueue(deps.db, actor.platformId, (tx) => requestSubmit(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
-  await kickBatch(deps.db, deps.jobs, batchId);
-  await toMonitor(req, res, actor, batchId, () => showMonitor(deps, req, res, batchId));
-}
+const confirmSend = (deps: BatchRouteDeps, req: Request, res: Response) => stepBatch(deps, req, res, requestSubmit);
+const cancel = (deps: BatchRouteDeps, req: Request, res: Response) => stepBatch(deps, req, res, requestCancel);
 
-async function cancel(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
+/** An administrator's send or cancel: recorded with the queue's counts, then a worker is woken to carry it out. */
+async function stepBatch(deps: BatchRouteDeps, req: Request, res: Response, request: typeof requestSubmit): Promise<void> {
   const actor = actorOf(res);
   const batchId = idParam(req.params.batchId, 'The batch');
-  await changeQueue(deps.db, actor.platformId, (tx) => requestCancel(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
+  await changeQueue(deps.db, actor.platformId, (tx) => request(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
   await kickBatch(deps.db, deps.jobs, batchId);
   await toMonitor(req, res, actor, batchId, () => showMonitor(deps, req, res, batchId));
 }

@@ -10,6 +10,7 @@ import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
 import { presentBudgets, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
+import { withDeps } from './handlers.js';
 
 const monthQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional() });
 
@@ -22,14 +23,13 @@ interface BudgetsState {
 }
 
 type CostsDeps = { db: RootDb };
-type CostsHandler = (deps: CostsDeps, req: Request, res: Response) => Promise<void>;
 
 /**
  * The administrator's Costs page: spend of their platform (committed, charged, savings vs real-time prices) and
  * the monthly budgets that cap it. Budget forms answer with the budgets panel (htmx) or the whole page.
  */
 export function costsRoutes(deps: CostsDeps): Router {
-  const on = (handler: CostsHandler) => (req: Request, res: Response) => handler(deps, req, res);
+  const on = withDeps(deps);
   const router = Router();
   router.use('/admin/costs', allow('administrator'));
   router.get('/admin/costs', on(openCosts));

@@ -13,6 +13,7 @@ import { activeVersionOf, promptActorOf, taskOf, type PromptRouteDeps } from './
 import { apiTestBodySchema, type ApiTestBody } from './prompts.schema.js';
 import type { Db } from '../db/db.js';
 import { fieldsOf } from '../validation.js';
+import { withDeps } from './handlers.js';
 
 /**
  * The grading prompt of a task as JSON: read it (active version and history), save a new version, archive it, and
@@ -48,7 +49,7 @@ function versionJson(v: VersionWithAuthor, activeVersionId: number | null) {
 }
 
 export function promptApiRoutes(deps: PromptRouteDeps): Router {
-  const on = (handler: ApiHandler) => (req: Request, res: Response) => handler(deps, req, res);
+  const on = withDeps(deps);
   const router = Router();
   router.use('/api/tasks/:taskId/llm-prompt', allow('instructor'));
   router.get(PATH, on(readPrompt));
@@ -58,7 +59,6 @@ export function promptApiRoutes(deps: PromptRouteDeps): Router {
   return router;
 }
 
-type ApiHandler = (deps: PromptRouteDeps, req: Request, res: Response) => Promise<void>;
 
 async function context(db: Db, req: Request, res: Response) {
   const actor = actorOf(res);

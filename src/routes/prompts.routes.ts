@@ -8,10 +8,11 @@ import { idParam, versionParam } from './params.js';
 import { formText } from './form.js';
 import { int4 } from '../validation.js';
 import { initialValues, type PromptRouteDeps } from './prompts.page.js';
-import { promptEditor, type EditorHandler, type PromptEditor } from './prompts.editor.js';
+import { promptEditor, type PromptEditor } from './prompts.editor.js';
 import { previewPrompt, testPrompt } from './prompts.bench.js';
 import { showDiff, showVersion } from './prompts.history.js';
 import { baseVersionOf, draftInputOf, editorActionFrom, editorValuesFrom, editorValuesFromForm, noteErrors } from './prompts.schema.js';
+import { withDeps } from './handlers.js';
 
 /** A person waits for a sample test: one quick retry, then the error is shown (a job would retry for longer). */
 export const PROMPT_TEST_RETRY = { maxAttempts: 2, baseDelayMs: 500, maxDelayMs: 1_000 };
@@ -32,7 +33,7 @@ const editorQuery = z.object({
  */
 export function promptRoutes(deps: PromptRouteDeps): Router {
   const editor = promptEditor(deps);
-  const on = (handler: EditorHandler) => (req: Request, res: Response) => handler(editor, req, res);
+  const on = withDeps(editor);
   const router = Router();
   router.use(BASE, allow('instructor'));
   router.get(BASE, on(openEditor));

@@ -16,6 +16,7 @@ import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
 import { batchJson, itemJson } from './queue.present.js';
+import { withDeps } from './handlers.js';
 
 export interface QueueApiDeps {
   db: RootDb;
@@ -49,7 +50,7 @@ const adminOf = (res: Response): Admin => {
  * batches.yaml.
  */
 export function queueApiRoutes(deps: QueueApiDeps): Router {
-  const on = (handler: ApiHandler) => (req: Request, res: Response) => handler(deps, req, res);
+  const on = withDeps(deps);
   const router = Router();
   router.use('/api/admin/llm-queue', allow('administrator'));
   router.use('/api/admin/llm-batches', allow('administrator'));
@@ -65,7 +66,6 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
   return router;
 }
 
-type ApiHandler = (deps: QueueApiDeps, req: Request, res: Response) => Promise<void>;
 
 async function listQueue(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
   const admin = adminOf(res);
@@ -113,10 +113,14 @@ async function createFromQueue(deps: QueueApiDeps, req: Request, res: Response):
   res.status(201).json({ batches: created.map(batchJson) });
 }
 
-async function confirmSend(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
+const confirmSend = (deps: QueueApiDeps, req: Request, res: Response) => stepBatch(deps, req, res, requestSubmit);
+const cancel = (deps: QueueApiDeps, req: Request, res: Response) => stepBatch(deps, req, res, requestCancel);
+
+/** A send or cancel: recorded, a worker woken to carry it out; 202 with the batch as it is now. */
+async function stepBatch(deps: QueueApiDeps, req: Request, res: Response, request: typeof requestSubmit): Promise<void> {
   const admin = adminOf(res);
   const id = idParam(req.params.id, 'The batch');
-  const batch = await changeQueue(deps.db, admin.platformId, (tx) => requestSubmit(tx, admin, id));
+  const batch = await changeQueue(deps.db, admin.platformId, (tx) => request(tx, admin, id));
   await kickBatch(deps.db, deps.jobs, id);
   res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
 }
@@ -135,12 +139,4 @@ async function batchStatus(deps: QueueApiDeps, req: Request, res: Response): Pro
   if (!batch) throw NotFound('The batch');
   const [counts, problems] = await Promise.all([requestCounts(deps.db, id), requestProblems(deps.db, id, 100)]);
   res.json({ batch: batchJson(batch), requests: counts, problems });
-}
-
-async function cancel(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
-  const admin = adminOf(res);
-  const id = idParam(req.params.id, 'The batch');
-  const batch = await changeQueue(deps.db, admin.platformId, (tx) => requestCancel(tx, admin, id));
-  await kickBatch(deps.db, deps.jobs, id);
-  res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
 }

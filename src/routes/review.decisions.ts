@@ -23,8 +23,6 @@ export interface ReviewDeps {
   jobs?: Jobs;
 }
 
-export type ReviewHandler = (deps: ReviewDeps, req: Request, res: Response) => Promise<void>;
-
 /** What a page says back after an action: a message, refusals beside the fields, the values typed. */
 export interface Notice {
   message?: string;

@@ -9,11 +9,12 @@ import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
 import { enqueueSoon } from '../job-queue.js';
 import { presentListItem, presentSummary } from './review.present.js';
 import { analyticsQuerySchema, bulkSchema, parseReviewQuery, toListFilter } from './review.schema.js';
-import { approve, openReview, override, reject, retrySync, reviewerOf, type Notice, type ReviewDeps, type ReviewHandler } from './review.decisions.js';
+import { approve, openReview, override, reject, retrySync, reviewerOf, type Notice, type ReviewDeps } from './review.decisions.js';
+import { withDeps } from './handlers.js';
 
 /** The instructor's review area: the queue of assessments to review, one assessment's page, and agreement analytics. */
 export function reviewRoutes(deps: ReviewDeps): Router {
-  const on = (handler: ReviewHandler) => (req: Request, res: Response) => handler(deps, req, res);
+  const on = withDeps(deps);
   const router = Router();
   router.use(['/instructor/review', '/instructor/analytics'], allow('instructor'));
   router.get('/instructor/review', on((d, req, res) => showQueue(d, req, res)));

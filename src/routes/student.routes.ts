@@ -9,14 +9,14 @@ import { formatScore, taskTypeLabel } from './present.js';
 import { uploadProblemOf } from './submission-upload.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import { activeTask, emptyForm, showTask, workModel, type FormState, type StudentRouteDeps } from './student.task.js';
+import { withDeps } from './handlers.js';
 
 export type { StudentRouteDeps } from './student.task.js';
 
-type StudentHandler = (deps: StudentRouteDeps, req: Request, res: Response) => Promise<void>;
 
 /** A student's pages: their course's tasks and their own work. Never anyone else's. */
 export function studentRoutes(deps: StudentRouteDeps): Router {
-  const on = (handler: StudentHandler) => (req: Request, res: Response) => handler(deps, req, res);
+  const on = withDeps(deps);
   const router = Router();
   router.use('/student', allow('student'));
   router.get('/student', on(showHome));
