@@ -10,7 +10,7 @@ import { createBatches, requestCancel, requestSubmit, setBatchNotes } from '../m
 import { parseSelection } from '../models/queue/queue.schema.js';
 import { batchNotesSchema, createOptionsSchema } from '../models/batches/batches.schema.js';
 import { parseInput } from '../validation.js';
-import { kickBatch } from '../models/batches/batch-kick.js';
+import { confirmBatchStep } from '../models/batches/batch-kick.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
@@ -128,8 +128,7 @@ const cancel = (deps: BatchRouteDeps, req: Request, res: Response) => stepBatch(
 async function stepBatch(deps: BatchRouteDeps, req: Request, res: Response, request: typeof requestSubmit): Promise<void> {
   const actor = actorOf(res);
   const batchId = idParam(req.params.batchId, 'The batch');
-  await changeQueue(deps.db, actor.platformId, (tx) => request(tx, { platformId: actor.platformId, userId: actor.userId }, batchId));
-  await kickBatch(deps.db, deps.jobs, batchId);
+  await confirmBatchStep(deps.db, deps.jobs, { platformId: actor.platformId, userId: actor.userId }, batchId, request);
   await toMonitor(req, res, actor, batchId, () => showMonitor(deps, req, res, batchId));
 }
 

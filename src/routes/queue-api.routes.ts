@@ -11,7 +11,7 @@ import { applyToOne, queuePage, type Admin } from '../models/queue/queue.service
 import { parseSelection, type QueueAction } from '../models/queue/queue.schema.js';
 import { createOptionsSchema } from '../models/batches/batches.schema.js';
 import { parseInput } from '../validation.js';
-import { kickBatch } from '../models/batches/batch-kick.js';
+import { confirmBatchStep } from '../models/batches/batch-kick.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
@@ -120,8 +120,7 @@ const cancel = (deps: QueueApiDeps, req: Request, res: Response) => stepBatch(de
 async function stepBatch(deps: QueueApiDeps, req: Request, res: Response, request: typeof requestSubmit): Promise<void> {
   const admin = adminOf(res);
   const id = idParam(req.params.id, 'The batch');
-  const batch = await changeQueue(deps.db, admin.platformId, (tx) => request(tx, admin, id));
-  await kickBatch(deps.db, deps.jobs, id);
+  const batch = await confirmBatchStep(deps.db, deps.jobs, admin, id, request);
   res.status(202).json({ batch: batchJson((await findBatch(deps.db, batch.platformId, id)) ?? batch) });
 }
 

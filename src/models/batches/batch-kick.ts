@@ -1,8 +1,10 @@
-import type { Db } from '../../db/db.js';
+import type { Db, RootDb } from '../../db/db.js';
 import type { JobName, Jobs } from '../../job-queue.js';
 import { nextStep, type BatchStep } from './batch-state.js';
 import type { NextStep } from './batch-worker.js';
-import { findBatchById } from './batches.repository.js';
+import { findBatchById, type BatchRow } from './batches.repository.js';
+import { changeQueue } from '../queue/stats-cache.js';
+import type { Admin } from '../queue/queue.service.js';
 
 /** The job that runs each batch step. */
 export const STEP_JOBS = { submit: 'batch-submit', poll: 'batch-poll', ingest: 'batch-ingest', cancel: 'batch-cancel' } as const satisfies Record<BatchStep, JobName>;
@@ -29,4 +31,14 @@ export async function kickBatch(db: Db, jobs: Jobs | undefined, batchId: number)
   } catch {
     // Left to the sweep (see above).
   }
+}
+
+/**
+ * An administrator's send or cancel (`request`: requestSubmit or requestCancel), committed with the queue's counts,
+ * then the worker woken for it (kickBatch). Returns the batch as the request left it.
+ */
+export async function confirmBatchStep(db: RootDb, jobs: Jobs | undefined, admin: Admin, batchId: number, request: (tx: Db, admin: Admin, batchId: number) => Promise<BatchRow>): Promise<BatchRow> {
+  const batch = await changeQueue(db, admin.platformId, (tx) => request(tx, admin, batchId));
+  await kickBatch(db, jobs, batchId);
+  return batch;
 }
