@@ -21,7 +21,6 @@ export interface AdminRouteDeps {
   toolUrl: string;
 }
 
-
 /** The administrator's panel, scoped to their own platform (tenant) in every query. */
 export function adminRoutes(deps: AdminRouteDeps): Router {
   const on = withDeps(deps);

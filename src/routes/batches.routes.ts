@@ -43,7 +43,6 @@ function toMonitor(req: Request, res: Response, actor: Actor, batchId: number, s
   return show();
 }
 
-
 /** Batches: made from the queue, confirmed after their estimate, watched live until their results are in. */
 export function batchesRoutes(deps: BatchRouteDeps): Router {
   const on = withDeps(deps);

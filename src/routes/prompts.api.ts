@@ -59,7 +59,6 @@ export function promptApiRoutes(deps: PromptRouteDeps): Router {
   return router;
 }
 
-
 async function context(db: Db, req: Request, res: Response) {
   const actor = actorOf(res);
   const task = await taskOf(db, actor, idParam(req.params.taskId, 'The task'));

@@ -19,7 +19,6 @@ export interface PromptEditor {
   change(req: Request, res: Response, actor: PromptActor, task: TaskRow, keep: PageState, fn: () => Promise<PageState>): Promise<void>;
 }
 
-
 export function promptEditor(deps: PromptRouteDeps): PromptEditor {
   const { db } = deps;
   const editor: PromptEditor = {

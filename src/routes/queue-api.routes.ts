@@ -66,7 +66,6 @@ export function queueApiRoutes(deps: QueueApiDeps): Router {
   return router;
 }
 
-
 async function listQueue(deps: QueueApiDeps, req: Request, res: Response): Promise<void> {
   const admin = adminOf(res);
   const q = parseInput(queueListSchema, req.query);

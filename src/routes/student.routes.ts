@@ -13,7 +13,6 @@ import { withDeps } from './handlers.js';
 
 export type { StudentRouteDeps } from './student.task.js';
 
-
 /** A student's pages: their course's tasks and their own work. Never anyone else's. */
 export function studentRoutes(deps: StudentRouteDeps): Router {
   const on = withDeps(deps);
