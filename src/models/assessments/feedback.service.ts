@@ -22,7 +22,6 @@ export interface FeedbackView {
   releasedAt: Date;
 }
 
-
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /**

@@ -30,7 +30,6 @@ export const INGEST_CHUNK = 1000;
 /** Chunks applied at once (see ChunkPipeline). Measured with 2 cores: 3 is no faster than 2, and holds more memory. */
 const IN_FLIGHT = 2;
 
-
 export interface IngestOptions {
   chunkSize?: number;
   /** Called after each chunk is committed, with the lines read so far (benchmarks, progress). */

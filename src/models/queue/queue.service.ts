@@ -34,7 +34,6 @@ export async function queuePage(db: Db, platformId: number, q: QueueListQuery): 
   return { items, totals, stats, page: q.page, pageSize: q.pageSize, pages: Math.max(1, Math.ceil(totals.count / q.pageSize)) };
 }
 
-
 export interface ActionResult {
   action: QueueAction['action'];
   changed: number;

@@ -37,7 +37,6 @@ export interface StudentSubmissionStatus {
   feedbackReleased: boolean;
 }
 
-
 function mapStatus(q: string | null): StudentStatus {
   switch (q) {
     case 'queued':
