@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { DevLmsContext } from '../context.js';
 import { findLineItemForLink } from '../db/line-items.repository.js';
@@ -11,6 +11,7 @@ import { ROLE } from '../lti/claims.js';
 import { SEEDED_CLIENT_ID } from '../lti/launch.service.js';
 import { roleLabel } from '../lti/roles-label.js';
 import { coursePage, type CourseView } from '../views/course.view.js';
+import { duplicateLink } from '../lti/duplicate.service.js';
 import { returnPage } from '../views/gradebook.view.js';
 
 const courseQuerySchema = z.object({ registered: z.literal('1').optional() });
@@ -26,6 +27,11 @@ const returnQuerySchema = z.object({
 export function courseRoutes(ctx: DevLmsContext): Router {
   const router = Router();
   router.get('/', (req, res) => sendCoursePage(ctx, req, res));
+  router.post('/links/:linkId/duplicate', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+    const copy = await duplicateLink(ctx, req.params.linkId);
+    if (!copy) throw pageError(404, 'No such activity to duplicate.');
+    res.redirect(303, '/');
+  });
   router.get('/return', (req, res) => {
     const query = parseWith(returnQuerySchema, req.query, (m) => pageError(400, `Invalid return: ${m}.`));
     res.type('html').send(returnPage({ msg: query.lti_msg, errormsg: query.lti_errormsg }));
@@ -68,6 +74,7 @@ async function toolView(ctx: DevLmsContext, course: Course, r: Registration): Pr
       .map(async (l, i) => {
         const lineItem = await findLineItemForLink(ctx.pool, l.id);
         return {
+          duplicateAction: `/links/${encodeURIComponent(l.id)}/duplicate`,
           title: l.title,
           description: l.description,
           grading: lineItem ? `graded out of ${lineItem.scoreMaximum}` : null,

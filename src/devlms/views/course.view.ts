@@ -10,7 +10,7 @@ export interface CourseView {
     name: string;
     deploymentId: string;
     dynamic: boolean;
-    tasks: { href: (login: string) => string; title: string; description: string | null; grading: string | null }[];
+    tasks: { href: (login: string) => string; title: string; description: string | null; grading: string | null; duplicateAction: string }[];
     nav: { href: (login: string) => string; title: string } | null;
     deepLinkHref: ((login: string) => string) | null;
   }[];
@@ -22,7 +22,8 @@ function toolSection(v: CourseView, tool: CourseView['tools'][number]) {
   return html`<section aria-labelledby="${headingId}">
 <h2 id="${headingId}">${tool.name} <span class="muted">(client id <code>${tool.clientId}</code>, deployment <code>${tool.deploymentId}</code>)</span></h2>
 ${tool.tasks.length
-  ? html`<ol>${tool.tasks.map((t) => html`<li><strong>${t.title}</strong>${t.grading ? html` <span class="muted">(${t.grading})</span>` : ''}${t.description ? html`<br><span class="hint">${t.description}</span>` : ''}</li>`)}</ol>`
+  ? html`<ol>${tool.tasks.map((t) => html`<li><strong>${t.title}</strong>${t.grading ? html` <span class="muted">(${t.grading})</span>` : ''}${t.description ? html`<br><span class="hint">${t.description}</span>` : ''}
+<form method="post" action="${t.duplicateAction}" class="inline"><button type="submit" class="secondary" aria-label="Duplicate ${t.title}">Duplicate</button></form></li>`)}</ol>`
   : html`<p class="muted">No activities for this tool yet${tool.deepLinkHref ? ': an instructor can add one.' : '.'}</p>`}
 <table>
 <caption>Launch ${tool.name} as…</caption>

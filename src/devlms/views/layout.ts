@@ -18,7 +18,8 @@ const STYLE = `
   thead th { background: #eef1f5; }
   .button, button { display: inline-block; background: #0b4f8a; color: #fff; border: 0; border-radius: 4px; padding: .35rem .75rem;
     font: inherit; text-decoration: none; cursor: pointer; margin: .1rem 0; }
-  .button.secondary { background: #fff; color: #0b4f8a; border: 1px solid #0b4f8a; }
+  .button.secondary, button.secondary { background: #fff; color: #0b4f8a; border: 1px solid #0b4f8a; }
+  form.inline { display: inline; margin-left: .5rem; }
   .button:focus-visible, button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
   label { display: block; font-weight: 600; margin: .6rem 0 .2rem; }
   input[type=url], input[type=text] { font: inherit; padding: .35rem; width: min(40rem, 100%); border: 1px solid #5f6670; border-radius: 4px; }

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/db.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { bindTaskToResourceLink, findOrCreateTaskForLink, findTaskByResourceLink, updateTaskLineItem, type TaskRow } from '../tasks/tasks.repository.js';
+import { bindTaskToResourceLink, findOrCreateTaskForLink, findTaskByResourceLink, findTaskInCourse, updateTaskLineItem, type TaskRow } from '../tasks/tasks.repository.js';
 import { upsertCourse, upsertMembership, upsertUser } from './people.repository.js';
 import type { Role } from './tenancy.table.js';
 
@@ -53,26 +53,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
   });
   await upsertMembership(db, { courseId: course.id, userId: user.id, role: f.role, ltiRoles: f.ltiRoles });
 
-  let task: TaskRow | null = null;
-  if (f.resourceLink) {
-    const link = f.resourceLink;
-    task = (await findTaskByResourceLink(db, course.id, link.id)) ?? null;
-    if (!task && f.customTaskId && (await bindTaskToResourceLink(db, course.id, f.customTaskId, link.id))) {
-      task = (await findTaskByResourceLink(db, course.id, link.id)) ?? null;
-    }
-    task ??= await findOrCreateTaskForLink(db, {
-      courseId: course.id,
-      resourceLinkId: link.id,
-      title: link.title?.trim() || 'Untitled task',
-      description: link.description ?? '',
-      lineItemUrl: f.lineItemUrl ?? null,
-      lineItemsUrl: f.lineItemsUrl ?? null,
-      createdBy: f.role === 'student' ? null : user.id,
-    });
-    if ((f.lineItemUrl && f.lineItemUrl !== task.lineItemUrl) || (f.lineItemsUrl && f.lineItemsUrl !== task.lineItemsUrl)) {
-      await updateTaskLineItem(db, task.id, f.lineItemUrl ?? null, f.lineItemsUrl ?? null);
-    }
-  }
+  const task = f.resourceLink ? await taskOfLink(db, f, course.id, f.resourceLink, user.id) : null;
   await recordAudit(db, {
     platformId: f.platformId,
     courseId: course.id,
@@ -84,4 +65,32 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
     details: { role: f.role },
   });
   return { courseId: course.id, userId: user.id, task };
+}
+
+/**
+ * The task behind a resource link. A link we made by deep linking carries its task's id: the first launch binds
+ * the task to the link. A second link carrying the same id (the LMS duplicated the activity, or placed it twice)
+ * opens that same task: it never makes another one, and it does not move the task's gradebook column, which stays
+ * the one of the link the task is bound to. Any other link gets its own task on its first launch.
+ */
+async function taskOfLink(db: Db, f: LaunchFacts, courseId: number, link: NonNullable<LaunchFacts['resourceLink']>, userId: number): Promise<TaskRow> {
+  let task = await findTaskByResourceLink(db, courseId, link.id);
+  if (!task && f.customTaskId) {
+    if (await bindTaskToResourceLink(db, courseId, f.customTaskId, link.id)) task = await findTaskByResourceLink(db, courseId, link.id);
+    else task = await findTaskInCourse(db, courseId, f.customTaskId);
+  }
+  task ??= await findOrCreateTaskForLink(db, {
+    courseId,
+    resourceLinkId: link.id,
+    title: link.title?.trim() || 'Untitled task',
+    description: link.description ?? '',
+    lineItemUrl: f.lineItemUrl ?? null,
+    lineItemsUrl: f.lineItemsUrl ?? null,
+    createdBy: f.role === 'student' ? null : userId,
+  });
+  const ownLink = task.resourceLinkId === link.id;
+  if (ownLink && ((f.lineItemUrl && f.lineItemUrl !== task.lineItemUrl) || (f.lineItemsUrl && f.lineItemsUrl !== task.lineItemsUrl))) {
+    await updateTaskLineItem(db, task.id, f.lineItemUrl ?? null, f.lineItemsUrl ?? null);
+  }
+  return task;
 }
