@@ -269,9 +269,13 @@ describe('the administrator allowlist', () => {
     await stack?.close();
   });
 
-  it('makes the person with that sub at that LMS an administrator', async () => {
-    const session = await stack.browser().launch(stack.devlmsUrl, 'student1');
-    expect(new URL(session.home.url).pathname).toBe('/admin');
+  it('makes the person with that sub at that LMS an administrator, besides their role in the course', async () => {
+    const session = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
+    // Their home is still the course's (issue 15): the admin panel is one "switch to" away.
+    expect(new URL(session.home.url).pathname).toMatch(/^\/student\/tasks\/\d+$/);
+    expect(session.home.html).toMatch(/switch to <a href="\/admin\?ltik=[^"]+">Administration<\/a>/);
+    expect((await session.get('/admin')).status).toBe(200);
+    expect((await session.get('/student')).status).toBe(200);
   });
 
   it('does not make the same sub from another LMS an administrator', async () => {

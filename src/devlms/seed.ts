@@ -39,6 +39,11 @@ export const SEED = {
       login: 'admin', sub: '8f6b2c1e-4d3a-4b5c-9e7f-1a2b3c4d5e05', name: 'Dana Whitfield', givenName: 'Dana', familyName: 'Whitfield',
       email: 'dana.whitfield@example.edu', institutionRoles: [ROLE.institutionAdministrator], courseRoles: null,
     },
+    {
+      // A Moodle site administrator who also teaches the course: one launch carries both roles.
+      login: 'siteadmin', sub: '8f6b2c1e-4d3a-4b5c-9e7f-1a2b3c4d5e06', name: 'Sam Okoye', givenName: 'Sam', familyName: 'Okoye',
+      email: 'sam.okoye@example.edu', institutionRoles: [ROLE.institutionAdministrator], courseRoles: [ROLE.instructor],
+    },
   ],
   links: [
     {

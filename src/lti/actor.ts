@@ -23,7 +23,10 @@ export interface Actor {
   userId: number;
   sub: string;
   name: string;
+  /** The role of their home: the course role in a course, else administrator. */
   role: Role;
+  /** Every role they hold here (an administrator who teaches holds both); `allow` checks these. */
+  roles: Role[];
   ltik: string;
   messageType: ContextToken['messageType'];
   context: ContextToken;
@@ -52,12 +55,31 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
   ],
 };
 
+/** Where a person holding several roles goes to act in another one (the header's "switch to" links). */
+const SWITCH: Record<Role, { href: string; label: string }> = {
+  student: { href: '/student', label: 'My tasks as a student' },
+  instructor: { href: '/instructor', label: 'This course as instructor' },
+  administrator: { href: '/admin', label: 'Administration' },
+};
+
+const AREAS: Array<[string, Role]> = [
+  ['/admin', 'administrator'],
+  ['/instructor', 'instructor'],
+  ['/student', 'student'],
+];
+
+/** The role a page is seen in: the one owning its area, when the person holds it; else their home role. */
+export function areaRole(actor: Pick<Actor, 'role' | 'roles'>, path: string): Role {
+  const owner = AREAS.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1];
+  return owner && actor.roles.includes(owner) ? owner : actor.role;
+}
+
 /**
  * Builds the actor from the session ltijs validated (the ltik and its cookie). The platform must still be
  * registered and active and the deployment still allowed: revoking either ends existing sessions too.
  */
 export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; adminAllowlist: readonly AdminAllowlistEntry[]; ltiKey: string; demoMode: boolean }) {
-  return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const token = res.locals.token as IdToken | undefined;
       const context = res.locals.context as ContextToken | undefined;
@@ -65,13 +87,13 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
       if (!token || !context || !ltik) throw LtiLaunchError('Your session was not found. Please open the tool again from your course.', 'no_session');
 
       const platform = admitPlatform(await deps.platforms.get(token.iss, token.clientId), { issuer: token.iss, clientId: token.clientId, deploymentId: token.deploymentId, step: 'session' });
-      const role = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: true });
+      const person = { roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist };
+      const inCourse = admitPerson({ ...person, inCourse: true });
 
       const row = await findSessionIds(deps.db, { platformId: platform.id, sub: token.user, deploymentId: token.deploymentId, contextId: context.context?.id ?? '' });
       if (!row?.user_id) throw LtiLaunchError('Your session is incomplete. Please open the tool again from your course.', 'no_session');
-      if (!row.course_id && role !== 'administrator') {
-        throw LtiLaunchError('llm-assess must be opened from within a course.', 'no_course', 400);
-      }
+      // Outside a course only administrators have anything to do (and only the admin panel to do it in).
+      const { role, roles } = row.course_id ? inCourse : admitPerson({ ...person, inCourse: false });
       const actor: Actor = {
         platformId: platform.id,
         platformName: platform.name,
@@ -84,20 +106,23 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
         sub: token.user,
         name: token.userInfo?.name || [token.userInfo?.given_name, token.userInfo?.family_name].filter(Boolean).join(' ') || 'you',
         role,
+        roles,
         ltik,
         messageType: context.messageType,
         context,
       };
       res.locals.actor = actor;
+      const here = areaRole(actor, req.path);
       const view: ViewContext = {
         ltik,
         csrfToken: csrfTokenFor(deps.ltiKey, ltik),
-        role,
+        role: here,
         userName: actor.name,
         courseTitle: actor.courseTitle,
         platformName: platform.name,
         demoMode: deps.demoMode,
-        nav: NAV[role],
+        nav: NAV[here],
+        switchTo: actor.roles.filter((r) => r !== here).map((r) => SWITCH[r]),
       };
       res.locals.view = view;
       next();
@@ -111,7 +136,7 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
 export function allow(...roles: Role[]) {
   return (_req: Request, res: Response, next: NextFunction): void => {
     const actor = actorOf(res);
-    if (!roles.includes(actor.role)) {
+    if (!roles.some((r) => actor.roles.includes(r))) {
       return next(Forbidden(`This page is for ${roles.map((r) => `${r}s`).join(' and ')}; you are signed in as ${article(actor.role)} ${actor.role}.`));
     }
     next();

@@ -2,7 +2,7 @@ import type { AdminAllowlistEntry } from '../config.js';
 import { BadRequest, Forbidden, LtiLaunchError, type HttpError } from '../errors.js';
 import type { Role } from '../models/tenancy/tenancy.table.js';
 import type { KnownPlatform } from './platform-directory.js';
-import { describeLtiRoles, mapRole } from './roles.js';
+import { describeLtiRoles, mapRoles } from './roles.js';
 
 /**
  * Who may come in, checked the same way at every step of a launch — the login, the id_token, the recorded launch
@@ -44,10 +44,21 @@ export interface PersonCheck {
   inCourse: boolean;
 }
 
-/** The person's role here; refused (403) when their LTI roles give none, 400 outside a course unless administrator. */
-export function admitPerson(p: PersonCheck): Role {
-  const role = mapRole({ roles: p.roles, issuer: p.issuer, sub: p.sub }, p.adminAllowlist);
-  if (!role) throw Forbidden(`Your role in this course (${describeLtiRoles(p.roles)}) does not give access to llm-assess.`);
-  if (!p.inCourse && role !== 'administrator') throw LtiLaunchError('llm-assess must be opened from within a course.', 'no_course', 400);
-  return role;
+/** What a person may be here: `role` opens their home (the course role in a course), `roles` are all they hold. */
+export interface Admitted {
+  role: Role;
+  roles: Role[];
+}
+
+/**
+ * The person's roles here; refused (403) when their LTI roles give none, 400 outside a course unless administrator.
+ * In a course their home is the course role (an administrator who teaches lands on the course's pages and switches
+ * to the admin panel from there); outside one it is the admin panel.
+ */
+export function admitPerson(p: PersonCheck): Admitted {
+  const roles = mapRoles({ roles: p.roles, issuer: p.issuer, sub: p.sub }, p.adminAllowlist);
+  if (!roles.length) throw Forbidden(`Your role in this course (${describeLtiRoles(p.roles)}) does not give access to llm-assess.`);
+  if (!p.inCourse && !roles.includes('administrator')) throw LtiLaunchError('llm-assess must be opened from within a course.', 'no_course', 400);
+  const role = p.inCourse ? roles[0]! : 'administrator';
+  return { role, roles: p.inCourse ? roles : ['administrator'] };
 }

@@ -92,7 +92,7 @@ export function onDeepLinkingLaunch(deps: LaunchDeps) {
 async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource' | 'navigation'): Promise<{ role: Role; taskId?: number }> {
   const context = token.platformContext;
   const platform = admitPlatform(await deps.platforms.get(token.iss, token.clientId), { issuer: token.iss, clientId: token.clientId, deploymentId: token.deploymentId, step: 'launch' });
-  const role = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: Boolean(context.context) });
+  const { role } = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: Boolean(context.context) });
 
   const customTaskId = Number(context.custom?.[TASK_ID_CUSTOM_PARAM]);
   const record = await deps.db.transaction((tx) =>

@@ -40,13 +40,17 @@ export interface RoleSubject {
   sub: string;
 }
 
-/** The person's role here, or null when none of their LTI roles gives them one. */
-export function mapRole(subject: RoleSubject, adminAllowlist: readonly AdminAllowlistEntry[]): Role | null {
+/**
+ * Every role the person holds here, the course role first: a Moodle site administrator teaching a course launches
+ * with Administrator and Instructor roles and is both (issue 15). Empty when none of their LTI roles gives one.
+ */
+export function mapRoles(subject: RoleSubject, adminAllowlist: readonly AdminAllowlistEntry[]): Role[] {
+  const roles: Role[] = [];
+  if (subject.roles.some(isInstructorRole)) roles.push('instructor');
+  else if (subject.roles.some(isStudentRole)) roles.push('student');
   const allowlisted = adminAllowlist.some((entry) => entry.issuer === subject.issuer && entry.sub === subject.sub);
-  if (allowlisted || subject.roles.some((r) => ADMIN_ROLES.has(r))) return 'administrator';
-  if (subject.roles.some(isInstructorRole)) return 'instructor';
-  if (subject.roles.some(isStudentRole)) return 'student';
-  return null;
+  if (allowlisted || subject.roles.some((r) => ADMIN_ROLES.has(r))) roles.push('administrator');
+  return roles;
 }
 
 /** A readable name for a role URI, for "your role (Observer) cannot use this tool". */

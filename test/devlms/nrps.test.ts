@@ -50,7 +50,7 @@ describe('dev LMS: Names and Role Provisioning Services', () => {
     }
     expect(seen).toEqual(['Amara Okafor', 'Ben Carter', 'Wei Chen']);
     const full = await get(`${url}?role=${encodeURIComponent('http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor')}`);
-    expect(((await full.json()) as Container).members.map((m) => m.name)).toEqual(['Elena Park']);
+    expect(((await full.json()) as Container).members.map((m) => m.name)).toEqual(['Elena Park', 'Sam Okoye']);
   });
 
   it('checks scope, course, resource link and query', async () => {
