@@ -31,11 +31,11 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
     (await listTasksForCourse(deps.db, courseOf(actorOf(res)))).map((t) => ({ id: t.id, title: t.title, maxScore: t.maxScore, placed: isPlaced(t) }));
 
   router.get('/deep-linking', async (req, res) => {
-    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks: await pickable(res), values: {}, fields: {} });
+    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', compact: true, tasks: await pickable(res), values: {}, fields: {} });
   });
 
   const showChoice = async (req: Request, res: Response, values: Record<string, string>, fields: Record<string, string>) =>
-    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', tasks: await pickable(res), values, fields }, { status: 422 });
+    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', compact: true, tasks: await pickable(res), values, fields }, { status: 422 });
 
   router.post('/deep-linking', async (req, res) => {
     const actor = actorOf(res);

@@ -33,6 +33,7 @@ export function launchRoutes(ctx: DevLmsContext): Router {
         role: roleLabel(launch.roles),
         toolName: launch.registration.name,
         loginUrl: await loginInitiationUrl(ctx, launch),
+        modal: query.message === 'deep_linking',
       }),
     );
   });

@@ -27,6 +27,7 @@ const STYLE = `
   .notice { border-left: 4px solid #0b4f8a; background: #eef4fa; padding: .6rem .9rem; margin: 1rem 0; }
   .error { border-left: 4px solid #b00020; background: #fdecee; padding: .6rem .9rem; margin: 1rem 0; }
   iframe.tool { width: 100%; height: calc(100vh - 9rem); min-height: 32rem; border: 1px solid #8a8f98; }
+  iframe.tool.modal { display: block; max-width: 50rem; height: 600px; min-height: 0; margin: 0 auto; }
   .muted { color: #4a5058; }
   code { background: #f3f4f6; padding: 0 .2rem; }
 `;
