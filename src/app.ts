@@ -154,7 +154,7 @@ function mountLti(app: Express, deps: AppDeps, known: { platforms: PlatformDirec
     dynamicRegistrationHandler({ db, lti, platforms, allowInsecureLocalhost, toolUrl: config.toolUrl, fetchTimeoutMs: config.lti.jwksTimeoutMs, outbound: config.lti.outbound, logger }),
   );
 
-  const launchDeps = { db, platforms, adminAllowlist: config.lti.adminAllowlist };
+  const launchDeps = { db, platforms, adminAllowlist: config.lti.adminAllowlist, logger, jobs: deps.jobs };
   lti.onConnect(onLaunch(launchDeps));
   lti.onDeepLinking(onDeepLinkingLaunch(launchDeps));
   ltijsFailureHandlers(lti);

@@ -16,6 +16,8 @@ export interface JobPayloads {
   'batch-sweep': RecurringJobPayload;
   /** Grade passback: one assessment now, or every sync that is due. */
   'sync-grades': { assessmentId?: number };
+  /** A task's maximum follows its LMS gradebook column (asked for by launches). */
+  'read-gradebook-column': { taskId: number };
   heartbeat: RecurringJobPayload;
   'purge-expired-nonces': RecurringJobPayload;
   'purge-expired-lti-states': RecurringJobPayload;

@@ -7,6 +7,7 @@ import { heartbeatJob } from './heartbeat.job.js';
 import { purgeNoncesJob } from './purge-nonces.job.js';
 import { purgeLtiStatesJob } from './purge-lti-states.job.js';
 import { gradeSyncJob } from './grade-sync.job.js';
+import { readColumnJob } from './read-column.job.js';
 import { batchSubmitJob } from './batch-submit.job.js';
 import { batchPollJob } from './batch-poll.job.js';
 import { batchIngestJob } from './batch-ingest.job.js';
@@ -20,6 +21,7 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'purge-expired-nonces': purgeNoncesJob,
   'purge-expired-lti-states': purgeLtiStatesJob,
   'sync-grades': gradeSyncJob,
+  'read-gradebook-column': readColumnJob,
   'batch-submit': batchSubmitJob,
   'batch-poll': batchPollJob,
   'batch-ingest': batchIngestJob,

@@ -101,6 +101,13 @@ export class AgsClient implements Gradebook {
     return created.id;
   }
 
+  async readLineItem(platform: AgsPlatform, lineItemUrl: string): Promise<LineItem> {
+    const res = await this.call(platform, [AGS_SCOPES.lineItemReadonly], lineItemUrl, { headers: { accept: MEDIA.lineItem } });
+    const parsed = lineItemSchema.safeParse(await res.json().catch(() => null));
+    if (!parsed.success) throw new AgsError('The LMS answered the line item with something that is not a line item.', false, res.status);
+    return parsed.data;
+  }
+
   /** Posts a final grade: Completed / FullyGraded, with the decision time as the score's timestamp. */
   async submitScore(platform: AgsPlatform, lineItemUrl: string, score: ScorePost): Promise<void> {
     const url = new URL(lineItemUrl);

@@ -11,6 +11,8 @@ import { launchHandoffFor } from './ltijs-seam.js';
 import type { PlatformDirectory } from './platform-directory.js';
 import type { AdminAllowlistEntry } from '../config.js';
 import { admitPerson, admitPlatform } from './admission.js';
+import { enqueueSoon, type Jobs } from '../job-queue.js';
+import type { Logger } from '../log.js';
 
 const MAX_STATE_CHARS = 256;
 const RELAUNCH = 'Please open the tool again from your course.';
@@ -53,6 +55,9 @@ export interface LaunchDeps {
   db: RootDb;
   platforms: PlatformDirectory;
   adminAllowlist: readonly AdminAllowlistEntry[];
+  logger: Pick<Logger, 'warn'>;
+  /** Asks a worker to read the task's gradebook column (its maximum); absent in bare apps. */
+  jobs?: Jobs;
 }
 
 function homeFor(role: Role, taskId: number | undefined): string {
@@ -115,6 +120,7 @@ async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource
       customTaskId: Number.isSafeInteger(customTaskId) && customTaskId > 0 ? customTaskId : undefined,
     }),
   );
+  if (record.readColumn && record.task) await enqueueSoon(deps.jobs, deps.logger, 'read-gradebook-column', { taskId: record.task.id });
   return { role, taskId: record.task?.id };
 }
 

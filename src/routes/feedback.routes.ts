@@ -21,6 +21,7 @@ export function feedbackRoutes(deps: { db: RootDb }): Router {
         ...f,
         score: formatScore(f.score),
         maxScore: formatScore(f.maxScore),
+        gradebook: f.gradebook && { score: formatScore(f.gradebook.score), maxScore: formatScore(f.gradebook.maxScore) },
         criteria: f.criteria.map((c) => ({ ...c, score: formatScore(c.score), maxPoints: formatScore(c.maxPoints) })),
         commentsHtml: renderMarkdown(f.comments),
         instructorFeedbackHtml: f.instructorFeedback ? renderMarkdown(f.instructorFeedback) : null,

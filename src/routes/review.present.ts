@@ -1,3 +1,4 @@
+import { gradebookScale } from '../models/tasks/column-maximum.service.js';
 import { renderMarkdown } from '../http/markdown.js';
 import type { AgreementSummary } from '../analytics/agreement.js';
 import type { ReviewStatus, SyncStatus } from '../models/assessments/assessments.table.js';
@@ -72,6 +73,16 @@ function presentResult(d: ReviewData) {
   };
 }
 
+/**
+ * The task's gradebook column when the LMS grades it out of another maximum than the rubric (Moodle shows 42.5/100
+ * as 21.25/50): the same scores on the column's scale, so the instructor reads what students and the gradebook show.
+ */
+function presentColumn(a: ReviewData['assessment'], columnMax: number) {
+  if (columnMax === a.maxScore) return null;
+  const scaled = (v: number | null) => (v == null ? null : formatScore(gradebookScale(v, a.maxScore, columnMax)));
+  return { max: formatScore(columnMax), llm: scaled(a.score), synced: scaled(a.gradeSyncedScore) };
+}
+
 /** Where the grade stands with the LMS gradebook, and whether the instructor may send it again. */
 function presentSync(a: ReviewData['assessment']) {
   const decided = a.reviewStatus === 'approved' || a.reviewStatus === 'overridden';
@@ -111,6 +122,7 @@ export function presentReview(d: ReviewData) {
     },
     maxScore: formatScore(a.maxScore),
     maxScoreValue: a.maxScore,
+    column: presentColumn(a, d.context.taskMaxScore),
     result: result ? presentResult(d) : null,
     rawOutput: a.rawOutput,
     modelConfidence: confidenceLabel(a.modelConfidence),

@@ -134,6 +134,8 @@ export type ReleasedAssessmentRow = {
   score: number | null;
   override_score: number | null;
   max_score: number;
+  /** The task's gradebook column maximum (the scale the LMS shows). */
+  task_max_score: number;
   result: Record<string, unknown> | null;
   override_criteria: Record<string, number> | null;
   override_feedback: string | null;
@@ -147,7 +149,7 @@ export type ReleasedAssessmentRow = {
  */
 export async function releasedAssessmentOf(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<ReleasedAssessmentRow | undefined> {
   const rows = await db.execute<ReleasedAssessmentRow>(sql`
-    select s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, a.result, a.override_criteria,
+    select s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, t.max_score as task_max_score, a.result, a.override_criteria,
            a.override_feedback, pv.rubric, coalesce(a.released_at, a.created_at) as released_at
     from submissions s
     join tasks t on t.id = s.task_id

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
 import { releasedAssessmentOf } from './assessments.repository.js';
+import { gradebookScale } from '../tasks/column-maximum.service.js';
 
 export interface FeedbackView {
   taskId: number;
@@ -8,6 +9,8 @@ export interface FeedbackView {
   attempt: number;
   score: number;
   maxScore: number;
+  /** The score as the LMS gradebook shows it, when its column has another maximum than the rubric (else null). */
+  gradebook: { score: number; maxScore: number } | null;
   criteria: Array<{ id: string; name: string; maxPoints: number; score: number; justification: string | null }>;
   strengths: string[];
   improvements: string[];
@@ -39,6 +42,7 @@ export async function studentFeedback(db: Db, who: { courseId: number; studentId
     attempt: r.attempt,
     score: Number(score),
     maxScore: Number(r.max_score),
+    gradebook: Number(r.task_max_score) === Number(r.max_score) ? null : { score: gradebookScale(Number(score), Number(r.max_score), Number(r.task_max_score)), maxScore: Number(r.task_max_score) },
     criteria: r.rubric.map((c) => ({
       id: c.id,
       name: c.name,

@@ -43,5 +43,7 @@ export interface GradebookTask {
 export interface Gradebook {
   /** The task's gradebook column, found or made (never a second one). */
   ensureLineItem(platform: AgsPlatform, task: GradebookTask): Promise<string>;
+  /** One gradebook column as the LMS has it now (its maximum is what the gradebook shows scores out of). */
+  readLineItem(platform: AgsPlatform, lineItemUrl: string): Promise<{ scoreMaximum: number; label: string }>;
   submitScore(platform: AgsPlatform, lineItemUrl: string, score: ScorePost): Promise<void>;
 }

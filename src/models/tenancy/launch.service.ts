@@ -24,6 +24,11 @@ export interface LaunchRecord {
   courseId: number | null;
   userId: number;
   task: TaskRow | null;
+  /**
+   * Whether the task's gradebook column should be read from the LMS now (its maximum may differ from the task's):
+   * on the first launch that names the column, and on every launch by staff (who may have changed it in the LMS).
+   */
+  readColumn: boolean;
 }
 
 /**
@@ -42,7 +47,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
   });
   if (!f.context) {
     await recordAudit(db, { platformId: f.platformId, actorId: user.id, actorKind: 'user', action: 'lti.launch', entityType: 'platform', entityId: f.platformId, details: { role: f.role } });
-    return { courseId: null, userId: user.id, task: null };
+    return { courseId: null, userId: user.id, task: null, readColumn: false };
   }
   const course = await upsertCourse(db, {
     platformId: f.platformId,
@@ -53,7 +58,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
   });
   await upsertMembership(db, { courseId: course.id, userId: user.id, role: f.role, ltiRoles: f.ltiRoles });
 
-  const task = f.resourceLink ? await taskOfLink(db, f, course.id, f.resourceLink, user.id) : null;
+  const { task, readColumn } = f.resourceLink ? await taskOfLink(db, f, course.id, f.resourceLink, user.id) : { task: null, readColumn: false };
   await recordAudit(db, {
     platformId: f.platformId,
     courseId: course.id,
@@ -64,7 +69,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
     entityId: task ? task.id : course.id,
     details: { role: f.role },
   });
-  return { courseId: course.id, userId: user.id, task };
+  return { courseId: course.id, userId: user.id, task, readColumn };
 }
 
 /**
@@ -73,12 +78,14 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
  * opens that same task: it never makes another one, and it does not move the task's gradebook column, which stays
  * the one of the link the task is bound to. Any other link gets its own task on its first launch.
  */
-async function taskOfLink(db: Db, f: LaunchFacts, courseId: number, link: NonNullable<LaunchFacts['resourceLink']>, userId: number): Promise<TaskRow> {
+async function taskOfLink(db: Db, f: LaunchFacts, courseId: number, link: NonNullable<LaunchFacts['resourceLink']>, userId: number): Promise<{ task: TaskRow; readColumn: boolean }> {
   let task = await findTaskByResourceLink(db, courseId, link.id);
+  let firstLaunch = false;
   if (!task && f.customTaskId) {
     if (await bindTaskToResourceLink(db, courseId, f.customTaskId, link.id)) task = await findTaskByResourceLink(db, courseId, link.id);
     else task = await findTaskInCourse(db, courseId, f.customTaskId);
   }
+  if (!task) firstLaunch = true;
   task ??= await findOrCreateTaskForLink(db, {
     courseId,
     resourceLinkId: link.id,
@@ -89,8 +96,9 @@ async function taskOfLink(db: Db, f: LaunchFacts, courseId: number, link: NonNul
     createdBy: f.role === 'student' ? null : userId,
   });
   const ownLink = task.resourceLinkId === link.id;
-  if (ownLink && ((f.lineItemUrl && f.lineItemUrl !== task.lineItemUrl) || (f.lineItemsUrl && f.lineItemsUrl !== task.lineItemsUrl))) {
+  const newColumn = Boolean(f.lineItemUrl && f.lineItemUrl !== task.lineItemUrl);
+  if (ownLink && (newColumn || (f.lineItemsUrl && f.lineItemsUrl !== task.lineItemsUrl))) {
     await updateTaskLineItem(db, task.id, f.lineItemUrl ?? null, f.lineItemsUrl ?? null);
   }
-  return task;
+  return { task, readColumn: ownLink && Boolean(f.lineItemUrl) && (firstLaunch || newColumn || f.role !== 'student') };
 }
