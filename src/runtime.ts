@@ -23,8 +23,11 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** The configured database, or an embedded PostgreSQL server when DATABASE_URL is unset; migrated. */
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+/**
+ * The configured database, or an embedded PostgreSQL server when DATABASE_URL is unset (started here, or with
+ * `attach` the one a running tool or demo owns); migrated.
+ */
+export async function openDatabase(config: Config, logger: Logger, options: { attach?: boolean } = {}): Promise<Database> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.database.url;
   if (!url) {
@@ -32,7 +35,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     // that runs on DATABASE_URL.
     const { startEmbeddedPostgres } = await import('./db/embedded.js');
     logger.info('starting the embedded PostgreSQL server', { dir: config.database.embeddedDir, port: config.database.embeddedPort });
-    embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, log: (line) => logger.debug(line), logger });
+    embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, log: (line) => logger.debug(line), logger, attach: options.attach });
     await ensureDatabase(embedded.serverUrl, EMBEDDED_DATABASE_NAME);
     url = embedded.urlFor(EMBEDDED_DATABASE_NAME);
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -123,6 +124,33 @@ describe('the embedded PostgreSQL after its process was killed', () => {
     );
     expect(await query(port, 'select 1 as one')).toEqual([{ one: 1 }]);
   });
+
+  it('lets the lti CLI work beside the running tool, on its server, and leaves that server running (issue 15)', async () => {
+    // README's Moodle step: register while the demo runs. The CLI used to start its own server on the same folder.
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      NODE_ENV: 'test',
+      LTI_KEY: randomBytes(32).toString('hex'),
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      TOOL_URL: 'http://localhost:3999',
+      LOG_LEVEL: 'silent',
+      EMBEDDED_PG_DIR: dir,
+      EMBEDDED_PG_PORT: String(await freePort()),
+    };
+    delete env.DATABASE_URL;
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/lti.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    const registered = cli('register', '--name', 'Moodle beside the demo', '--issuer', 'https://moodle.example.edu', '--client-id', 'beside-demo',
+      '--auth-url', 'https://moodle.example.edu/mod/lti/auth.php', '--token-url', 'https://moodle.example.edu/mod/lti/token.php',
+      '--jwks-url', 'https://moodle.example.edu/mod/lti/certs.php', '--deployment', '3');
+    expect([registered.status, registered.stderr]).toEqual([0, '']);
+    expect(registered.stdout).toContain('Registered Moodle beside the demo');
+    const listed = cli('list');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain('issuer https://moodle.example.edu  client beside-demo  deployments 3');
+    // The registration is in the running tool's database, and its server was neither stopped nor doubled.
+    expect(postmastersOf(dir)).toEqual([pidInFile(dir)]);
+    expect(await query(port, 'select 1 as one')).toEqual([{ one: 1 }]);
+  }, 120_000);
 
   it('stops the server a killed process left running, and the next start serves the same data from one postmaster', async () => {
     await query(port, `create table survivors (note text); insert into survivors values ('written before the crash')`);

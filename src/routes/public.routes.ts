@@ -4,6 +4,8 @@ import { Router } from 'express';
 import YAML from 'yaml';
 import { ROOT } from '../paths.js';
 import { canvasConfig } from '../lti/canvas-config.js';
+import { LTI_ROUTES } from '../lti/provider.js';
+import { render } from '../http/render.js';
 
 interface OpenApiDocument {
   paths: Record<string, unknown>;
@@ -45,5 +47,10 @@ export function publicRoutes(deps: { toolUrl: string }): Router {
     res.json({ ...loadOpenApi(), servers: [{ url: deps.toolUrl }] });
   });
   router.get('/lti/canvas-config.json', (_req, res) => res.json(canvasConfig(deps.toolUrl)));
+  // The address opened in a browser, outside any LMS: how to register the first LMS (nothing about who is registered).
+  router.get('/', (req, res) => {
+    const endpoints = { login: `${deps.toolUrl}${LTI_ROUTES.login}`, launch: `${deps.toolUrl}${LTI_ROUTES.launch}`, keys: `${deps.toolUrl}${LTI_ROUTES.keys}` };
+    render(req, res, 'pages/welcome', { title: 'Welcome', endpoints });
+  });
   return router;
 }
