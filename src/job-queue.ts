@@ -18,6 +18,8 @@ export interface JobPayloads {
   'sync-grades': { assessmentId?: number };
   /** A task's maximum follows its LMS gradebook column (asked for by launches). */
   'read-gradebook-column': { taskId: number };
+  /** A course's roster from the LMS (NRPS), asked for by staff launches. */
+  'sync-roster': { courseId: number };
   heartbeat: RecurringJobPayload;
   'purge-expired-nonces': RecurringJobPayload;
   'purge-expired-lti-states': RecurringJobPayload;

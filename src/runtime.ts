@@ -88,7 +88,9 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   const jobDeps: JobDeps = { db: database.db, logger, config, provider: createProvider(config, { logger }), workerName };
   const jobs = await createJobRunner(database.pool, jobDeps, { name: `${config.role}-${process.pid}`, processEvery: config.jobsProcessEveryMs });
   jobDeps.jobs = jobs;
-  jobDeps.ags = new AgsClient(lti.lti, { timeoutMs: config.gradeSync.timeoutMs });
+  const services = new AgsClient(lti.lti, { timeoutMs: config.gradeSync.timeoutMs });
+  jobDeps.ags = services;
+  jobDeps.roster = services;
   const runsWeb = config.role !== 'worker';
   const runsJobs = config.role !== 'web';
 

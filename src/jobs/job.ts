@@ -5,6 +5,7 @@ import type { JobName, JobPayloads, Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
 import type { BatchProvider } from '../providers/provider.js';
 import type { Gradebook } from '../models/grades/gradebook.js';
+import type { Roster } from '../models/tenancy/roster.js';
 
 /** What a job handler may use. Jobs carry ids in their payloads, never whole objects. */
 export interface JobDeps {
@@ -19,6 +20,8 @@ export interface JobDeps {
   workerName?: string;
   /** Grade passback: the LMS gradebook services (AGS), signed with the tool keys ltijs keeps. */
   ags?: Gradebook;
+  /** Course rosters: the LMS roster service (NRPS), through the same client. */
+  roster?: Roster;
 }
 
 /** One job: its name (src/job-queue.ts lists them with their payloads), its payload schema and its handler. */

@@ -8,6 +8,7 @@ import { purgeNoncesJob } from './purge-nonces.job.js';
 import { purgeLtiStatesJob } from './purge-lti-states.job.js';
 import { gradeSyncJob } from './grade-sync.job.js';
 import { readColumnJob } from './read-column.job.js';
+import { syncRosterJob } from './sync-roster.job.js';
 import { batchSubmitJob } from './batch-submit.job.js';
 import { batchPollJob } from './batch-poll.job.js';
 import { batchIngestJob } from './batch-ingest.job.js';
@@ -22,6 +23,7 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'purge-expired-lti-states': purgeLtiStatesJob,
   'sync-grades': gradeSyncJob,
   'read-gradebook-column': readColumnJob,
+  'sync-roster': syncRosterJob,
   'batch-submit': batchSubmitJob,
   'batch-poll': batchPollJob,
   'batch-ingest': batchIngestJob,

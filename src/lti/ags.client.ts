@@ -4,6 +4,7 @@ import { importPKCS8, SignJWT } from 'jose';
 import type { LtijsPlatform, ProviderInstance } from 'ltijs';
 import { z } from 'zod';
 import { AgsError, type AgsPlatform, type Gradebook, type ScorePost } from '../models/grades/gradebook.js';
+import type { Roster, RosterMember } from '../models/tenancy/roster.js';
 
 export const AGS_SCOPES = {
   lineItem: 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem',
@@ -12,7 +13,23 @@ export const AGS_SCOPES = {
   resultReadonly: 'https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly',
 } as const;
 
+export const NRPS_SCOPE = 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly';
+
+const memberSchema = z
+  .object({
+    user_id: z.string().min(1).max(255),
+    roles: z.array(z.string().max(500)).max(50).default([]),
+    status: z.string().max(20).optional(),
+    name: z.string().max(500).optional(),
+    given_name: z.string().max(500).optional(),
+    family_name: z.string().max(500).optional(),
+    email: z.string().max(500).optional(),
+  })
+  .passthrough();
+const membershipContainerSchema = z.object({ members: z.array(memberSchema) }).passthrough();
+
 const MEDIA = {
+  memberships: 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json',
   lineItem: 'application/vnd.ims.lis.v2.lineitem+json',
   lineItemContainer: 'application/vnd.ims.lis.v2.lineitemcontainer+json',
   score: 'application/vnd.ims.lis.v1.score+json',
@@ -38,7 +55,7 @@ const tokenSchema = z.object({ access_token: z.string().min(1), token_type: z.st
  * because ltijs' Grade service uses a client without timeouts and hides status codes, and a grade-sync job must
  * tell "try again later" from "never going to work" and must never hang.
  */
-export class AgsClient implements Gradebook {
+export class AgsClient implements Gradebook, Roster {
   private tokens = new Map<string, { token: string; expiresAt: number }>();
 
   constructor(
@@ -106,6 +123,25 @@ export class AgsClient implements Gradebook {
     const parsed = lineItemSchema.safeParse(await res.json().catch(() => null));
     if (!parsed.success) throw new AgsError('The LMS answered the line item with something that is not a line item.', false, res.status);
     return parsed.data;
+  }
+
+  /**
+   * A course's members from its roster service (LTI NRPS), every page (Link rel="next", at most 100 pages): the
+   * same token cache and error handling as the gradebook calls.
+   */
+  async readMembers(platform: AgsPlatform, membershipsUrl: string): Promise<RosterMember[]> {
+    const members: RosterMember[] = [];
+    let next: string | null = membershipsUrl;
+    for (let page = 0; next && page < 100; page++) {
+      const res = await this.call(platform, [NRPS_SCOPE], next, { headers: { accept: MEDIA.memberships } });
+      const parsed = membershipContainerSchema.safeParse(await res.json().catch(() => null));
+      if (!parsed.success) throw new AgsError('The LMS answered the course roster with something that is not a membership container.', false, res.status);
+      for (const m of parsed.data.members) {
+        members.push({ sub: m.user_id, roles: m.roles, active: (m.status ?? 'Active') === 'Active', name: m.name ?? null, givenName: m.given_name ?? null, familyName: m.family_name ?? null, email: m.email ?? null });
+      }
+      next = nextLink(res.headers.get('link'));
+    }
+    return members;
   }
 
   /** Posts a final grade: Completed / FullyGraded, with the decision time as the score's timestamp. */

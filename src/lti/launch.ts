@@ -117,10 +117,12 @@ async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource
       resourceLink: kind === 'resource' && context.resource ? context.resource : undefined,
       lineItemUrl: context.endpoint?.lineitem,
       lineItemsUrl: context.endpoint?.lineitems,
+      membershipsUrl: context.namesRoles?.context_memberships_url,
       customTaskId: Number.isSafeInteger(customTaskId) && customTaskId > 0 ? customTaskId : undefined,
     }),
   );
   if (record.readColumn && record.task) await enqueueSoon(deps.jobs, deps.logger, 'read-gradebook-column', { taskId: record.task.id });
+  if (record.syncRoster && record.courseId) await enqueueSoon(deps.jobs, deps.logger, 'sync-roster', { courseId: record.courseId });
   return { role, taskId: record.task?.id };
 }
 

@@ -1,5 +1,6 @@
 import type { AdminAllowlistEntry } from '../config.js';
 import type { Role } from '../models/tenancy/tenancy.table.js';
+import { courseRoleOf } from '../models/tenancy/course-role.js';
 
 /**
  * LTI role URIs → our three roles. Institution and system administrators administer the platform; course
@@ -14,26 +15,6 @@ const ADMIN_ROLES = new Set([
   `${LIS}system/person#SysAdmin`,
 ]);
 
-function isInstructorRole(uri: string): boolean {
-  return (
-    uri === `${LIS}membership#Instructor` ||
-    uri.startsWith(`${LIS}membership/Instructor#`) ||
-    uri === `${LIS}membership#ContentDeveloper` ||
-    uri === `${LIS}membership#Administrator` ||
-    uri === `${LIS}institution/person#Faculty` ||
-    uri === 'Instructor'
-  );
-}
-
-function isStudentRole(uri: string): boolean {
-  return (
-    uri === `${LIS}membership#Learner` ||
-    uri.startsWith(`${LIS}membership/Learner#`) ||
-    uri === `${LIS}institution/person#Student` ||
-    uri === 'Learner'
-  );
-}
-
 export interface RoleSubject {
   roles: string[];
   issuer: string;
@@ -46,8 +27,8 @@ export interface RoleSubject {
  */
 export function mapRoles(subject: RoleSubject, adminAllowlist: readonly AdminAllowlistEntry[]): Role[] {
   const roles: Role[] = [];
-  if (subject.roles.some(isInstructorRole)) roles.push('instructor');
-  else if (subject.roles.some(isStudentRole)) roles.push('student');
+  const inCourse = courseRoleOf(subject.roles);
+  if (inCourse) roles.push(inCourse);
   const allowlisted = adminAllowlist.some((entry) => entry.issuer === subject.issuer && entry.sub === subject.sub);
   if (allowlisted || subject.roles.some((r) => ADMIN_ROLES.has(r))) roles.push('administrator');
   return roles;

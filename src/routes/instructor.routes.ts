@@ -6,7 +6,8 @@ import { render } from '../http/render.js';
 import { listTaskSummaries } from '../models/tasks/tasks.repository.js';
 import { getCoursePrivacy } from '../models/privacy/privacy.repository.js';
 import { idParam } from './params.js';
-import { formatScore, taskTypeLabel } from './present.js';
+import { findRosterSource, studentsWithoutSubmission, type RosterSource } from '../models/tenancy/roster.repository.js';
+import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
 
 /** An instructor's pages for the course they launched from. */
 export function instructorRoutes(deps: { db: RootDb }): Router {
@@ -33,10 +34,11 @@ export function instructorRoutes(deps: { db: RootDb }): Router {
     const courseId = courseOf(actorOf(res));
     const task = (await listTaskSummaries(deps.db, courseId)).find((t) => t.id === taskId);
     if (!task) throw NotFound('The task');
-    const { llmAllowed } = await getCoursePrivacy(deps.db, courseId);
+    const [{ llmAllowed }, missing, source] = await Promise.all([getCoursePrivacy(deps.db, courseId), studentsWithoutSubmission(deps.db, courseId, taskId), findRosterSource(deps.db, courseId)]);
     render(req, res, 'pages/instructor/task', {
       title: task.title,
       llmAllowed,
+      roster: { missing, source: rosterSourceLabel(source) },
       task: {
         title: task.title,
         description: task.description,
@@ -52,4 +54,11 @@ export function instructorRoutes(deps: { db: RootDb }): Router {
   });
 
   return router;
+}
+
+/** Where the list of students comes from, so an instructor knows how complete it is. */
+function rosterSourceLabel(source: RosterSource | undefined): string {
+  if (source?.rosterSyncedAt) return `From the LMS course roster, read ${formatDateTime(source.rosterSyncedAt)}, and everyone who opened the task since.`;
+  if (source?.membershipsUrl) return 'The LMS course roster is being read; until then the list holds the students who have opened the tool.';
+  return 'Your LMS does not share the course roster with the tool (LTI Names and Role Provisioning), so the list holds the students who have opened the tool.';
 }

@@ -2,6 +2,7 @@ import type { Db } from '../../db/db.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { bindTaskToResourceLink, findOrCreateTaskForLink, findTaskByResourceLink, findTaskInCourse, updateTaskLineItem, type TaskRow } from '../tasks/tasks.repository.js';
 import { upsertCourse, upsertMembership, upsertUser } from './people.repository.js';
+import { rosterIsDue } from './roster.service.js';
 import type { Role } from './tenancy.table.js';
 
 export interface LaunchFacts {
@@ -16,6 +17,8 @@ export interface LaunchFacts {
   resourceLink?: { id: string; title?: string; description?: string };
   lineItemUrl?: string;
   lineItemsUrl?: string;
+  /** The course's roster service (NRPS), when the LMS offers it. */
+  membershipsUrl?: string;
   /** Set by our own deep-linking response on links we created. */
   customTaskId?: number;
 }
@@ -29,6 +32,8 @@ export interface LaunchRecord {
    * on the first launch that names the column, and on every launch by staff (who may have changed it in the LMS).
    */
   readColumn: boolean;
+  /** Whether the course's roster should be read from the LMS now (a staff launch, and the copy missing or old). */
+  syncRoster: boolean;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
   });
   if (!f.context) {
     await recordAudit(db, { platformId: f.platformId, actorId: user.id, actorKind: 'user', action: 'lti.launch', entityType: 'platform', entityId: f.platformId, details: { role: f.role } });
-    return { courseId: null, userId: user.id, task: null, readColumn: false };
+    return { courseId: null, userId: user.id, task: null, readColumn: false, syncRoster: false };
   }
   const course = await upsertCourse(db, {
     platformId: f.platformId,
@@ -55,6 +60,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
     contextId: f.context.id,
     title: f.context.title ?? '',
     label: f.context.label ?? '',
+    membershipsUrl: f.membershipsUrl ?? null,
   });
   await upsertMembership(db, { courseId: course.id, userId: user.id, role: f.role, ltiRoles: f.ltiRoles });
 
@@ -69,7 +75,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
     entityId: task ? task.id : course.id,
     details: { role: f.role },
   });
-  return { courseId: course.id, userId: user.id, task, readColumn };
+  return { courseId: course.id, userId: user.id, task, readColumn, syncRoster: f.role !== 'student' && rosterIsDue(course) };
 }
 
 /**

@@ -8,14 +8,15 @@ export type UserRow = typeof users.$inferSelect;
 
 export async function upsertCourse(
   db: Db,
-  v: { platformId: number; deploymentId: string; contextId: string; title: string; label: string },
+  v: { platformId: number; deploymentId: string; contextId: string; title: string; label: string; membershipsUrl?: string | null },
 ): Promise<CourseRow> {
   const [row] = await db
     .insert(courses)
     .values(v)
     .onConflictDoUpdate({
       target: [courses.platformId, courses.deploymentId, courses.contextId],
-      set: { title: v.title, label: v.label, updatedAt: sql`now()` },
+      // A launch without the roster claim (a placement that omits it) keeps the service another launch named.
+      set: { title: v.title, label: v.label, membershipsUrl: sql`coalesce(excluded.memberships_url, ${courses.membershipsUrl})`, updatedAt: sql`now()` },
     })
     .returning();
   return row!;
@@ -50,7 +51,8 @@ export async function upsertMembership(db: Db, v: { courseId: number; userId: nu
     .values(v)
     .onConflictDoUpdate({
       target: [memberships.courseId, memberships.userId],
-      set: { role: v.role, ltiRoles: v.ltiRoles, updatedAt: sql`now()` },
+      // Someone who launches is in the course, whatever an older roster said.
+      set: { role: v.role, ltiRoles: v.ltiRoles, active: true, updatedAt: sql`now()` },
     });
 }
 

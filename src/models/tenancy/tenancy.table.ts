@@ -82,6 +82,10 @@ export const courses = pgTable(
     contextId: text('context_id').notNull(),
     title: text('title').notNull().default(''),
     label: text('label').notNull().default(''),
+    /** The course's roster service (LTI NRPS), from the launches; null when the LMS offers none. */
+    membershipsUrl: text('memberships_url'),
+    /** When the roster was last read from the LMS (null: never). */
+    rosterSyncedAt: at('roster_synced_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -120,6 +124,8 @@ export const memberships = pgTable(
     role: text('role').$type<Role>().notNull(),
     /** The LTI role URIs of the last launch, kept for audit. */
     ltiRoles: text('lti_roles').array().notNull().default(sql`'{}'::text[]`),
+    /** False once the LMS roster (NRPS) says the person left the course (or no longer lists them). */
+    active: boolean('active').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
