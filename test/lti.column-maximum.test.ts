@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { AgsClient } from '../src/lti/ags.client.js';
 import { readColumnJob } from '../src/jobs/read-column.job.js';
+import { callLms } from '../src/jobs/lms-call.js';
 import { gradebookScale } from '../src/models/tasks/column-maximum.service.js';
 import { silentLogger } from '../src/log.js';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -87,6 +88,16 @@ describe('a task graded out of its LMS column maximum', () => {
     await setColumnMax(SHORT_LINK, 30);
     await readColumnJob.handle(deps, { taskId });
     expect(await maxOf(SHORT_LINK)).toBe(30);
+  });
+
+  it('says so and ends when the runner has no LMS client; a bug in the work is thrown, not swallowed', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => void warnings.push(message) };
+    await readColumnJob.handle({ db: stack.db.db, logger }, { taskId: (await taskOfLink(SHORT_LINK))!.id });
+    expect(warnings).toEqual(['reading the gradebook column skipped: this runner has no LMS services client']);
+    await expect(callLms(silentLogger, 'a call', {}, {}, async () => {
+      throw new TypeError('a bug');
+    })).rejects.toThrow('a bug');
   });
 
   it('converts scores between scales', () => {

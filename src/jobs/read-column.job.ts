@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AgsError } from '../models/grades/gradebook.js';
 import { followColumnMaximum } from '../models/tasks/column-maximum.service.js';
 import { defineJob } from './job.js';
+import { callLms } from './lms-call.js';
 
 /**
  * Reads a task's gradebook column from the LMS (AGS) and follows its maximum (column-maximum.service.ts). Asked for
@@ -12,18 +12,11 @@ export const readColumnJob = defineJob({
   name: 'read-gradebook-column',
   payload: z.object({ taskId: z.number().int().positive() }).passthrough(),
   concurrency: 2,
-  async handle({ db, logger, ags }, payload) {
-    if (!ags) {
-      logger.warn('gradebook column not read: this runner has no gradebook client', { taskId: payload.taskId });
-      return;
-    }
-    try {
-      const outcome = await followColumnMaximum(db, ags, payload.taskId);
-      if (outcome.kind === 'changed') logger.info('task maximum follows its gradebook column', { taskId: payload.taskId, from: outcome.from, to: outcome.to });
-      if (outcome.kind === 'refused') logger.warn('gradebook column maximum out of range; the task keeps its own', { taskId: payload.taskId, scoreMaximum: outcome.scoreMaximum });
-    } catch (err) {
-      if (!(err instanceof AgsError)) throw err;
-      logger.warn('could not read the gradebook column', { taskId: payload.taskId, status: err.status, message: err.message });
-    }
+  async handle({ db, logger, ags }, { taskId }) {
+    await callLms(logger, 'reading the gradebook column', { taskId }, ags, async (gradebook) => {
+      const outcome = await followColumnMaximum(db, gradebook, taskId);
+      if (outcome.kind === 'changed') logger.info('task maximum follows its gradebook column', { taskId, from: outcome.from, to: outcome.to });
+      if (outcome.kind === 'refused') logger.warn('gradebook column maximum out of range; the task keeps its own', { taskId, scoreMaximum: outcome.scoreMaximum });
+    });
   },
 });
