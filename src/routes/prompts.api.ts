@@ -8,6 +8,7 @@ import { draftInputFromBody, promptBodySchema, validateDraft, type PromptContent
 import { findPromptForTask, listVersionsWithAuthors, type VersionWithAuthor } from '../models/prompts/prompts.repository.js';
 import { archiveTaskPrompt, savePrompt } from '../models/prompts/prompts.service.js';
 import { runSampleTests } from '../models/prompts/sample-test.service.js';
+import { refuseWhileFrozen } from '../models/budgets/budgets.service.js';
 import { idParam } from './params.js';
 import { activeVersionOf, promptActorOf, taskOf, type PromptRouteDeps } from './prompts.page.js';
 import { apiTestBodySchema, type ApiTestBody } from './prompts.schema.js';
@@ -121,12 +122,13 @@ function checkSamples(samples: string[], maxChars: number): void {
 }
 
 async function testOnSamples(deps: PromptRouteDeps, req: Request, res: Response): Promise<void> {
-  const { task } = await context(deps.db, req, res);
+  const { actor, task } = await context(deps.db, req, res);
   const body = apiTestBodySchema.safeParse(req.body);
   if (!body.success) invalidFrom(body.error);
   const content = await contentToTest(deps.db, task.id, body.data.prompt);
   checkSamples(body.data.samples, deps.submissionMaxChars);
   const samples = body.data.samples.map((text, i) => ({ index: i + 1, text }));
+  await refuseWhileFrozen(deps.db, actor.platformId, [task.courseId]);
   const run = await runSampleTests(deps.provider, content, task, samples, deps.sampleTests);
   res.json({
     model: content.model,

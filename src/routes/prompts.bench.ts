@@ -8,6 +8,7 @@ import { countCourseStudents, observedOutputTokens } from '../models/prompts/pro
 import { MAX_SAMPLES, runSampleTests, sampleTestBudget } from '../models/prompts/sample-test.service.js';
 import type { PromptEditor } from './prompts.editor.js';
 import { presentPreview, presentTestBudget, presentTestRun } from './prompts.present.js';
+import { frozenBudgetOf } from '../models/budgets/budgets.service.js';
 import { benchValuesFromForm, draftInputOf, editorValuesFromForm, samplesOf, studentsOf } from './prompts.schema.js';
 
 /*
@@ -15,8 +16,8 @@ import { benchValuesFromForm, draftInputOf, editorValuesFromForm, samplesOf, stu
  * tests on samples. Both answer into the bench, which keeps the samples typed into it; refusals are shown there.
  */
 
-function refuseOnBench(req: Request, res: Response, kind: 'preview' | 'test', taskId: number, fields: Record<string, string> | undefined): void {
-  render(req, res, 'pages/instructor/prompt-bench', { fields, kind, taskId }, { status: 422, fragment: 'partials/prompts/_bench-invalid' });
+function refuseOnBench(req: Request, res: Response, kind: 'preview' | 'test', taskId: number, fields: Record<string, string> | undefined, status = 422): void {
+  render(req, res, 'pages/instructor/prompt-bench', { fields, kind, taskId }, { status, fragment: 'partials/prompts/_bench-invalid' });
 }
 
 export async function previewPrompt(editor: PromptEditor, req: Request, res: Response): Promise<void> {
@@ -47,11 +48,14 @@ export async function previewPrompt(editor: PromptEditor, req: Request, res: Res
 
 export async function testPrompt(editor: PromptEditor, req: Request, res: Response): Promise<void> {
   const { deps } = editor;
-  const { task } = await editor.context(req, res);
+  const { actor, task } = await editor.context(req, res);
   const checked = validateDraft(draftInputOf(editorValuesFromForm(req.body)));
   const { samples, fields } = samplesOf(benchValuesFromForm(req.body), deps.submissionMaxChars);
   const all = { ...(checked.ok ? {} : checked.fields), ...fields };
   if (!checked.ok || Object.keys(all).length) return refuseOnBench(req, res, 'test', task.id, all);
+  // A real-time call costs money: a frozen budget of the course or platform stops it (issue 16).
+  const frozen = await frozenBudgetOf(deps.db, actor.platformId, [task.courseId]);
+  if (frozen) return refuseOnBench(req, res, 'test', task.id, { budget: frozen }, 409);
   let run;
   try {
     run = await runSampleTests(deps.provider, checked.draft, task, samples, deps.sampleTests);

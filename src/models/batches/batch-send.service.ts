@@ -5,7 +5,8 @@ import { LOCAL_BATCH_ID_KEY, ProviderError, type BatchSnapshot } from '../../pro
 import { recordAudit } from '../audit/audit.repository.js';
 import { recordInjectionScans, sendRows, versionsForRequests, type VersionForRequest } from './batch-work.repository.js';
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
-import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
+import { batchCourses, claimLease, renewLease, type BatchRow } from './batches.repository.js';
+import { frozenBudgetOf } from '../budgets/budgets.service.js';
 import { returnUnsentItems } from './batches.service.js';
 import { holdForRetry, markFailedUnsent, markSubmitted, releaseLease } from './batch-steps.repository.js';
 import { needsSql } from './batch-state.js';
@@ -104,6 +105,16 @@ async function recordSubmitted(db: Db, w: BatchWorker, batch: BatchRow, snapshot
  * (429, 5xx, network) are retried with backoff up to BATCH_SUBMIT_MAX_TRIES; then, or on a permanent failure, the
  * batch is failed with the reason and its items go back to the queue.
  */
+/** A batch of a frozen scope is held, unsent, with the reason on its page; null when nothing is frozen. */
+async function holdWhileFrozen(w: BatchWorker, batch: BatchRow): Promise<NextStep[] | null> {
+  const frozen = await frozenBudgetOf(w.db, batch.platformId, (await batchCourses(w.db, batch.id)).map((c) => c.courseId));
+  if (!frozen) return null;
+  // It looks again at the polling pace (the sweep finds it too).
+  const left = await holdForRetry(w.db, batch.id, w.name, batch.submitAttempts, pollDelayMs(w.settings, 0), `Held, not sent: ${frozen}`);
+  w.logger.info('a batch is held by a budget freeze', { batchId: batch.id });
+  return left === null ? [] : [{ step: 'submit', batchId: batch.id, at: later(left + 1) }];
+}
+
 export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextStep[]> {
   const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, needsSql('submit'));
   if (!batch) return [];
@@ -113,6 +124,12 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
   try {
     snapshot = await w.provider.findBatchByMetadata(batchMetadata(batch), batch.createdAt);
     const adopted = snapshot !== null;
+    // Not sent yet: a freeze set after the batch was created or confirmed holds it (one already at the provider is
+    // adopted whatever the freeze says: its money is spent).
+    if (!snapshot) {
+      const held = await holdWhileFrozen(w, batch);
+      if (held) return held;
+    }
     if (!snapshot) {
       const meta = batchMetadata(batch);
       const created = await w.provider.createBatch({ lines: requestLines(w, batch), metadata: { localBatchId: batch.id, llm_assess_created: meta.llm_assess_created! } });

@@ -4,11 +4,12 @@ import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
-import { releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
+import { refuseWhileFrozen, releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
 import type { Admin } from '../queue/queue.service.js';
 import type { Selection } from '../queue/queue.schema.js';
 import type { CreateOptions } from './batches.schema.js';
 import {
+  batchCourses,
   closeUnsentRequests,
   findBatch,
   insertBatchWithRequests,
@@ -139,6 +140,10 @@ async function createOneBatch(db: Db, admin: Admin, selection: Selection, model:
  * Once only: a second submit (double click, retried request, another administrator) is refused, never sent twice.
  */
 export async function requestSubmit(db: Db, admin: Admin, batchId: number): Promise<BatchRow> {
+  const before = await findBatch(db, admin.platformId, batchId);
+  if (!before) throw NotFound('The batch');
+  // A batch made before a freeze is not confirmed during it (the send step checks again, for a freeze set later).
+  if (before.status === 'created' && !before.submitRequestedAt) await refuseWhileFrozen(db, admin.platformId, (await batchCourses(db, batchId)).map((c) => c.courseId));
   const requested = await markSubmitRequested(db, admin.platformId, batchId, admin.userId);
   const batch = await findBatch(db, admin.platformId, batchId);
   if (!batch) throw NotFound('The batch');

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/db.js';
 import { Conflict } from '../../errors.js';
-import { committedMicros, insertReleases, insertReservations, lockBudgetsFor } from './ledger.repository.js';
+import { committedMicros, insertReleases, insertReservations, lockBudgetsFor, type ReservableBudget } from './ledger.repository.js';
 
 /**
  * Money movements of batch work, in the cost ledger (idempotency key unique, so a retried job writes each
@@ -34,8 +34,8 @@ export async function reserveForBatch(db: Db, platformId: number, batchId: numbe
 
   const budgets = await lockBudgetsFor(db, platformId, courseIds);
   for (const b of budgets) {
-    const scope = b.courseId == null ? 'the platform' : `course "${b.courseTitle ?? b.courseId}"`;
-    if (b.frozen) throw Conflict(`The budget of ${scope} for this month is frozen: nothing can be sent until an administrator unfreezes it.`);
+    const scope = scopeOf(b);
+    if (b.frozen) throw Conflict(frozenMessage(b));
     const already = await committedMicros(db, b.id);
     const adding = b.courseId == null ? total : (byCourse.get(b.courseId) ?? 0);
     if (already + adding > b.limitMicros) {
@@ -45,6 +45,25 @@ export async function reserveForBatch(db: Db, platformId: number, batchId: numbe
     }
   }
   await insertReservations(db, platformId, batchId, reservations);
+}
+
+const scopeOf = (b: ReservableBudget) => (b.courseId == null ? 'the platform' : `course "${b.courseTitle ?? b.courseId}"`);
+const frozenMessage = (b: ReservableBudget) => `The budget of ${scopeOf(b)} for this month is frozen: nothing can be sent until an administrator unfreezes it.`;
+
+/**
+ * The freeze gate every spending path passes besides the reservation (issue 16): confirming a batch, the send step
+ * itself (a batch created or confirmed before the freeze stays unsent), sample tests. The first frozen budget of
+ * the platform or of these courses, as a message; null when nothing is frozen.
+ */
+export async function frozenBudgetOf(db: Db, platformId: number, courseIds: number[]): Promise<string | null> {
+  const frozen = (await lockBudgetsFor(db, platformId, courseIds, { lock: false })).find((b) => b.frozen);
+  return frozen ? frozenMessage(frozen) : null;
+}
+
+/** The gate as a refusal (409), for a person's action. */
+export async function refuseWhileFrozen(db: Db, platformId: number, courseIds: number[]): Promise<void> {
+  const frozen = await frozenBudgetOf(db, platformId, courseIds);
+  if (frozen) throw Conflict(frozen);
 }
 
 /**

@@ -10,15 +10,18 @@ import { budgetCommittedSql } from './budgets.table.js';
 
 export type ReservableBudget = { id: number; courseId: number | null; courseTitle: string | null; limitMicros: number; frozen: boolean };
 
-/** This month's budgets of the platform and of these courses, locked (`for update`) until the transaction ends. */
-export async function lockBudgetsFor(db: Db, platformId: number, courseIds: number[]): Promise<ReservableBudget[]> {
+/**
+ * This month's budgets of the platform and of these courses, locked (`for update`) until the transaction ends; with
+ * `lock: false` only read (a check that reserves nothing).
+ */
+export async function lockBudgetsFor(db: Db, platformId: number, courseIds: number[], options: { lock: boolean } = { lock: true }): Promise<ReservableBudget[]> {
   const rows = await db.execute<{ id: number; course_id: number | null; limit_micros: number; frozen: boolean; course_title: string | null }>(sql`
     select b.id, b.course_id, b.limit_micros, b.frozen, c.title as course_title
     from budgets b left join courses c on c.id = b.course_id
     where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date
       and (b.course_id is null or b.course_id = any(${sql.param(courseIds)}::bigint[]))
     order by b.id
-    for update of b`);
+    ${options.lock ? sql`for update of b` : sql``}`);
   return rows.rows.map((b) => ({ id: Number(b.id), courseId: b.course_id == null ? null : Number(b.course_id), courseTitle: b.course_title, limitMicros: Number(b.limit_micros), frozen: b.frozen }));
 }
 

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { sendBatch } from '../src/models/batches/batch-send.service.js';
+import { startStack, type Stack } from './helpers/stack.js';
+import type { ToolSession } from './helpers/lti-browser.js';
+import { activatePrompt, allowLlm, homeIds, submitMany, userIdOf, type Home } from './helpers/queue-fixtures.js';
+import { drive, FAST_BATCH_ENV, submitSteps, testWorker } from './helpers/batch-driver.js';
+import { textOf } from './helpers/html.js';
+import { promptForm } from './helpers/prompts.js';
+
+type ApiError = { error: { code: string; message: string } };
+
+/**
+ * Issue 16, item 1 (the part that lost money): a batch created before a freeze was confirmed, sent and completed
+ * while the budget was frozen, and sample tests ran while frozen. A freeze now stops confirming, sending and
+ * sample tests, from the moment it is set; a batch already at the provider is not affected (its money is spent).
+ */
+describe('a budget freeze halts spending', () => {
+  let stack: Stack;
+  let admin: ToolSession;
+  let instructor: ToolSession;
+  let home: Home;
+  let budgetId: number;
+  const freeze = async (frozen: boolean) => expect((await admin.post(`/admin/costs/budgets/${budgetId}/freeze`, { frozen: String(frozen) }, { htmx: true })).status).toBe(200);
+  const batchRow = async (id: number) =>
+    (await stack.db.db.execute<{ status: string; provider_batch_id: string | null; error: string | null; submit_requested_at: Date | null }>(sql`
+      select status, provider_batch_id, error, submit_requested_at from batches where id = ${id}`)).rows[0]!;
+  const createBatch = async () => {
+    const created = await admin.request('/api/admin/llm-batches/create/', { method: 'POST', json: { scope: 'all' } });
+    expect(created.status).toBe(201);
+    return created.json<{ batches: Array<{ id: number }> }>().batches[0]!.id;
+  };
+
+  beforeAll(async () => {
+    // No job runner: each step runs when the test says (a confirmation's kick has no worker to wake).
+    stack = await startStack({ emulator: true, env: FAST_BATCH_ENV });
+    instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
+    await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
+    await stack.browser().launch(stack.devlmsUrl, 'student2', { task: '1' });
+    admin = await stack.browser().launch(stack.devlmsUrl, 'admin');
+    home = await homeIds(stack);
+    await allowLlm(stack.db.db, home.courseId, home.instructorId);
+    await activatePrompt(stack.db.db, home, home.taskId);
+    await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 2);
+    const month = (await stack.db.db.execute<{ m: string }>(sql`select to_char(now(), 'YYYY-MM') as m`)).rows[0]!.m;
+    expect((await admin.post('/admin/costs/budgets', { scope: `course-${home.courseId}`, month, limit: '50' }, { htmx: true })).status).toBe(200);
+    budgetId = Number((await stack.db.db.execute<{ id: number }>(sql`select id from budgets where course_id = ${home.courseId}`)).rows[0]!.id);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('refuses to confirm a batch made before the freeze, on the page and in the API', async () => {
+    const id = await createBatch();
+    await freeze(true);
+    const api = await admin.request(`/api/admin/llm-batches/${id}/submit/`, { method: 'POST', json: {} });
+    expect(api.status).toBe(409);
+    expect(api.json<ApiError>().error.message).toMatch(/budget of course ".*" for this month is frozen/);
+    const page = await admin.post(`/admin/batches/${id}/submit`, {}, { htmx: true });
+    expect(page.status).toBe(409);
+    expect(textOf(page.html)).toContain('is frozen');
+    expect(await batchRow(id)).toMatchObject({ status: 'created', submit_requested_at: null, provider_batch_id: null });
+    await freeze(false);
+    expect((await admin.request(`/api/admin/llm-batches/${id}/submit/`, { method: 'POST', json: {} })).status).toBe(202);
+    await drive(testWorker(stack.db.db, stack.config), submitSteps([id]));
+    expect((await batchRow(id)).provider_batch_id).not.toBeNull();
+  });
+
+  it('holds a confirmed batch unsent when the freeze comes before the send, and sends it once unfrozen', async () => {
+    await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e03'), 2);
+    const id = await createBatch();
+    expect((await admin.request(`/api/admin/llm-batches/${id}/submit/`, { method: 'POST', json: {} })).status).toBe(202);
+    await freeze(true);
+    const worker = testWorker(stack.db.db, stack.config);
+    const next = await sendBatch(worker, id);
+    expect(next).toEqual([{ step: 'submit', batchId: id, at: expect.any(Date) }]);
+    const held = await batchRow(id);
+    expect(held).toMatchObject({ status: 'created', provider_batch_id: null });
+    expect(held.error).toMatch(/^Held, not sent: The budget of course ".*" for this month is frozen/);
+    expect(textOf((await admin.get(`/admin/batches/${id}`)).html)).toContain('Held, not sent');
+    // Looked at again while still frozen: still held, still nothing at the provider.
+    await new Promise((r) => setTimeout(r, 100));
+    await sendBatch(worker, id);
+    expect((await batchRow(id)).provider_batch_id).toBeNull();
+
+    await freeze(false);
+    await new Promise((r) => setTimeout(r, 100));
+    await drive(worker, submitSteps([id]));
+    expect(await batchRow(id)).toMatchObject({ status: expect.not.stringMatching(/^created$/), error: null });
+    expect((await batchRow(id)).provider_batch_id).not.toBeNull();
+  });
+
+  it('refuses sample tests while frozen, on the prompt page and in the API', async () => {
+    await freeze(true);
+    const api = await instructor.request(`/api/tasks/${home.taskId}/llm-prompt/test/`, { method: 'POST', json: { samples: ['The Tea Act taxed tea.'] } });
+    expect(api.status).toBe(409);
+    expect(api.json<ApiError>().error.message).toContain('is frozen');
+    const page = await instructor.post(`/instructor/tasks/${home.taskId}/prompt/test`, promptForm({}, { 'samples[0]': 'The Tea Act taxed tea.' }), { htmx: true });
+    expect(page.status).toBe(409);
+    expect(textOf(page.html)).toContain('Nothing was tested');
+    expect(textOf(page.html)).toContain('is frozen');
+    await freeze(false);
+  });
+});
