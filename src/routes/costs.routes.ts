@@ -88,7 +88,7 @@ async function freeze(deps: CostsDeps, req: Request, res: Response): Promise<voi
     const budgetId = idParam(req.params.budgetId, 'The budget');
     const { frozen } = parseInput(freezeForm, req.body);
     const budget = await deps.db.transaction((tx) => freezeBudget(tx, actor, budgetId, frozen));
-    return budget.frozen ? 'Budget frozen: nothing is sent for its scope this month until it is unfrozen.' : 'Budget unfrozen.';
+    return budget.frozen ? 'Budget frozen: from now on nothing more is sent for its scope this month (batches not sent yet are held, sample tests refused) until it is unfrozen. Batches already at the provider run on: cancel them from the Batches page if they must stop.' : 'Budget unfrozen.';
   });
 }
 
