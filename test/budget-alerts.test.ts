@@ -32,10 +32,12 @@ describe('budget alerts', () => {
       select title, body, severity from notifications
       where platform_id = ${platformId} and kind = 'budget_alert' and course_id is not distinct from ${scope} order by id`)).rows;
   const sent = async (budgetId: number) => (await db().execute<{ s: number[] }>(sql`select alerts_sent as s from budgets where id = ${budgetId}`)).rows[0]!.s;
+  /** A budget warning at 50 % and 80 % (set per budget; the form's defaults are tested on their own below). */
   const budget = async (scope: number | null, limitMicros: number) =>
     Number(
       (await db().execute<{ id: number }>(sql`
-        insert into budgets (platform_id, course_id, month, limit_micros) values (${platformId}, ${scope}, date_trunc('month', now())::date, ${limitMicros}) returning id`)).rows[0]!.id,
+        insert into budgets (platform_id, course_id, month, limit_micros, alert_thresholds)
+        values (${platformId}, ${scope}, date_trunc('month', now())::date, ${limitMicros}, '{50,80,100}') returning id`)).rows[0]!.id,
     );
 
   beforeAll(async () => {
@@ -92,11 +94,36 @@ describe('budget alerts', () => {
     expect((await alertsOf(null)).at(-1)!.title).toMatch(/^Budget of the platform: 50% of \w+ \d{4} used$/);
   });
 
+  it('warn at 75, 90 and 95 % unless the administrator names others, which the form checks and keeps', async () => {
+    const month = (await db().execute<{ m: string }>(sql`select to_char(now() + interval '1 month', 'YYYY-MM') as m`)).rows[0]!.m;
+    const thresholdsOf = async () => (await db().execute<{ t: number[] }>(sql`select alert_thresholds as t from budgets where platform_id = ${platformId} and course_id = ${courseId} and month = ${`${month}-01`}::date`)).rows[0]?.t;
+    const set = (fields: Record<string, string>) => admin.post('/admin/costs/budgets', { scope: `course-${courseId}`, month, limit: '10', ...fields }, { htmx: true });
+
+    expect((await set({})).status).toBe(200);
+    expect(await thresholdsOf()).toEqual([75, 90, 95, 100]);
+    const custom = await set({ warnAt: '85, 60%, 60' });
+    expect(custom.status).toBe(200);
+    expect(await thresholdsOf()).toEqual([60, 85, 100]);
+    expect(custom.html).toMatch(/<td>60%, 85%<\/td>/);
+    // A new limit without thresholds typed keeps the budget's own.
+    expect((await set({ limit: '12' })).status).toBe(200);
+    expect(await thresholdsOf()).toEqual([60, 85, 100]);
+    for (const bad of ['0, 50', '100', '50, x', '10, 20, 30, 40, 50, 60']) {
+      const refused = await set({ warnAt: bad });
+      expect([bad, refused.status]).toEqual([bad, 422]);
+      expect(refused.html).toContain('Enter up to five whole percentages between 1 and 99');
+      expect(refused.html).toContain(`value="${bad}"`);
+      expect(await thresholdsOf()).toEqual([60, 85, 100]);
+    }
+  });
+
   it('are raised by the reservations of a new batch, for that platform only', async () => {
     const t = await seedTenant(db());
     const items = await submitThroughService(db(), stack.config, t, 2);
     const estimate = Number((await db().execute<{ n: number }>(sql`select sum(est_cost_micros)::int8 as n from queue_items where id = any(${sql.param(items)}::bigint[])`)).rows[0]!.n);
-    await db().execute(sql`insert into budgets (platform_id, course_id, month, limit_micros) values (${t.platformId}, ${t.courseId}, date_trunc('month', now())::date, ${Math.ceil(estimate * 1.5)})`);
+    await db().execute(sql`
+      insert into budgets (platform_id, course_id, month, limit_micros, alert_thresholds)
+      values (${t.platformId}, ${t.courseId}, date_trunc('month', now())::date, ${Math.ceil(estimate * 1.5)}, '{50,80,100}')`);
     const homeBefore = (await db().execute<{ n: number }>(sql`select count(*)::int as n from notifications where platform_id = ${platformId}`)).rows[0]!.n;
 
     await db().transaction((tx) => createBatches(tx, { ...stack.config.batches, minSize: 1 }, t.admin, { scope: 'selected', ids: items }, {}));

@@ -180,7 +180,7 @@ describe('costs and budgets', () => {
     expect(set.html).not.toContain('<html');
     expect(set.html).toContain('Budget set.');
     expect(set.html).toContain('$2.50 of $2.60 (96%)');
-    expect(set.html).toContain('Warning: 80% or more of the limit is used');
+    expect(set.html).toContain('Warning: 75% or more of the limit is used');
     const row = (await db().execute<{ id: number; limit_micros: number; frozen: boolean }>(sql`select id, limit_micros, frozen from budgets where course_id = ${courseA}`)).rows;
     expect(row).toEqual([{ id: expect.any(Number), limit_micros: 2_600_000, frozen: false }]);
     const budgetId = row[0]!.id;

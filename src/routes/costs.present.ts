@@ -12,16 +12,18 @@ export function monthLabel(month: string): string {
 /** 'YYYY-MM-01' → 'YYYY-MM', the form and query value. */
 export const monthValue = (month: string): string => month.slice(0, 7);
 
-/** Usage of a budget: below 80% fine, from 80% a warning, at 100% the limit is reached. */
+/** Usage of a budget: fine below its first warning threshold, a warning from there, at 100% the limit is reached. */
 export type UsageLevel = 'ok' | 'warning' | 'reached';
 
-export function usageLevel(committed: number, limit: number): UsageLevel {
+export function usageLevel(committed: number, limit: number, warnFrom: number): UsageLevel {
   if (committed >= limit) return 'reached';
-  if (committed * 100 >= limit * 80) return 'warning';
+  if (committed * 100 >= limit * warnFrom) return 'warning';
   return 'ok';
 }
 
 function presentBudget(b: BudgetRow) {
+  const warnings = b.thresholds.filter((t) => t < 100);
+  const warnFrom = warnings[0] ?? 100;
   const percent = b.limitMicros > 0 ? Math.floor((b.committedMicros / b.limitMicros) * 100) : 0;
   return {
     id: b.id,
@@ -37,10 +39,13 @@ function presentBudget(b: BudgetRow) {
     // <meter> needs numbers in one unit: dollars, to two decimals.
     meterValue: (Math.min(b.committedMicros, b.limitMicros) / 1_000_000).toFixed(2),
     meterMax: (b.limitMicros / 1_000_000).toFixed(2),
-    // From 80% the meter turns to a warning, at the limit to its worst colour (the text says the same).
-    meterLow: ((b.limitMicros * 0.8) / 1_000_000).toFixed(2),
-    meterHigh: (Math.max(b.limitMicros * 0.8, b.limitMicros - 10_000) / 1_000_000).toFixed(2),
-    level: usageLevel(b.committedMicros, b.limitMicros),
+    // From the first warning threshold the meter turns to a warning, at the limit to its worst colour (the text says the same).
+    meterLow: ((b.limitMicros * warnFrom) / 100 / 1_000_000).toFixed(2),
+    meterHigh: (Math.max((b.limitMicros * warnFrom) / 100, b.limitMicros - 10_000) / 1_000_000).toFixed(2),
+    level: usageLevel(b.committedMicros, b.limitMicros, warnFrom),
+    warnFrom,
+    warnAt: warnings.map((t) => `${t}%`).join(', ') || 'none',
+    warnAtInput: warnings.join(', '),
     frozen: b.frozen,
   };
 }

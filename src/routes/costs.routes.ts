@@ -60,7 +60,7 @@ async function change(deps: CostsDeps, req: Request, res: Response, action: () =
   } catch (err) {
     if (err instanceof HttpError && err.status === 422) {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const values = Object.fromEntries(['scope', 'month', 'limit'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
+      const values = Object.fromEntries(['scope', 'month', 'limit', 'warnAt'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
       return show(deps, req, res, undefined, { fields: err.fields, values, status: 422 });
     }
     throw err;

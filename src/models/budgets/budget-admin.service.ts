@@ -1,6 +1,6 @@
 import type { Db } from '../../db/db.js';
 import { Invalid, NotFound } from '../../errors.js';
-import { MONTHS_AHEAD, type BudgetInput } from './budgets.schema.js';
+import { DEFAULT_WARNINGS, MONTHS_AHEAD, type BudgetInput } from './budgets.schema.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from './budget-alerts.service.js';
 import { currentMonth, deleteBudget, listBudgets, listCourses, lockBudgetByScope, lockMonthBudgets, resetBudgetAlerts, setBudgetFrozen, upsertBudget, type BudgetRef, type BudgetRow } from './budgets.repository.js';
@@ -42,7 +42,7 @@ export async function budgetsOverview(db: Db, platformId: number): Promise<Budge
  * is not the administrator's platform's.
  */
 export async function setBudget(db: Db, actor: BudgetActor, input: BudgetInput): Promise<{ id: number; created: boolean }> {
-  const { scope: courseId, month, limit } = input;
+  const { scope: courseId, month, limit, warnAt } = input;
   const overview = await budgetsOverview(db, actor.platformId);
   if (!overview.months.includes(month)) {
     throw Invalid({ month: month < overview.currentMonth ? 'A budget cannot be set for a month that is over.' : `Budgets can be set up to ${MONTHS_AHEAD} months ahead.` });
@@ -54,9 +54,11 @@ export async function setBudget(db: Db, actor: BudgetActor, input: BudgetInput):
   // first could wait in a circle with a batch reserving against a budget of a lower id.
   await lockMonthBudgets(db, actor.platformId);
   const before = await lockBudgetByScope(db, key);
-  const id = await upsertBudget(db, key, limit, actor.userId);
-  // A new limit starts its alerts afresh: thresholds the spend already reaches under it are announced now.
-  if (before && before.limitMicros !== limit) await resetBudgetAlerts(db, id);
+  // No thresholds typed: a budget keeps its own, a new one gets the defaults.
+  const thresholds = warnAt ?? before?.thresholds ?? [...DEFAULT_WARNINGS, 100];
+  const id = await upsertBudget(db, key, limit, thresholds, actor.userId);
+  // A new limit (or new thresholds) starts the alerts afresh: thresholds the spend already reaches are announced now.
+  if (before && (before.limitMicros !== limit || before.thresholds.join() !== thresholds.join())) await resetBudgetAlerts(db, id);
   await raiseBudgetAlerts(db, actor.platformId);
   await recordAudit(db, {
     platformId: actor.platformId,
@@ -66,7 +68,7 @@ export async function setBudget(db: Db, actor: BudgetActor, input: BudgetInput):
     action: before ? 'budget.limit_changed' : 'budget.created',
     entityType: 'budget',
     entityId: id,
-    details: { scope: courseId == null ? 'platform' : 'course', month, beforeLimitMicros: before?.limitMicros ?? null, limitMicros: limit },
+    details: { scope: courseId == null ? 'platform' : 'course', month, beforeLimitMicros: before?.limitMicros ?? null, limitMicros: limit, thresholds },
   });
   return { id, created: !before };
 }

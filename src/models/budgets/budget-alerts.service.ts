@@ -5,8 +5,8 @@ import { recordReachedThresholds } from './ledger.repository.js';
 import { insertNotification } from '../notifications/notifications.repository.js';
 
 /**
- * Budget alerts. When the committed spend of a budget's month reaches one of its thresholds (50, 80 and 100 % by
- * default) for the first time, the administrators of its platform get one notification, naming the highest
+ * Budget alerts. When the committed spend of a budget's month reaches one of its thresholds (75, 90, 95 and 100 %
+ * by default, set per budget) for the first time, the administrators of its platform get one notification, naming the highest
  * threshold reached, and the thresholds reached are recorded as sent. Called in the transaction that commits
  * spend (a batch's reservations, a batch's charges) or changes a limit; the budget rows are locked before
  * checking, so two workers, or a batch created while another is ingested, never raise the same alert twice.

@@ -14,6 +14,8 @@ export interface BudgetRow {
   month: string;
   limitMicros: number;
   frozen: boolean;
+  /** Percentages of the limit that alert administrators, ascending, the last one 100 (the limit). */
+  thresholds: number[];
   /** Committed spend of the budget's scope and month: reservations − releases and settlements + charges (as enforcement counts it). */
   committedMicros: number;
 }
@@ -40,9 +42,9 @@ export async function listCourses(db: Db, platformId: number): Promise<Array<{ i
 
 /** Budgets of the platform from a month on, with what their scope has committed in their month. */
 export async function listBudgets(db: Db, platformId: number, fromMonth: string): Promise<BudgetRow[]> {
-  const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number; frozen: boolean; committed: number | null }>(sql`
+  const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number; frozen: boolean; alert_thresholds: number[]; committed: number | null }>(sql`
     select b.id, b.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title, b.month::text as month, b.limit_micros, b.frozen,
-           ${budgetCommittedSql(sql`b`)} as committed
+           b.alert_thresholds, ${budgetCommittedSql(sql`b`)} as committed
     from budgets b left join courses c on c.id = b.course_id
     where b.platform_id = ${platformId} and b.month >= ${fromMonth}::date
     order by b.month, b.course_id nulls first, course_title`);
@@ -53,6 +55,7 @@ export async function listBudgets(db: Db, platformId: number, fromMonth: string)
     month: r.month,
     limitMicros: Number(r.limit_micros),
     frozen: r.frozen,
+    thresholds: r.alert_thresholds.map(Number),
     committedMicros: Number(r.committed ?? 0),
   }));
 }
@@ -73,27 +76,28 @@ export async function lockMonthBudgets(db: Db, platformId: number): Promise<void
 }
 
 /** The budget of a scope and month, locked for the rest of the transaction (null when there is none). */
-export async function lockBudgetByScope(db: Db, key: BudgetKey): Promise<{ id: number; limitMicros: number } | null> {
-  const rows = await db.execute<{ id: number; limit_micros: number }>(sql`
-    select id, limit_micros from budgets
+export async function lockBudgetByScope(db: Db, key: BudgetKey): Promise<{ id: number; limitMicros: number; thresholds: number[] } | null> {
+  const rows = await db.execute<{ id: number; limit_micros: number; alert_thresholds: number[] }>(sql`
+    select id, limit_micros, alert_thresholds from budgets
     where platform_id = ${key.platformId} and month = ${key.month}::date
       and ${key.courseId == null ? sql`course_id is null` : sql`course_id = ${key.courseId}`}
     for update`);
   const r = rows.rows[0];
-  return r ? { id: Number(r.id), limitMicros: Number(r.limit_micros) } : null;
+  return r ? { id: Number(r.id), limitMicros: Number(r.limit_micros), thresholds: r.alert_thresholds.map(Number) } : null;
 }
 
-/** Sets the limit of a scope and month, creating the budget when there is none. Returns its id. */
-export async function upsertBudget(db: Db, key: BudgetKey, limitMicros: number, userId: number): Promise<number> {
+/** Sets the limit and alert thresholds of a scope and month, creating the budget when there is none. Returns its id. */
+export async function upsertBudget(db: Db, key: BudgetKey, limitMicros: number, thresholds: number[], userId: number): Promise<number> {
   const rows = await db.execute<{ id: number }>(sql`
-    insert into budgets (platform_id, course_id, month, limit_micros, created_by)
-    values (${key.platformId}, ${key.courseId}, ${key.month}::date, ${limitMicros}, ${userId})
-    on conflict on constraint budgets_scope_month_key do update set limit_micros = excluded.limit_micros, updated_at = now()
+    insert into budgets (platform_id, course_id, month, limit_micros, alert_thresholds, created_by)
+    values (${key.platformId}, ${key.courseId}, ${key.month}::date, ${limitMicros}, ${sql.param(thresholds)}::int[], ${userId})
+    on conflict on constraint budgets_scope_month_key do update
+      set limit_micros = excluded.limit_micros, alert_thresholds = excluded.alert_thresholds, updated_at = now()
     returning id`);
   return Number(rows.rows[0]!.id);
 }
 
-/** Forgets which alert thresholds of a budget were announced (its limit changed). */
+/** Forgets which alert thresholds of a budget were announced (its limit or thresholds changed). */
 export async function resetBudgetAlerts(db: Db, budgetId: number): Promise<void> {
   await db.execute(sql`update budgets set alerts_sent = '{}' where id = ${budgetId}`);
 }

@@ -29,6 +29,25 @@ export const dollarsField = z
     return micros;
   });
 
+/** The warnings before the limit when an administrator names none (REQ-005); the limit itself, 100 %, always alerts. */
+export const DEFAULT_WARNINGS = [75, 90, 95];
+
+/** "75, 90, 95" → [75, 90, 95, 100]: up to five whole percentages from 1 to 99, then the limit. Empty: undefined (the budget's own, or the defaults). */
+export const warningsField = z
+  .string({ error: 'Enter the percentages to warn at, like 75, 90, 95.' })
+  .trim()
+  .optional()
+  .transform((v, ctx) => {
+    if (!v) return undefined;
+    const parts = v.split(/[\s,;%]+/).filter(Boolean);
+    const values = parts.map(Number);
+    if (parts.length > 5 || values.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
+      ctx.addIssue({ code: 'custom', message: 'Enter up to five whole percentages between 1 and 99, like 75, 90, 95 (the limit, 100 %, always alerts).' });
+      return z.NEVER;
+    }
+    return [...new Set(values)].sort((a, b) => a - b).concat(100);
+  });
+
 export const budgetForm = z.object({
   scope: z
     .string({ error: 'Choose the platform or one of its courses.' })
@@ -36,6 +55,7 @@ export const budgetForm = z.object({
     .transform((v) => (v === 'platform' ? null : Number(v.slice('course-'.length)))),
   month: z.string({ error: 'Choose a month.' }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Choose a month.').transform((v) => `${v}-01`),
   limit: dollarsField,
+  warnAt: warningsField,
 });
 
 export const freezeForm = z.object({ frozen: z.enum(['true', 'false'], { error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }).transform((v) => v === 'true') });

@@ -13,7 +13,7 @@ export const budgets = pgTable(
     /** First day of the month the budget applies to. */
     month: date('month').notNull(),
     limitMicros: micros('limit_micros').notNull(),
-    alertThresholds: integer('alert_thresholds').array().notNull().default(sql`'{50,80,100}'::int[]`),
+    alertThresholds: integer('alert_thresholds').array().notNull().default(sql`'{75,90,95,100}'::int[]`),
     alertsSent: integer('alerts_sent').array().notNull().default(sql`'{}'::int[]`),
     frozen: boolean('frozen').notNull().default(false),
     createdBy: ref('created_by').references(() => users.id),

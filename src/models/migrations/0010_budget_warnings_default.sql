@@ -1,0 +1,1 @@
+ALTER TABLE "budgets" ALTER COLUMN "alert_thresholds" SET DEFAULT '{75,90,95,100}'::int[];
