@@ -44,7 +44,7 @@ describe('costs page in headless Chromium', () => {
     await frame.waitForSelector('#costs-budgets .alert-success:has-text("Budget set.")');
     const row = frame.locator('#costs-budgets tbody tr').first();
     expect(await row.textContent()).toContain('$4.25 of $5.00 (85%)');
-    expect(await row.textContent()).toContain('Warning: 80% or more of the limit is used');
+    expect(await row.textContent()).toContain('Warning: 75% or more of the limit is used');
     expect(await frame.locator('meter').getAttribute('aria-label')).toMatch(/85% of the limit used$/);
 
     await frame.getByRole('button', { name: /^Freeze the budget of/ }).press('Enter');
