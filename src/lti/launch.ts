@@ -56,7 +56,7 @@ export interface LaunchDeps {
   platforms: PlatformDirectory;
   adminAllowlist: readonly AdminAllowlistEntry[];
   logger: Pick<Logger, 'warn'>;
-  /** Asks a worker to read the task's gradebook column (its maximum); absent in bare apps. */
+  /** Asks a worker to read the task's gradebook column (its maximum) and the course roster; absent in bare apps. */
   jobs?: Jobs;
 }
 

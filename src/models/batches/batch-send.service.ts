@@ -98,13 +98,6 @@ async function recordSubmitted(db: Db, w: BatchWorker, batch: BatchRow, snapshot
   return true;
 }
 
-/**
- * The send step: uploads the request file and creates the provider batch, once. It runs under the batch's lease,
- * and first asks the provider for a batch already carrying our metadata — a try that created the batch and then
- * lost the answer (or a worker that died right after) is adopted, never sent a second time. Retryable failures
- * (429, 5xx, network) are retried with backoff up to BATCH_SUBMIT_MAX_TRIES; then, or on a permanent failure, the
- * batch is failed with the reason and its items go back to the queue.
- */
 /** A batch of a frozen scope is held, unsent, with the reason on its page; null when nothing is frozen. */
 async function holdWhileFrozen(w: BatchWorker, batch: BatchRow): Promise<NextStep[] | null> {
   const frozen = await frozenBudgetOf(w.db, batch.platformId, (await batchCourses(w.db, batch.id)).map((c) => c.courseId));
@@ -115,6 +108,13 @@ async function holdWhileFrozen(w: BatchWorker, batch: BatchRow): Promise<NextSte
   return left === null ? [] : [{ step: 'submit', batchId: batch.id, at: later(left + 1) }];
 }
 
+/**
+ * The send step: uploads the request file and creates the provider batch, once. It runs under the batch's lease,
+ * and first asks the provider for a batch already carrying our metadata — a try that created the batch and then
+ * lost the answer (or a worker that died right after) is adopted, never sent a second time. Retryable failures
+ * (429, 5xx, network) are retried with backoff up to BATCH_SUBMIT_MAX_TRIES; then, or on a permanent failure, the
+ * batch is failed with the reason and its items go back to the queue.
+ */
 export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextStep[]> {
   const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, needsSql('submit'));
   if (!batch) return [];
@@ -124,13 +124,11 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
   try {
     snapshot = await w.provider.findBatchByMetadata(batchMetadata(batch), batch.createdAt);
     const adopted = snapshot !== null;
-    // Not sent yet: a freeze set after the batch was created or confirmed holds it (one already at the provider is
-    // adopted whatever the freeze says: its money is spent).
     if (!snapshot) {
+      // Not sent yet: a freeze set after the batch was created or confirmed holds it (one already at the provider
+      // is adopted above whatever the freeze says: its money is spent).
       const held = await holdWhileFrozen(w, batch);
       if (held) return held;
-    }
-    if (!snapshot) {
       const meta = batchMetadata(batch);
       const created = await w.provider.createBatch({ lines: requestLines(w, batch), metadata: { localBatchId: batch.id, llm_assess_created: meta.llm_assess_created! } });
       snapshot = created.snapshot;

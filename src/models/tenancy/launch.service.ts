@@ -86,12 +86,11 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
  */
 async function taskOfLink(db: Db, f: LaunchFacts, courseId: number, link: NonNullable<LaunchFacts['resourceLink']>, userId: number): Promise<{ task: TaskRow; readColumn: boolean }> {
   let task = await findTaskByResourceLink(db, courseId, link.id);
-  let firstLaunch = false;
   if (!task && f.customTaskId) {
     if (await bindTaskToResourceLink(db, courseId, f.customTaskId, link.id)) task = await findTaskByResourceLink(db, courseId, link.id);
     else task = await findTaskInCourse(db, courseId, f.customTaskId);
   }
-  if (!task) firstLaunch = true;
+  const firstLaunch = !task;
   task ??= await findOrCreateTaskForLink(db, {
     courseId,
     resourceLinkId: link.id,
