@@ -74,10 +74,7 @@ export class AgsClient implements Gradebook, Roster {
     let next: string | null = url.href;
     for (let page = 0; next && page < 100; page++) {
       const res = await this.call(platform, [AGS_SCOPES.lineItemReadonly], next, { headers: { accept: MEDIA.lineItemContainer } });
-      const body = await res.json().catch(() => null);
-      const parsed = z.array(lineItemSchema).safeParse(body);
-      if (!parsed.success) throw new AgsError('The LMS answered the line item list with something that is not a list of line items.', false, res.status);
-      items.push(...parsed.data);
+      items.push(...(await bodyOf(res, z.array(lineItemSchema), 'The LMS answered the line item list with something that is not a list of line items.')));
       next = nextLink(res.headers.get('link'));
     }
     return items;
@@ -89,9 +86,7 @@ export class AgsClient implements Gradebook, Roster {
       headers: { 'content-type': MEDIA.lineItem, accept: MEDIA.lineItem },
       body: JSON.stringify(item),
     });
-    const parsed = lineItemSchema.safeParse(await res.json().catch(() => null));
-    if (!parsed.success) throw new AgsError('The LMS did not answer the new line item with a line item.', false, res.status);
-    return parsed.data;
+    return bodyOf(res, lineItemSchema, 'The LMS did not answer the new line item with a line item.');
   }
 
   /**
@@ -120,9 +115,7 @@ export class AgsClient implements Gradebook, Roster {
 
   async readLineItem(platform: AgsPlatform, lineItemUrl: string): Promise<LineItem> {
     const res = await this.call(platform, [AGS_SCOPES.lineItemReadonly], lineItemUrl, { headers: { accept: MEDIA.lineItem } });
-    const parsed = lineItemSchema.safeParse(await res.json().catch(() => null));
-    if (!parsed.success) throw new AgsError('The LMS answered the line item with something that is not a line item.', false, res.status);
-    return parsed.data;
+    return bodyOf(res, lineItemSchema, 'The LMS answered the line item with something that is not a line item.');
   }
 
   /**
@@ -134,9 +127,8 @@ export class AgsClient implements Gradebook, Roster {
     let next: string | null = membershipsUrl;
     for (let page = 0; next && page < 100; page++) {
       const res = await this.call(platform, [NRPS_SCOPE], next, { headers: { accept: MEDIA.memberships } });
-      const parsed = membershipContainerSchema.safeParse(await res.json().catch(() => null));
-      if (!parsed.success) throw new AgsError('The LMS answered the course roster with something that is not a membership container.', false, res.status);
-      for (const m of parsed.data.members) {
+      const page = await bodyOf(res, membershipContainerSchema, 'The LMS answered the course roster with something that is not a membership container.');
+      for (const m of page.members) {
         members.push({ sub: m.user_id, roles: m.roles, active: (m.status ?? 'Active') === 'Active', name: m.name ?? null, givenName: m.given_name ?? null, familyName: m.family_name ?? null, email: m.email ?? null });
       }
       next = nextLink(res.headers.get('link'));
@@ -206,11 +198,10 @@ export class AgsClient implements Gradebook, Roster {
       'token endpoint',
     );
     if (!res.ok) throw await errorFrom(res, 'The LMS token endpoint');
-    const parsed = tokenSchema.safeParse(await res.json().catch(() => null));
-    if (!parsed.success) throw new AgsError('The LMS token endpoint did not answer with an access token.', false, res.status);
-    const lifetime = Math.max(30, (parsed.data.expires_in ?? 3600) - 60) * 1000;
-    this.tokens.set(key, { token: parsed.data.access_token, expiresAt: Date.now() + lifetime });
-    return parsed.data.access_token;
+    const granted = await bodyOf(res, tokenSchema, 'The LMS token endpoint did not answer with an access token.');
+    const lifetime = Math.max(30, (granted.expires_in ?? 3600) - 60) * 1000;
+    this.tokens.set(key, { token: granted.access_token, expiresAt: Date.now() + lifetime });
+    return granted.access_token;
   }
 
   private async fetch(url: string, init: RequestInit, what: string): Promise<Response> {
@@ -235,6 +226,13 @@ async function privateKeyOf(platform: LtijsPlatform) {
   const pem = await platform.platformPrivateKey();
   const pkcs8 = createPrivateKey(pem).export({ format: 'pem', type: 'pkcs8' }).toString();
   return importPKCS8(pkcs8, 'RS256');
+}
+
+/** An LMS answer's JSON body as the schema says it must be; anything else is an error a retry will not fix. */
+async function bodyOf<T>(res: Response, schema: z.ZodType<T>, message: string): Promise<T> {
+  const parsed = schema.safeParse(await res.json().catch(() => null));
+  if (!parsed.success) throw new AgsError(message, false, res.status);
+  return parsed.data;
 }
 
 function nextLink(header: string | null): string | null {
