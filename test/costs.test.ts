@@ -124,6 +124,7 @@ describe('costs and budgets', () => {
       committedMicros: 3_100_236,
       chargedMicros: 1_800_236,
       inFlightMicros: 1_300_000,
+      realtimeMicros: 0,
       savings: { pricedCharges: 2, chargedMicros: 236, standardMicros: 474, savedMicros: 238, unpricedCharges: 2 },
     });
     expect(r.courses.map((c) => [c.courseId, c.committedMicros, c.chargedMicros, c.inFlightMicros, c.savings?.savedMicros ?? null])).toEqual([
@@ -133,8 +134,8 @@ describe('costs and budgets', () => {
     // By task: the two results linked to their queue items (431 + 431 input, 287 + 287 output tokens); the rest
     // of the seeded movements name no queue item.
     expect(r.tasks).toEqual([
-      { taskId: null, taskTitle: null, courseTitle: null, committedMicros: 3_100_000, chargedMicros: 1_800_000, results: 0, inputTokens: 0, outputTokens: 0 },
-      { taskId, taskTitle: expect.stringContaining('French Revolution'), courseTitle: courseATitle, committedMicros: 236, chargedMicros: 236, results: 2, inputTokens: 862, outputTokens: 574 },
+      { taskId: null, taskTitle: null, courseTitle: null, committedMicros: 3_100_000, chargedMicros: 1_800_000, realtimeMicros: 0, results: 0, inputTokens: 0, outputTokens: 0 },
+      { taskId, taskTitle: expect.stringContaining('French Revolution'), courseTitle: courseATitle, committedMicros: 236, chargedMicros: 236, realtimeMicros: 0, results: 2, inputTokens: 862, outputTokens: 574 },
     ]);
     expect(r.months).toHaveLength(12);
     expect(r.months.at(-1)!.committedMicros).toBe(3_100_236);
@@ -147,18 +148,18 @@ describe('costs and budgets', () => {
     const page = await admin.get('/admin/costs');
     expect(page.status).toBe(200);
     const byCourse = page.html.slice(page.html.indexOf('id="costs-by-course"'), page.html.indexOf('</table>', page.html.indexOf('id="costs-by-course"')));
-    expect(byCourse).toContain(`<th scope="row">${courseATitle}</th><td>$2.50</td><td>$1.20</td><td>$1.30</td><td>$0.00024</td>`);
-    expect(byCourse).toContain('<th scope="row">Philosophy 202</th><td>$0.60</td><td>$0.60</td><td>$0</td><td>—</td>');
+    expect(byCourse).toContain(`<th scope="row">${courseATitle}</th><td>$2.50</td><td>$1.20</td><td>$0</td><td>$1.30</td><td>$0.00024</td>`);
+    expect(byCourse).toContain('<th scope="row">Philosophy 202</th><td>$0.60</td><td>$0.60</td><td>$0</td><td>$0</td><td>—</td>');
     expect(page.html).toMatch(/French Revolution[^<]*<\/th>/);
-    expect(page.html).toContain(`</th><td>${courseATitle}</td><td>$0.00024</td><td>$0.00024</td><td>2</td><td>862</td><td>574</td>`);
-    expect(page.html).toContain('<th scope="row">No task recorded</th><td>—</td><td>$3.10</td><td>$1.80</td><td>0</td>');
+    expect(page.html).toContain(`</th><td>${courseATitle}</td><td>$0.00024</td><td>$0.00024</td><td>$0</td><td>2</td><td>862</td><td>574</td>`);
+    expect(page.html).toContain('<th scope="row">No task recorded</th><td>—</td><td>$3.10</td><td>$1.80</td><td>$0</td><td>0</td>');
     expect(page.html).toContain('<dd>$3.10</dd>');
     expect(page.html).toContain('<dd>$1.80</dd>');
     // The charts are images with a text alternative, and the same numbers as a table.
     expect(page.html).toMatch(/<svg role="img" aria-labelledby="costs-chart-courses-title costs-chart-courses-desc"/);
     expect(page.html).toContain('Philosophy 202: $0.60');
     expect(page.html).toMatch(/<svg role="img" aria-labelledby="costs-chart-months-title costs-chart-months-desc"/);
-    expect(page.html).toContain('<tfoot><tr><th scope="row">Total</th><td>$6.60</td><td>$5.30</td>');
+    expect(page.html).toContain('<tfoot><tr><th scope="row">Total</th><td>$6.60</td><td>$5.30</td><td>$0</td>');
     expect(page.html).toContain('2 results charged $0.00024 in these months would have cost $0.00047 in real time, a saving of $0.00024.');
     expect(page.html).toContain('3 charges without stored usage or a known standard price are left out.');
     expect(page.html).not.toContain('$7.78');
@@ -167,7 +168,7 @@ describe('costs and budgets', () => {
   it('show one chosen month by course, and refuse a malformed month', async () => {
     const old = await admin.get('/admin/costs?month=' + (await db().execute<{ m: string }>(sql`select to_char(now() - interval '13 months', 'YYYY-MM') as m`)).rows[0]!.m);
     expect(old.status).toBe(200);
-    expect(old.html).toContain('<td>$9.00</td><td>$9.00</td><td>$0</td>');
+    expect(old.html).toContain('<td>$9.00</td><td>$9.00</td><td>$0</td><td>$0</td>');
     expect(old.html).not.toContain('Philosophy 202</th>');
     const bad = await admin.get('/admin/costs?month=2026-13');
     expect(bad.status).toBe(400);

@@ -6,7 +6,7 @@ import { ingestBatch } from '../src/models/batches/batch-ingest.service.js';
 import { sendBatch } from '../src/models/batches/batch-send.service.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
-import { runSampleTests } from '../src/models/prompts/sample-test.service.js';
+import { runChargedSampleTests } from '../src/models/prompts/sample-test.service.js';
 import { submitWork } from '../src/models/submissions/submissions.service.js';
 import { createProvider } from '../src/providers/index.js';
 import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
@@ -131,10 +131,15 @@ describe('an injected submission the model obeys', () => {
     const t = await seedTenant(stack.db.db);
     const v = t.version;
     const content = { template: v.template, systemInstructions: v.systemInstructions, graderInstructions: v.graderInstructions, model: v.model, temperature: v.temperature, maxOutputTokens: v.maxOutputTokens, rubric: v.rubric, maxScore: v.maxScore };
-    const run = await runSampleTests(createProvider(stack.config), content, { title: 'Persuasive paragraph', description: 'Argue for or against school uniforms.' }, [
-      { index: 1, text: INJECTED },
-      { index: 2, text: HONEST },
-    ], { maxChars: 10_000, maxCostMicros: 1_000_000 });
+    const run = await runChargedSampleTests(stack.db.db, t, createProvider(stack.config), {
+      content,
+      task: { title: 'Persuasive paragraph', description: 'Argue for or against school uniforms.' },
+      samples: [
+        { index: 1, text: INJECTED },
+        { index: 2, text: HONEST },
+      ],
+      limits: { maxChars: 10_000, maxCostMicros: 1_000_000 },
+    });
     const [injected, honest] = run.results;
     expect(injected!.status).toBe('flagged');
     expect(injected!.evaluation!.flags.map((f) => f.code)).toContain(INJECTION_FLAG);

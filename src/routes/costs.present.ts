@@ -59,7 +59,13 @@ export function presentBudgets(o: BudgetsOverview) {
 }
 
 function figures(f: SpendFigures) {
-  return { committed: formatUsd(f.committedMicros), charged: formatUsd(f.chargedMicros), inFlight: formatUsd(f.inFlightMicros) };
+  return {
+    committed: formatUsd(f.committedMicros),
+    charged: formatUsd(f.chargedMicros),
+    batch: formatUsd(f.chargedMicros - f.realtimeMicros),
+    realtime: formatUsd(f.realtimeMicros),
+    inFlight: formatUsd(f.inFlightMicros),
+  };
 }
 
 function savings(s: Savings | null) {
@@ -87,12 +93,13 @@ export function presentSpend(r: SpendReport) {
       course: t.courseTitle ?? '—',
       committed: formatUsd(t.committedMicros),
       charged: formatUsd(t.chargedMicros),
+      realtime: formatUsd(t.realtimeMicros),
       results: formatCount(t.results),
       inputTokens: formatCount(t.inputTokens),
       outputTokens: formatCount(t.outputTokens),
     })),
     months: newestFirst.map((m) => ({ value: monthValue(m.month), label: monthLabel(m.month), ...figures(m), savings: savings(m.savings), selected: m.month === r.selectedMonth })),
-    period: { committed: formatUsd(r.period.committedMicros), charged: formatUsd(r.period.chargedMicros), savings: savings(r.period.savings), from: monthLabel(r.months[0]!.month), to: monthLabel(r.currentMonth) },
+    period: { committed: formatUsd(r.period.committedMicros), charged: formatUsd(r.period.chargedMicros), batch: formatUsd(r.period.chargedMicros - r.period.realtimeMicros), realtime: formatUsd(r.period.realtimeMicros), savings: savings(r.period.savings), from: monthLabel(r.months[0]!.month), to: monthLabel(r.currentMonth) },
     charts: {
       courses: bars(r.courses.map((c) => ({ label: c.courseTitle, value: c.committedMicros }))),
       months: r.months.some((m) => m.committedMicros !== 0) ? bars(r.months.map((m) => ({ label: monthLabel(m.month), value: m.committedMicros }))) : [],

@@ -7,8 +7,7 @@ import { RESPONSE_FORMAT_NAME } from '../grading/result.schema.js';
 import { draftInputFromBody, promptBodySchema, validateDraft, type PromptContent } from '../models/prompts/prompt-draft.js';
 import { findPromptForTask, listVersionsWithAuthors, type VersionWithAuthor } from '../models/prompts/prompts.repository.js';
 import { archiveTaskPrompt, savePrompt } from '../models/prompts/prompts.service.js';
-import { runSampleTests } from '../models/prompts/sample-test.service.js';
-import { refuseWhileFrozen } from '../models/budgets/budgets.service.js';
+import { runChargedSampleTests } from '../models/prompts/sample-test.service.js';
 import { idParam } from './params.js';
 import { activeVersionOf, promptActorOf, taskOf, type PromptRouteDeps } from './prompts.page.js';
 import { apiTestBodySchema, type ApiTestBody } from './prompts.schema.js';
@@ -128,8 +127,9 @@ async function testOnSamples(deps: PromptRouteDeps, req: Request, res: Response)
   const content = await contentToTest(deps.db, task.id, body.data.prompt);
   checkSamples(body.data.samples, deps.submissionMaxChars);
   const samples = body.data.samples.map((text, i) => ({ index: i + 1, text }));
-  await refuseWhileFrozen(deps.db, actor.platformId, [task.courseId]);
-  const run = await runSampleTests(deps.provider, content, task, samples, deps.sampleTests);
+  // Reserved against the budgets first: 409 while one is frozen or would be exceeded (issue 16).
+  const scope = { platformId: actor.platformId, courseId: task.courseId, taskId: task.id };
+  const run = await runChargedSampleTests(deps.db, scope, deps.provider, { content, task, samples, limits: deps.sampleTests });
   res.json({
     model: content.model,
     results: run.results.map((r) => ({

@@ -5,10 +5,9 @@ import { render } from '../http/render.js';
 import { validateDraft } from '../models/prompts/prompt-draft.js';
 import { buildPreview } from '../models/prompts/preview.service.js';
 import { countCourseStudents, observedOutputTokens } from '../models/prompts/prompts.repository.js';
-import { MAX_SAMPLES, runSampleTests, sampleTestBudget } from '../models/prompts/sample-test.service.js';
+import { MAX_SAMPLES, runChargedSampleTests, sampleTestBudget } from '../models/prompts/sample-test.service.js';
 import type { PromptEditor } from './prompts.editor.js';
 import { presentPreview, presentTestBudget, presentTestRun } from './prompts.present.js';
-import { frozenBudgetOf } from '../models/budgets/budgets.service.js';
 import { benchValuesFromForm, draftInputOf, editorValuesFromForm, samplesOf, studentsOf } from './prompts.schema.js';
 
 /*
@@ -53,16 +52,15 @@ export async function testPrompt(editor: PromptEditor, req: Request, res: Respon
   const { samples, fields } = samplesOf(benchValuesFromForm(req.body), deps.submissionMaxChars);
   const all = { ...(checked.ok ? {} : checked.fields), ...fields };
   if (!checked.ok || Object.keys(all).length) return refuseOnBench(req, res, 'test', task.id, all);
-  // A real-time call costs money: a frozen budget of the course or platform stops it (issue 16).
-  const frozen = await frozenBudgetOf(deps.db, actor.platformId, [task.courseId]);
-  if (frozen) return refuseOnBench(req, res, 'test', task.id, { budget: frozen }, 409);
   let run;
   try {
-    run = await runSampleTests(deps.provider, checked.draft, task, samples, deps.sampleTests);
+    const scope = { platformId: actor.platformId, courseId: task.courseId, taskId: task.id };
+    run = await runChargedSampleTests(deps.db, scope, deps.provider, { content: checked.draft, task, samples, limits: deps.sampleTests });
   } catch (err) {
-    // Over the test's limits (characters, worst-case cost): the messages beside the samples, nothing sent.
-    if (!(err instanceof HttpError && err.status === 422)) throw err;
-    return refuseOnBench(req, res, 'test', task.id, err.fields);
+    // Over the test's limits (characters, worst-case cost): the messages beside the samples, nothing sent. A
+    // real-time call costs money: a budget frozen or spent (409) stops it the same way (issue 16).
+    if (!(err instanceof HttpError && (err.status === 422 || err.status === 409))) throw err;
+    return refuseOnBench(req, res, 'test', task.id, err.status === 409 ? { budget: err.message } : err.fields, err.status);
   }
   render(req, res, 'pages/instructor/prompt-bench', { run: presentTestRun(run, checked.draft.rubric, checked.draft.maxScore, samples), kind: 'test', taskId: task.id }, { fragment: 'partials/prompts/_test-results' });
 }

@@ -26,6 +26,8 @@ export interface LedgerSums {
   reservedMicros: number;
   releasedMicros: number;
   chargedMicros: number;
+  /** Of the charges, those of real-time calls. */
+  realtimeMicros: number;
 }
 
 /** The current month as enforcement sees it (the database's clock, not this process's). */
@@ -129,16 +131,17 @@ export async function deleteBudget(db: Db, platformId: number, budgetId: number)
 
 /** Ledger movements of the platform per month and course, from a month on (released: by a release row or settled by a charge). */
 export async function ledgerSums(db: Db, platformId: number, fromMonth: string): Promise<LedgerSums[]> {
-  const rows = await db.execute<{ month: string; course_id: number; reserved: number; released: number; charged: number }>(sql`
+  const rows = await db.execute<{ month: string; course_id: number; reserved: number; released: number; charged: number; realtime: number }>(sql`
     select month::text as month, course_id,
            coalesce(sum(amount_micros) filter (where kind = 'reservation'), 0)::int8 as reserved,
            (coalesce(sum(amount_micros) filter (where kind = 'release'), 0) + coalesce(sum(settled_micros), 0))::int8 as released,
-           coalesce(sum(amount_micros) filter (where kind = 'charge'), 0)::int8 as charged
+           coalesce(sum(amount_micros) filter (where kind = 'charge'), 0)::int8 as charged,
+           coalesce(sum(amount_micros) filter (where kind = 'charge' and mode = 'realtime'), 0)::int8 as realtime
     from cost_ledger
     where platform_id = ${platformId} and month >= ${fromMonth}::date
     group by month, course_id
     order by month, course_id`);
-  return rows.rows.map((r) => ({ month: r.month, courseId: Number(r.course_id), reservedMicros: Number(r.reserved), releasedMicros: Number(r.released), chargedMicros: Number(r.charged) }));
+  return rows.rows.map((r) => ({ month: r.month, courseId: Number(r.course_id), reservedMicros: Number(r.reserved), releasedMicros: Number(r.released), chargedMicros: Number(r.charged), realtimeMicros: Number(r.realtime) }));
 }
 
 /** A model's standard (real-time) rates in micro-dollars per million tokens. */
@@ -161,8 +164,9 @@ export interface RealtimeComparison {
 }
 
 /**
- * Each charge beside what the same result would have cost at real-time prices: the result's stored token usage
- * at the model's standard rates, rounded per request half up exactly as src/providers/pricing.ts does.
+ * Each batch charge beside what the same result would have cost at real-time prices: the result's stored token
+ * usage at the model's standard rates, rounded per request half up exactly as src/providers/pricing.ts does.
+ * Real-time charges are left out: they paid the standard price, nothing was saved on them.
  */
 export async function realtimeComparison(db: Db, platformId: number, fromMonth: string, rates: StandardRate[]): Promise<RealtimeComparison[]> {
   const values = rates.length
@@ -179,7 +183,7 @@ export async function realtimeComparison(db: Db, platformId: number, fromMonth: 
     from cost_ledger l
     left join assessments a on a.id = l.assessment_id and a.platform_id = l.platform_id
     left join rates r on r.model = a.model
-    where l.platform_id = ${platformId} and l.kind = 'charge' and l.month >= ${fromMonth}::date
+    where l.platform_id = ${platformId} and l.kind = 'charge' and l.mode = 'batch' and l.month >= ${fromMonth}::date
     group by l.month, l.course_id`);
   return rows.rows.map((r) => ({
     month: r.month,
@@ -198,6 +202,8 @@ export interface TaskSpend {
   courseTitle: string | null;
   committedMicros: number;
   chargedMicros: number;
+  /** Of the charges, those of real-time calls (sample tests). */
+  realtimeMicros: number;
   /** Charged results and the tokens they used, from their assessments. */
   results: number;
   inputTokens: number;
@@ -206,16 +212,17 @@ export interface TaskSpend {
 
 /** One month's ledger of the platform by task (through each movement's queue item), most committed first. */
 export async function taskSpend(db: Db, platformId: number, month: string): Promise<TaskSpend[]> {
-  const rows = await db.execute<{ task_id: number | null; task_title: string | null; course_title: string | null; committed: number; charged: number; results: number; input_tokens: number; output_tokens: number }>(sql`
+  const rows = await db.execute<{ task_id: number | null; task_title: string | null; course_title: string | null; committed: number; charged: number; realtime: number; results: number; input_tokens: number; output_tokens: number }>(sql`
     select t.id as task_id, t.title as task_title, coalesce(nullif(c.title, ''), c.context_id) as course_title,
            ${COMMITTED_MICROS} as committed,
            coalesce(sum(l.amount_micros) filter (where l.kind = 'charge'), 0)::int8 as charged,
+           coalesce(sum(l.amount_micros) filter (where l.kind = 'charge' and l.mode = 'realtime'), 0)::int8 as realtime,
            count(a.id)::int as results,
            coalesce(sum(a.input_tokens), 0)::int8 as input_tokens,
            coalesce(sum(a.output_tokens), 0)::int8 as output_tokens
     from cost_ledger l
     left join queue_items q on q.id = l.queue_item_id and q.platform_id = l.platform_id
-    left join tasks t on t.id = q.task_id
+    left join tasks t on t.id = coalesce(l.task_id, q.task_id)
     left join courses c on c.id = t.course_id
     left join assessments a on a.id = l.assessment_id and l.kind = 'charge' and a.platform_id = l.platform_id
     where l.platform_id = ${platformId} and l.month = ${month}::date
@@ -227,6 +234,7 @@ export async function taskSpend(db: Db, platformId: number, month: string): Prom
     courseTitle: r.course_title,
     committedMicros: Number(r.committed),
     chargedMicros: Number(r.charged),
+    realtimeMicros: Number(r.realtime),
     results: Number(r.results),
     inputTokens: Number(r.input_tokens),
     outputTokens: Number(r.output_tokens),

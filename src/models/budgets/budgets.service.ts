@@ -29,22 +29,31 @@ export async function reserveForBatch(db: Db, platformId: number, batchId: numbe
   if (!reservations.length) return;
   const byCourse = new Map<number, number>();
   for (const r of reservations) byCourse.set(r.courseId, (byCourse.get(r.courseId) ?? 0) + r.amountMicros);
-  const total = [...byCourse.values()].reduce((a, b) => a + b, 0);
-  const courseIds = [...byCourse.keys()];
+  await checkWithinBudgets(db, platformId, byCourse, (scope, already, adding, limit) =>
+    `This batch would exceed the monthly budget of ${scope}: ${dollars(already)} already spent or committed, this batch is estimated at ${dollars(adding)}, the limit is ${dollars(limit)}. Select fewer items or raise the budget.`,
+  );
+  await insertReservations(db, platformId, batchId, reservations);
+}
 
-  const budgets = await lockBudgetsFor(db, platformId, courseIds);
-  for (const b of budgets) {
-    const scope = scopeOf(b);
+/**
+ * The gate every spending path passes before it commits money (issue 16): this month's budgets of the platform
+ * and of these courses are locked, and a frozen one, or one that `byCourse` (course → amount) would take past its
+ * limit, refuses with 409 and reserves nothing. The lock is held until the caller's transaction ends, so two
+ * reservations at once (a batch and a sample test, fifty of either) cannot both squeeze under the same limit.
+ */
+export async function checkWithinBudgets(
+  db: Db,
+  platformId: number,
+  byCourse: Map<number, number>,
+  overLimit: (scope: string, alreadyMicros: number, addingMicros: number, limitMicros: number) => string,
+): Promise<void> {
+  const total = [...byCourse.values()].reduce((a, b) => a + b, 0);
+  for (const b of await lockBudgetsFor(db, platformId, [...byCourse.keys()])) {
     if (b.frozen) throw Conflict(frozenMessage(b));
     const already = await committedMicros(db, b.id);
     const adding = b.courseId == null ? total : (byCourse.get(b.courseId) ?? 0);
-    if (already + adding > b.limitMicros) {
-      throw Conflict(
-        `This batch would exceed the monthly budget of ${scope}: ${dollars(already)} already spent or committed, this batch is estimated at ${dollars(adding)}, the limit is ${dollars(b.limitMicros)}. Select fewer items or raise the budget.`,
-      );
-    }
+    if (already + adding > b.limitMicros) throw Conflict(overLimit(scopeOf(b), already, adding, b.limitMicros));
   }
-  await insertReservations(db, platformId, batchId, reservations);
 }
 
 const scopeOf = (b: ReservableBudget) => (b.courseId == null ? 'the platform' : `course "${b.courseTitle ?? b.courseId}"`);

@@ -29,6 +29,10 @@ export const budgets = pgTable(
 export const LEDGER_KINDS = ['reservation', 'charge', 'release'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
+/** How the money was spent: in a provider batch (half price), or in a real-time call (a sample test: standard price). */
+export const LEDGER_MODES = ['batch', 'realtime'] as const;
+export type LedgerMode = (typeof LEDGER_MODES)[number];
+
 /**
  * Every money movement: a reservation when work is queued, the actual charge at ingestion, a release when
  * reserved work fails or is skipped. A charge settles the reservation it replaces in the same row
@@ -44,6 +48,7 @@ export const costLedger = pgTable(
     courseId: ref('course_id').notNull(),
     month: date('month').notNull(),
     kind: text('kind').$type<LedgerKind>().notNull(),
+    mode: text('mode').$type<LedgerMode>().notNull().default('batch'),
     amountMicros: micros('amount_micros').notNull(),
     /** On a charge: the reservation it settles (0 when there was none). Always 0 on other kinds. */
     settledMicros: micros('settled_micros').notNull().default(0),
@@ -53,6 +58,13 @@ export const costLedger = pgTable(
     queueItemId: ref('queue_item_id'),
     batchId: ref('batch_id'),
     assessmentId: ref('assessment_id'),
+    /** The task a real-time call was for (batch movements reach theirs through the queue item). */
+    taskId: ref('task_id'),
+    /** On a real-time charge: the model and the tokens billed (a batch charge has them on its assessment). */
+    model: text('model'),
+    inputTokens: integer('input_tokens'),
+    cachedInputTokens: integer('cached_input_tokens'),
+    outputTokens: integer('output_tokens'),
     idempotencyKey: text('idempotency_key').notNull().unique(),
     note: text('note').notNull().default(''),
     createdAt: createdAt(),
@@ -61,6 +73,7 @@ export const costLedger = pgTable(
     foreignKey({ name: 'cost_ledger_course_fk', columns: [t.courseId, t.platformId], foreignColumns: [courses.id, courses.platformId] }),
     index('cost_ledger_scope_idx').on(t.platformId, t.month, t.courseId),
     check('cost_ledger_kind_check', sql`${t.kind} in ('reservation', 'charge', 'release')`),
+    check('cost_ledger_mode_check', sql`${t.mode} in ('batch', 'realtime')`),
     check('cost_ledger_settled_check', sql`${t.settledMicros} = 0 or ${t.kind} = 'charge'`),
   ],
 );

@@ -3,7 +3,7 @@ import { listModels } from '../../providers/pricing.js';
 import { currentMonth, ledgerSums, listCourses, realtimeComparison, taskSpend, type StandardRate, type TaskSpend } from './budgets.repository.js';
 
 /**
- * Spend of a platform from its cost ledger, per month and course. Committed = reservations − releases + charges,
+ * Spend of a platform from its cost ledger, per month and course, batch and real-time. Committed = reservations − releases + charges,
  * the figure budgets are enforced against ("releases" counting the reservations charges settled): a reservation
  * ends when its result is charged or its request fails, so committed is "charged" plus "still reserved for
  * batches in flight".
@@ -17,6 +17,8 @@ export interface SpendFigures {
   chargedMicros: number;
   /** Reserved for requests that have neither a charge nor a release yet. */
   inFlightMicros: number;
+  /** Of the charges, those of real-time calls (sample tests) at standard prices; the rest are batch results. */
+  realtimeMicros: number;
 }
 
 export interface Savings {
@@ -51,7 +53,7 @@ export interface SpendReport {
   /** The selected month by task, with the tokens of its charged results. */
   tasks: TaskSpend[];
   selected: SpendFigures & { savings: Savings | null };
-  period: { savings: Savings | null; committedMicros: number; chargedMicros: number };
+  period: { savings: Savings | null; committedMicros: number; chargedMicros: number; realtimeMicros: number };
 }
 
 /** 'YYYY-MM-01' plus n months (n may be negative). */
@@ -69,7 +71,7 @@ export function standardRates(): StandardRate[] {
   );
 }
 
-const zero = (): SpendFigures => ({ committedMicros: 0, chargedMicros: 0, inFlightMicros: 0 });
+const zero = (): SpendFigures => ({ committedMicros: 0, chargedMicros: 0, inFlightMicros: 0, realtimeMicros: 0 });
 const emptySavings = (): Savings => ({ pricedCharges: 0, chargedMicros: 0, standardMicros: 0, savedMicros: 0, unpricedCharges: 0 });
 
 function addSavings(into: Savings, s: { pricedCharges: number; chargedMicros: number; standardMicros: number; unpricedCharges: number }): void {
@@ -114,6 +116,7 @@ export async function spendReport(db: Db, platformId: number, selectedMonth?: st
       savings: shown(periodSavings),
       committedMicros: monthList.reduce((a, m) => a + m.committedMicros, 0),
       chargedMicros: monthList.reduce((a, m) => a + m.chargedMicros, 0),
+      realtimeMicros: monthList.reduce((a, m) => a + m.realtimeMicros, 0),
     },
   };
 }
@@ -129,7 +132,7 @@ function addLedgerSums(
   const byCourse = new Map<number, CourseSpend>();
   const selectedTotals = zero();
   for (const s of sums) {
-    const f = { committedMicros: s.reservedMicros - s.releasedMicros + s.chargedMicros, chargedMicros: s.chargedMicros, inFlightMicros: s.reservedMicros - s.releasedMicros };
+    const f = { committedMicros: s.reservedMicros - s.releasedMicros + s.chargedMicros, chargedMicros: s.chargedMicros, inFlightMicros: s.reservedMicros - s.releasedMicros, realtimeMicros: s.realtimeMicros };
     const m = report.months.get(s.month);
     if (m) addFigures(m, f);
     if (s.month === report.selected) {
@@ -180,4 +183,5 @@ function addFigures(into: SpendFigures, f: SpendFigures): void {
   into.committedMicros += f.committedMicros;
   into.chargedMicros += f.chargedMicros;
   into.inFlightMicros += f.inFlightMicros;
+  into.realtimeMicros += f.realtimeMicros;
 }

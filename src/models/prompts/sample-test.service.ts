@@ -8,6 +8,8 @@ import { evaluateAnswer, type Evaluation } from '../../grading/evaluate.js';
 import { gradingRequestFor } from '../../grading/request.js';
 import { requestContextFor } from './request-context.js';
 import type { PromptContent } from './prompt-draft.js';
+import type { RootDb } from '../../db/db.js';
+import { spendRealtime } from '../budgets/realtime-spend.service.js';
 
 /**
  * Grades sample submissions now, through the provider's real-time call (the local emulator in demo mode), with the
@@ -78,8 +80,11 @@ async function gradeOne(
   };
 }
 
-/** Grades each non-empty sample (at most MAX_SAMPLES, at once), once the test is within its limits (else 422, nothing sent). */
-export async function runSampleTests(
+/**
+ * Grades each non-empty sample (at most MAX_SAMPLES, at once), once the test is within its limits (else 422,
+ * nothing sent). Not exported: every test is charged (runChargedSampleTests).
+ */
+async function runSampleTests(
   provider: Pick<BatchProvider, 'realtimeGrade'>,
   content: PromptContent,
   task: TaskInput,
@@ -97,6 +102,34 @@ export async function runSampleTests(
       costMicros: results.reduce((acc, r) => acc + (r.costMicros ?? 0), 0),
     },
   };
+}
+
+/**
+ * A test as the people who run it see it: within its limits (else 422), its worst case reserved against the
+ * budgets of its course and platform (409 while frozen or over a limit, nothing sent), its actual cost charged to
+ * the ledger at real-time prices.
+ */
+export async function runChargedSampleTests(
+  db: RootDb,
+  scope: { platformId: number; courseId: number; taskId: number },
+  provider: Pick<BatchProvider, 'realtimeGrade'>,
+  test: { content: PromptContent; task: TaskInput; samples: Array<{ index: number; text: string }>; limits: SampleTestLimits },
+): Promise<SampleTestRun> {
+  const samples = test.samples.slice(0, MAX_SAMPLES);
+  const { fields, worstCostMicros } = sampleTestBudget(test.content, test.task, samples, test.limits);
+  if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: the test is over its limits (see the samples).');
+  return spendRealtime(db, { ...scope, what: 'sample test', worstMicros: worstCostMicros }, async () => {
+    const run = await runSampleTests(provider, test.content, test.task, samples, test.limits);
+    const billed = run.results.flatMap((r) => (r.usage ? [r.usage] : []));
+    const charge = {
+      amountMicros: run.usage.costMicros,
+      model: test.content.model,
+      inputTokens: billed.reduce((a, u) => a + u.inputTokens, 0),
+      cachedInputTokens: billed.reduce((a, u) => a + u.cachedInputTokens, 0),
+      outputTokens: billed.reduce((a, u) => a + u.outputTokens, 0),
+    };
+    return { result: run, charge };
+  });
 }
 
 /** What one test may take (SAMPLE_TEST_MAX_CHARS, SAMPLE_TEST_MAX_COST_MICROS). */
