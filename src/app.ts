@@ -185,6 +185,6 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(reviewRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db }));
-  session.use(costsRoutes({ db }));
+  session.use(costsRoutes({ db, jobs: deps.jobs }));
   return session;
 }

@@ -78,6 +78,13 @@ describe('a budget freeze halts spending', () => {
     expect(held).toMatchObject({ status: 'created', provider_batch_id: null });
     expect(held.error).toMatch(/^Held, not sent: The budget of course ".*" for this month is frozen/);
     expect(textOf((await admin.get(`/admin/batches/${id}`)).html)).toContain('Held, not sent');
+    // The Costs page lists it as held by the freeze, to be sent once unfrozen.
+    const costs = await admin.get('/admin/costs');
+    expect(costs.status).toBe(200);
+    const row = textOf(costs.html.slice(costs.html.indexOf(`id="costs-open-${id}"`), costs.html.indexOf('</tr>', costs.html.indexOf(`id="costs-open-${id}"`))));
+    expect(row).toContain('Held by a freeze');
+    expect(row).toMatch(/The budget of course ".*" for this month is frozen/);
+    expect(textOf(costs.html)).toMatch(/1 held by a freeze \(sent once their budget is unfrozen, or cancel them\)/);
     // Looked at again while still frozen: still held, still nothing at the provider.
     await new Promise((r) => setTimeout(r, 100));
     await sendBatch(worker, id);
@@ -88,6 +95,48 @@ describe('a budget freeze halts spending', () => {
     await drive(worker, submitSteps([id]));
     expect(await batchRow(id)).toMatchObject({ status: expect.not.stringMatching(/^created$/), error: null });
     expect((await batchRow(id)).provider_batch_id).not.toBeNull();
+  });
+
+  it('lists batches at the provider during a freeze on the Costs page, and cancels one or a held one there with one click', async () => {
+    await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 2);
+    const running = await createBatch();
+    expect((await admin.request(`/api/admin/llm-batches/${running}/submit/`, { method: 'POST', json: {} })).status).toBe(202);
+    await sendBatch(testWorker(stack.db.db, stack.config), running);
+    expect((await batchRow(running)).status).toBe('submitted');
+    await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 1);
+    const unsent = await createBatch();
+    await freeze(true);
+
+    const costs = await admin.get('/admin/costs');
+    const rowOf = (html: string, id: number) => textOf(html.slice(html.indexOf(`id="costs-open-${id}"`), html.indexOf('</tr>', html.indexOf(`id="costs-open-${id}"`))));
+    expect(rowOf(costs.html, running)).toContain('At the provider: validating');
+    expect(rowOf(costs.html, unsent)).toContain('Awaiting confirmation');
+    expect(textOf(costs.html)).toContain('1 at the provider (a freeze does not stop these: cancel one to stop it');
+
+    const stop = await admin.post(`/admin/costs/batches/${running}/cancel`, {}, { htmx: true });
+    expect(stop.status).toBe(200);
+    expect(textOf(stop.html)).toContain(`Batch ${running}: the provider is asked to cancel it.`);
+    expect(rowOf(stop.html, running)).toContain('Being cancelled');
+    expect((await stack.db.db.execute<{ c: Date | null }>(sql`select cancel_requested_at as c from batches where id = ${running}`)).rows[0]!.c).not.toBeNull();
+
+    const drop = await admin.post(`/admin/costs/batches/${unsent}/cancel`, {}, { htmx: true });
+    expect(drop.status).toBe(200);
+    expect(textOf(drop.html)).toContain(`Batch ${unsent} cancelled before it was sent: its items are back in the queue and its reservation released.`);
+    expect(drop.html).not.toContain(`id="costs-open-${unsent}"`);
+    expect((await batchRow(unsent)).status).toBe('cancelled');
+    // Its page gives the reason as a reason, not as a failure.
+    const monitor = textOf((await admin.get(`/admin/batches/${unsent}`)).html);
+    expect(monitor).toContain('Cancelled by an administrator before it was sent.');
+    expect(monitor).not.toContain('What went wrong');
+    const reserved = await stack.db.db.execute<{ n: number }>(sql`
+      select coalesce(sum(case when kind = 'release' then -amount_micros else amount_micros - settled_micros end), 0)::int8 as n from cost_ledger where batch_id = ${unsent}`);
+    expect(Number(reserved.rows[0]!.n)).toBe(0);
+
+    // A second click on a finished batch is refused with the reason, nothing changes.
+    const again = await admin.post(`/admin/costs/batches/${unsent}/cancel`, {}, { htmx: true });
+    expect(again.status).toBe(409);
+    expect(textOf(again.html)).toContain(`Batch ${unsent} is cancelled; only a batch that has not finished can be cancelled.`);
+    await freeze(false);
   });
 
   it('refuses sample tests while frozen, on the prompt page and in the API', async () => {

@@ -2,6 +2,10 @@ import type { BudgetsOverview } from '../models/budgets/budget-admin.service.js'
 import type { BudgetRow } from '../models/budgets/budgets.repository.js';
 import type { Savings, SpendFigures, SpendReport } from '../models/budgets/spend.service.js';
 import { formatCount, formatUsd } from './prompts.present.js';
+import type { BatchRow } from '../models/batches/batches.repository.js';
+import { isHeldByFreeze, HELD_BY_FREEZE } from '../models/batches/batch-send.service.js';
+import { isRunning } from '../models/batches/batch-state.js';
+import { formatDateTime } from './present.js';
 
 /** View models of the Costs page: money as text, months as names, usage as percentages and warning levels. */
 
@@ -105,4 +109,27 @@ export function presentSpend(r: SpendReport) {
       months: r.months.some((m) => m.committedMicros !== 0) ? bars(r.months.map((m) => ({ label: monthLabel(m.month), value: m.committedMicros }))) : [],
     },
   };
+}
+
+/** Where an unfinished batch stands, as the Costs page says it (money committed, and whether it can still be stopped). */
+function openBatchState(b: BatchRow): { state: string; detail: string | null } {
+  if (b.cancelRequestedAt) return { state: 'Being cancelled', detail: null };
+  if (isHeldByFreeze(b)) return { state: 'Held by a freeze', detail: b.error!.slice(HELD_BY_FREEZE.length) };
+  if (b.status === 'created') return { state: b.submitRequestedAt ? 'Confirmed, being sent' : 'Awaiting confirmation', detail: null };
+  return { state: b.status === 'submitted' ? 'At the provider: validating' : 'At the provider: running', detail: b.submittedAt ? `Sent ${formatDateTime(b.submittedAt)}` : null };
+}
+
+/** Unfinished batches for the Costs page: held ones resume when unfrozen, those at the provider can be cancelled. */
+export function presentOpenBatches(rows: BatchRow[]) {
+  const batches = rows.map((b) => ({
+    id: b.id,
+    model: b.model,
+    requests: formatCount(b.requestTotal),
+    estCost: formatUsd(b.estCostMicros),
+    atProvider: isRunning(b.status),
+    held: isHeldByFreeze(b),
+    cancellable: !b.cancelRequestedAt,
+    ...openBatchState(b),
+  }));
+  return { openBatches: batches, heldCount: batches.filter((b) => b.held).length, atProviderCount: batches.filter((b) => b.atProvider).length };
 }

@@ -8,9 +8,13 @@ import { budgetsOverview, freezeBudget, removeBudget, setBudget } from '../model
 import { budgetForm, freezeForm } from '../models/budgets/budgets.schema.js';
 import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
-import { presentBudgets, presentSpend } from './costs.present.js';
+import { presentBudgets, presentOpenBatches, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
 import { withDeps } from './handlers.js';
+import type { Jobs } from '../job-queue.js';
+import { listOpenBatches } from '../models/batches/batches.repository.js';
+import { requestCancel } from '../models/batches/batches.service.js';
+import { confirmBatchStep } from '../models/batches/batch-kick.js';
 
 const monthQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional() });
 
@@ -22,7 +26,7 @@ interface BudgetsState {
   status?: number;
 }
 
-type CostsDeps = { db: RootDb };
+type CostsDeps = { db: RootDb; jobs?: Jobs };
 
 /**
  * The administrator's Costs page: spend of their platform (committed, charged, savings vs real-time prices) and
@@ -36,6 +40,7 @@ export function costsRoutes(deps: CostsDeps): Router {
   router.post('/admin/costs/budgets', on(saveBudget));
   router.post('/admin/costs/budgets/:budgetId/freeze', on(freeze));
   router.post('/admin/costs/budgets/:budgetId/remove', on(remove));
+  router.post('/admin/costs/batches/:batchId/cancel', on(cancelBatch));
   return router;
 }
 
@@ -43,11 +48,12 @@ async function show(deps: CostsDeps, req: Request, res: Response, month: string 
   const { platformId } = actorOf(res);
   const spend = presentSpend(await spendReport(deps.db, platformId, month));
   const budgets = presentBudgets(await budgetsOverview(deps.db, platformId));
+  const open = presentOpenBatches(await listOpenBatches(deps.db, platformId));
   render(
     req,
     res,
     'pages/admin/costs',
-    { title: 'Costs and budgets', spend, ...budgets, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
+    { title: 'Costs and budgets', spend, ...budgets, ...open, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
     { status: state.status, fragment: 'partials/costs/_budgets' },
   );
 }
@@ -88,7 +94,7 @@ async function freeze(deps: CostsDeps, req: Request, res: Response): Promise<voi
     const budgetId = idParam(req.params.budgetId, 'The budget');
     const { frozen } = parseInput(freezeForm, req.body);
     const budget = await deps.db.transaction((tx) => freezeBudget(tx, actor, budgetId, frozen));
-    return budget.frozen ? 'Budget frozen: from now on nothing more is sent for its scope this month (batches not sent yet are held, sample tests refused) until it is unfrozen. Batches already at the provider run on: cancel them from the Batches page if they must stop.' : 'Budget unfrozen.';
+    return budget.frozen ? 'Budget frozen: from now on nothing more is sent for its scope this month (batches not sent yet are held, sample tests refused) until it is unfrozen. Batches already at the provider run on: cancel them under "Batches not finished" if they must stop.' : 'Budget unfrozen.';
   });
 }
 
@@ -98,4 +104,16 @@ async function remove(deps: CostsDeps, req: Request, res: Response): Promise<voi
     await deps.db.transaction((tx) => removeBudget(tx, actor, idParam(req.params.budgetId, 'The budget')));
     return 'Budget removed.';
   });
+}
+
+/** One click from the Costs page: a batch not sent yet is cancelled at once, one at the provider is asked to stop. */
+async function cancelBatch(deps: CostsDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const batchId = idParam(req.params.batchId, 'The batch');
+  const batch = await confirmBatchStep(deps.db, deps.jobs, { platformId: actor.platformId, userId: actor.userId }, batchId, requestCancel);
+  const notice =
+    batch.status === 'cancelled'
+      ? `Batch ${batchId} cancelled before it was sent: its items are back in the queue and its reservation released.`
+      : `Batch ${batchId}: the provider is asked to cancel it. Results it finished are kept and charged; the rest go back to the queue.`;
+  await show(deps, req, res, undefined, { notice });
 }

@@ -3,6 +3,7 @@ import type { QueueItemView } from '../models/queue/queue.repository.js';
 import type { CourseShare, QueueStats } from '../models/queue/queue-stats.repository.js';
 import type { BatchRow } from '../models/batches/batches.repository.js';
 import { isTerminal } from '../models/batches/batch-state.js';
+import { isHeldByFreeze } from '../models/batches/batch-send.service.js';
 import { formatDateTime, taskTypeLabel } from './present.js';
 import { formatUsd as formatUsdSlow } from './prompts.present.js';
 
@@ -177,6 +178,8 @@ export function presentBatch(b: BatchRow) {
     outputTokens: formatCount(b.outputTokens),
     notes: b.notes,
     error: b.error,
+    // A cancellation's reason or a freeze's hold is said as it is; a failure is called one.
+    errorIsProblem: b.status !== 'cancelled' && !isHeldByFreeze(b),
     awaitingConfirmation: b.status === 'created' && !b.submitRequestedAt && !b.cancelRequestedAt,
     cancellable: !finished && !b.cancelRequestedAt,
     cancelRequested: Boolean(b.cancelRequestedAt) && !finished,

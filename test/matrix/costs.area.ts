@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { MatrixArea, MatrixContext } from './types.js';
 
-/** The administrator's Costs page: spend report and monthly budgets (set, freeze, remove). */
+/** The administrator's Costs page: spend report, monthly budgets (set, freeze, remove) and cancelling unfinished batches. */
 
 /** A budget of next month: the home course's (kept), or the platform's (for removal: created again each time). */
 async function budget(ctx: MatrixContext, courseId: number | null): Promise<number> {
@@ -13,9 +13,19 @@ async function budget(ctx: MatrixContext, courseId: number | null): Promise<numb
   return Number(rows.rows[0]!.id);
 }
 
+/**
+ * A batch created and not sent, without requests: what the Costs page's cancel acts on. Made directly, so this
+ * area leaves the home task's prompt and queue to the areas about them.
+ */
+async function unsentBatch(ctx: MatrixContext): Promise<number> {
+  const rows = await ctx.stack.db.db.execute<{ id: number }>(sql`
+    insert into batches (platform_id, provider, model) values (${ctx.home.platformId}, 'openai', 'gpt-4o-mini') returning id`);
+  return Number(rows.rows[0]!.id);
+}
+
 const area: MatrixArea = {
   name: 'costs and budgets',
-  setup: async (ctx) => ({ budgetId: await budget(ctx, ctx.home.courseId) }),
+  setup: async (ctx) => ({ budgetId: await budget(ctx, ctx.home.courseId), batchId: await unsentBatch(ctx) }),
   routes: [
     { route: 'GET /admin/costs', allowed: ['administrator'], path: () => '/admin/costs' },
     { route: 'POST /admin/costs/budgets', allowed: ['administrator'], path: () => '/admin/costs/budgets', form: { scope: 'platform', month: new Date().toISOString().slice(0, 7), limit: '100' } },
@@ -27,6 +37,14 @@ const area: MatrixArea = {
       form: {},
       tenantScoped: true,
       fresh: async (ctx) => ({ budgetId: await budget(ctx, null) }),
+    },
+    {
+      route: 'POST /admin/costs/batches/:batchId/cancel',
+      allowed: ['administrator'],
+      path: ({ batchId }) => `/admin/costs/batches/${batchId}/cancel`,
+      form: {},
+      tenantScoped: true,
+      fresh: async (ctx) => ({ batchId: await unsentBatch(ctx) }),
     },
   ],
 };

@@ -41,21 +41,19 @@ export const GENEROUS_LIMITS: Record<string, string> = {
   RATE_LIMIT_API_WRITES_PER_MINUTE: '100000',
 };
 
-/** Text that only the home tenant's records carry: a response to anyone else must contain none of it. */
 /**
- * POST routes whose matrix sample stores nothing: a preview, a test on samples, the rubric editor's add-a-row, and
- * samples refused on purpose (a copy to task 0, bulk approval of an id that does not exist). Every other route's
- * sample must change the database when the token is right.
+ * POST routes whose matrix sample stores nothing: a preview, the rubric editor's add-a-row, and samples refused on
+ * purpose (a copy to task 0, bulk approval of an id that does not exist). Every other route's sample must change
+ * the database when the token is right (a test on samples writes its real-time spend to the cost ledger).
  */
 export const READ_ONLY = new Set([
   'POST /instructor/tasks/:taskId/prompt/rubric',
   'POST /instructor/tasks/:taskId/prompt/preview',
-  'POST /instructor/tasks/:taskId/prompt/test',
   'POST /instructor/tasks/:taskId/prompt/copy',
-  'POST /api/tasks/:taskId/llm-prompt/test/',
   'POST /instructor/review/bulk-approve',
 ]);
 
+/** Text that only the home tenant's records carry: a response to anyone else must contain none of it. */
 export const HOME_SECRET = 'HOME-SECRET';
 
 export interface Stranger {

@@ -98,12 +98,19 @@ async function recordSubmitted(db: Db, w: BatchWorker, batch: BatchRow, snapshot
   return true;
 }
 
+/** How a held batch's reason starts (its page and the Costs page show it). */
+export const HELD_BY_FREEZE = 'Held, not sent: ';
+
+/** A confirmed batch the send step holds because a budget of its scope is frozen: it goes out once unfrozen. */
+export const isHeldByFreeze = (b: Pick<BatchRow, 'status' | 'submitRequestedAt' | 'cancelRequestedAt' | 'error'>): boolean =>
+  b.status === 'created' && b.submitRequestedAt !== null && b.cancelRequestedAt === null && (b.error ?? '').startsWith(HELD_BY_FREEZE);
+
 /** A batch of a frozen scope is held, unsent, with the reason on its page; null when nothing is frozen. */
 async function holdWhileFrozen(w: BatchWorker, batch: BatchRow): Promise<NextStep[] | null> {
   const frozen = await frozenBudgetOf(w.db, batch.platformId, (await batchCourses(w.db, batch.id)).map((c) => c.courseId));
   if (!frozen) return null;
   // It looks again at the polling pace (the sweep finds it too).
-  const left = await holdForRetry(w.db, batch.id, w.name, batch.submitAttempts, pollDelayMs(w.settings, 0), `Held, not sent: ${frozen}`);
+  const left = await holdForRetry(w.db, batch.id, w.name, batch.submitAttempts, pollDelayMs(w.settings, 0), `${HELD_BY_FREEZE}${frozen}`);
   w.logger.info('a batch is held by a budget freeze', { batchId: batch.id });
   return left === null ? [] : [{ step: 'submit', batchId: batch.id, at: later(left + 1) }];
 }

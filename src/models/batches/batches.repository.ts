@@ -21,6 +21,11 @@ export async function listBatches(db: Db, platformId: number, limit = 100, offse
   return db.select().from(batches).where(eq(batches.platformId, platformId)).orderBy(desc(batches.id)).limit(limit).offset(offset);
 }
 
+/** The platform's batches that have not finished (unsent, held, at the provider, being cancelled), oldest first. */
+export async function listOpenBatches(db: Db, platformId: number, limit = 200): Promise<BatchRow[]> {
+  return db.select().from(batches).where(and(eq(batches.platformId, platformId), sql`not ${TERMINAL_SQL}`)).orderBy(batches.id).limit(limit);
+}
+
 export async function countBatches(db: Db, platformId: number): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(batches).where(eq(batches.platformId, platformId));
   return Number(row?.n ?? 0);
