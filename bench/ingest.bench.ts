@@ -95,7 +95,7 @@ export async function run(options: { lines?: number; chunk?: number } = {}) {
     let t0 = performance.now();
     const items = await bulkSubmit(db, config, t, lines);
     const seedSeconds = (performance.now() - t0) / 1000;
-    const [batch] = await db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, { maxPerBatch: lines }));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, { maxPerBatch: lines }));
     await requestSubmit(db, t.admin, batch!.id);
     t0 = performance.now();
     await sendBatch(w, batch!.id);

@@ -43,7 +43,7 @@ beforeEach(() => {
 async function newBatch(n: number, options: Parameters<typeof seedTenant>[1] = {}): Promise<{ t: Tenant; items: number[]; batch: BatchRow }> {
   const t = await seedTenant(db.db, options);
   const items = await bulkSubmit(db.db, config, t, n);
-  const [batch] = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
+  const { batches: [batch] } = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
   await requestSubmit(db.db, t.admin, batch!.id);
   return { t, items, batch: batch! };
 }
@@ -104,7 +104,7 @@ describe('a batch that goes wrong at the provider', () => {
     expect((await itemStates(items)).map((s) => s.status)).toEqual(['queued', 'queued', 'queued']);
     // Sends 2 and 3 fail too: after the third (QUEUE_MAX_ATTEMPTS) the items are dead letters.
     for (let send = 2; send <= 3; send += 1) {
-      const [again] = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
+      const { batches: [again] } = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
       await requestSubmit(db.db, t.admin, again!.id);
       await drive(w, submitSteps([again!.id]));
     }

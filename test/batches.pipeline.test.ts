@@ -32,7 +32,7 @@ describe('submission → queue → batch → assessment', () => {
     const queued = await db.execute<{ status: string; est_input_tokens: number; est_cost_micros: number; prompt_version_id: number }>(sql`select status, est_input_tokens, est_cost_micros, prompt_version_id from queue_items where id = any(${sql.param(items)}::bigint[])`);
     expect(queued.rows.every((r) => r.status === 'queued' && r.est_input_tokens > 0 && r.est_cost_micros > 0 && Number(r.prompt_version_id) === t.version.id)).toBe(true);
 
-    const [batch] = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, { notes: 'first run' }));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, { notes: 'first run' }));
     await requestSubmit(db, t.admin, batch!.id);
     await kickBatch(db, stack.tool.jobs, batch!.id);
 
@@ -84,7 +84,7 @@ describe('submission → queue → batch → assessment', () => {
     const db = stack.db.db;
     const t = await seedTenant(db, { releasePolicy: 'immediately' });
     const items = await submitThroughService(db, stack.config, t, 1);
-    const [batch] = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, {}));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: items }, {}));
     await requestSubmit(db, t.admin, batch!.id);
     // No kick this time: the worker's sweep finds the confirmed batch on its own.
     await until('the batch to be ingested', async () => ((await findBatchById(db, batch!.id))?.ingestedAt ? true : undefined), 20_000, 25);

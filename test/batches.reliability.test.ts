@@ -72,7 +72,7 @@ describe('reliability', () => {
   it('(a) a worker SIGKILLed while ingesting is replaced, and every item ends with exactly one assessment', async () => {
     const t = await seedTenant(db.db);
     const items = await bulkSubmit(db.db, config, t, 600);
-    const [batch] = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
+    const { batches: [batch] } = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
     await requestSubmit(db.db, t.admin, batch!.id);
 
     const first = startWorker();
@@ -121,7 +121,7 @@ describe('reliability', () => {
     for (let round = 1; round <= 6; round += 1) {
       const waiting = await one<{ n: number }>(sql`select count(*)::int as n from queue_items where task_id = ${t.taskId} and status = 'queued'`);
       if (waiting.n === 0) break;
-      const batches = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'all', filter }, { maxPerBatch: 100 }));
+      const { batches } = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'all', filter }, { maxPerBatch: 100 }));
       for (const b of batches) await requestSubmit(db.db, t.admin, b.id);
       await drive(workers, submitSteps(batches.map((b) => b.id)), 60_000);
       for (const b of batches) statuses.add((await findBatchById(db.db, b.id))!.status);
@@ -157,7 +157,7 @@ describe('reliability', () => {
   it('(c) two workers racing on one batch apply each transition once', async () => {
     const t = await seedTenant(db.db);
     const items = await bulkSubmit(db.db, config, t, 50);
-    const [batch] = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
+    const { batches: [batch] } = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
     await requestSubmit(db.db, t.admin, batch!.id);
     const a = testWorker(db.db, config, 'racer-a');
     const b = testWorker(db.db, config, 'racer-b');
@@ -180,7 +180,7 @@ describe('reliability', () => {
     // Two sweeps at once hand out disjoint work.
     const t2 = await seedTenant(db.db);
     const more = await bulkSubmit(db.db, config, t2, 20);
-    const created = await db.db.transaction((tx) => createBatches(tx, config.batches, t2.admin, { scope: 'selected', ids: more }, { maxPerBatch: 10 }));
+    const { batches: created } = await db.db.transaction((tx) => createBatches(tx, config.batches, t2.admin, { scope: 'selected', ids: more }, { maxPerBatch: 10 }));
     for (const c of created) await requestSubmit(db.db, t2.admin, c.id);
     const [s1, s2] = await Promise.all([dueWork(db.db, 60_000), dueWork(db.db, 60_000)]);
     const handed = [...s1!, ...s2!].filter((d) => created.some((c) => c.id === d.id));

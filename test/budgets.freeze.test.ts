@@ -139,6 +139,25 @@ describe('a budget freeze halts spending', () => {
     await freeze(false);
   });
 
+  it('makes the part of a queue selection that fits the budget into a batch and says what stayed queued', async () => {
+    await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 2);
+    const queued = (await stack.db.db.execute<{ id: number; est: number }>(sql`select id, est_cost_micros::int8 as est from queue_items where course_id = ${home.courseId} and status = 'queued' order by priority_rank, created_at, id`)).rows;
+    expect(queued.length).toBeGreaterThanOrEqual(2);
+    const committed = (await stack.db.db.execute<{ c: number }>(sql`
+      select coalesce(sum(case when kind = 'release' then -amount_micros else amount_micros - settled_micros end), 0)::int8 as c from cost_ledger where course_id = ${home.courseId}`)).rows[0]!.c;
+    // Room for the oldest queued item and not one more.
+    await stack.db.db.execute(sql`update budgets set limit_micros = ${Number(committed) + Number(queued[0]!.est) + 1} where id = ${budgetId}`);
+    const page = await admin.post('/admin/batches', { scope: 'all' });
+    expect(page.status).toBe(200);
+    expect(page.url).toContain('/admin/batches?');
+    expect(textOf(page.html)).toMatch(/Created batch \d+ from the queue\./);
+    const left = queued.length - 1;
+    expect(textOf(page.html)).toMatch(new RegExp(`The selection did not fit the monthly budget of course ".*" \\(\\$0\\.\\d+ left\\): the batch holds what fits, highest priority and oldest first\\. ${left} items? \\(estimated \\$0\\.\\d+\\) stays? queued\\.`));
+    const statuses = (await stack.db.db.execute<{ status: string }>(sql`select status from queue_items where id = any(${sql.param(queued.map((q) => q.id))}::bigint[]) order by priority_rank, created_at, id`)).rows.map((r) => r.status);
+    expect(statuses).toEqual(['selected', ...Array(left).fill('queued')]);
+    await stack.db.db.execute(sql`update budgets set limit_micros = 50000000 where id = ${budgetId}`);
+  });
+
   it('refuses sample tests while frozen, on the prompt page and in the API', async () => {
     await freeze(true);
     const api = await instructor.request(`/api/tasks/${home.taskId}/llm-prompt/test/`, { method: 'POST', json: { samples: ['The Tea Act taxed tea.'] } });

@@ -74,7 +74,7 @@ describe('an injected submission the model obeys', () => {
     const submit = (userId: number, text: string) => db.transaction((tx) => submitWork(tx, stack.config, { platformId: t.platformId, courseId: t.courseId, userId }, t.taskId, { body: { text, format: 'text' } }));
     const injected = await submit(injectedStudent!, INJECTED);
     const honest = await submit(honestStudent!, HONEST);
-    const [batch] = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: [injected.queueItem.id, honest.queueItem.id] }, {}));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: [injected.queueItem.id, honest.queueItem.id] }, {}));
     await requestSubmit(db, t.admin, batch!.id);
 
     const w = testWorker(db, stack.config);

@@ -5,7 +5,7 @@ import type { RootDb } from '../db/db.js';
 import { actorOf, allow, type Actor } from '../lti/actor.js';
 import { HttpError, NotFound } from '../errors.js';
 import { isFragmentRequest, linkWith, render } from '../http/render.js';
-import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems } from '../models/batches/batches.repository.js';
+import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems, leftQueuedWhenCreated } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit, setBatchNotes } from '../models/batches/batches.service.js';
 import { parseSelection } from '../models/queue/queue.schema.js';
 import { batchNotesSchema, createOptionsSchema } from '../models/batches/batches.schema.js';
@@ -14,7 +14,7 @@ import { confirmBatchStep } from '../models/batches/batch-kick.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
-import { formatCount, formatUsd, presentBatch } from './queue.present.js';
+import { formatCount, formatUsd, presentBatch, presentLeftQueued } from './queue.present.js';
 import { filterFromBody, showQueueBoard, stringValues } from './queue.page.js';
 import { withDeps } from './handlers.js';
 
@@ -62,10 +62,12 @@ async function listPage(deps: BatchRouteDeps, req: Request, res: Response): Prom
   const { page, created } = pageQuery.parse(req.query);
   const [rows, total] = await Promise.all([listBatches(deps.db, actor.platformId, PAGE_SIZE, (page - 1) * PAGE_SIZE), countBatches(deps.db, actor.platformId)]);
   const list = rows.map(presentBatch);
+  const createdIds = created ? list.filter((b) => created.includes(b.id)).map((b) => b.id) : [];
   render(req, res, 'pages/admin/batches', {
     title: 'Batches',
     waiting: list.filter((b) => b.awaitingConfirmation),
-    created: created ? list.filter((b) => created.includes(b.id)).map((b) => b.id) : [],
+    created: createdIds,
+    leftQueued: presentLeftQueued(await leftQueuedWhenCreated(deps.db, actor.platformId, createdIds)),
     batches: list,
     paging: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total },
   });
@@ -90,7 +92,7 @@ async function createFromQueue(deps: BatchRouteDeps, req: Request, res: Response
     }
     throw err;
   }
-  const target = linkWith(actor.ltik)('/admin/batches', { created: created.map((b) => b.id).join(',') });
+  const target = linkWith(actor.ltik)('/admin/batches', { created: created.batches.map((b) => b.id).join(',') });
   if (isFragmentRequest(req)) {
     res.set('HX-Redirect', target).status(201).end();
     return;

@@ -109,7 +109,7 @@ async function createFromQueue(deps: QueueApiDeps, req: Request, res: Response):
   const selection = parseSelection({ scope: body.scope ?? (body.ids ? 'selected' : 'all'), ids: body.ids ?? [] }, body.filter ?? {});
   const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' });
   const created = await changeQueue(deps.db, admin.platformId, (tx) => createBatches(tx, deps.config.batches, admin, selection, options));
-  res.status(201).json({ batches: created.map(batchJson) });
+  res.status(201).json({ batches: created.batches.map(batchJson), leftQueued: created.leftQueued });
 }
 
 const confirmSend = (deps: QueueApiDeps, req: Request, res: Response) => stepBatch(deps, req, res, requestSubmit);

@@ -254,3 +254,10 @@ export function itemJson(i: QueueItemView) {
     promptVersionId: i.promptVersionId,
   };
 }
+
+/** What a budget left queued when batches were made (audit details, checked again: they are read back from JSON). */
+export function presentLeftQueued(raw: Record<string, unknown> | null) {
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  if (!raw || n(raw.items) === null || n(raw.estCostMicros) === null || n(raw.budgetLeftMicros) === null || typeof raw.budgetScope !== 'string') return null;
+  return { items: n(raw.items)!, estCost: formatUsdSlow(n(raw.estCostMicros)!), budgetScope: raw.budgetScope, budgetLeft: formatUsdSlow(n(raw.budgetLeftMicros)!) };
+}

@@ -18,7 +18,7 @@ async function queued(ctx: MatrixContext, n: number): Promise<number[]> {
 /** A new batch in state `created` (the minimum size of queued items, put into one batch). */
 async function freshBatch(ctx: MatrixContext): Promise<number> {
   const ids = await queued(ctx, ctx.stack.config.batches.minSize);
-  const [batch] = await ctx.stack.db.db.transaction((tx) =>
+  const { batches: [batch] } = await ctx.stack.db.db.transaction((tx) =>
     createBatches(tx, ctx.stack.config.batches, { platformId: ctx.home.platformId, userId: ctx.home.instructorId }, { scope: 'selected', ids }, {}),
   );
   return batch!.id;

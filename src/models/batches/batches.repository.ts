@@ -26,6 +26,20 @@ export async function listOpenBatches(db: Db, platformId: number, limit = 200): 
   return db.select().from(batches).where(and(eq(batches.platformId, platformId), sql`not ${TERMINAL_SQL}`)).orderBy(batches.id).limit(limit);
 }
 
+/**
+ * What the budgets left queued when these batches were made (recorded in their 'batch.created' audit entries),
+ * or null: the batches page says it after a selection became a smaller batch.
+ */
+export async function leftQueuedWhenCreated(db: Db, platformId: number, batchIds: number[]): Promise<Record<string, unknown> | null> {
+  if (!batchIds.length) return null;
+  const rows = await db.execute<{ left: Record<string, unknown> }>(sql`
+    select details->'leftQueued' as left from audit_log
+    where platform_id = ${platformId} and action = 'batch.created' and entity_type = 'batch'
+      and entity_id = any(${sql.param(batchIds.map(String))}::text[]) and details ? 'leftQueued'
+    limit 1`);
+  return rows.rows[0]?.left ?? null;
+}
+
 export async function countBatches(db: Db, platformId: number): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(batches).where(eq(batches.platformId, platformId));
   return Number(row?.n ?? 0);

@@ -4,7 +4,7 @@ import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
-import { refuseWhileFrozen, releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
+import { dollars, fitWithinBudgets, refuseWhileFrozen, releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
 import type { Admin } from '../queue/queue.service.js';
 import type { Selection } from '../queue/queue.schema.js';
 import type { CreateOptions } from './batches.schema.js';
@@ -60,14 +60,31 @@ export function splitIntoBatches<T extends { est_bytes: number }>(items: T[], pe
 
 const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
 
+/** Selected items the budgets could not take: they stay queued (issue 16, item 3). */
+export interface LeftQueued {
+  items: number;
+  estCostMicros: number;
+  /** The budget that stopped them and what it had left this month. */
+  budgetScope: string;
+  budgetLeftMicros: number;
+}
+
+export interface BatchCreation {
+  batches: BatchRow[];
+  /** Null when the whole selection went into batches. */
+  leftQueued: LeftQueued | null;
+}
+
 /**
  * Turns a selection of queued items into batches, one model per batch, within the size limits: items become
  * `selected` and the batches `created` (nothing is sent until an administrator submits a batch after seeing its
- * estimate). All or nothing: an empty, foreign, no longer queued or not yet due selection, sizes out of the limits,
- * a course that no longer allows LLM assessment or a budget that would be exceeded is refused and nothing changes.
+ * estimate). An empty, foreign, no longer queued or not yet due selection, sizes out of the limits, a course that no
+ * longer allows LLM assessment or a frozen budget is refused and nothing changes. A selection the budgets cannot
+ * take whole becomes the largest batches that fit (highest priority, then oldest first); the rest stays queued and
+ * is reported (`leftQueued`), and when nothing fits it is refused with the amounts.
  * Run in a transaction: the items are locked, so a concurrent skip or a second batch waits and then sees them taken.
  */
-export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, selection: Selection, options: CreateOptions = {}): Promise<BatchRow[]> {
+export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, selection: Selection, options: CreateOptions = {}): Promise<BatchCreation> {
   const lim = effectiveLimits(limits);
   const perBatch = options.maxPerBatch ?? lim.maxSize;
   if (perBatch < lim.minSize || perBatch > lim.maxSize) {
@@ -75,13 +92,34 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   }
   const items = await lockItemsForBatch(db, admin.platformId, selection, selection.scope === 'all');
   refuseUnsendable(items, selection);
-  const byModel = groupByModel(items, lim.minSize);
+  refuseTooSmall(groupByModel(items), lim.minSize);
+  const { kept, leftQueued } = await keepWithinBudgets(db, admin.platformId, items, lim.minSize);
   const created: BatchRow[] = [];
-  for (const [model, group] of byModel) {
-    for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) created.push(await createOneBatch(db, admin, selection, model, chunk, options.notes ?? ''));
+  for (const [model, group] of groupByModel(kept)) {
+    for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) created.push(await createOneBatch(db, admin, { selection, model, chunk, notes: options.notes ?? '', leftQueued }));
   }
   if (created.length) await raiseBudgetAlerts(db, admin.platformId);
-  return created;
+  return { batches: created, leftQueued };
+}
+
+/**
+ * The items the budgets can take, in queue order; a model whose share falls under a batch's minimum stays queued
+ * too. Nothing at all fitting is refused (409) with what the tightest budget has left and the first item's estimate.
+ */
+async function keepWithinBudgets(db: Db, platformId: number, items: SelectedItem[], minSize: number): Promise<{ kept: SelectedItem[]; leftQueued: LeftQueued | null }> {
+  const fit = await fitWithinBudgets(db, platformId, items.map((i) => ({ courseId: i.course_id, amountMicros: i.est_cost_micros })));
+  let kept = items.filter((_, k) => fit.keep[k]);
+  const small = new Set([...groupByModel(kept)].filter(([, group]) => group.length < minSize).map(([model]) => model));
+  kept = kept.filter((i) => !small.has(i.model));
+  if (kept.length === items.length) return { kept, leftQueued: null };
+  const left = items.filter((i) => !kept.includes(i));
+  const budget = fit.tightest ?? { scope: 'the platform', leftMicros: 0 };
+  if (!kept.length) {
+    throw Conflict(
+      `Nothing in this selection fits the monthly budget of ${budget.scope}: ${dollars(budget.leftMicros)} is left, the first item (highest priority, oldest) is estimated at ${dollars(left[0]!.est_cost_micros)}${small.size ? `, and a batch needs at least ${minSize} requests` : ''}. Raise the budget, or wait for next month.`,
+    );
+  }
+  return { kept, leftQueued: { items: left.length, estCostMicros: left.reduce((a, i) => a + i.est_cost_micros, 0), budgetScope: budget.scope, budgetLeftMicros: budget.leftMicros } };
 }
 
 /** Refuses the whole selection when any item cannot go into a batch now, saying which and why. */
@@ -103,20 +141,29 @@ function refuseUnsendable(items: SelectedItem[], selection: Selection): void {
   if (disallowed.length) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${disallowed.join(', ')}. Skip those items, or ask the instructors.`);
 }
 
-/** One model per batch; a model with fewer items than a batch's minimum refuses the selection. */
-function groupByModel(items: SelectedItem[], minSize: number): Map<string, SelectedItem[]> {
+/** One model per batch, in queue order. */
+function groupByModel(items: SelectedItem[]): Map<string, SelectedItem[]> {
   const byModel = new Map<string, SelectedItem[]>();
   for (const i of items) byModel.set(i.model, [...(byModel.get(i.model) ?? []), i]);
+  return byModel;
+}
+
+/** A model with fewer selected items than a batch's minimum refuses the selection. */
+function refuseTooSmall(byModel: Map<string, SelectedItem[]>, minSize: number): void {
   for (const [model, group] of byModel) {
     if (group.length < minSize) {
       throw Invalid({ ids: `${model}: ${plural(group.length, 'item')}; a batch needs at least ${minSize}.` }, `The selection is too small for a batch (one model per batch, at least ${minSize} requests).`);
     }
   }
-  return byModel;
 }
 
-/** One batch of locked, checked items: its rows, its cost reserved against the budgets, audited. */
-async function createOneBatch(db: Db, admin: Admin, selection: Selection, model: string, chunk: SelectedItem[], notes: string): Promise<BatchRow> {
+/** One batch of locked, checked items: its rows, its cost reserved against the budgets, audited (with what the budgets left queued). */
+async function createOneBatch(
+  db: Db,
+  admin: Admin,
+  batch: { selection: Selection; model: string; chunk: SelectedItem[]; notes: string; leftQueued: LeftQueued | null },
+): Promise<BatchRow> {
+  const { selection, model, chunk, notes, leftQueued } = batch;
   const est = chunk.reduce((a, i) => a + i.est_cost_micros, 0);
   const tokens = chunk.reduce((a, i) => a + i.est_input_tokens, 0);
   const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.attempts + 1), courseId: i.course_id, est: i.est_cost_micros }));
@@ -130,7 +177,7 @@ async function createOneBatch(db: Db, admin: Admin, selection: Selection, model:
     action: 'batch.created',
     entityType: 'batch',
     entityId: batchId,
-    details: { model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope },
+    details: { model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope, ...(leftQueued ? { leftQueued } : {}) },
   });
   return (await findBatch(db, admin.platformId, batchId))!;
 }

@@ -56,6 +56,49 @@ export async function checkWithinBudgets(
   }
 }
 
+/** Which costs fit, and the budget that stopped the rest (its scope and what it had left before any of them). */
+export interface BudgetFit {
+  keep: boolean[];
+  tightest: { scope: string; leftMicros: number } | null;
+}
+
+/**
+ * Which of these costs (in the order given: highest priority, then oldest) fit in this month's budgets, taken in
+ * turn (issue 16, item 3: a selection that does not fit becomes the largest batch that does). A cost that does not
+ * fit its course's budget closes that course (nothing later of it is taken, so no newer item jumps an older one);
+ * one that does not fit the platform's budget ends the selection. A frozen budget refuses everything (409): a
+ * freeze is not a smaller batch. The budgets stay locked until the caller's transaction ends.
+ */
+export async function fitWithinBudgets(db: Db, platformId: number, costs: Array<{ courseId: number; amountMicros: number }>): Promise<BudgetFit> {
+  const budgets = await lockBudgetsFor(db, platformId, [...new Set(costs.map((c) => c.courseId))]);
+  const frozen = budgets.find((b) => b.frozen);
+  if (frozen) throw Conflict(frozenMessage(frozen));
+  const left = new Map<ReservableBudget, number>();
+  for (const b of budgets) left.set(b, b.limitMicros - (await committedMicros(db, b.id)));
+  const platform = budgets.find((b) => b.courseId == null);
+  const byCourse = new Map(budgets.filter((b) => b.courseId != null).map((b) => [b.courseId!, b]));
+  const closed = new Set<number>();
+  let tightest: ReservableBudget | null = null;
+  const keep = costs.map(() => false);
+  for (const [k, c] of costs.entries()) {
+    const course = byCourse.get(c.courseId);
+    if (closed.has(c.courseId)) continue;
+    if (course && left.get(course)! < c.amountMicros) {
+      closed.add(c.courseId);
+      tightest ??= course;
+      continue;
+    }
+    if (platform && left.get(platform)! < c.amountMicros) {
+      tightest = platform;
+      break;
+    }
+    keep[k] = true;
+    if (course) left.set(course, left.get(course)! - c.amountMicros);
+    if (platform) left.set(platform, left.get(platform)! - c.amountMicros);
+  }
+  return { keep, tightest: tightest ? { scope: scopeOf(tightest), leftMicros: Math.max(0, tightest.limitMicros - (await committedMicros(db, tightest.id))) } : null };
+}
+
 const scopeOf = (b: ReservableBudget) => (b.courseId == null ? 'the platform' : `course "${b.courseTitle ?? b.courseId}"`);
 const frozenMessage = (b: ReservableBudget) => `The budget of ${scopeOf(b)} for this month is frozen: nothing can be sent until an administrator unfreezes it.`;
 
