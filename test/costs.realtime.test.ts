@@ -16,7 +16,7 @@ import { formatUsd } from '../src/routes/prompts.present.js';
 
 type ApiError = { error: { code: string; message: string } };
 type TestAnswer = { results: Array<{ status: string; costMicros: number | null; usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number } | null }>; usage: { costMicros: number } };
-type LedgerRow = { kind: string; mode: string; amount_micros: number; settled_micros: number; task_id: number | null; model: string | null; input_tokens: number | null; output_tokens: number | null; idempotency_key: string };
+type LedgerRow = { kind: string; mode: string; amount_micros: number; settled_micros: number; task_id: number | null; provider: string | null; model: string | null; input_tokens: number | null; output_tokens: number | null; idempotency_key: string };
 
 const SAMPLE = 'The Boston Tea Party was a protest against the Tea Act, which let the East India Company sell tea cheaply.';
 
@@ -34,7 +34,7 @@ describe('real-time calls in the ledger', () => {
   const db = () => stack.db.db;
   const ledger = async () =>
     (await db().execute<LedgerRow>(sql`
-      select kind, mode, amount_micros::int8 as amount_micros, settled_micros::int8 as settled_micros, task_id, model, input_tokens, output_tokens, idempotency_key
+      select kind, mode, amount_micros::int8 as amount_micros, settled_micros::int8 as settled_micros, task_id, provider, model, input_tokens, output_tokens, idempotency_key
       from cost_ledger where course_id = ${home.courseId} order by id`)).rows.map((r) => ({ ...r, amount_micros: Number(r.amount_micros), settled_micros: Number(r.settled_micros), task_id: r.task_id == null ? null : Number(r.task_id) }));
   const committed = async () =>
     Number((await db().execute<{ c: number }>(sql`
@@ -74,6 +74,7 @@ describe('real-time calls in the ledger', () => {
       amount_micros: usage.costMicros,
       settled_micros: reservation.amount_micros,
       task_id: home.taskId,
+      provider: 'openai',
       model: 'gpt-4o-mini',
       input_tokens: results[0]!.usage!.inputTokens,
       output_tokens: results[0]!.usage!.outputTokens,

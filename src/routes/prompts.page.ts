@@ -24,7 +24,7 @@ import type { BatchProvider } from '../providers/index.js';
 /** What the prompt editor (prompts.routes.ts) and its JSON API (prompts.api.ts) are made with. */
 export interface PromptRouteDeps {
   db: RootDb;
-  provider: Pick<BatchProvider, 'buildRequestLine' | 'realtimeGrade'>;
+  provider: Pick<BatchProvider, 'name' | 'buildRequestLine' | 'realtimeGrade'>;
   /** The longest sample submission a preview or test accepts (as long as a real submission may be). */
   submissionMaxChars: number;
   /** What one sample test may take: characters per sample and worst-case cost (refused with 422 beyond). */

@@ -60,7 +60,8 @@ export const costLedger = pgTable(
     assessmentId: ref('assessment_id'),
     /** The task a real-time call was for (batch movements reach theirs through the queue item). */
     taskId: ref('task_id'),
-    /** On a real-time charge: the model and the tokens billed (a batch charge has them on its assessment). */
+    /** On a real-time movement: the provider and model called, and on its charge the tokens billed (a batch's are on its batch and assessments). */
+    provider: text('provider'),
     model: text('model'),
     inputTokens: integer('input_tokens'),
     cachedInputTokens: integer('cached_input_tokens'),

@@ -50,31 +50,32 @@ export async function insertReservations(db: Db, platformId: number, batchId: nu
 /** A release for each existing reservation of these requests, with the reservation's month and amount. */
 export async function insertReleases(db: Db, customIds: string[], note: string): Promise<void> {
   await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, queue_item_id, batch_id, task_id, idempotency_key, note)
-    select l.platform_id, l.course_id, l.month, 'release', l.mode, l.amount_micros, l.queue_item_id, l.batch_id, l.task_id, 'release:' || substr(l.idempotency_key, 9), ${note}
+    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, queue_item_id, batch_id, task_id, provider, model, idempotency_key, note)
+    select l.platform_id, l.course_id, l.month, 'release', l.mode, l.amount_micros, l.queue_item_id, l.batch_id, l.task_id, l.provider, l.model, 'release:' || substr(l.idempotency_key, 9), ${note}
     from cost_ledger l
     where l.idempotency_key = any(${sql.param(customIds.map((c) => `reserve:${c}`))}::text[])
     on conflict (idempotency_key) do nothing`);
 }
 
 /** What a real-time call is for: a course's task, and the key (a request id of our own) its movements share. */
-export type RealtimeCall = { platformId: number; courseId: number; taskId: number; customId: string };
+export type RealtimeCall = { platformId: number; courseId: number; taskId: number; provider: string; model: string; customId: string };
 
 /** The worst case of a real-time call, reserved in this month before it is made. */
 export async function insertRealtimeReservation(db: Db, call: RealtimeCall, amountMicros: number, note: string): Promise<void> {
   await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, task_id, idempotency_key, note)
-    values (${call.platformId}, ${call.courseId}, date_trunc('month', now())::date, 'reservation', 'realtime', ${amountMicros}, ${call.taskId}, ${`reserve:${call.customId}`}, ${note})
+    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, task_id, provider, model, idempotency_key, note)
+    values (${call.platformId}, ${call.courseId}, date_trunc('month', now())::date, 'reservation', 'realtime', ${amountMicros}, ${call.taskId}, ${call.provider}, ${call.model},
+            ${`reserve:${call.customId}`}, ${note})
     on conflict (idempotency_key) do nothing`);
 }
 
-export type RealtimeCharge = { amountMicros: number; model: string; inputTokens: number; cachedInputTokens: number; outputTokens: number };
+export type RealtimeCharge = { amountMicros: number; inputTokens: number; cachedInputTokens: number; outputTokens: number };
 
 /** What the call cost, in its reservation's month, settling that reservation (written once). */
 export async function insertRealtimeCharge(db: Db, customId: string, charge: RealtimeCharge, note: string): Promise<void> {
   await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, settled_micros, task_id, model, input_tokens, cached_input_tokens, output_tokens, idempotency_key, note)
-    select l.platform_id, l.course_id, l.month, 'charge', 'realtime', ${charge.amountMicros}, l.amount_micros, l.task_id, ${charge.model},
+    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, settled_micros, task_id, provider, model, input_tokens, cached_input_tokens, output_tokens, idempotency_key, note)
+    select l.platform_id, l.course_id, l.month, 'charge', 'realtime', ${charge.amountMicros}, l.amount_micros, l.task_id, l.provider, l.model,
            ${charge.inputTokens}, ${charge.cachedInputTokens}, ${charge.outputTokens}, ${`charge:${customId}`}, ${note}
     from cost_ledger l where l.idempotency_key = ${`reserve:${customId}`}
     on conflict (idempotency_key) do nothing`);

@@ -17,6 +17,9 @@ export interface RealtimeSpend {
   platformId: number;
   courseId: number;
   taskId: number;
+  /** Who is called, with which model. */
+  provider: string;
+  model: string;
   /** What the money is for, in the ledger's note ("sample test"). */
   what: string;
   /** The most the call may cost (real-time prices, every request at its maximum output). */
@@ -26,7 +29,7 @@ export interface RealtimeSpend {
 /** Reserves the worst case (409 when frozen or over a budget), then runs the call and charges what it cost. */
 export async function spendRealtime<T>(db: RootDb, spend: RealtimeSpend, call: () => Promise<{ result: T; charge: RealtimeCharge | null }>): Promise<T> {
   const customId = `rt-${randomBytes(8).toString('hex')}`;
-  const ledgerCall: RealtimeCall = { platformId: spend.platformId, courseId: spend.courseId, taskId: spend.taskId, customId };
+  const ledgerCall: RealtimeCall = { platformId: spend.platformId, courseId: spend.courseId, taskId: spend.taskId, provider: spend.provider, model: spend.model, customId };
   await db.transaction((tx) => reserveRealtime(tx, ledgerCall, spend));
   let outcome: { result: T; charge: RealtimeCharge | null };
   try {

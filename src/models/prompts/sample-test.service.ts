@@ -112,18 +112,17 @@ async function runSampleTests(
 export async function runChargedSampleTests(
   db: RootDb,
   scope: { platformId: number; courseId: number; taskId: number },
-  provider: Pick<BatchProvider, 'realtimeGrade'>,
+  provider: Pick<BatchProvider, 'realtimeGrade' | 'name'>,
   test: { content: PromptContent; task: TaskInput; samples: Array<{ index: number; text: string }>; limits: SampleTestLimits },
 ): Promise<SampleTestRun> {
   const samples = test.samples.slice(0, MAX_SAMPLES);
   const { fields, worstCostMicros } = sampleTestBudget(test.content, test.task, samples, test.limits);
   if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: the test is over its limits (see the samples).');
-  return spendRealtime(db, { ...scope, what: 'sample test', worstMicros: worstCostMicros }, async () => {
+  return spendRealtime(db, { ...scope, provider: provider.name, model: test.content.model, what: 'sample test', worstMicros: worstCostMicros }, async () => {
     const run = await runSampleTests(provider, test.content, test.task, samples, test.limits);
     const billed = run.results.flatMap((r) => (r.usage ? [r.usage] : []));
     const charge = {
       amountMicros: run.usage.costMicros,
-      model: test.content.model,
       inputTokens: billed.reduce((a, u) => a + u.inputTokens, 0),
       cachedInputTokens: billed.reduce((a, u) => a + u.cachedInputTokens, 0),
       outputTokens: billed.reduce((a, u) => a + u.outputTokens, 0),
