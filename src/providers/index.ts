@@ -18,7 +18,9 @@ export {
   UnknownModelError,
   type ModelPrice,
   type OpenAIUsage,
+  type PriceDate,
   type PriceMode,
+  type PricePeriod,
   type TokenCounts,
   type TokenUsage,
 } from './pricing.js';

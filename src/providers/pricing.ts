@@ -12,6 +12,10 @@ import { ROOT } from '../paths.js';
  * request's cost is summed exactly as an integer (BigInt, so nothing is lost to floating point), and rounded
  * **once per request, half up** to whole micro-dollars. Summing rounded per-request costs is what the ledger
  * does, so a batch total equals the sum of its lines.
+ *
+ * Dates: a model's earlier prices stay in the file (`previous`, each with the days it applied), so a price change
+ * is a data change with its date and never re-prices past work. Every lookup takes the day to price at (a UTC
+ * calendar day; default: today), and without one gets the price in force today.
  */
 
 export type PriceMode = 'batch' | 'standard';
@@ -25,6 +29,11 @@ const usdPerMTok = z
   // Held as integer micro-USD per MTok: more than 6 decimals would be silently rounded, so refuse it.
   .refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, 'at most 6 decimal places');
 const checkedDate = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be a date: YYYY-MM-DD (or YYYY-MM)');
+/** A whole day, as the file writes it: YAML reads an unquoted 2025-06-10 as this string. */
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date: YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'is not a calendar date');
 
 const ratesSchema = z.strictObject({
   input: usdPerMTok,
@@ -33,12 +42,42 @@ const ratesSchema = z.strictObject({
   checked: checkedDate,
 });
 
+/** An earlier price: it applied from `since` up to the day before `until`. */
+const earlierPriceSchema = z.strictObject({
+  since: day,
+  until: day,
+  standard: ratesSchema,
+  batch: ratesSchema,
+});
+
+/**
+ * Earlier prices, oldest first, each starting the day the one before it ended: every day from the first `since`
+ * on has exactly one price, and the model's current prices apply from the last `until`.
+ */
+const previousSchema = z.array(earlierPriceSchema).superRefine((entries, ctx) => {
+  entries.forEach((e, i) => {
+    if (e.until <= e.since) {
+      ctx.addIssue({ code: 'custom', path: [i, 'until'], message: `must be after since (${e.since}): an earlier price applies from since up to the day before until` });
+    }
+    const before = entries[i - 1];
+    if (!before) return;
+    if (e.since < before.since) {
+      ctx.addIssue({ code: 'custom', path: [i, 'since'], message: `is out of order: ${e.since} is before the entry above it (since ${before.since}); list earlier prices oldest first` });
+    } else if (e.since < before.until) {
+      ctx.addIssue({ code: 'custom', path: [i, 'since'], message: `overlaps the entry above it: ${e.since} is before its until (${before.until}), so two prices would apply on the same day` });
+    } else if (e.since > before.until) {
+      ctx.addIssue({ code: 'custom', path: [i, 'since'], message: `leaves a gap after the entry above it: it ends the day before ${before.until}, so since must be ${before.until}` });
+    }
+  });
+});
+
 const modelSchema = z.strictObject({
   aliases: z.array(z.string().min(1)).default([]),
   reasoning: z.boolean(),
   context_window: z.number().int().positive().optional(),
   standard: ratesSchema,
   batch: ratesSchema,
+  previous: previousSchema.default([]),
 });
 
 const priceFileSchema = z.strictObject({
@@ -57,14 +96,26 @@ export interface PriceRates {
   checked: string;
 }
 
+/** The prices of one period: from `since` (null: as far back as the file knows) up to the day before `until`. */
+export interface PricePeriod {
+  since: string | null;
+  /** null: the current prices, in force until the file says otherwise. */
+  until: string | null;
+  standard: PriceRates;
+  batch: PriceRates;
+}
+
 export interface ModelPrice {
   /** The canonical model id (the key in the price file). */
   model: string;
   aliases: string[];
   reasoning: boolean;
   contextWindow: number | null;
+  /** The prices in force on the day asked for (today, unless a day was given). */
   standard: PriceRates;
   batch: PriceRates;
+  /** Every price the file records for the model, oldest first; the last is the current one. */
+  periods: readonly PricePeriod[];
 }
 
 export class UnknownModelError extends Error {
@@ -74,10 +125,19 @@ export class UnknownModelError extends Error {
   }
 }
 
-interface PriceTable {
-  models: ModelPrice[];
-  byId: Map<string, ModelPrice>;
+/** One model of the file, priced once per period (oldest first), so a lookup picks an object and builds none. */
+interface ModelEntry {
+  model: string;
+  byPeriod: ModelPrice[];
 }
+
+export interface PriceTable {
+  models: ModelEntry[];
+  byId: Map<string, ModelEntry>;
+}
+
+/** A day to price at: a Date (its UTC day) or a 'YYYY-MM-DD' string (an ISO timestamp is read as its UTC day). */
+export type PriceDate = Date | string;
 
 function rates(r: z.infer<typeof ratesSchema>): PriceRates {
   return {
@@ -89,6 +149,12 @@ function rates(r: z.infer<typeof ratesSchema>): PriceRates {
   };
 }
 
+function periodsOf(m: z.infer<typeof modelSchema>): PricePeriod[] {
+  const earlier = m.previous.map((p) => ({ since: p.since, until: p.until, standard: rates(p.standard), batch: rates(p.batch) }));
+  const current = { since: m.previous.at(-1)?.until ?? null, until: null, standard: rates(m.standard), batch: rates(m.batch) };
+  return [...earlier, current];
+}
+
 /** Parses the text of a price file, or throws an Error naming each bad field. */
 export function parsePriceTable(yamlText: string, source = 'price file'): PriceTable {
   const parsed = priceFileSchema.safeParse(YAML.parse(yamlText));
@@ -96,24 +162,56 @@ export function parsePriceTable(yamlText: string, source = 'price file'): PriceT
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`Invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
-  const models: ModelPrice[] = [];
-  const byId = new Map<string, ModelPrice>();
+  const models: ModelEntry[] = [];
+  const byId = new Map<string, ModelEntry>();
   for (const [id, m] of Object.entries(parsed.data.models)) {
-    const price: ModelPrice = {
+    const periods = periodsOf(m);
+    const entry: ModelEntry = {
       model: id,
-      aliases: m.aliases,
-      reasoning: m.reasoning,
-      contextWindow: m.context_window ?? null,
-      standard: rates(m.standard),
-      batch: rates(m.batch),
+      byPeriod: periods.map((p) => ({
+        model: id,
+        aliases: m.aliases,
+        reasoning: m.reasoning,
+        contextWindow: m.context_window ?? null,
+        standard: p.standard,
+        batch: p.batch,
+        periods,
+      })),
     };
-    models.push(price);
+    models.push(entry);
     for (const name of [id, ...m.aliases]) {
       if (byId.has(name)) throw new Error(`Invalid ${source}: model id or alias "${name}" appears twice`);
-      byId.set(name, price);
+      byId.set(name, entry);
     }
   }
   return { models, byId };
+}
+
+/** The UTC calendar day of a PriceDate, as 'YYYY-MM-DD'. */
+export function priceDay(at: PriceDate): string {
+  if (at instanceof Date) {
+    if (Number.isNaN(at.getTime())) throw new RangeError('cannot price at an invalid date');
+    return at.toISOString().slice(0, 10);
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(at)) return at;
+  if (/^\d{4}-\d{2}-\d{2}T/.test(at)) return priceDay(new Date(at));
+  throw new RangeError(`a price date must be a Date or YYYY-MM-DD (got "${at}")`);
+}
+
+/**
+ * The entry's prices in force on a day. Before the first recorded `since` there is nothing older to go by, so
+ * the earliest recorded price applies.
+ */
+function priceOn(entry: ModelEntry, day: string): ModelPrice {
+  const i = entry.byPeriod[0]!.periods.findIndex((p) => (p.since === null || p.since <= day) && (p.until === null || day < p.until));
+  return entry.byPeriod[Math.max(0, i)]!;
+}
+
+/** A model's prices in force on a day (default: today) in a parsed table; throws UnknownModelError. */
+export function modelPriceAt(table: PriceTable, model: string, at: PriceDate = new Date()): ModelPrice {
+  const entry = table.byId.get(model);
+  if (!entry) throw new UnknownModelError(model, table.models.map((m) => m.model));
+  return priceOn(entry, priceDay(at));
 }
 
 let table: PriceTable | undefined;
@@ -124,19 +222,22 @@ function priceTable(): PriceTable {
   return table;
 }
 
-export function listModels(): ModelPrice[] {
-  return priceTable().models;
+/** Every model of the price file with the prices in force on a day (default: today). */
+export function listModels(at: PriceDate = new Date()): ModelPrice[] {
+  const day = priceDay(at);
+  return priceTable().models.map((entry) => priceOn(entry, day));
 }
 
 export function isKnownModel(model: string): boolean {
   return priceTable().byId.has(model);
 }
 
-/** The price entry for a model id or alias; throws UnknownModelError (naming the known models) otherwise. */
-export function getModelPrice(model: string): ModelPrice {
-  const price = priceTable().byId.get(model);
-  if (!price) throw new UnknownModelError(model, priceTable().models.map((m) => m.model));
-  return price;
+/**
+ * The price entry for a model id or alias, with the prices in force on a day (default: today); throws
+ * UnknownModelError (naming the known models) otherwise.
+ */
+export function getModelPrice(model: string, at: PriceDate = new Date()): ModelPrice {
+  return modelPriceAt(priceTable(), model, at);
 }
 
 export interface TokenCounts {
@@ -158,12 +259,8 @@ function checkCount(name: string, n: number): bigint {
   return BigInt(n);
 }
 
-/**
- * Cost of one request in integer micro-dollars: uncached input, cached input and output at the model's rates for
- * the mode, rounded once, half up. Throws UnknownModelError for a model with no price.
- */
-export function estimateCostMicros(tokens: TokenCounts, model: string, mode: PriceMode): number {
-  const r = getModelPrice(model)[mode];
+/** Cost of one request at the given rates in integer micro-dollars, rounded once, half up. */
+export function costAtRates(tokens: TokenCounts, r: PriceRates): number {
   const input = checkCount('inputTokens', tokens.inputTokens);
   const cached = checkCount('cachedInputTokens', tokens.cachedInputTokens ?? 0);
   const output = checkCount('outputTokens', tokens.outputTokens);
@@ -174,6 +271,14 @@ export function estimateCostMicros(tokens: TokenCounts, model: string, mode: Pri
     cached * toMicroUsdPerMTok(r.cachedInputUsdPerMTok) +
     output * toMicroUsdPerMTok(r.outputUsdPerMTok);
   return Number((scaled + MICRO_PER_USD_PER_MTOK / 2n) / MICRO_PER_USD_PER_MTOK);
+}
+
+/**
+ * Cost of one request in integer micro-dollars: uncached input, cached input and output at the model's rates for
+ * the mode on a day (default: today), rounded once, half up. Throws UnknownModelError for a model with no price.
+ */
+export function estimateCostMicros(tokens: TokenCounts, model: string, mode: PriceMode, at?: PriceDate): number {
+  return costAtRates(tokens, getModelPrice(model, at)[mode]);
 }
 
 /** OpenAI's chat completion `usage` object, as far as billing needs it. */
@@ -208,13 +313,15 @@ export function fromOpenAIUsage(usage: OpenAIUsage): TokenUsage {
 
 /**
  * What a finished request cost, from the usage the provider reported: OpenAI's usage object as returned, or the
- * normalized TokenUsage our result lines carry. Same rounding as estimateCostMicros.
+ * normalized TokenUsage our result lines carry, at the prices of a day (default: today; pass the day the work
+ * ran when pricing it later). Same rounding as estimateCostMicros.
  */
-export function actualCostMicros(usage: OpenAIUsage | TokenUsage, model: string, mode: PriceMode): number {
+export function actualCostMicros(usage: OpenAIUsage | TokenUsage, model: string, mode: PriceMode, at?: PriceDate): number {
   const u = 'prompt_tokens' in usage ? fromOpenAIUsage(usage) : usage;
   return estimateCostMicros(
     { inputTokens: u.inputTokens, cachedInputTokens: u.cachedInputTokens, outputTokens: u.outputTokens },
     model,
     mode,
+    at,
   );
 }

@@ -1,11 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   actualCostMicros,
+  costAtRates,
   estimateCostMicros,
   getModelPrice,
   isKnownModel,
   listModels,
+  modelPriceAt,
   parsePriceTable,
+  priceDay,
   UnknownModelError,
 } from '../../src/providers/pricing.js';
 
@@ -129,5 +132,113 @@ models:
 
   it('refuses an alias listed twice', () => {
     expect(() => parsePriceTable(valid.replace('[m1-2025-01-01]', '[m1]'))).toThrow(/"m1" appears twice/);
+  });
+});
+
+describe('prices on a day', () => {
+  // A made-up model whose price fell on 2025-06-10: the file keeps the earlier price with the days it applied.
+  const dated = parsePriceTable(`currency: USD
+unit: per_million_tokens
+models:
+  m1:
+    aliases: [m1-2024-04-16]
+    reasoning: false
+    standard: { input: 2, cached_input: 0.5, output: 8, checked: 2025-07-12 }
+    batch: { input: 1, cached_input: null, output: 4, checked: 2025-07-12 }
+    previous:
+      - since: 2024-04-16
+        until: 2025-06-10
+        standard: { input: 10, cached_input: 2.5, output: 40, checked: 2025-06-01 }
+        batch: { input: 5, cached_input: null, output: 20, checked: 2025-06-01 }
+`);
+  const tokens = { inputTokens: 1000, outputTokens: 1000 };
+
+  it('uses the earlier price on every day it applied, and the current one from its until on', () => {
+    expect(modelPriceAt(dated, 'm1', '2024-04-16').standard.inputUsdPerMTok).toBe(10);
+    expect(modelPriceAt(dated, 'm1', '2025-06-09').standard.inputUsdPerMTok).toBe(10);
+    expect(modelPriceAt(dated, 'm1', '2025-06-10').standard.inputUsdPerMTok).toBe(2);
+    expect(modelPriceAt(dated, 'm1', '2026-01-01').standard.inputUsdPerMTok).toBe(2);
+    // An alias is priced like its model, on the same days.
+    expect(modelPriceAt(dated, 'm1-2024-04-16', '2025-01-01').batch).toMatchObject({ inputUsdPerMTok: 5, outputUsdPerMTok: 20 });
+    // By hand: 1,000 × $10 + 1,000 × $40 = 50,000 µ$ before; 1,000 × $2 + 1,000 × $8 = 10,000 µ$ after.
+    expect(costAtRates(tokens, modelPriceAt(dated, 'm1', '2025-06-09').standard)).toBe(50_000);
+    expect(costAtRates(tokens, modelPriceAt(dated, 'm1', '2025-06-10').standard)).toBe(10_000);
+    expect(costAtRates(tokens, modelPriceAt(dated, 'm1', '2025-06-09').batch)).toBe(25_000);
+  });
+
+  it('reads a Date as its UTC day, and an ISO timestamp with an offset likewise', () => {
+    expect(modelPriceAt(dated, 'm1', new Date('2025-06-09T23:59:59.999Z')).standard.inputUsdPerMTok).toBe(10);
+    expect(modelPriceAt(dated, 'm1', new Date('2025-06-10T00:00:00Z')).standard.inputUsdPerMTok).toBe(2);
+    // 01:00 in UTC+2 on the 10th is still the 9th in UTC.
+    expect(priceDay('2025-06-10T01:00:00+02:00')).toBe('2025-06-09');
+    expect(modelPriceAt(dated, 'm1', '2025-06-10T01:00:00+02:00').standard.inputUsdPerMTok).toBe(10);
+    expect(() => priceDay('10 June 2025')).toThrow(/a price date must be a Date or YYYY-MM-DD/);
+    expect(() => priceDay(new Date('nonsense'))).toThrow(/invalid date/);
+  });
+
+  it('prices at today without a day, and at the earliest known price before the first since', () => {
+    expect(modelPriceAt(dated, 'm1').standard.inputUsdPerMTok).toBe(2);
+    expect(modelPriceAt(dated, 'm1', '2020-01-01').standard.inputUsdPerMTok).toBe(10);
+  });
+
+  it('lists every period, oldest first, on the model', () => {
+    expect(modelPriceAt(dated, 'm1').periods.map((p) => [p.since, p.until, p.standard.inputUsdPerMTok])).toEqual([
+      ['2024-04-16', '2025-06-10', 10],
+      ['2025-06-10', null, 2],
+    ]);
+  });
+
+  it('takes a day in every lookup of the real table; with no earlier prices recorded, any day gets the current one', () => {
+    const today = new Date();
+    expect(getModelPrice('gpt-4o-mini', '2024-01-01')).toBe(getModelPrice('gpt-4o-mini'));
+    expect(getModelPrice('gpt-4o-mini', today)).toBe(getModelPrice('gpt-4o-mini'));
+    expect(listModels('2024-01-01').map((m) => m.model)).toEqual(listModels().map((m) => m.model));
+    // The same figures as "matches the price table by hand: GPT-4o mini" above.
+    expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-4o-mini', 'batch', '2024-01-01')).toBe(263);
+    expect(actualCostMicros({ prompt_tokens: 1234, completion_tokens: 567 }, 'gpt-4o-mini', 'standard', today)).toBe(525);
+    for (const m of listModels()) expect([m.model, m.periods]).toEqual([m.model, [{ since: null, until: null, standard: m.standard, batch: m.batch }]]);
+  });
+});
+
+describe('parsePriceTable: earlier prices', () => {
+  const file = (previous: string) => `currency: USD
+unit: per_million_tokens
+models:
+  m1:
+    reasoning: false
+    standard: { input: 2, cached_input: null, output: 8, checked: 2025-07-12 }
+    batch: { input: 1, cached_input: null, output: 4, checked: 2025-07-12 }
+    previous:
+${previous}`;
+  const entry = (since: string, until: string, input = 10) =>
+    `      - { since: ${since}, until: ${until}, standard: { input: ${input}, cached_input: null, output: 40, checked: 2025-06-01 }, batch: { input: ${input / 2}, cached_input: null, output: 20, checked: 2025-06-01 } }\n`;
+
+  it('reads entries that follow one another', () => {
+    const table = parsePriceTable(file(entry('2023-01-01', '2024-01-01', 20) + entry('2024-01-01', '2025-06-10')));
+    expect(modelPriceAt(table, 'm1', '2023-06-01').standard.inputUsdPerMTok).toBe(20);
+    expect(modelPriceAt(table, 'm1', '2024-06-01').standard.inputUsdPerMTok).toBe(10);
+    expect(modelPriceAt(table, 'm1', '2025-06-10').standard.inputUsdPerMTok).toBe(2);
+  });
+
+  it('refuses overlapping entries, saying which days', () => {
+    expect(() => parsePriceTable(file(entry('2023-01-01', '2024-03-01') + entry('2024-01-01', '2025-06-10')), 'test.yml')).toThrow(
+      'Invalid test.yml:\n  - models.m1.previous.1.since: overlaps the entry above it: 2024-01-01 is before its until (2024-03-01), so two prices would apply on the same day',
+    );
+  });
+
+  it('refuses entries out of order', () => {
+    expect(() => parsePriceTable(file(entry('2024-01-01', '2025-06-10') + entry('2023-01-01', '2024-01-01')))).toThrow(
+      /models\.m1\.previous\.1\.since: is out of order: 2023-01-01 is before the entry above it \(since 2024-01-01\); list earlier prices oldest first/,
+    );
+  });
+
+  it('refuses a gap between entries, an entry that ends before it starts, and a day that is not a date', () => {
+    expect(() => parsePriceTable(file(entry('2023-01-01', '2023-06-01') + entry('2024-01-01', '2025-06-10')))).toThrow(
+      /previous\.1\.since: leaves a gap after the entry above it: it ends the day before 2023-06-01, so since must be 2023-06-01/,
+    );
+    expect(() => parsePriceTable(file(entry('2025-06-10', '2025-06-10')))).toThrow(/previous\.0\.until: must be after since \(2025-06-10\)/);
+    expect(() => parsePriceTable(file(entry('2025-02-30', '2025-06-10')))).toThrow(/previous\.0\.since: is not a calendar date/);
+    expect(() => parsePriceTable(file(entry('2025-02', '2025-06-10')))).toThrow(/previous\.0\.since: must be a date: YYYY-MM-DD/);
+    expect(() => parsePriceTable(file(entry('2024-01-01', '2025-06-10').replace('until:', 'till:')))).toThrow(/previous\.0: Unrecognized key: "till"/);
   });
 });
