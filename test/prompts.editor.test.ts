@@ -38,6 +38,9 @@ describe('prompt editor', () => {
     expect(page.html).toContain('data-insert="{task_criteria}"');
     expect(page.html).toContain('<script src="/public/js/prompts.js" defer></script>');
     expect(page.html).toContain('<option value="gpt-4o-mini" selected>');
+    // Priced, but OpenAI refuses the strict JSON schema every grading request sends for them: not offered.
+    expect(page.html).not.toContain('<option value="gpt-4"');
+    expect(page.html).not.toContain('<option value="gpt-3.5-turbo"');
   });
 
   describe('refuses a bad prompt with a message beside the field, saving nothing', () => {
@@ -53,6 +56,8 @@ describe('prompt editor', () => {
       ['zero max tokens', promptForm({ maxOutputTokens: '0' }), 'maxOutputTokens', /Max output tokens must be a whole number from 1 to 16,000\./],
       ['max tokens above 16,000', promptForm({ maxOutputTokens: '16001' }), 'maxOutputTokens', /Max output tokens must be a whole number from 1 to 16,000\./],
       ['a model not in the price list', promptForm({ model: 'gpt-99-ultra' }), 'model', /&#34;gpt-99-ultra&#34; is not in the price list/],
+      ['gpt-4, which cannot answer in a JSON schema', promptForm({ model: 'gpt-4' }), 'model', /^&#34;gpt-4&#34; cannot grade: OpenAI refuses the strict JSON schema \(Structured Outputs\) every grading request sends for this model\. Choose one of: gpt-4o-mini, gpt-4o, gpt-4\.1,/],
+      ['gpt-3.5-turbo, which cannot answer in a JSON schema', promptForm({ model: 'gpt-3.5-turbo-0125' }), 'model', /&#34;gpt-3\.5-turbo-0125&#34; cannot grade/],
       ['a criterion without points', promptForm({ rubric: [{ name: 'Argument', description: '', maxPoints: '' }] }), 'rubric-0-maxPoints', /Enter the points criterion 1 is worth\./],
       ['no criteria', promptForm({ rubric: [] }), 'rubric', /Add at least one criterion/],
       ['a separate max score that is not a number', promptForm({ maxScoreMode: 'custom', maxScore: 'lots' }), 'maxScore', /The maximum score must be a number more than 0/],

@@ -74,6 +74,7 @@ const previousSchema = z.array(earlierPriceSchema).superRefine((entries, ctx) =>
 const modelSchema = z.strictObject({
   aliases: z.array(z.string().min(1)).default([]),
   reasoning: z.boolean(),
+  structured_outputs: z.boolean().default(true),
   context_window: z.number().int().positive().optional(),
   standard: ratesSchema,
   batch: ratesSchema,
@@ -110,6 +111,8 @@ export interface ModelPrice {
   model: string;
   aliases: string[];
   reasoning: boolean;
+  /** Whether the API accepts a strict `json_schema` response format (Structured Outputs), which grading sends. */
+  structuredOutputs: boolean;
   contextWindow: number | null;
   /** The prices in force on the day asked for (today, unless a day was given). */
   standard: PriceRates;
@@ -172,6 +175,7 @@ export function parsePriceTable(yamlText: string, source = 'price file'): PriceT
         model: id,
         aliases: m.aliases,
         reasoning: m.reasoning,
+        structuredOutputs: m.structured_outputs,
         contextWindow: m.context_window ?? null,
         standard: p.standard,
         batch: p.batch,

@@ -41,9 +41,9 @@ export interface ModelOption {
 
 const usd = (n: number) => `$${n}`;
 
-/** The models of the price list, with their prices, for the editor's model menu. */
+/** The models of the price list that can grade (checkModel in prompt-draft.ts), with their prices, for the model menu. */
 export function modelOptions(): ModelOption[] {
-  return listModels().map((m) => ({
+  return listModels().filter((m) => m.structuredOutputs).map((m) => ({
     id: m.model,
     reasoning: m.reasoning,
     label: `${m.model} — ${usd(m.standard.inputUsdPerMTok)} in / ${usd(m.standard.outputUsdPerMTok)} out per million tokens (batch ${usd(m.batch.inputUsdPerMTok)} / ${usd(m.batch.outputUsdPerMTok)})`,

@@ -86,6 +86,40 @@ describe('request rules, as the API applies them', () => {
     expect(res.body.error).toMatchObject({ code: 'context_length_exceeded', message: expect.stringMatching(/maximum context length is 128000 tokens/) });
   });
 
+  it('refuses a prompt plus output limit beyond gpt-4’s 8,192-token window, and takes one that just fits', async () => {
+    // The cookbook conversation is 129 prompt tokens on gpt-4 (as the API counted it): 129 + 8,063 = 8,192 fits.
+    const fits = await chat({ model: 'gpt-4', messages: COOKBOOK_CONVERSATION, max_tokens: 8063 });
+    expect([fits.status, fits.body.usage.prompt_tokens]).toEqual([200, 129]);
+    const over = await chat({ model: 'gpt-4', messages: COOKBOOK_CONVERSATION, max_completion_tokens: 8064 });
+    expect(over.status).toBe(400);
+    expect(over.body.error).toEqual({
+      message: "This model's maximum context length is 8192 tokens. However, you requested 8193 tokens (129 in the messages, 8064 in the completion). Please reduce the length of the messages or completion.",
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    });
+    const long = await chat({ model: 'gpt-4-0613', messages: [{ role: 'user', content: 'word '.repeat(9000) }] });
+    expect(long.body.error).toMatchObject({ code: 'context_length_exceeded', message: expect.stringMatching(/^This model's maximum context length is 8192 tokens\. However, your messages resulted in \d+ tokens\./) });
+  });
+
+  it('holds a reasoning model to its window for the prompt only (what it answers to prompt + limit is not known)', async () => {
+    expect((await chat(gradingBody('x', 'gpt-5-nano', { max_completion_tokens: 400_000 }))).status).toBe(200);
+  });
+
+  it('refuses a JSON-schema response format on gpt-4 and gpt-3.5-turbo, which predate Structured Outputs, as the API does', async () => {
+    for (const model of ['gpt-4', 'gpt-3.5-turbo-0125']) {
+      const res = await chat(gradingBody('x', model));
+      expect([model, res.status]).toEqual([model, 400]);
+      expect(res.body.error).toEqual({
+        message:
+          "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model. Learn more about supported models at the Structured Outputs guide: https://platform.openai.com/docs/guides/structured-outputs",
+        type: 'invalid_request_error',
+        param: 'response_format',
+        code: null,
+      });
+    }
+  });
+
   it('accepts our own grading request (strict schema) and temperature 1 on a reasoning model', async () => {
     expect((await chat(gradingBody('x', 'gpt-4o-mini', { temperature: 0.2 }))).status).toBe(200);
     expect((await chat(gradingBody('x', 'gpt-5', { temperature: 1 }))).status).toBe(200);
@@ -116,6 +150,14 @@ describe('the simulated grader', () => {
       const res = await chat({ model, messages: COOKBOOK_CONVERSATION, temperature: 0, max_tokens: 1 });
       expect(res.status).toBe(200);
       expect(res.body.usage.prompt_tokens).toBe(COOKBOOK_PROMPT_TOKENS.o200k);
+    }
+  });
+
+  it('serves gpt-4 and gpt-3.5-turbo: answers with the dated snapshot and bills the cookbook conversation as the API did (129)', async () => {
+    const served: Array<[string, string]> = [['gpt-4', 'gpt-4-0613'], ['gpt-4-0613', 'gpt-4-0613'], ['gpt-3.5-turbo', 'gpt-3.5-turbo-0125'], ['gpt-3.5-turbo-0125', 'gpt-3.5-turbo-0125']];
+    for (const [model, snapshot] of served) {
+      const res = await chat({ model, messages: COOKBOOK_CONVERSATION, temperature: 0, max_tokens: 1 });
+      expect([model, res.status, res.body.model, res.body.usage.prompt_tokens]).toEqual([model, 200, snapshot, COOKBOOK_PROMPT_TOKENS.cl100k]);
     }
   });
 

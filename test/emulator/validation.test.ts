@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { call, jsonl, requestLine, upload, waitForBatch } from './helpers/emulator-client.js';
+import { call, gradingBody, jsonl, parseJsonl, requestLine, upload, waitForBatch } from './helpers/emulator-client.js';
 
 /**
  * Input checks with the API's codes: at upload (400s), at batch creation (400s), and while a batch validates
@@ -189,5 +189,25 @@ describe('batch creation errors', () => {
     const res = await create({});
     expect(res.status).toBe(429);
     expect(emu.emulator.context.store.batches.size).toBe(0);
+  });
+});
+
+describe('batches for gpt-4 and gpt-3.5-turbo', () => {
+  it('run: a plain line is answered with the dated snapshot, a JSON-schema line with the API’s 400 in the error file', async () => {
+    for (const [model, snapshot] of [['gpt-4', 'gpt-4-0613'], ['gpt-3.5-turbo', 'gpt-3.5-turbo-0125']] as const) {
+      const file = (await upload(v1, jsonl([line('plain', model), requestLine('graded', gradingBody('x', model))]))).body as { id: string };
+      const created = await call(v1, 'POST', '/batches', { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const { last } = await waitForBatch(v1, (created.body as { id: string }).id);
+      expect([model, last.status, last.request_counts]).toEqual([model, 'completed', { total: 2, completed: 1, failed: 1 }]);
+      const output = parseJsonl((await call(v1, 'GET', `/files/${String(last.output_file_id)}/content`)).text);
+      expect(output).toEqual([expect.objectContaining({ custom_id: 'plain', response: expect.objectContaining({ status_code: 200, body: expect.objectContaining({ model: snapshot }) }) })]);
+      const errors = parseJsonl((await call(v1, 'GET', `/files/${String(last.error_file_id)}/content`)).text);
+      expect(errors).toEqual([
+        expect.objectContaining({
+          custom_id: 'graded',
+          response: expect.objectContaining({ status_code: 400, body: { error: expect.objectContaining({ param: 'response_format', message: expect.stringMatching(/^Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model\./) }) } }),
+        }),
+      ]);
+    }
   });
 });

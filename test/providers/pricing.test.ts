@@ -15,7 +15,7 @@ import {
 describe('price table (data/prices/openai.yml)', () => {
   it('lists every model the product offers, each with a checked date', () => {
     const ids = listModels().map((m) => m.model);
-    for (const id of ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'o4-mini', 'gpt-5.4-mini', 'gpt-5.5']) {
+    for (const id of ['gpt-4o-mini', 'gpt-3.5-turbo', 'gpt-4o', 'gpt-4', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'o4-mini', 'gpt-5.4-mini', 'gpt-5.5']) {
       expect(ids).toContain(id);
     }
     for (const m of listModels()) {
@@ -35,6 +35,24 @@ describe('price table (data/prices/openai.yml)', () => {
       expect([m.model, m.batch.inputUsdPerMTok * 2]).toEqual([m.model, m.standard.inputUsdPerMTok]);
       expect([m.model, m.batch.outputUsdPerMTok * 2]).toEqual([m.model, m.standard.outputUsdPerMTok]);
     }
+  });
+
+  it('prices gpt-3.5-turbo at $0.50/$1.50 standard and $0.25/$0.75 batch, with a 16,385-token window', () => {
+    const p = getModelPrice('gpt-3.5-turbo');
+    expect(p).toMatchObject({ model: 'gpt-3.5-turbo', aliases: ['gpt-3.5-turbo-0125'], reasoning: false, structuredOutputs: false, contextWindow: 16385 });
+    expect(p.standard).toEqual({ inputUsdPerMTok: 0.5, cachedInputUsdPerMTok: 0.5, outputUsdPerMTok: 1.5, cachedInputPublished: false, checked: '2025-07-04' });
+    expect(p.batch).toEqual({ inputUsdPerMTok: 0.25, cachedInputUsdPerMTok: 0.25, outputUsdPerMTok: 0.75, cachedInputPublished: false, checked: '2025-07-04' });
+    expect(getModelPrice('gpt-3.5-turbo-0125')).toBe(p);
+  });
+
+  it('prices gpt-4 at $30/$60 standard and $15/$30 batch, with an 8,192-token window', () => {
+    const p = getModelPrice('gpt-4');
+    expect(p).toMatchObject({ model: 'gpt-4', aliases: ['gpt-4-0613'], reasoning: false, structuredOutputs: false, contextWindow: 8192 });
+    expect(p.standard).toEqual({ inputUsdPerMTok: 30, cachedInputUsdPerMTok: 30, outputUsdPerMTok: 60, cachedInputPublished: false, checked: '2025-07-04' });
+    expect(p.batch).toEqual({ inputUsdPerMTok: 15, cachedInputUsdPerMTok: 15, outputUsdPerMTok: 30, cachedInputPublished: false, checked: '2025-07-04' });
+    expect(getModelPrice('gpt-4-0613')).toBe(p);
+    // Models that answer in a strict JSON schema are marked so by default; these two cannot.
+    expect(getModelPrice('gpt-4o-mini').structuredOutputs).toBe(true);
   });
 
   it('bills cached tokens at the input price where no cached batch price is published', () => {
@@ -64,6 +82,23 @@ describe('costs in micro-dollars', () => {
     expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-4o-mini', 'batch')).toBe(263);
     // Standard: 1,234 × 0.15 = 185.1; 567 × 0.60 = 340.2; total 525.3 → 525 µ$.
     expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-4o-mini', 'standard')).toBe(525);
+  });
+
+  it('matches the price table by hand: gpt-4 and gpt-3.5-turbo', () => {
+    // gpt-4 batch: 1,234 × $15 = 18,510 µ$; 567 × $30 = 17,010 µ$; total 35,520 µ$.
+    expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-4', 'batch')).toBe(35_520);
+    // gpt-4 standard: 1,234 × $30 = 37,020; 567 × $60 = 34,020; total 71,040 µ$.
+    expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-4-0613', 'standard')).toBe(71_040);
+    // gpt-3.5-turbo batch: 1,234 × $0.25 = 308.5; 567 × $0.75 = 425.25; total 733.75 → 734 µ$.
+    expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-3.5-turbo', 'batch')).toBe(734);
+    // gpt-3.5-turbo standard: 1,234 × $0.50 = 617; 567 × $1.50 = 850.5; total 1,467.5 → 1,468 µ$ (half up).
+    expect(estimateCostMicros({ inputTokens: 1234, outputTokens: 567 }, 'gpt-3.5-turbo-0125', 'standard')).toBe(1468);
+  });
+
+  it('bills cached tokens of gpt-4 at its input price (no cached price is published)', () => {
+    // 2,000 prompt tokens, 1,024 of them cached, all at $30: 60,000 µ$; 300 output × $60 = 18,000 µ$; 78,000 µ$.
+    expect(estimateCostMicros({ inputTokens: 2000, cachedInputTokens: 1024, outputTokens: 300 }, 'gpt-4', 'standard')).toBe(78_000);
+    expect(actualCostMicros({ prompt_tokens: 2000, completion_tokens: 300, prompt_tokens_details: { cached_tokens: 1024 } }, 'gpt-4', 'batch')).toBe(39_000);
   });
 
   it('bills cached input at the cached price: GPT-4.1 standard', () => {

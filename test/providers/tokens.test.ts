@@ -3,6 +3,7 @@ import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
 import * as gpt4oModel from 'gpt-tokenizer/model/gpt-4o';
 import { buildMessages } from '../../src/grading/messages.js';
+import { isKnownModel, listModels } from '../../src/providers/pricing.js';
 import {
   countChatTokens,
   countTextTokens,
@@ -135,6 +136,27 @@ describe('encodingForModel', () => {
   it('refuses a model it cannot count exactly', () => {
     expect(() => encodingForModel('claude-haiku-4-5')).toThrow(/No tokenizer is known for model "claude-haiku-4-5"/);
     expect(() => countChatTokens('llama-3', [{ role: 'user', content: 'x' }])).toThrow(/No tokenizer/);
+  });
+});
+
+describe('the priced models count with their family’s encoding', () => {
+  it('counts gpt-4 and gpt-3.5-turbo, and the snapshots the API reports, with cl100k_base, not gpt-4o’s o200k_base', () => {
+    // The cookbook lists this text as 9 cl100k_base tokens and 8 o200k_base tokens.
+    const text = 'お誕生日おめでとう';
+    const published = COOKBOOK_STRINGS.find((s) => s.text === text);
+    expect([published?.cl100k.length, published?.o200k.length]).toEqual([9, 8]);
+    for (const id of ['gpt-4', 'gpt-4-0613', 'gpt-3.5-turbo', 'gpt-3.5-turbo-0125']) {
+      expect([id, isKnownModel(id), encodingForModel(id), countTextTokens(id, text)]).toEqual([id, true, 'cl100k_base', 9]);
+      expect([id, countChatTokens(id, COOKBOOK_CONVERSATION)]).toEqual([id, COOKBOOK_PROMPT_TOKENS.cl100k]);
+    }
+    expect(countTextTokens('gpt-4o', text)).toBe(8);
+    expect(countChatTokens('gpt-4o', COOKBOOK_CONVERSATION)).toBe(COOKBOOK_PROMPT_TOKENS.o200k);
+  });
+
+  it('knows the encoding of every model and alias in the price list', () => {
+    for (const m of listModels()) {
+      for (const id of [m.model, ...m.aliases]) expect(() => encodingForModel(id)).not.toThrow();
+    }
   });
 });
 

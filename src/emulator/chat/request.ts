@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { getModelPrice, isKnownModel } from '../../providers/pricing.js';
+import { getModelPrice, isKnownModel, type ModelPrice } from '../../providers/pricing.js';
 import { invalidRequest, modelNotFound } from '../api-error.js';
 import { checkStrictSchema } from './strict-schema.js';
 import { promptTokens as countPromptTokens } from './tokens.js';
 
 /**
  * Checks a chat completions request the way the API does, with its status codes, codes and (where known) exact
- * messages: unknown parameters, unknown models, reasoning-model parameter rules, strict JSON schemas, the
- * context window. Used for real-time calls and for every line of a batch.
+ * messages: unknown parameters, unknown models, reasoning-model parameter rules, JSON schemas (refused on models
+ * older than Structured Outputs; strict ones checked), the context window. Used for real-time calls and for every
+ * line of a batch.
  */
 
 // Parameters the API accepts on /v1/chat/completions; anything else is "Unrecognized request argument".
@@ -77,27 +78,56 @@ export function validateChatRequest(body: unknown): ValidChatRequest {
   const price = getModelPrice(req.model);
   if (price.reasoning) checkReasoningParameters(req);
   const format = req.response_format ?? null;
+  if (format?.type === 'json_schema' && !price.structuredOutputs) {
+    // The API's answer to a json_schema response format on a model older than Structured Outputs (the price file's
+    // structured_outputs: false), as its users quote it (e.g. web-infra-dev/midscene#259, 2025-01); no code.
+    throw invalidRequest(
+      "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model. Learn more about supported models at the Structured Outputs guide: https://platform.openai.com/docs/guides/structured-outputs",
+      'response_format',
+    );
+  }
   checkResponseFormat(req.messages, format);
 
   const messages = req.messages;
   // The emulator's own count (./tokens.ts), response format included, never the tool's estimate.
   const promptTokens = countPromptTokens(req.model, messages, format);
-  if (price.contextWindow !== null && promptTokens > price.contextWindow) {
-    throw invalidRequest(
-      `This model's maximum context length is ${price.contextWindow} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
-      'messages',
-      'context_length_exceeded',
-    );
-  }
+  const maxCompletionTokens = req.max_completion_tokens ?? req.max_tokens ?? null;
+  checkContextWindow(price, promptTokens, maxCompletionTokens);
   return {
     model: req.model,
     responseModel: price.model === req.model ? (price.aliases[0] ?? req.model) : req.model,
     reasoning: price.reasoning,
     messages,
     promptTokens,
-    maxCompletionTokens: req.max_completion_tokens ?? req.max_tokens ?? null,
+    maxCompletionTokens,
     responseFormat: format,
   };
+}
+
+/**
+ * The prompt, and on a non-reasoning model the prompt plus the output limit asked for, must fit the model's
+ * context window: a gpt-4 request of 300 prompt tokens and max_tokens 8,000 is refused. Both messages are the
+ * API's as its users quote them for gpt-3.5-turbo (e.g. The-Vibe-Company/quivr#505, 2023); that other
+ * non-reasoning models answer the same is assumed. What reasoning models answer to prompt + limit beyond their
+ * window is not known here, so they are held to the prompt only.
+ */
+function checkContextWindow(price: ModelPrice, promptTokens: number, maxCompletionTokens: number | null): void {
+  const window = price.contextWindow;
+  if (window === null) return;
+  if (!price.reasoning && maxCompletionTokens !== null && promptTokens + maxCompletionTokens > window) {
+    throw invalidRequest(
+      `This model's maximum context length is ${window} tokens. However, you requested ${promptTokens + maxCompletionTokens} tokens (${promptTokens} in the messages, ${maxCompletionTokens} in the completion). Please reduce the length of the messages or completion.`,
+      'messages',
+      'context_length_exceeded',
+    );
+  }
+  if (promptTokens > window) {
+    throw invalidRequest(
+      `This model's maximum context length is ${window} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
+      'messages',
+      'context_length_exceeded',
+    );
+  }
 }
 
 /** A JSON object with only parameters the API knows, each of the right type; the first problem is reported. */
