@@ -39,6 +39,7 @@ import { reviewRoutes } from './routes/review.routes.js';
 import { reviewApiRoutes } from './routes/review-api.routes.js';
 import { feedbackRoutes } from './routes/feedback.routes.js';
 import { costsRoutes } from './routes/costs.routes.js';
+import { costsApiRoutes } from './routes/costs-api.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -185,6 +186,6 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(reviewRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db }));
-  session.use(costsRoutes({ db, jobs: deps.jobs }));
+  session.use(costsRoutes({ db, jobs: deps.jobs }), costsApiRoutes({ db }));
   return session;
 }

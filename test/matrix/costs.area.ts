@@ -25,7 +25,13 @@ async function unsentBatch(ctx: MatrixContext): Promise<number> {
 
 const area: MatrixArea = {
   name: 'costs and budgets',
-  setup: async (ctx) => ({ budgetId: await budget(ctx, ctx.home.courseId), batchId: await unsentBatch(ctx) }),
+  setup: async (ctx) => {
+    // This month's platform budget exists, so the API's set-a-budget answers 200 (a change) every time.
+    await ctx.stack.db.db.execute(sql`
+      insert into budgets (platform_id, course_id, month, limit_micros) values (${ctx.home.platformId}, null, date_trunc('month', now())::date, 100000000)
+      on conflict on constraint budgets_scope_month_key do nothing`);
+    return { budgetId: await budget(ctx, ctx.home.courseId), batchId: await unsentBatch(ctx) };
+  },
   routes: [
     { route: 'GET /admin/costs', allowed: ['administrator'], path: () => '/admin/costs' },
     { route: 'POST /admin/costs/budgets', allowed: ['administrator'], path: () => '/admin/costs/budgets', form: { scope: 'platform', month: new Date().toISOString().slice(0, 7), limit: '100' } },
@@ -46,6 +52,10 @@ const area: MatrixArea = {
       tenantScoped: true,
       fresh: async (ctx) => ({ batchId: await unsentBatch(ctx) }),
     },
+    { route: 'GET /api/llm-costs/summary/', allowed: ['administrator'], path: () => '/api/llm-costs/summary/?groupBy=course' },
+    { route: 'GET /api/llm-costs/budget-status/', allowed: ['administrator'], path: () => '/api/llm-costs/budget-status/' },
+    { route: 'POST /api/llm-costs/budgets/', allowed: ['administrator'], path: () => '/api/llm-costs/budgets/', json: { month: new Date().toISOString().slice(0, 7), limit: 100 } },
+    { route: 'POST /api/llm-costs/budgets/:budgetId/freeze/', allowed: ['administrator'], path: ({ budgetId }) => `/api/llm-costs/budgets/${budgetId}/freeze/`, json: { frozen: false }, tenantScoped: true },
   ],
 };
 export default area;

@@ -118,7 +118,8 @@ describe('bad input', () => {
         [typeof original === 'number' ? 'a string' : 'a number', typeof original === 'number' ? String(original) : 12345],
         ['an object', { a: 1 }],
         ['null', null],
-        ['a boolean', true],
+        // A boolean field's wrong type is a string that reads like one.
+        typeof original === 'boolean' ? ['a string', String(original)] : ['a boolean', true],
       ];
       // A list where the API wants one value (forms send lists for repeated fields: see the lenient ones below).
       if (c.json !== undefined && !Array.isArray(original)) wrongTypes.push(['an array', [original ?? 'x', 'y']]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GROUPINGS } from './cost-report.repository.js';
 
 /** What the budget forms send: a limit for the platform or a course and month, and freeze/unfreeze. */
 
@@ -60,3 +61,33 @@ export const budgetForm = z.object({
 
 export const freezeForm = z.object({ frozen: z.enum(['true', 'false'], { error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }).transform((v) => v === 'true') });
 export type BudgetInput = z.output<typeof budgetForm>;
+
+/**
+ * The same budget through the JSON API: `courseId` (null or absent: the platform), `month` as YYYY-MM, `limit` in
+ * dollars (a JSON number, at most two decimals), `warnAt` as a list of percentages. Checked by the form's
+ * rules, so both answer with the same messages.
+ */
+export const budgetBody = z
+  .object({
+    courseId: z.number({ error: 'courseId is a course id, or null for the platform.' }).int().positive().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+    month: z.string({ error: 'Choose a month.' }),
+    limit: z.number({ error: 'Give the monthly limit in dollars as a number, like 250 or 99.5.' }).transform(String),
+    warnAt: z.array(z.number({ error: 'Enter the percentages to warn at, like [75, 90, 95].' })).max(5, 'Enter up to five percentages.').optional(),
+  })
+  .strict()
+  .transform((b) => ({ scope: b.courseId == null ? 'platform' : `course-${b.courseId}`, month: b.month, limit: b.limit, ...(b.warnAt ? { warnAt: b.warnAt.join(', ') } : {}) }))
+  .pipe(budgetForm);
+
+export const freezeBody = z.object({ frozen: z.boolean({ error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }) }).strict();
+
+const monthParam = (what: string) => z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, `Give ${what} as YYYY-MM, like 2026-11.`).transform((v) => `${v}-01`);
+
+/** The cost summary's query: a period of at most 36 months (default: the current month), one course or all, a grouping. */
+export const costSummaryQuery = z
+  .object({
+    from: monthParam('from').optional(),
+    to: monthParam('to').optional(),
+    course: z.coerce.number({ error: 'course is a course id.' }).int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    groupBy: z.enum(GROUPINGS, { error: `groupBy is one of ${GROUPINGS.join(', ')}.` }).default('month'),
+  })
+  .strict();
