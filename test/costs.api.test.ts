@@ -175,6 +175,13 @@ describe('the cost API', () => {
     expect(b.forecast!.queuedMicros).toBe(0);
     expect(b.forecast!.projectedMicros).toBeGreaterThanOrEqual(6_300);
 
+    // The Costs page shows the same forecast in the budget's row, with the early warning when there is one.
+    const page = await admin.get('/admin/costs');
+    const row = textOf(page.html.slice(page.html.indexOf(`id="costs-budget-${b.id}"`), page.html.indexOf('</tr>', page.html.indexOf(`id="costs-budget-${b.id}"`))));
+    expect(row).toContain(`${formatUsd(b.forecast!.projectedMicros)} (${Math.floor((b.forecast!.projectedMicros / 10_000) * 100)}%) ${formatUsd(b.forecast!.runRateMicrosPerDay)} a day so far`);
+    if (b.forecast!.thresholdsAhead.includes(100)) expect(row).toContain('At this pace the limit is reached before the month ends.');
+    else expect(row).not.toContain('At this pace');
+
     const changed = await admin.request('/api/llm-costs/budgets/', { method: 'POST', json: { courseId, month, limit: 20 } });
     expect(changed.status).toBe(200);
     expect(changed.json<{ budget: Budget }>().budget).toMatchObject({ id: b.id, limitMicros: 20_000_000, thresholds: [50, 100], thresholdsReached: [] });

@@ -1,5 +1,6 @@
 import type { BudgetsOverview } from '../models/budgets/budget-admin.service.js';
 import type { BudgetRow } from '../models/budgets/budgets.repository.js';
+import type { Forecast } from '../models/budgets/cost-report.service.js';
 import type { Savings, SpendFigures, SpendReport } from '../models/budgets/spend.service.js';
 import { formatCount, formatUsd } from './prompts.present.js';
 import type { BatchRow } from '../models/batches/batches.repository.js';
@@ -25,7 +26,19 @@ export function usageLevel(committed: number, limit: number, warnFrom: number): 
   return 'ok';
 }
 
-function presentBudget(b: BudgetRow) {
+/** A budget's month-end projection in words: the figure, what it is made of, and the early warning. */
+function presentForecast(f: Forecast | null, limitMicros: number) {
+  if (!f) return null;
+  const ahead = f.thresholdsAhead;
+  return {
+    projected: formatUsd(f.projectedMicros),
+    percent: limitMicros > 0 ? Math.floor((f.projectedMicros / limitMicros) * 100) : 0,
+    basis: `${formatUsd(f.runRateMicrosPerDay)} a day so far${f.queuedMicros ? `, plus ${formatUsd(f.queuedMicros)} queued` : ''}`,
+    ahead: ahead.length ? `At this pace ${ahead.at(-1)! >= 100 ? 'the limit is reached' : `${ahead.at(-1)}% is reached`} before the month ends.` : null,
+  };
+}
+
+function presentBudget(b: BudgetRow, forecast: Forecast | null = null) {
   const warnings = b.thresholds.filter((t) => t < 100);
   const warnFrom = warnings[0] ?? 100;
   const percent = b.limitMicros > 0 ? Math.floor((b.committedMicros / b.limitMicros) * 100) : 0;
@@ -51,12 +64,14 @@ function presentBudget(b: BudgetRow) {
     warnAt: warnings.map((t) => `${t}%`).join(', ') || 'none',
     warnAtInput: warnings.join(', '),
     frozen: b.frozen,
+    forecast: presentForecast(forecast, b.limitMicros),
   };
 }
 
-export function presentBudgets(o: BudgetsOverview) {
+/** The budgets panel; `forecasts` by budget id (this month's budgets have one). */
+export function presentBudgets(o: BudgetsOverview, forecasts: Map<number, Forecast | null> = new Map()) {
   return {
-    budgets: o.budgets.map(presentBudget),
+    budgets: o.budgets.map((b) => presentBudget(b, forecasts.get(b.id) ?? null)),
     monthOptions: o.months.map((m) => ({ value: monthValue(m), label: monthLabel(m) })),
     scopeOptions: [{ value: 'platform', label: 'Whole platform' }, ...o.courses.map((c) => ({ value: `course-${c.id}`, label: c.title }))],
   };

@@ -8,6 +8,7 @@ import { budgetsOverview, freezeBudget, removeBudget, setBudget } from '../model
 import { budgetForm, freezeForm } from '../models/budgets/budgets.schema.js';
 import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
+import { budgetStatus } from '../models/budgets/cost-report.service.js';
 import { presentBudgets, presentOpenBatches, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
 import { withDeps } from './handlers.js';
@@ -47,7 +48,8 @@ export function costsRoutes(deps: CostsDeps): Router {
 async function show(deps: CostsDeps, req: Request, res: Response, month: string | undefined, state: BudgetsState = {}): Promise<void> {
   const { platformId } = actorOf(res);
   const spend = presentSpend(await spendReport(deps.db, platformId, month));
-  const budgets = presentBudgets(await budgetsOverview(deps.db, platformId));
+  const status = await budgetStatus(deps.db, platformId);
+  const budgets = presentBudgets(await budgetsOverview(deps.db, platformId), new Map(status.budgets.map((b) => [b.id, b.forecast])));
   const open = presentOpenBatches(await listOpenBatches(deps.db, platformId));
   render(
     req,
