@@ -144,9 +144,14 @@ export async function ledgerSums(db: Db, platformId: number, fromMonth: string):
   return rows.rows.map((r) => ({ month: r.month, courseId: Number(r.course_id), reservedMicros: Number(r.reserved), releasedMicros: Number(r.released), chargedMicros: Number(r.charged), realtimeMicros: Number(r.realtime) }));
 }
 
-/** A model's standard (real-time) rates in micro-dollars per million tokens. */
+/**
+ * A model's standard (real-time) rates in micro-dollars per million tokens, in force on the UTC days from `since`
+ * up to the day before `until` ('YYYY-MM-DD'; null: open-ended on that side).
+ */
 export interface StandardRate {
   model: string;
+  since: string | null;
+  until: string | null;
   input: number;
   cachedInput: number;
   output: number;
@@ -165,15 +170,16 @@ export interface RealtimeComparison {
 
 /**
  * Each batch charge beside what the same result would have cost at real-time prices: the result's stored token
- * usage at the model's standard rates, rounded per request half up exactly as src/providers/pricing.ts does.
- * Real-time charges are left out: they paid the standard price, nothing was saved on them.
+ * usage at the model's standard rates in force on the charge's UTC day (the rate row whose period holds it),
+ * rounded per request half up exactly as src/providers/pricing.ts does, so a price change does not re-price the
+ * months before it. Real-time charges are left out: they paid the standard price, nothing was saved on them.
  */
 export async function realtimeComparison(db: Db, platformId: number, fromMonth: string, rates: StandardRate[]): Promise<RealtimeComparison[]> {
   const values = rates.length
-    ? sql.join(rates.map((r) => sql`(${r.model}::text, ${r.input}::int8, ${r.cachedInput}::int8, ${r.output}::int8)`), sql`, `)
-    : sql`(null::text, 0::int8, 0::int8, 0::int8)`;
+    ? sql.join(rates.map((r) => sql`(${r.model}::text, ${r.since}::date, ${r.until}::date, ${r.input}::int8, ${r.cachedInput}::int8, ${r.output}::int8)`), sql`, `)
+    : sql`(null::text, null::date, null::date, 0::int8, 0::int8, 0::int8)`;
   const rows = await db.execute<{ month: string; course_id: number; priced: number; charged: number; standard: number; unpriced: number }>(sql`
-    with rates(model, input, cached, output) as (values ${values})
+    with rates(model, since, until, input, cached, output) as (values ${values})
     select l.month::text as month, l.course_id,
            count(*) filter (where r.model is not null)::int as priced,
            coalesce(sum(l.amount_micros) filter (where r.model is not null), 0)::int8 as charged,
@@ -183,6 +189,9 @@ export async function realtimeComparison(db: Db, platformId: number, fromMonth: 
     from cost_ledger l
     left join assessments a on a.id = l.assessment_id and a.platform_id = l.platform_id
     left join rates r on r.model = a.model
+      -- The day the charge was written, as a UTC calendar day whatever the session's time zone (pricing.ts' days).
+      and (r.since is null or r.since <= (l.created_at at time zone 'UTC')::date)
+      and (r.until is null or (l.created_at at time zone 'UTC')::date < r.until)
     where l.platform_id = ${platformId} and l.kind = 'charge' and l.mode = 'batch' and l.month >= ${fromMonth}::date
     group by l.month, l.course_id`);
   return rows.rows.map((r) => ({

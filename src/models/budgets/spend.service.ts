@@ -1,5 +1,5 @@
 import type { Db } from '../../db/db.js';
-import { listModels } from '../../providers/pricing.js';
+import { listModels, type ModelPrice } from '../../providers/pricing.js';
 import { currentMonth, ledgerSums, listCourses, realtimeComparison, taskSpend, type StandardRate, type TaskSpend } from './budgets.repository.js';
 
 /**
@@ -63,11 +63,25 @@ export function addMonths(month: string, n: number): string {
   return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}-01`;
 }
 
-/** Standard rates of every priced model and alias, in micro-dollars per million tokens (pricing.ts' unit). */
-export function standardRates(): StandardRate[] {
+/**
+ * Standard rates of every priced model and alias (default: the price file's), in micro-dollars per million tokens
+ * (pricing.ts' unit): one row per recorded price period with the days it applied, so each charge is compared at
+ * the price of its own day. The current period is open-ended; the oldest is open back in time, as pricing.ts
+ * prices a day before the first recorded one at the earliest price.
+ */
+export function standardRates(models: readonly ModelPrice[] = listModels()): StandardRate[] {
   const micro = (usd: number) => Math.round(usd * 1_000_000);
-  return listModels().flatMap((m) =>
-    [m.model, ...m.aliases].map((model) => ({ model, input: micro(m.standard.inputUsdPerMTok), cachedInput: micro(m.standard.cachedInputUsdPerMTok), output: micro(m.standard.outputUsdPerMTok) })),
+  return models.flatMap((m) =>
+    m.periods.flatMap((p, i) =>
+      [m.model, ...m.aliases].map((model) => ({
+        model,
+        since: i === 0 ? null : p.since,
+        until: p.until,
+        input: micro(p.standard.inputUsdPerMTok),
+        cachedInput: micro(p.standard.cachedInputUsdPerMTok),
+        output: micro(p.standard.outputUsdPerMTok),
+      })),
+    ),
   );
 }
 
