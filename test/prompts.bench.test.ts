@@ -1,3 +1,5 @@
+import { promptTokens as emulatorPromptTokens } from '../src/emulator/chat/tokens.js';
+import { gradingJsonSchema, responseFormatFor } from '../src/grading/result.schema.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -5,7 +7,7 @@ import type { ToolSession } from './helpers/lti-browser.js';
 import { decode, promptForm, seededTasks, VALID_PROMPT } from './helpers/prompts.js';
 import { buildMessages } from '../src/grading/messages.js';
 import { gradingResultSchema } from '../src/grading/result.schema.js';
-import { countChatTokens, estimateCostMicros, estimateOutputTokens } from '../src/providers/index.js';
+import { countChatTokens, countSchemaTokens, estimateCostMicros, estimateOutputTokens } from '../src/providers/index.js';
 import { formatUsd } from '../src/routes/prompts.present.js';
 
 /** Preview and sample tests in the editor (through the OpenAI emulator), and the JSON API. */
@@ -49,9 +51,13 @@ describe('prompt preview, tests and API', () => {
     expect(shown[0]!.content).toContain('Grader-only guidance (never shown to the student):\nBe strict about citations.');
 
     const inputTokens = Number(res.html.match(/data-input-tokens="(\d+)"/)?.[1]);
-    expect(inputTokens).toBe(countChatTokens('gpt-4o-mini', shown));
+    // The messages and the answer's schema, as the API bills them: the emulator's own count agrees.
+    expect(inputTokens).toBe(emulatorPromptTokens('gpt-4o-mini', shown, responseFormatFor(rubric, 10)));
+    expect(inputTokens).toBe(countChatTokens('gpt-4o-mini', shown) + countSchemaTokens('gpt-4o-mini', gradingJsonSchema(rubric, 10)));
     expect(inputTokens).toBeGreaterThan(100);
-    const outputTokens = estimateOutputTokens(1500);
+    // No results yet: the answer's shape for the form's two criteria (300 + 2 × 55 = 410 tokens), not 60 % of 1,500.
+    const outputTokens = estimateOutputTokens(1500, null, 2);
+    expect(outputTokens).toBe(410);
     expect(res.html).toContain(`<td id="prompts-cost-batch">${formatUsd(estimateCostMicros({ inputTokens, outputTokens }, 'gpt-4o-mini', 'batch'))}</td>`);
     expect(res.html).toContain(`<td id="prompts-cost-standard">${formatUsd(estimateCostMicros({ inputTokens, outputTokens }, 'gpt-4o-mini', 'standard'))}</td>`);
     expect(res.html).toContain('<th scope="row">30 students</th>');

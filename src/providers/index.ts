@@ -24,8 +24,8 @@ export {
   type TokenCounts,
   type TokenUsage,
 } from './pricing.js';
-export { countChatTokens, countTextTokens, estimateOutputTokens, encodingForModel } from './tokens.js';
-export { estimateRequest, type RequestEstimate } from './estimate.js';
+export { countChatTokens, countRequestTokens, countSchemaTokens, countTextTokens, estimateOutputTokens, encodingForModel } from './tokens.js';
+export { estimateRequest, type OutputHints, type RequestEstimate } from './estimate.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 export { OpenAIBatchProvider, LOCAL_BATCH_ID_KEY, OPENAI_CAPABILITIES } from './openai/openai-provider.js';
 

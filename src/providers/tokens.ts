@@ -83,6 +83,40 @@ export function countChatTokens(model: string, messages: readonly CountableMessa
   return total;
 }
 
+/**
+ * Prompt tokens a strict `json_schema` response format adds. OpenAI bills them but does not say how it counts
+ * them; the one public measurement (openai/openai-cookbook issue #2140, 2025-09) is the schema written as compact
+ * JSON without `required`, `additionalProperties` and `$schema`, plus 9 tokens of framing. A grading schema is a
+ * few hundred tokens: more than half of a short essay's prompt, so an estimate without them is far too low.
+ */
+export function countSchemaTokens(model: string, schema: Record<string, unknown>): number {
+  const enc = encoding(encodingForModel(model));
+  return enc.countTokens(JSON.stringify(schemaAsCounted(schema)), PLAIN_TEXT) + 9;
+}
+
+const NOT_COUNTED = new Set(['required', 'additionalProperties', '$schema']);
+/** Keys whose value maps names to schemas (the names are data) or is plain data. */
+const NAME_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions']);
+const DATA = new Set(['enum', 'const', 'default', 'examples']);
+
+function schemaAsCounted(node: unknown, names = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => schemaAsCounted(n));
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (names) out[key] = schemaAsCounted(value);
+    else if (DATA.has(key)) out[key] = value;
+    else if (!NOT_COUNTED.has(key)) out[key] = schemaAsCounted(value, NAME_MAPS.has(key));
+  }
+  return out;
+}
+
+/** Every prompt token of a request: its messages, and its response format's schema when it has one. */
+export function countRequestTokens(model: string, messages: readonly CountableMessage[], responseFormat?: { type: string; json_schema?: { schema?: Record<string, unknown> } }): number {
+  const schema = responseFormat?.type === 'json_schema' ? responseFormat.json_schema?.schema : undefined;
+  return countChatTokens(model, messages) + (schema ? countSchemaTokens(model, schema) : 0);
+}
+
 /** The first `maxTokens` tokens of a text (what a model cut off by max_tokens has written). */
 export function truncateToTokens(model: string, text: string, maxTokens: number): string {
   const enc = encoding(encodingForModel(model));
@@ -91,23 +125,35 @@ export function truncateToTokens(model: string, text: string, maxTokens: number)
 }
 
 /**
- * With no history, we assume an answer uses this share of max_tokens. A structured grading answer usually takes a
- * third to a half of a generous limit; erring high keeps budget reservations safe, and the actual cost replaces
- * the estimate when results come in.
+ * With no history and no rubric to go by, we assume an answer uses this share of max_tokens (erring high keeps
+ * budget reservations safe; the actual cost replaces the estimate when results come in).
  */
 export const DEFAULT_OUTPUT_FRACTION = 0.6;
 
 /**
- * Output tokens to expect from one request: the observed mean of earlier answers for the same prompt version when
- * there is one (capped at max tokens), else DEFAULT_OUTPUT_FRACTION of max tokens. Always a whole number ≥ 1.
+ * With no history, the grading answer's shape (src/grading/result.schema.ts) says roughly how long it is: a few
+ * strengths and improvements, a paragraph of comments, a few lines of reasoning and the JSON around them (about
+ * 300 tokens), and per criterion its key, score and a two-or-three-sentence justification (about 55). Fixed from
+ * what the fields ask for, not fitted to any model; a prompt version's own results replace it as they arrive.
  */
-export function estimateOutputTokens(maxOutputTokens: number, observedMean?: number | null): number {
+export const ANSWER_BASE_TOKENS = 300;
+export const ANSWER_TOKENS_PER_CRITERION = 55;
+
+/** What we expect before any result: the answer's shape for this many rubric criteria. */
+export function answerShapeTokens(criteria: number): number {
+  return ANSWER_BASE_TOKENS + ANSWER_TOKENS_PER_CRITERION * Math.max(0, criteria);
+}
+
+/**
+ * Output tokens to expect from one request, capped at max tokens: the observed mean of earlier answers for the
+ * same prompt version when there is one, else the answer's shape for its rubric (`criteria`), else
+ * DEFAULT_OUTPUT_FRACTION of max tokens. Always a whole number ≥ 1.
+ */
+export function estimateOutputTokens(maxOutputTokens: number, observedMean?: number | null, criteria?: number): number {
   if (!Number.isFinite(maxOutputTokens) || maxOutputTokens < 1) {
     throw new RangeError(`maxOutputTokens must be at least 1 (got ${maxOutputTokens})`);
   }
-  const guess =
-    observedMean !== undefined && observedMean !== null && Number.isFinite(observedMean) && observedMean > 0
-      ? Math.min(observedMean, maxOutputTokens)
-      : maxOutputTokens * DEFAULT_OUTPUT_FRACTION;
-  return Math.max(1, Math.ceil(guess));
+  const known = (v: number | null | undefined): v is number => v !== undefined && v !== null && Number.isFinite(v) && v > 0;
+  const guess = known(observedMean) ? observedMean : known(criteria) ? answerShapeTokens(criteria) : maxOutputTokens * DEFAULT_OUTPUT_FRACTION;
+  return Math.max(1, Math.ceil(Math.min(guess, maxOutputTokens)));
 }

@@ -5,7 +5,7 @@ import type { RootDb } from '../db/db.js';
 import { actorOf, allow, type Actor } from '../lti/actor.js';
 import { HttpError, NotFound } from '../errors.js';
 import { isFragmentRequest, linkWith, render } from '../http/render.js';
-import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems, leftQueuedWhenCreated } from '../models/batches/batches.repository.js';
+import { batchCourses, countBatches, findBatch, listBatches, requestCounts, requestProblems, leftQueuedWhenCreated, estimateAccuracy } from '../models/batches/batches.repository.js';
 import { createBatches, requestCancel, requestSubmit, setBatchNotes } from '../models/batches/batches.service.js';
 import { parseSelection } from '../models/queue/queue.schema.js';
 import { batchNotesSchema, createOptionsSchema } from '../models/batches/batches.schema.js';
@@ -14,7 +14,7 @@ import { confirmBatchStep } from '../models/batches/batch-kick.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
-import { formatCount, formatUsd, presentBatch, presentLeftQueued } from './queue.present.js';
+import { formatCount, formatUsd, presentAccuracy, presentBatch, presentLeftQueued } from './queue.present.js';
 import { filterFromBody, showQueueBoard, stringValues } from './queue.page.js';
 import { withDeps } from './handlers.js';
 
@@ -106,6 +106,8 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
   const batch = await findBatch(deps.db, actor.platformId, batchId);
   if (!batch) throw NotFound('The batch');
   const [counts, problems, courses] = await Promise.all([requestCounts(deps.db, batchId), requestProblems(deps.db, batchId, 50), batchCourses(deps.db, batchId)]);
+  // Once its results are in: how right the estimates were (read once, not at every poll of a running batch).
+  const accuracy = batch.ingestedAt ? presentAccuracy(await estimateAccuracy(deps.db, batchId)) : null;
   render(
     req,
     res,
@@ -113,6 +115,7 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
     {
       title: `Batch ${batchId}`,
       batch: presentBatch(batch),
+      accuracy,
       counts,
       problems,
       courses: courses.map((c) => ({ title: c.courseTitle || `Course ${c.courseId}`, items: formatCount(c.items), cost: formatUsd(c.estCostMicros) })),

@@ -1,7 +1,7 @@
 import type { QueueListQuery } from '../models/queue/queue.filters.js';
 import type { QueueItemView } from '../models/queue/queue.repository.js';
 import type { CourseShare, QueueStats } from '../models/queue/queue-stats.repository.js';
-import type { BatchRow } from '../models/batches/batches.repository.js';
+import type { BatchRow, EstimateAccuracy } from '../models/batches/batches.repository.js';
 import { isTerminal } from '../models/batches/batch-state.js';
 import { isHeldByFreeze } from '../models/batches/batch-send.service.js';
 import { formatDateTime, taskTypeLabel } from './present.js';
@@ -260,4 +260,18 @@ export function presentLeftQueued(raw: Record<string, unknown> | null) {
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   if (!raw || n(raw.items) === null || n(raw.estCostMicros) === null || n(raw.budgetLeftMicros) === null || typeof raw.budgetScope !== 'string') return null;
   return { items: n(raw.items)!, estCost: formatUsdSlow(n(raw.estCostMicros)!), budgetScope: raw.budgetScope, budgetLeft: formatUsdSlow(n(raw.budgetLeftMicros)!) };
+}
+
+/** Estimate against actual for a batch's charged results; null before any. */
+export function presentAccuracy(a: EstimateAccuracy) {
+  if (!a.charged || !a.actualMicros) return null;
+  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  const overall = (a.estimatedMicros - a.actualMicros) / a.actualMicros;
+  return {
+    charged: a.charged,
+    estimated: formatUsdSlow(a.estimatedMicros),
+    actual: formatUsdSlow(a.actualMicros),
+    overall: `${overall >= 0 ? '+' : '−'}${pct(Math.abs(overall))}`,
+    median: a.medianAbsError === null ? '—' : pct(a.medianAbsError),
+  };
 }

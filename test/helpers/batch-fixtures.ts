@@ -102,7 +102,7 @@ export async function submitThroughService(db: RootDb, config: SubmitConfig, t: 
  */
 export async function bulkSubmit(db: RootDb, config: SubmitConfig, t: Tenant, n: number): Promise<number[]> {
   const students = await addStudents(db, t, n);
-  const estimates = ESSAYS.map((text) => estimateRequest(gradingRequestFor({ version: t.version, task: { title: 'Persuasive paragraph', description: 'Argue for or against school uniforms in one paragraph.' } }, text, customIdFor(1, 1)), 'batch'));
+  const estimates = ESSAYS.map((text) => estimateRequest(gradingRequestFor({ version: t.version, task: { title: 'Persuasive paragraph', description: 'Argue for or against school uniforms in one paragraph.' } }, text, customIdFor(1, 1)), 'batch', { criteria: t.version.rubric.length }));
   const ids: number[] = [];
   for (let start = 0; start < students.length; start += 5000) {
     const slice = students.slice(start, start + 5000);

@@ -1,10 +1,11 @@
+import { promptTokens as emulatorPromptTokens } from '../../src/emulator/chat/tokens.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config.js';
 import { createProvider, describeProviderMode, estimateRequest, OpenAIBatchProvider } from '../../src/providers/index.js';
-import { countChatTokens } from '../../src/providers/tokens.js';
+import { countChatTokens, countSchemaTokens } from '../../src/providers/tokens.js';
 import { gradingRequest } from './helpers/requests.js';
 import { customIdFor, parseCustomId } from '../../src/providers/custom-id.js';
 import { ProviderError } from '../../src/providers/errors.js';
@@ -117,12 +118,14 @@ describe('spoolLines failing, in a temporary folder of its own', () => {
 describe('estimateRequest', () => {
   it('prices exact prompt tokens plus expected output tokens', () => {
     const req = gradingRequest(1, { maxOutputTokens: 1000 });
-    const inputTokens = countChatTokens('gpt-4o-mini', req.messages);
+    // The messages and the response format's schema, counted as the emulator bills them.
+    const inputTokens = emulatorPromptTokens('gpt-4o-mini', req.messages, req.responseFormat);
+    expect(inputTokens).toBe(countChatTokens('gpt-4o-mini', req.messages) + countSchemaTokens('gpt-4o-mini', req.responseFormat.json_schema.schema));
     const batch = estimateRequest(req, 'batch');
     // No history: 60% of 1,000 = 600 output tokens. Batch: input × $0.075 + 600 × $0.30 = 180 µ$ of output.
     expect(batch).toEqual({ inputTokens, outputTokens: 600, costMicros: Math.round(inputTokens * 0.075 + 180) });
     // With history (mean 250), standard prices: input × $0.15 + 250 × $0.60 = 150 µ$ of output.
-    expect(estimateRequest(req, 'standard', 250)).toEqual({ inputTokens, outputTokens: 250, costMicros: Math.round(inputTokens * 0.15 + 150) });
+    expect(estimateRequest(req, 'standard', { observedMean: 250 })).toEqual({ inputTokens, outputTokens: 250, costMicros: Math.round(inputTokens * 0.15 + 150) });
   });
 });
 

@@ -7,7 +7,7 @@ import { isKnownModel, listModels } from '../../src/providers/pricing.js';
 import {
   countChatTokens,
   countTextTokens,
-  DEFAULT_OUTPUT_FRACTION,
+  DEFAULT_OUTPUT_FRACTION, ANSWER_BASE_TOKENS, ANSWER_TOKENS_PER_CRITERION,
   encodingForModel,
   estimateOutputTokens,
   truncateToTokens,
@@ -173,6 +173,15 @@ describe('estimateOutputTokens', () => {
     expect(estimateOutputTokens(1500, 0)).toBe(900);
     expect(estimateOutputTokens(1500, Number.NaN)).toBe(900);
     expect(estimateOutputTokens(1)).toBe(1);
+  });
+
+  it("without history, expects the grading answer's shape for its rubric, capped at max tokens", () => {
+    expect(ANSWER_BASE_TOKENS + 3 * ANSWER_TOKENS_PER_CRITERION).toBe(465);
+    expect(estimateOutputTokens(4000, null, 3)).toBe(465);
+    expect(estimateOutputTokens(4000, undefined, 0)).toBe(2400); // no rubric size known: the share of max tokens
+    expect(estimateOutputTokens(400, null, 3)).toBe(400);
+    // History wins over the shape.
+    expect(estimateOutputTokens(4000, 212.2, 3)).toBe(213);
   });
 
   it('rejects a max below one token', () => {

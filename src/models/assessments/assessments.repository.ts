@@ -125,6 +125,18 @@ export async function meanOutputTokensOfVersion(db: Db, promptVersionId: number)
   return mean == null ? null : Number(mean);
 }
 
+/** The mean output tokens of each prompt version's recent results (as meanOutputTokensOfVersion), for those that have any. */
+export async function meanOutputTokensOfVersions(db: Db, promptVersionIds: number[]): Promise<Map<number, number>> {
+  if (!promptVersionIds.length) return new Map();
+  const rows = await db.execute<{ id: number; mean: number }>(sql`
+    select v.id, m.mean from unnest(${sql.param(promptVersionIds)}::bigint[]) as v(id)
+    cross join lateral (
+      select avg(output_tokens)::float8 as mean from (
+        select output_tokens from assessments where prompt_version_id = v.id and output_tokens > 0 order by id desc limit 200) recent) m
+    where m.mean is not null`);
+  return new Map(rows.rows.map((r) => [Number(r.id), Number(r.mean)]));
+}
+
 /** What a student's feedback page reads: the latest assessment of a submission, if released to them. */
 export type ReleasedAssessmentRow = {
   task_id: number;

@@ -40,6 +40,31 @@ export async function leftQueuedWhenCreated(db: Db, platformId: number, batchIds
   return rows.rows[0]?.left ?? null;
 }
 
+export interface EstimateAccuracy {
+  /** Requests with both an estimate (their reservation) and an actual charge. */
+  charged: number;
+  estimatedMicros: number;
+  actualMicros: number;
+  /** Median of |estimate − actual| / actual over those requests; null when none. */
+  medianAbsError: number | null;
+}
+
+/**
+ * How right a batch's estimates were: each charged request's reservation (its estimate when the batch was made)
+ * beside its charge, found by the ledger's keys (one unique-index probe each), through the batch's requests.
+ */
+export async function estimateAccuracy(db: Db, batchId: number): Promise<EstimateAccuracy> {
+  const rows = await db.execute<{ charged: number; estimated: number; actual: number; median: number | null }>(sql`
+    select count(*)::int as charged, coalesce(sum(r.amount_micros), 0)::int8 as estimated, coalesce(sum(c.amount_micros), 0)::int8 as actual,
+           percentile_cont(0.5) within group (order by abs(r.amount_micros - c.amount_micros)::float8 / nullif(c.amount_micros, 0)) as median
+    from batch_requests br
+    join cost_ledger c on c.idempotency_key = 'charge:' || br.custom_id
+    join cost_ledger r on r.idempotency_key = 'reserve:' || br.custom_id
+    where br.batch_id = ${batchId}`);
+  const r = rows.rows[0]!;
+  return { charged: Number(r.charged), estimatedMicros: Number(r.estimated), actualMicros: Number(r.actual), medianAbsError: r.median == null ? null : Number(r.median) };
+}
+
 export async function countBatches(db: Db, platformId: number): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(batches).where(eq(batches.platformId, platformId));
   return Number(row?.n ?? 0);
@@ -139,6 +164,9 @@ export type SelectedItem = {
   attempts: number;
   est_cost_micros: number;
   est_input_tokens: number;
+  est_output_tokens: number;
+  /** Its prompt version's cap on output tokens (what an estimate never exceeds). */
+  max_output_tokens: number;
   due: boolean;
   est_bytes: number;
 };
@@ -151,6 +179,7 @@ export type SelectedItem = {
 export async function lockItemsForBatch(db: Db, platformId: number, selection: Selection, dueOnly: boolean): Promise<SelectedItem[]> {
   const rows = await db.execute<SelectedItem>(sql`
     select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title, p.llm_allowed, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
+           q.est_output_tokens, pv.max_output_tokens,
            (q.not_before is null or q.not_before <= now()) as due,
            (s.char_count * 3 + length(pv.template) + length(pv.system_instructions) + length(pv.grader_instructions)
              + length(pv.output_schema::text) + length(pv.rubric::text) + length(t.title) + length(t.description) + 1000)::int as est_bytes

@@ -22,6 +22,7 @@ import {
   type SelectedItem,
 } from './batches.repository.js';
 import { isTerminal } from './batch-state.js';
+import { calibrateEstimates } from './calibration.js';
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
 
@@ -90,8 +91,10 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   if (perBatch < lim.minSize || perBatch > lim.maxSize) {
     throw Invalid({ maxPerBatch: `Choose between ${lim.minSize} and ${lim.maxSize} requests per batch.` }, 'The batch size is out of the allowed limits.');
   }
-  const items = await lockItemsForBatch(db, admin.platformId, selection, selection.scope === 'all');
-  refuseUnsendable(items, selection);
+  const locked = await lockItemsForBatch(db, admin.platformId, selection, selection.scope === 'all');
+  refuseUnsendable(locked, selection);
+  // Estimates as the prompt versions' results so far say, before the budgets are asked (calibration.ts).
+  const items = await calibrateEstimates(db, locked);
   refuseTooSmall(groupByModel(items), lim.minSize);
   const { kept, leftQueued } = await keepWithinBudgets(db, admin.platformId, items, lim.minSize);
   const created: BatchRow[] = [];

@@ -1,6 +1,6 @@
 import type { ChatMessage, TaskInput } from '../../grading/messages.js';
 import {
-  countChatTokens,
+  countRequestTokens,
   encodingForModel,
   estimateCostMicros,
   estimateOutputTokens,
@@ -66,9 +66,11 @@ export function buildPreview(o: PreviewOptions): PromptPreview {
   const text = o.sample && o.sample.trim() ? o.sample : PLACEHOLDER_SUBMISSION;
   const req = gradingRequestFor(requestContextFor(content, task), text, 'preview');
   const requestBody = (JSON.parse(o.provider.buildRequestLine(req)) as { body: unknown }).body;
-  const inputTokens = countChatTokens(content.model, req.messages);
-  const promptTokens = countChatTokens(content.model, gradingRequestFor(requestContextFor(content, task), '', 'preview').messages);
-  const outputTokens = estimateOutputTokens(content.maxOutputTokens, o.observed?.mean);
+  // What is billed: the messages and the answer's schema (a grading schema is a few hundred tokens of its own).
+  const inputTokens = countRequestTokens(content.model, req.messages, req.responseFormat);
+  const empty = gradingRequestFor(requestContextFor(content, task), '', 'preview');
+  const promptTokens = countRequestTokens(content.model, empty.messages, empty.responseFormat);
+  const outputTokens = estimateOutputTokens(content.maxOutputTokens, o.observed?.mean, content.rubric.length);
   const price = getModelPrice(content.model);
   const perAssessment: Costs = {
     batch: estimateCostMicros({ inputTokens, outputTokens }, content.model, 'batch'),

@@ -3,7 +3,7 @@ import { charCount } from '../../chars.js';
 import { scanSubmission } from '../../grading/injection.js';
 import type { TaskInput } from '../../grading/messages.js';
 import { Invalid } from '../../errors.js';
-import { actualCostMicros, countChatTokens, estimateCostMicros, ProviderError, type BatchProvider, type TokenUsage } from '../../providers/index.js';
+import { actualCostMicros, countRequestTokens, estimateCostMicros, ProviderError, type BatchProvider, type TokenUsage } from '../../providers/index.js';
 import { evaluateAnswer, type Evaluation } from '../../grading/evaluate.js';
 import { gradingRequestFor } from '../../grading/request.js';
 import { requestContextFor } from './request-context.js';
@@ -171,7 +171,8 @@ export function sampleTestBudget(content: PromptContent, task: TaskInput, sample
       fields[`samples.${s.index - 1}`] = `Sample ${s.index} has ${chars.toLocaleString('en')} characters; a test takes samples of at most ${limits.maxChars.toLocaleString('en')}.`;
       continue;
     }
-    const tokens = countChatTokens(content.model, gradingRequestFor(ctx, s.text, 'estimate').messages);
+    const req = gradingRequestFor(ctx, s.text, 'estimate');
+    const tokens = countRequestTokens(content.model, req.messages, req.responseFormat);
     inputTokens += tokens;
     worstCostMicros += estimateCostMicros({ inputTokens: tokens, outputTokens: content.maxOutputTokens }, content.model, 'standard');
   }

@@ -229,3 +229,12 @@ export async function updateSelectedItems(db: Db, platformId: number, selection:
     returning q.id`);
   return rows.rows.map((r) => Number(r.id));
 }
+
+/** New estimates for queued items (a calibration): their output tokens and cost, while they are still queued. */
+export async function updateQueuedEstimates(db: Db, estimates: Array<{ id: number; outputTokens: number; costMicros: number }>): Promise<void> {
+  if (!estimates.length) return;
+  await db.execute(sql`
+    update queue_items q set est_output_tokens = e.out, est_cost_micros = e.cost, updated_at = now()
+    from unnest(${sql.param(estimates.map((e) => e.id))}::bigint[], ${sql.param(estimates.map((e) => e.outputTokens))}::int[], ${sql.param(estimates.map((e) => e.costMicros))}::bigint[]) as e(id, out, cost)
+    where q.id = e.id and q.status = 'queued'`);
+}

@@ -40,7 +40,7 @@ export async function estimateGrading(
   const { task, version } = input;
   const request = requestForSubmission({ version, task }, { text: input.text, author: await findIdentity(db, input.studentId), anonymize: input.anonymize }, customIdFor(1, 1));
   try {
-    return estimateRequest(request, 'batch', await meanOutputTokensOfVersion(db, version.id));
+    return estimateRequest(request, 'batch', { observedMean: await meanOutputTokensOfVersion(db, version.id), criteria: version.rubric.length });
   } catch (err) {
     if (err instanceof UnknownModelError) throw Conflict(unknownModel);
     throw err;
