@@ -186,6 +186,6 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(reviewRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db }));
-  session.use(costsRoutes({ db, jobs: deps.jobs }), costsApiRoutes({ db }));
+  session.use(costsRoutes({ db, jobs: deps.jobs, config }), costsApiRoutes({ db }));
   return session;
 }

@@ -88,6 +88,8 @@ export const envSchema = z.object({
   // Sample tests are real-time calls at full price: bounded per request, whatever the submission limit is.
   SAMPLE_TEST_MAX_CHARS: positiveInt.default(50_000),
   SAMPLE_TEST_MAX_COST_MICROS: positiveInt.default(500_000),
+  // Emergency overrides (items sent past a freeze or a spent budget): at most this much estimated per platform and month.
+  BUDGET_OVERRIDE_MONTHLY_CAP_MICROS: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(50_000_000),
   // Rate limits, per minute and per web process (src/http/rate-limit.ts). Per client IP on the open LTI endpoints:
   // a lecture hall of 300 behind one campus address launching at once uses a quarter of the launch limit.
   RATE_LIMIT_LTI_LAUNCHES_PER_MINUTE: positiveInt.default(1200),

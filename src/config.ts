@@ -45,6 +45,8 @@ export interface Config {
   submissionMaxChars: number;
   submissionMaxFileBytes: number;
   sampleTests: SampleTestSettings;
+  /** Emergency overrides: the most their estimates may add up to per platform and month (0: none allowed). */
+  budgetOverrideCapMicros: number;
   rateLimits: RateLimitSettings;
   batches: BatchSettings;
   /** How often a worker scans for due jobs it was not notified of (scheduled and recurring ones). */
@@ -153,6 +155,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     submissionMaxChars: e.SUBMISSION_MAX_CHARS,
     submissionMaxFileBytes: e.SUBMISSION_MAX_FILE_BYTES,
     sampleTests: { maxChars: e.SAMPLE_TEST_MAX_CHARS, maxCostMicros: e.SAMPLE_TEST_MAX_COST_MICROS },
+    budgetOverrideCapMicros: e.BUDGET_OVERRIDE_MONTHLY_CAP_MICROS,
     rateLimits: rateLimitSettings(e),
     jobsProcessEveryMs: e.JOBS_PROCESS_EVERY_MS,
     batches: batchSettings(e),

@@ -33,7 +33,8 @@ describe('a budget freeze halts spending', () => {
 
   beforeAll(async () => {
     // No job runner: each step runs when the test says (a confirmation's kick has no worker to wake).
-    stack = await startStack({ emulator: true, env: FAST_BATCH_ENV });
+    // Overrides capped at $0.0005 a month: two of this task's items fit (about $0.0002 each), four do not.
+    stack = await startStack({ emulator: true, env: { ...FAST_BATCH_ENV, BUDGET_OVERRIDE_MONTHLY_CAP_MICROS: '500' } });
     instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
     await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
     await stack.browser().launch(stack.devlmsUrl, 'student2', { task: '1' });
@@ -156,6 +157,45 @@ describe('a budget freeze halts spending', () => {
     const statuses = (await stack.db.db.execute<{ status: string }>(sql`select status from queue_items where id = any(${sql.param(queued.map((q) => q.id))}::bigint[]) order by priority_rank, created_at, id`)).rows.map((r) => r.status);
     expect(statuses).toEqual(['selected', ...Array(left).fill('queued')]);
     await stack.db.db.execute(sql`update budgets set limit_micros = 50000000 where id = ${budgetId}`);
+  });
+
+  it('sends named items past a freeze by an emergency override: once, with a reason, audited, within its monthly cap', async () => {
+    await freeze(true);
+    const items = await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 2);
+    const ids = items.join(', ');
+    const noReason = await admin.post('/admin/costs/override', { ids, reason: 'urgent' }, { htmx: true });
+    expect(noReason.status).toBe(422);
+    expect(textOf(noReason.html)).toContain('Say why these items cannot wait, in at least 10 characters');
+    expect(noReason.html).toContain(`value="${ids}"`);
+    const badIds = await admin.post('/admin/costs/override', { ids: 'twelve', reason: 'Final exam grades are due at noon.' }, { htmx: true });
+    expect(badIds.status).toBe(422);
+    expect(textOf(badIds.html)).toContain('Name the queue items to send by their numbers');
+
+    const done = await admin.post('/admin/costs/override', { ids, reason: 'Final exam grades are due at noon.' }, { htmx: true });
+    expect(done.status).toBe(200);
+    const id = Number(/Override recorded: batch (\d+) with 2 items, past the budgets\./.exec(textOf(done.html))?.[1]);
+    expect(id).toBeGreaterThan(0);
+    expect(textOf(done.html)).toContain('Final exam grades are due at noon.');
+    const audit = await stack.db.db.execute<{ details: { reason?: string; requests?: number } }>(sql`select details from audit_log where action = 'batch.override' and entity_id = ${String(id)}`);
+    expect(audit.rows[0]!.details).toMatchObject({ reason: 'Final exam grades are due at noon.', requests: 2 });
+
+    // Confirmed and sent while frozen: the override is what lets it pass.
+    expect((await admin.request(`/api/admin/llm-batches/${id}/submit/`, { method: 'POST', json: {} })).status).toBe(202);
+    await sendBatch(testWorker(stack.db.db, stack.config), id);
+    expect((await batchRow(id)).provider_batch_id).not.toBeNull();
+
+    // Once: the same items again are no longer queued.
+    const again = await admin.post('/admin/costs/override', { ids, reason: 'Final exam grades are due at noon.' }, { htmx: true });
+    expect(again.status).toBe(409);
+    expect(textOf(again.html)).toMatch(/2 selected items are no longer queued/);
+    // The cap: two more items would take this month's overrides past $0.0005.
+    const more = await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 2);
+    const capped = await admin.post('/admin/costs/override', { ids: more.join(' '), reason: 'Resubmissions for the same exam.' }, { htmx: true });
+    expect(capped.status).toBe(409);
+    expect(textOf(capped.html)).toMatch(/more than is left of this month's override cap: \$0\.000\d+ of \$0\.0005 used/);
+    const statuses = (await stack.db.db.execute<{ status: string }>(sql`select status from queue_items where id = any(${sql.param(more)}::bigint[])`)).rows.map((r) => r.status);
+    expect(statuses).toEqual(['queued', 'queued']);
+    await freeze(false);
   });
 
   it('refuses sample tests while frozen, on the prompt page and in the API', async () => {

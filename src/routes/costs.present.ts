@@ -4,6 +4,7 @@ import type { Forecast } from '../models/budgets/cost-report.service.js';
 import type { Savings, SpendFigures, SpendReport } from '../models/budgets/spend.service.js';
 import { formatCount, formatUsd } from './prompts.present.js';
 import type { BatchRow } from '../models/batches/batches.repository.js';
+import type { OverrideRow } from '../models/batches/overrides.repository.js';
 import { isHeldByFreeze, HELD_BY_FREEZE } from '../models/batches/batch-send.service.js';
 import { isRunning } from '../models/batches/batch-state.js';
 import { formatDateTime } from './present.js';
@@ -147,4 +148,15 @@ export function presentOpenBatches(rows: BatchRow[]) {
     ...openBatchState(b),
   }));
   return { openBatches: batches, heldCount: batches.filter((b) => b.held).length, atProviderCount: batches.filter((b) => b.atProvider).length };
+}
+
+/** This month's emergency overrides and what is left of their cap. */
+export function presentOverrides(rows: OverrideRow[], usedMicros: number, capMicros: number) {
+  return {
+    enabled: capMicros > 0,
+    cap: formatUsd(capMicros),
+    used: formatUsd(usedMicros),
+    left: formatUsd(Math.max(0, capMicros - usedMicros)),
+    list: rows.map((o) => ({ batchId: o.batchId, when: formatDateTime(o.createdAt), by: o.createdBy ?? '—', reason: o.reason, requests: formatCount(o.requests), estCost: formatUsd(o.estCostMicros), status: o.status })),
+  };
 }

@@ -9,9 +9,14 @@ import { budgetForm, freezeForm } from '../models/budgets/budgets.schema.js';
 import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
 import { budgetStatus } from '../models/budgets/cost-report.service.js';
-import { presentBudgets, presentOpenBatches, presentSpend } from './costs.present.js';
+import { presentBudgets, presentOpenBatches, presentOverrides, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
 import { withDeps } from './handlers.js';
+import type { Config } from '../config.js';
+import { overrideForm } from '../models/batches/batches.schema.js';
+import { createBatches } from '../models/batches/batches.service.js';
+import { listOverrides, overrideSpendThisMonth } from '../models/batches/overrides.repository.js';
+import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
 import { listOpenBatches } from '../models/batches/batches.repository.js';
 import { requestCancel } from '../models/batches/batches.service.js';
@@ -24,10 +29,12 @@ interface BudgetsState {
   /** What the person typed, shown again beside a 422's messages. */
   values?: Record<string, string>;
   notice?: string;
+  /** A refusal to show above the panel (409: an override the cap or the queue refused). */
+  error?: string;
   status?: number;
 }
 
-type CostsDeps = { db: RootDb; jobs?: Jobs };
+type CostsDeps = { db: RootDb; jobs?: Jobs; config: Pick<Config, 'batches' | 'budgetOverrideCapMicros'> };
 
 /**
  * The administrator's Costs page: spend of their platform (committed, charged, savings vs real-time prices) and
@@ -42,6 +49,7 @@ export function costsRoutes(deps: CostsDeps): Router {
   router.post('/admin/costs/budgets/:budgetId/freeze', on(freeze));
   router.post('/admin/costs/budgets/:budgetId/remove', on(remove));
   router.post('/admin/costs/batches/:batchId/cancel', on(cancelBatch));
+  router.post('/admin/costs/override', on(overrideBudgets));
   return router;
 }
 
@@ -51,11 +59,12 @@ async function show(deps: CostsDeps, req: Request, res: Response, month: string 
   const status = await budgetStatus(deps.db, platformId);
   const budgets = presentBudgets(await budgetsOverview(deps.db, platformId), new Map(status.budgets.map((b) => [b.id, b.forecast])));
   const open = presentOpenBatches(await listOpenBatches(deps.db, platformId));
+  const overrides = presentOverrides(await listOverrides(deps.db, platformId), await overrideSpendThisMonth(deps.db, platformId), deps.config.budgetOverrideCapMicros);
   render(
     req,
     res,
     'pages/admin/costs',
-    { title: 'Costs and budgets', spend, ...budgets, ...open, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
+    { title: 'Costs and budgets', spend, ...budgets, ...open, overrides, error: state.error ?? null, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
     { status: state.status, fragment: 'partials/costs/_budgets' },
   );
 }
@@ -68,7 +77,7 @@ async function change(deps: CostsDeps, req: Request, res: Response, action: () =
   } catch (err) {
     if (err instanceof HttpError && err.status === 422) {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const values = Object.fromEntries(['scope', 'month', 'limit', 'warnAt'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
+      const values = Object.fromEntries(['scope', 'month', 'limit', 'warnAt', 'ids', 'reason'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
       return show(deps, req, res, undefined, { fields: err.fields, values, status: 422 });
     }
     throw err;
@@ -118,4 +127,27 @@ async function cancelBatch(deps: CostsDeps, req: Request, res: Response): Promis
       ? `Batch ${batchId} cancelled before it was sent: its items are back in the queue and its reservation released.`
       : `Batch ${batchId}: the provider is asked to cancel it. Results it finished are kept and charged; the rest go back to the queue.`;
   await show(deps, req, res, undefined, { notice });
+}
+
+/**
+ * An emergency override: the named queue items go into a batch past a freeze or a spent budget, within the
+ * month's override cap, audited. The batch is confirmed and sent from its page like any other.
+ */
+async function overrideBudgets(deps: CostsDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  try {
+    await change(deps, req, res, async () => {
+      const { ids, reason } = parseInput(overrideForm, req.body);
+      const admin = { platformId: actor.platformId, userId: actor.userId };
+      const { batches } = await changeQueue(deps.db, actor.platformId, (tx) =>
+        createBatches(tx, deps.config.batches, admin, { scope: 'selected', ids }, {}, { reason, capMicros: deps.config.budgetOverrideCapMicros }),
+      );
+      const n = batches.reduce((a, b) => a + b.requestTotal, 0);
+      return `Override recorded: ${batches.map((b) => `batch ${b.id}`).join(', ')} with ${n} item${n === 1 ? '' : 's'}, past the budgets. Nothing is sent until you confirm it on its page.`;
+    });
+  } catch (err) {
+    // Items no longer queued, or the cap: the reason above the panel, nothing changed.
+    if (err instanceof HttpError && err.status === 409) return show(deps, req, res, undefined, { error: err.message, status: 409 });
+    throw err;
+  }
 }

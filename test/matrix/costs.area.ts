@@ -52,6 +52,15 @@ const area: MatrixArea = {
       tenantScoped: true,
       fresh: async (ctx) => ({ batchId: await unsentBatch(ctx) }),
     },
+    {
+      route: 'POST /admin/costs/override',
+      allowed: ['administrator'],
+      path: () => '/admin/costs/override',
+      // An item that does not exist: refused beside the field, nothing changed (the form's body cannot carry a fresh
+      // id; test/budgets.freeze.test.ts sends real ones).
+      form: { ids: '999999999', reason: 'The matrix needs this graded now.' },
+      okStatus: 422,
+    },
     { route: 'GET /api/llm-costs/summary/', allowed: ['administrator'], path: () => '/api/llm-costs/summary/?groupBy=course' },
     { route: 'GET /api/llm-costs/budget-status/', allowed: ['administrator'], path: () => '/api/llm-costs/budget-status/' },
     { route: 'POST /api/llm-costs/budgets/', allowed: ['administrator'], path: () => '/api/llm-costs/budgets/', json: { month: new Date().toISOString().slice(0, 7), limit: 100 } },

@@ -107,6 +107,8 @@ export const isHeldByFreeze = (b: Pick<BatchRow, 'status' | 'submitRequestedAt' 
 
 /** A batch of a frozen scope is held, unsent, with the reason on its page; null when nothing is frozen. */
 async function holdWhileFrozen(w: BatchWorker, batch: BatchRow): Promise<NextStep[] | null> {
+  // An emergency override was made to pass the freeze (overrides.service.ts).
+  if (batch.overrideReason) return null;
   const frozen = await frozenBudgetOf(w.db, batch.platformId, (await batchCourses(w.db, batch.id)).map((c) => c.courseId));
   if (!frozen) return null;
   // It looks again at the polling pace (the sweep finds it too).

@@ -204,13 +204,14 @@ export type NewBatchRequest = { item: number; task: number; promptVersion: numbe
  */
 export async function insertBatchWithRequests(
   db: Db,
-  batch: { platformId: number; model: string; estCostMicros: number; estInputTokens: number; createdBy: number; notes: string },
+  batch: { platformId: number; model: string; estCostMicros: number; estInputTokens: number; createdBy: number; notes: string; overrideReason: string | null },
   requests: NewBatchRequest[],
 ): Promise<{ batchId: number; moved: number }> {
   const [row] = (
     await db.execute<{ id: number }>(sql`
-      insert into batches (platform_id, provider, model, status, request_total, est_cost_micros, est_input_tokens, created_by, notes)
-      values (${batch.platformId}, 'openai', ${batch.model}, 'created', ${requests.length}, ${batch.estCostMicros}, ${batch.estInputTokens}, ${batch.createdBy}, ${batch.notes})
+      insert into batches (platform_id, provider, model, status, request_total, est_cost_micros, est_input_tokens, created_by, notes, override_reason)
+      values (${batch.platformId}, 'openai', ${batch.model}, 'created', ${requests.length}, ${batch.estCostMicros}, ${batch.estInputTokens}, ${batch.createdBy}, ${batch.notes},
+              ${batch.overrideReason})
       returning id`)
   ).rows;
   const batchId = Number(row!.id);

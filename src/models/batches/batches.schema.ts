@@ -9,3 +9,35 @@ export type CreateOptions = Partial<z.output<typeof createOptionsSchema>>;
 
 /** An administrator's notes on a batch. */
 export const batchNotesSchema = z.object({ notes: z.string().max(2000, 'Notes have at most 2000 characters.').default('').transform((s) => s.trim()) });
+
+/** Most items one emergency override may name. */
+export const OVERRIDE_MAX_ITEMS = 500;
+
+/**
+ * An emergency override (issue 16, item 4): the queue items to send past a freeze or a spent budget, as ids
+ * separated by commas or spaces ("#" allowed, as the queue shows them), and why, in words an auditor can read.
+ */
+export const overrideForm = z.object({
+  ids: z
+    .string({ error: 'Name the queue items to send, like 412, 413.' })
+    .transform((v, ctx) => {
+      const parts = v.split(/[\s,;]+/).map((p) => p.replace(/^#/, '')).filter(Boolean);
+      const ids = parts.map(Number);
+      if (!parts.length || ids.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+        ctx.addIssue({ code: 'custom', message: 'Name the queue items to send by their numbers, like 412, 413.' });
+        return z.NEVER;
+      }
+      const unique = [...new Set(ids)];
+      if (unique.length > OVERRIDE_MAX_ITEMS) {
+        ctx.addIssue({ code: 'custom', message: `An override sends at most ${OVERRIDE_MAX_ITEMS} items.` });
+        return z.NEVER;
+      }
+      return unique;
+    }),
+  reason: z
+    .string({ error: 'Say why these items cannot wait.' })
+    .trim()
+    .min(10, 'Say why these items cannot wait, in at least 10 characters (it is kept in the audit log).')
+    .max(500, 'A reason has at most 500 characters.'),
+});
+export type OverrideInput = z.output<typeof overrideForm>;

@@ -4,7 +4,7 @@ import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
-import { dollars, fitWithinBudgets, refuseWhileFrozen, releaseReservations, reserveForBatch } from '../budgets/budgets.service.js';
+import { dollars, fitWithinBudgets, refuseWhileFrozen, releaseReservations, reserveForBatch, reserveOverride } from '../budgets/budgets.service.js';
 import type { Admin } from '../queue/queue.service.js';
 import type { Selection } from '../queue/queue.schema.js';
 import type { CreateOptions } from './batches.schema.js';
@@ -23,6 +23,7 @@ import {
 } from './batches.repository.js';
 import { isTerminal } from './batch-state.js';
 import { calibrateEstimates } from './calibration.js';
+import { checkOverrideCap, type Override } from './overrides.service.js';
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
 
@@ -85,7 +86,7 @@ export interface BatchCreation {
  * is reported (`leftQueued`), and when nothing fits it is refused with the amounts.
  * Run in a transaction: the items are locked, so a concurrent skip or a second batch waits and then sees them taken.
  */
-export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, selection: Selection, options: CreateOptions = {}): Promise<BatchCreation> {
+export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, selection: Selection, options: CreateOptions = {}, override?: Override): Promise<BatchCreation> {
   const lim = effectiveLimits(limits);
   const perBatch = options.maxPerBatch ?? lim.maxSize;
   if (perBatch < lim.minSize || perBatch > lim.maxSize) {
@@ -95,11 +96,19 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   refuseUnsendable(locked, selection);
   // Estimates as the prompt versions' results so far say, before the budgets are asked (calibration.ts).
   const items = await calibrateEstimates(db, locked);
-  refuseTooSmall(groupByModel(items), lim.minSize);
-  const { kept, leftQueued } = await keepWithinBudgets(db, admin.platformId, items, lim.minSize);
+  // An emergency override sends exactly the items named, whatever the budgets say and however few: its cap instead.
+  let fit: { kept: SelectedItem[]; leftQueued: LeftQueued | null } = { kept: items, leftQueued: null };
+  if (override) await checkOverrideCap(db, admin.platformId, items.reduce((a, i) => a + i.est_cost_micros, 0), override);
+  else {
+    refuseTooSmall(groupByModel(items), lim.minSize);
+    fit = await keepWithinBudgets(db, admin.platformId, items, lim.minSize);
+  }
+  const { kept, leftQueued } = fit;
   const created: BatchRow[] = [];
   for (const [model, group] of groupByModel(kept)) {
-    for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) created.push(await createOneBatch(db, admin, { selection, model, chunk, notes: options.notes ?? '', leftQueued }));
+    for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) {
+      created.push(await createOneBatch(db, admin, { selection, model, chunk, notes: options.notes ?? '', leftQueued, overrideReason: override?.reason ?? null }));
+    }
   }
   if (created.length) await raiseBudgetAlerts(db, admin.platformId);
   return { batches: created, leftQueued };
@@ -164,23 +173,25 @@ function refuseTooSmall(byModel: Map<string, SelectedItem[]>, minSize: number): 
 async function createOneBatch(
   db: Db,
   admin: Admin,
-  batch: { selection: Selection; model: string; chunk: SelectedItem[]; notes: string; leftQueued: LeftQueued | null },
+  batch: { selection: Selection; model: string; chunk: SelectedItem[]; notes: string; leftQueued: LeftQueued | null; overrideReason: string | null },
 ): Promise<BatchRow> {
-  const { selection, model, chunk, notes, leftQueued } = batch;
+  const { selection, model, chunk, notes, leftQueued, overrideReason } = batch;
   const est = chunk.reduce((a, i) => a + i.est_cost_micros, 0);
   const tokens = chunk.reduce((a, i) => a + i.est_input_tokens, 0);
   const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.attempts + 1), courseId: i.course_id, est: i.est_cost_micros }));
-  const { batchId, moved } = await insertBatchWithRequests(db, { platformId: admin.platformId, model, estCostMicros: est, estInputTokens: tokens, createdBy: admin.userId, notes }, requests);
+  const { batchId, moved } = await insertBatchWithRequests(db, { platformId: admin.platformId, model, estCostMicros: est, estInputTokens: tokens, createdBy: admin.userId, notes, overrideReason }, requests);
   if (moved !== requests.length) throw Conflict('Some selected items changed while the batch was being made. Reload the queue and try again.');
-  await reserveForBatch(db, admin.platformId, batchId, requests.map((r) => ({ customId: r.customId, queueItemId: r.item, courseId: r.courseId, amountMicros: r.est })));
+  const reservations = requests.map((r) => ({ customId: r.customId, queueItemId: r.item, courseId: r.courseId, amountMicros: r.est }));
+  if (overrideReason) await reserveOverride(db, admin.platformId, batchId, reservations);
+  else await reserveForBatch(db, admin.platformId, batchId, reservations);
   await recordAudit(db, {
     platformId: admin.platformId,
     actorId: admin.userId,
     actorKind: 'user',
-    action: 'batch.created',
+    action: overrideReason ? 'batch.override' : 'batch.created',
     entityType: 'batch',
     entityId: batchId,
-    details: { model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope, ...(leftQueued ? { leftQueued } : {}) },
+    details: { model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope, ...(leftQueued ? { leftQueued } : {}), ...(overrideReason ? { reason: overrideReason } : {}) },
   });
   return (await findBatch(db, admin.platformId, batchId))!;
 }
@@ -193,7 +204,7 @@ export async function requestSubmit(db: Db, admin: Admin, batchId: number): Prom
   const before = await findBatch(db, admin.platformId, batchId);
   if (!before) throw NotFound('The batch');
   // A batch made before a freeze is not confirmed during it (the send step checks again, for a freeze set later).
-  if (before.status === 'created' && !before.submitRequestedAt) await refuseWhileFrozen(db, admin.platformId, (await batchCourses(db, batchId)).map((c) => c.courseId));
+  if (before.status === 'created' && !before.submitRequestedAt && !before.overrideReason) await refuseWhileFrozen(db, admin.platformId, (await batchCourses(db, batchId)).map((c) => c.courseId));
   const requested = await markSubmitRequested(db, admin.platformId, batchId, admin.userId);
   const batch = await findBatch(db, admin.platformId, batchId);
   if (!batch) throw NotFound('The batch');

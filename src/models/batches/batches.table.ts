@@ -28,6 +28,11 @@ export const batches = pgTable(
     outputTokens: integer('output_tokens').notNull().default(0),
     createdBy: ref('created_by').references(() => users.id),
     notes: text('notes').notNull().default(''),
+    /**
+     * An emergency override (issue 16, item 4): an administrator's reason for sending these items past a freeze or
+     * a spent budget. Such a batch is neither refused nor held by budgets; a monthly cap bounds it instead.
+     */
+    overrideReason: text('override_reason'),
     error: text('error'),
     cancelRequestedAt: at('cancel_requested_at'),
     /** When the cancel was sent to the provider (it then reports cancelling, and later cancelled). */

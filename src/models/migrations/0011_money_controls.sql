@@ -1,3 +1,4 @@
+ALTER TABLE "batches" ADD COLUMN "override_reason" text;--> statement-breakpoint
 ALTER TABLE "cost_ledger" ADD COLUMN "mode" text DEFAULT 'batch' NOT NULL;--> statement-breakpoint
 ALTER TABLE "cost_ledger" ADD COLUMN "task_id" bigint;--> statement-breakpoint
 ALTER TABLE "cost_ledger" ADD COLUMN "provider" text;--> statement-breakpoint
