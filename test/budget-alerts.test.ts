@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
+import { insertNotification } from '../src/models/notifications/notifications.repository.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { homeIds } from './helpers/assessments.js';
@@ -153,6 +154,28 @@ describe('budget alerts', () => {
     // Each alert left has its dismiss form (action and hx-post).
     expect(read).toBeGreaterThan(0);
     expect((await admin.get('/admin')).html.match(/\/admin\/notifications\/\d+\/dismiss/g)?.length ?? 0).toBe(read * 2);
+  });
+
+  it('dismisses the alerts of one budget stacked under the one dismissed, and nothing of another budget or newer', async () => {
+    const add = async (courseId: number | null, threshold: number) => {
+      await insertNotification(db(), { platformId, courseId, userId: null, kind: 'budget_alert', severity: 'warning', title: `Stacked ${courseId ?? 'platform'} ${threshold}%`, body: '', link: '/admin/costs' });
+      return Number((await db().execute<{ id: number }>(sql`select max(id) as id from notifications`)).rows[0]!.id);
+    };
+    const [a75, a90, a95] = [await add(courseId, 75), await add(courseId, 90), await add(courseId, 95)];
+    const other = await add(null, 75);
+    const newer = await add(courseId, 100);
+    // With the three, any earlier unread alert of this course's budget (the tests above raised some).
+    const stacked = Number((await db().execute<{ n: number }>(sql`
+      select count(*)::int as n from notifications where platform_id = ${platformId} and course_id = ${courseId} and kind = 'budget_alert' and read_at is null and id <= ${a95!}`)).rows[0]!.n);
+    expect(stacked).toBeGreaterThanOrEqual(3);
+    const res = await admin.post(`/admin/notifications/${a95}/dismiss`, {}, { htmx: true });
+    expect(res.status).toBe(200);
+    expect(res.html).toContain(`${stacked} alerts of this budget dismissed`);
+    const unread = async (ids: number[]) =>
+      (await db().execute<{ id: number }>(sql`select id from notifications where id = any(${sql.param(ids)}::bigint[]) and read_at is null order by id`)).rows.map((r) => Number(r.id));
+    expect(await unread([a75!, a90!, a95!, other, newer])).toEqual([other, newer]);
+    expect(Number((await db().execute<{ n: number }>(sql`
+      select count(*)::int as n from notifications where platform_id = ${platformId} and course_id = ${courseId} and read_at is null and id < ${a95!}`)).rows[0]!.n)).toBe(0);
   });
 
   it('a limit set while a batch reserves against this month\'s budgets waits its turn, never a deadlock', async () => {

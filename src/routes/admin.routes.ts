@@ -43,12 +43,12 @@ async function overview(deps: AdminRouteDeps, req: Request, res: Response, notic
   render(req, res, 'pages/admin/overview', { title: 'Administration', platformName: actor.platformName, stats, alerts, notice }, { fragment: 'partials/admin/_alerts' });
 }
 
-/** Notices to the platform's administrators (budget alerts): dismissed for all of them at once. */
+/** Notices to the platform's administrators (budget alerts): dismissed for all of them at once, with those stacked under it. */
 async function dismissNotification(deps: AdminRouteDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
   const dismissed = await dismiss(deps.db, actor.platformId, actor.userId, idParam(req.params.notificationId, 'The notification'));
   if (!dismissed) throw NotFound('The notification');
-  await overview(deps, req, res, 'Notification dismissed.');
+  await overview(deps, req, res, dismissed === 1 ? 'Notification dismissed.' : `${dismissed} alerts of this budget dismissed (the earlier ones stacked under it).`);
 }
 
 type PlatformsExtra = { fields?: Record<string, string>; invite?: { url: string; expiresAt: Date } };

@@ -22,15 +22,21 @@ export async function listUnread(db: Db, platformId: number, userId: number, lim
 }
 
 /**
- * Marks a notice read (for everyone it was addressed to, when it went to all administrators). False when the
- * platform has no such notice for this person; dismissing one already read is not an error.
+ * Marks a notice read (for everyone it was addressed to, when it went to all administrators), with the budget
+ * alerts stacked under it: the earlier unread alerts of the same budget scope (75 %, then 90 %, then 95 %: one
+ * dismissal, not three). Returns how many were dismissed; 0 when the platform has no such notice for this person.
+ * Dismissing one already read is not an error (it counts).
  */
-export async function dismiss(db: Db, platformId: number, userId: number, id: number): Promise<boolean> {
+export async function dismiss(db: Db, platformId: number, userId: number, id: number): Promise<number> {
   const rows = await db.execute(sql`
-    update notifications set read_at = coalesce(read_at, now())
-    where id = ${id} and ${addressedTo(platformId, userId)}
-    returning id`);
-  return rows.rows.length > 0;
+    with target as (select id, kind, course_id from notifications where id = ${id} and ${addressedTo(platformId, userId)})
+    update notifications n set read_at = coalesce(n.read_at, now())
+    from target t
+    where n.id = t.id
+       or (t.kind = 'budget_alert' and n.kind = t.kind and n.id < t.id and n.read_at is null and n.course_id is not distinct from t.course_id
+           and n.platform_id = ${platformId} and (n.user_id is null or n.user_id = ${userId}))
+    returning n.id`);
+  return rows.rows.length;
 }
 
 export interface NewNotification {
