@@ -16,6 +16,8 @@ export const budgets = pgTable(
     alertThresholds: integer('alert_thresholds').array().notNull().default(sql`'{75,90,95,100}'::int[]`),
     alertsSent: integer('alerts_sent').array().notNull().default(sql`'{}'::int[]`),
     frozen: boolean('frozen').notNull().default(false),
+    /** The unused part of the month before (of the same scope's budget) is added to this month's limit. */
+    carryOver: boolean('carry_over').notNull().default(false),
     createdBy: ref('created_by').references(() => users.id),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -89,3 +91,24 @@ export const COMMITTED_MICROS = sql.raw(`sum(case when l.kind = 'release' then -
 export const budgetCommittedSql = (budget: SQL) => sql`
   (select ${COMMITTED_MICROS} from cost_ledger l
     where l.platform_id = ${budget}.platform_id and l.month = ${budget}.month and (${budget}.course_id is null or l.course_id = ${budget}.course_id))`;
+
+/**
+ * What a platform's administrators set for the cost report (issue 16, item 8): the hourly rate of instructor time
+ * and how many minutes grading one submission by hand takes when a task does not say.
+ */
+export const costSettings = pgTable(
+  'cost_settings',
+  {
+    platformId: ref('platform_id')
+      .primaryKey()
+      .references(() => ltiPlatforms.id),
+    hourlyRateMicros: micros('hourly_rate_micros'),
+    defaultManualMinutes: integer('default_manual_minutes'),
+    updatedBy: ref('updated_by').references(() => users.id),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('cost_settings_rate_check', sql`${t.hourlyRateMicros} is null or ${t.hourlyRateMicros} between 0 and 10000000000`),
+    check('cost_settings_minutes_check', sql`${t.defaultManualMinutes} is null or ${t.defaultManualMinutes} between 1 and 600`),
+  ],
+);

@@ -28,6 +28,8 @@ export const tasks = pgTable(
     placedAt: at('placed_at'),
     lineItemsUrl: text('line_items_url'),
     status: text('status').$type<'active' | 'archived'>().notNull().default('active'),
+    /** Minutes an instructor takes to grade one submission of this task by hand (the ROI report; null: the platform's default). */
+    manualMinutesPerAssessment: integer('manual_minutes_per_assessment'),
     createdBy: ref('created_by').references(() => users.id),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -40,5 +42,6 @@ export const tasks = pgTable(
     check('tasks_status_check', sql`${t.status} in ('active', 'archived')`),
     check('tasks_max_score_check', sql`${t.maxScore} > 0`),
     check('tasks_max_attempts_check', sql`${t.maxAttempts} between 1 and 100`),
+    check('tasks_manual_minutes_check', sql`${t.manualMinutesPerAssessment} is null or ${t.manualMinutesPerAssessment} between 1 and 600`),
   ],
 );
