@@ -182,9 +182,10 @@ describe('the cost API', () => {
     if (b.forecast!.thresholdsAhead.includes(100)) expect(row).toContain('At this pace the limit is reached before the month ends.');
     else expect(row).not.toContain('At this pace');
 
-    const changed = await admin.request('/api/llm-costs/budgets/', { method: 'POST', json: { courseId, month, limit: 20 } });
+    const changed = await admin.request('/api/llm-costs/budgets/', { method: 'POST', json: { courseId, month, limit: 20, carryOver: true } });
     expect(changed.status).toBe(200);
-    expect(changed.json<{ budget: Budget }>().budget).toMatchObject({ id: b.id, limitMicros: 20_000_000, thresholds: [50, 100], thresholdsReached: [] });
+    // No budget last month: nothing to carry over yet.
+    expect(changed.json<{ budget: Budget & { carryOver: boolean; ownLimitMicros: number } }>().budget).toMatchObject({ id: b.id, limitMicros: 20_000_000, ownLimitMicros: 20_000_000, carryOver: true, thresholds: [50, 100], thresholdsReached: [] });
 
     const frozen = await admin.request(`/api/llm-costs/budgets/${b.id}/freeze/`, { method: 'POST', json: { frozen: true } });
     expect(frozen.status).toBe(200);

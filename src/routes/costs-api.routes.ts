@@ -52,6 +52,8 @@ function budgetJson(b: BudgetStatus) {
     scope: b.courseId == null ? { type: 'platform' } : { type: 'course', courseId: b.courseId, courseTitle: b.courseTitle },
     month: b.month.slice(0, 7),
     limitMicros: b.limitMicros,
+    ownLimitMicros: b.ownLimitMicros,
+    carryOver: b.carryOver,
     committedMicros: b.committedMicros,
     reservedMicros: b.inFlightMicros,
     spentMicros: b.chargedMicros,

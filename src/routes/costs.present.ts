@@ -1,5 +1,6 @@
 import type { BudgetsOverview } from '../models/budgets/budget-admin.service.js';
 import type { BudgetRow } from '../models/budgets/budgets.repository.js';
+import type { BudgetChange } from '../models/budgets/allocation.repository.js';
 import type { Forecast } from '../models/budgets/cost-report.service.js';
 import type { Savings, SpendFigures, SpendReport } from '../models/budgets/spend.service.js';
 import { formatCount, formatUsd } from './prompts.present.js';
@@ -50,7 +51,10 @@ function presentBudget(b: BudgetRow, forecast: Forecast | null = null) {
     month: monthLabel(b.month),
     monthValue: monthValue(b.month),
     limit: formatUsd(b.limitMicros),
-    limitInput: (b.limitMicros / 1_000_000).toFixed(2),
+    limitInput: (b.ownLimitMicros / 1_000_000).toFixed(2),
+    carryOver: b.carryOver,
+    carried: b.limitMicros > b.ownLimitMicros ? formatUsd(b.limitMicros - b.ownLimitMicros) : null,
+    ownLimit: formatUsd(b.ownLimitMicros),
     committed: formatUsd(b.committedMicros),
     remaining: formatUsd(Math.max(0, b.limitMicros - b.committedMicros)),
     percent,
@@ -159,4 +163,31 @@ export function presentOverrides(rows: OverrideRow[], usedMicros: number, capMic
     left: formatUsd(Math.max(0, capMicros - usedMicros)),
     list: rows.map((o) => ({ batchId: o.batchId, when: formatDateTime(o.createdAt), by: o.createdBy ?? '—', reason: o.reason, requests: formatCount(o.requests), estCost: formatUsd(o.estCostMicros), status: o.status })),
   };
+}
+
+const CHANGE_LABELS: Record<string, string> = {
+  'budget.created': 'Set',
+  'budget.limit_changed': 'Limit changed',
+  'budget.frozen': 'Frozen',
+  'budget.unfrozen': 'Unfrozen',
+  'budget.removed': 'Removed',
+  'budget.allocation_moved': 'Allocation moved',
+};
+
+/** The budgets' latest changes, in words: what, the limit before and after where it changed, by whom. */
+export function presentBudgetHistory(rows: BudgetChange[]) {
+  const money = (v: unknown) => (typeof v === 'number' ? formatUsd(v) : null);
+  return rows.map((c) => {
+    const before = money(c.details.beforeLimitMicros);
+    const after = money(c.details.limitMicros);
+    return {
+      when: formatDateTime(c.at),
+      what: CHANGE_LABELS[c.action] ?? c.action,
+      budgetId: c.budgetId,
+      month: typeof c.details.month === 'string' ? monthLabel(c.details.month.slice(0, 10)) : '—',
+      scope: c.details.scope === 'platform' ? 'Whole platform' : c.details.scope === 'course' ? 'Course' : '—',
+      limit: before && after && before !== after ? `${before} → ${after}` : (after ?? '—'),
+      by: c.by ?? '—',
+    };
+  });
 }

@@ -5,11 +5,14 @@ import { actorOf, allow } from '../lti/actor.js';
 import { BadRequest, HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { budgetsOverview, freezeBudget, removeBudget, setBudget } from '../models/budgets/budget-admin.service.js';
-import { budgetForm, freezeForm } from '../models/budgets/budgets.schema.js';
+import { allocationForm, budgetForm, freezeForm } from '../models/budgets/budgets.schema.js';
+import { moveAllocation } from '../models/budgets/allocation.service.js';
+import { listBudgetHistory } from '../models/budgets/allocation.repository.js';
+import { formatUsd } from './prompts.present.js';
 import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
 import { budgetStatus } from '../models/budgets/cost-report.service.js';
-import { presentBudgets, presentOpenBatches, presentOverrides, presentSpend } from './costs.present.js';
+import { presentBudgetHistory, presentBudgets, presentOpenBatches, presentOverrides, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
 import { withDeps } from './handlers.js';
 import type { Config } from '../config.js';
@@ -48,6 +51,7 @@ export function costsRoutes(deps: CostsDeps): Router {
   router.post('/admin/costs/budgets', on(saveBudget));
   router.post('/admin/costs/budgets/:budgetId/freeze', on(freeze));
   router.post('/admin/costs/budgets/:budgetId/remove', on(remove));
+  router.post('/admin/costs/budgets/move', on(moveBetweenBudgets));
   router.post('/admin/costs/batches/:batchId/cancel', on(cancelBatch));
   router.post('/admin/costs/override', on(overrideBudgets));
   return router;
@@ -59,12 +63,13 @@ async function show(deps: CostsDeps, req: Request, res: Response, month: string 
   const status = await budgetStatus(deps.db, platformId);
   const budgets = presentBudgets(await budgetsOverview(deps.db, platformId), new Map(status.budgets.map((b) => [b.id, b.forecast])));
   const open = presentOpenBatches(await listOpenBatches(deps.db, platformId));
+  const history = presentBudgetHistory(await listBudgetHistory(deps.db, platformId));
   const overrides = presentOverrides(await listOverrides(deps.db, platformId), await overrideSpendThisMonth(deps.db, platformId), deps.config.budgetOverrideCapMicros);
   render(
     req,
     res,
     'pages/admin/costs',
-    { title: 'Costs and budgets', spend, ...budgets, ...open, overrides, error: state.error ?? null, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
+    { title: 'Costs and budgets', spend, ...budgets, ...open, overrides, history, error: state.error ?? null, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
     { status: state.status, fragment: 'partials/costs/_budgets' },
   );
 }
@@ -77,7 +82,7 @@ async function change(deps: CostsDeps, req: Request, res: Response, action: () =
   } catch (err) {
     if (err instanceof HttpError && err.status === 422) {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const values = Object.fromEntries(['scope', 'month', 'limit', 'warnAt', 'ids', 'reason'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
+      const values = Object.fromEntries(['scope', 'month', 'limit', 'warnAt', 'ids', 'reason', 'carryOver', 'from', 'to', 'amount'].map((k) => [k, typeof body[k] === 'string' ? body[k] : '']));
       return show(deps, req, res, undefined, { fields: err.fields, values, status: 422 });
     }
     throw err;
@@ -150,4 +155,13 @@ async function overrideBudgets(deps: CostsDeps, req: Request, res: Response): Pr
     if (err instanceof HttpError && err.status === 409) return show(deps, req, res, undefined, { error: err.message, status: 409 });
     throw err;
   }
+}
+
+async function moveBetweenBudgets(deps: CostsDeps, req: Request, res: Response): Promise<void> {
+  await change(deps, req, res, async () => {
+    const actor = actorOf(res);
+    const input = parseInput(allocationForm, req.body);
+    const { from, to } = await deps.db.transaction((tx) => moveAllocation(tx, actor, input));
+    return `Moved ${formatUsd(input.amount)} from "${from.courseTitle ?? from.courseId}" (now ${formatUsd(from.limitMicros)}) to "${to.courseTitle ?? to.courseId}" (now ${formatUsd(to.limitMicros)}).`;
+  });
 }

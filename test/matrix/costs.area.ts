@@ -52,6 +52,8 @@ const area: MatrixArea = {
       tenantScoped: true,
       fresh: async (ctx) => ({ batchId: await unsentBatch(ctx) }),
     },
+    // Budgets that do not exist: 404, nothing changed (the form cannot carry the setup's ids; test/budgets.rollover.test.ts moves real ones).
+    { route: 'POST /admin/costs/budgets/move', allowed: ['administrator'], path: () => '/admin/costs/budgets/move', form: { from: '999999998', to: '999999999', amount: '1' }, okStatus: 404 },
     {
       route: 'POST /admin/costs/override',
       allowed: ['administrator'],

@@ -43,7 +43,7 @@ export const GENEROUS_LIMITS: Record<string, string> = {
 
 /**
  * POST routes whose matrix sample stores nothing: a preview, the rubric editor's add-a-row, and samples refused on
- * purpose (a copy to task 0, bulk approval or an emergency override of an id that does not exist). Every other route's sample must change
+ * purpose (a copy to task 0, bulk approval, an emergency override or an allocation move of ids that do not exist). Every other route's sample must change
  * the database when the token is right (a test on samples writes its real-time spend to the cost ledger).
  */
 export const READ_ONLY = new Set([
@@ -51,6 +51,7 @@ export const READ_ONLY = new Set([
   'POST /instructor/tasks/:taskId/prompt/preview',
   'POST /instructor/tasks/:taskId/prompt/copy',
   'POST /admin/costs/override',
+  'POST /admin/costs/budgets/move',
   'POST /instructor/review/bulk-approve',
 ]);
 

@@ -42,7 +42,7 @@ export async function budgetsOverview(db: Db, platformId: number): Promise<Budge
  * is not the administrator's platform's.
  */
 export async function setBudget(db: Db, actor: BudgetActor, input: BudgetInput): Promise<{ id: number; created: boolean }> {
-  const { scope: courseId, month, limit, warnAt } = input;
+  const { scope: courseId, month, limit, warnAt, carryOver } = input;
   const overview = await budgetsOverview(db, actor.platformId);
   if (!overview.months.includes(month)) {
     throw Invalid({ month: month < overview.currentMonth ? 'A budget cannot be set for a month that is over.' : `Budgets can be set up to ${MONTHS_AHEAD} months ahead.` });
@@ -56,9 +56,9 @@ export async function setBudget(db: Db, actor: BudgetActor, input: BudgetInput):
   const before = await lockBudgetByScope(db, key);
   // No thresholds typed: a budget keeps its own, a new one gets the defaults.
   const thresholds = warnAt ?? before?.thresholds ?? [...DEFAULT_WARNINGS, 100];
-  const id = await upsertBudget(db, key, limit, thresholds, actor.userId);
-  // A new limit (or new thresholds) starts the alerts afresh: thresholds the spend already reaches are announced now.
-  if (before && (before.limitMicros !== limit || before.thresholds.join() !== thresholds.join())) await resetBudgetAlerts(db, id);
+  const id = await upsertBudget(db, key, { limitMicros: limit, thresholds, carryOver }, actor.userId);
+  // A new limit (or new thresholds, or carry-over) starts the alerts afresh: thresholds the spend already reaches are announced now.
+  if (before && (before.limitMicros !== limit || before.thresholds.join() !== thresholds.join() || before.carryOver !== carryOver)) await resetBudgetAlerts(db, id);
   await raiseBudgetAlerts(db, actor.platformId);
   await recordAudit(db, {
     platformId: actor.platformId,
@@ -68,7 +68,7 @@ export async function setBudget(db: Db, actor: BudgetActor, input: BudgetInput):
     action: before ? 'budget.limit_changed' : 'budget.created',
     entityType: 'budget',
     entityId: id,
-    details: { scope: courseId == null ? 'platform' : 'course', month, beforeLimitMicros: before?.limitMicros ?? null, limitMicros: limit, thresholds },
+    details: { scope: courseId == null ? 'platform' : 'course', month, beforeLimitMicros: before?.limitMicros ?? null, limitMicros: limit, thresholds, carryOver },
   });
   return { id, created: !before };
 }

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { budgetCommittedSql, COMMITTED_MICROS } from './budgets.table.js';
+import { budgetCommittedSql, budgetLimitSql, COMMITTED_MICROS } from './budgets.table.js';
 
 /**
  * Budget rows and ledger sums, always scoped by platform (the administrator's tenant). Months travel as
@@ -12,7 +12,11 @@ export interface BudgetRow {
   courseId: number | null;
   courseTitle: string | null;
   month: string;
+  /** The limit enforced: its own, plus what last month left unused when it carries over (budgetLimitSql). */
   limitMicros: number;
+  /** The limit as set. */
+  ownLimitMicros: number;
+  carryOver: boolean;
   frozen: boolean;
   /** Percentages of the limit that alert administrators, ascending, the last one 100 (the limit). */
   thresholds: number[];
@@ -44,9 +48,9 @@ export async function listCourses(db: Db, platformId: number): Promise<Array<{ i
 
 /** Budgets of the platform from a month on, with what their scope has committed in their month. */
 export async function listBudgets(db: Db, platformId: number, fromMonth: string): Promise<BudgetRow[]> {
-  const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number; frozen: boolean; alert_thresholds: number[]; committed: number | null }>(sql`
-    select b.id, b.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title, b.month::text as month, b.limit_micros, b.frozen,
-           b.alert_thresholds, ${budgetCommittedSql(sql`b`)} as committed
+  const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number; own_limit: number; carry_over: boolean; frozen: boolean; alert_thresholds: number[]; committed: number | null }>(sql`
+    select b.id, b.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title, b.month::text as month, ${budgetLimitSql(sql`b`)} as limit_micros,
+           b.limit_micros as own_limit, b.carry_over, b.frozen, b.alert_thresholds, ${budgetCommittedSql(sql`b`)} as committed
     from budgets b left join courses c on c.id = b.course_id
     where b.platform_id = ${platformId} and b.month >= ${fromMonth}::date
     order by b.month, b.course_id nulls first, course_title`);
@@ -56,6 +60,8 @@ export async function listBudgets(db: Db, platformId: number, fromMonth: string)
     courseTitle: r.course_title,
     month: r.month,
     limitMicros: Number(r.limit_micros),
+    ownLimitMicros: Number(r.own_limit),
+    carryOver: r.carry_over,
     frozen: r.frozen,
     thresholds: r.alert_thresholds.map(Number),
     committedMicros: Number(r.committed ?? 0),
@@ -78,23 +84,23 @@ export async function lockMonthBudgets(db: Db, platformId: number): Promise<void
 }
 
 /** The budget of a scope and month, locked for the rest of the transaction (null when there is none). */
-export async function lockBudgetByScope(db: Db, key: BudgetKey): Promise<{ id: number; limitMicros: number; thresholds: number[] } | null> {
-  const rows = await db.execute<{ id: number; limit_micros: number; alert_thresholds: number[] }>(sql`
-    select id, limit_micros, alert_thresholds from budgets
+export async function lockBudgetByScope(db: Db, key: BudgetKey): Promise<{ id: number; limitMicros: number; thresholds: number[]; carryOver: boolean } | null> {
+  const rows = await db.execute<{ id: number; limit_micros: number; alert_thresholds: number[]; carry_over: boolean }>(sql`
+    select id, limit_micros, alert_thresholds, carry_over from budgets
     where platform_id = ${key.platformId} and month = ${key.month}::date
       and ${key.courseId == null ? sql`course_id is null` : sql`course_id = ${key.courseId}`}
     for update`);
   const r = rows.rows[0];
-  return r ? { id: Number(r.id), limitMicros: Number(r.limit_micros), thresholds: r.alert_thresholds.map(Number) } : null;
+  return r ? { id: Number(r.id), limitMicros: Number(r.limit_micros), thresholds: r.alert_thresholds.map(Number), carryOver: r.carry_over } : null;
 }
 
-/** Sets the limit and alert thresholds of a scope and month, creating the budget when there is none. Returns its id. */
-export async function upsertBudget(db: Db, key: BudgetKey, limitMicros: number, thresholds: number[], userId: number): Promise<number> {
+/** Sets the limit, alert thresholds and carry-over of a scope and month, creating the budget when there is none. Returns its id. */
+export async function upsertBudget(db: Db, key: BudgetKey, limit: { limitMicros: number; thresholds: number[]; carryOver: boolean }, userId: number): Promise<number> {
   const rows = await db.execute<{ id: number }>(sql`
-    insert into budgets (platform_id, course_id, month, limit_micros, alert_thresholds, created_by)
-    values (${key.platformId}, ${key.courseId}, ${key.month}::date, ${limitMicros}, ${sql.param(thresholds)}::int[], ${userId})
+    insert into budgets (platform_id, course_id, month, limit_micros, alert_thresholds, carry_over, created_by)
+    values (${key.platformId}, ${key.courseId}, ${key.month}::date, ${limit.limitMicros}, ${sql.param(limit.thresholds)}::int[], ${limit.carryOver}, ${userId})
     on conflict on constraint budgets_scope_month_key do update
-      set limit_micros = excluded.limit_micros, alert_thresholds = excluded.alert_thresholds, updated_at = now()
+      set limit_micros = excluded.limit_micros, alert_thresholds = excluded.alert_thresholds, carry_over = excluded.carry_over, updated_at = now()
     returning id`);
   return Number(rows.rows[0]!.id);
 }

@@ -57,6 +57,11 @@ export const budgetForm = z.object({
   month: z.string({ error: 'Choose a month.' }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Choose a month.').transform((v) => `${v}-01`),
   limit: dollarsField,
   warnAt: warningsField,
+  /** A checkbox: present ("on") carries last month's unused amount over. */
+  carryOver: z
+    .string()
+    .optional()
+    .transform((v) => v === 'on' || v === 'true'),
 });
 
 export const freezeForm = z.object({ frozen: z.enum(['true', 'false'], { error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }).transform((v) => v === 'true') });
@@ -73,9 +78,10 @@ export const budgetBody = z
     month: z.string({ error: 'Choose a month.' }),
     limit: z.number({ error: 'Give the monthly limit in dollars as a number, like 250 or 99.5.' }).transform(String),
     warnAt: z.array(z.number({ error: 'Enter the percentages to warn at, like [75, 90, 95].' })).max(5, 'Enter up to five percentages.').optional(),
+    carryOver: z.boolean({ error: 'carryOver is true or false.' }).default(false),
   })
   .strict()
-  .transform((b) => ({ scope: b.courseId == null ? 'platform' : `course-${b.courseId}`, month: b.month, limit: b.limit, ...(b.warnAt ? { warnAt: b.warnAt.join(', ') } : {}) }))
+  .transform((b) => ({ scope: b.courseId == null ? 'platform' : `course-${b.courseId}`, month: b.month, limit: b.limit, ...(b.carryOver ? { carryOver: 'on' } : {}), ...(b.warnAt ? { warnAt: b.warnAt.join(', ') } : {}) }))
   .pipe(budgetForm);
 
 export const freezeBody = z.object({ frozen: z.boolean({ error: 'Say whether to freeze (true) or unfreeze (false) the budget.' }) }).strict();
@@ -91,3 +97,11 @@ export const costSummaryQuery = z
     groupBy: z.enum(GROUPINGS, { error: `groupBy is one of ${GROUPINGS.join(', ')}.` }).default('month'),
   })
   .strict();
+
+/** Moving part of one course budget's limit to another's (the same month). */
+export const allocationForm = z.object({
+  from: z.coerce.number({ error: 'Choose the budget to take from.' }).int('Choose the budget to take from.').positive('Choose the budget to take from.').max(Number.MAX_SAFE_INTEGER),
+  to: z.coerce.number({ error: 'Choose the budget to give to.' }).int('Choose the budget to give to.').positive('Choose the budget to give to.').max(Number.MAX_SAFE_INTEGER),
+  amount: dollarsField,
+});
+export type AllocationInput = z.output<typeof allocationForm>;

@@ -87,6 +87,17 @@ export const costLedger = pgTable(
  */
 export const COMMITTED_MICROS = sql.raw(`sum(case when l.kind = 'release' then -l.amount_micros else l.amount_micros - l.settled_micros end)::int8`);
 
+/**
+ * The limit the budget row `budget` (an alias) enforces: its own, plus, when it carries over, what the same
+ * scope's budget of the month before left unused (its own limit less its committed spend; one month back, not a
+ * chain). Every check and report of a limit uses this one expression.
+ */
+export const budgetLimitSql = (budget: SQL) => sql`
+  (${budget}.limit_micros + case when ${budget}.carry_over then coalesce((
+    select greatest(0, p.limit_micros - coalesce(${budgetCommittedSql(sql`p`)}, 0)) from budgets p
+    where p.platform_id = ${budget}.platform_id and p.course_id is not distinct from ${budget}.course_id
+      and p.month = (${budget}.month - interval '1 month')::date), 0) else 0 end)::int8`;
+
 /** What the scope of the budget row `budget` (an alias) has committed in its month: null when nothing. */
 export const budgetCommittedSql = (budget: SQL) => sql`
   (select ${COMMITTED_MICROS} from cost_ledger l

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { budgetCommittedSql } from './budgets.table.js';
+import { budgetCommittedSql, budgetLimitSql } from './budgets.table.js';
 
 /**
  * The SQL of money committed to batch work and real-time calls: budget rows locked while a reservation is checked, the reservations
@@ -16,7 +16,7 @@ export type ReservableBudget = { id: number; courseId: number | null; courseTitl
  */
 export async function lockBudgetsFor(db: Db, platformId: number, courseIds: number[], options: { lock: boolean } = { lock: true }): Promise<ReservableBudget[]> {
   const rows = await db.execute<{ id: number; course_id: number | null; limit_micros: number; frozen: boolean; course_title: string | null }>(sql`
-    select b.id, b.course_id, b.limit_micros, b.frozen, c.title as course_title
+    select b.id, b.course_id, ${budgetLimitSql(sql`b`)} as limit_micros, b.frozen, c.title as course_title
     from budgets b left join courses c on c.id = b.course_id
     where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date
       and (b.course_id is null or b.course_id = any(${sql.param(courseIds)}::bigint[]))
@@ -90,11 +90,11 @@ export type ReachedAlert = { budgetId: number; courseId: number | null; courseTi
 export async function recordReachedThresholds(db: Db, platformId: number): Promise<ReachedAlert[]> {
   const rows = await db.execute<{ id: number; course_id: number | null; course_title: string | null; month: string; threshold: number; committed: number; limit_micros: number }>(sql`
     with spend as (
-      select b.id, b.limit_micros, b.alert_thresholds, b.alerts_sent, coalesce(${budgetCommittedSql(sql`b`)}, 0) as committed
+      select b.id, ${budgetLimitSql(sql`b`)} as limit_micros, b.alert_thresholds, b.alerts_sent, coalesce(${budgetCommittedSql(sql`b`)}, 0) as committed
       from budgets b
       where b.platform_id = ${platformId} and b.month = date_trunc('month', now())::date and b.limit_micros > 0),
     due as (
-      select s.id, s.committed,
+      select s.id, s.committed, s.limit_micros,
              array(select t from unnest(s.alert_thresholds) t
                    where t > 0 and s.committed * 100 >= t::int8 * s.limit_micros and not (t = any(s.alerts_sent)) order by t) as reached
       from spend s)
@@ -103,7 +103,7 @@ export async function recordReachedThresholds(db: Db, platformId: number): Promi
     where b.id = d.id and cardinality(d.reached) > 0
     returning b.id, b.course_id,
               (select coalesce(nullif(x.title, ''), x.context_id) from courses x where x.id = b.course_id) as course_title,
-              to_char(b.month, 'FMMonth YYYY') as month, d.reached[cardinality(d.reached)] as threshold, d.committed, b.limit_micros`);
+              to_char(b.month, 'FMMonth YYYY') as month, d.reached[cardinality(d.reached)] as threshold, d.committed, d.limit_micros`);
   return rows.rows.map((r) => ({
     budgetId: Number(r.id),
     courseId: r.course_id == null ? null : Number(r.course_id),
