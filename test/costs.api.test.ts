@@ -179,6 +179,9 @@ describe('the cost API', () => {
     const page = await admin.get('/admin/costs');
     const row = textOf(page.html.slice(page.html.indexOf(`id="costs-budget-${b.id}"`), page.html.indexOf('</tr>', page.html.indexOf(`id="costs-budget-${b.id}"`))));
     expect(row).toContain(`${formatUsd(b.forecast!.projectedMicros)} (${Math.floor((b.forecast!.projectedMicros / 10_000) * 100)}%) ${formatUsd(b.forecast!.runRateMicrosPerDay)} a day so far`);
+    // And as a chart of this month's budgets: the forecast as a share of the limit.
+    expect(page.html).toContain(`<desc id="costs-chart-forecast-desc">`);
+    expect(textOf(page.html.slice(page.html.indexOf('<desc id="costs-chart-forecast-desc">')))).toContain(`: ${Math.round((b.forecast!.projectedMicros / 10_000) * 100)}% (${formatUsd(b.forecast!.projectedMicros)} of ${formatUsd(10_000)})`);
     if (b.forecast!.thresholdsAhead.includes(100)) expect(row).toContain('At this pace the limit is reached before the month ends.');
     else expect(row).not.toContain('At this pace');
 

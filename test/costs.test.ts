@@ -163,6 +163,9 @@ describe('costs and budgets', () => {
     expect(page.html).toContain('2 results charged $0.00024 in these months would have cost $0.00047 in real time, a saving of $0.00024.');
     expect(page.html).toContain('3 charges without stored usage or a known standard price are left out.');
     expect(page.html).not.toContain('$7.78');
+    // Cost per batch result by day: the two results charged 118 µ$ each today (charges without a result left out).
+    expect(page.html).toMatch(/<svg role="img" aria-labelledby="costs-chart-per-result-title costs-chart-per-result-desc"/);
+    expect(page.html).toMatch(/<desc id="costs-chart-per-result-desc">\d{4}-\d{2}-\d{2}: \$0\.00012<\/desc>/);
   });
 
   it('show one chosen month by course, and refuse a malformed month', async () => {

@@ -1,7 +1,8 @@
 import type { BudgetsOverview } from '../models/budgets/budget-admin.service.js';
 import type { BudgetRow } from '../models/budgets/budgets.repository.js';
 import type { BudgetChange } from '../models/budgets/allocation.repository.js';
-import type { Forecast } from '../models/budgets/cost-report.service.js';
+import type { BudgetStatus, Forecast } from '../models/budgets/cost-report.service.js';
+import type { CostGroup } from '../models/budgets/cost-report.repository.js';
 import type { Savings, SpendFigures, SpendReport } from '../models/budgets/spend.service.js';
 import { formatCount, formatUsd } from './prompts.present.js';
 import type { BatchRow } from '../models/batches/batches.repository.js';
@@ -190,4 +191,24 @@ export function presentBudgetHistory(rows: BudgetChange[]) {
       by: c.by ?? '—',
     };
   });
+}
+
+/**
+ * The two charts of trends: each day's cost per batch result in the month shown (charged ÷ results), and each of
+ * this month's budgets' month-end forecast as a share of its limit.
+ */
+export function presentTrends(budgets: BudgetStatus[], days: CostGroup[]) {
+  const perResult = days.filter((d) => d.results > 0).map((d) => ({ label: d.label, value: Math.round(d.resultsChargedMicros / d.results) }));
+  const maxPer = Math.max(1, ...perResult.map((r) => r.value));
+  const forecasts = budgets
+    .filter((b) => b.forecast && b.limitMicros > 0)
+    .map((b) => {
+      const percent = Math.round((b.forecast!.projectedMicros / b.limitMicros) * 100);
+      return { label: b.courseId == null ? 'Whole platform' : (b.courseTitle ?? `Course ${b.courseId}`), percent, display: `${percent}% (${formatUsd(b.forecast!.projectedMicros)} of ${formatUsd(b.limitMicros)})` };
+    });
+  const maxPercent = Math.max(100, ...forecasts.map((f) => f.percent));
+  return {
+    costPerResult: perResult.map((r) => ({ label: r.label, value: r.value, display: formatUsd(r.value), width: Math.round((r.value / maxPer) * 1000) / 10 })),
+    forecast: forecasts.map((f) => ({ label: f.label, value: f.percent, display: f.display, width: Math.round((f.percent / maxPercent) * 1000) / 10 })),
+  };
 }

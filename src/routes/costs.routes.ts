@@ -12,7 +12,8 @@ import { formatUsd } from './prompts.present.js';
 import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
 import { budgetStatus } from '../models/budgets/cost-report.service.js';
-import { presentBudgetHistory, presentBudgets, presentOpenBatches, presentOverrides, presentSpend } from './costs.present.js';
+import { costGroups } from '../models/budgets/cost-report.repository.js';
+import { presentBudgetHistory, presentBudgets, presentTrends, presentOpenBatches, presentOverrides, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
 import { withDeps } from './handlers.js';
 import type { Config } from '../config.js';
@@ -62,6 +63,11 @@ async function show(deps: CostsDeps, req: Request, res: Response, month: string 
   const spend = presentSpend(await spendReport(deps.db, platformId, month));
   const status = await budgetStatus(deps.db, platformId);
   const budgets = presentBudgets(await budgetsOverview(deps.db, platformId), new Map(status.budgets.map((b) => [b.id, b.forecast])));
+  const selected = month ?? status.currentMonth;
+  const trends = presentTrends(
+    status.budgets,
+    (await costGroups(deps.db, platformId, { fromMonth: selected, toMonth: selected, courseId: null }, 'day')),
+  );
   const open = presentOpenBatches(await listOpenBatches(deps.db, platformId));
   const history = presentBudgetHistory(await listBudgetHistory(deps.db, platformId));
   const overrides = presentOverrides(await listOverrides(deps.db, platformId), await overrideSpendThisMonth(deps.db, platformId), deps.config.budgetOverrideCapMicros);
@@ -69,7 +75,7 @@ async function show(deps: CostsDeps, req: Request, res: Response, month: string 
     req,
     res,
     'pages/admin/costs',
-    { title: 'Costs and budgets', spend, ...budgets, ...open, overrides, history, error: state.error ?? null, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
+    { title: 'Costs and budgets', spend, trends, ...budgets, ...open, overrides, history, error: state.error ?? null, fields: state.fields ?? {}, values: state.values ?? {}, notice: state.notice ?? null },
     { status: state.status, fragment: 'partials/costs/_budgets' },
   );
 }

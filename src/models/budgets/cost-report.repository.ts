@@ -19,8 +19,9 @@ export interface CostGroup {
   realtimeMicros: number;
   /** Reserved and neither charged nor released yet. */
   inFlightMicros: number;
-  /** Batch results charged. */
+  /** Batch results charged, and what those charges came to (cost per result = resultsChargedMicros ÷ results). */
   results: number;
+  resultsChargedMicros: number;
   inputTokens: number;
   outputTokens: number;
 }
@@ -39,7 +40,7 @@ const GROUP_SQL: Record<Grouping, { key: SQL; label: SQL }> = {
 /** The platform's ledger from `fromMonth` to `toMonth` (first days, inclusive), of one course or all, grouped. */
 export async function costGroups(db: Db, platformId: number, period: { fromMonth: string; toMonth: string; courseId: number | null }, groupBy: Grouping): Promise<CostGroup[]> {
   const g = GROUP_SQL[groupBy];
-  const rows = await db.execute<{ key: string; label: string; committed: number; charged: number; realtime: number; in_flight: number; results: number; input_tokens: number; output_tokens: number }>(sql`
+  const rows = await db.execute<{ key: string; label: string; committed: number; charged: number; realtime: number; in_flight: number; results: number; results_charged: number; input_tokens: number; output_tokens: number }>(sql`
     select ${g.key} as key, ${g.label} as label,
            ${COMMITTED_MICROS} as committed,
            coalesce(sum(l.amount_micros) filter (where l.kind = 'charge'), 0)::int8 as charged,
@@ -47,6 +48,7 @@ export async function costGroups(db: Db, platformId: number, period: { fromMonth
            (coalesce(sum(l.amount_micros) filter (where l.kind = 'reservation'), 0) - coalesce(sum(l.amount_micros) filter (where l.kind = 'release'), 0)
              - coalesce(sum(l.settled_micros), 0))::int8 as in_flight,
            count(a.id)::int as results,
+           coalesce(sum(l.amount_micros) filter (where a.id is not null), 0)::int8 as results_charged,
            coalesce(sum(coalesce(a.input_tokens, l.input_tokens)) filter (where l.kind = 'charge'), 0)::int8 as input_tokens,
            coalesce(sum(coalesce(a.output_tokens, l.output_tokens)) filter (where l.kind = 'charge'), 0)::int8 as output_tokens
     from cost_ledger l
@@ -67,6 +69,7 @@ export async function costGroups(db: Db, platformId: number, period: { fromMonth
     realtimeMicros: Number(r.realtime),
     inFlightMicros: Number(r.in_flight),
     results: Number(r.results),
+    resultsChargedMicros: Number(r.results_charged),
     inputTokens: Number(r.input_tokens),
     outputTokens: Number(r.output_tokens),
   }));

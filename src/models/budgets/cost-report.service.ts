@@ -24,7 +24,7 @@ export interface CostSummary {
 
 export async function costSummary(db: Db, platformId: number, query: SummaryQuery): Promise<CostSummary> {
   const groups = await costGroups(db, platformId, query, query.groupBy);
-  const totals: CostTotals = { committedMicros: 0, chargedMicros: 0, realtimeMicros: 0, inFlightMicros: 0, results: 0, inputTokens: 0, outputTokens: 0 };
+  const totals: CostTotals = { committedMicros: 0, chargedMicros: 0, realtimeMicros: 0, inFlightMicros: 0, results: 0, resultsChargedMicros: 0, inputTokens: 0, outputTokens: 0 };
   for (const g of groups) for (const k of Object.keys(totals) as Array<keyof CostTotals>) totals[k] += g[k];
   return { groups, totals };
 }
