@@ -98,6 +98,32 @@ describe('a budget freeze halts spending', () => {
     expect((await batchRow(id)).provider_batch_id).not.toBeNull();
   });
 
+  it('holds a batch whose first send failed when the freeze comes before its retry', async () => {
+    await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 1);
+    const id = await createBatch();
+    expect((await admin.request(`/api/admin/llm-batches/${id}/submit/`, { method: 'POST', json: {} })).status).toBe(202);
+    const worker = testWorker(stack.db.db, stack.config);
+    stack.emulator!.setFaults({ uploadFailures: { count: 1, status: 500 } });
+    try {
+      const retry = await sendBatch(worker, id);
+      expect(retry).toEqual([{ step: 'submit', batchId: id, at: expect.any(Date) }]);
+    } finally {
+      stack.emulator!.setFaults({});
+    }
+    expect(await batchRow(id)).toMatchObject({ status: 'created', provider_batch_id: null });
+    await freeze(true);
+    // The retry is due (its backoff, kept as the lease, has run out).
+    await stack.db.db.execute(sql`update batches set lease_expires_at = null, lease_owner = null where id = ${id}`);
+    await sendBatch(worker, id);
+    const held = await batchRow(id);
+    expect(held).toMatchObject({ status: 'created', provider_batch_id: null });
+    expect(held.error).toMatch(/^Held, not sent: The budget of course ".*" for this month is frozen/);
+    await freeze(false);
+    await new Promise((r) => setTimeout(r, 100));
+    await drive(worker, submitSteps([id]));
+    expect((await batchRow(id)).provider_batch_id).not.toBeNull();
+  });
+
   it('lists batches at the provider during a freeze on the Costs page, and cancels one or a held one there with one click', async () => {
     await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 2);
     const running = await createBatch();
