@@ -11,23 +11,22 @@
  * The emulator writes answers of a realistic shape, but its lengths are its own: the figures say how the
  * estimator tracks a model's lengths, not what a real model writes. `npx tsx bench/estimates.bench.ts`.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { loadConfig, type Config } from '../src/config.js';
+import type { Config } from '../src/config.js';
+import type { BatchWorker } from '../src/models/batches/batch-worker.js';
 import { createDb, createPool, migrateDatabase, type RootDb } from '../src/db/db.js';
 import { startEmulator } from '../src/emulator/index.js';
-import { silentLogger } from '../src/log.js';
-import { countSchemaTokens, createProvider, estimateCostMicros } from '../src/providers/index.js';
+import { countSchemaTokens, estimateCostMicros } from '../src/providers/index.js';
 import { gradingJsonSchema } from '../src/grading/result.schema.js';
 import { DEFAULT_OUTPUT_FRACTION } from '../src/providers/tokens.js';
 import { ingestBatch } from '../src/models/batches/batch-ingest.service.js';
 import { pollBatch } from '../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../src/models/batches/batch-send.service.js';
-import type { BatchWorker } from '../src/models/batches/batch-worker.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { bulkSubmit, seedTenant } from '../test/helpers/batch-fixtures.js';
 import { benchDatabase } from './lib/embedded.js';
+import { benchBatchConfig, benchWorker } from './lib/batch-config.js';
 import { percentile, printTable } from './lib/stats.js';
 
 const PER_BATCH = 20;
@@ -103,17 +102,8 @@ export async function run() {
   const db = createDb(pool);
   await migrateDatabase(db);
   const emulator = await startEmulator({ port: 0, timings: { validatingMs: 0, inProgressMs: 0, finalizingMs: 0 } });
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LTI_KEY: randomBytes(32).toString('hex'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    DATABASE_URL: database.url,
-    TOOL_URL: 'https://tool.example.edu',
-    OPENAI_BASE_URL: emulator.apiBaseUrl,
-    BATCH_MIN_SIZE: '1',
-    LOG_LEVEL: 'silent',
-  });
-  const w: BatchWorker = { db, provider: createProvider(config), settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name: 'bench' };
+  const config = benchBatchConfig(database.url, emulator.apiBaseUrl);
+  const w = benchWorker(db, config);
   try {
     const results = [];
     for (const max of [600, 4000]) results.push(await scenario(db, w, config, max));

@@ -11,7 +11,6 @@
  * `npx tsx bench/ingest.bench.ts [--lines 50000] [--chunk 1000]`. Target: ingest ≥ 25% of COPY's rows/s, memory flat.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,20 +19,17 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { sql } from 'drizzle-orm';
-import { loadConfig } from '../src/config.js';
 import { createDb, createPool, migrateDatabase } from '../src/db/db.js';
-import { silentLogger } from '../src/log.js';
-import { createProvider } from '../src/providers/index.js';
 import { ingestBatch } from '../src/models/batches/batch-ingest.service.js';
 import { pollBatch } from '../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../src/models/batches/batch-send.service.js';
-import type { BatchWorker } from '../src/models/batches/batch-worker.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
 import { isTerminal } from '../src/models/batches/batch-state.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { bulkSubmit, seedTenant } from '../test/helpers/batch-fixtures.js';
 import { freePort } from '../test/helpers/ports.js';
 import { benchDatabase } from './lib/embedded.js';
+import { benchBatchConfig, benchWorker } from './lib/batch-config.js';
 import { printTable } from './lib/stats.js';
 
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
@@ -75,21 +71,13 @@ export async function run(options: { lines?: number; chunk?: number } = {}) {
   const db = createDb(pool);
   await migrateDatabase(db);
   const emulator = await startEmulatorProcess(await freePort());
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LTI_KEY: randomBytes(32).toString('hex'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    DATABASE_URL: database.url,
-    TOOL_URL: 'https://tool.example.edu',
-    OPENAI_BASE_URL: emulator.url,
-    BATCH_MIN_SIZE: '1',
+  const config = benchBatchConfig(database.url, emulator.url, {
     BATCH_MAX_SIZE: '50000',
     BATCH_POLL_MIN_MS: '200',
     BATCH_POLL_MAX_MS: '1000',
-    LOG_LEVEL: 'silent',
     ...(options.chunk ? { BATCH_INGEST_CHUNK: String(options.chunk) } : {}),
   });
-  const w: BatchWorker = { db, provider: createProvider(config), settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name: 'bench' };
+  const w = benchWorker(db, config);
   try {
     const t = await seedTenant(db);
     let t0 = performance.now();

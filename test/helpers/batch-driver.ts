@@ -10,7 +10,9 @@ import { sendBatch } from '../../src/models/batches/batch-send.service.js';
 import type { BatchWorker, NextStep } from '../../src/models/batches/batch-worker.js';
 import { findBatchById } from '../../src/models/batches/batches.repository.js';
 import { isTerminal } from '../../src/models/batches/batch-state.js';
-import type { TestDatabase } from './db.js';
+import { afterAll, beforeAll } from '@jest/globals';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 import { testEnv } from './stack.js';
 import { until } from './until.js';
 
@@ -82,4 +84,45 @@ export async function pollUntilFinished(workers: BatchWorker | BatchWorker[], ba
     timeoutMs,
     10,
   );
+}
+
+/** A test file's own database, an OpenAI emulator over HTTP (batches finish at once) and a worker against both. */
+export interface EmulatedBatches {
+  readonly db: TestDatabase;
+  readonly emulator: RunningEmulator;
+  readonly config: Config;
+  readonly worker: BatchWorker;
+}
+
+/** Starts them before the file's tests and stops them after; read the fields inside a test. */
+export function useEmulatedBatches(): EmulatedBatches {
+  let state: EmulatedBatches | undefined;
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    const emulator = await startEmulator({ port: 0, timings: { validatingMs: 0, inProgressMs: 0, finalizingMs: 0 } });
+    const config = testConfig(db, emulator.apiBaseUrl);
+    state = { db, emulator, config, worker: testWorker(db.db, config) };
+  });
+  afterAll(async () => {
+    await state?.emulator.close();
+    await state?.db.drop();
+  });
+  const get = (): EmulatedBatches => {
+    if (!state) throw new Error('Read the emulated batches inside a test: they start in beforeAll.');
+    return state;
+  };
+  return {
+    get db() {
+      return get().db;
+    },
+    get emulator() {
+      return get().emulator;
+    },
+    get config() {
+      return get().config;
+    },
+    get worker() {
+      return get().worker;
+    },
+  };
 }
