@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { budgetCommittedSql } from './budgets.table.js';
+import { budgetScopeOf } from './budgets.repository.js';
 
 /** The SQL of moving allocation between course budgets, and of the budgets' history (from the audit log). */
 
@@ -21,14 +22,7 @@ export async function lockBudgetsById(db: Db, platformId: number, ids: number[])
     select b.id, b.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title, b.month::text as month, b.limit_micros, ${budgetCommittedSql(sql`b`)} as committed
     from budgets b left join courses c on c.id = b.course_id
     where b.platform_id = ${platformId} and b.id = any(${sql.param(ids)}::bigint[])`);
-  return rows.rows.map((r) => ({
-    id: Number(r.id),
-    courseId: r.course_id == null ? null : Number(r.course_id),
-    courseTitle: r.course_title,
-    month: r.month,
-    limitMicros: Number(r.limit_micros),
-    committedMicros: Number(r.committed ?? 0),
-  }));
+  return rows.rows.map((r) => ({ ...budgetScopeOf(r), committedMicros: Number(r.committed ?? 0) }));
 }
 
 export async function setBudgetLimit(db: Db, budgetId: number, limitMicros: number): Promise<void> {

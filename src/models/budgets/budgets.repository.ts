@@ -24,6 +24,11 @@ export interface BudgetRow {
   committedMicros: number;
 }
 
+/** A budget row's scope, month and limit as the repositories read them (ids and money as numbers). */
+export function budgetScopeOf(r: { id: number; course_id: number | null; course_title: string | null; month: string; limit_micros: number }) {
+  return { id: Number(r.id), courseId: r.course_id == null ? null : Number(r.course_id), courseTitle: r.course_title, month: r.month, limitMicros: Number(r.limit_micros) };
+}
+
 export interface LedgerSums {
   month: string;
   courseId: number;
@@ -55,11 +60,7 @@ export async function listBudgets(db: Db, platformId: number, fromMonth: string)
     where b.platform_id = ${platformId} and b.month >= ${fromMonth}::date
     order by b.month, b.course_id nulls first, course_title`);
   return rows.rows.map((r) => ({
-    id: Number(r.id),
-    courseId: r.course_id == null ? null : Number(r.course_id),
-    courseTitle: r.course_title,
-    month: r.month,
-    limitMicros: Number(r.limit_micros),
+    ...budgetScopeOf(r),
     ownLimitMicros: Number(r.own_limit),
     carryOver: r.carry_over,
     frozen: r.frozen,
