@@ -40,6 +40,7 @@ import { reviewApiRoutes } from './routes/review-api.routes.js';
 import { feedbackRoutes } from './routes/feedback.routes.js';
 import { costsRoutes } from './routes/costs.routes.js';
 import { costsApiRoutes } from './routes/costs-api.routes.js';
+import { costReportRoutes } from './routes/cost-report.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -187,5 +188,6 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db }));
   session.use(costsRoutes({ db, jobs: deps.jobs, config }), costsApiRoutes({ db }));
+  session.use(costReportRoutes({ db }));
   return session;
 }
