@@ -94,11 +94,16 @@ export function evaluateAnswer(answer: AnswerInput, rubric: RubricCriterion[], m
   };
 }
 
+// A whole answer inside one Markdown code fence (```json … ```): how models answering JSON by instruction rather
+// than by a response format (gpt-3.5-turbo, gpt-4: answer-format.ts) often wrap it. Only a fence around the whole
+// answer is taken off; anything else around the JSON still makes it malformed.
+const FENCED = /^\s*```[ \t]*(?:json)?[ \t]*\r?\n([\s\S]*?)\r?\n?[ \t]*```\s*$/i;
+
 /** The answer as a JSON object, or why it is not one (a cut-off answer is the usual cause of broken JSON). */
 function parseAnswerObject(content: string, finishReason: string): { object: Record<string, unknown> } | { problem: AssessmentFlag } {
   let json: unknown;
   try {
-    json = JSON.parse(content);
+    json = JSON.parse(FENCED.exec(content)?.[1] ?? content);
   } catch {
     return { problem: { code: 'malformed_json', message: finishReason === 'length' ? 'The answer was cut off before its JSON was complete.' : 'The answer is not valid JSON.' } };
   }

@@ -1,3 +1,4 @@
+import { answerSchemaInstruction } from './answer-format.js';
 import type { RubricCriterion } from './rubric.js';
 import { parseTemplate, renderTemplate, type TemplatePart } from './template.js';
 
@@ -12,6 +13,8 @@ export interface PromptInput {
   graderInstructions: string;
   rubric: RubricCriterion[];
   maxScore: number;
+  /** For a model without Structured Outputs: the answer's JSON schema, told in the system message (answer-format.ts). */
+  answerSchema?: Record<string, unknown>;
 }
 
 export interface TaskInput {
@@ -77,6 +80,7 @@ export function buildMessages(prompt: PromptInput, task: TaskInput, submissionTe
     prompt.systemInstructions.trim(),
     prompt.graderInstructions.trim() ? `Grader-only guidance (never shown to the student):\n${prompt.graderInstructions.trim()}` : '',
     DATA_BOUNDARY_INSTRUCTION,
+    prompt.answerSchema ? answerSchemaInstruction(prompt.answerSchema) : '',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -1,3 +1,4 @@
+import { schemaByInstruction } from './answer-format.js';
 import { anonymizeText, type Identity } from './anonymize.js';
 import { buildMessages, type ChatMessage, type TaskInput } from './messages.js';
 import { RESPONSE_FORMAT_NAME } from './result.schema.js';
@@ -18,7 +19,11 @@ export interface GradingRequest {
   messages: ChatMessage[];
   temperature: number;
   maxOutputTokens: number;
-  responseFormat: JsonSchemaResponseFormat;
+  /**
+   * The strict schema the answer must match, for models with Structured Outputs. Absent for older models, which
+   * are sent no response format: the schema is in their system message instead (answer-format.ts).
+   */
+  responseFormat?: JsonSchemaResponseFormat;
 }
 
 /** What a request is made of: a prompt (a saved version, or a draft in the editor) and its task. */
@@ -60,23 +65,32 @@ function parsed(template: string): TemplatePart[] {
 
 /**
  * The request for a text as given (a sample in the editor, or a submission already anonymized): the prompt
- * rendered around the delimited text, the frozen output schema as the response format.
+ * rendered around the delimited text, the frozen output schema as the response format — or, for a model without
+ * Structured Outputs, as a block at the end of the system message, with no response format.
  */
 export function gradingRequestFor(ctx: RequestContext, text: string, customId: string): GradingRequest {
   const v = ctx.version;
-  const responseFormat: JsonSchemaResponseFormat = { type: 'json_schema', json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: v.outputSchema } };
-  return {
+  const byInstruction = schemaByInstruction(v.model);
+  const request: GradingRequest = {
     customId,
     model: v.model,
     messages: buildMessages(
-      { template: parsed(v.template), systemInstructions: v.systemInstructions, graderInstructions: v.graderInstructions, rubric: v.rubric, maxScore: v.maxScore },
+      {
+        template: parsed(v.template),
+        systemInstructions: v.systemInstructions,
+        graderInstructions: v.graderInstructions,
+        rubric: v.rubric,
+        maxScore: v.maxScore,
+        ...(byInstruction ? { answerSchema: v.outputSchema } : {}),
+      },
       ctx.task,
       text,
     ),
     temperature: v.temperature,
     maxOutputTokens: v.maxOutputTokens,
-    responseFormat,
   };
+  if (!byInstruction) request.responseFormat = { type: 'json_schema', json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: v.outputSchema } };
+  return request;
 }
 
 /** The text of a submission as it is sent: without its author's identity when the course asks. */

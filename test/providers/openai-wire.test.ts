@@ -6,7 +6,9 @@ import { toSnapshot, type OpenAIBatch } from '../../src/providers/openai/batch-s
 import { retryAfterFrom, toProviderError } from '../../src/providers/openai/openai-errors.js';
 import { buildOpenAIRequestLine } from '../../src/providers/openai/request-line.js';
 import { parseResultLine } from '../../src/providers/openai/result-line.js';
-import { gradingRequest } from './helpers/requests.js';
+import { ANSWER_SCHEMA_OPEN } from '../../src/grading/answer-format.js';
+import { gradingJsonSchema } from '../../src/grading/result.schema.js';
+import { builtGradingRequest, gradingRequest, RUBRIC } from './helpers/requests.js';
 
 /** The adapter's translation of OpenAI's wire formats, on inputs the emulator never sends. */
 
@@ -138,6 +140,19 @@ describe('buildOpenAIRequestLine', () => {
     expect(parsed).toMatchObject({ custom_id: 'qi-5-a1', method: 'POST', url: '/v1/chat/completions' });
     expect(parsed.body).toMatchObject({ model: 'gpt-4o-mini', temperature: 0.2, max_completion_tokens: 1500, response_format: { type: 'json_schema', json_schema: { strict: true } } });
     expect(parsed.body).not.toHaveProperty('max_tokens');
+  });
+
+  it('sends no response_format for a model without Structured Outputs: its schema is in the system message', () => {
+    for (const model of ['gpt-4', 'gpt-3.5-turbo']) {
+      const parsed = JSON.parse(buildOpenAIRequestLine(builtGradingRequest(5, model))) as { body: { messages: Array<{ role: string; content: string }> } & Record<string, unknown> };
+      expect(parsed.body).not.toHaveProperty('response_format');
+      expect(parsed.body).toMatchObject({ model, temperature: 0.2, max_completion_tokens: 1500 });
+      expect(parsed.body.messages[0]!.content).toContain(`${ANSWER_SCHEMA_OPEN}\n${JSON.stringify(gradingJsonSchema(RUBRIC, 10))}\n`);
+    }
+    // The same builder still sends the strict format to a model that has Structured Outputs.
+    const mini = JSON.parse(buildOpenAIRequestLine(builtGradingRequest(5, 'gpt-4o-mini'))) as { body: { messages: Array<{ content: string }> } & Record<string, unknown> };
+    expect(mini.body).toMatchObject({ response_format: { type: 'json_schema', json_schema: { strict: true, schema: gradingJsonSchema(RUBRIC, 10) } } });
+    expect(mini.body.messages[0]!.content).not.toContain(ANSWER_SCHEMA_OPEN);
   });
 
   it('leaves temperature out for reasoning models', () => {

@@ -120,7 +120,7 @@ describe('estimateRequest', () => {
     const req = gradingRequest(1, { maxOutputTokens: 1000 });
     // The messages and the response format's schema, counted as the emulator bills them.
     const inputTokens = emulatorPromptTokens('gpt-4o-mini', req.messages, req.responseFormat);
-    expect(inputTokens).toBe(countChatTokens('gpt-4o-mini', req.messages) + countSchemaTokens('gpt-4o-mini', req.responseFormat.json_schema.schema));
+    expect(inputTokens).toBe(countChatTokens('gpt-4o-mini', req.messages) + countSchemaTokens('gpt-4o-mini', req.responseFormat!.json_schema.schema));
     const batch = estimateRequest(req, 'batch');
     // No history: 60% of 1,000 = 600 output tokens. Batch: input × $0.075 + 600 × $0.30 = 180 µ$ of output.
     expect(batch).toEqual({ inputTokens, outputTokens: 600, costMicros: Math.round(inputTokens * 0.075 + 180) });

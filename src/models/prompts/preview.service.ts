@@ -64,7 +64,8 @@ export interface PromptPreview {
 export function buildPreview(o: PreviewOptions): PromptPreview {
   const { content, task } = o;
   const text = o.sample && o.sample.trim() ? o.sample : PLACEHOLDER_SUBMISSION;
-  const req = gradingRequestFor(requestContextFor(content, task), text, 'preview');
+  const ctx = requestContextFor(content, task);
+  const req = gradingRequestFor(ctx, text, 'preview');
   const requestBody = (JSON.parse(o.provider.buildRequestLine(req)) as { body: unknown }).body;
   // What is billed: the messages and the answer's schema (a grading schema is a few hundred tokens of its own).
   const inputTokens = countRequestTokens(content.model, req.messages, req.responseFormat);
@@ -97,7 +98,8 @@ export function buildPreview(o: PreviewOptions): PromptPreview {
     messages: req.messages,
     sampleUsed: text !== PLACEHOLDER_SUBMISSION,
     requestBody: JSON.stringify(requestBody, null, 2),
-    schema: JSON.stringify(req.responseFormat.json_schema.schema, null, 2),
+    // The answer's schema, whether it is sent as the response format or (older models) in the system message.
+    schema: JSON.stringify(ctx.version.outputSchema, null, 2),
     model: content.model,
     encoding: encodingForModel(content.model),
     reasoning: price.reasoning,

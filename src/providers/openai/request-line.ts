@@ -15,7 +15,9 @@ export function chatCompletionBody(req: GradingRequest) {
     max_completion_tokens: req.maxOutputTokens,
     // Reasoning models accept only the default temperature, so it is left out rather than sent and refused.
     ...(isReasoningModel(req.model) ? {} : { temperature: req.temperature }),
-    response_format: req.responseFormat,
+    // Left out for a model without Structured Outputs: OpenAI refuses a json_schema format for it, and its
+    // request carries the schema in the system message instead (src/grading/answer-format.ts).
+    ...(req.responseFormat ? { response_format: req.responseFormat } : {}),
   };
 }
 
