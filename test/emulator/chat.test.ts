@@ -4,7 +4,7 @@ import { gradingResultSchema } from '../../src/grading/result.schema.js';
 import { responseFormatTokens, textTokens } from '../../src/emulator/chat/tokens.js';
 import { countChatTokens, countTextTokens } from '../../src/providers/tokens.js';
 import { COOKBOOK_CONVERSATION, COOKBOOK_PROMPT_TOKENS } from '../providers/helpers/cookbook.js';
-import { call, gradingBody, RUBRIC } from './helpers/emulator-client.js';
+import { call, gradingBody, instructedGradingBody, RUBRIC, submissionFor } from './helpers/emulator-client.js';
 
 /** POST /v1/chat/completions: the API's request rules, and the simulated grader's answers. */
 
@@ -207,6 +207,60 @@ describe('the simulated grader', () => {
     expect(cached).toBeGreaterThanOrEqual(1024);
     expect(cached % 128).toBe(0);
     expect((await chat(gradingBody(STRONG))).body.usage.prompt_tokens_details.cached_tokens).toBe(0);
+  });
+
+  describe('a model told the schema in its system message (gpt-4, gpt-3.5-turbo: no Structured Outputs)', () => {
+    const contentOf = (r: Awaited<ReturnType<typeof chat>>) => r.body.choices[0]?.message.content ?? '';
+    const FENCE = /^```json\n([\s\S]*)\n```$/;
+
+    it('answers one JSON object filling the schema it was told, graded as the json_schema request is', async () => {
+      const res = await chat(instructedGradingBody(STRONG));
+      expect(res.status).toBe(200);
+      expect(res.body.model).toBe('gpt-4-0613');
+      const content = contentOf(res);
+      const answer = gradingResultSchema(RUBRIC, 10).parse(JSON.parse(FENCE.exec(content)?.[1] ?? content));
+      expect(answer.total_score).toBe(Object.values(answer.criteria).reduce((acc, c) => acc + c.score, 0));
+      // The same grader as for a json_schema request: the same scores and feedback for the same essay.
+      const strict = JSON.parse(contentOf(await chat(gradingBody(STRONG)))) as unknown;
+      expect(answer).toEqual(strict);
+      // No response format: billed the messages only, schema block included.
+      expect(res.body.usage.prompt_tokens).toBe(countChatTokens('gpt-4', instructedGradingBody(STRONG).messages));
+    });
+
+    it('wraps about 1 answer in 10 in a ```json fence, the same answers every time, the JSON inside unchanged', async () => {
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => chat(instructedGradingBody(submissionFor(i), i % 2 ? 'gpt-4' : 'gpt-3.5-turbo'))));
+      const fenced = answers.map(contentOf).filter((c) => FENCE.test(c));
+      expect(fenced.length).toBeGreaterThan(0);
+      expect(fenced.length).toBeLessThanOrEqual(10);
+      for (const c of answers.map(contentOf)) {
+        const json = FENCE.exec(c)?.[1] ?? c;
+        expect(gradingResultSchema(RUBRIC, 10).safeParse(JSON.parse(json)).success).toBe(true);
+        expect(json.startsWith('{')).toBe(true);
+      }
+      const again = await Promise.all(Array.from({ length: 40 }, (_, i) => chat(instructedGradingBody(submissionFor(i), i % 2 ? 'gpt-4' : 'gpt-3.5-turbo'))));
+      expect(again.map(contentOf)).toEqual(answers.map(contentOf));
+    });
+
+    it('reads the schema from the text, under any tag that names a schema; without one it answers prose', async () => {
+      const schema = { type: 'object', properties: { verdict: { type: 'string', enum: ['pass', 'fail'] } }, required: ['verdict'], additionalProperties: false };
+      const told = await chat({ model: 'gpt-4', messages: [{ role: 'system', content: `Answer in JSON.\n<output_schema>${JSON.stringify(schema)}</output_schema>` }, { role: 'user', content: 'Is this fine?' }] });
+      const content = contentOf(told);
+      expect(JSON.parse(FENCE.exec(content)?.[1] ?? content)).toEqual({ verdict: 'pass' });
+      const { messages } = instructedGradingBody(STRONG);
+      const untold = await chat({ model: 'gpt-4', messages: [{ role: 'system', content: 'You are a fair, careful grader.' }, messages[1]] });
+      expect(contentOf(untold)).toMatch(/^This is a simulated answer/);
+      // Told in a user message rather than a system one: not an instruction the emulator follows.
+      const inUser = await chat({ model: 'gpt-4', messages: [{ role: 'user', content: messages[0]!.content }] });
+      expect(contentOf(inUser)).toMatch(/^This is a simulated answer/);
+    });
+
+    it('never fences an answer in JSON mode (json_object): the schema it was told, bare', async () => {
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(instructedGradingBody(submissionFor(i), 'gpt-3.5-turbo', { response_format: { type: 'json_object' } }))));
+      for (const a of answers) {
+        expect(a.status).toBe(200);
+        expect(gradingResultSchema(RUBRIC, 10).safeParse(JSON.parse(contentOf(a))).success).toBe(true);
+      }
+    });
   });
 
   it('answers other JSON schemas with a value that fits them', async () => {

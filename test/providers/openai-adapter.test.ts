@@ -11,7 +11,8 @@ import { LOCAL_BATCH_ID_KEY, OpenAIBatchProvider } from '../../src/providers/ope
 import { actualCostMicros } from '../../src/providers/pricing.js';
 import type { BatchResultLine, BatchSnapshot } from '../../src/providers/provider.js';
 import { countChatTokens } from '../../src/providers/tokens.js';
-import { gradingRequest, RUBRIC } from './helpers/requests.js';
+import { evaluateAnswer } from '../../src/grading/evaluate.js';
+import { builtGradingRequest, gradingRequest, RUBRIC } from './helpers/requests.js';
 
 /**
  * The OpenAI adapter through the real `openai` SDK, over real HTTP, against the emulator: one test per failure
@@ -107,6 +108,42 @@ describe('happy path', () => {
     const order = (await collect(done.outputFileId)).map((l) => l.customId);
     expect(order).not.toEqual(requests.map((r) => r.customId));
     expect([...order].sort()).toEqual(requests.map((r) => r.customId).sort());
+  });
+});
+
+describe('a model without Structured Outputs (gpt-4)', () => {
+  it('grades a batch whose lines carry no response format: every answer is JSON by instruction, some fenced, all usable', async () => {
+    const requests = Array.from({ length: 30 }, (_, i) => builtGradingRequest(i + 1, 'gpt-4'));
+    const created = await provider.createBatch({ lines: requests.map((r) => provider.buildRequestLine(r)), metadata: { localBatchId: 43 } });
+    const done = await waitFor(created.providerBatchId);
+    expect(done).toMatchObject({ status: 'completed', requestCounts: { total: 30, completed: 30, failed: 0 } });
+    const results = await collect(done.outputFileId);
+    expect(results).toHaveLength(30);
+    const byId = new Map(requests.map((r) => [r.customId, r]));
+    let fenced = 0;
+    for (const line of results) {
+      if (line.kind !== 'succeeded') throw new Error(`unexpected ${line.kind}`);
+      const req = byId.get(line.customId)!;
+      expect(line.model).toBe('gpt-4-0613');
+      // No response format: billed exactly the messages, which carry the schema.
+      expect(line.usage.inputTokens).toBe(countChatTokens('gpt-4', req.messages));
+      if (line.content!.startsWith('```json\n')) fenced++;
+      const ev = evaluateAnswer({ content: line.content, refusal: line.refusal, finishReason: line.finishReason }, RUBRIC, 10);
+      expect(ev.result).not.toBeNull();
+      expect(ev.flags.map((f) => f.code)).not.toContain('malformed_json');
+    }
+    // The emulator fences about 1 answer in 10 (deterministically per request): both shapes came back.
+    expect(fenced).toBeGreaterThan(0);
+    expect(fenced).toBeLessThan(30);
+  });
+
+  it('answers a real-time call with the dated snapshot and a JSON answer matching the schema it was told', async () => {
+    const req = builtGradingRequest(7, 'gpt-4');
+    const answer = await provider.realtimeGrade(req);
+    expect(answer).toMatchObject({ finishReason: 'stop', refusal: null, model: 'gpt-4-0613' });
+    expect(answer.usage.inputTokens).toBe(countChatTokens('gpt-4', req.messages));
+    const content = (answer.content ?? '').replace(/^```json\n|\n```$/g, '');
+    expect(gradingResultSchema(RUBRIC, 10).safeParse(JSON.parse(content)).success).toBe(true);
   });
 });
 

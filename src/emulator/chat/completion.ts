@@ -80,6 +80,7 @@ export function completeChat(req: ValidChatRequest, faults: OutputFaults, option
     const answer = intendedAnswer(req, faults.seed);
     const value = roll('out-of-range') < faults.outOfRangeOutputRate ? outOfRange(answer) : answer.value;
     content = typeof value === 'string' ? value : JSON.stringify(value);
+    if (answer.fenced) content = `\`\`\`json\n${content}\n\`\`\``;
     if (roll('malformed') < faults.malformedOutputRate) {
       // A model cut off mid-answer: the classic way invalid JSON reaches a client.
       content = cutToTokens(req.model, content, Math.max(1, Math.floor(textTokens(req.model, content) * 0.6)));

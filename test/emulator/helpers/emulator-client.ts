@@ -1,5 +1,5 @@
 import { buildMessages } from '../../../src/grading/messages.js';
-import { responseFormatFor } from '../../../src/grading/result.schema.js';
+import { gradingJsonSchema, responseFormatFor } from '../../../src/grading/result.schema.js';
 import type { RubricCriterion } from '../../../src/grading/rubric.js';
 
 /** Plain HTTP against a running emulator: what any OpenAI client sends, with nothing of ours in between. */
@@ -56,6 +56,23 @@ export function gradingBody(submission: string, model = 'gpt-4o-mini', extra: Re
     ),
     max_completion_tokens: 1500,
     response_format: responseFormatFor(RUBRIC, 10),
+    ...extra,
+  };
+}
+
+/**
+ * A grading request as the tool sends it to a model without Structured Outputs (gpt-4, gpt-3.5-turbo): no
+ * response format, the grading schema told at the end of the system message (src/grading/answer-format.ts).
+ */
+export function instructedGradingBody(submission: string, model = 'gpt-4', extra: Record<string, unknown> = {}) {
+  return {
+    model,
+    messages: buildMessages(
+      { template: TEMPLATE, systemInstructions: 'You are a fair, careful grader.', graderInstructions: '', rubric: RUBRIC, maxScore: 10, answerSchema: gradingJsonSchema(RUBRIC, 10) },
+      { title: 'Causes of the First World War', description: 'Explain the main causes of the war.' },
+      submission,
+    ),
+    max_completion_tokens: 1500,
     ...extra,
   };
 }
