@@ -38,9 +38,10 @@ describe('prompt editor', () => {
     expect(page.html).toContain('data-insert="{task_criteria}"');
     expect(page.html).toContain('<script src="/public/js/prompts.js" defer></script>');
     expect(page.html).toContain('<option value="gpt-4o-mini" selected>');
-    // Priced, but OpenAI refuses the strict JSON schema every grading request sends for them: not offered.
-    expect(page.html).not.toContain('<option value="gpt-4"');
-    expect(page.html).not.toContain('<option value="gpt-3.5-turbo"');
+    // Offered, saying they answer JSON by instruction (OpenAI has no Structured Outputs for them) and cost more.
+    expect(page.html).toContain('<option value="gpt-4">gpt-4 — $30 in / $60 out per million tokens (batch $15 / $30) — answers JSON by instruction (no schema enforcement); 200× gpt-4o-mini&#39;s input price</option>');
+    expect(page.html).toContain('<option value="gpt-3.5-turbo">gpt-3.5-turbo — $0.5 in / $1.5 out per million tokens (batch $0.25 / $0.75) — answers JSON by instruction (no schema enforcement); 3.3× gpt-4o-mini&#39;s input price</option>');
+    expect(page.html).toMatch(/<option value="gpt-4o">gpt-4o — [^<—]*\)<\/option>/);
   });
 
   describe('refuses a bad prompt with a message beside the field, saving nothing', () => {
@@ -55,9 +56,7 @@ describe('prompt editor', () => {
       ['a negative temperature', promptForm({ temperature: '-0.1' }), 'temperature', /Temperature must be a number from 0 to 2\./],
       ['zero max tokens', promptForm({ maxOutputTokens: '0' }), 'maxOutputTokens', /Max output tokens must be a whole number from 1 to 16,000\./],
       ['max tokens above 16,000', promptForm({ maxOutputTokens: '16001' }), 'maxOutputTokens', /Max output tokens must be a whole number from 1 to 16,000\./],
-      ['a model not in the price list', promptForm({ model: 'gpt-99-ultra' }), 'model', /&#34;gpt-99-ultra&#34; is not in the price list/],
-      ['gpt-4, which cannot answer in a JSON schema', promptForm({ model: 'gpt-4' }), 'model', /^&#34;gpt-4&#34; cannot grade: OpenAI refuses the strict JSON schema \(Structured Outputs\) every grading request sends for this model\. Choose one of: gpt-4o-mini, gpt-4o, gpt-4\.1,/],
-      ['gpt-3.5-turbo, which cannot answer in a JSON schema', promptForm({ model: 'gpt-3.5-turbo-0125' }), 'model', /&#34;gpt-3\.5-turbo-0125&#34; cannot grade/],
+      ['a model not in the price list', promptForm({ model: 'gpt-99-ultra' }), 'model', /&#34;gpt-99-ultra&#34; is not in the price list, so its cost cannot be estimated\. Choose one of: gpt-4o-mini, gpt-4o, gpt-3\.5-turbo, gpt-4, /],
       ['a criterion without points', promptForm({ rubric: [{ name: 'Argument', description: '', maxPoints: '' }] }), 'rubric-0-maxPoints', /Enter the points criterion 1 is worth\./],
       ['no criteria', promptForm({ rubric: [] }), 'rubric', /Add at least one criterion/],
       ['a separate max score that is not a number', promptForm({ maxScoreMode: 'custom', maxScore: 'lots' }), 'maxScore', /The maximum score must be a number more than 0/],
@@ -242,6 +241,25 @@ describe('prompt editor', () => {
     const deleted = await instructor.post(`${base}/templates/${id}/delete`, promptForm(), { htmx: true });
     expect(deleted.html).toContain('Deleted the course template &#34;HIST essays&#34;.');
     expect(deleted.html).not.toContain(`data-template="db:${id}"`);
+  });
+
+  it('saves a version on gpt-4, and previews its request: no response format, the schema in the system message', async () => {
+    const page = `/instructor/tasks/${shortAnswer.id}/prompt`;
+    const before = await versionRows(stack, shortAnswer.id);
+    const last = before.at(-1)?.version ?? 0;
+    const form = promptForm({ model: 'gpt-4', baseVersion: last ? String(last) : '', note: 'Try gpt-4' });
+    const saved = await instructor.post(page, form, { htmx: true });
+    expect(saved.status).toBe(200);
+    expect(saved.html).toContain(`Saved as version ${last + 1}.`);
+    const rows = await versionRows(stack, shortAnswer.id);
+    expect(rows.at(-1)).toMatchObject({ version: last + 1, model: 'gpt-4', active: true });
+
+    const preview = await instructor.post(`${page}/preview`, form, { htmx: true });
+    expect(preview.status).toBe(200);
+    const body = JSON.parse(decode(preview.html.match(/<pre id="prompts-request-body">([\s\S]*?)<\/pre>/)![1]!)) as { model: string; messages: Array<{ role: string; content: string }> } & Record<string, unknown>;
+    expect(body.model).toBe('gpt-4');
+    expect(body).not.toHaveProperty('response_format');
+    expect(body.messages[0]!.content).toMatch(/<response_json_schema>\n\{"type":"object".*\n<\/response_json_schema>$/s);
   });
 
   it('refuses to archive a prompt queue items still use, and archives it once they are done', async () => {

@@ -41,13 +41,24 @@ export interface ModelOption {
 
 const usd = (n: number) => `$${n}`;
 
-/** The models of the price list that can grade (checkModel in prompt-draft.ts), with their prices, for the model menu. */
+/**
+ * The models of the price list, with their prices, for the editor's model menu. A model without Structured Outputs
+ * says so — it answers JSON by instruction, so more answers come back malformed and go to review — and how much
+ * more it costs than the first model of the price list that has them (gpt-4o-mini, the default).
+ */
 export function modelOptions(): ModelOption[] {
-  return listModels().filter((m) => m.structuredOutputs).map((m) => ({
-    id: m.model,
-    reasoning: m.reasoning,
-    label: `${m.model} — ${usd(m.standard.inputUsdPerMTok)} in / ${usd(m.standard.outputUsdPerMTok)} out per million tokens (batch ${usd(m.batch.inputUsdPerMTok)} / ${usd(m.batch.outputUsdPerMTok)})`,
-  }));
+  const models = listModels();
+  const reference = models.find((m) => m.structuredOutputs);
+  return models.map((m) => {
+    const ratio = reference ? m.standard.inputUsdPerMTok / reference.standard.inputUsdPerMTok : 1;
+    const costsMore = reference && ratio > 1 ? `; ${ratio >= 10 ? Math.round(ratio) : Math.round(ratio * 10) / 10}× ${reference.model}'s input price` : '';
+    const note = m.structuredOutputs ? '' : ` — answers JSON by instruction (no schema enforcement)${costsMore}`;
+    return {
+      id: m.model,
+      reasoning: m.reasoning,
+      label: `${m.model} — ${usd(m.standard.inputUsdPerMTok)} in / ${usd(m.standard.outputUsdPerMTok)} out per million tokens (batch ${usd(m.batch.inputUsdPerMTok)} / ${usd(m.batch.outputUsdPerMTok)})${note}`,
+    };
+  });
 }
 
 export const VARIABLES = Object.entries(TEMPLATE_VARIABLES).map(([name, description]) => ({ name, token: `{${name}}`, description }));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseTemplate, TemplateError } from '../../grading/template.js';
-import { getModelPrice, isKnownModel, listModels } from '../../providers/index.js';
+import { isKnownModel, listModels } from '../../providers/index.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
 import { fmt, LIMITS, parseNumber } from './prompt-draft-fields.js';
 import { assignCriterionIds, checkRubric, type DraftRubricRow } from './prompt-draft-rubric.js';
@@ -94,17 +94,14 @@ function checkTexts(input: DraftInput, fields: Record<string, string>) {
 }
 
 /**
- * Only a model in the price list (every request's cost is estimated before it is sent) that answers in a strict
- * JSON schema (every grade is read against one).
+ * Only a model in the price list: every request's cost is estimated before it is sent. A model without Structured
+ * Outputs (gpt-3.5-turbo, gpt-4) is told the answer's schema instead of sent it (src/grading/answer-format.ts).
  */
 function checkModel(raw: string, fields: Record<string, string>): string {
   const model = (raw ?? '').trim();
-  const choices = () => listModels().filter((m) => m.structuredOutputs).map((m) => m.model).join(', ');
   if (!model) fields.model = 'Choose a model.';
   else if (!isKnownModel(model)) {
-    fields.model = `"${model}" is not in the price list, so its cost cannot be estimated. Choose one of: ${choices()}.`;
-  } else if (!getModelPrice(model).structuredOutputs) {
-    fields.model = `"${model}" cannot grade: OpenAI refuses the strict JSON schema (Structured Outputs) every grading request sends for this model. Choose one of: ${choices()}.`;
+    fields.model = `"${model}" is not in the price list, so its cost cannot be estimated. Choose one of: ${listModels().map((m) => m.model).join(', ')}.`;
   }
   return model;
 }
