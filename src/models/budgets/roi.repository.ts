@@ -1,19 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import type { ChargeVolume } from './provider-comparison.js';
 
 /**
  * The SQL of the cost report (issue 16, item 8): a month's charges with their tokens, model, day, course and task;
  * the platform's cost settings; and the per-task minutes. Scoped by platform; months travel as 'YYYY-MM-01' text.
  */
 
-/** The database's current month, 'YYYY-MM-01' (the report's default). */
-export async function reportCurrentMonth(db: Db): Promise<string> {
-  const rows = await db.execute<{ month: string }>(sql`select date_trunc('month', now())::date::text as month`);
-  return rows.rows[0]!.month;
-}
-
 /** Charges of one course and task alike: same kind of charge, model, UTC day and token counts. */
-export interface MonthCharge {
+export interface MonthCharge extends ChargeVolume {
   courseId: number;
   courseTitle: string;
   /** Null when the charge names no task (nothing the pipeline writes, but the ledger allows it). */
@@ -24,13 +19,6 @@ export interface MonthCharge {
   mode: 'batch' | 'realtime';
   /** A batch result (a batch charge with its assessment): what the report counts as an assessment. */
   result: boolean;
-  model: string | null;
-  day: string;
-  inputTokens: number | null;
-  cachedInputTokens: number | null;
-  outputTokens: number | null;
-  requests: number;
-  chargedMicros: number;
 }
 
 /**

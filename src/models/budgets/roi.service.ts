@@ -2,7 +2,8 @@ import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { compareProviders, shippedPrices, type ComparisonPrices, type ProviderComparison } from './provider-comparison.js';
-import { findPlatformTask, getCostSettings, monthCharges, reportCurrentMonth, saveCostSettings, setTaskManualMinutes, type CostSettings, type MonthCharge, type PlatformTask } from './roi.repository.js';
+import { currentMonth as currentMonthOf } from './budgets.repository.js';
+import { findPlatformTask, getCostSettings, monthCharges, saveCostSettings, setTaskManualMinutes, type CostSettings, type MonthCharge, type PlatformTask } from './roi.repository.js';
 import type { CostSettingsInput } from './roi.schema.js';
 
 /**
@@ -118,7 +119,7 @@ export function returnOf(tasks: readonly TaskReturn[], settings: CostSettings): 
 
 /** The report of a month (default: the current one) for the platform and each course with charges in it. */
 export async function costReport(db: Db, platformId: number, month?: string, prices: ComparisonPrices = shippedPrices()): Promise<CostReport> {
-  const currentMonth = await reportCurrentMonth(db);
+  const currentMonth = await currentMonthOf(db);
   const selected = month ?? currentMonth;
   const settings = await getCostSettings(db, platformId);
   const charges = await monthCharges(db, platformId, selected);
