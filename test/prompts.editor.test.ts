@@ -260,6 +260,10 @@ describe('prompt editor', () => {
     expect(body.model).toBe('gpt-4');
     expect(body).not.toHaveProperty('response_format');
     expect(body.messages[0]!.content).toMatch(/<response_json_schema>\n\{"type":"object".*\n<\/response_json_schema>$/s);
+
+    // The JSON API says the same: no response format, the schema an answer must match.
+    const api = (await instructor.get(`/api/tasks/${shortAnswer.id}/llm-prompt/`)).json<{ activeVersion: { model: string; responseFormat: unknown; outputSchema: { type: string } } }>();
+    expect(api.activeVersion).toMatchObject({ model: 'gpt-4', responseFormat: null, outputSchema: { type: 'object' } });
   });
 
   it('refuses to archive a prompt queue items still use, and archives it once they are done', async () => {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { actorOf, allow } from '../lti/actor.js';
 import { Conflict, Invalid } from '../errors.js';
 import { RESPONSE_FORMAT_NAME } from '../grading/result.schema.js';
+import { schemaByInstruction } from '../grading/answer-format.js';
 import { draftInputFromBody, promptBodySchema, validateDraft, type PromptContent } from '../models/prompts/prompt-draft.js';
 import { findPromptForTask, listVersionsWithAuthors, type VersionWithAuthor } from '../models/prompts/prompts.repository.js';
 import { archiveTaskPrompt, savePrompt } from '../models/prompts/prompts.service.js';
@@ -44,7 +45,9 @@ function versionJson(v: VersionWithAuthor, activeVersionId: number | null) {
     maxOutputTokens: v.maxOutputTokens,
     rubric: v.rubric.map((c) => ({ ...c, maxPoints: Number(c.maxPoints) })),
     maxScore: Number(v.maxScore),
-    responseFormat: { type: 'json_schema', json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: v.outputSchema } },
+    // What a request of this version carries: the strict schema, or none (the schema is then in the instructions).
+    responseFormat: schemaByInstruction(v.model) ? null : { type: 'json_schema', json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: v.outputSchema } },
+    outputSchema: v.outputSchema,
   };
 }
 
