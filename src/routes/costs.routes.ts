@@ -11,7 +11,7 @@ import { listBudgetHistory } from '../models/budgets/allocation.repository.js';
 import { formatUsd } from './prompts.present.js';
 import { parseInput } from '../validation.js';
 import { spendReport } from '../models/budgets/spend.service.js';
-import { budgetStatus } from '../models/budgets/cost-report.service.js';
+import { withFigures } from '../models/budgets/cost-report.service.js';
 import { costGroups } from '../models/budgets/cost-report.repository.js';
 import { presentBudgetHistory, presentBudgets, presentTrends, presentOpenBatches, presentOverrides, presentSpend } from './costs.present.js';
 import { idParam } from './params.js';
@@ -61,13 +61,11 @@ export function costsRoutes(deps: CostsDeps): Router {
 async function show(deps: CostsDeps, req: Request, res: Response, month: string | undefined, state: BudgetsState = {}): Promise<void> {
   const { platformId } = actorOf(res);
   const spend = presentSpend(await spendReport(deps.db, platformId, month));
-  const status = await budgetStatus(deps.db, platformId);
-  const budgets = presentBudgets(await budgetsOverview(deps.db, platformId), new Map(status.budgets.map((b) => [b.id, b.forecast])));
-  const selected = month ?? status.currentMonth;
-  const trends = presentTrends(
-    status.budgets,
-    (await costGroups(deps.db, platformId, { fromMonth: selected, toMonth: selected, courseId: null }, 'day')),
-  );
+  const overview = await budgetsOverview(deps.db, platformId);
+  const status = await withFigures(deps.db, platformId, overview.currentMonth, overview.budgets);
+  const budgets = presentBudgets(overview, new Map(status.map((b) => [b.id, b.forecast])));
+  const selected = month ?? overview.currentMonth;
+  const trends = presentTrends(status, await costGroups(deps.db, platformId, { fromMonth: selected, toMonth: selected, courseId: null }, 'day'));
   const open = presentOpenBatches(await listOpenBatches(deps.db, platformId));
   const history = presentBudgetHistory(await listBudgetHistory(deps.db, platformId));
   const overrides = presentOverrides(await listOverrides(deps.db, platformId), await overrideSpendThisMonth(deps.db, platformId), deps.config.budgetOverrideCapMicros);

@@ -71,9 +71,13 @@ export interface BudgetStatus extends BudgetRow {
 /** Each budget of this month and later with its figures, and a forecast for this month's. */
 export async function budgetStatus(db: Db, platformId: number): Promise<{ currentMonth: string; budgets: BudgetStatus[] }> {
   const now = await currentMonth(db);
-  const [rows, figures] = await Promise.all([listBudgets(db, platformId, now), budgetFigures(db, platformId, now)]);
-  const byId = new Map(figures.map((f) => [f.id, f]));
-  return { currentMonth: now, budgets: rows.map((b) => statusOf(b, byId.get(b.id)!, b.month === now)) };
+  return { currentMonth: now, budgets: await withFigures(db, platformId, now, await listBudgets(db, platformId, now)) };
+}
+
+/** Budgets already read (this month's and later) with their figures and forecasts (the Costs page has the rows). */
+export async function withFigures(db: Db, platformId: number, now: string, rows: BudgetRow[]): Promise<BudgetStatus[]> {
+  const byId = new Map((await budgetFigures(db, platformId, now)).map((f) => [f.id, f]));
+  return rows.map((b) => statusOf(b, byId.get(b.id)!, b.month === now));
 }
 
 function statusOf(b: BudgetRow, f: BudgetFigures, current: boolean): BudgetStatus {
