@@ -12,6 +12,7 @@ import { findPromptForTask } from '../src/models/prompts/prompts.repository.js';
 import { activeVersionOf } from '../src/routes/prompts.page.js';
 import { createProvider } from '../src/providers/index.js';
 import { HttpError } from '../src/errors.js';
+import { insertRealtimeCharge, releaseStaleRealtime } from '../src/models/budgets/ledger.repository.js';
 import { formatUsd } from '../src/routes/prompts.present.js';
 
 type ApiError = { error: { code: string; message: string } };
@@ -123,6 +124,30 @@ describe('real-time calls in the ledger', () => {
     expect(textOf(page.html)).toContain('Nothing was tested');
     expect(textOf(page.html)).toContain('could cost up to');
     expect(await ledger()).toHaveLength(rowsBefore);
+  });
+
+  it("releases a reservation a stopped process left unsettled after 30 minutes, once, and a late charge then settles nothing", async () => {
+    const reserve = (key: string, minutesAgo: number) =>
+      db().execute(sql`
+        insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, task_id, provider, model, idempotency_key, created_at)
+        values (${home.platformId}, ${home.courseId}, date_trunc('month', now())::date, 'reservation', 'realtime', 5000, ${home.taskId}, 'openai', 'gpt-4o-mini',
+                ${`reserve:${key}`}, now() - make_interval(mins => ${minutesAgo}))`);
+    const net = async (key: string) =>
+      Number((await db().execute<{ n: number }>(sql`
+        select coalesce(sum(case when kind = 'release' then -amount_micros else amount_micros - settled_micros end), 0)::int8 as n
+        from cost_ledger where idempotency_key in (${`reserve:${key}`}, ${`charge:${key}`}, ${`release:${key}`})`)).rows[0]!.n);
+    await reserve('rt-stale', 31);
+    await reserve('rt-running', 5);
+    expect(await releaseStaleRealtime(db(), 30)).toBe(1);
+    expect(await releaseStaleRealtime(db(), 30)).toBe(0);
+    expect(await net('rt-stale')).toBe(0);
+    expect(await net('rt-running')).toBe(5000);
+    // The call answered after all: its charge counts, and settles nothing the sweep already gave back.
+    await insertRealtimeCharge(db(), 'rt-stale', { amountMicros: 120, inputTokens: 500, cachedInputTokens: 0, outputTokens: 100 }, 'sample test');
+    expect(await net('rt-stale')).toBe(120);
+    // A call that ends normally settles its whole reservation.
+    await insertRealtimeCharge(db(), 'rt-running', { amountMicros: 130, inputTokens: 500, cachedInputTokens: 0, outputTokens: 110 }, 'sample test');
+    expect(await net('rt-running')).toBe(130);
   });
 
   it('never commits past the limit with 50 batch reservations and real-time tests at once at the budget edge', async () => {

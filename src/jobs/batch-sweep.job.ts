@@ -3,11 +3,16 @@ import { dueWork } from '../models/batches/batch-work.repository.js';
 import { enqueueSteps } from '../models/batches/batch-kick.js';
 import { batchWorker } from './batch-worker.js';
 import { defineJob } from './job.js';
+import { releaseStaleRealtime } from '../models/budgets/ledger.repository.js';
+
+/** A real-time call answers within minutes (its timeout and retries); a reservation this old was left behind. */
+const STALE_REALTIME_MINUTES = 30;
 
 /**
  * Every BATCH_SWEEP_MS on a worker: hands out batch work nobody is doing — a send or cancel an administrator
  * asked for, a poll that is due, a finished batch not ingested, work whose lease ran out because its worker died.
- * The jobs chain themselves in the normal case; the sweep is what makes a lost job or a killed worker harmless.
+ * The jobs chain themselves in the normal case; the sweep is what makes a lost job or a killed worker harmless. It
+ * also releases real-time reservations a stopped process left unsettled.
  */
 export const batchSweepJob = defineJob({
   name: 'batch-sweep',
@@ -22,5 +27,8 @@ export const batchSweepJob = defineJob({
     const due = await dueWork(w.db, w.settings.leaseMs);
     if (due.length) w.logger.debug('batch sweep found work', { count: due.length });
     await enqueueSteps(deps.jobs, due.map((d) => ({ step: d.step, batchId: d.id })));
+    // Real-time calls (sample tests) whose process stopped between reserving and charging give their money back.
+    const released = await releaseStaleRealtime(w.db, STALE_REALTIME_MINUTES);
+    if (released) w.logger.info('released unsettled real-time reservations', { count: released });
   },
 });

@@ -75,6 +75,8 @@ export const costLedger = pgTable(
   (t) => [
     foreignKey({ name: 'cost_ledger_course_fk', columns: [t.courseId, t.platformId], foreignColumns: [courses.id, courses.platformId] }),
     index('cost_ledger_scope_idx').on(t.platformId, t.month, t.courseId),
+    // The sweep's look for real-time reservations a dead process left unsettled (releaseStaleRealtime).
+    index('cost_ledger_realtime_reservations_idx').on(t.createdAt).where(sql`${t.mode} = 'realtime' and ${t.kind} = 'reservation'`),
     check('cost_ledger_kind_check', sql`${t.kind} in ('reservation', 'charge', 'release')`),
     check('cost_ledger_mode_check', sql`${t.mode} in ('batch', 'realtime')`),
     check('cost_ledger_settled_check', sql`${t.settledMicros} = 0 or ${t.kind} = 'charge'`),

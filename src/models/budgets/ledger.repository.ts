@@ -75,10 +75,33 @@ export type RealtimeCharge = { amountMicros: number; inputTokens: number; cached
 export async function insertRealtimeCharge(db: Db, customId: string, charge: RealtimeCharge, note: string): Promise<void> {
   await db.execute(sql`
     insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, settled_micros, task_id, provider, model, input_tokens, cached_input_tokens, output_tokens, idempotency_key, note)
-    select l.platform_id, l.course_id, l.month, 'charge', 'realtime', ${charge.amountMicros}, l.amount_micros, l.task_id, l.provider, l.model,
+    select l.platform_id, l.course_id, l.month, 'charge', 'realtime', ${charge.amountMicros},
+           -- A reservation the sweep already released (releaseStaleRealtime) is not settled a second time.
+           case when exists (select 1 from cost_ledger r where r.idempotency_key = ${`release:${customId}`}) then 0 else l.amount_micros end,
+           l.task_id, l.provider, l.model,
            ${charge.inputTokens}, ${charge.cachedInputTokens}, ${charge.outputTokens}, ${`charge:${customId}`}, ${note}
     from cost_ledger l where l.idempotency_key = ${`reserve:${customId}`}
     on conflict (idempotency_key) do nothing`);
+}
+
+/**
+ * Releases the real-time reservations that were never settled because the process making the call stopped (a
+ * crash or a restart between reserving and charging): written more than `olderThanMinutes` ago, within the last
+ * two days (how far the sweep looks back), with neither a charge nor a release. Returns how many it released.
+ */
+export async function releaseStaleRealtime(db: Db, olderThanMinutes: number): Promise<number> {
+  const rows = await db.execute(sql`
+    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, task_id, provider, model, idempotency_key, note)
+    select l.platform_id, l.course_id, l.month, 'release', 'realtime', l.amount_micros, l.task_id, l.provider, l.model, 'release:' || substr(l.idempotency_key, 9),
+           'real-time call never settled (its process stopped)'
+    from cost_ledger l
+    where l.mode = 'realtime' and l.kind = 'reservation'
+      and l.created_at < now() - make_interval(mins => ${olderThanMinutes}) and l.created_at > now() - interval '2 days'
+      and not exists (select 1 from cost_ledger c
+                      where c.idempotency_key in ('charge:' || substr(l.idempotency_key, 9), 'release:' || substr(l.idempotency_key, 9)))
+    on conflict (idempotency_key) do nothing
+    returning id`);
+  return rows.rows.length;
 }
 
 export type ReachedAlert = { budgetId: number; courseId: number | null; courseTitle: string | null; month: string; threshold: number; committedMicros: number; limitMicros: number };

@@ -20,5 +20,6 @@ ALTER TABLE "cost_ledger" ADD COLUMN "output_tokens" integer;--> statement-break
 ALTER TABLE "tasks" ADD COLUMN "manual_minutes_per_assessment" integer;--> statement-breakpoint
 ALTER TABLE "cost_settings" ADD CONSTRAINT "cost_settings_platform_id_lti_platforms_id_fk" FOREIGN KEY ("platform_id") REFERENCES "public"."lti_platforms"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cost_settings" ADD CONSTRAINT "cost_settings_updated_by_users_id_fk" FOREIGN KEY ("updated_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "cost_ledger_realtime_reservations_idx" ON "cost_ledger" USING btree ("created_at") WHERE "cost_ledger"."mode" = 'realtime' and "cost_ledger"."kind" = 'reservation';--> statement-breakpoint
 ALTER TABLE "cost_ledger" ADD CONSTRAINT "cost_ledger_mode_check" CHECK ("cost_ledger"."mode" in ('batch', 'realtime'));--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_manual_minutes_check" CHECK ("tasks"."manual_minutes_per_assessment" is null or "tasks"."manual_minutes_per_assessment" between 1 and 600);
