@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
-import { addActivityByDeepLinking, launchWith, OTHER_COURSE, registerByDynamicRegistration } from './helpers/launches.js';
+import { launchTwoPlatforms } from './helpers/launches.js';
 import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
 import { reserveForBatch } from '../src/models/budgets/budgets.service.js';
 import { spendReport } from '../src/models/budgets/spend.service.js';
@@ -49,13 +49,9 @@ describe('costs and budgets', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    admin = await stack.browser().launch(stack.devlmsUrl, 'admin');
-    instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
-    student = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
-    await launchWith(stack, stack.browser(), 'instructor', { task: '1' }, OTHER_COURSE);
-    const { clientId } = await registerByDynamicRegistration(stack, admin);
-    await addActivityByDeepLinking(stack, stack.browser(), { title: 'Second LMS essay', client: clientId });
-    foreignAdmin = await stack.browser().launch(stack.devlmsUrl, 'admin', { client: clientId });
+    const people = await launchTwoPlatforms(stack);
+    ({ admin, instructor, student, foreignAdmin } = people);
+    const { clientId } = people;
 
     const home = await homeIds(stack);
     platformId = home.platformId;

@@ -68,3 +68,19 @@ export async function addActivityByDeepLinking(stack: Stack, browser: LtiBrowser
   expect(lms.status).toBe(200);
   return { lmsPage: lms.html, toolAnswer: answer.html };
 }
+
+/**
+ * The people of a costs test: the home platform's administrator, instructor and student (its course-101 and a
+ * second course, course-202, each with a launch), and the administrator of a second platform registered by
+ * dynamic registration with an activity of its own. Returns the sessions and the second platform's client id.
+ */
+export async function launchTwoPlatforms(stack: Stack) {
+  const admin = await stack.browser().launch(stack.devlmsUrl, 'admin');
+  const instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
+  const student = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
+  await launchWith(stack, stack.browser(), 'instructor', { task: '1' }, OTHER_COURSE);
+  const { clientId } = await registerByDynamicRegistration(stack, admin);
+  await addActivityByDeepLinking(stack, stack.browser(), { title: 'Second LMS essay', client: clientId });
+  const foreignAdmin = await stack.browser().launch(stack.devlmsUrl, 'admin', { client: clientId });
+  return { admin, instructor, student, foreignAdmin, clientId };
+}
