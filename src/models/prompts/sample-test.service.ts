@@ -81,19 +81,12 @@ async function gradeOne(
 }
 
 /**
- * Grades each non-empty sample (at most MAX_SAMPLES, at once), once the test is within its limits (else 422,
- * nothing sent). Not exported: every test is charged (runChargedSampleTests).
+ * Grades the samples at once. Not exported: every test goes through runChargedSampleTests, which has checked its
+ * limits and reserved its worst case first.
  */
-async function runSampleTests(
-  provider: Pick<BatchProvider, 'realtimeGrade'>,
-  content: PromptContent,
-  task: TaskInput,
-  samples: Array<{ index: number; text: string }>,
-  limits: SampleTestLimits,
-): Promise<SampleTestRun> {
-  assertWithinLimits(content, task, samples.slice(0, MAX_SAMPLES), limits);
+async function runSampleTests(provider: Pick<BatchProvider, 'realtimeGrade'>, content: PromptContent, task: TaskInput, samples: Array<{ index: number; text: string }>): Promise<SampleTestRun> {
   const runId = randomBytes(4).toString('hex');
-  const results = await Promise.all(samples.slice(0, MAX_SAMPLES).map((s) => gradeOne(provider, content, task, s, runId)));
+  const results = await Promise.all(samples.map((s) => gradeOne(provider, content, task, s, runId)));
   return {
     results,
     usage: {
@@ -119,7 +112,7 @@ export async function runChargedSampleTests(
   const { fields, worstCostMicros } = sampleTestBudget(test.content, test.task, samples, test.limits);
   if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: the test is over its limits (see the samples).');
   return spendRealtime(db, { ...scope, provider: provider.name, model: test.content.model, what: 'sample test', worstMicros: worstCostMicros }, async () => {
-    const run = await runSampleTests(provider, test.content, test.task, samples, test.limits);
+    const run = await runSampleTests(provider, test.content, test.task, samples);
     const billed = run.results.flatMap((r) => (r.usage ? [r.usage] : []));
     const charge = {
       amountMicros: run.usage.costMicros,
@@ -184,9 +177,4 @@ export function sampleTestBudget(content: PromptContent, task: TaskInput, sample
       'Test fewer or shorter samples, or lower the maximum output tokens.';
   }
   return { samples: counted, inputTokens, outputTokens: counted * content.maxOutputTokens, worstCostMicros, maxCostMicros: limits.maxCostMicros, fields };
-}
-
-function assertWithinLimits(content: PromptContent, task: TaskInput, samples: Array<{ index: number; text: string }>, limits: SampleTestLimits): void {
-  const { fields } = sampleTestBudget(content, task, samples, limits);
-  if (Object.keys(fields).length) throw Invalid(fields, 'Nothing was tested: the test is over its limits (see the samples).');
 }
