@@ -84,6 +84,8 @@ export async function fitWithinBudgets(db: Db, platformId: number, costs: Array<
   if (frozen) throw Conflict(frozenMessage(frozen));
   const left = new Map<ReservableBudget, number>();
   for (const b of budgets) left.set(b, b.limitMicros - (await committedMicros(db, b.id)));
+  // What each had left before this selection (the report names the tightest), read once under the lock.
+  const before = new Map(left);
   const platform = budgets.find((b) => b.courseId == null);
   const byCourse = new Map(budgets.filter((b) => b.courseId != null).map((b) => [b.courseId!, b]));
   const closed = new Set<number>();
@@ -105,7 +107,7 @@ export async function fitWithinBudgets(db: Db, platformId: number, costs: Array<
     if (course) left.set(course, left.get(course)! - c.amountMicros);
     if (platform) left.set(platform, left.get(platform)! - c.amountMicros);
   }
-  return { keep, tightest: tightest ? { scope: scopeOf(tightest), leftMicros: Math.max(0, tightest.limitMicros - (await committedMicros(db, tightest.id))) } : null };
+  return { keep, tightest: tightest ? { scope: scopeOf(tightest), leftMicros: Math.max(0, before.get(tightest)!) } : null };
 }
 
 const scopeOf = (b: ReservableBudget) => (b.courseId == null ? 'the platform' : `course "${b.courseTitle ?? b.courseId}"`);
