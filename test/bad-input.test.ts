@@ -87,7 +87,7 @@ describe('bad input at the edge', () => {
   });
 
   it('answers a registration link form posted without htmx with the whole page', async () => {
-    const page = await admin.post('/admin/registration-invites', { note: 'plain form', _csrf: admin.csrf }, { csrf: false });
+    const page = await admin.post('/admin/registration-invites', { note: 'plain form', becomes: 'platform', _csrf: admin.csrf }, { csrf: false });
     expect(page.status).toBe(200);
     expect(textOf(page.html)).toContain('LMS registration');
     expect(page.html).toMatch(/<code class="copyable">[^<]+<\/code>/);

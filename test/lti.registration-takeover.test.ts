@@ -37,12 +37,12 @@ describe('dynamic registration never takes over a registered LMS', () => {
   });
 
   const adminInvite = async () => {
-    const res = await admin.post('/admin/registration-invites', { note: 'probe' }, { htmx: true });
+    const res = await admin.post('/admin/registration-invites', { note: 'probe', becomes: 'platform' }, { htmx: true });
     expect(res.status).toBe(200);
     return res.html.match(/<code class="copyable">([^<]+)<\/code>/)![1]!;
   };
   const operatorInvite = async (issuer: string | null) =>
-    (await createRegistrationInvite(stack.db.db, stack.toolUrl, { createdBy: 'cli (test)', createdByPlatformId: null, issuer })).url;
+    (await createRegistrationInvite(stack.db.db, stack.toolUrl, { createdBy: 'cli (test)', createdByPlatformId: null, issuer, joinPlatformId: null })).url;
   const open = (inviteUrl: string, configUrl: string) => stack.browser().request(`${inviteUrl}?openid_configuration=${encodeURIComponent(configUrl)}`);
   const tenantA = async () => {
     const p = await stack.tool.lti.lti.getPlatform(victim.url, 'victim-client');

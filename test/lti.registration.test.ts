@@ -39,7 +39,7 @@ describe('platform registration, deployments and deep linking', () => {
     });
 
     it('refuses a used, unknown or expired link and registers nothing', async () => {
-      const invite = await admin.post('/admin/registration-invites', { note: 'once' }, { htmx: true });
+      const invite = await admin.post('/admin/registration-invites', { note: 'once', becomes: 'platform' }, { htmx: true });
       const url = invite.html.match(/<code class="copyable">([^<]+)<\/code>/)![1]!;
       const config = encodeURIComponent(`${stack.devlmsUrl}/.well-known/openid-configuration`);
       const browser = stack.browser();
@@ -54,7 +54,7 @@ describe('platform registration, deployments and deep linking', () => {
       const unknown = await browser.request(`${stack.toolUrl}/lti/dynamic-registration/not-a-token?openid_configuration=${config}`);
       expect(unknown.status).toBe(403);
 
-      const expired = await admin.post('/admin/registration-invites', { note: 'late' }, { htmx: true });
+      const expired = await admin.post('/admin/registration-invites', { note: 'late', becomes: 'platform' }, { htmx: true });
       const expiredUrl = expired.html.match(/<code class="copyable">([^<]+)<\/code>/)![1]!;
       await stack.db.db.execute(sql`update registration_invites set expires_at = now() - interval '1 minute' where note = 'late'`);
       const late = await browser.request(`${expiredUrl}?openid_configuration=${config}`);
@@ -64,7 +64,7 @@ describe('platform registration, deployments and deep linking', () => {
 
     it('refuses a configuration that is missing, not https, or not served under its issuer', async () => {
       const browser = stack.browser();
-      const invite = async () => (await admin.post('/admin/registration-invites', {}, { htmx: true })).html.match(/<code class="copyable">([^<]+)<\/code>/)![1]!;
+      const invite = async () => (await admin.post('/admin/registration-invites', { becomes: 'platform' }, { htmx: true })).html.match(/<code class="copyable">([^<]+)<\/code>/)![1]!;
       const before = await platformCount();
       let page = await browser.request(await invite());
       expect(page.status).toBe(400);
@@ -86,7 +86,7 @@ describe('platform registration, deployments and deep linking', () => {
     });
 
     it('validates the note of a registration link', async () => {
-      const res = await admin.post('/admin/registration-invites', { note: 'x'.repeat(201) }, { htmx: true });
+      const res = await admin.post('/admin/registration-invites', { note: 'x'.repeat(201), becomes: 'platform' }, { htmx: true });
       expect(res.status).toBe(422);
       expect(res.html).toContain('at most 200 characters');
     });
@@ -221,6 +221,47 @@ describe('platform registration, deployments and deep linking', () => {
       const list = await cli(['list']);
       expect(list.stdout).toMatch(/CLI Moodle 4.5\s+issuer https:\/\/moodle.example.edu\s+client cli-client\s+deployments 7, 8/);
     }, 120_000);
+
+    it('asks what a second client of a registered LMS becomes, and joins it to the platform named (issue 15, item 7)', async () => {
+      const second = [
+        'register', '--name', 'CLI Moodle again', '--issuer', 'https://moodle.example.edu', '--client-id', 'cli-client-2',
+        '--auth-url', 'https://moodle.example.edu/mod/lti/auth.php', '--token-url', 'https://moodle.example.edu/mod/lti/token.php',
+        '--jwks-url', 'https://moodle.example.edu/mod/lti/certs.php', '--deployment', '9',
+      ];
+      const before = await platformCount();
+      const undecided = await cli(second);
+      expect(undecided.code).toBe(1);
+      expect(undecided.stderr).toMatch(/The LMS https:\/\/moodle.example.edu is already registered here as "CLI Moodle 4.5" \(platform \d+\)\. Decide what this new client is/);
+      expect(undecided.stderr).toContain('--join <platform id>');
+      expect(await platformCount()).toBe(before);
+      const badId = await cli([...second, '--join', 'first']);
+      expect(badId.code).toBe(1);
+      expect(badId.stderr).toContain('--join takes a platform id');
+
+      const target = (await stack.db.db.execute<{ id: number }>(sql`select id from lti_platforms where client_id = 'cli-client'`)).rows[0]!.id;
+      const otherIssuer = await cli([...second.map((a) => a.replace('moodle.example.edu', 'other.example.edu')), '--join', String(target)]);
+      expect(otherIssuer.code).toBe(1);
+      expect(otherIssuer.stderr).toContain(`Platform ${target} is the LMS https://moodle.example.edu; a client of https://other.example.edu cannot join it.`);
+      const joined = await cli([...second, '--join', String(target)]);
+      expect(joined.stderr).toBe('');
+      expect(joined.stdout).toContain(`Registered CLI Moodle again as a client of platform ${target}`);
+      const row = (await stack.db.db.execute<{ joined_platform_id: number; courses_of: string }>(sql`
+        select p.joined_platform_id, d.courses_of from lti_platforms p join lti_deployments d on d.platform_id = p.id where p.client_id = 'cli-client-2'`)).rows[0]!;
+      // Its deployment opens the courses of the platform's first deployment (Moodle course ids are site-wide).
+      expect(row).toEqual({ joined_platform_id: target, courses_of: '7' });
+      expect((await cli(['list'])).stdout).toMatch(new RegExp(`CLI Moodle again  client of platform ${target}`));
+
+      // A client cannot be joined to a client; an invite names the platform whose client it registers.
+      const clientRow = (await stack.db.db.execute<{ id: number }>(sql`select id from lti_platforms where client_id = 'cli-client-2'`)).rows[0]!.id;
+      const toClient = await cli(['invite', '--join', String(clientRow)]);
+      expect(toClient.code).toBe(1);
+      expect(toClient.stderr).toContain(`Platform ${clientRow} is itself a client of platform ${target}; join that one.`);
+      const invite = await cli(['invite', '--join', String(target), '--note', 'Moodle again']);
+      expect(invite.code).toBe(0);
+      expect(invite.stdout).toContain('only for another client of CLI Moodle 4.5 (https://moodle.example.edu)');
+      const stored = (await stack.db.db.execute<{ issuer: string; join_platform_id: number }>(sql`select issuer, join_platform_id from registration_invites where note = 'Moodle again'`)).rows[0]!;
+      expect(stored).toEqual({ issuer: 'https://moodle.example.edu', join_platform_id: target });
+    }, 180_000);
 
     it('refuses bad input with a message and exit code 1, registering nothing', async () => {
       const before = await platformCount();

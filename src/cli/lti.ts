@@ -6,7 +6,7 @@ import { canvasConfig } from '../lti/canvas-config.js';
 import { createRegistrationInvite } from '../lti/dynamic-registration.js';
 import { PlatformDirectory } from '../lti/platform-directory.js';
 import { createLtiProvider } from '../lti/provider.js';
-import { allowDeployment, describePlatforms, registerPlatform, requirePlatform, revokeDeployment, setActive, type RegistrationDeps } from '../lti/registration.service.js';
+import { allowDeployment, describePlatforms, registerPlatform, requirePlatform, requirePlatformById, revokeDeployment, setActive, type RegistrationDeps } from '../lti/registration.service.js';
 import { openDatabase } from '../runtime.js';
 
 const USAGE = `Manage the LMS platforms llm-assess accepts launches from.
@@ -14,14 +14,18 @@ const USAGE = `Manage the LMS platforms llm-assess accepts launches from.
   npm run lti -- register --issuer <url> --client-id <id> --auth-url <url> --token-url <url> --jwks-url <url>
                           --deployment <id> [--deployment <id> …] [--name <text>] [--authorization-server <url>]
                           [--update]   change an existing registration of this issuer and client id
+                          [--join <platform id>]  a new client of an LMS already registered: part of that platform
+                                                  (same courses, people, queue and budgets)
+                          [--separate]            … or a platform of its own (one of the two is required then)
   npm run lti -- list
   npm run lti -- deployment add    --issuer <url> --client-id <id> --deployment <id>
   npm run lti -- deployment remove --issuer <url> --client-id <id> --deployment <id>
   npm run lti -- activate   --issuer <url> --client-id <id>
   npm run lti -- deactivate --issuer <url> --client-id <id>
-  npm run lti -- invite [--issuer <url>] [--note <text>]
-                          one-time LTI Dynamic Registration link (24 h): for the LMS at --issuer, or without it
-                          for any LMS not registered yet
+  npm run lti -- invite [--issuer <url> | --join <platform id>] [--note <text>]
+                          one-time LTI Dynamic Registration link (24 h): for the LMS at --issuer (a platform of its
+                          own), for another client of platform --join (its courses, people, queue and budgets), or
+                          without either for any LMS not registered yet
   npm run lti -- canvas-config               the Canvas developer key JSON for this TOOL_URL
 
 Canvas: issuer https://canvas.instructure.com (or your test/beta issuer), auth-url https://<host>/api/lti/authorize_redirect,
@@ -44,6 +48,8 @@ function parseCommandLine() {
       name: { type: 'string' },
       note: { type: 'string' },
       update: { type: 'boolean' },
+      join: { type: 'string' },
+      separate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -106,6 +112,12 @@ async function main(): Promise<number> {
   }
 }
 
+function platformIdOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,9}$/.test(raw)) throw new HttpError(400, 'usage', `--join takes a platform id (a number, see npm run lti -- list).`);
+  return Number(raw);
+}
+
 function need(values: CommandContext['values'], name: 'issuer' | 'client-id'): string {
   const v = values[name];
   if (!v) throw new HttpError(400, 'usage', `--${name} is required.\n\n${USAGE}`);
@@ -126,9 +138,11 @@ async function register({ values, config, deps, by }: CommandContext): Promise<n
       deploymentIds: values.deployment ?? [],
     },
     by,
-    { replace: values.update === true },
+    { replace: values.update === true, join: platformIdOption(values.join), separate: values.separate === true },
   );
-  console.log(`${result.created ? 'Registered' : 'Updated'} ${result.platform.name} (issuer ${result.platform.issuer}, client ${result.platform.clientId}); deployments: ${result.deployments.join(', ')}`);
+  const what = result.created ? 'Registered' : 'Updated';
+  const joined = result.platform.joinedPlatformId === null ? '' : ` as a client of platform ${result.platform.joinedPlatformId}`;
+  console.log(`${what} ${result.platform.name}${joined} (issuer ${result.platform.issuer}, client ${result.platform.clientId}); deployments: ${result.deployments.join(', ')}`);
   console.log(`Tool URLs for the LMS: login ${config.toolUrl}/lti/login, launch/redirect ${config.toolUrl}/lti/launch, keys ${config.toolUrl}/lti/keys`);
   return 0;
 }
@@ -137,7 +151,8 @@ async function list({ deps }: CommandContext): Promise<number> {
   const platforms = await describePlatforms(deps.db);
   if (!platforms.length) console.log('No platforms registered.');
   for (const p of platforms) {
-    console.log(`${p.active ? 'active  ' : 'INACTIVE'}  ${p.name}\n          issuer ${p.issuer}  client ${p.clientId}  deployments ${p.deployments.join(', ') || '(none)'}`);
+    const joined = p.joinedPlatformId === null ? '' : `  client of platform ${p.joinedPlatformId}`;
+    console.log(`${p.active ? 'active  ' : 'INACTIVE'}  ${p.id}  ${p.name}${joined}\n          issuer ${p.issuer}  client ${p.clientId}  deployments ${p.deployments.join(', ') || '(none)'}`);
   }
   return 0;
 }
@@ -165,10 +180,13 @@ async function activateOrDeactivate({ command, values, deps, by }: CommandContex
 }
 
 async function invite({ values, config, deps, by }: CommandContext): Promise<number> {
-  const issuer = values.issuer ?? null;
+  const joinId = platformIdOption(values.join);
+  if (joinId !== undefined && values.issuer) throw new HttpError(400, 'usage', '--join takes the issuer of the platform it names: give --issuer or --join, not both.');
+  const joins = joinId === undefined ? null : await requirePlatformById(deps, joinId);
+  const issuer = joins?.issuer ?? values.issuer ?? null;
   if (issuer !== null && !URL.canParse(issuer)) throw new HttpError(400, 'usage', `--issuer must be the LMS's issuer URL, e.g. https://moodle.example.edu.`);
-  const created = await createRegistrationInvite(deps.db, config.toolUrl, { createdBy: by, createdByPlatformId: null, issuer }, values.note);
-  const scope = issuer ? `only for the LMS ${issuer}` : 'for one LMS not registered yet';
+  const created = await createRegistrationInvite(deps.db, config.toolUrl, { createdBy: by, createdByPlatformId: null, issuer, joinPlatformId: joins?.id ?? null }, values.note);
+  const scope = joins ? `only for another client of ${joins.name} (${issuer})` : issuer ? `only for the LMS ${issuer}, as a platform of its own` : 'for one LMS not registered yet';
   console.log(`Dynamic registration link (works once, until ${created.expiresAt.toISOString()}, ${scope}):\n${created.url}`);
   return 0;
 }

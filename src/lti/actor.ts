@@ -12,7 +12,10 @@ import { findSessionIds } from '../models/tenancy/people.repository.js';
 
 /** Who is asking, and in which tenant: every route authorizes against this and nothing else. */
 export interface Actor {
+  /** The tenant. */
   platformId: number;
+  /** The registration (client) this session came through; differs from `platformId` for a joined client. */
+  registrationId: number;
   platformName: string;
   issuer: string;
   clientId: string;
@@ -90,12 +93,13 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
       const person = { roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist };
       const inCourse = admitPerson({ ...person, inCourse: true });
 
-      const row = await findSessionIds(deps.db, { platformId: platform.id, sub: token.user, deploymentId: token.deploymentId, contextId: context.context?.id ?? '' });
+      const row = await findSessionIds(deps.db, { platformId: platform.id, sub: token.user, deploymentId: platform.courseDeployment(token.deploymentId), contextId: context.context?.id ?? '' });
       if (!row?.user_id) throw LtiLaunchError('Your session is incomplete. Please open the tool again from your course.', 'no_session');
       // Outside a course only administrators have anything to do (and only the admin panel to do it in).
       const { role, roles } = row.course_id ? inCourse : admitPerson({ ...person, inCourse: false });
       const actor: Actor = {
         platformId: platform.id,
+        registrationId: platform.registrationId,
         platformName: platform.name,
         issuer: token.iss,
         clientId: token.clientId,

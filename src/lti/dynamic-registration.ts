@@ -5,7 +5,7 @@ import type { RootDb } from '../db/db.js';
 import type { Logger } from '../log.js';
 import { recordAudit } from '../models/audit/audit.repository.js';
 import { insertInvite, recordInviteOutcome, spendInvite, type InviteRow } from '../models/tenancy/invites.repository.js';
-import { findPlatformsByIssuer } from '../models/tenancy/platforms.repository.js';
+import { findPlatformById, findPlatformsByIssuer } from '../models/tenancy/platforms.repository.js';
 import { BadRequest, Conflict, HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { issuerServes, sameOrigin } from './issuer-match.js';
@@ -27,6 +27,8 @@ export interface InviteScope {
   createdBy: string;
   createdByPlatformId: number | null;
   issuer: string | null;
+  /** The platform the new client joins (its administrator's decision); null: a platform of its own. */
+  joinPlatformId: number | null;
 }
 
 /**
@@ -145,8 +147,12 @@ async function checkConfiguration(deps: DynamicRegistrationDeps, invite: InviteR
     if (c.issuer !== invite.issuer) throw new HttpError(403, 'invite_scope', `This registration link is for the LMS ${invite.issuer}; it cannot register ${c.issuer}.`);
     return;
   }
-  if ((await findPlatformsByIssuer(deps.db, c.issuer)).length) {
-    throw Conflict(`The LMS ${c.issuer} is already registered. To add another registration of it, use a link made on that LMS's own administration page.`);
+  const known = (await findPlatformsByIssuer(deps.db, c.issuer)).filter((p) => p.joinedPlatformId === null);
+  if (known.length) {
+    const names = known.map((p) => `"${p.name}" (platform ${p.id})`).join(', ');
+    throw Conflict(
+      `The LMS ${c.issuer} is already registered as ${names}. To add this registration to it (same courses, people, queue and budgets), use a link made for that: on the platform's "LMS registrations" page, or npm run lti -- invite --join <platform id>.`,
+    );
   }
 }
 
@@ -179,9 +185,11 @@ async function registerFromConfiguration(deps: DynamicRegistrationDeps, invite: 
       deploymentIds: [deploymentId],
     },
     `dynamic registration (invite ${invite.id} by ${invite.createdBy})`,
-    { replace: false },
+    // The link's maker decided what a second client of their LMS becomes when they made it.
+    { replace: false, join: invite.joinPlatformId ?? undefined, separate: invite.joinPlatformId === null },
   );
-  return { platform: registered.platform, deploymentId };
+  const joined = registered.platform.joinedPlatformId === null ? null : await findPlatformById(deps.db, registered.platform.joinedPlatformId);
+  return { platform: registered.platform, joined, deploymentId };
 }
 
 /**
@@ -207,9 +215,13 @@ export function dynamicRegistrationHandler(deps: DynamicRegistrationDeps) {
         await recordAudit(deps.db, { platformId: invite.createdByPlatformId, actorKind: 'system', action: 'platform.dynamic_registration_refused', entityType: 'registration_invite', entityId: invite.id, details: { reason: message } });
         throw err;
       }
-      await recordInviteOutcome(deps.db, invite.id, `Registered ${registered.platform.name} (client ${registered.platform.clientId}).`, registered.platform.id);
-      await recordAudit(deps.db, { platformId: registered.platform.id, actorKind: 'system', action: 'platform.dynamic_registration', entityType: 'platform', entityId: registered.platform.id, details: { invite: invite.id } });
-      render(req, res, 'pages/registration/complete', { title: 'Registration complete', platformName: registered.platform.name, deploymentId: registered.deploymentId });
+      const { platform, joined } = registered;
+      const outcome = joined
+        ? `Added client ${platform.clientId} to ${joined.name}: its launches open the same courses.`
+        : `Registered ${platform.name} (client ${platform.clientId}) as a platform of its own.`;
+      await recordInviteOutcome(deps.db, invite.id, outcome, platform.id);
+      await recordAudit(deps.db, { platformId: joined?.id ?? platform.id, actorKind: 'system', action: 'platform.dynamic_registration', entityType: 'platform', entityId: platform.id, details: { invite: invite.id, joined: joined?.id ?? null } });
+      render(req, res, 'pages/registration/complete', { title: 'Registration complete', platformName: joined?.name ?? platform.name, joined: Boolean(joined), deploymentId: registered.deploymentId });
     } catch (err) {
       next(err);
     }

@@ -103,7 +103,9 @@ async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource
   const record = await deps.db.transaction((tx) =>
     recordLaunch(tx, {
       platformId: platform.id,
-      deploymentId: token.deploymentId,
+      registrationId: platform.registrationId,
+      // A client joined to a platform opens that platform's courses (the same LMS course is one course here).
+      deploymentId: platform.courseDeployment(token.deploymentId),
       sub: token.user,
       role,
       ltiRoles: context.roles ?? [],

@@ -1,11 +1,15 @@
 import type { AuthConfig, ProviderInstance } from 'ltijs';
 import type { Db } from '../db/db.js';
-import { findPlatform, findPlatformsByIssuer, listDeployments } from '../models/tenancy/platforms.repository.js';
+import { findPlatform, findPlatformById, findPlatformsByIssuer, listDeploymentRows } from '../models/tenancy/platforms.repository.js';
 
 export interface KnownPlatform {
+  /** The tenant the launches land in: this registration's platform, or the one it was joined to. */
   id: number;
+  /** This registration's own row (its client): whose token calls the LMS for what it launched. */
+  registrationId: number;
   issuer: string;
   clientId: string;
+  /** The tenant's name. */
   name: string;
   /** ltijs' id for the registration (the kid of the tool key pair it made for this platform). */
   ltijsPlatformId: string;
@@ -13,6 +17,8 @@ export interface KnownPlatform {
   authConfig: AuthConfig;
   authEndpoint: string;
   deployments: ReadonlySet<string>;
+  /** The deployment whose courses a launch through this deployment opens (itself unless joined: `coursesOf`). */
+  courseDeployment(deploymentId: string): string;
 }
 
 /**
@@ -52,16 +58,23 @@ export class PlatformDirectory {
     if (!row) return null;
     const platform = await this.lti.getPlatform(issuer, clientId);
     if (!platform) return null;
+    const tenant = row.joinedPlatformId === null ? row : await findPlatformById(this.db, row.joinedPlatformId);
+    if (!tenant) return null;
+    const deployments = await listDeploymentRows(this.db, row.id);
+    const coursesOf = new Map(deployments.map((d) => [d.deploymentId, d.coursesOf ?? d.deploymentId]));
     return {
-      id: row.id,
+      id: tenant.id,
+      registrationId: row.id,
       issuer,
       clientId,
-      name: row.name,
+      name: tenant.name,
       ltijsPlatformId: row.ltijsPlatformId,
-      active: row.active,
+      // A joined registration stops with its platform: deactivating the platform ends all its clients' sessions.
+      active: row.active && tenant.active,
       authConfig: await platform.platformAuthConfig(),
       authEndpoint: await platform.platformAuthEndpoint(),
-      deployments: new Set(await listDeployments(this.db, row.id)),
+      deployments: new Set(coursesOf.keys()),
+      courseDeployment: (deploymentId) => coursesOf.get(deploymentId) ?? deploymentId,
     };
   }
 }

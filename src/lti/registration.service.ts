@@ -1,10 +1,14 @@
 import type { ProviderInstance } from 'ltijs';
 import { z } from 'zod';
-import type { RootDb } from '../db/db.js';
+import type { Db, RootDb } from '../db/db.js';
 import { recordAudit } from '../models/audit/audit.repository.js';
 import {
   addDeployment,
   findPlatform,
+  findPlatformById,
+  findPlatformsByIssuer,
+  joinRegistration,
+  listDeploymentRows,
   listDeployments,
   listPlatforms,
   removeDeployment,
@@ -64,6 +68,31 @@ export interface RegisterOptions {
    * action does that (`npm run lti -- register --update`); dynamic registration never does.
    */
   replace: boolean;
+  /**
+   * What a new client of an LMS already registered becomes — an administrator's decision, never a default: another
+   * client of that platform (`join`: its id), or a platform of its own (`separate`). Without either, a second
+   * client of a known issuer is refused with the choice spelled out.
+   */
+  join?: number;
+  separate?: boolean;
+}
+
+/** Where a new client goes: a platform of its own (null), or the one it joins, with the deployment whose courses it opens. */
+async function joinTarget(tx: Db, issuer: string, options: RegisterOptions): Promise<{ platformId: number; coursesOf: string | null } | null> {
+  const known = (await findPlatformsByIssuer(tx, issuer)).filter((p) => p.joinedPlatformId === null);
+  if (options.join === undefined) {
+    if (known.length && !options.separate) {
+      const list = known.map((p) => `"${p.name}" (platform ${p.id})`).join(', ');
+      throw Conflict(
+        `The LMS ${issuer} is already registered here as ${list}. Decide what this new client is: another client of that platform (same courses, people, queue and budgets: --join <platform id>), or a platform of its own (--separate).`,
+      );
+    }
+    return null;
+  }
+  const target = await requirePlatformById({ db: tx }, options.join);
+  if (target.issuer !== issuer) throw Conflict(`Platform ${target.id} is the LMS ${target.issuer}; a client of ${issuer} cannot join it.`);
+  const [first] = await listDeploymentRows(tx, target.id);
+  return { platformId: target.id, coursesOf: first?.deploymentId ?? null };
 }
 
 /**
@@ -81,10 +110,13 @@ export async function registerPlatform(deps: RegistrationDeps, raw: unknown, act
   const input = parsed.data;
   const { platform, existed } = await deps.db.transaction(async (tx) => {
     await lockIssuer(tx, input.issuer);
-    const existed = Boolean(await findPlatform(tx, input.issuer, input.clientId)) || Boolean(await deps.lti.getPlatform(input.issuer, input.clientId));
+    const existing = await findPlatform(tx, input.issuer, input.clientId);
+    const existed = Boolean(existing) || Boolean(await deps.lti.getPlatform(input.issuer, input.clientId));
     if (existed && !options.replace) {
       throw Conflict(`The LMS ${input.issuer} is already registered with client id ${input.clientId}; its registration was not changed.`);
     }
+    // An update keeps what the registration is (a platform, or a client joined to one).
+    const joins = existing ? null : await joinTarget(tx, input.issuer, options);
     const ltijsPlatform = await deps.lti.registerPlatform({
       url: input.issuer,
       name: input.name,
@@ -100,16 +132,17 @@ export async function registerPlatform(deps: RegistrationDeps, raw: unknown, act
       name: input.name,
       ltijsPlatformId: await ltijsPlatform.platformKid(),
     });
-    for (const d of input.deploymentIds) await addDeployment(tx, row.id, d);
+    if (joins) await joinRegistration(tx, row.id, joins.platformId);
+    for (const d of input.deploymentIds) await addDeployment(tx, row.id, d, { coursesOf: joins?.coursesOf });
     await recordAudit(tx, {
-      platformId: row.id,
+      platformId: joins?.platformId ?? row.id,
       actorKind: 'system',
-      action: existed ? 'platform.updated' : 'platform.registered',
+      action: existed ? 'platform.updated' : joins ? 'platform.client_joined' : 'platform.registered',
       entityType: 'platform',
       entityId: row.id,
-      details: { by: actor, issuer: input.issuer, clientId: input.clientId, deployments: input.deploymentIds },
+      details: { by: actor, issuer: input.issuer, clientId: input.clientId, deployments: input.deploymentIds, ...(joins ? { joined: joins.platformId } : {}) },
     });
-    return { platform: row, existed };
+    return { platform: { ...row, joinedPlatformId: joins?.platformId ?? row.joinedPlatformId }, existed };
   });
   deps.platforms.invalidate();
   return { platform, deployments: await listDeployments(deps.db, platform.id), created: !existed };
@@ -118,6 +151,14 @@ export async function registerPlatform(deps: RegistrationDeps, raw: unknown, act
 export async function requirePlatform(deps: Pick<RegistrationDeps, 'db'>, issuer: string, clientId: string): Promise<PlatformRow> {
   const platform = await findPlatform(deps.db, issuer, clientId);
   if (!platform) throw NotFound(`The platform ${issuer} (client ${clientId})`);
+  return platform;
+}
+
+/** A platform a new client may join: one that is not itself a client of another. */
+export async function requirePlatformById(deps: { db: Db }, id: number): Promise<PlatformRow> {
+  const platform = await findPlatformById(deps.db, id);
+  if (!platform) throw NotFound(`Platform ${id}`);
+  if (platform.joinedPlatformId !== null) throw Conflict(`Platform ${id} is itself a client of platform ${platform.joinedPlatformId}; join that one.`);
   return platform;
 }
 

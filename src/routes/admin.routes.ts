@@ -4,7 +4,7 @@ import type { RootDb } from '../db/db.js';
 import { actorOf, allow } from '../lti/actor.js';
 import { HttpError, NotFound } from '../errors.js';
 import { render } from '../http/render.js';
-import { findPlatformById, listDeployments, platformCounts } from '../models/tenancy/platforms.repository.js';
+import { findPlatformById, listDeployments, listJoinedRegistrations, platformCounts } from '../models/tenancy/platforms.repository.js';
 import { allowDeployment, revokeDeployment } from '../lti/registration.service.js';
 import { createRegistrationInvite } from '../lti/dynamic-registration.js';
 import { listInvitesOf } from '../models/tenancy/invites.repository.js';
@@ -13,6 +13,7 @@ import { listUnread, dismiss } from '../models/notifications/notifications.repos
 import { formatDateTime } from './present.js';
 import { presentInvite } from './admin.present.js';
 import { idParam } from './params.js';
+import { fieldsOf } from '../validation.js';
 import { withDeps } from './handlers.js';
 
 export interface AdminRouteDeps {
@@ -60,7 +61,9 @@ async function platformsPage(deps: AdminRouteDeps, req: Request, res: Response, 
   if (!platform) throw NotFound('Your platform');
   const invites = (await listInvitesOf(deps.db, platform.id)).map((i) => presentInvite(i));
   const invite = extra.invite && { url: extra.invite.url, expiresAt: formatDateTime(extra.invite.expiresAt), expiresAtIso: extra.invite.expiresAt.toISOString() };
-  render(req, res, 'pages/admin/platforms', { title: 'LMS registration', platform, deployments: await listDeployments(deps.db, platform.id), fields: extra.fields ?? {}, invite, invites }, { status, fragment });
+  const clients = await Promise.all((await listJoinedRegistrations(deps.db, platform.id)).map(async (c) => ({ ...c, deployments: await listDeployments(deps.db, c.id) })));
+  const model = { title: 'LMS registration', platform, clients, deployments: await listDeployments(deps.db, platform.id), fields: extra.fields ?? {}, invite, invites };
+  render(req, res, 'pages/admin/platforms', model, { status, fragment });
 }
 
 async function addDeployment(deps: AdminRouteDeps, req: Request, res: Response): Promise<void> {
@@ -81,20 +84,30 @@ async function removeDeployment(deps: AdminRouteDeps, req: Request, res: Respons
   await platformsPage(deps, req, res, {}, 200, 'partials/admin/_deployments');
 }
 
-const inviteBody = z.object({ note: z.string().trim().max(200, 'A note has at most 200 characters.').optional() });
+const inviteBody = z.object({
+  note: z.string().trim().max(200, 'A note has at most 200 characters.').optional(),
+  becomes: z.enum(['client', 'platform'], { message: 'Choose what the new registration becomes.' }),
+});
 
 /**
  * A platform administrator's link registers another client of their own LMS, never another issuer: an LMS
  * offering another issuer is refused (the tenant takeover of issue 13). New LMSs come from the operator's CLI.
+ * What the new client becomes is the administrator's decision, made here: part of this platform (the usual case:
+ * Moodle registered again) or a platform of its own (e.g. another institution on a shared Canvas issuer).
  */
 async function inviteRegistration(deps: AdminRouteDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
   const parsed = inviteBody.safeParse(req.body ?? {});
-  if (!parsed.success) return platformsPage(deps, req, res, { fields: { note: parsed.error.issues[0]!.message } }, 422, 'partials/admin/_registration');
+  if (!parsed.success) return platformsPage(deps, req, res, { fields: fieldsOf(parsed.error) }, 422, 'partials/admin/_registration');
   const invite = await createRegistrationInvite(
     deps.db,
     deps.toolUrl,
-    { createdBy: `user ${actor.userId} of platform ${actor.platformId}`, createdByPlatformId: actor.platformId, issuer: actor.issuer },
+    {
+      createdBy: `user ${actor.userId} of platform ${actor.platformId}`,
+      createdByPlatformId: actor.platformId,
+      issuer: actor.issuer,
+      joinPlatformId: parsed.data.becomes === 'client' ? actor.platformId : null,
+    },
     parsed.data.note,
   );
   await platformsPage(deps, req, res, { invite }, 200, 'partials/admin/_registration');

@@ -42,7 +42,7 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
     const values = { title: formText(req.body, 'title'), maxScore: formText(req.body, 'maxScore') };
     const parsed = placementSchema.safeParse(req.body ?? {});
     if (!parsed.success) return showChoice(req, res, values, fieldsOf(parsed.error));
-    const who = { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId, lineItemsUrl: actor.context.endpoint?.lineitems ?? null };
+    const who = { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId, lineItemsUrl: actor.context.endpoint?.lineitems ?? null, registrationId: actor.registrationId };
     let task;
     try {
       task = await deps.db.transaction((tx) => placeTask(tx, who, parsed.data));

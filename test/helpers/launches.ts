@@ -34,10 +34,16 @@ export const OTHER_COURSE = {
 /**
  * LTI Dynamic Registration end to end: an administrator's one-time link, pasted into the dev LMS, which opens it
  * with its openid_configuration and a registration token; the tool registers itself and records the platform.
- * Returns the new client id (a second tenant of the same LMS).
+ * `becomes`: the administrator's choice for the new client — a platform of its own (a second tenant of the same
+ * LMS, the default here) or another client of theirs. Returns the new client id.
  */
-export async function registerByDynamicRegistration(stack: Stack, admin: ToolSession, note = 'Second registration'): Promise<{ clientId: string; completePage: string }> {
-  const invite = await admin.post('/admin/registration-invites', { note }, { htmx: true });
+export async function registerByDynamicRegistration(
+  stack: Stack,
+  admin: ToolSession,
+  note = 'Second registration',
+  becomes: 'platform' | 'client' = 'platform',
+): Promise<{ clientId: string; completePage: string }> {
+  const invite = await admin.post('/admin/registration-invites', { note, becomes }, { htmx: true });
   expect(invite.status).toBe(200);
   const url = invite.html.match(/<code class="copyable">([^<]+)<\/code>/)?.[1];
   if (!url) throw new Error(`no registration link in ${invite.html}`);

@@ -303,14 +303,14 @@ describe('bad input', () => {
     it('work without htmx: a full page with the link (a NUL in the note removed); a too long note is a 4xx page with its message', async () => {
       const admin = world.sessions.administrator;
       for (const note of ['Plain form', `Plain${NUL}form`]) {
-        const ok = await raw(admin, '/admin/registration-invites', { method: 'POST', ...asForm({ note }) });
+        const ok = await raw(admin, '/admin/registration-invites', { method: 'POST', ...asForm({ note, becomes: 'platform' }) });
         expect(ok.status).toBe(200);
         expect(ok.html).toMatch(/^<!doctype html>/i);
         expect(ok.html).toContain('/lti/dynamic-registration/');
       }
       const before = await snapshot(world.stack.db.pool);
       for (const note of ['n'.repeat(201), HUGE]) {
-        const res = await raw(admin, '/admin/registration-invites', { method: 'POST', ...asForm({ note }) });
+        const res = await raw(admin, '/admin/registration-invites', { method: 'POST', ...asForm({ note, becomes: 'platform' }) });
         expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);
         expect(res.html).toMatch(/^<!doctype html>/i);
@@ -421,7 +421,7 @@ describe('bad input', () => {
     });
 
     it('dynamic registration: bad tokens and configuration URLs are a readable 4xx; no platform is registered', async () => {
-      const invite = await world.sessions.administrator.post('/admin/registration-invites', { note: 'bad input' }, { htmx: true });
+      const invite = await world.sessions.administrator.post('/admin/registration-invites', { note: 'bad input', becomes: 'platform' }, { htmx: true });
       const link = invite.html.match(/https?:\/\/[^"<\s]*\/lti\/dynamic-registration\/[^"<\s]+/)?.[0]?.replace(/&amp;/g, '&');
       expect(link).toBeDefined();
       const token = new URL(link!).pathname.split('/').pop()!;

@@ -265,7 +265,7 @@ describe('XSS corpus through every rendered field, in Chromium with the real CSP
     const batchId = Number((await db.execute<{ id: number }>(sql`select batch_id as id from batch_requests where queue_item_id = ${items[1]!}`)).rows[0]!.id);
     await db.execute(sql`update batches set error = ${p('be')} where id = ${batchId}`);
     await db.execute(sql`update batch_requests set status = 'failed', error_code = 'invalid_request', error_message = ${p('br')} where batch_id = ${batchId}`);
-    for (const k of ids) await ok('invite', admin.post('/admin/registration-invites', { note: payload(k, 'in') }, { htmx: true }));
+    for (const k of ids) await ok('invite', admin.post('/admin/registration-invites', { note: payload(k, 'in'), becomes: 'platform' }, { htmx: true }));
     await ok('deployment', admin.post('/admin/platforms/deployments', { deploymentId: p('dp') }, { htmx: true }));
     await db.execute(sql`
       insert into notifications (platform_id, course_id, kind, severity, title, body, link)

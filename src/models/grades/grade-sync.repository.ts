@@ -46,6 +46,8 @@ export interface SyncFacts {
   lineItemsUrl: string | null;
   resourceLinkId: string | null;
   studentSub: string;
+  /** The registration whose client may use those URLs (the one whose launch named them), and its issuer and client id. */
+  registrationId: number;
   issuer: string;
   clientId: string;
 }
@@ -54,17 +56,22 @@ export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | und
   const rows = await db.execute<{
     id: number; platform_id: number; course_id: number; task_id: number; decision_seq: number; review_status: string; score: number | null;
     override_score: number | null; max_score: number; reviewed_at: Date | null; task_title: string; task_max_score: number; line_item_url: string | null;
-    line_items_url: string | null; resource_link_id: string | null; student_sub: string; issuer: string; client_id: string;
+    line_items_url: string | null; resource_link_id: string | null; student_sub: string; registration_id: number; issuer: string; client_id: string;
   }>(sql`
     select a.id, a.platform_id, a.course_id, a.task_id, a.decision_seq, a.review_status, a.score, a.override_score, a.max_score, a.reviewed_at,
            t.title as task_title, t.max_score as task_max_score, t.line_item_url, t.resource_link_id,
-           coalesce(t.line_items_url, (select o.line_items_url from tasks o where o.course_id = t.course_id and o.line_items_url is not null order by o.id limit 1)) as line_items_url,
-           u.sub as student_sub, p.issuer, p.client_id
+           coalesce(t.line_items_url, other.line_items_url) as line_items_url,
+           u.sub as student_sub, p.id as registration_id, p.issuer, p.client_id
     from assessments a
     join tasks t on t.id = a.task_id
     join submissions s on s.id = a.submission_id
     join users u on u.id = s.student_id
-    join lti_platforms p on p.id = a.platform_id
+    -- A task without URLs of its own borrows another task's container, with the client that may use it.
+    left join lateral (
+      select o.line_items_url, o.registration_id from tasks o
+      where o.course_id = t.course_id and o.line_items_url is not null order by o.id limit 1
+    ) other on t.line_item_url is null and t.line_items_url is null
+    join lti_platforms p on p.id = coalesce(case when other.line_items_url is null then t.registration_id else other.registration_id end, a.platform_id)
     where a.id = ${id}`);
   const r = rows.rows[0];
   if (!r) return undefined;
@@ -85,6 +92,7 @@ export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | und
     lineItemsUrl: r.line_items_url,
     resourceLinkId: r.resource_link_id,
     studentSub: r.student_sub,
+    registrationId: Number(r.registration_id),
     issuer: r.issuer,
     clientId: r.client_id,
   };

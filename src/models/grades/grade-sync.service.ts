@@ -92,7 +92,7 @@ async function postScore(db: Db, ags: Gradebook, facts: SyncFacts, decision: { s
     scoreMaximum: facts.taskMaxScore,
   });
   // Remember the column, so later syncs post straight to it (and never look for, or create, another).
-  if (lineItemUrl !== facts.lineItemUrl) await updateTaskLineItem(db, facts.taskId, lineItemUrl, facts.lineItemsUrl);
+  if (lineItemUrl !== facts.lineItemUrl) await updateTaskLineItem(db, facts.taskId, lineItemUrl, facts.lineItemsUrl, facts.registrationId);
   await ags.submitScore(platform, lineItemUrl, {
     userId: facts.studentSub,
     scoreGiven: decision.scoreGiven,

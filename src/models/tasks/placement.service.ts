@@ -10,6 +10,8 @@ export interface Placer {
   userId: number;
   /** The course's line item container from the deep-linking launch, if the LMS offers grade services. */
   lineItemsUrl: string | null;
+  /** The registration (client) of that launch: the one whose token may use the container. */
+  registrationId: number;
 }
 
 /** A task that already has its link and gradebook column in the LMS: placing it again would split its grades. */
@@ -33,13 +35,14 @@ export function isPlaced(task: Pick<TaskRow, 'placedAt' | 'resourceLinkId' | 'li
 export async function placeTask(db: Db, who: Placer, input: PlacementInput): Promise<TaskRow> {
   if (input.taskId === 'new') {
     // The course's line item container, so grade passback finds (by resource id) the column the LMS makes now.
-    const created = await createTask(db, { courseId: who.courseId, resourceLinkId: null, title: input.title!, maxScore: input.maxScore ?? 10, createdBy: who.userId, lineItemsUrl: who.lineItemsUrl, placedAt: new Date() });
+    const created = await createTask(db, { courseId: who.courseId, resourceLinkId: null, title: input.title!, maxScore: input.maxScore ?? 10, createdBy: who.userId, lineItemsUrl: who.lineItemsUrl, registrationId: who.lineItemsUrl ? who.registrationId : null, placedAt: new Date() });
     await recordAudit(db, { platformId: who.platformId, courseId: who.courseId, actorId: who.userId, actorKind: 'user', action: 'task.created', entityType: 'task', entityId: created.id, details: { via: 'deep_linking' } });
     return created;
   }
   const existing = await lockTaskInCourse(db, who.courseId, input.taskId);
   if (!existing) throw NotFound('The task');
   if (isPlaced(existing)) throw new AlreadyPlaced(existing);
-  await markPlaced(db, existing.id, existing.lineItemsUrl ?? who.lineItemsUrl);
+  if (existing.lineItemsUrl) await markPlaced(db, existing.id, existing.lineItemsUrl, existing.registrationId);
+  else await markPlaced(db, existing.id, who.lineItemsUrl, who.lineItemsUrl ? who.registrationId : null);
   return existing;
 }

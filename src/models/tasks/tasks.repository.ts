@@ -28,6 +28,8 @@ export interface NewTask {
   releasePolicy?: ReleasePolicy;
   lineItemUrl?: string | null;
   lineItemsUrl?: string | null;
+  /** The registration whose client may use the line item URLs (see `tasks.registrationId`). */
+  registrationId?: number | null;
   createdBy?: number | null;
   placedAt?: Date | null;
 }
@@ -51,8 +53,8 @@ export async function lockTaskInCourse(db: Db, courseId: number, taskId: number)
 }
 
 /** Records the placement (and the course's line item container, when the task had none). */
-export async function markPlaced(db: Db, taskId: number, lineItemsUrl: string | null): Promise<void> {
-  await db.update(tasks).set({ placedAt: sql`now()`, lineItemsUrl, updatedAt: sql`now()` }).where(eq(tasks.id, taskId));
+export async function markPlaced(db: Db, taskId: number, lineItemsUrl: string | null, registrationId: number | null): Promise<void> {
+  await db.update(tasks).set({ placedAt: sql`now()`, lineItemsUrl, registrationId, updatedAt: sql`now()` }).where(eq(tasks.id, taskId));
 }
 
 export async function createTask(db: Db, task: NewTask): Promise<TaskRow> {
@@ -71,12 +73,14 @@ export async function bindTaskToResourceLink(db: Db, courseId: number, taskId: n
 }
 
 /** Keeps the AGS endpoints a launch told us about, for grade passback from the background. */
-export async function updateTaskLineItem(db: Db, taskId: number, lineItemUrl: string | null, lineItemsUrl: string | null): Promise<void> {
+/** The URLs and the client whose token may use them change together (`registrationId`: the launch's). */
+export async function updateTaskLineItem(db: Db, taskId: number, lineItemUrl: string | null, lineItemsUrl: string | null, registrationId: number): Promise<void> {
   await db
     .update(tasks)
     .set({
       lineItemUrl: sql`coalesce(${lineItemUrl}, ${tasks.lineItemUrl})`,
       lineItemsUrl: sql`coalesce(${lineItemsUrl}, ${tasks.lineItemsUrl})`,
+      registrationId,
       updatedAt: sql`now()`,
     })
     .where(eq(tasks.id, taskId));

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, numeric, pgTable, text, unique } from 'drizzle-orm/pg-core';
-import { courses, users } from '../tenancy/tenancy.table.js';
+import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { at, createdAt, id, ref, updatedAt } from '../columns.js';
 
 export const TASK_TYPES = ['essay', 'short_answer', 'code', 'reflection', 'other'] as const;
@@ -27,6 +27,11 @@ export const tasks = pgTable(
     /** When a deep-linking answer placed the task in the LMS (a task is placed once: a second would add a second column). */
     placedAt: at('placed_at'),
     lineItemsUrl: text('line_items_url'),
+    /**
+     * The registration (client) whose launches gave the line item URLs: only its token may write that column (Moodle
+     * binds a column to the tool registration that made it). Null: the course's platform.
+     */
+    registrationId: ref('registration_id').references(() => ltiPlatforms.id),
     status: text('status').$type<'active' | 'archived'>().notNull().default('active'),
     /** Minutes an instructor takes to grade one submission of this task by hand (the ROI report; null: the platform's default). */
     manualMinutesPerAssessment: integer('manual_minutes_per_assessment'),

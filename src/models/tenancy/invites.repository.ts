@@ -6,7 +6,7 @@ export type InviteRow = typeof registrationInvites.$inferSelect;
 
 export async function insertInvite(
   db: Db,
-  values: { tokenHash: string; note: string | null; createdBy: string; createdByPlatformId: number | null; issuer: string | null; expiresAt: Date },
+  values: { tokenHash: string; note: string | null; createdBy: string; createdByPlatformId: number | null; issuer: string | null; joinPlatformId: number | null; expiresAt: Date },
 ): Promise<InviteRow> {
   const [row] = await db.insert(registrationInvites).values(values).returning();
   return row!;

@@ -7,6 +7,9 @@ import type { Role } from './tenancy.table.js';
 
 export interface LaunchFacts {
   platformId: number;
+  /** The registration (client) that launched: its token is the one that may use the URLs this launch names. */
+  registrationId: number;
+  /** The deployment whose courses this launch opens (see `KnownPlatform.courseDeployment`). */
   deploymentId: string;
   sub: string;
   role: Role;
@@ -61,6 +64,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
     title: f.context.title ?? '',
     label: f.context.label ?? '',
     membershipsUrl: f.membershipsUrl ?? null,
+    rosterRegistrationId: f.membershipsUrl ? f.registrationId : null,
   });
   await upsertMembership(db, { courseId: course.id, userId: user.id, role: f.role, ltiRoles: f.ltiRoles });
 
@@ -98,12 +102,13 @@ async function taskOfLink(db: Db, f: LaunchFacts, courseId: number, link: NonNul
     description: link.description ?? '',
     lineItemUrl: f.lineItemUrl ?? null,
     lineItemsUrl: f.lineItemsUrl ?? null,
+    registrationId: f.lineItemUrl || f.lineItemsUrl ? f.registrationId : null,
     createdBy: f.role === 'student' ? null : userId,
   });
   const ownLink = task.resourceLinkId === link.id;
   const newColumn = Boolean(f.lineItemUrl && f.lineItemUrl !== task.lineItemUrl);
   if (ownLink && (newColumn || (f.lineItemsUrl && f.lineItemsUrl !== task.lineItemsUrl))) {
-    await updateTaskLineItem(db, task.id, f.lineItemUrl ?? null, f.lineItemsUrl ?? null);
+    await updateTaskLineItem(db, task.id, f.lineItemUrl ?? null, f.lineItemsUrl ?? null, f.registrationId);
   }
   return { task, readColumn: ownLink && Boolean(f.lineItemUrl) && (firstLaunch || newColumn || f.role !== 'student') };
 }

@@ -8,7 +8,7 @@ export type UserRow = typeof users.$inferSelect;
 
 export async function upsertCourse(
   db: Db,
-  v: { platformId: number; deploymentId: string; contextId: string; title: string; label: string; membershipsUrl?: string | null },
+  v: { platformId: number; deploymentId: string; contextId: string; title: string; label: string; membershipsUrl?: string | null; rosterRegistrationId?: number | null },
 ): Promise<CourseRow> {
   const [row] = await db
     .insert(courses)
@@ -16,7 +16,14 @@ export async function upsertCourse(
     .onConflictDoUpdate({
       target: [courses.platformId, courses.deploymentId, courses.contextId],
       // A launch without the roster claim (a placement that omits it) keeps the service another launch named.
-      set: { title: v.title, label: v.label, membershipsUrl: sql`coalesce(excluded.memberships_url, ${courses.membershipsUrl})`, updatedAt: sql`now()` },
+      // The roster URL and the client that may read it change together.
+      set: {
+        title: v.title,
+        label: v.label,
+        membershipsUrl: sql`coalesce(excluded.memberships_url, ${courses.membershipsUrl})`,
+        rosterRegistrationId: sql`case when excluded.memberships_url is null then ${courses.rosterRegistrationId} else excluded.roster_registration_id end`,
+        updatedAt: sql`now()`,
+      },
     })
     .returning();
   return row!;

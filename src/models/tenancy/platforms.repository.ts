@@ -42,6 +42,16 @@ export async function lockIssuer(db: Db, issuer: string): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`lti-registration:${issuer}`}, 0))`);
 }
 
+/** The registrations joined to a platform (other clients of its LMS), oldest first. */
+export async function listJoinedRegistrations(db: Db, platformId: number): Promise<PlatformRow[]> {
+  return db.select().from(ltiPlatforms).where(eq(ltiPlatforms.joinedPlatformId, platformId)).orderBy(asc(ltiPlatforms.id));
+}
+
+/** Makes a registration another client of a platform (same issuer, checked by the caller). */
+export async function joinRegistration(db: Db, registrationId: number, platformId: number): Promise<void> {
+  await db.update(ltiPlatforms).set({ joinedPlatformId: platformId, updatedAt: sql`now()` }).where(eq(ltiPlatforms.id, registrationId));
+}
+
 export async function setPlatformActive(db: Db, id: number, active: boolean): Promise<void> {
   await db.update(ltiPlatforms).set({ active, updatedAt: sql`now()` }).where(eq(ltiPlatforms.id, id));
 }
@@ -55,11 +65,19 @@ export async function listDeployments(db: Db, platformId: number): Promise<strin
   return rows.map((r) => r.deploymentId);
 }
 
-/** Adds a deployment to the allowlist; true when it was new. */
-export async function addDeployment(db: Db, platformId: number, deploymentId: string, label?: string): Promise<boolean> {
+export async function listDeploymentRows(db: Db, platformId: number): Promise<Array<{ deploymentId: string; coursesOf: string | null }>> {
+  return db
+    .select({ deploymentId: ltiDeployments.deploymentId, coursesOf: ltiDeployments.coursesOf })
+    .from(ltiDeployments)
+    .where(eq(ltiDeployments.platformId, platformId))
+    .orderBy(asc(ltiDeployments.id));
+}
+
+/** Adds a deployment to the allowlist; true when it was new. `coursesOf`: see `ltiDeployments.coursesOf`. */
+export async function addDeployment(db: Db, platformId: number, deploymentId: string, options: { label?: string; coursesOf?: string | null } = {}): Promise<boolean> {
   const rows = await db
     .insert(ltiDeployments)
-    .values({ platformId, deploymentId, label })
+    .values({ platformId, deploymentId, label: options.label, coursesOf: options.coursesOf ?? null })
     .onConflictDoNothing()
     .returning({ id: ltiDeployments.id });
   return rows.length > 0;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 
-/** Where a course's roster comes from: its platform (to ask) and its roster service. */
+/** Where a course's roster comes from: the registration (client) that named its roster service, and the service. */
 export interface RosterSource {
   courseId: number;
   platformId: number;
@@ -14,7 +14,7 @@ export interface RosterSource {
 export async function findRosterSource(db: Db, courseId: number): Promise<RosterSource | undefined> {
   const rows = await db.execute<{ course_id: number; platform_id: number; issuer: string; client_id: string; memberships_url: string | null; roster_synced_at: Date | null }>(sql`
     select c.id as course_id, c.platform_id, p.issuer, p.client_id, c.memberships_url, c.roster_synced_at
-    from courses c join lti_platforms p on p.id = c.platform_id where c.id = ${courseId}`);
+    from courses c join lti_platforms p on p.id = coalesce(c.roster_registration_id, c.platform_id) where c.id = ${courseId}`);
   const r = rows.rows[0];
   return r && { courseId: Number(r.course_id), platformId: Number(r.platform_id), issuer: r.issuer, clientId: r.client_id, membershipsUrl: r.memberships_url, rosterSyncedAt: r.roster_synced_at ? new Date(r.roster_synced_at) : null };
 }

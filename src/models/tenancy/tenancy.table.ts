@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
+import { boolean, check, index, pgTable, primaryKey, text, unique, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { at, createdAt, id, ref, updatedAt } from '../columns.js';
 
 /**
- * Tenancy. ltijs keeps its own `platforms` table (keys, endpoints); `lti_platforms` is our tenant anchor for the
- * same registration, so our rows can reference it with foreign keys. A tenant is one (issuer, client id):
- * Canvas cloud shares one issuer across institutions, so the issuer alone is not a tenant.
+ * Tenancy. ltijs keeps its own `platforms` table (keys, endpoints); `lti_platforms` is our row for the same
+ * registration (one issuer + client id), so our rows can reference it with foreign keys. A registration is a
+ * tenant (a platform) of its own, or, when an administrator joined it to one (`joinedPlatformId`), another client
+ * of that platform's LMS: its launches land in that platform's courses, people, queue and budgets, while its own
+ * keys and deployments still verify its launches and call the LMS for the activities placed through it. Canvas
+ * cloud shares one issuer across institutions, so the issuer alone is not a tenant.
  */
 export const ltiPlatforms = pgTable(
   'lti_platforms',
@@ -17,10 +20,15 @@ export const ltiPlatforms = pgTable(
     /** ltijs' platform id (the kid of the tool key pair it generated for this platform). */
     ltijsPlatformId: text('ltijs_platform_id').notNull(),
     active: boolean('active').notNull().default(true),
+    /** The platform this registration is another client of (same issuer); null: it is a platform itself. */
+    joinedPlatformId: ref('joined_platform_id').references((): AnyPgColumn => ltiPlatforms.id),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [unique('lti_platforms_issuer_client_key').on(t.issuer, t.clientId)],
+  (t) => [
+    unique('lti_platforms_issuer_client_key').on(t.issuer, t.clientId),
+    check('lti_platforms_not_joined_to_itself', sql`${t.joinedPlatformId} is distinct from ${t.id}`),
+  ],
 );
 
 /** Deployment allowlist: ltijs only checks that a deployment id is present, we check it is one we know. */
@@ -31,6 +39,12 @@ export const ltiDeployments = pgTable(
     platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id, { onDelete: 'cascade' }),
     deploymentId: text('deployment_id').notNull(),
     label: text('label'),
+    /**
+     * The deployment whose courses this one's launches open, when its registration was joined to another platform:
+     * the same LMS course (context) is then one course here, whichever registration launched it (Moodle's and
+     * Canvas's context ids are unique in the whole LMS). Null: its own courses.
+     */
+    coursesOf: text('courses_of'),
     createdAt: createdAt(),
   },
   (t) => [unique('lti_deployments_platform_deployment_key').on(t.platformId, t.deploymentId)],
@@ -65,6 +79,11 @@ export const registrationInvites = pgTable('registration_invites', {
   createdByPlatformId: ref('created_by_platform_id').references(() => ltiPlatforms.id, { onDelete: 'cascade' }),
   /** The only issuer this link may register (compared exactly); null: any issuer not registered yet. */
   issuer: text('issuer'),
+  /**
+   * The platform the new registration joins (the administrator's decision when making the link), null: it becomes
+   * a platform of its own.
+   */
+  joinPlatformId: ref('join_platform_id').references(() => ltiPlatforms.id, { onDelete: 'cascade' }),
   expiresAt: at('expires_at').notNull(),
   usedAt: at('used_at'),
   /** Why a spent link registered nothing (shown to the administrators who made it). */
@@ -84,6 +103,8 @@ export const courses = pgTable(
     label: text('label').notNull().default(''),
     /** The course's roster service (LTI NRPS), from the launches; null when the LMS offers none. */
     membershipsUrl: text('memberships_url'),
+    /** The registration whose client may read `membershipsUrl` (the one that launched with it); null: the course's platform. */
+    rosterRegistrationId: ref('roster_registration_id').references(() => ltiPlatforms.id),
     /** When the roster was last read from the LMS (null: never). */
     rosterSyncedAt: at('roster_synced_at'),
     createdAt: createdAt(),
