@@ -19,6 +19,14 @@ export const batches = pgTable(
     inputFileId: text('input_file_id'),
     outputFileId: text('output_file_id'),
     errorFileId: text('error_file_id'),
+    /**
+     * Data minimisation at the provider: when the batch's input, output and error files were deleted there after
+     * ingestion (or after the batch ended without results). Null: not yet; the cleanup job retries, and
+     * administrators see the attempts and the last error.
+     */
+    providerFilesDeletedAt: at('provider_files_deleted_at'),
+    providerFilesDeleteAttempts: integer('provider_files_delete_attempts').notNull().default(0),
+    providerFilesDeleteError: text('provider_files_delete_error'),
     requestTotal: integer('request_total').notNull().default(0),
     requestCompleted: integer('request_completed').notNull().default(0),
     requestFailed: integer('request_failed').notNull().default(0),

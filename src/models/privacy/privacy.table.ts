@@ -14,8 +14,11 @@ export const coursePrivacy = pgTable(
     llmAllowed: boolean('llm_allowed').notNull().default(false),
     consentRequired: boolean('consent_required').notNull().default(false),
     anonymize: boolean('anonymize').notNull().default(true),
-    /** Days to keep submission content after grading; null keeps it. */
-    retentionDays: integer('retention_days'),
+    /**
+     * Days to keep submission content (and the texts written about it) after grading; null keeps it. New courses
+     * start at 30 days (the institution's data-protection default).
+     */
+    retentionDays: integer('retention_days').default(30),
     approvedProviders: text('approved_providers').array().notNull().default(sql`'{openai}'::text[]`),
     realtimeOnly: boolean('realtime_only').notNull().default(false),
     updatedBy: ref('updated_by').references(() => users.id),
