@@ -23,6 +23,8 @@ export interface JobPayloads {
   heartbeat: RecurringJobPayload;
   'purge-expired-nonces': RecurringJobPayload;
   'purge-expired-lti-states': RecurringJobPayload;
+  /** Every course's retention policy, daily (src/models/privacy/retention.service.ts). */
+  'apply-retention': RecurringJobPayload;
 }
 
 export type JobName = keyof JobPayloads;

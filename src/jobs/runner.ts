@@ -6,6 +6,7 @@ import type { JobDefinition, JobDeps } from './job.js';
 import { heartbeatJob } from './heartbeat.job.js';
 import { purgeNoncesJob } from './purge-nonces.job.js';
 import { purgeLtiStatesJob } from './purge-lti-states.job.js';
+import { retentionJob } from './retention.job.js';
 import { gradeSyncJob } from './grade-sync.job.js';
 import { readColumnJob } from './read-column.job.js';
 import { syncRosterJob } from './sync-roster.job.js';
@@ -20,6 +21,7 @@ import { batchSweepJob } from './batch-sweep.job.js';
 const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   heartbeat: heartbeatJob,
   'purge-expired-nonces': purgeNoncesJob,
+  'apply-retention': retentionJob,
   'purge-expired-lti-states': purgeLtiStatesJob,
   'sync-grades': gradeSyncJob,
   'read-gradebook-column': readColumnJob,

@@ -98,7 +98,7 @@ export async function overrideAssessment(db: Db, who: Reviewer, id: number, inpu
     },
   );
   if (!row) return explainNoChange(db, who.courseId, id, 'overridden', input.decisionSeq);
-  await audit(db, who, 'assessment.overridden', row, { from: current.reviewStatus, llmScore: current.score, previousOverride: current.overrideScore, score: row.overrideScore, criteria, reason: row.overrideReason });
+  await audit(db, who, 'assessment.overridden', row, { from: current.reviewStatus, llmScore: current.score, previousOverride: current.overrideScore, score: row.overrideScore, criteria, reasonGiven: Boolean(row.overrideReason) });
   return row;
 }
 
@@ -118,7 +118,7 @@ export async function rejectAssessment(db: Db, config: Pick<Config, 'encryptionK
   if (!row) return explainNoChange(db, who.courseId, id, 'rejected', input.decisionSeq);
   let queueItemId: number | null = null;
   if (input.rejectTo === 'queue') queueItemId = await requeue(db, config, who, row, input.note!);
-  await audit(db, who, 'assessment.rejected', row, { to: input.rejectTo, note: input.note ?? null, queueItemId });
+  await audit(db, who, 'assessment.rejected', row, { to: input.rejectTo, noteGiven: Boolean(input.note), queueItemId });
   return row;
 }
 

@@ -1,12 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { coursePrivacy } from './privacy.table.js';
+import { DEFAULT_RETENTION_DAYS } from './retention.repository.js';
 
 export type CoursePrivacy = Omit<typeof coursePrivacy.$inferSelect, 'updatedBy' | 'updatedAt'> & { updatedAt: Date | null };
 
-/** The defaults of a course nobody configured: no LLM assessment, anonymized, kept, OpenAI only. */
+/** The defaults of a course nobody configured: no LLM assessment, anonymized, content kept 30 days after grading, OpenAI only. */
 export function defaultPrivacy(courseId: number): CoursePrivacy {
-  return { courseId, llmAllowed: false, consentRequired: false, anonymize: true, retentionDays: null, approvedProviders: ['openai'], realtimeOnly: false, updatedAt: null };
+  return { courseId, llmAllowed: false, consentRequired: false, anonymize: true, retentionDays: DEFAULT_RETENTION_DAYS, approvedProviders: ['openai'], realtimeOnly: false, updatedAt: null };
 }
 
 export async function getCoursePrivacy(db: Db, courseId: number): Promise<CoursePrivacy> {
