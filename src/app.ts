@@ -41,6 +41,7 @@ import { feedbackRoutes } from './routes/feedback.routes.js';
 import { costsRoutes } from './routes/costs.routes.js';
 import { costsApiRoutes } from './routes/costs-api.routes.js';
 import { costReportRoutes } from './routes/cost-report.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -189,5 +190,6 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(feedbackRoutes({ db }));
   session.use(costsRoutes({ db, jobs: deps.jobs, config }), costsApiRoutes({ db }));
   session.use(costReportRoutes({ db }));
+  session.use(auditRoutes({ db }));
   return session;
 }

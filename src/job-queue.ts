@@ -25,6 +25,8 @@ export interface JobPayloads {
   'purge-expired-lti-states': RecurringJobPayload;
   /** Every course's retention policy, daily (src/models/privacy/retention.service.ts). */
   'apply-retention': RecurringJobPayload;
+  /** New audit rows into the hash chain, every minute. */
+  'seal-audit-log': RecurringJobPayload;
 }
 
 export type JobName = keyof JobPayloads;

@@ -7,6 +7,7 @@ import { heartbeatJob } from './heartbeat.job.js';
 import { purgeNoncesJob } from './purge-nonces.job.js';
 import { purgeLtiStatesJob } from './purge-lti-states.job.js';
 import { retentionJob } from './retention.job.js';
+import { sealAuditJob } from './seal-audit.job.js';
 import { gradeSyncJob } from './grade-sync.job.js';
 import { readColumnJob } from './read-column.job.js';
 import { syncRosterJob } from './sync-roster.job.js';
@@ -22,6 +23,7 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   heartbeat: heartbeatJob,
   'purge-expired-nonces': purgeNoncesJob,
   'apply-retention': retentionJob,
+  'seal-audit-log': sealAuditJob,
   'purge-expired-lti-states': purgeLtiStatesJob,
   'sync-grades': gradeSyncJob,
   'read-gradebook-column': readColumnJob,

@@ -55,6 +55,7 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
     { href: '/admin/batches', label: 'Batches' },
     { href: '/admin/costs', label: 'Costs' },
     { href: '/admin/platforms', label: 'LMS registrations' },
+    { href: '/admin/audit', label: 'Audit log' },
   ],
 };
 
