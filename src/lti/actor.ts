@@ -42,7 +42,10 @@ export function actorOf(res: Response): Actor {
 }
 
 const NAV: Record<Role, Array<{ href: string; label: string }>> = {
-  student: [{ href: '/student', label: 'My tasks' }],
+  student: [
+    { href: '/student', label: 'My tasks' },
+    { href: '/student/my-data', label: 'My data' },
+  ],
   instructor: [
     { href: '/instructor', label: 'Tasks' },
     { href: '/instructor/review', label: 'Review' },
@@ -55,6 +58,7 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
     { href: '/admin/batches', label: 'Batches' },
     { href: '/admin/costs', label: 'Costs' },
     { href: '/admin/platforms', label: 'LMS registrations' },
+    { href: '/admin/people', label: 'People' },
     { href: '/admin/audit', label: 'Audit log' },
   ],
 };

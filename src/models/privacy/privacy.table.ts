@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, integer, pgTable, text } from 'drizzle-orm/pg-core';
-import { courses, users } from '../tenancy/tenancy.table.js';
-import { ref, updatedAt } from '../columns.js';
+import { boolean, check, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
+import { at, createdAt, id, ref, updatedAt } from '../columns.js';
 
 /**
  * A course's privacy settings. LLM assessment is off until an instructor turns it on: nothing a student
@@ -25,4 +25,33 @@ export const coursePrivacy = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [check('course_privacy_retention_check', sql`${t.retentionDays} is null or ${t.retentionDays} >= 1`)],
+);
+
+export const PERSON_REQUEST_STATUSES = ['requested', 'scheduled', 'completed', 'declined'] as const;
+export type PersonRequestStatus = (typeof PERSON_REQUEST_STATUSES)[number];
+
+/**
+ * A request to delete everything about one person of a platform (the right to erasure). A student's own request
+ * waits for an administrator (`requested`); an administrator's decision (`scheduled`) is carried out by the next
+ * run of the privacy job, which records what it erased (`result`, counts only) and `completedAt`.
+ */
+export const personRequests = pgTable(
+  'person_requests',
+  {
+    id: id(),
+    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id),
+    userId: ref('user_id').notNull().references(() => users.id),
+    source: text('source').$type<'student' | 'administrator' | 'api' | 'cli'>().notNull(),
+    requestedBy: ref('requested_by').references(() => users.id),
+    status: text('status').$type<PersonRequestStatus>().notNull(),
+    decidedBy: ref('decided_by').references(() => users.id),
+    result: jsonb('result').$type<Record<string, number>>(),
+    createdAt: createdAt(),
+    completedAt: at('completed_at'),
+  },
+  (t) => [
+    index('person_requests_platform_idx').on(t.platformId, t.status),
+    check('person_requests_status_check', sql`${t.status} in ('requested', 'scheduled', 'completed', 'declined')`),
+    check('person_requests_source_check', sql`${t.source} in ('student', 'administrator', 'api', 'cli')`),
+  ],
 );

@@ -128,6 +128,8 @@ export const users = pgTable(
     familyName: text('family_name'),
     email: text('email'),
     lastLaunchAt: at('last_launch_at'),
+    /** When this person's data was erased on request: the row stays, nameless, so scores and decisions keep their shape. */
+    erasedAt: at('erased_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
