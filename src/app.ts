@@ -42,6 +42,7 @@ import { costsRoutes } from './routes/costs.routes.js';
 import { costsApiRoutes } from './routes/costs-api.routes.js';
 import { costReportRoutes } from './routes/cost-report.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { privacyAdminRoutes } from './routes/privacy-admin.routes.js';
 import { peopleRoutes } from './routes/people.routes.js';
 import { peopleApiRoutes } from './routes/people-api.routes.js';
 import { myDataRoutes } from './routes/my-data.routes.js';
@@ -193,7 +194,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(feedbackRoutes({ db }));
   session.use(costsRoutes({ db, jobs: deps.jobs, config }), costsApiRoutes({ db }));
   session.use(costReportRoutes({ db }));
-  session.use(auditRoutes({ db }));
+  session.use(auditRoutes({ db }), privacyAdminRoutes({ db }));
   session.use(peopleRoutes({ db, config, jobs: deps.jobs, logger }), peopleApiRoutes({ db, config, jobs: deps.jobs, logger }), myDataRoutes({ db, config }));
   return session;
 }

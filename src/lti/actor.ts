@@ -59,6 +59,7 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
     { href: '/admin/costs', label: 'Costs' },
     { href: '/admin/platforms', label: 'LMS registrations' },
     { href: '/admin/people', label: 'People' },
+    { href: '/admin/privacy', label: 'Privacy' },
     { href: '/admin/audit', label: 'Audit log' },
   ],
 };

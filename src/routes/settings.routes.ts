@@ -3,7 +3,8 @@ import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { HttpError } from '../errors.js';
 import { render } from '../http/render.js';
-import { getCoursePrivacy, type CoursePrivacy } from '../models/privacy/privacy.repository.js';
+import { getCoursePrivacy, getPlatformPrivacy, type CoursePrivacy } from '../models/privacy/privacy.repository.js';
+import { PROVIDERS } from '../models/privacy/privacy.table.js';
 import { updateCoursePrivacy } from '../models/privacy/privacy.service.js';
 import { privacyForm } from '../models/privacy/privacy.schema.js';
 import { parseInput } from '../validation.js';
@@ -13,11 +14,14 @@ export function settingsRoutes(deps: { db: RootDb }): Router {
   const router = Router();
   router.use('/instructor/settings', allow('instructor'));
 
-  const show = (req: Request, res: Response, privacy: CoursePrivacy, options: { fields?: Record<string, string>; saved?: boolean; status?: number } = {}) =>
-    render(req, res, 'pages/instructor/settings', { title: 'Course settings', privacy, fields: options.fields ?? {}, saved: options.saved ?? false }, { status: options.status, fragment: 'partials/instructor/_settings-form' });
+  // The form offers what the institution allows (its providers, its longest retention).
+  const show = async (req: Request, res: Response, privacy: CoursePrivacy, options: { fields?: Record<string, string>; saved?: boolean; status?: number } = {}) => {
+    const limits = await getPlatformPrivacy(deps.db, actorOf(res).platformId);
+    render(req, res, 'pages/instructor/settings', { title: 'Course settings', privacy, limits, providers: PROVIDERS, fields: options.fields ?? {}, saved: options.saved ?? false }, { status: options.status, fragment: 'partials/instructor/_settings-form' });
+  };
 
   router.get('/instructor/settings', async (req, res) => {
-    show(req, res, await getCoursePrivacy(deps.db, courseOf(actorOf(res))));
+    await show(req, res, await getCoursePrivacy(deps.db, courseOf(actorOf(res))));
   });
 
   router.post('/instructor/settings', async (req, res) => {
@@ -26,7 +30,7 @@ export function settingsRoutes(deps: { db: RootDb }): Router {
     try {
       const input = parseInput(privacyForm, req.body);
       const privacy = await deps.db.transaction((tx) => updateCoursePrivacy(tx, { platformId: actor.platformId, courseId, userId: actor.userId }, input));
-      show(req, res, privacy, { saved: true });
+      await show(req, res, privacy, { saved: true });
     } catch (err) {
       if (err instanceof HttpError && err.status === 422) {
         return show(req, res, { ...(await getCoursePrivacy(deps.db, courseId)) }, { fields: err.fields, status: 422 });

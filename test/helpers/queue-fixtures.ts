@@ -36,7 +36,7 @@ export async function homeIds(stack: Stack, contextId = 'course-101'): Promise<H
 }
 
 export async function allowLlm(db: Db, courseId: number, userId: number, allowed = true): Promise<void> {
-  await saveCoursePrivacy(db, courseId, userId, { llmAllowed: allowed, anonymize: true, retentionDays: null, consentRequired: false });
+  await saveCoursePrivacy(db, courseId, userId, { llmAllowed: allowed, anonymize: true, retentionDays: null, consentRequired: false, approvedProviders: ['openai'], realtimeOnly: false });
 }
 
 /** Saves the built-in short-answer prompt as the task's active version (as an instructor's save would). */

@@ -151,7 +151,17 @@ function refuseUnsendable(items: SelectedItem[], selection: Selection): void {
   if (notDue.length) throw Conflict(`${plural(notDue.length, 'selected item')} ${notDue.length === 1 ? 'is' : 'are'} rescheduled for later: ${notDue.slice(0, 10).map((i) => `#${i.id}`).join(', ')}. Clear their "not before" time first.`);
   const disallowed = [...new Set(items.filter((i) => !i.llm_allowed).map((i) => i.course_title || `course ${i.course_id}`))];
   if (disallowed.length) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${disallowed.join(', ')}. Skip those items, or ask the instructors.`);
+  const courses = (list: SelectedItem[]) => [...new Set(list.map((i) => i.course_title || `course ${i.course_id}`))].join(', ');
+  const realtime = items.filter((i) => i.realtime_only);
+  if (realtime.length) throw Conflict(`These courses are set to real time only, so their work never goes into a batch: ${courses(realtime)}. Skip those items, or ask the instructors.`);
+  const notApproved = items.filter((i) => !i.approved_providers.includes(BATCH_PROVIDER) || !i.platform_providers.includes(BATCH_PROVIDER));
+  if (notApproved.length) {
+    throw Conflict(`Batches go to OpenAI, which these courses (or your institution's settings) do not approve: ${courses(notApproved)}. Skip those items, or change the approved providers.`);
+  }
 }
+
+/** Where batches go (the one batch provider so far; see ARCHITECTURE.md "Where to add: a provider"). */
+const BATCH_PROVIDER = 'openai';
 
 /** One model per batch, in queue order. */
 function groupByModel(items: SelectedItem[]): Map<string, SelectedItem[]> {

@@ -1,25 +1,51 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
-import { coursePrivacy } from './privacy.table.js';
+import { coursePrivacy, platformPrivacy } from './privacy.table.js';
 import { DEFAULT_RETENTION_DAYS } from './retention.repository.js';
 
 export type CoursePrivacy = Omit<typeof coursePrivacy.$inferSelect, 'updatedBy' | 'updatedAt'> & { updatedAt: Date | null };
+export type PlatformPrivacy = Omit<typeof platformPrivacy.$inferSelect, 'updatedBy' | 'updatedAt'> & { updatedAt: Date | null };
 
-/** The defaults of a course nobody configured: no LLM assessment, anonymized, content kept 30 days after grading, OpenAI only. */
-export function defaultPrivacy(courseId: number): CoursePrivacy {
-  return { courseId, llmAllowed: false, consentRequired: false, anonymize: true, retentionDays: DEFAULT_RETENTION_DAYS, approvedProviders: ['openai'], realtimeOnly: false, updatedAt: null };
+/** The defaults of a platform nobody configured: every known provider allowed, no retention limit, 30 days, anonymized. */
+export function defaultPlatformPrivacy(platformId: number): PlatformPrivacy {
+  return { platformId, allowedProviders: ['openai', 'anthropic'], maxRetentionDays: null, defaultRetentionDays: DEFAULT_RETENTION_DAYS, defaultAnonymize: true, defaultConsentRequired: false, updatedAt: null };
+}
+
+export async function getPlatformPrivacy(db: Db, platformId: number): Promise<PlatformPrivacy> {
+  const [row] = await db.select().from(platformPrivacy).where(eq(platformPrivacy.platformId, platformId));
+  return row ?? defaultPlatformPrivacy(platformId);
+}
+
+export async function savePlatformPrivacy(db: Db, platformId: number, userId: number, values: Omit<PlatformPrivacy, 'platformId' | 'updatedAt'>): Promise<void> {
+  await db
+    .insert(platformPrivacy)
+    .values({ platformId, ...values, updatedBy: userId })
+    .onConflictDoUpdate({ target: platformPrivacy.platformId, set: { ...values, updatedBy: userId, updatedAt: sql`now()` } });
+}
+
+/**
+ * The defaults of a course nobody configured: no LLM assessment, OpenAI only, not real-time only, and its
+ * platform's defaults for anonymization, consent and retention.
+ */
+export function defaultPrivacy(courseId: number, platform: Pick<PlatformPrivacy, 'defaultAnonymize' | 'defaultConsentRequired' | 'defaultRetentionDays'> = defaultPlatformPrivacy(0)): CoursePrivacy {
+  return { courseId, llmAllowed: false, consentRequired: platform.defaultConsentRequired, anonymize: platform.defaultAnonymize, retentionDays: platform.defaultRetentionDays, approvedProviders: ['openai'], realtimeOnly: false, updatedAt: null };
 }
 
 export async function getCoursePrivacy(db: Db, courseId: number): Promise<CoursePrivacy> {
   const [row] = await db.select().from(coursePrivacy).where(eq(coursePrivacy.courseId, courseId));
-  return row ?? defaultPrivacy(courseId);
+  if (row) return row;
+  const rows = await db.execute<{ default_anonymize: boolean; default_consent_required: boolean; default_retention_days: number | null }>(sql`
+    select pp.default_anonymize, pp.default_consent_required, pp.default_retention_days
+    from courses c join platform_privacy pp on pp.platform_id = c.platform_id where c.id = ${courseId}`);
+  const p = rows.rows[0];
+  return p ? defaultPrivacy(courseId, { defaultAnonymize: p.default_anonymize, defaultConsentRequired: p.default_consent_required, defaultRetentionDays: p.default_retention_days }) : defaultPrivacy(courseId);
 }
 
 export async function saveCoursePrivacy(
   db: Db,
   courseId: number,
   userId: number,
-  values: Pick<CoursePrivacy, 'llmAllowed' | 'anonymize' | 'retentionDays' | 'consentRequired'>,
+  values: Pick<CoursePrivacy, 'llmAllowed' | 'anonymize' | 'retentionDays' | 'consentRequired' | 'approvedProviders' | 'realtimeOnly'>,
 ): Promise<void> {
   await db
     .insert(coursePrivacy)

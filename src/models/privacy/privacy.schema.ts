@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDERS } from './privacy.table.js';
 
 /** What the course privacy form sends. */
 
@@ -8,11 +9,9 @@ const checkbox = z
   .optional()
   .transform((v) => v === 'on' || v === 'true' || v === '1');
 
-export const privacyForm = z.object({
-  llmAllowed: checkbox,
-  anonymize: checkbox,
-  consentRequired: checkbox,
-  retentionDays: z
+/** Whole days from 1 to 3650, or empty (null): `emptyMeans` says what empty does, in the message. */
+const days = (emptyMeans: string) =>
+  z
     .string()
     .trim()
     .optional()
@@ -20,10 +19,51 @@ export const privacyForm = z.object({
       if (!v) return null;
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 3650) {
-        ctx.addIssue({ code: 'custom', message: 'Enter whole days from 1 to 3650, or leave empty to keep submissions.' });
+        ctx.addIssue({ code: 'custom', message: `Enter whole days from 1 to 3650, or leave empty ${emptyMeans}.` });
         return z.NEVER;
       }
       return n;
-    }),
-});
+    });
+
+/** Checkboxes named alike: absent (none ticked), one value, or several; each a known provider. */
+const providers = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
+  .pipe(z.array(z.enum(PROVIDERS, { message: 'Choose providers from the list.' })).transform((list) => [...new Set(list)]));
+
+export const privacyForm = z
+  .object({
+    llmAllowed: checkbox,
+    anonymize: checkbox,
+    consentRequired: checkbox,
+    retentionDays: days('to keep submissions'),
+    approvedProviders: providers,
+    /** The form's marker that it showed the provider boxes: without it (an older form, a script), they are kept. */
+    providersShown: z.literal('1').optional(),
+    realtimeOnly: checkbox,
+  })
+  .transform(({ providersShown, approvedProviders, ...rest }) => ({
+    ...rest,
+    approvedProviders: providersShown || approvedProviders.length ? approvedProviders : undefined,
+  }))
+  .refine((v) => v.approvedProviders === undefined || v.approvedProviders.length > 0, {
+    message: 'Approve at least one provider (only its batches may carry this course\'s work).',
+    path: ['approvedProviders'],
+  });
 export type PrivacyInput = z.output<typeof privacyForm>;
+
+/** What the platform privacy form (administrators) sends. */
+export const platformPrivacyForm = z
+  .object({
+    allowedProviders: providers.refine((list) => list.length > 0, 'Allow at least one provider, or turn LLM assessment off in the courses instead.'),
+    maxRetentionDays: days('for no limit'),
+    defaultRetentionDays: days('to keep submissions in new courses'),
+    defaultAnonymize: checkbox,
+    defaultConsentRequired: checkbox,
+  })
+  .refine((v) => v.maxRetentionDays === null || (v.defaultRetentionDays !== null && v.defaultRetentionDays <= v.maxRetentionDays), {
+    message: 'New courses must start within the longest retention allowed.',
+    path: ['defaultRetentionDays'],
+  });
+export type PlatformPrivacyInput = z.output<typeof platformPrivacyForm>;

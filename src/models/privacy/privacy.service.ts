@@ -1,12 +1,26 @@
 import type { Db } from '../../db/db.js';
+import { Invalid } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { getCoursePrivacy, saveCoursePrivacy, type CoursePrivacy } from './privacy.repository.js';
-import type { PrivacyInput } from './privacy.schema.js';
+import { getCoursePrivacy, getPlatformPrivacy, saveCoursePrivacy, savePlatformPrivacy, type CoursePrivacy, type PlatformPrivacy } from './privacy.repository.js';
+import type { PlatformPrivacyInput, PrivacyInput } from './privacy.schema.js';
 
-/** Changes a course's privacy settings (instructors of the course only: checked at the edge). Audited. */
+/**
+ * Changes a course's privacy settings (instructors of the course only: checked at the edge), within its platform's
+ * limits: a retention no longer than the longest allowed (and not "keep" when there is one), and only providers the
+ * platform allows. Audited.
+ */
 export async function updateCoursePrivacy(db: Db, actor: { platformId: number; courseId: number; userId: number }, input: PrivacyInput): Promise<CoursePrivacy> {
+  const limits = await getPlatformPrivacy(db, actor.platformId);
+  const fields: Record<string, string> = {};
+  if (limits.maxRetentionDays !== null && (input.retentionDays === null || input.retentionDays > limits.maxRetentionDays)) {
+    fields.retentionDays = `Your institution keeps submissions at most ${limits.maxRetentionDays} days: enter ${limits.maxRetentionDays} or fewer.`;
+  }
   const before = await getCoursePrivacy(db, actor.courseId);
-  await saveCoursePrivacy(db, actor.courseId, actor.userId, input);
+  const values = { ...input, approvedProviders: input.approvedProviders ?? before.approvedProviders };
+  const refused = input.approvedProviders?.filter((p) => !limits.allowedProviders.includes(p)) ?? [];
+  if (refused.length) fields.approvedProviders = `Your institution does not allow ${refused.join(', ')}.`;
+  if (Object.keys(fields).length) throw Invalid(fields, 'These settings go beyond what your institution allows.');
+  await saveCoursePrivacy(db, actor.courseId, actor.userId, values);
   await recordAudit(db, {
     platformId: actor.platformId,
     courseId: actor.courseId,
@@ -15,7 +29,23 @@ export async function updateCoursePrivacy(db: Db, actor: { platformId: number; c
     action: 'course.privacy_updated',
     entityType: 'course',
     entityId: actor.courseId,
-    details: { before: { llmAllowed: before.llmAllowed, anonymize: before.anonymize, retentionDays: before.retentionDays, consentRequired: before.consentRequired }, after: input },
+    details: {
+      before: { llmAllowed: before.llmAllowed, anonymize: before.anonymize, retentionDays: before.retentionDays, consentRequired: before.consentRequired, approvedProviders: before.approvedProviders, realtimeOnly: before.realtimeOnly },
+      after: values,
+    },
   });
   return getCoursePrivacy(db, actor.courseId);
+}
+
+/**
+ * Changes the platform's privacy defaults and limits (its administrators). A shorter longest retention applies to
+ * every course at the next run of the privacy job, whatever the course says; a provider no longer allowed receives
+ * nothing more from any course (checked when batches are made and sent). Audited.
+ */
+export async function updatePlatformPrivacy(db: Db, actor: { platformId: number; userId: number }, input: PlatformPrivacyInput): Promise<PlatformPrivacy> {
+  const before = await getPlatformPrivacy(db, actor.platformId);
+  await savePlatformPrivacy(db, actor.platformId, actor.userId, input);
+  const { updatedAt: _u, platformId: _p, ...was } = before;
+  await recordAudit(db, { platformId: actor.platformId, actorId: actor.userId, actorKind: 'user', action: 'platform.privacy_updated', entityType: 'platform', entityId: actor.platformId, details: { before: was, after: input } });
+  return getPlatformPrivacy(db, actor.platformId);
 }

@@ -55,3 +55,31 @@ export const personRequests = pgTable(
     check('person_requests_source_check', sql`${t.source} in ('student', 'administrator', 'api', 'cli')`),
   ],
 );
+
+/** The providers a platform may allow (their prices and batch APIs are known to llm-assess). */
+export const PROVIDERS = ['openai', 'anthropic'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/**
+ * A platform's (an institution's) privacy defaults and limits, set by its administrators: which providers may
+ * receive any work at all, the longest retention a course may choose (applied to every course, whatever it says),
+ * and what a course nobody configured starts with.
+ */
+export const platformPrivacy = pgTable(
+  'platform_privacy',
+  {
+    platformId: ref('platform_id').primaryKey().references(() => ltiPlatforms.id),
+    allowedProviders: text('allowed_providers').array().notNull().default(sql`'{openai,anthropic}'::text[]`),
+    /** Days; null: no limit. */
+    maxRetentionDays: integer('max_retention_days'),
+    defaultRetentionDays: integer('default_retention_days').default(30),
+    defaultAnonymize: boolean('default_anonymize').notNull().default(true),
+    defaultConsentRequired: boolean('default_consent_required').notNull().default(false),
+    updatedBy: ref('updated_by').references(() => users.id),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('platform_privacy_max_retention_check', sql`${t.maxRetentionDays} is null or ${t.maxRetentionDays} >= 1`),
+    check('platform_privacy_default_retention_check', sql`${t.defaultRetentionDays} is null or ${t.defaultRetentionDays} >= 1`),
+  ],
+);

@@ -14,7 +14,12 @@ const FINISHED_AT = sql`greatest(
     (select max(coalesce(a.reviewed_at, a.created_at)) from assessments a where a.submission_id = s.id),
     (select max(q.updated_at) from queue_items q where q.submission_id = s.id))`;
 
-const RETENTION_DAYS = sql`(case when p.course_id is null then ${DEFAULT_RETENTION_DAYS} else p.retention_days end)`;
+/**
+ * A course's retention: its own setting (or, never set, its platform's default), never longer than the longest its
+ * platform allows — a limit an administrator sets applies to every course at once, whatever the course says.
+ */
+const COURSE_DAYS = sql`(case when p.course_id is null then (case when pp.platform_id is null then ${DEFAULT_RETENTION_DAYS} else pp.default_retention_days end) else p.retention_days end)`;
+const RETENTION_DAYS = sql`(case when pp.max_retention_days is null then ${COURSE_DAYS} else least(coalesce(${COURSE_DAYS}, pp.max_retention_days), pp.max_retention_days) end)`;
 
 /** What stands where a reviewer's text was erased. */
 export const REMOVED_TEXT = '(removed under the course\'s retention policy)';
@@ -35,6 +40,7 @@ export async function lockExpiredSubmissions(db: Db, limit: number, now: Date): 
     from submissions s
     join courses c on c.id = s.course_id
     left join course_privacy p on p.course_id = s.course_id
+    left join platform_privacy pp on pp.platform_id = c.platform_id
     where s.purged_at is null
       and ${RETENTION_DAYS} is not null
       and not exists (select 1 from queue_items q where q.submission_id = s.id and q.status in ('queued', 'selected', 'processing'))
