@@ -90,9 +90,10 @@ describe('reliability', () => {
 
     const second = startWorker();
     try {
-      const done = await until('the replacement worker to finish ingesting', async () => {
+      // The ingest job ends by deleting the batch's files at the provider, under the lease.
+      const done = await until('the replacement worker to finish ingesting and delete the provider files', async () => {
         const b = await findBatchById(db.db, batch!.id);
-        return b?.ingestedAt ? b : undefined;
+        return b?.ingestedAt && b.providerFilesDeletedAt ? b : undefined;
       }, 45_000, 50).catch((err) => {
         throw new Error(`${err.message}\n--- first worker:\n${first.out()}\n--- second worker:\n${second.out()}`);
       });

@@ -47,6 +47,11 @@ export const faultsSchema = z.strictObject({
     .strictObject({ count: count.min(1), status: z.union([z.literal(429), z.literal(500)]), created: z.boolean().default(false) })
     .nullable()
     .default(null),
+  /**
+   * The next N file deletions (DELETE /v1/files/{id}) are refused with this status, before the file is looked up:
+   * the rate limit or server error a client meets when it cleans up after a batch.
+   */
+  deleteFileFailures: z.strictObject({ count: count.min(1), status: z.union([z.literal(429), z.literal(500)]) }).nullable().default(null),
   /** The next N real-time chat completions are refused with this status. */
   chatFailures: z
     .strictObject({ count: count.min(1), status: z.union([z.literal(429), z.literal(500), z.literal(503)]) })
@@ -154,6 +159,14 @@ export class FaultState {
     if (!f) return null;
     this.faults.createBatchFailures = f.count > 1 ? { ...f, count: f.count - 1 } : null;
     return { status: f.status, created: f.created };
+  }
+
+  /** The status to refuse this file deletion with, if a deletion failure is pending. */
+  takeDeleteFileFailure(): 429 | 500 | null {
+    const f = this.faults.deleteFileFailures;
+    if (!f) return null;
+    this.faults.deleteFileFailures = f.count > 1 ? { ...f, count: f.count - 1 } : null;
+    return f.status;
   }
 
   takeChatFailure(): 429 | 500 | 503 | null {

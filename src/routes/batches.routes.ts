@@ -15,6 +15,8 @@ import { changeQueue } from '../models/queue/stats-cache.js';
 import type { Jobs } from '../job-queue.js';
 import { idParam } from './params.js';
 import { formatCount, formatUsd, presentAccuracy, presentBatch, presentLeftQueued } from './queue.present.js';
+import { presentCleanupProblems, presentProviderFiles } from './batches.present.js';
+import { fileCleanupProblems } from '../models/batches/batch-steps.repository.js';
 import { filterFromBody, showQueueBoard, stringValues } from './queue.page.js';
 import { withDeps } from './handlers.js';
 
@@ -60,7 +62,11 @@ export function batchesRoutes(deps: BatchRouteDeps): Router {
 async function listPage(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
   const { page, created } = pageQuery.parse(req.query);
-  const [rows, total] = await Promise.all([listBatches(deps.db, actor.platformId, PAGE_SIZE, (page - 1) * PAGE_SIZE), countBatches(deps.db, actor.platformId)]);
+  const [rows, total, cleanupProblems] = await Promise.all([
+    listBatches(deps.db, actor.platformId, PAGE_SIZE, (page - 1) * PAGE_SIZE),
+    countBatches(deps.db, actor.platformId),
+    fileCleanupProblems(deps.db, actor.platformId),
+  ]);
   const list = rows.map(presentBatch);
   const createdIds = created ? list.filter((b) => created.includes(b.id)).map((b) => b.id) : [];
   render(req, res, 'pages/admin/batches', {
@@ -69,6 +75,8 @@ async function listPage(deps: BatchRouteDeps, req: Request, res: Response): Prom
     created: createdIds,
     leftQueued: presentLeftQueued(await leftQueuedWhenCreated(deps.db, actor.platformId, createdIds)),
     batches: list,
+    // Batches whose files (student work, answers) are still at the provider because deleting them failed.
+    providerFiles: presentCleanupProblems(cleanupProblems),
     paging: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total },
   });
 }
@@ -108,13 +116,17 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
   const [counts, problems, courses] = await Promise.all([requestCounts(deps.db, batchId), requestProblems(deps.db, batchId, 50), batchCourses(deps.db, batchId)]);
   // Once its results are in: how right the estimates were (read once, not at every poll of a running batch).
   const accuracy = batch.ingestedAt ? presentAccuracy(await estimateAccuracy(deps.db, batchId)) : null;
+  const providerFiles = presentProviderFiles(batch);
+  const shown = presentBatch(batch);
   render(
     req,
     res,
     'pages/admin/batch',
     {
       title: `Batch ${batchId}`,
-      batch: presentBatch(batch),
+      // Still refreshing while the files at the provider are being deleted, a moment after the results are read.
+      batch: { ...shown, live: shown.live || providerFiles.imminent },
+      providerFiles,
       accuracy,
       counts,
       problems,

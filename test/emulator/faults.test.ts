@@ -24,6 +24,7 @@ describe('parseFaultsJson (EMULATOR_FAULTS)', () => {
         uploadFailures: { count: 2, status: 429 },
         createBatchFailures: { count: 1, status: 500, created: true },
         chatFailures: { count: 1, status: 503 },
+        deleteFileFailures: { count: 2, status: 500 },
         malformedOutputRate: 0.05,
         outOfRangeOutputRate: 0.05,
         refusalRate: 0.01,
@@ -47,6 +48,7 @@ describe('parseFaultsJson (EMULATOR_FAULTS)', () => {
     expect(problems('{"lineErrorRate": 1.5}')).toEqual([expect.stringMatching(/^lineErrorRate: Too big/)]);
     expect(problems('{"lineErorRate": 0.5}')).toEqual([expect.stringMatching(/Unrecognized key.*lineErorRate/)]);
     expect(problems('{"uploadFailures": {"count": 1, "status": 404}}')).toEqual([expect.stringMatching(/^uploadFailures.status/)]);
+    expect(problems('{"deleteFileFailures": {"count": 0, "status": 500}}')).toEqual([expect.stringMatching(/^deleteFileFailures.count/)]);
     expect(problems('{"stuck": {"phase": "in_progress", "batches": 1}}')).toEqual([expect.stringMatching(/^stuck.phase/)]);
     expect(problems('[]')).toEqual([expect.stringMatching(/^\(root\)/)]);
   });
@@ -91,6 +93,34 @@ describe('admin endpoints', () => {
     expect((await call(emu.url, 'POST', '/__emulator/reset', undefined, {})).body).toEqual({ ok: true });
     expect((await call(emu.url, 'GET', '/__emulator/health', undefined, {})).body).toEqual({ ok: true, files: 0, batches: 0 });
     expect(emu.getFaults().lineErrorRate).toBe(0);
+  });
+
+  it('deleteFileFailures refuses the next N deletions (429 with retry-after, 500) before looking the file up, then deletes as the API does', async () => {
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    form.append('file', new Blob(['{}\n']), 'a.jsonl');
+    const file = (await (await fetch(`${emu.apiBaseUrl}/files`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: form })).json()) as { id: string };
+    emu.setFaults({ deleteFileFailures: { count: 2, status: 429 } });
+    const limited = await call(emu.apiBaseUrl, 'DELETE', `/files/${file.id}`);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(limited.body).toMatchObject({ error: { type: 'requests', code: 'rate_limit_exceeded' } });
+    // Before the lookup: an unknown id meets the fault too (the counter is used up either way).
+    expect((await call(emu.apiBaseUrl, 'DELETE', '/files/file-unknown')).status).toBe(429);
+    expect(emu.getFaults().deleteFileFailures).toBeNull();
+    expect((await call(emu.apiBaseUrl, 'GET', `/files/${file.id}`)).status).toBe(200);
+
+    emu.setFaults({ deleteFileFailures: { count: 1, status: 500 } });
+    const failed = await call(emu.apiBaseUrl, 'DELETE', `/files/${file.id}`);
+    expect(failed.status).toBe(500);
+    expect(failed.body).toMatchObject({ error: { type: 'server_error' } });
+    expect((await call(emu.apiBaseUrl, 'DELETE', `/files/${file.id}`)).body).toEqual({ id: file.id, object: 'file', deleted: true });
+    // Gone: a second delete, a read and its content are 404s in the error envelope.
+    const again = await call(emu.apiBaseUrl, 'DELETE', `/files/${file.id}`);
+    expect(again.status).toBe(404);
+    expect(again.body).toEqual({ error: { message: `No such File object: ${file.id}`, type: 'invalid_request_error', param: 'id', code: null } });
+    expect((await call(emu.apiBaseUrl, 'GET', `/files/${file.id}`)).status).toBe(404);
+    expect((await call(emu.apiBaseUrl, 'GET', `/files/${file.id}/content`)).status).toBe(404);
   });
 
   it('answers unknown paths outside /v1 with the error envelope', async () => {

@@ -5,6 +5,7 @@ import type { RootDb } from '../../src/db/db.js';
 import { silentLogger } from '../../src/log.js';
 import { createProvider } from '../../src/providers/index.js';
 import { ingestBatch } from '../../src/models/batches/batch-ingest.service.js';
+import { cleanUpProviderFiles } from '../../src/models/batches/provider-cleanup.service.js';
 import { cancelBatchWork, pollBatch } from '../../src/models/batches/batch-poll.service.js';
 import { sendBatch } from '../../src/models/batches/batch-send.service.js';
 import type { BatchWorker, NextStep } from '../../src/models/batches/batch-worker.js';
@@ -41,12 +42,25 @@ export function testWorker(db: RootDb, config: Config, name = 'test-worker'): Ba
 
 const STEPS = { submit: sendBatch, poll: pollBatch, ingest: ingestBatch, cancel: cancelBatchWork } as const;
 
+export interface DriveOptions {
+  /**
+   * After each ingest step, delete the batch's files at the provider, as the ingest job does
+   * (provider-cleanup.service.ts). Off by default: most tests read the provider's files after ingestion.
+   */
+  cleanUp?: boolean;
+}
+
 /**
  * Runs batch steps the way the job runner chains them (each step's next steps, at their time) until none is left.
  * With several workers, each step goes to the next worker in turn.
  */
-export async function drive(workers: BatchWorker | BatchWorker[], steps: NextStep[], timeoutMs = 30_000): Promise<void> {
+export async function drive(workers: BatchWorker | BatchWorker[], steps: NextStep[], timeoutMs = 30_000, options: DriveOptions = {}): Promise<void> {
   const ws = Array.isArray(workers) ? workers : [workers];
+  const run = async (w: BatchWorker, s: NextStep): Promise<NextStep[]> => {
+    const next = await STEPS[s.step](w, s.batchId);
+    if (s.step === 'ingest' && options.cleanUp) await cleanUpProviderFiles(w, s.batchId);
+    return next;
+  };
   let queue = [...steps];
   const end = Date.now() + timeoutMs;
   let turn = 0;
@@ -58,7 +72,7 @@ export async function drive(workers: BatchWorker | BatchWorker[], steps: NextSte
     const now = Date.now();
     const due = queue.filter((s) => (s.at?.getTime() ?? 0) <= now);
     queue = queue.filter((s) => (s.at?.getTime() ?? 0) > now);
-    const next = await Promise.all(due.map((s) => STEPS[s.step](ws[turn++ % ws.length]!, s.batchId)));
+    const next = await Promise.all(due.map((s) => run(ws[turn++ % ws.length]!, s)));
     queue.push(...next.flat());
   }
 }

@@ -52,7 +52,11 @@ export function filesRouter(ctx: EmulatorContext): Router {
   router.get('/files/:id', (req, res) => {
     res.json(fileObject(findFile(ctx, req.params.id)));
   });
+  // DeleteFileResponse of the spec; an unknown (or already deleted) id is a 404 in the error envelope, as for GET.
   router.delete('/files/:id', (req, res) => {
+    const injected = ctx.faults.takeDeleteFileFailure();
+    if (injected === 429) throw rateLimited('Rate limit reached for requests in organization org-emulator. Please try again in 1s.');
+    if (injected === 500) throw serverError();
     const file = findFile(ctx, req.params.id);
     ctx.store.files.delete(file.id);
     res.json({ id: file.id, object: 'file', deleted: true });

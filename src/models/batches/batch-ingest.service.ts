@@ -138,7 +138,8 @@ async function readResults(w: BatchWorker, batch: BatchRow, size: number, pipeli
  * The ingest step, for a batch in a terminal state: streams its output file, then its error file, line by line
  * (never a whole file in memory), in chunks applied once each. A worker that dies mid-way leaves a lease that runs
  * out and a recorded position: the next worker skips the lines already applied and goes on from there. An
- * expired or cancelled batch keeps what finished; the rest goes back to the queue.
+ * expired or cancelled batch keeps what finished; the rest goes back to the queue. The batch's files at the
+ * provider are deleted after this (cleanUpProviderFiles, provider-cleanup.service.ts, which the ingest job runs next).
  */
 export async function ingestBatch(w: BatchWorker, batchId: number, options: IngestOptions = {}): Promise<NextStep[]> {
   const batch = await claimLease(w.db, batchId, w.name, w.settings.leaseMs, needsSql('ingest'));

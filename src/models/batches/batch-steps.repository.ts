@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import type { BatchSnapshot } from '../../providers/index.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
@@ -147,4 +147,73 @@ export async function markIngested(db: Db, batchId: number, owner: string): Prom
   if (!row) return null;
   const counts = await db.execute<{ status: string; n: number }>(sql`select status, count(*)::int as n from batch_requests where batch_id = ${batchId} group by status`);
   return { lines: row.ingested_lines, unmatchedLines: row.unmatched_lines, actualCostMicros: Number(row.actual_cost_micros), requests: Object.fromEntries(counts.rows.map((r) => [r.status, r.n])) };
+}
+
+// ---- provider files (data minimisation after ingestion) ----
+
+/**
+ * A batch whose files at the provider still need deleting: its results read (or it ended without any), some file
+ * id known, not deleted yet, and tries left. Conditions on a `batches` row (columns unqualified), for the claim
+ * and the sweep alike.
+ */
+export function needsFileCleanupSql(maxAttempts: number): SQL {
+  return sql`(ingested_at is not null and provider_files_deleted_at is null and provider_files_delete_attempts < ${maxAttempts}
+    and (input_file_id is not null or output_file_id is not null or error_file_id is not null))`;
+}
+
+/**
+ * The sweep's share of the cleanup: batches whose cleanup is due (never tried, or the last failure's hold has run
+ * out) and nobody holds, marked dispatched for a lease's length so the next sweep does not hand them out again.
+ */
+export async function dueFileCleanups(db: Db, leaseMs: number, maxAttempts: number, limit = 50): Promise<number[]> {
+  const rows = await db.execute<{ id: number }>(sql`
+    with due as (
+      select id from batches
+      where ${needsFileCleanupSql(maxAttempts)} and (lease_expires_at is null or lease_expires_at <= now())
+      order by id limit ${limit}
+      for update skip locked)
+    update batches b set lease_owner = 'dispatched', lease_expires_at = now() + ${msInterval(leaseMs)}
+    from due where b.id = due.id
+    returning b.id`);
+  return rows.rows.map((r) => Number(r.id));
+}
+
+/** Records the deletion, once, under the cleaner's lease, and gives the lease back; false when the lease was lost. */
+export async function markProviderFilesDeleted(db: Db, batchId: number, owner: string): Promise<boolean> {
+  const rows = await db.execute(sql`
+    update batches set provider_files_deleted_at = now(), provider_files_delete_error = null,
+      lease_owner = null, lease_expires_at = null, updated_at = now()
+    where id = ${batchId} and lease_owner = ${owner} and provider_files_deleted_at is null
+    returning id`);
+  return rows.rows.length > 0;
+}
+
+/**
+ * Counts a failed cleanup with its reason, and holds the batch (a "backoff" lease) until the retry is due, or
+ * gives the lease back when no retry is left (holdMs null). The attempts so far; null when the lease was lost.
+ */
+export async function recordFileCleanupFailure(db: Db, batchId: number, owner: string, reason: string, holdMs: number | null): Promise<number | null> {
+  const rows = await db.execute<{ attempts: number }>(sql`
+    update batches set provider_files_delete_attempts = provider_files_delete_attempts + 1, provider_files_delete_error = ${reason},
+      lease_owner = ${holdMs === null ? null : 'backoff'},
+      lease_expires_at = ${holdMs === null ? null : sql`now() + ${msInterval(holdMs)}`}, updated_at = now()
+    where id = ${batchId} and lease_owner = ${owner} and provider_files_deleted_at is null
+    returning provider_files_delete_attempts as attempts`);
+  return rows.rows.length ? Number(rows.rows[0]!.attempts) : null;
+}
+
+export interface FileCleanupProblem {
+  id: number;
+  attempts: number;
+  error: string | null;
+}
+
+/** A platform's batches whose files at the provider failed to delete at least once and are still there, newest first. */
+export async function fileCleanupProblems(db: Db, platformId: number, limit = 10): Promise<{ total: number; batches: FileCleanupProblem[] }> {
+  const rows = await db.execute<{ id: number; attempts: number; error: string | null; total: number }>(sql`
+    select id, provider_files_delete_attempts as attempts, provider_files_delete_error as error, count(*) over ()::int as total
+    from batches
+    where platform_id = ${platformId} and provider_files_deleted_at is null and provider_files_delete_attempts > 0
+    order by id desc limit ${limit}`);
+  return { total: rows.rows[0]?.total ?? 0, batches: rows.rows.map((r) => ({ id: Number(r.id), attempts: Number(r.attempts), error: r.error })) };
 }

@@ -51,6 +51,8 @@ export const OPENAI_CAPABILITIES: ProviderCapabilities = {
 };
 
 const fileObjectSchema = z.object({ id: z.string().min(1), bytes: z.number().int().optional() });
+/** DeleteFileResponse: {id, object: "file", deleted}. */
+const fileDeletedSchema = z.object({ id: z.string(), deleted: z.boolean() });
 
 const metadataSchema = z
   .record(z.string().min(1).max(64), z.string().max(512))
@@ -201,12 +203,20 @@ export class OpenAIBatchProvider implements BatchProvider {
     }
   }
 
+  /**
+   * DELETE /v1/files/{id}. A 404 is a file already gone (deleted by an earlier try whose answer was lost, or expired
+   * at the provider): what the caller wanted, so not an error. An answer that says it did not delete is one.
+   */
   async deleteFile(fileId: string): Promise<void> {
+    let answer: z.infer<typeof fileDeletedSchema>;
     try {
-      await this.call(`delete file ${fileId}`, () => this.client.files.delete(fileId));
+      answer = await this.call(`delete file ${fileId}`, async () => fileDeletedSchema.parse(await this.client.files.delete(fileId)));
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'not_found') return;
       throw err;
+    }
+    if (!answer.deleted) {
+      throw new ProviderError(`OpenAI did not delete file ${fileId}: it answered "deleted": false.`, { code: 'invalid_response', retryable: true });
     }
   }
 
