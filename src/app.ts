@@ -191,7 +191,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(queueApiRoutes({ db, config, jobs: deps.jobs }));
   session.use(reviewRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
-  session.use(feedbackRoutes({ db }));
+  session.use(feedbackRoutes({ db, config }));
   session.use(costsRoutes({ db, jobs: deps.jobs, config }), costsApiRoutes({ db }));
   session.use(costReportRoutes({ db }));
   session.use(auditRoutes({ db }), privacyAdminRoutes({ db }));

@@ -1,14 +1,14 @@
 /**
- * Removes a student's own identity from their text before it is sent to a provider: their e-mail address, full
- * name, and given and family names as whole words, case-insensitively. Deterministic, so the token count made at
- * submit time is the count of what is sent. Names shorter than two letters are left alone: replacing every "A"
- * would garble the text without protecting anyone.
+ * What is known about a person whose identity must not leave: the student who wrote a text (the author), or a
+ * member of the course's roster. `sub` is their LMS user id; `login` a user name, when the LMS shares one.
  */
 export interface Identity {
   name?: string | null;
   givenName?: string | null;
   familyName?: string | null;
   email?: string | null;
+  sub?: string | null;
+  login?: string | null;
 }
 
 export const NAME_PLACEHOLDER = '[student]';
@@ -58,6 +58,11 @@ function present(text: string, names: string[]): string[] {
   return names.filter((n) => !/^[\x00-\x7f]*$/.test(n) || lower.includes(n.toLowerCase()));
 }
 
+/**
+ * The first anonymization: the author's own e-mail address, full name, and given and family names as whole words,
+ * case-insensitively, and nothing else. `anonymize` (anonymize-text.ts) is what leaves now; this stays for what
+ * still calls it (textToSend in request.ts) and its tests. Names shorter than two letters are left alone.
+ */
 export function anonymizeText(text: string, who: Identity): string {
   let out = text;
   const email = who.email?.trim();

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { renderMarkdown } from '../http/markdown.js';
@@ -8,13 +9,13 @@ import { idParam } from './params.js';
 import { formatDateTime, formatScore } from './present.js';
 
 /** A student's feedback on their own submission, once their instructor released it. */
-export function feedbackRoutes(deps: { db: RootDb }): Router {
+export function feedbackRoutes(deps: { db: RootDb; config: Pick<Config, 'encryptionKey'> }): Router {
   const router = Router();
   router.use('/student/submissions', allow('student'));
 
   router.get('/student/submissions/:submissionId/feedback', async (req, res) => {
     const actor = actorOf(res);
-    const f = await studentFeedback(deps.db, { courseId: courseOf(actor), studentId: actor.userId }, idParam(req.params.submissionId, 'The feedback'));
+    const f = await studentFeedback(deps.db, { courseId: courseOf(actor), studentId: actor.userId }, idParam(req.params.submissionId, 'The feedback'), deps.config);
     render(req, res, 'pages/student/feedback', {
       title: `Feedback: ${f.taskTitle}`,
       f: {

@@ -1,4 +1,9 @@
+import type { Config } from '../../config.js';
+import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
+import { anonymize, personalizeResult, type Mapping } from '../../grading/anonymize-text.js';
+import { findSubmissionContent } from '../submissions/submissions.repository.js';
+import { peopleToProtect } from '../submissions/submissions.service.js';
 import { NotFound } from '../../errors.js';
 import { releasedAssessmentOf } from './assessments.repository.js';
 import { gradebookScale } from '../tasks/column-maximum.service.js';
@@ -31,10 +36,17 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
  * A student's feedback on one of their own submissions, once released (release.ts). Anything else — not released
  * yet, rejected, another student's, another course's, not existing — is the same "not found", so nothing leaks.
  */
-export async function studentFeedback(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<FeedbackView> {
-  const r = await releasedAssessmentOf(db, who, submissionId);
-  const score = r ? (r.review_status === 'overridden' ? r.override_score : r.score) : null;
-  if (!r || score == null) throw NotFound('The feedback');
+export async function studentFeedback(
+  db: Db,
+  who: { courseId: number; studentId: number },
+  submissionId: number,
+  config: Pick<Config, 'encryptionKey'>,
+): Promise<FeedbackView> {
+  const found = await releasedAssessmentOf(db, who, submissionId);
+  const score = found ? (found.review_status === 'overridden' ? found.override_score : found.score) : null;
+  if (!found || score == null) throw NotFound('The feedback');
+  // The model saw placeholders ([student], [classmate 1]…); the student reads the names they wrote (needs the key).
+  const r = { ...found, result: personalizeResult(found.result, await mappingOf(db, config, who, found.task_id, submissionId)) };
   const llmCriteria = (r.result?.criteria ?? {}) as Record<string, { score?: number; justification?: string }>;
   return {
     taskId: Number(r.task_id),
@@ -58,4 +70,22 @@ export async function studentFeedback(db: Db, who: { courseId: number; studentId
     criteriaPartlyFromModel: r.review_status === 'overridden' && r.rubric.some((c) => r.override_criteria?.[c.id] === undefined),
     releasedAt: new Date(r.released_at),
   };
+}
+
+/**
+ * The placeholders of a submission's text as sent and what they stand for, made again from the stored text and the
+ * course's people (anonymization is deterministic); empty when the text is gone (retention) or unreadable.
+ */
+async function mappingOf(db: Db, config: Pick<Config, 'encryptionKey'>, who: { courseId: number; studentId: number }, taskId: number, submissionId: number): Promise<Mapping> {
+  const row = await findSubmissionContent(db, submissionId);
+  if (!row?.content || Number(row.student_id) !== who.studentId) return {};
+  let text: string;
+  try {
+    text = decryptContent(config.encryptionKey, row.content, { taskId: Number(taskId), studentId: who.studentId, attempt: row.attempt });
+  } catch (err) {
+    if (err instanceof ContentDecryptionError) return {};
+    throw err;
+  }
+  const people = await peopleToProtect(db, who.courseId, who.studentId);
+  return anonymize(text, people.author, people.roster).mapping;
 }

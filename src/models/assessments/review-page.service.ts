@@ -3,13 +3,15 @@ import { ContentDecryptionError, decryptContent } from '../../crypto/content.js'
 import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
 import type { ChatMessage } from '../../grading/messages.js';
-import { gradingRequestFor, requestForSubmission } from '../../grading/request.js';
+import { gradingRequestFor } from '../../grading/request.js';
+import { anonymize, personalizeResult } from '../../grading/anonymize-text.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findVersionById, type PromptVersionRow } from '../prompts/prompts.repository.js';
-import { findIdentity } from '../tenancy/people.repository.js';
+import { peopleToProtect } from '../submissions/submissions.service.js';
 import { findAssessmentInScope, reviewContext, type AssessmentRow, type AssessmentScope, type ReviewContext } from './review.repository.js';
 
 export interface ReviewData {
+  /** The assessment, its result's placeholders ([student], [classmate 1]…) replaced by what they stood for. */
   assessment: AssessmentRow;
   context: ReviewContext;
   version: PromptVersionRow;
@@ -41,9 +43,13 @@ export async function loadReview(db: Db, config: Pick<Config, 'encryptionKey'>, 
   }
   const privacy = await getCoursePrivacy(db, assessment.courseId);
   const task = { title: context.taskTitle, description: context.taskDescription };
-  const request =
-    text == null
-      ? gradingRequestFor({ version, task }, '[submission text unavailable]', assessment.customId)
-      : requestForSubmission({ version, task }, { text, author: await findIdentity(db, context.studentId), anonymize: privacy.anonymize }, assessment.customId);
-  return { assessment, context, version, text, textUnavailable, messages: request.messages, anonymized: privacy.anonymize };
+  // Anonymization is deterministic, so the text as sent and its mapping are made again here rather than stored: the
+  // request shows what left, and the model's feedback shows the names and values it stood for.
+  // The mapping is made whatever the setting says now: the text may have been sent anonymized before it changed.
+  const people = text == null ? null : await peopleToProtect(db, assessment.courseId, context.studentId);
+  const anonymized = text == null || !people ? null : anonymize(text, people.author, people.roster);
+  const sent = text == null ? '[submission text unavailable]' : privacy.anonymize ? anonymized!.text : text;
+  const request = gradingRequestFor({ version, task }, sent, assessment.customId);
+  const shown = anonymized && assessment.result ? { ...assessment, result: personalizeResult(assessment.result, anonymized.mapping) } : assessment;
+  return { assessment: shown, context, version, text, textUnavailable, messages: request.messages, anonymized: privacy.anonymize };
 }

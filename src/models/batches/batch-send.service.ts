@@ -3,14 +3,16 @@ import type { Db } from '../../db/db.js';
 import { scanSubmission, type SubmissionScan } from '../../grading/injection.js';
 import { LOCAL_BATCH_ID_KEY, ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { recordInjectionScans, sendRows, versionsForRequests, type VersionForRequest } from './batch-work.repository.js';
+import { recordInjectionScans, sendRows, versionsForRequests, type SendRow, type VersionForRequest } from './batch-work.repository.js';
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { batchCourses, claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { frozenBudgetOf } from '../budgets/budgets.service.js';
 import { returnUnsentItems } from './batches.service.js';
 import { holdForRetry, markFailedUnsent, markSubmitted, releaseLease } from './batch-steps.repository.js';
 import { needsSql } from './batch-state.js';
-import { requestForSubmission } from '../../grading/request.js';
+import { gradingRequestFor } from '../../grading/request.js';
+import { compileRoster, sendableText, type Person, type Roster } from '../../grading/anonymize-text.js';
+import { courseMembers, coursesOfTasks } from '../tenancy/roster.repository.js';
 
 const PAGE = 500;
 /** Metadata pairs that identify our batch at the provider (the id alone could repeat across installations). */
@@ -24,14 +26,37 @@ function batchMetadata(batch: BatchRow): Record<string, string> {
  * scanned for prompt injection here, where it is plaintext anyway, and a page's findings are recorded before its
  * lines go out, so no line reaches the provider without its scan stored for ingestion.
  */
+interface CoursePeople {
+  roster: Roster;
+  byUser: Map<number, Person>;
+}
+
+/**
+ * The people of the courses of these rows, compiled once per course for the whole batch (a roster of hundreds is
+ * matched against 50,000 texts; compiling it per text would cost more than the matching).
+ */
+async function loadPeople(w: BatchWorker, rows: SendRow[], courseOfTask: Map<number, number>, people: Map<number, CoursePeople>): Promise<void> {
+  const tasks = [...new Set(rows.filter((r) => r.anonymize !== false && !courseOfTask.has(r.task_id)).map((r) => r.task_id))];
+  for (const [task, course] of await coursesOfTasks(w.db, tasks)) courseOfTask.set(task, course);
+  const courses = [...new Set(tasks.map((t) => courseOfTask.get(t)!))].filter((c) => c !== undefined && !people.has(c));
+  const members = await courseMembers(w.db, courses);
+  for (const course of courses) {
+    const own = members.filter((m) => m.courseId === course);
+    people.set(course, { roster: compileRoster(own), byUser: new Map(own.map((m) => [m.userId, m])) });
+  }
+}
+
 async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<string> {
   const versions = new Map<number, VersionForRequest>();
+  const courseOfTask = new Map<number, number>();
+  const people = new Map<number, CoursePeople>();
   let after = 0;
   for (;;) {
     const rows = await sendRows(w.db, batch.id, after, PAGE);
     if (!rows.length) return;
     const missing = [...new Set(rows.map((r) => r.prompt_version_id))].filter((id) => !versions.has(id));
     for (const v of await versionsForRequests(w.db, missing)) versions.set(v.id, v);
+    await loadPeople(w, rows, courseOfTask, people);
     const lines: string[] = [];
     const scans: Array<{ requestId: number; scan: SubmissionScan }> = [];
     for (const r of rows) {
@@ -48,7 +73,11 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
       // the scan keeps no text, only what it found.
       const scan = scanSubmission(text);
       if (scan.risk > 0) scans.push({ requestId: r.request_id, scan });
-      const req = requestForSubmission(
+      // No privacy row means the course's defaults, which anonymize.
+      const anonymize = r.anonymize !== false;
+      const course = people.get(courseOfTask.get(r.task_id) ?? -1);
+      const author: Person = course?.byUser.get(r.student_id) ?? { name: r.name, givenName: r.given_name, familyName: r.family_name, email: r.email };
+      const req = gradingRequestFor(
         {
           version: {
             template: v.template,
@@ -63,8 +92,7 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
           },
           task: { title: v.task_title, description: v.task_description },
         },
-        // No privacy row means the course's defaults, which anonymize.
-        { text, author: { name: r.name, givenName: r.given_name, familyName: r.family_name, email: r.email }, anonymize: r.anonymize !== false },
+        sendableText(text, { author, ...(course ? { roster: course.roster } : {}) }, anonymize).text,
         r.custom_id,
       );
       lines.push(w.provider.buildRequestLine(req));

@@ -4,12 +4,14 @@ import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, estimateRequest, UnknownModelError, type RequestEstimate } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { requestForSubmission } from '../../grading/request.js';
+import { gradingRequestFor } from '../../grading/request.js';
+import { compileRoster, sendableText, type Person, type Roster } from '../../grading/anonymize-text.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findActiveVersion, type PromptVersionRow } from '../prompts/prompts.repository.js';
 import { insertQueueItem, PRIORITY_RANK, type QueueItemRow } from '../queue/queue.repository.js';
 import { findTaskInCourse, type TaskRow } from '../tasks/tasks.repository.js';
 import { findIdentity } from '../tenancy/people.repository.js';
+import { courseMembers } from '../tenancy/roster.repository.js';
 import { meanOutputTokensOfVersion } from '../assessments/assessments.repository.js';
 import { parseSubmission, type UploadedFile } from './submission-input.js';
 import { insertSubmission, lastAttempt, lockStudentTask, type SubmissionRow } from './submissions.repository.js';
@@ -32,13 +34,27 @@ export interface SubmitResult {
  * course asks (as it is again at send time), priced at the batch price with the version's observed mean output.
  * A model without a price is refused with `unknownModel`, before anything is written.
  */
+/** Whose identities a student's text must not carry: the student, and everyone of the course (roster and launches). */
+export interface PeopleToProtect {
+  author: Person;
+  roster: Roster;
+}
+
+export async function peopleToProtect(db: Db, courseId: number, studentId: number): Promise<PeopleToProtect> {
+  const members = await courseMembers(db, [courseId]);
+  const author = members.find((m) => m.userId === studentId) ?? (await findIdentity(db, studentId));
+  return { author, roster: compileRoster(members) };
+}
+
 export async function estimateGrading(
   db: Db,
   input: { task: TaskRow; version: PromptVersionRow; text: string; studentId: number; anonymize: boolean },
   unknownModel: string,
 ): Promise<RequestEstimate> {
   const { task, version } = input;
-  const request = requestForSubmission({ version, task }, { text: input.text, author: await findIdentity(db, input.studentId), anonymize: input.anonymize }, customIdFor(1, 1));
+  // Anonymized as the send step will (batch-send.service.ts), with the same people, so the count is of what is sent.
+  const text = input.anonymize ? sendableText(input.text, await peopleToProtect(db, task.courseId, input.studentId), true).text : input.text;
+  const request = gradingRequestFor({ version, task }, text, customIdFor(1, 1));
   try {
     return estimateRequest(request, 'batch', { observedMean: await meanOutputTokensOfVersion(db, version.id), criteria: version.rubric.length });
   } catch (err) {

@@ -70,3 +70,35 @@ export async function studentsWithoutSubmission(db: Db, courseId: number, taskId
     order by lower(coalesce(u.family_name, u.name, u.sub)), u.id`);
   return rows.rows.map((r) => ({ id: Number(r.id), name: r.name || `Student ${r.sub.slice(0, 8)}` }));
 }
+
+/** A course member as anonymization needs them: whose names, e-mail and LMS id must not leave. */
+export interface CourseMember {
+  courseId: number;
+  userId: number;
+  sub: string;
+  name: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  email: string | null;
+}
+
+/**
+ * Everyone these courses know, from launches and the roster (NRPS), whatever their role and whether the LMS still
+ * lists them (a classmate who left is still named in texts), in a fixed order: numbered placeholders depend on it.
+ */
+export async function courseMembers(db: Db, courseIds: number[]): Promise<CourseMember[]> {
+  if (!courseIds.length) return [];
+  const rows = await db.execute<{ course_id: number; user_id: number; sub: string; name: string | null; given_name: string | null; family_name: string | null; email: string | null }>(sql`
+    select m.course_id, u.id as user_id, u.sub, u.name, u.given_name, u.family_name, u.email
+    from memberships m join users u on u.id = m.user_id
+    where m.course_id = any(${sql.param(courseIds)}::bigint[])
+    order by m.course_id, u.id`);
+  return rows.rows.map((r) => ({ courseId: Number(r.course_id), userId: Number(r.user_id), sub: r.sub, name: r.name, givenName: r.given_name, familyName: r.family_name, email: r.email }));
+}
+
+/** The course of each of these tasks. */
+export async function coursesOfTasks(db: Db, taskIds: number[]): Promise<Map<number, number>> {
+  if (!taskIds.length) return new Map();
+  const rows = await db.execute<{ id: number; course_id: number }>(sql`select id, course_id from tasks where id = any(${sql.param(taskIds)}::bigint[])`);
+  return new Map(rows.rows.map((r) => [Number(r.id), Number(r.course_id)]));
+}
