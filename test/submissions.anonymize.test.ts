@@ -1,7 +1,7 @@
 import { studentFeedback } from '../src/models/assessments/feedback.service.js';
 import { describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { anonymizeText } from '../src/grading/anonymize.js';
+import { anonymize } from '../src/grading/anonymize-text.js';
 import { loadReview } from '../src/models/assessments/review-page.service.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
@@ -12,19 +12,19 @@ import { sendBatch } from '../src/models/batches/batch-send.service.js';
 import { addStudents, seedTenant } from './helpers/batch-fixtures.js';
 
 /** The fast path (no pattern when the text cannot contain a name) must replace exactly what the pattern would. */
-describe('anonymizeText fast path', () => {
+describe('the anonymizer\'s fast path', () => {
   it('skips texts that do not mention the student, and still replaces every mention', () => {
-    expect(anonymizeText('Uniforms save money.', { name: 'Amara Okafor', email: 'amara@example.edu' })).toBe('Uniforms save money.');
-    expect(anonymizeText('AMARA okafor wrote this', { name: 'Amara Okafor' })).toBe('[student] wrote this');
+    expect(anonymize('Uniforms save money.', { name: 'Amara Okafor', email: 'amara@example.edu' }).text).toBe('Uniforms save money.');
+    expect(anonymize('AMARA okafor wrote this', { name: 'Amara Okafor' }).text).toBe('[student] wrote this');
   });
 
   it('keeps case-insensitive Unicode matching for the characters that fold to ASCII letters (ſ, Kelvin sign)', () => {
-    expect(anonymizeText('by ſam', { name: 'Sam Lee' })).toBe('by [student]');
-    expect(anonymizeText('by \u212Aim', { name: 'Kim Park' })).toBe('by [student]');
+    expect(anonymize('by ſam', { name: 'Sam Lee' }).text).toBe('by [student]');
+    expect(anonymize('by \u212Aim', { name: 'Kim Park' }).text).toBe('by [student]');
   });
 
   it('matches non-ASCII names case-insensitively', () => {
-    expect(anonymizeText('ÉLODIE a écrit', { givenName: 'Élodie' })).toBe('[student] a écrit');
+    expect(anonymize('ÉLODIE a écrit', { givenName: 'Élodie' }).text).toBe('[student] a écrit');
   });
 });
 

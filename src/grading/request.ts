@@ -1,5 +1,4 @@
 import { schemaByInstruction } from './answer-format.js';
-import { anonymizeText, type Identity } from './anonymize.js';
 import { buildMessages, type ChatMessage, type TaskInput } from './messages.js';
 import { RESPONSE_FORMAT_NAME } from './result.schema.js';
 import type { RubricCriterion } from './rubric.js';
@@ -44,11 +43,6 @@ export interface RequestContext {
 }
 
 /** A submission as it leaves for a provider: its text, whose it is, and whether the course removes identities. */
-export interface SubmissionToSend {
-  text: string;
-  author: Identity;
-  anonymize: boolean;
-}
 
 const parsedTemplates = new Map<string, TemplatePart[]>();
 
@@ -91,17 +85,4 @@ export function gradingRequestFor(ctx: RequestContext, text: string, customId: s
   };
   if (!byInstruction) request.responseFormat = { type: 'json_schema', json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: v.outputSchema } };
   return request;
-}
-
-/** The text of a submission as it is sent: without its author's identity when the course asks. */
-export function textToSend(s: SubmissionToSend): string {
-  return s.anonymize ? anonymizeText(s.text, s.author) : s.text;
-}
-
-/**
- * The one request for a student's submission — estimated at submit, sent in a batch, shown on the review page —
- * so all three are the same request: anonymized when the course asks, then built as above.
- */
-export function requestForSubmission(ctx: RequestContext, submission: SubmissionToSend, customId: string): GradingRequest {
-  return gradingRequestFor(ctx, textToSend(submission), customId);
 }
