@@ -4,6 +4,8 @@ import type { RootDb } from '../db/db.js';
 import { actorOf, courseOf, type Actor } from '../lti/actor.js';
 import { NotFound } from '../errors.js';
 import { render } from '../http/render.js';
+import { CURRENT_CONSENT } from '../models/privacy/consent.js';
+import { findStandingConsent } from '../models/privacy/consent.repository.js';
 import { getCoursePrivacy } from '../models/privacy/privacy.repository.js';
 import { findActiveVersion } from '../models/prompts/prompts.repository.js';
 import { studentSubmissionStatuses, TERMINAL } from '../models/submissions/status.service.js';
@@ -72,11 +74,12 @@ function closedReason(llmAllowed: boolean, hasPrompt: boolean, used: number, max
 
 /** The task page's working area: the form (or why there is none) and the submissions list. */
 export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor, form: FormState) {
-  const [privacy, version, used, list] = await Promise.all([
+  const [privacy, version, used, list, consent] = await Promise.all([
     getCoursePrivacy(deps.db, courseOf(actor)),
     findActiveVersion(deps.db, task.id),
     lastAttempt(deps.db, task.id, actor.userId),
     submissionsModel(deps, task, actor),
+    findStandingConsent(deps.db, courseOf(actor), actor.userId),
   ]);
   return {
     task: {
@@ -90,6 +93,9 @@ export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Ac
     attempt: { next: used + 1, max: task.maxAttempts, left: Math.max(0, task.maxAttempts - used) },
     closed: closedReason(privacy.llmAllowed, Boolean(version), used, task.maxAttempts),
     consentRequired: privacy.consentRequired,
+    // A standing consent to the current words: the box is not shown again, the page says when it was given.
+    consentGiven: consent?.wordingVersion === CURRENT_CONSENT.version ? formatDateTime(consent.givenAt) : null,
+    consentWording: CURRENT_CONSENT.text,
     limits: { chars: deps.config.submissionMaxChars.toLocaleString('en'), file: formatSize(deps.config.submissionMaxFileBytes) },
     form,
     ...list,

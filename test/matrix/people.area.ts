@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { insertPersonRequest } from '../../src/models/privacy/person-data.repository.js';
+import { recordConsent } from '../../src/models/privacy/consent.repository.js';
+import { CURRENT_CONSENT } from '../../src/models/privacy/consent.js';
 import type { MatrixArea, MatrixContext } from './types.js';
 
 /** A person of the home platform the routes may delete (never one of the sessions' people). */
@@ -16,11 +18,19 @@ async function openRequest(ctx: MatrixContext): Promise<Record<string, number>> 
   return { requestId, personId: userId };
 }
 
+async function consentToWithdraw(ctx: MatrixContext): Promise<Record<string, number>> {
+  const rows = await ctx.stack.db.db.execute<{ id: number }>(sql`
+    insert into courses (platform_id, deployment_id, context_id, title) values (${ctx.home.platformId}, 'matrix', ${`consent-${Date.now()}-${Math.random()}`}, 'Consent course') returning id`);
+  const consentCourseId = Number(rows.rows[0]!.id);
+  await recordConsent(ctx.stack.db.db, consentCourseId, ctx.home.studentId, CURRENT_CONSENT.version);
+  return { consentCourseId };
+}
+
 /** People and their data (issue 17, item 6): administrators export and delete; a student sees theirs and asks. */
 const area: MatrixArea = {
   name: 'people',
   async setup(ctx) {
-    return { personId: await stranger(ctx), ...(await openRequest(ctx)) };
+    return { personId: await stranger(ctx), ...(await openRequest(ctx)), ...(await consentToWithdraw(ctx)) };
   },
   routes: [
     { route: 'GET /admin/people', allowed: ['administrator'], path: () => '/admin/people?q=a' },
@@ -56,6 +66,16 @@ const area: MatrixArea = {
     { route: 'GET /student/my-data', allowed: ['student'], path: () => '/student/my-data' },
     { route: 'GET /student/my-data.json', allowed: ['student'], path: () => '/student/my-data.json' },
     { route: 'POST /student/my-data/erasure', allowed: ['student'], path: () => '/student/my-data/erasure', form: {} },
+    {
+      route: 'POST /student/my-data/consent/:courseId/withdraw',
+      allowed: ['student'],
+      path: ({ consentCourseId }) => `/student/my-data/consent/${consentCourseId}/withdraw`,
+      form: {},
+      // A standing consent of the home student in a course of their own (withdrawing it skips their queued work
+      // there, which the queue routes' cases must keep), given before each withdrawal.
+      fresh: consentToWithdraw,
+      tenantScoped: true,
+    },
   ],
 };
 export default area;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { at, createdAt, id, ref, updatedAt } from '../columns.js';
 
@@ -81,5 +81,26 @@ export const platformPrivacy = pgTable(
   (t) => [
     check('platform_privacy_max_retention_check', sql`${t.maxRetentionDays} is null or ${t.maxRetentionDays} >= 1`),
     check('platform_privacy_default_retention_check', sql`${t.defaultRetentionDays} is null or ${t.defaultRetentionDays} >= 1`),
+  ],
+);
+
+/**
+ * A student's consent to LLM assessment in a course, as a record: when, to which wording (CONSENT_WORDINGS in
+ * consent.ts), and when withdrawn. At most one standing consent per student and course; a withdrawn one stays as
+ * history, and giving consent again makes a new row.
+ */
+export const consentRecords = pgTable(
+  'consent_records',
+  {
+    id: id(),
+    courseId: ref('course_id').notNull().references(() => courses.id),
+    userId: ref('user_id').notNull().references(() => users.id),
+    wordingVersion: integer('wording_version').notNull(),
+    givenAt: createdAt(),
+    withdrawnAt: at('withdrawn_at'),
+  },
+  (t) => [
+    uniqueIndex('consent_records_standing_key').on(t.courseId, t.userId).where(sql`${t.withdrawnAt} is null`),
+    index('consent_records_user_idx').on(t.userId),
   ],
 );

@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { gradingRequestFor } from '../../grading/request.js';
 import { compileRoster, sendableText, type Person, type Roster } from '../../grading/anonymize-text.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
+import { requireConsent } from '../privacy/consent.service.js';
 import { findActiveVersion, type PromptVersionRow } from '../prompts/prompts.repository.js';
 import { insertQueueItem, PRIORITY_RANK, type QueueItemRow } from '../queue/queue.repository.js';
 import { findTaskInCourse, type TaskRow } from '../tasks/tasks.repository.js';
@@ -108,9 +109,7 @@ export async function submitWork(
   }
   if (privacy.consentRequired) {
     const consent = (input.body as { consent?: unknown } | undefined)?.consent;
-    if (consent !== 'on' && consent !== 'true' && consent !== true) {
-      throw Invalid({ consent: 'Please agree to your work being assessed by an LLM before submitting it.' }, 'Your consent is needed first.');
-    }
+    await requireConsent(db, { platformId: who.platformId, courseId: who.courseId, userId: who.userId }, consent === 'on' || consent === 'true' || consent === true);
   }
   const version = await findActiveVersion(db, task.id);
   if (!version) throw Conflict('This task has no grading prompt yet, so it cannot take submissions. Your instructor must write one first.');
