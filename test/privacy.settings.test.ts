@@ -3,6 +3,11 @@ import { sql } from 'drizzle-orm';
 import { applyRetention } from '../src/models/privacy/retention.service.js';
 import { getCoursePrivacy } from '../src/models/privacy/privacy.repository.js';
 import { startStack, type Stack } from './helpers/stack.js';
+import { useEmulatedBatches } from './helpers/batch-driver.js';
+import { addStudents, seedTenant } from './helpers/batch-fixtures.js';
+import { sendBatch } from '../src/models/batches/batch-send.service.js';
+import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
+import { submitWork } from '../src/models/submissions/submissions.service.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { textOf } from './helpers/html.js';
 import { launchWith, OTHER_COURSE } from './helpers/launches.js';
@@ -115,5 +120,28 @@ describe('privacy settings with effect', () => {
     const made = await admin.post('/admin/batches', { scope: 'all' }, { htmx: true });
     expect(made.status).toBe(201);
     expect(Number((await db().execute<{ n: number }>(sql`select count(*)::int as n from queue_items where course_id = ${home.courseId} and status = 'selected'`)).rows[0]!.n)).toBe(queued);
+  });
+});
+
+describe('privacy settings changed between a batch\'s making and its sending', () => {
+  const env = useEmulatedBatches();
+
+  it('sends nothing, fails the batch with the reason and puts its items back in the queue', async () => {
+    const db = env.db.db;
+    const t = await seedTenant(db);
+    const [student] = await addStudents(db, t, 1);
+    const { queueItem } = await db.transaction((tx) => submitWork(tx, env.config, { platformId: t.platformId, courseId: t.courseId, userId: student! }, t.taskId, { body: { text: 'Uniforms save money.', format: 'text' } }));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, env.config.batches, t.admin, { scope: 'selected', ids: [queueItem.id] }, {}));
+    await requestSubmit(db, t.admin, batch!.id);
+    await db.execute(sql`update course_privacy set realtime_only = true where course_id = ${t.courseId}`);
+    const filesBefore = env.emulator.emulator.context.store.files.size;
+    expect(await sendBatch(env.worker, batch!.id)).toEqual([]);
+    expect(env.emulator.emulator.context.store.files.size).toBe(filesBefore);
+    const row = (await db.execute<{ status: string; error: string }>(sql`select status, error from batches where id = ${batch!.id}`)).rows[0]!;
+    expect(row.status).toBe('failed');
+    expect(row.error).toContain(`the privacy settings changed after the batch was made (Course`);
+    expect(row.error).toContain(': real time only)');
+    const item = (await db.execute<{ status: string }>(sql`select status from queue_items where id = ${queueItem.id}`)).rows[0]!;
+    expect(item.status).toBe('queued');
   });
 });

@@ -7,6 +7,7 @@ import { recordInjectionScans, sendRows, versionsForRequests, type SendRow, type
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { batchCourses, claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { frozenBudgetOf } from '../budgets/budgets.service.js';
+import { coursesRefusingBatch } from '../privacy/privacy.repository.js';
 import { returnUnsentItems } from './batches.service.js';
 import { holdForRetry, markFailedUnsent, markSubmitted, releaseLease } from './batch-steps.repository.js';
 import { needsSql } from './batch-state.js';
@@ -146,6 +147,20 @@ async function holdWhileFrozen(w: BatchWorker, batch: BatchRow): Promise<NextSte
 }
 
 /**
+ * A course's privacy settings can change between the batch's creation and its sending (LLM assessment turned off,
+ * real time only, the provider no longer approved): then nothing is sent, the batch fails with the reason and its
+ * items go back to the queue, where making a batch refuses them until the settings allow it again.
+ */
+async function refusedByPrivacy(w: BatchWorker, batch: BatchRow): Promise<boolean> {
+  const refusing = await coursesRefusingBatch(w.db, (await batchCourses(w.db, batch.id)).map((c) => c.courseId), batch.provider);
+  if (!refusing.length) return false;
+  const reason = `the privacy settings changed after the batch was made (${refusing.map((c) => `${c.title}: ${c.reason}`).join('; ')}).`;
+  await failUnsent(w, batch, reason);
+  w.logger.warn('a batch was not sent: privacy settings changed', { batchId: batch.id });
+  return true;
+}
+
+/**
  * The send step: uploads the request file and creates the provider batch, once. It runs under the batch's lease,
  * and first asks the provider for a batch already carrying our metadata — a try that created the batch and then
  * lost the answer (or a worker that died right after) is adopted, never sent a second time. Retryable failures
@@ -166,6 +181,7 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
       // is adopted above whatever the freeze says: its money is spent).
       const held = await holdWhileFrozen(w, batch);
       if (held) return held;
+      if (await refusedByPrivacy(w, batch)) return [];
       const meta = batchMetadata(batch);
       const created = await w.provider.createBatch({ lines: requestLines(w, batch), metadata: { localBatchId: batch.id, llm_assess_created: meta.llm_assess_created! } });
       snapshot = created.snapshot;

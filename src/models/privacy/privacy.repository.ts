@@ -58,3 +58,26 @@ export async function allowLlmUnlessSet(db: Db, courseId: number): Promise<boole
   const rows = await db.insert(coursePrivacy).values({ courseId, llmAllowed: true }).onConflictDoNothing().returning({ courseId: coursePrivacy.courseId });
   return rows.length > 0;
 }
+
+/**
+ * The courses among `courseIds` whose work may not go into a batch of `provider` now, each with why: LLM
+ * assessment turned off, real time only, or the provider not approved by the course or not allowed by the platform.
+ */
+export async function coursesRefusingBatch(db: Db, courseIds: number[], provider: string): Promise<Array<{ title: string; reason: string }>> {
+  if (!courseIds.length) return [];
+  const rows = await db.execute<{ title: string; reason: string }>(sql`
+    select c.title, case
+        when not coalesce(p.llm_allowed, false) then 'LLM assessment is off'
+        when coalesce(p.realtime_only, false) then 'real time only'
+        when not (${provider} = any(coalesce(p.approved_providers, '{openai}'))) then ${`${provider} is not approved by the course`}
+        else ${`${provider} is not allowed by the institution`} end as reason
+    from courses c
+    left join course_privacy p on p.course_id = c.id
+    left join platform_privacy pp on pp.platform_id = c.platform_id
+    where c.id = any(${sql.param(courseIds)}::bigint[])
+      and (not coalesce(p.llm_allowed, false) or coalesce(p.realtime_only, false)
+           or not (${provider} = any(coalesce(p.approved_providers, '{openai}')))
+           or not (${provider} = any(coalesce(pp.allowed_providers, '{openai,anthropic}'))))
+    order by c.title`);
+  return rows.rows;
+}
