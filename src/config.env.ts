@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KEY_ID_PATTERN } from './crypto/content.js';
 
 // The environment's variables as zod reads them: types, bounds, defaults. src/config.ts turns the result into the
 // Config every module takes; nothing else reads process.env.
@@ -42,6 +43,39 @@ const adminAllowlistEntry = z.string().transform((entry, ctx) => {
   return { issuer, sub };
 });
 
+const isKey32 = (k: string) => Buffer.from(k, 'base64').length === 32;
+const key32 = z.string().refine(isKey32, 'must be 32 bytes, base64-encoded');
+
+/**
+ * ENCRYPTION_KEYS: `<id>:<base64 key>,…`, the first the key new content is encrypted with, the others kept to read
+ * what they encrypted until `npm run keys -- rotate` has moved it. Messages name a key by its id or position,
+ * never by its value: they end up in logs.
+ */
+const keyList = z.string().transform((value, ctx) => {
+  const entries: Array<[string, Buffer]> = [];
+  let problems = 0;
+  const problem = (message: string) => {
+    problems += 1;
+    ctx.addIssue({ code: 'custom', message });
+  };
+  value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .forEach((entry, i) => {
+      const cut = entry.indexOf(':');
+      const id = entry.slice(0, cut);
+      const key = entry.slice(cut + 1);
+      if (cut < 0) problem(`entry ${i + 1} is not <key id>:<base64 key> (e.g. k2:…)`);
+      else if (!KEY_ID_PATTERN.test(id)) problem(`entry ${i + 1}: the key id "${id.slice(0, 40)}" must be 1 to 32 letters, digits, '-' or '_'`);
+      else if (!isKey32(key)) problem(`the key "${id}" must be 32 bytes, base64-encoded`);
+      else if (entries.some(([seen]) => seen === id)) problem(`the key id "${id}" appears twice`);
+      else entries.push([id, Buffer.from(key, 'base64')]);
+    });
+  if (!entries.length && !problems) problem('names no key');
+  return entries;
+});
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ROLE: z.enum(['all', 'web', 'worker']).default('all'),
@@ -59,9 +93,10 @@ export const envSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
 
   LTI_KEY: z.string({ error: 'required (at least 32 random characters)' }).min(32, 'must be at least 32 characters'),
-  ENCRYPTION_KEY: z
-    .string({ error: 'required (32 random bytes, base64)' })
-    .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+  // One of ENCRYPTION_KEY and ENCRYPTION_KEYS is required (src/config.ts checks): ENCRYPTION_KEY is the key `k1`.
+  ENCRYPTION_KEY: key32.optional(),
+  ENCRYPTION_KEYS: keyList.optional(),
+  CONTENT_HMAC_KEY: key32.optional(),
   LTI_TOKEN_MAX_AGE_SECONDS: positiveInt.max(3600).default(60),
   LTI_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   LTI_JWKS_CACHE_TTL_SECONDS: positiveInt.default(600),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { OutboundPolicy } from './net/outbound.js';
 import { envSchema, type AdminAllowlistEntry } from './config.env.js';
+import { createKeyring, LEGACY_KEY_ID, type Keyring } from './crypto/content.js';
 
 export type { AdminAllowlistEntry };
 
@@ -33,7 +34,11 @@ export interface Config {
      */
     outbound: OutboundPolicy;
   };
-  encryptionKey: Buffer;
+  /**
+   * The content keyring (ENCRYPTION_KEYS, with ENCRYPTION_KEY as the key `k1`): the first key encrypts, every key
+   * decrypts. Still named encryptionKey, the name it had as a single key, so its many readers did not change.
+   */
+  encryptionKey: Keyring;
   openai: { apiKey: string | undefined; baseUrl: string; demoMode: boolean };
   emulator: {
     port: number;
@@ -138,7 +143,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       embeddedPort: e.EMBEDDED_PG_PORT,
     },
     lti: ltiSettings(e),
-    encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
+    encryptionKey: contentKeyring(e),
     openai: {
       apiKey: e.OPENAI_API_KEY,
       // Without a key the app talks to the local emulator: demo mode, and every page says so.
@@ -174,11 +179,12 @@ function parseEnvironment(source: Record<string, string | undefined>): Env {
     Object.entries(source).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''),
   );
   const parsed = envSchema.safeParse(vars);
+  const noKey = !vars.ENCRYPTION_KEY && !vars.ENCRYPTION_KEYS ? ['ENCRYPTION_KEY: required (32 random bytes, base64), or ENCRYPTION_KEYS'] : [];
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+    throw new ConfigError([...parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`), ...noKey]);
   }
   const e = parsed.data;
-  const problems: string[] = [];
+  const problems: string[] = [...noKey, ...keyringProblems(e)];
   if (e.NODE_ENV === 'production') {
     if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for local use)');
     if (!e.TOOL_URL) problems.push('TOOL_URL: required in production (the public https URL of the tool)');
@@ -187,6 +193,27 @@ function parseEnvironment(source: Record<string, string | undefined>): Env {
   if (e.BATCH_POLL_MIN_MS > e.BATCH_POLL_MAX_MS) problems.push(`BATCH_POLL_MIN_MS: must not exceed BATCH_POLL_MAX_MS (${e.BATCH_POLL_MAX_MS})`);
   if (problems.length) throw new ConfigError(problems);
   return e;
+}
+
+/** What the keyring's variables must agree on beyond each one's own format. */
+function keyringProblems(e: Env): string[] {
+  const listed = new Map(e.ENCRYPTION_KEYS ?? []);
+  const k1 = listed.get(LEGACY_KEY_ID);
+  if (e.ENCRYPTION_KEY && k1 && !k1.equals(Buffer.from(e.ENCRYPTION_KEY, 'base64'))) {
+    return [`ENCRYPTION_KEYS: the key "${LEGACY_KEY_ID}" differs from ENCRYPTION_KEY, which is the key "${LEGACY_KEY_ID}" (list the same key, or drop one)`];
+  }
+  // The content HMAC must never change (see Keyring.hmacKey): without k1 to derive it from, it is given outright.
+  if (e.ENCRYPTION_KEYS && !e.ENCRYPTION_KEY && !k1 && !e.CONTENT_HMAC_KEY) {
+    return [`CONTENT_HMAC_KEY: required when no key "${LEGACY_KEY_ID}" is configured (npm run keys -- hmac-key prints it while "${LEGACY_KEY_ID}" still is)`];
+  }
+  return [];
+}
+
+/** ENCRYPTION_KEYS in its order, then ENCRYPTION_KEY as `k1` if that list does not name it. */
+function contentKeyring(e: Env): Keyring {
+  const entries: Array<[string, Buffer]> = [...(e.ENCRYPTION_KEYS ?? [])];
+  if (e.ENCRYPTION_KEY && !entries.some(([id]) => id === LEGACY_KEY_ID)) entries.push([LEGACY_KEY_ID, Buffer.from(e.ENCRYPTION_KEY, 'base64')]);
+  return createKeyring(entries, { hmacKey: e.CONTENT_HMAC_KEY ? Buffer.from(e.CONTENT_HMAC_KEY, 'base64') : undefined });
 }
 
 function ltiSettings(e: Env): Config['lti'] {
@@ -240,7 +267,7 @@ function batchSettings(e: Env): BatchSettings {
  * embedded database, so a restarted demo can still read its encrypted data. No secret lives in the code.
  */
 export function withLocalSecrets(source: Record<string, string | undefined>): Record<string, string | undefined> {
-  if (source.NODE_ENV === 'production' || (source.LTI_KEY && source.ENCRYPTION_KEY)) return source;
+  if (source.NODE_ENV === 'production' || (source.LTI_KEY && (source.ENCRYPTION_KEY || source.ENCRYPTION_KEYS))) return source;
   const dir = path.dirname(path.resolve(source.EMBEDDED_PG_DIR || '.data/pg'));
   const file = path.join(dir, 'local-secrets.json');
   let secrets: { LTI_KEY: string; ENCRYPTION_KEY: string };
@@ -251,7 +278,9 @@ export function withLocalSecrets(source: Record<string, string | undefined>): Re
     mkdirSync(dir, { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
-  return { ...source, LTI_KEY: source.LTI_KEY || secrets.LTI_KEY, ENCRYPTION_KEY: source.ENCRYPTION_KEY || secrets.ENCRYPTION_KEY };
+  // The generated key is `k1`: given ENCRYPTION_KEYS, it is not added (list it there as k1 to keep reading with it).
+  const encryption = source.ENCRYPTION_KEY || source.ENCRYPTION_KEYS ? {} : { ENCRYPTION_KEY: secrets.ENCRYPTION_KEY };
+  return { ...source, LTI_KEY: source.LTI_KEY || secrets.LTI_KEY, ...encryption };
 }
 
 /** The configuration of a running process: the environment, plus generated local secrets outside production. */

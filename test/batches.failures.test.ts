@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { sql } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../src/config.js';
+import { decryptText } from '../src/crypto/content.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
 import { HttpError } from '../src/errors.js';
 import { ingestBatch } from '../src/models/batches/batch-ingest.service.js';
@@ -414,11 +415,13 @@ describe('a batch that goes wrong at the provider', () => {
       },
     });
     await ingestBatch({ ...w, provider: rewriting }, batch.id, { chunkSize: 2 });
-    const rows = await db.db.execute<{ custom_id: string; comments: string | null; raw_output: string | null }>(sql`
-      select custom_id, result->>'comments' as comments, raw_output from assessments where batch_id = ${batch.id}`);
+    const rows = await db.db.execute<{ custom_id: string; queue_item_id: string; comments: string | null; raw_output: string | null }>(sql`
+      select custom_id, queue_item_id, result->>'comments' as comments, raw_output from assessments where batch_id = ${batch.id}`);
     expect(rows.rows).toHaveLength(5);
     expect(expected.size).toBe(5);
-    for (const r of rows.rows) expect(r.comments ?? r.raw_output).toBe(expected.get(r.custom_id));
+    // The raw output is stored encrypted (it may quote the student's work).
+    for (const r of rows.rows) expect(r.comments ?? decryptText(config.encryptionKey, r.raw_output, { queueItemId: Number(r.queue_item_id), column: 'raw_output' })).toBe(expected.get(r.custom_id));
+    expect(rows.rows.filter((r) => r.raw_output !== null).every((r) => r.raw_output!.startsWith('enc:k1:') && !r.raw_output!.includes('not JSON'))).toBe(true);
     expect(rows.rows.filter((r) => r.raw_output !== null)).toHaveLength(1);
   });
 

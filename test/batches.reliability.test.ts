@@ -172,8 +172,17 @@ describe('reliability', () => {
     expect(done.ingestedAt).not.toBeNull();
 
     const audit = await db.db.execute<{ action: string; n: number }>(sql`
-      select action, count(*)::int as n from audit_log where entity_type = 'batch' and entity_id = ${String(batch!.id)} group by action order by action`);
+      select action, count(*)::int as n from audit_log where entity_type = 'batch' and entity_id = ${String(batch!.id)} and action like 'batch.%' group by action order by action`);
     expect(Object.fromEntries(audit.rows.map((r) => [r.action, r.n]))).toEqual({ 'batch.completed': 1, 'batch.created': 1, 'batch.ingested': 1, 'batch.submit_requested': 1, 'batch.submitted': 1 });
+    // Every exchange with the provider is audited too (issue 17, item 7): one upload of all 50 requests, one download.
+    const exchanges = await db.db.execute<{ action: string; details: Record<string, unknown> }>(sql`
+      select action, details from audit_log where entity_type = 'batch' and entity_id = ${String(batch!.id)} and action in ('provider.file_uploaded', 'provider.file_downloaded') order by id`);
+    expect(exchanges.rows.map((r) => r.action)).toEqual(['provider.file_uploaded', 'provider.file_downloaded']);
+    expect(exchanges.rows[0]!.details).toMatchObject({ provider: 'openai', requests: 50 });
+    expect(Number(exchanges.rows[0]!.details.bytes)).toBeGreaterThan(50 * 200);
+    expect(exchanges.rows[1]!.details).toMatchObject({ provider: 'openai', lines: 50 });
+    const polls = await db.db.execute<{ n: number }>(sql`select count(*)::int as n from audit_log where entity_id = ${String(batch!.id)} and action = 'provider.polled'`);
+    expect(polls.rows[0]!.n).toBeGreaterThanOrEqual(1);
     const list = await (await fetch(`${emulator.apiBaseUrl}/batches?limit=100`, { headers: { authorization: 'Bearer x' } })).json() as { data: { metadata: Record<string, string> }[] };
     expect(list.data.filter((x) => x.metadata?.llm_assess_batch_id === String(batch!.id) && x.metadata?.llm_assess_created === done.createdAt.toISOString())).toHaveLength(1);
     expect(await invariants(t)).toMatchObject({ items: 50, completed: 50, assessments: 50, charges: 50, open: 0 });

@@ -22,7 +22,8 @@ describe('config', () => {
     expect(config.database.url).toBeUndefined();
     expect(config.openai.demoMode).toBe(true);
     expect(config.openai.baseUrl).toBe('http://127.0.0.1:4010/v1');
-    expect(config.encryptionKey).toHaveLength(32);
+    expect(config.encryptionKey.currentId).toBe('k1');
+    expect(config.encryptionKey.keys.get('k1')).toEqual(Buffer.alloc(32, 1));
   });
 
   it('uses OpenAI itself once an API key is set', () => {
@@ -44,6 +45,39 @@ describe('config', () => {
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^LTI_KEY: required/), expect.stringMatching(/^ENCRYPTION_KEY: required/)]));
     expect(problemsOf({ ...secrets, LTI_KEY: 'short' })).toEqual([expect.stringMatching(/^LTI_KEY: must be at least 32/)]);
     expect(problemsOf({ ...secrets, ENCRYPTION_KEY: 'abc' })).toEqual([expect.stringMatching(/^ENCRYPTION_KEY: must be 32 bytes/)]);
+  });
+
+  describe('the encryption keyring', () => {
+    const k = (n: number) => Buffer.alloc(32, n).toString('base64');
+
+    it('takes ENCRYPTION_KEYS in order, the first the current key, with ENCRYPTION_KEY as k1', () => {
+      const ring = loadConfig({ ...secrets, ENCRYPTION_KEYS: `k2:${k(2)}` }).encryptionKey;
+      expect(ring.currentId).toBe('k2');
+      expect([...ring.keys.keys()]).toEqual(['k2', 'k1']);
+      expect(ring.keys.get('k1')).toEqual(Buffer.alloc(32, 1));
+      const listed = loadConfig({ LTI_KEY: secrets.LTI_KEY, ENCRYPTION_KEYS: ` k2:${k(2)} , k1:${k(1)} ` }).encryptionKey;
+      expect([...listed.keys.keys()]).toEqual(['k2', 'k1']);
+      // The content HMAC comes from k1 whichever key is current, so it does not change with the rotation.
+      expect(listed.hmacKey).toEqual(loadConfig(secrets).encryptionKey.hmacKey);
+      const withoutK1 = loadConfig({ LTI_KEY: secrets.LTI_KEY, ENCRYPTION_KEYS: `k2:${k(2)}`, CONTENT_HMAC_KEY: k(9) }).encryptionKey;
+      expect(withoutK1.hmacKey).toEqual(Buffer.alloc(32, 9));
+    });
+
+    it('names a bad id, a bad length, a duplicate id and a missing entry, never showing a key', () => {
+      expect(problemsOf({ ...secrets, ENCRYPTION_KEYS: `k 2:${k(2)}` })).toEqual([`ENCRYPTION_KEYS: entry 1: the key id "k 2" must be 1 to 32 letters, digits, '-' or '_'`]);
+      expect(problemsOf({ ...secrets, ENCRYPTION_KEYS: `k2:${k(2)},k3:${Buffer.alloc(16, 7).toString('base64')}` })).toEqual(['ENCRYPTION_KEYS: the key "k3" must be 32 bytes, base64-encoded']);
+      expect(problemsOf({ ...secrets, ENCRYPTION_KEYS: `k2:${k(2)},k2:${k(3)}` })).toEqual(['ENCRYPTION_KEYS: the key id "k2" appears twice']);
+      const noId = problemsOf({ ...secrets, ENCRYPTION_KEYS: k(2) });
+      expect(noId).toEqual(['ENCRYPTION_KEYS: entry 1 is not <key id>:<base64 key> (e.g. k2:…)']);
+      expect(noId.join()).not.toContain(k(2));
+      expect(problemsOf({ ...secrets, ENCRYPTION_KEYS: ',' })).toEqual(['ENCRYPTION_KEYS: names no key']);
+    });
+
+    it('refuses a k1 that is not ENCRYPTION_KEY, and a keyring that cannot keep the content HMAC', () => {
+      expect(problemsOf({ ...secrets, ENCRYPTION_KEYS: `k2:${k(2)},k1:${k(3)}` })).toEqual([expect.stringMatching(/^ENCRYPTION_KEYS: the key "k1" differs from ENCRYPTION_KEY/)]);
+      expect(problemsOf({ LTI_KEY: secrets.LTI_KEY, ENCRYPTION_KEYS: `k2:${k(2)}` })).toEqual([expect.stringMatching(/^CONTENT_HMAC_KEY: required when no key "k1" is configured/)]);
+      expect(problemsOf({ ...secrets, CONTENT_HMAC_KEY: 'short' })).toEqual(['CONTENT_HMAC_KEY: must be 32 bytes, base64-encoded']);
+    });
   });
 
   it('requires a real database and public URL in production', () => {

@@ -17,6 +17,7 @@ import { homeIds } from './helpers/queue-fixtures.js';
 describe('a person\'s data: export and deletion', () => {
   let stack: Stack;
   let admin: ToolSession;
+  let instructor: ToolSession;
   let student1: ToolSession;
   let student2: ToolSession;
   let home: Awaited<ReturnType<typeof homeIds>>;
@@ -33,7 +34,7 @@ describe('a person\'s data: export and deletion', () => {
   beforeAll(async () => {
     stack = await startStack();
     admin = await stack.browser().launch(stack.devlmsUrl, 'admin');
-    await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
+    instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
     student1 = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
     student2 = await stack.browser().launch(stack.devlmsUrl, 'student2', { task: '1' });
     home = await homeIds(stack);
@@ -62,9 +63,14 @@ describe('a person\'s data: export and deletion', () => {
 
   it('gives the administrator everything, as JSON and as a page to read; never a person of another platform', async () => {
     const id = await userIdOf(SUBS.student1);
+    // A reviewer's override: its texts are stored encrypted, and the export reads them.
+    const pending = Number((await db().execute<{ id: number }>(sql`select max(a.id) as id from assessments a join submissions s on s.id = a.submission_id where s.student_id = ${id}`)).rows[0]!.id);
+    const override = await instructor.request(`/api/llm-assessments/${pending}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, reason: 'Sources too thin.', feedback: 'See me about sources.' } });
+    expect(override.status).toBe(200);
     const json = await admin.get(`/admin/people/${id}/export.json`);
-    const data = JSON.parse(json.html) as { assessments: Array<{ aiResult: Record<string, unknown> }>; person: { name: string } };
+    const data = JSON.parse(json.html) as { assessments: Array<{ aiResult: Record<string, unknown>; instructorFeedback: string | null; overrideReason: string | null }>; person: { name: string } };
     expect(data.assessments).toHaveLength(2);
+    expect(data.assessments[1]).toMatchObject({ instructorFeedback: 'See me about sources.', overrideReason: 'Sources too thin.' });
     expect(data.assessments[0]!.aiResult).toHaveProperty('reasoning');
     const readable = await admin.get(`/admin/people/${id}/export`);
     expect(textOf(readable.html)).toContain('Student one wrote about the Estates-General.');

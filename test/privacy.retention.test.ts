@@ -9,6 +9,7 @@ import type { ToolSession } from './helpers/lti-browser.js';
 import { launchWith, OTHER_COURSE } from './helpers/launches.js';
 import { createAssessment, SUBS } from './helpers/assessments.js';
 import { homeIds } from './helpers/queue-fixtures.js';
+import { textOf } from './helpers/html.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -20,6 +21,7 @@ const DAY = 24 * 60 * 60 * 1000;
 describe('retention', () => {
   let stack: Stack;
   let instructor: ToolSession;
+  let student1: ToolSession;
   let course101: number;
   let course202: number;
   let task101: number;
@@ -29,7 +31,8 @@ describe('retention', () => {
   beforeAll(async () => {
     stack = await startStack();
     instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
-    for (const s of ['student1', 'student2', 'student3']) await stack.browser().launch(stack.devlmsUrl, s, { task: '1' });
+    student1 = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
+    for (const s of ['student2', 'student3']) await stack.browser().launch(stack.devlmsUrl, s, { task: '1' });
     await launchWith(stack, stack.browser(), 'instructor', { task: '1' }, OTHER_COURSE);
     await launchWith(stack, stack.browser(), 'student1', { task: '1' }, OTHER_COURSE);
     const home = await homeIds(stack);
@@ -141,11 +144,20 @@ describe('retention', () => {
     expect((await counted()) - before).toBe(4);
   });
 
+  it('tells the student, on their feedback, that the work and its written feedback were removed; the score stays', async () => {
+    const erased = (await db().execute<{ id: number }>(sql`
+      select s.id from submissions s join users u on u.id = s.student_id where s.course_id = ${course101} and s.purged_at is not null and u.sub = ${SUBS.student1} limit 1`)).rows[0]!;
+    const page = await student1.get(`/student/submissions/${erased.id}/feedback`);
+    expect(page.status).toBe(200);
+    expect(textOf(page.html)).toMatch(/Your work and the written feedback on it were removed on .* under the course's retention policy; your score stays\./);
+    expect(textOf(page.html)).toContain('70 / ');
+  });
+
   it('shows the reviewer that the text was removed under the retention policy', async () => {
     const erased = (await db().execute<{ id: number }>(sql`
       select a.id from assessments a join submissions s on s.id = a.submission_id where s.course_id = ${course101} and s.purged_at is not null limit 1`)).rows[0]!;
     const page = await instructor.get(`/instructor/review/${erased.id}`);
     expect(page.status).toBe(200);
-    expect(page.html).toContain('deleted under the course&#39;s retention setting');
+    expect(textOf(page.html)).toMatch(/The text of this submission was removed on \d+ \w+ \d{4}, \d\d:\d\d UTC under the course's retention policy/);
   });
 });

@@ -136,7 +136,9 @@ describe('review', () => {
     expect(ok.html).toContain('Overridden.');
     expect(textOf(ok.html)).toContain('Your grade: 70 / 100 (LLM: 80)');
     const after = await row(a.id);
-    expect(after).toMatchObject({ review_status: 'overridden', override_score: 70, score: 80, override_reason: 'Evidence is weaker than the model thought.', grade_sync_status: 'pending', decision_seq: 1 });
+    expect(after).toMatchObject({ review_status: 'overridden', override_score: 70, score: 80, grade_sync_status: 'pending', decision_seq: 1 });
+    // Stored encrypted (test/crypto.keys.test.ts has the rest).
+    expect(after.override_reason).toMatch(/^enc:k1:/);
     expect(after.result).toEqual(before.result);
 
     // A later override replaces the decision (and will be synced again); a stale form does not.
@@ -240,7 +242,7 @@ describe('review', () => {
       await stack.db.db.execute(sql`update submissions set content = null, purged_at = now() where id = ${purged.submissionId}`);
       const page = await instructor.get(`/instructor/review/${purged.id}`);
       expect(page.status).toBe(200);
-      expect(textOf(page.html)).toContain("deleted under the course's retention setting");
+      expect(textOf(page.html)).toMatch(/The text of this submission was removed on .* under the course's retention policy/);
       const tampered = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student2 });
       await stack.db.db.execute(sql`update submissions set content = decode('01' || repeat('00', 40), 'hex') where id = ${tampered.submissionId}`);
       expect(textOf((await instructor.get(`/instructor/review/${tampered.id}`)).html)).toContain('cannot be decrypted');

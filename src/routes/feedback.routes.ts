@@ -27,6 +27,7 @@ export function feedbackRoutes(deps: { db: RootDb; config: Pick<Config, 'encrypt
         commentsHtml: renderMarkdown(f.comments),
         instructorFeedbackHtml: f.instructorFeedback ? renderMarkdown(f.instructorFeedback) : null,
         releasedAt: formatDateTime(f.releasedAt),
+        removedAt: f.removedAt ? formatDateTime(f.removedAt) : null,
       },
     });
   });

@@ -6,6 +6,7 @@ import { HttpError, NotFound } from '../errors.js';
 import { findAssessmentInScope, listForReview, type AssessmentScope } from '../models/assessments/review.repository.js';
 import { approveAssessment, overrideAssessment, rejectAssessment } from '../models/assessments/review.service.js';
 import { parseOverride, parseReject } from '../models/assessments/review.schema.js';
+import { readableTexts } from '../models/assessments/assessment-texts.js';
 import { enqueueSoon, type Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
 import { idParam } from './params.js';
@@ -53,7 +54,7 @@ export function reviewApiRoutes(deps: { db: RootDb; config: Config; logger: Logg
   router.get('/api/llm-assessments/:id/', allow('instructor', 'administrator'), async (req, res) => {
     const a = await findAssessmentInScope(db, scopeOf(actorOf(res)), idParam(req.params.id, 'The assessment'));
     if (!a) throw NotFound('The assessment');
-    send(res, assessmentJson(a));
+    send(res, assessmentJson(readableTexts(config.encryptionKey, a)));
   });
 
   router.post('/api/llm-assessments/:id/review/', allow('instructor'), async (req, res) => {
@@ -69,12 +70,12 @@ export function reviewApiRoutes(deps: { db: RootDb; config: Config; logger: Logg
     const decision = body.action === 'override' ? { ...body, input: parseOverride(body) } : body.action === 'reject' ? { ...body, input: parseReject(body) } : body;
     const row = await db.transaction(async (tx) => {
       if (decision.action === 'approve') return approveAssessment(tx, who, id, decision.decisionSeq);
-      if (decision.action === 'override') return overrideAssessment(tx, who, id, decision.input);
+      if (decision.action === 'override') return overrideAssessment(tx, config, who, id, decision.input);
       return rejectAssessment(tx, config, who, id, decision.input);
     });
     // The decision made the sync pending: this sends it now rather than at the recurring sync.
     if (row.gradeSyncStatus === 'pending') await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', { assessmentId: row.id });
-    send(res, assessmentJson(row));
+    send(res, assessmentJson(readableTexts(config.encryptionKey, row)));
   });
 
   return router;

@@ -85,7 +85,7 @@ export async function override(deps: ReviewDeps, req: Request, res: Response): P
     id,
     (who) => {
       const input = parseOverride(req.body);
-      return deps.db.transaction((tx) => overrideAssessment(tx, who, id, input));
+      return deps.db.transaction((tx) => overrideAssessment(tx, deps.config, who, id, input));
     },
     'Overridden. Your grade goes to the LMS gradebook; the model\'s result is kept beside it.',
   );

@@ -111,7 +111,12 @@ export function presentReview(d: ReviewData) {
     student: d.context.studentName,
     attempt: d.context.attempt,
     submittedAt: formatDateTime(d.context.submittedAt),
-    submission: { text: d.text, unavailable: d.textUnavailable, format: d.context.contentFormat },
+    // A text removed by retention (or a deletion request) says when.
+    submission: {
+      text: d.text,
+      unavailable: d.context.purgedAt ? `The text of this submission was removed on ${formatDateTime(d.context.purgedAt)} under the course's retention policy (or at the student's request).` : d.textUnavailable,
+      format: d.context.contentFormat,
+    },
     prompt: {
       version: d.context.promptVersion,
       model: a.model,

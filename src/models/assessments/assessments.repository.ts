@@ -139,6 +139,8 @@ export async function meanOutputTokensOfVersions(db: Db, promptVersionIds: numbe
 
 /** What a student's feedback page reads: the latest assessment of a submission, if released to them. */
 export type ReleasedAssessmentRow = {
+  /** When retention (or a deletion request) removed the work and the written feedback; null while kept. */
+  purged_at: Date | null;
   task_id: number;
   task_title: string;
   attempt: number;
@@ -150,7 +152,9 @@ export type ReleasedAssessmentRow = {
   task_max_score: number;
   result: Record<string, unknown> | null;
   override_criteria: Record<string, number> | null;
+  /** Encrypted (assessment-texts.ts: bound to the queue item). */
   override_feedback: string | null;
+  queue_item_id: number;
   rubric: RubricCriterion[];
   released_at: Date;
 };
@@ -162,7 +166,7 @@ export type ReleasedAssessmentRow = {
 export async function releasedAssessmentOf(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<ReleasedAssessmentRow | undefined> {
   const rows = await db.execute<ReleasedAssessmentRow>(sql`
     select s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, t.max_score as task_max_score, a.result, a.override_criteria,
-           a.override_feedback, pv.rubric, coalesce(a.released_at, a.created_at) as released_at
+           a.override_feedback, a.queue_item_id, pv.rubric, coalesce(a.released_at, a.created_at) as released_at, s.purged_at
     from submissions s
     join tasks t on t.id = s.task_id
     join assessments a on a.submission_id = s.id

@@ -35,6 +35,7 @@ export const assessments = pgTable(
     model: text('model').notNull(),
     /** The validated structured answer; null when the output could not be parsed (then raw_output says why). */
     result: jsonb('result').$type<Record<string, unknown>>(),
+    /** Encrypted, as override_feedback and override_reason (`enc:<key id>:…`, models/assessments/assessment-texts.ts). */
     rawOutput: text('raw_output'),
     score: numeric('score', { precision: 8, scale: 2, mode: 'number' }),
     maxScore: numeric('max_score', { precision: 8, scale: 2, mode: 'number' }).notNull(),

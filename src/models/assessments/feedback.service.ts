@@ -6,6 +6,7 @@ import { findSubmissionContent } from '../submissions/submissions.repository.js'
 import { peopleToProtect } from '../submissions/submissions.service.js';
 import { NotFound } from '../../errors.js';
 import { releasedAssessmentOf } from './assessments.repository.js';
+import { openText } from './assessment-texts.js';
 import { gradebookScale } from '../tasks/column-maximum.service.js';
 
 export interface FeedbackView {
@@ -28,6 +29,8 @@ export interface FeedbackView {
   /** The instructor changed the score without giving every criterion's points: those shown are the model's. */
   criteriaPartlyFromModel: boolean;
   releasedAt: Date;
+  /** When the written feedback was removed with the work (retention or a deletion request); the scores stay. */
+  removedAt: Date | null;
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -65,10 +68,11 @@ export async function studentFeedback(
     strengths: strings(r.result?.strengths),
     improvements: strings(r.result?.improvements),
     comments: typeof r.result?.comments === 'string' ? r.result.comments : '',
-    instructorFeedback: r.review_status === 'overridden' && r.override_feedback ? r.override_feedback : null,
+    instructorFeedback: r.review_status === 'overridden' && r.override_feedback ? openText(config.encryptionKey, Number(r.queue_item_id), 'override_feedback', r.override_feedback) : null,
     reviewed: r.review_status !== 'pending_review',
     criteriaPartlyFromModel: r.review_status === 'overridden' && r.rubric.some((c) => r.override_criteria?.[c.id] === undefined),
     releasedAt: new Date(r.released_at),
+    removedAt: r.purged_at ? new Date(r.purged_at) : null,
   };
 }
 

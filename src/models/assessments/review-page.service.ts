@@ -9,9 +9,10 @@ import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findVersionById, type PromptVersionRow } from '../prompts/prompts.repository.js';
 import { peopleToProtect } from '../submissions/submissions.service.js';
 import { findAssessmentInScope, reviewContext, type AssessmentRow, type AssessmentScope, type ReviewContext } from './review.repository.js';
+import { readableTexts } from './assessment-texts.js';
 
 export interface ReviewData {
-  /** The assessment, its result's placeholders ([student], [classmate 1]…) replaced by what they stood for. */
+  /** The assessment, its result's placeholders ([student], [classmate 1]…) replaced by what they stood for, its texts decrypted. */
   assessment: AssessmentRow;
   context: ReviewContext;
   version: PromptVersionRow;
@@ -25,14 +26,15 @@ export interface ReviewData {
 
 /** Everything the review page shows about one assessment of the course. */
 export async function loadReview(db: Db, config: Pick<Config, 'encryptionKey'>, scope: AssessmentScope, id: number): Promise<ReviewData> {
-  const assessment = await findAssessmentInScope(db, scope, id);
-  if (!assessment) throw NotFound('The assessment');
+  const stored = await findAssessmentInScope(db, scope, id);
+  if (!stored) throw NotFound('The assessment');
+  const assessment = readableTexts(config.encryptionKey, stored);
   const [context, version] = await Promise.all([reviewContext(db, assessment), findVersionById(db, assessment.promptVersionId)]);
   if (!version) throw NotFound('The prompt version of this assessment');
   let text: string | null = null;
   let textUnavailable: string | null = null;
   if (context.purgedAt || !context.content) {
-    textUnavailable = 'The text of this submission was deleted under the course\'s retention setting.';
+    textUnavailable = 'The text of this submission was removed under the course\'s retention policy.';
   } else {
     try {
       text = decryptContent(config.encryptionKey, context.content, { taskId: assessment.taskId, studentId: context.studentId, attempt: context.attempt });

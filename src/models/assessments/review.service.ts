@@ -15,6 +15,7 @@ import type { ReviewStatus } from './assessments.table.js';
 import type { OverrideInput, RejectInput } from './review.schema.js';
 import { findSubmissionContent } from '../submissions/submissions.repository.js';
 import { countWaitingItemsOf } from '../queue/queue.repository.js';
+import { readableTexts, sealText } from './assessment-texts.js';
 
 /** An instructor deciding, in the course they launched from. */
 export interface Reviewer {
@@ -59,9 +60,10 @@ export async function approveAssessment(db: Db, who: Reviewer, id: number, expec
 
 /**
  * The instructor's own grade beside the model's, which stays unchanged for audit. Allowed on anything not sent
- * back to the LLM queue: a later override replaces an earlier decision and is synced again.
+ * back to the LLM queue: a later override replaces an earlier decision and is synced again. The feedback and the
+ * reason are stored encrypted (they may name the student or quote the work); the row returned has them readable.
  */
-export async function overrideAssessment(db: Db, who: Reviewer, id: number, input: OverrideInput): Promise<AssessmentRow> {
+export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptionKey'>, who: Reviewer, id: number, input: OverrideInput): Promise<AssessmentRow> {
   const current = await lockAssessmentInCourse(db, who.courseId, id);
   if (!current) throw NotFound('The assessment');
   const rubric: RubricCriterion[] = (await findVersionById(db, current.promptVersionId))?.rubric ?? [];
@@ -91,15 +93,15 @@ export async function overrideAssessment(db: Db, who: Reviewer, id: number, inpu
       reviewedBy: who.userId,
       overrideScore: input.score!,
       overrideCriteria: Object.keys(criteria).length ? criteria : null,
-      overrideFeedback: input.feedback ?? null,
-      overrideReason: input.reason!,
+      overrideFeedback: sealText(config.encryptionKey, current.queueItemId, 'override_feedback', input.feedback),
+      overrideReason: sealText(config.encryptionKey, current.queueItemId, 'override_reason', input.reason!),
       rejectedTo: null,
       release: true,
     },
   );
   if (!row) return explainNoChange(db, who.courseId, id, 'overridden', input.decisionSeq);
   await audit(db, who, 'assessment.overridden', row, { from: current.reviewStatus, llmScore: current.score, previousOverride: current.overrideScore, score: row.overrideScore, criteria, reasonGiven: Boolean(row.overrideReason) });
-  return row;
+  return readableTexts(config.encryptionKey, row);
 }
 
 /**

@@ -59,7 +59,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
     const targets = await requestTargets(tx, batch.id, ids);
     await rubricsFor(tx, rubrics, [...targets.values()].map((t) => t.prompt_version_id));
 
-    const { doc, results, failures, notRun, unmatched } = sortChunkLines(batch, chunk, targets, rubrics, (m, d) => w.logger.warn(m, d));
+    const { doc, results, failures, notRun, unmatched } = sortChunkLines(batch, chunk, targets, rubrics, (m, d) => w.logger.warn(m, d), w.encryptionKey);
 
     const inserted = new Set(await recordResults(tx, batch.platformId, batch.id, doc));
     const released: string[] = [];
@@ -120,8 +120,10 @@ async function readResults(w: BatchWorker, batch: BatchRow, size: number, pipeli
   for (const fileId of [batch.outputFileId, batch.errorFileId]) {
     if (!fileId) continue;
     let chunk = pipeline.newChunk();
+    let lines = 0;
     for await (const line of w.provider.streamResults(fileId)) {
       position += 1;
+      lines += 1;
       if (position <= batch.ingestedLines) continue;
       chunk.add(line);
       if (chunk.length >= size) {
@@ -130,6 +132,8 @@ async function readResults(w: BatchWorker, batch: BatchRow, size: number, pipeli
       }
     }
     if (chunk.length) await pipeline.apply(chunk, position);
+    // Every exchange with a provider is in the audit log (a resumed ingest downloads the file again: logged again).
+    await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'provider.file_downloaded', entityType: 'batch', entityId: batch.id, details: { provider: batch.provider, fileId, lines } });
   }
   return position;
 }

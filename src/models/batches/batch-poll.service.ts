@@ -48,9 +48,11 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
   let snap: BatchSnapshot;
   try {
     snap = await w.provider.getBatch(batch.providerBatchId);
+    await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'provider.polled', entityType: 'batch', entityId: batchId, details: { provider: batch.provider, providerStatus: snap.providerStatus, counts: snap.requestCounts } });
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     w.logger.warn('polling a batch failed; trying again later', { batchId, error: err.message });
+    await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'provider.poll_failed', entityType: 'batch', entityId: batchId, details: { provider: batch.provider, error: err.message.slice(0, 300) } });
     await recordBatchError(w.db, batchId, `Could not read the batch at the provider: ${err.message}`);
     return [next];
   }

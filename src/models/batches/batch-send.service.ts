@@ -47,6 +47,15 @@ async function loadPeople(w: BatchWorker, rows: SendRow[], courseOfTask: Map<num
   }
 }
 
+/** Passes the lines on, counting them and their UTF-8 bytes (with the newline each gets in the file). */
+async function* counted(lines: AsyncIterable<string>, tally: { bytes: number; lines: number }): AsyncGenerator<string> {
+  for await (const line of lines) {
+    tally.lines += 1;
+    tally.bytes += Buffer.byteLength(line, 'utf8') + 1;
+    yield line;
+  }
+}
+
 async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<string> {
   const versions = new Map<number, VersionForRequest>();
   const courseOfTask = new Map<number, number>();
@@ -122,7 +131,7 @@ async function recordSubmitted(db: Db, w: BatchWorker, batch: BatchRow, snapshot
     action: 'batch.submitted',
     entityType: 'batch',
     entityId: batch.id,
-    details: { providerBatchId: snapshot.providerBatchId, adopted, requests: batch.requestTotal },
+    details: { provider: batch.provider, providerBatchId: snapshot.providerBatchId, inputFileId, adopted, requests: batch.requestTotal },
   });
   return true;
 }
@@ -183,9 +192,12 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
       if (held) return held;
       if (await refusedByPrivacy(w, batch)) return [];
       const meta = batchMetadata(batch);
-      const created = await w.provider.createBatch({ lines: requestLines(w, batch), metadata: { localBatchId: batch.id, llm_assess_created: meta.llm_assess_created! } });
+      const upload = { bytes: 0, lines: 0 };
+      const created = await w.provider.createBatch({ lines: counted(requestLines(w, batch), upload), metadata: { localBatchId: batch.id, llm_assess_created: meta.llm_assess_created! } });
       snapshot = created.snapshot;
       inputFileId = created.inputFileId;
+      // The upload and the creation, as the audit log keeps every exchange with a provider (no content).
+      await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'provider.file_uploaded', entityType: 'batch', entityId: batch.id, details: { provider: batch.provider, fileId: inputFileId, requests: upload.lines, bytes: upload.bytes } });
     }
     const recorded = await w.db.transaction((tx) => recordSubmitted(tx, w, batch, snapshot!, inputFileId, adopted));
     if (!recorded) {

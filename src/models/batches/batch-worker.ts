@@ -9,7 +9,8 @@ export interface BatchWorker {
   db: RootDb;
   provider: BatchProvider;
   settings: Config['batches'];
-  encryptionKey: Buffer;
+  /** The content keyring (config.encryptionKey). */
+  encryptionKey: Config['encryptionKey'];
   logger: Logger;
   /** This worker's name: the owner of the leases it takes. */
   name: string;

@@ -1,3 +1,4 @@
+import { encryptText, type KeyMaterial } from '../../crypto/content.js';
 import { actualCostMicros } from '../../providers/index.js';
 import { evaluateAnswer } from '../../grading/evaluate.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
@@ -36,6 +37,7 @@ export function sortChunkLines(
   targets: Map<string, RequestTarget>,
   rubrics: Map<number, Rubric>,
   warn: (message: string, details: Record<string, unknown>) => void,
+  keys: KeyMaterial,
 ): ChunkOutcomes {
   const out: ChunkOutcomes = { doc: new AssessmentsDoc(chunk.buffers.doc), results: [], failures: [], notRun: [], unmatched: 0 };
   const seen = new Set<string>();
@@ -50,7 +52,7 @@ export function sortChunkLines(
     if (target.status !== 'pending' || seen.has(target.custom_id)) continue;
     seen.add(target.custom_id);
     if (line.kind === 'succeeded') {
-      out.results.push(addAssessment(out.doc, batch.model, chunk, line, target, rubrics.get(target.prompt_version_id)!));
+      out.results.push(addAssessment(out.doc, batch.model, chunk, line, target, rubrics.get(target.prompt_version_id)!, keys));
     } else if (line.kind === 'not_run') {
       out.notRun.push({ customId: target.custom_id, code: line.code, message: `Not run: ${line.message}` });
     } else if (line.kind === 'errored') {
@@ -64,7 +66,7 @@ export function sortChunkLines(
 }
 
 /** One usable answer, judged, as a row of the document; released at once when the task's policy says so. */
-function addAssessment(doc: AssessmentsDoc, batchModel: string, chunk: ResultChunk, line: HeldAnswer, target: RequestTarget, r: Rubric): ResultFigures {
+function addAssessment(doc: AssessmentsDoc, batchModel: string, chunk: ResultChunk, line: HeldAnswer, target: RequestTarget, r: Rubric, keys: KeyMaterial): ResultFigures {
   const answer = chunk.answer(line);
   const ev = evaluateAnswer(answer, r.rubric, r.maxScore, target.injection_scan);
   let cost = 0;
@@ -79,7 +81,9 @@ function addAssessment(doc: AssessmentsDoc, batchModel: string, chunk: ResultChu
     customId: target.custom_id,
     model: line.model,
     result: ev.result,
-    rawOutput: ev.result ? null : (answer.content ?? answer.refusal),
+    // The model's own words, which may quote the student's work: encrypted like it (bound to the queue item, as
+    // the assessment's id does not exist before this insert).
+    rawOutput: ev.result ? null : encryptText(keys, answer.content ?? answer.refusal, { queueItemId: target.queue_item_id, column: 'raw_output' }),
     score: ev.score,
     maxScore: r.maxScore,
     modelConfidence: ev.modelConfidence,

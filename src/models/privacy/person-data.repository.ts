@@ -47,8 +47,8 @@ export async function personRecords(db: Db, userId: number) {
     db.execute<{ id: string; task_id: string; task: string; course: string; attempt: number; content: Buffer | null; content_format: string; original_filename: string | null; char_count: number; created_at: Date; purged_at: Date | null }>(sql`
       select s.id, s.task_id, t.title as task, c.title as course, s.attempt, s.content, s.content_format, s.original_filename, s.char_count, s.created_at, s.purged_at
       from submissions s join tasks t on t.id = s.task_id join courses c on c.id = s.course_id where s.student_id = ${userId} order by s.id`),
-    db.execute<{ id: string; submission_id: string; score: string | null; max_score: string; review_status: string; override_score: string | null; override_feedback: string | null; override_reason: string | null; result: Record<string, unknown> | null; reviewed_at: Date | null; released_at: Date | null; grade_sync_status: string; released: boolean }>(sql`
-      select a.id, a.submission_id, a.score, a.max_score, a.review_status, a.override_score, a.override_feedback, a.override_reason, a.result, a.reviewed_at, a.released_at, a.grade_sync_status,
+    db.execute<{ id: string; submission_id: string; queue_item_id: string; score: string | null; max_score: string; review_status: string; override_score: string | null; override_feedback: string | null; override_reason: string | null; result: Record<string, unknown> | null; reviewed_at: Date | null; released_at: Date | null; grade_sync_status: string; released: boolean }>(sql`
+      select a.id, a.submission_id, a.queue_item_id, a.score, a.max_score, a.review_status, a.override_score, a.override_feedback, a.override_reason, a.result, a.reviewed_at, a.released_at, a.grade_sync_status,
              ${releasedToStudentSql('a', 't')} as released
       from assessments a join submissions s on s.id = a.submission_id join tasks t on t.id = a.task_id where s.student_id = ${userId} order by a.id`),
     db.execute<{ id: string; submission_id: string; status: string; created_at: Date }>(sql`

@@ -3,6 +3,7 @@ import { ContentDecryptionError, decryptContent } from '../../crypto/content.js'
 import type { Db, RootDb } from '../../db/db.js';
 import { Conflict, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
+import { openText } from '../assessments/assessment-texts.js';
 import { insertNotification } from '../notifications/notifications.repository.js';
 import {
   anonymizePerson,
@@ -75,8 +76,9 @@ export async function exportPerson(db: Db, config: Pick<Config, 'encryptionKey'>
       finalScore: a.override_score != null ? Number(a.override_score) : a.score == null ? null : Number(a.score),
       maxScore: Number(a.max_score),
       aiResult: resultFor(a.result),
-      instructorFeedback: a.override_feedback,
-      overrideReason: options.forThePerson ? undefined : a.override_reason,
+      // Reviewers' texts are stored encrypted (assessment-texts.ts), bound to the queue item.
+      instructorFeedback: openText(config.encryptionKey, Number(a.queue_item_id), 'override_feedback', a.override_feedback),
+      overrideReason: options.forThePerson ? undefined : openText(config.encryptionKey, Number(a.queue_item_id), 'override_reason', a.override_reason),
       decidedAt: iso(a.reviewed_at),
       releasedAt: iso(a.released_at),
       gradebook: a.grade_sync_status,

@@ -6,7 +6,7 @@ import { at, createdAt, id, ref } from '../columns.js';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
-/** A student's work. The content is encrypted at rest (src/crypto/content.ts: version | iv | tag | AES-256-GCM ciphertext). */
+/** A student's work. The content is encrypted at rest (src/crypto/content.ts: version | key id | iv | tag | AES-256-GCM ciphertext). */
 export const submissions = pgTable(
   'submissions',
   {
