@@ -12,6 +12,7 @@ import { customIdFor } from '../src/providers/custom-id.js';
 import { buildOpenAIRequestLine } from '../src/providers/openai/request-line.js';
 import { countChatTokens } from '../src/providers/tokens.js';
 import { scanSubmission } from '../src/grading/injection.js';
+import { rng } from './lib/prng.js';
 
 /**
  * Builds a batch request file the way the batch job does — render each submission with buildMessages, count its
@@ -51,17 +52,6 @@ const VOCABULARY = (
   'économie société guerre 戦争 帝国 — “quoted” 1914 1918 37% (see p. 12)'
 ).split(' ');
 
-/** A small deterministic PRNG (mulberry32): varied submissions, identical across runs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function submission(i: number): string {
   const rand = rng(i + 1);

@@ -4,6 +4,7 @@ import type { Frame } from 'playwright-core';
 import { startStack, type Stack } from '../test/helpers/stack.js';
 import { createAssessment, homeIds, SUBS } from '../test/helpers/assessments.js';
 import { launchChromium } from './browser.js';
+import { openText } from '../src/models/assessments/assessment-texts.js';
 
 const LOW = [{ code: 'low_confidence', message: 'The model reports low confidence (0.3).' }];
 
@@ -13,7 +14,13 @@ describe('review page in the browser', () => {
   let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let frame: Frame;
   const fixtures = { approve: 0, override: 0, bulkPlain: 0, bulkFlagged: 0 };
-  const status = async (id: number) => (await stack.db.db.execute<{ review_status: string; override_score: number | null; override_reason: string | null }>(sql`select review_status, override_score, override_reason from assessments where id = ${id}`)).rows[0]!;
+  // The reason is stored encrypted (issue 17, item 8): read back with the tool's keys.
+  const status = async (id: number) => {
+    const row = (await stack.db.db.execute<{ review_status: string; override_score: number | null; override_reason: string | null; queue_item_id: number }>(sql`
+      select review_status, override_score, override_reason, queue_item_id from assessments where id = ${id}`)).rows[0]!;
+    const { queue_item_id: queueItemId, ...rest } = row;
+    return { ...rest, override_reason: openText(stack.config.encryptionKey, Number(queueItemId), 'override_reason', row.override_reason) };
+  };
 
   beforeAll(async () => {
     stack = await startStack();

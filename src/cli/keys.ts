@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadRuntimeConfig } from '../config.js';
+import { loadRuntimeConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { keyStatus, rotateKeys, type KeyStatus } from '../models/submissions/key-rotation.service.js';
 import { openDatabase } from '../runtime.js';
+import { runCli } from './run.js';
 
 const USAGE = `The keys that encrypt stored work, for the person who runs llm-assess.
 
@@ -74,10 +75,4 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err) => {
-    if (err instanceof ConfigError) console.error(err.message);
-    else console.error('Failed:', err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+runCli(main);

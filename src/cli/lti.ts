@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadRuntimeConfig, type Config } from '../config.js';
+import { loadRuntimeConfig, type Config } from '../config.js';
 import { HttpError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { canvasConfig } from '../lti/canvas-config.js';
@@ -8,6 +8,7 @@ import { PlatformDirectory } from '../lti/platform-directory.js';
 import { createLtiProvider } from '../lti/provider.js';
 import { allowDeployment, describePlatforms, registerPlatform, requirePlatform, requirePlatformById, revokeDeployment, setActive, type RegistrationDeps } from '../lti/registration.service.js';
 import { openDatabase } from '../runtime.js';
+import { runCli } from './run.js';
 
 const USAGE = `Manage the LMS platforms llm-assess accepts launches from.
 
@@ -191,10 +192,4 @@ async function invite({ values, config, deps, by }: CommandContext): Promise<num
   return 0;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err) => {
-    if (err instanceof ConfigError || err instanceof HttpError) console.error(err.message);
-    else console.error('Failed:', err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+runCli(main);

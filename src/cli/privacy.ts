@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadRuntimeConfig } from '../config.js';
+import { loadRuntimeConfig } from '../config.js';
 import { HttpError, NotFound } from '../errors.js';
 import { createLogger } from '../log.js';
 import { verifyAuditChain } from '../models/audit/audit-chain.service.js';
@@ -8,6 +8,7 @@ import { findPersonBySub } from '../models/privacy/person-data.repository.js';
 import { carryOutErasures, exportPerson, scheduleErasure } from '../models/privacy/person-data.service.js';
 import { applyRetention } from '../models/privacy/retention.service.js';
 import { openDatabase } from '../runtime.js';
+import { runCli } from './run.js';
 
 const USAGE = `A person's data, retention and the audit log, for the person who runs llm-assess.
 
@@ -76,10 +77,4 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err) => {
-    if (err instanceof ConfigError || err instanceof HttpError) console.error(err.message);
-    else console.error('Failed:', err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+runCli(main);

@@ -40,7 +40,7 @@ export const privacyForm = z
     retentionDays: days('to keep submissions'),
     approvedProviders: providers,
     /** The form's marker that it showed the provider boxes: without it (an older form, a script), they are kept. */
-    providersShown: z.literal('1').optional(),
+    providersShown: z.literal('1', { message: 'The form was changed: reload the page.' }).optional(),
     realtimeOnly: checkbox,
   })
   .transform(({ providersShown, approvedProviders, ...rest }) => ({
