@@ -154,8 +154,23 @@ export function filterParams(q: QueueListQuery, overrides: Record<string, string
   };
 }
 
+/**
+ * What a batch's status says to people: the provider's "completed" only means it stopped working on it, so a batch
+ * whose every request failed reads "Failed" and one with some failures "Completed with failures" (issue 18, item 7).
+ * `tone` is the colour class; the status itself stays the state machine's.
+ */
+export function batchStatusView(b: Pick<BatchRow, 'status' | 'submitRequestedAt' | 'requestTotal' | 'requestCompleted' | 'requestFailed'>): { label: string; tone: string } {
+  if (b.status === 'created' && b.submitRequestedAt) return { label: 'Confirmed, being sent', tone: 'created' };
+  if (b.status === 'completed' && b.requestFailed > 0 && b.requestCompleted === 0) {
+    return { label: `Failed: none of the ${b.requestFailed} request${b.requestFailed === 1 ? '' : 's'} succeeded`, tone: 'failed' };
+  }
+  if (b.status === 'completed' && b.requestFailed > 0) return { label: `Completed with failures (${b.requestFailed} of ${b.requestTotal} failed)`, tone: 'partial' };
+  return { label: BATCH_STATUS_LABELS[b.status] ?? b.status, tone: b.status };
+}
+
 export function presentBatch(b: BatchRow) {
   const done = b.requestCompleted + b.requestFailed;
+  const shown = batchStatusView(b);
   const finished = isTerminal(b.status);
   const t = (d: Date | null) => (d ? { label: formatDateTime(d), iso: d.toISOString() } : null);
   return {
@@ -163,7 +178,8 @@ export function presentBatch(b: BatchRow) {
     model: b.model,
     provider: b.provider,
     status: b.status,
-    statusLabel: b.status === 'created' && b.submitRequestedAt ? 'Confirmed, being sent' : (BATCH_STATUS_LABELS[b.status] ?? b.status),
+    statusLabel: shown.label,
+    tone: shown.tone,
     providerStatus: b.providerStatus,
     providerBatchId: b.providerBatchId,
     total: b.requestTotal,
