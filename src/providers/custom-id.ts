@@ -1,6 +1,7 @@
 /**
- * custom_id = queue item id + attempt. Unique across all batches ever sent (a retry is a new attempt), so a result
- * line maps to exactly one queue item attempt and ingesting the same line twice is harmless. The shape also fits
+ * custom_id = queue item id + the number of its request (every request made for the item, sent or not: a request
+ * of a batch cancelled before sending is not an attempt, but its id stays taken). Unique across all batches ever
+ * made, so a result line maps to exactly one request and ingesting the same line twice is harmless. The shape also fits
  * Anthropic's rule for custom ids (^[a-zA-Z0-9_-]{1,64}$).
  */
 

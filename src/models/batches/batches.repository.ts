@@ -160,6 +160,8 @@ export type SelectedItem = {
   prompt_version_id: number;
   course_title: string;
   llm_allowed: boolean | null;
+  /** Requests ever made for the item, sent or not: the next one's custom id must be new (attempts can go back). */
+  requests_made: number;
   /** The providers the course approved, and those its platform allows at all. */
   approved_providers: string[];
   platform_providers: string[];
@@ -184,6 +186,7 @@ export type SelectedItem = {
 export async function lockItemsForBatch(db: Db, platformId: number, selection: Selection, dueOnly: boolean): Promise<SelectedItem[]> {
   const rows = await db.execute<SelectedItem>(sql`
     select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title, p.llm_allowed,
+           (select count(*) from batch_requests br where br.queue_item_id = q.id)::int as requests_made,
            coalesce(p.approved_providers, '{openai}') as approved_providers, coalesce(pp.allowed_providers, '{openai,anthropic}') as platform_providers,
            coalesce(p.realtime_only, false) as realtime_only, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
            q.est_output_tokens, pv.max_output_tokens,
@@ -260,8 +263,9 @@ export async function closeUnsentRequests(db: Db, batchId: number, requestStatus
   const requests = await db.execute<{ custom_id: string }>(sql`
     update batch_requests set status = ${requestStatus}, error_code = 'not_sent', error_message = ${reason}, resolved_at = now()
     where batch_id = ${batchId} and status = 'pending' returning custom_id`);
+  // Never sent, so not an attempt: the item's count of sends goes back (a cancelled batch is not "1 of 3 used").
   await db.execute(sql`
-    update queue_items set status = 'queued', batch_id = null, last_error = ${reason}, updated_at = now()
+    update queue_items set status = 'queued', batch_id = null, last_error = ${reason}, attempts = greatest(attempts - 1, 0), updated_at = now()
     where batch_id = ${batchId} and status in ('selected', 'processing')`);
   return requests.rows.map((r) => r.custom_id);
 }

@@ -188,7 +188,7 @@ async function createOneBatch(
   const { selection, model, chunk, notes, leftQueued, overrideReason } = batch;
   const est = chunk.reduce((a, i) => a + i.est_cost_micros, 0);
   const tokens = chunk.reduce((a, i) => a + i.est_input_tokens, 0);
-  const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.attempts + 1), courseId: i.course_id, est: i.est_cost_micros }));
+  const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.requests_made + 1), courseId: i.course_id, est: i.est_cost_micros }));
   const { batchId, moved } = await insertBatchWithRequests(db, { platformId: admin.platformId, model, estCostMicros: est, estInputTokens: tokens, createdBy: admin.userId, notes, overrideReason }, requests);
   if (moved !== requests.length) throw Conflict('Some selected items changed while the batch was being made. Reload the queue and try again.');
   const reservations = requests.map((r) => ({ customId: r.customId, queueItemId: r.item, courseId: r.courseId, amountMicros: r.est }));
