@@ -65,6 +65,10 @@ describe('review', () => {
     const a = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student3, text: 'Bread prices & <b>taxes</b> caused it.', comments: 'Good **start**. <script>alert(1)</script>', costMicros: 420 });
     const page = await instructor.get(`/instructor/review/${a.id}`);
     expect(page.status).toBe(200);
+    // The work and the model's result come first, the decision after them (issue 18, item 9).
+    const [work, result, decision] = ['id="submission-title"', 'id="result-title"', `id="review-decision-${a.id}"`].map((m) => page.html.indexOf(m));
+    expect(work).toBeGreaterThan(0);
+    expect(work < result && result < decision).toBe(true);
     expectToContainAll(page.html, [
       'Bread prices &amp; &lt;b&gt;taxes&lt;/b&gt; caused it.',
       'Prompt version 1',
@@ -296,6 +300,11 @@ describe('review', () => {
       const one = await instructor.get(`/api/llm-assessments/${a.id}/`);
       expect(one.status).toBe(200);
       expect(one.json()).toMatchObject({ id: a.id, score: 80, review: { status: 'pending_review', decisionSeq: 0 }, gradeSync: { status: 'none' } });
+      // The instructor also reads the work and the prompt exactly as sent (issue 18, item 9).
+      const detail = one.json<{ submission: { text: string }; promptAsSent: { anonymized: boolean; messages: Array<{ role: string; content: string }> } }>();
+      expect(detail.submission.text).toContain('The French Revolution began');
+      expect(detail.promptAsSent.messages.map((m) => m.role)).toEqual(['system', 'user']);
+      expect(detail.promptAsSent.messages[1]!.content).toContain('<student_submission>');
       const bad = await instructor.get('/api/llm-assessments/pending-review/?scoreMin=x');
       expect(bad.status).toBe(422);
       expect(bad.json<{ error: { fields: Record<string, string> } }>().error.fields.scoreMin).toBe('Enter a score from 0 to 1000.');

@@ -7,6 +7,7 @@ import { findAssessmentInScope, listForReview, type AssessmentScope } from '../m
 import { approveAssessment, overrideAssessment, rejectAssessment } from '../models/assessments/review.service.js';
 import { parseOverride, parseReject } from '../models/assessments/review.schema.js';
 import { readableTexts } from '../models/assessments/assessment-texts.js';
+import { loadReview } from '../models/assessments/review-page.service.js';
 import { enqueueSoon, type Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
 import { idParam } from './params.js';
@@ -52,9 +53,20 @@ export function reviewApiRoutes(deps: { db: RootDb; config: Config; logger: Logg
   });
 
   router.get('/api/llm-assessments/:id/', allow('instructor', 'administrator'), async (req, res) => {
-    const a = await findAssessmentInScope(db, scopeOf(actorOf(res)), idParam(req.params.id, 'The assessment'));
-    if (!a) throw NotFound('The assessment');
-    send(res, assessmentJson(readableTexts(config.encryptionKey, a)));
+    const actor = actorOf(res);
+    const id = idParam(req.params.id, 'The assessment');
+    if (actor.role === 'administrator') {
+      const a = await findAssessmentInScope(db, scopeOf(actor), id);
+      if (!a) throw NotFound('The assessment');
+      return send(res, assessmentJson(readableTexts(config.encryptionKey, a)));
+    }
+    // The course's instructor also gets what the model was given: the work and the prompt as sent (issue 18, item 9).
+    const review = await loadReview(db, config, scopeOf(actor), id);
+    send(res, {
+      ...assessmentJson(review.assessment),
+      submission: { text: review.text, unavailable: review.text === null ? review.textUnavailable : null, format: review.context.contentFormat },
+      promptAsSent: { anonymized: review.anonymized, messages: review.messages },
+    });
   });
 
   router.post('/api/llm-assessments/:id/review/', allow('instructor'), async (req, res) => {
