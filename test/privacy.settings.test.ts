@@ -102,7 +102,11 @@ describe('privacy settings with effect', () => {
     await allowLlm(db(), home.courseId, home.instructorId);
     await activatePrompt(db(), home, home.taskId);
     await submitMany(stack, home, home.taskId, await userIdOf(stack, '5e02'), 2);
-    await db().execute(sql`update course_privacy set realtime_only = true where course_id = ${home.courseId}`);
+    await db().execute(sql`update course_privacy set llm_allowed = false where course_id = ${home.courseId}`);
+    const off = await admin.post('/admin/batches', { scope: 'all' }, { htmx: true });
+    expect(off.status).toBe(409);
+    expect(textOf(off.html)).toContain('These courses no longer allow LLM assessment, so their items cannot be sent: History 101');
+    await db().execute(sql`update course_privacy set llm_allowed = true, realtime_only = true where course_id = ${home.courseId}`);
     const realtime = await admin.post('/admin/batches', { scope: 'all' }, { htmx: true });
     expect(realtime.status).toBe(409);
     expect(textOf(realtime.html)).toContain('These courses are set to real time only, so their work never goes into a batch: History 101');

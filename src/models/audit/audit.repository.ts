@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { likeLiteral } from '../like.js';
 import { auditLog } from './audit.table.js';
 
 export interface AuditEntry {
@@ -49,17 +50,13 @@ export interface AuditEntryRow {
 
 function whereOf(platformId: number, f: AuditFilter) {
   const parts = [sql`l.platform_id = ${platformId}`];
-  if (f.actor) parts.push(sql`(u.name ilike ${`%${likeEscape(f.actor)}%`} or u.sub = ${f.actor})`);
-  if (f.action) parts.push(f.action.includes('.') ? sql`l.action = ${f.action}` : sql`l.action like ${`${likeEscape(f.action)}.%`}`);
+  if (f.actor) parts.push(sql`(u.name ilike ${`%${likeLiteral(f.actor)}%`} or u.sub = ${f.actor})`);
+  if (f.action) parts.push(f.action.includes('.') ? sql`l.action = ${f.action}` : sql`l.action like ${`${likeLiteral(f.action)}.%`}`);
   if (f.courseId !== undefined) parts.push(sql`l.course_id = ${f.courseId}`);
   if (f.provider) parts.push(sql`(l.action like 'batch.%' or l.action like 'provider.%') and coalesce(l.details ->> 'provider', b.provider) = ${f.provider}`);
   if (f.from) parts.push(sql`l.created_at >= ${f.from}::date`);
   if (f.to) parts.push(sql`l.created_at < ${f.to}::date + 1`);
   return sql.join(parts, sql` and `);
-}
-
-function likeEscape(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** A page of the platform's audit log, newest first, before the entry `beforeId` (keyset paging). */

@@ -7,7 +7,7 @@ import { recordInjectionScans, sendRows, versionsForRequests, type SendRow, type
 import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { batchCourses, claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { frozenBudgetOf } from '../budgets/budgets.service.js';
-import { coursesRefusingBatch } from '../privacy/privacy.repository.js';
+import { coursesRefusingBatch, type BatchRefusal } from '../privacy/privacy.repository.js';
 import { returnUnsentItems } from './batches.service.js';
 import { holdForRetry, markFailedUnsent, markSubmitted, releaseLease } from './batch-steps.repository.js';
 import { needsSql } from './batch-state.js';
@@ -163,7 +163,13 @@ async function holdWhileFrozen(w: BatchWorker, batch: BatchRow): Promise<NextSte
 async function refusedByPrivacy(w: BatchWorker, batch: BatchRow): Promise<boolean> {
   const refusing = await coursesRefusingBatch(w.db, (await batchCourses(w.db, batch.id)).map((c) => c.courseId), batch.provider);
   if (!refusing.length) return false;
-  const reason = `the privacy settings changed after the batch was made (${refusing.map((c) => `${c.title}: ${c.reason}`).join('; ')}).`;
+  const why: Record<BatchRefusal, string> = {
+    llm_off: 'LLM assessment is off',
+    realtime_only: 'real time only',
+    not_approved: `${batch.provider} is not approved by the course`,
+    not_allowed: `${batch.provider} is not allowed by the institution`,
+  };
+  const reason = `the privacy settings changed after the batch was made (${refusing.map((c) => `${c.title}: ${why[c.reason]}`).join('; ')}).`;
   await failUnsent(w, batch, reason);
   w.logger.warn('a batch was not sent: privacy settings changed', { batchId: batch.id });
   return true;

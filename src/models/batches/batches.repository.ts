@@ -159,14 +159,8 @@ export type SelectedItem = {
   task_id: number;
   prompt_version_id: number;
   course_title: string;
-  llm_allowed: boolean | null;
   /** Requests ever made for the item, sent or not: the next one's custom id must be new (attempts can go back). */
   requests_made: number;
-  /** The providers the course approved, and those its platform allows at all. */
-  approved_providers: string[];
-  platform_providers: string[];
-  /** The course's work never goes into a batch. */
-  realtime_only: boolean;
   model: string;
   attempts: number;
   est_cost_micros: number;
@@ -179,16 +173,14 @@ export type SelectedItem = {
 };
 
 /**
- * The selected queue items with what deciding on a batch needs (status, due, course permission, estimates and an
+ * The selected queue items with what deciding on a batch needs (status, due, estimates and an
  * estimated line size), locked (`for update`) so a concurrent skip or a second batch waits and then sees them
  * taken. `dueOnly`: only queued items that are due ("all matching" never picks up what it cannot send).
  */
 export async function lockItemsForBatch(db: Db, platformId: number, selection: Selection, dueOnly: boolean): Promise<SelectedItem[]> {
   const rows = await db.execute<SelectedItem>(sql`
-    select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title, p.llm_allowed,
-           (select count(*) from batch_requests br where br.queue_item_id = q.id)::int as requests_made,
-           coalesce(p.approved_providers, '{openai}') as approved_providers, coalesce(pp.allowed_providers, '{openai,anthropic}') as platform_providers,
-           coalesce(p.realtime_only, false) as realtime_only, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
+    select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title,
+           (select count(*) from batch_requests br where br.queue_item_id = q.id)::int as requests_made, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
            q.est_output_tokens, pv.max_output_tokens,
            (q.not_before is null or q.not_before <= now()) as due,
            (s.char_count * 3 + length(pv.template) + length(pv.system_instructions) + length(pv.grader_instructions)
@@ -198,8 +190,6 @@ export async function lockItemsForBatch(db: Db, platformId: number, selection: S
     join prompt_versions pv on pv.id = q.prompt_version_id
     join tasks t on t.id = q.task_id
     join courses c on c.id = q.course_id
-    left join course_privacy p on p.course_id = q.course_id
-    left join platform_privacy pp on pp.platform_id = c.platform_id
     where ${selectionCondition(platformId, selection)}
       ${dueOnly ? sql`and q.status = 'queued' and (q.not_before is null or q.not_before <= now())` : sql``}
     order by q.priority_rank, q.created_at, q.id

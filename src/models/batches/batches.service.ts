@@ -24,6 +24,7 @@ import {
 import { isTerminal } from './batch-state.js';
 import { calibrateEstimates } from './calibration.js';
 import { checkOverrideCap, type Override } from './overrides.service.js';
+import { coursesRefusingBatch, type BatchRefusal } from '../privacy/privacy.repository.js';
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
 
@@ -94,6 +95,7 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   }
   const locked = await lockItemsForBatch(db, admin.platformId, selection, selection.scope === 'all');
   refuseUnsendable(locked, selection);
+  await refuseByPrivacy(db, locked);
   // Estimates as the prompt versions' results so far say, before the budgets are asked (calibration.ts).
   const items = await calibrateEstimates(db, locked);
   // An emergency override sends exactly the items named, whatever the budgets say and however few: its cap instead.
@@ -149,14 +151,16 @@ function refuseUnsendable(items: SelectedItem[], selection: Selection): void {
   }
   const notDue = items.filter((i) => !i.due);
   if (notDue.length) throw Conflict(`${plural(notDue.length, 'selected item')} ${notDue.length === 1 ? 'is' : 'are'} rescheduled for later: ${notDue.slice(0, 10).map((i) => `#${i.id}`).join(', ')}. Clear their "not before" time first.`);
-  const disallowed = [...new Set(items.filter((i) => !i.llm_allowed).map((i) => i.course_title || `course ${i.course_id}`))];
-  if (disallowed.length) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${disallowed.join(', ')}. Skip those items, or ask the instructors.`);
-  const courses = (list: SelectedItem[]) => [...new Set(list.map((i) => i.course_title || `course ${i.course_id}`))].join(', ');
-  const realtime = items.filter((i) => i.realtime_only);
-  if (realtime.length) throw Conflict(`These courses are set to real time only, so their work never goes into a batch: ${courses(realtime)}. Skip those items, or ask the instructors.`);
-  const notApproved = items.filter((i) => !i.approved_providers.includes(BATCH_PROVIDER) || !i.platform_providers.includes(BATCH_PROVIDER));
-  if (notApproved.length) {
-    throw Conflict(`Batches go to OpenAI, which these courses (or your institution's settings) do not approve: ${courses(notApproved)}. Skip those items, or change the approved providers.`);
+}
+
+/** Refuses the selection when a course's privacy settings keep its work out of a batch (the send step asks again). */
+async function refuseByPrivacy(db: Db, items: SelectedItem[]): Promise<void> {
+  const refusing = await coursesRefusingBatch(db, [...new Set(items.map((i) => i.course_id))], BATCH_PROVIDER);
+  const courses = (...reasons: BatchRefusal[]) => refusing.filter((c) => reasons.includes(c.reason)).map((c) => c.title).join(', ');
+  if (courses('llm_off')) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${courses('llm_off')}. Skip those items, or ask the instructors.`);
+  if (courses('realtime_only')) throw Conflict(`These courses are set to real time only, so their work never goes into a batch: ${courses('realtime_only')}. Skip those items, or ask the instructors.`);
+  if (refusing.length) {
+    throw Conflict(`Batches go to OpenAI, which these courses (or your institution's settings) do not approve: ${courses('not_approved', 'not_allowed')}. Skip those items, or change the approved providers.`);
   }
 }
 

@@ -26,14 +26,6 @@ export async function withdrawConsent(db: Db, courseId: number, userId: number):
   return (rows.rowCount ?? 0) > 0;
 }
 
-/** The student's waiting work in the course leaves the queue: nothing more of theirs is sent. */
-export async function skipQueuedOfStudent(db: Db, courseId: number, userId: number, reason: string): Promise<number> {
-  const rows = await db.execute(sql`
-    update queue_items q set status = 'skipped', last_error = ${reason}, updated_at = now()
-    from submissions s where s.id = q.submission_id and s.student_id = ${userId} and q.course_id = ${courseId} and q.status = 'queued'`);
-  return rows.rowCount ?? 0;
-}
-
 export interface ConsentLine {
   userId: number;
   name: string | null;

@@ -2,7 +2,8 @@ import type { Db } from '../../db/db.js';
 import { Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { CURRENT_CONSENT } from './consent.js';
-import { findStandingConsent, recordConsent, skipQueuedOfStudent, withdrawConsent } from './consent.repository.js';
+import { findStandingConsent, recordConsent, withdrawConsent } from './consent.repository.js';
+import { skipQueuedOfStudent } from '../queue/queue.repository.js';
 
 export interface Student {
   platformId: number;
@@ -32,7 +33,7 @@ export async function requireConsent(db: Db, s: Student, ticked: boolean): Promi
  */
 export async function withdrawStudentConsent(db: Db, s: Student): Promise<{ skipped: number }> {
   if (!(await withdrawConsent(db, s.courseId, s.userId))) throw NotFound('Your consent in this course');
-  const skipped = await skipQueuedOfStudent(db, s.courseId, s.userId, 'The student withdrew their consent to LLM assessment.');
+  const skipped = await skipQueuedOfStudent(db, s.userId, 'The student withdrew their consent to LLM assessment.', s.courseId);
   await recordAudit(db, { platformId: s.platformId, courseId: s.courseId, actorId: s.userId, actorKind: 'user', action: 'consent.withdrawn', entityType: 'course', entityId: s.courseId, details: { queueItemsSkipped: skipped } });
   return { skipped };
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
+import { likeLiteral } from '../like.js';
 import type { PersonRequestStatus } from './privacy.table.js';
 import { releasedToStudentSql } from '../assessments/release.js';
 
@@ -31,7 +32,7 @@ export async function findPerson(db: Db, platformId: number, userId: number): Pr
 
 /** People of the platform whose name or e-mail contains `q`, or whose LMS id is `q`. */
 export async function searchPeople(db: Db, platformId: number, q: string, limit = 50): Promise<PersonRow[]> {
-  const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const like = `%${likeLiteral(q)}%`;
   const rows = await db.execute<PersonDbRow>(sql`
     select ${PERSON_COLUMNS} from users u join lti_platforms p on p.id = u.platform_id
     where u.platform_id = ${platformId} and (u.name ilike ${like} or u.email ilike ${like} or u.sub = ${q})
@@ -124,14 +125,6 @@ export async function countInFlight(db: Db, userId: number): Promise<number> {
 export async function submissionIdsOf(db: Db, userId: number): Promise<number[]> {
   const rows = await db.execute<{ id: string }>(sql`select id from submissions where student_id = ${userId}`);
   return rows.rows.map((r) => Number(r.id));
-}
-
-/** Their waiting queue items leave the queue (nothing of theirs is sent any more). */
-export async function skipQueuedItemsOf(db: Db, userId: number): Promise<number> {
-  const rows = await db.execute(sql`
-    update queue_items q set status = 'skipped', last_error = 'The person''s data was deleted on request.', updated_at = now()
-    from submissions s where s.id = q.submission_id and s.student_id = ${userId} and q.status = 'queued'`);
-  return rows.rowCount ?? 0;
 }
 
 /**

@@ -3,6 +3,7 @@ import { ContentDecryptionError, decryptContent } from '../../crypto/content.js'
 import type { Db, RootDb } from '../../db/db.js';
 import { Conflict, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
+import { skipQueuedOfStudent } from '../queue/queue.repository.js';
 import { openText } from '../assessments/assessment-texts.js';
 import { insertNotification } from '../notifications/notifications.repository.js';
 import {
@@ -15,7 +16,6 @@ import {
   insertPersonRequest,
   lockScheduledErasures,
   personRecords,
-  skipQueuedItemsOf,
   submissionIdsOf,
   type PersonRow,
 } from './person-data.repository.js';
@@ -171,7 +171,7 @@ export async function carryOutErasures(db: RootDb, now = new Date()): Promise<Er
       seen.add(next.id);
       const person = await findPerson(tx, next.platformId, next.userId);
       if (!person) return 'waiting' as const;
-      const skipped = await skipQueuedItemsOf(tx, person.id);
+      const skipped = await skipQueuedOfStudent(tx, person.id, 'The person\'s data was deleted on request.');
       if ((await countInFlight(tx, person.id)) > 0) return 'waiting' as const;
       const ids = await submissionIdsOf(tx, person.id);
       const submissions = await eraseSubmissionContent(tx, ids, now);

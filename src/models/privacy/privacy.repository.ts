@@ -59,18 +59,22 @@ export async function allowLlmUnlessSet(db: Db, courseId: number): Promise<boole
   return rows.length > 0;
 }
 
+/** Why a course's work may not go into a batch, first reason first. */
+export type BatchRefusal = 'llm_off' | 'realtime_only' | 'not_approved' | 'not_allowed';
+
 /**
  * The courses among `courseIds` whose work may not go into a batch of `provider` now, each with why: LLM
  * assessment turned off, real time only, or the provider not approved by the course or not allowed by the platform.
+ * The one rule for making a batch and for sending it.
  */
-export async function coursesRefusingBatch(db: Db, courseIds: number[], provider: string): Promise<Array<{ title: string; reason: string }>> {
+export async function coursesRefusingBatch(db: Db, courseIds: number[], provider: string): Promise<Array<{ title: string; reason: BatchRefusal }>> {
   if (!courseIds.length) return [];
-  const rows = await db.execute<{ title: string; reason: string }>(sql`
-    select c.title, case
-        when not coalesce(p.llm_allowed, false) then 'LLM assessment is off'
-        when coalesce(p.realtime_only, false) then 'real time only'
-        when not (${provider} = any(coalesce(p.approved_providers, '{openai}'))) then ${`${provider} is not approved by the course`}
-        else ${`${provider} is not allowed by the institution`} end as reason
+  const rows = await db.execute<{ title: string; reason: BatchRefusal }>(sql`
+    select coalesce(nullif(c.title, ''), 'course ' || c.id) as title, case
+        when not coalesce(p.llm_allowed, false) then 'llm_off'
+        when coalesce(p.realtime_only, false) then 'realtime_only'
+        when not (${provider} = any(coalesce(p.approved_providers, '{openai}'))) then 'not_approved'
+        else 'not_allowed' end as reason
     from courses c
     left join course_privacy p on p.course_id = c.id
     left join platform_privacy pp on pp.platform_id = c.platform_id

@@ -238,3 +238,15 @@ export async function updateQueuedEstimates(db: Db, estimates: Array<{ id: numbe
     from unnest(${sql.param(estimates.map((e) => e.id))}::bigint[], ${sql.param(estimates.map((e) => e.outputTokens))}::int[], ${sql.param(estimates.map((e) => e.costMicros))}::bigint[]) as e(id, out, cost)
     where q.id = e.id and q.status = 'queued'`);
 }
+
+/**
+ * A student's waiting work leaves the queue (skipped, with the reason): in one course (`courseId`) or everywhere.
+ * Items in a batch are not touched. Returns how many were skipped.
+ */
+export async function skipQueuedOfStudent(db: Db, userId: number, reason: string, courseId?: number): Promise<number> {
+  const rows = await db.execute(sql`
+    update queue_items q set status = 'skipped', last_error = ${reason}, updated_at = now()
+    from submissions s
+    where s.id = q.submission_id and s.student_id = ${userId} and q.status = 'queued' ${courseId === undefined ? sql`` : sql`and q.course_id = ${courseId}`}`);
+  return rows.rowCount ?? 0;
+}
