@@ -104,11 +104,12 @@ export async function decidePersonRequest(db: Db, id: number, platformId: number
   return (rows.rowCount ?? 0) > 0;
 }
 
-/** Scheduled erasures, locked for the caller's transaction (another run skips them). */
-export async function lockScheduledErasures(db: Db, limit: number): Promise<Array<{ id: number; platformId: number; userId: number }>> {
+/** The next scheduled erasure after `afterId`, locked for the caller's transaction (another run skips it). */
+export async function lockNextScheduledErasure(db: Db, afterId: number): Promise<{ id: number; platformId: number; userId: number } | null> {
   const rows = await db.execute<{ id: string; platform_id: string; user_id: string }>(sql`
-    select id, platform_id, user_id from person_requests where status = 'scheduled' order by id limit ${limit} for update skip locked`);
-  return rows.rows.map((r) => ({ id: Number(r.id), platformId: Number(r.platform_id), userId: Number(r.user_id) }));
+    select id, platform_id, user_id from person_requests where status = 'scheduled' and id > ${afterId} order by id limit 1 for update skip locked`);
+  const r = rows.rows[0];
+  return r ? { id: Number(r.id), platformId: Number(r.platform_id), userId: Number(r.user_id) } : null;
 }
 
 export async function completePersonRequest(db: Db, id: number, result: Record<string, number>): Promise<void> {

@@ -14,7 +14,7 @@ import {
   findOpenRequest,
   findPerson,
   insertPersonRequest,
-  lockScheduledErasures,
+  lockNextScheduledErasure,
   personRecords,
   submissionIdsOf,
   type PersonRow,
@@ -163,12 +163,13 @@ export interface ErasureRun {
  */
 export async function carryOutErasures(db: RootDb, now = new Date()): Promise<ErasureRun> {
   const run: ErasureRun = { completed: 0, waiting: 0 };
-  const seen = new Set<number>();
+  // In id order, each request once per run (one still waiting for a provider is passed, not taken again).
+  let afterId = 0;
   for (;;) {
     const outcome = await db.transaction(async (tx) => {
-      const [next] = (await lockScheduledErasures(tx, 50)).filter((r) => !seen.has(r.id));
+      const next = await lockNextScheduledErasure(tx, afterId);
       if (!next) return null;
-      seen.add(next.id);
+      afterId = next.id;
       const person = await findPerson(tx, next.platformId, next.userId);
       if (!person) return 'waiting' as const;
       const skipped = await skipQueuedOfStudent(tx, person.id, 'The person\'s data was deleted on request.');
