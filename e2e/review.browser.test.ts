@@ -16,10 +16,10 @@ describe('review page in the browser', () => {
   const fixtures = { approve: 0, override: 0, bulkPlain: 0, bulkFlagged: 0 };
   // The reason is stored encrypted (issue 17, item 8): read back with the tool's keys.
   const status = async (id: number) => {
-    const row = (await stack.db.db.execute<{ review_status: string; override_score: number | null; override_reason: string | null; queue_item_id: number }>(sql`
-      select review_status, override_score, override_reason, queue_item_id from assessments where id = ${id}`)).rows[0]!;
-    const { queue_item_id: queueItemId, ...rest } = row;
-    return { ...rest, override_reason: openText(stack.config.encryptionKey, Number(queueItemId), 'override_reason', row.override_reason) };
+    const row = (await stack.db.db.execute<{ review_status: string; override_score: number | null; override_reason: string | null; queue_item_id: number; submission_id: number }>(sql`
+      select review_status, override_score, override_reason, queue_item_id, submission_id from assessments where id = ${id}`)).rows[0]!;
+    const { queue_item_id: queueItemId, submission_id: submissionId, ...rest } = row;
+    return { ...rest, override_reason: openText(stack.config.encryptionKey, { queueItemId: Number(queueItemId), submissionId: Number(submissionId) }, 'override_reason', row.override_reason) };
   };
 
   beforeAll(async () => {

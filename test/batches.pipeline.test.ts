@@ -75,7 +75,7 @@ describe('submission → queue → batch → assessment', () => {
 
     // After approval (the default): instructors see all three at once, the student none yet.
     const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;
-    const statuses = await studentSubmissionStatuses(db, t.taskId, Number(student.student_id), 1);
+    const statuses = await studentSubmissionStatuses(db, { taskId: t.taskId }, Number(student.student_id), 1);
     expect(statuses.map((st) => st.feedbackReleased)).toEqual([false]);
     expect(await findCourseAssessment(db, t.courseId + 999_999, list[0]!.id)).toBeUndefined();
   }, 40_000);
@@ -89,7 +89,7 @@ describe('submission → queue → batch → assessment', () => {
     // No kick this time: the worker's sweep finds the confirmed batch on its own.
     await until('the batch to be ingested', async () => ((await findBatchById(db, batch!.id))?.ingestedAt ? true : undefined), 20_000, 25);
     const student = (await db.execute<{ student_id: number }>(sql`select s.student_id from submissions s join queue_items q on q.submission_id = s.id where q.id = ${items[0]!}`)).rows[0]!;
-    const [status] = await studentSubmissionStatuses(db, t.taskId, Number(student.student_id), 1);
+    const [status] = await studentSubmissionStatuses(db, { taskId: t.taskId }, Number(student.student_id), 1);
     const [a] = await listCourseAssessments(db, t.courseId);
     expect(status!.feedbackReleased).toBe(!a!.needsReview);
   }, 40_000);

@@ -35,7 +35,8 @@ describe('cancelling a batch before it is sent', () => {
     const db = env.db.db;
     const t = await seedTenant(db);
     const [student] = await addStudents(db, t, 1);
-    const { queueItem } = await db.transaction((tx) => submitWork(tx, env.config, { platformId: t.platformId, courseId: t.courseId, userId: student! }, t.taskId, { body: { text: 'Uniforms save money.', format: 'text' } }));
+    const { queueItem: item0 } = await db.transaction((tx) => submitWork(tx, env.config, { platformId: t.platformId, courseId: t.courseId, userId: student! }, t.taskId, { body: { text: 'Uniforms save money.', format: 'text' } }));
+    const queueItem = item0!;
     const item = async () => (await db.execute<{ attempts: number; max_attempts: number; status: string }>(sql`select attempts, max_attempts, status from queue_items where id = ${queueItem.id}`)).rows[0]!;
     for (let i = 0; i < 4; i++) {
       const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, env.config.batches, t.admin, { scope: 'selected', ids: [queueItem.id] }, {}));

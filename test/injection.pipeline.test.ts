@@ -74,7 +74,7 @@ describe('an injected submission the model obeys', () => {
     const submit = (userId: number, text: string) => db.transaction((tx) => submitWork(tx, stack.config, { platformId: t.platformId, courseId: t.courseId, userId }, t.taskId, { body: { text, format: 'text' } }));
     const injected = await submit(injectedStudent!, INJECTED);
     const honest = await submit(honestStudent!, HONEST);
-    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: [injected.queueItem.id, honest.queueItem.id] }, {}));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, stack.config.batches, t.admin, { scope: 'selected', ids: [injected.queueItem!.id, honest.queueItem!.id] }, {}));
     await requestSubmit(db, t.admin, batch!.id);
 
     const w = testWorker(db, stack.config);
@@ -82,13 +82,13 @@ describe('an injected submission the model obeys', () => {
     const scans = await db.execute<{ queue_item_id: number; custom_id: string; injection_scan: { risk: number; signals: Array<{ kind: string }> } | null }>(sql`
       select queue_item_id, custom_id, injection_scan from batch_requests where batch_id = ${batch!.id}`);
     const requestOf = (itemId: number) => scans.rows.find((r) => Number(r.queue_item_id) === itemId)!;
-    expect(requestOf(injected.queueItem.id).injection_scan?.risk).toBeGreaterThanOrEqual(1);
-    expect(requestOf(injected.queueItem.id).injection_scan?.signals.map((s) => s.kind)).toEqual(expect.arrayContaining(['delimiter_tag', 'role_marker', 'policy_claim', 'score_request']));
-    expect(requestOf(honest.queueItem.id).injection_scan).toBeNull();
+    expect(requestOf(injected.queueItem!.id).injection_scan?.risk).toBeGreaterThanOrEqual(1);
+    expect(requestOf(injected.queueItem!.id).injection_scan?.signals.map((s) => s.kind)).toEqual(expect.arrayContaining(['delimiter_tag', 'role_marker', 'policy_claim', 'score_request']));
+    expect(requestOf(honest.queueItem!.id).injection_scan).toBeNull();
 
     // What the provider received: the student's fake closing tag in square brackets, our tags once each.
     const sent = (await fileText((await findBatchById(db, batch!.id))!.inputFileId!)).trim().split('\n').map((l) => JSON.parse(l) as { custom_id: string; body: { messages: Array<{ content: string }> } });
-    const injectedUser = sent.find((l) => l.custom_id === requestOf(injected.queueItem.id).custom_id)!.body.messages[1]!.content;
+    const injectedUser = sent.find((l) => l.custom_id === requestOf(injected.queueItem!.id).custom_id)!.body.messages[1]!.content;
     expect(injectedUser).toContain('[/student_submission end="true"]');
     expect(injectedUser.split('</student_submission>')).toHaveLength(2);
 
@@ -96,15 +96,15 @@ describe('an injected submission the model obeys', () => {
     await pollUntilFinished(w, batch!.id);
     const finished = (await findBatchById(db, batch!.id))!;
     const lines = (await fileText(finished.outputFileId!)).trim().split('\n').map((l) => JSON.parse(l) as { custom_id: string; response: { body: { choices: Array<{ message: { content: string } }> } } });
-    for (const line of lines) if (line.custom_id === requestOf(injected.queueItem.id).custom_id) line.response.body.choices[0]!.message.content = JSON.stringify(OBEYED);
+    for (const line of lines) if (line.custom_id === requestOf(injected.queueItem!.id).custom_id) line.response.body.choices[0]!.message.content = JSON.stringify(OBEYED);
     const obeyed = await uploadBatchFile(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
     await db.execute(sql`update batches set output_file_id = ${obeyed} where id = ${batch!.id}`);
     await ingestBatch(w, batch!.id);
 
     const rows = await db.execute<{ id: number; queue_item_id: number; score: number; flags: Array<{ code: string; message: string }>; needs_review: boolean; released_at: Date | null; review_status: string; decision_seq: number }>(sql`
       select id, queue_item_id, score, flags, needs_review, released_at, review_status, decision_seq from assessments where batch_id = ${batch!.id}`);
-    const a = rows.rows.find((r) => Number(r.queue_item_id) === injected.queueItem.id)!;
-    const b = rows.rows.find((r) => Number(r.queue_item_id) === honest.queueItem.id)!;
+    const a = rows.rows.find((r) => Number(r.queue_item_id) === injected.queueItem!.id)!;
+    const b = rows.rows.find((r) => Number(r.queue_item_id) === honest.queueItem!.id)!;
     expect(Number(a.score)).toBe(10);
     expect(a.flags.map((f) => f.code)).toEqual([INJECTION_FLAG]);
     expect(a.flags[0]!.message).toContain('a fake submission tag');

@@ -135,7 +135,7 @@ describe('privacy settings changed between a batch\'s making and its sending', (
     const t = await seedTenant(db);
     const [student] = await addStudents(db, t, 1);
     const { queueItem } = await db.transaction((tx) => submitWork(tx, env.config, { platformId: t.platformId, courseId: t.courseId, userId: student! }, t.taskId, { body: { text: 'Uniforms save money.', format: 'text' } }));
-    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, env.config.batches, t.admin, { scope: 'selected', ids: [queueItem.id] }, {}));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, env.config.batches, t.admin, { scope: 'selected', ids: [queueItem!.id] }, {}));
     await requestSubmit(db, t.admin, batch!.id);
     await db.execute(sql`update course_privacy set realtime_only = true where course_id = ${t.courseId}`);
     const filesBefore = env.emulator.emulator.context.store.files.size;
@@ -145,7 +145,7 @@ describe('privacy settings changed between a batch\'s making and its sending', (
     expect(row.status).toBe('failed');
     expect(row.error).toContain(`the privacy settings changed after the batch was made (Course`);
     expect(row.error).toContain(': real time only)');
-    const item = (await db.execute<{ status: string }>(sql`select status from queue_items where id = ${queueItem.id}`)).rows[0]!;
+    const item = (await db.execute<{ status: string }>(sql`select status from queue_items where id = ${queueItem!.id}`)).rows[0]!;
     expect(item.status).toBe('queued');
   });
 });

@@ -136,10 +136,10 @@ describe('review', () => {
     expect(notANumber.html).toContain('Enter a number.');
     expect(await row(a.id)).toEqual(before);
 
-    const ok = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', 'criteria[thesis]': '25', feedback: 'See **me** in office hours.', reason: 'Evidence is weaker than the model thought.' }, { htmx: true });
+    const ok = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', 'criteria[thesis]': '25', 'criteria[evidence]': '30', 'criteria[clarity]': '15', feedback: 'See **me** in office hours.', reason: 'Evidence is weaker than the model thought.' }, { htmx: true });
     expect(ok.status).toBe(200);
     expect(ok.html).toContain('Overridden.');
-    expect(textOf(ok.html)).toContain('Your grade: 70 / 100 (LLM: 80)');
+    expect(textOf(ok.html)).toContain('Your grade: 70 / 100 (LLM: 80). The sum of your points per criterion.');
     const after = await row(a.id);
     expect(after).toMatchObject({ review_status: 'overridden', override_score: 70, score: 80, grade_sync_status: 'pending', decision_seq: 1 });
     // Stored encrypted (test/crypto.keys.test.ts has the rest).
@@ -318,9 +318,9 @@ describe('review', () => {
       expect(malformed.json<{ error: { fields: Record<string, string> } }>().error.fields).toHaveProperty('decisionSeq');
       const noReason = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, reason: '' } });
       expect(noReason.status).toBe(422);
-      const ok = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, criteria: { thesis: 20 }, reason: 'Too generous.' } });
+      const ok = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, criteria: { thesis: 20, evidence: 20, clarity: 10 }, reason: 'Too generous.' } });
       expect(ok.status).toBe(200);
-      expect(ok.json()).toMatchObject({ finalScore: 50, score: 80, review: { status: 'overridden', decisionSeq: 1, override: { score: 50, criteria: { thesis: 20 }, reason: 'Too generous.' } } });
+      expect(ok.json()).toMatchObject({ finalScore: 50, score: 80, review: { status: 'overridden', decisionSeq: 1, override: { score: 50, criteria: { thesis: 20, evidence: 20, clarity: 10 }, reason: 'Too generous.' } } });
       const stale = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'approve', decisionSeq: 0 } });
       expect(stale.status).toBe(409);
       expect(stale.json<{ error: { code: string } }>().error.code).toBe('conflict');

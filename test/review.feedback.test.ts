@@ -16,6 +16,7 @@ describe('student feedback and agreement analytics', () => {
   let instructor: ToolSession;
   let student1: ToolSession;
   let student2: ToolSession;
+  let student3: ToolSession;
   let essay: Awaited<ReturnType<typeof homeIds>>;
   let shortAnswer: Awaited<ReturnType<typeof homeIds>>;
   const feedback = (s: ToolSession, submissionId: number) => s.get(`/student/submissions/${submissionId}/feedback`);
@@ -26,7 +27,7 @@ describe('student feedback and agreement analytics', () => {
     await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '2' });
     student1 = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
     student2 = await stack.browser().launch(stack.devlmsUrl, 'student2', { task: '1' });
-    await stack.browser().launch(stack.devlmsUrl, 'student3', { task: '1' });
+    student3 = await stack.browser().launch(stack.devlmsUrl, 'student3', { task: '1' });
     essay = await homeIds(stack);
     shortAnswer = await homeIds(stack, '%Boston Tea Party%');
   }, 60_000);
@@ -63,17 +64,33 @@ describe('student feedback and agreement analytics', () => {
       expect(text).not.toContain('Grader-only'); // the model's reasoning is for graders
     });
 
-    it('sees the instructor\'s grade and feedback after an override', async () => {
+    it('sees the instructor\'s grade and feedback after an override: the score is the sum of the criteria shown', async () => {
       const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1 });
-      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '71', 'criteria[evidence]': '24', feedback: 'Come to office hours about *sources*.', reason: 'Evidence is thin.' }, { htmx: true });
+      // The model gave 32 / 32 / 16 = 80; the instructor lowers evidence and thesis (score left empty: their sum).
+      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '', 'criteria[thesis]': '31', 'criteria[evidence]': '24', 'criteria[clarity]': '16', feedback: 'Come to office hours about *sources*.', reason: 'Evidence is thin.' }, { htmx: true });
       expect(res.status).toBe(200);
       const page = await feedback(student1, a.submissionId);
       const text = textOf(page.html);
-      expect(text).toContain('71 / 100');
-      expect(text).toContain('Evidence 24 / 40');
+      expect(page.html).toMatch(/data-score>71 \/ 100</);
+      expect(text).toContain('Evidence 24 / 40 set by your instructor (the AI gave 32)');
+      expect(text).toContain('Thesis 31 / 40 set by your instructor (the AI gave 32)');
+      expect(text).toMatch(/Clarity 16 \/ 20 (?!set by)/);
       expect(page.html).toContain('Come to office hours about <em>sources</em>.');
       expect(text).not.toContain('Evidence is thin.'); // the reason is for the audit, not the student
-      expect(text).toContain('Your instructor changed your score. Points they did not change per criterion are the AI\'s assessment');
+      // The model's comments were written for its 80: they are marked as the AI's, not the grade's.
+      expect(text).toContain("The AI's comments Written by the AI for its score of 80 / 100, before your instructor's review; your score is 71 / 100.");
+      expect(text).toContain('Assessed with AI, reviewed by your instructor.');
+    });
+
+    it('is told when only the overall score was changed: the criteria and comments shown are the AI\'s from before', async () => {
+      const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student3 });
+      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '60', reason: 'Too generous overall.' }, { htmx: true });
+      expect(res.status).toBe(200);
+      expect(textOf(res.html)).toContain('Your grade: 60 / 100 (LLM: 80). The overall score changed');
+      const text = textOf((await feedback(student3, a.submissionId)).html);
+      expect(text).toContain('Your instructor changed your overall score from 80 to 60 / 100. The points per criterion and the comments below are the AI\'s assessment from before that change.');
+      expect(text).toContain('Evidence 32 / 40');
+      expect(text).not.toContain('set by your instructor');
     });
 
     it('sees feedback a task releases before review, labelled as not yet reviewed', async () => {
@@ -113,17 +130,24 @@ describe('student feedback and agreement analytics', () => {
     });
 
     it('is shown feedback by one rule, the same in SQL as in code, for every combination', async () => {
-      const rows = await stack.db.db.execute<{ review_status: ReviewStatus; needs_review: boolean; flag_count: number; release_policy: ReleasePolicy; released: boolean }>(sql`
-        select a.review_status, a.needs_review, jsonb_array_length(a.flags) as flag_count, t.release_policy, ${releasedToStudentSql('a', 't')} as released
-        from (select s as review_status, n as needs_review, f as flags
+      type Row = { review_status: ReviewStatus; needs_review: boolean; flag_count: number; release_policy: ReleasePolicy; computed_confidence: number | null; auto_release_min_confidence: number | null; released: boolean };
+      const rows = await stack.db.db.execute<Row>(sql`
+        select a.review_status, a.needs_review, jsonb_array_length(a.flags) as flag_count, t.release_policy, a.computed_confidence, t.auto_release_min_confidence,
+               ${releasedToStudentSql('a', 't')} as released
+        from (select s as review_status, n as needs_review, f as flags, c as computed_confidence
               from unnest(array['pending_review', 'approved', 'overridden', 'rejected']) s,
-                   unnest(array[true, false]) n, unnest(array['[]'::jsonb, '[{"code":"low_confidence"}]'::jsonb]) f) a,
-             unnest(array['after_approval', 'immediately']) as t(release_policy)`);
-      expect(rows.rows).toHaveLength(32);
+                   unnest(array[true, false]) n, unnest(array['[]'::jsonb, '[{"code":"low_confidence"}]'::jsonb]) f,
+                   unnest(array[null, 0.5, 0.9]::real[]) c) a,
+             unnest(array['after_approval', 'immediately']) as t1(release_policy), unnest(array[null, 0.8]::real[]) as t2(auto_release_min_confidence),
+             lateral (select t1.release_policy, t2.auto_release_min_confidence) t`);
+      expect(rows.rows).toHaveLength(192);
       for (const r of rows.rows) {
-        expect([r, r.released]).toEqual([r, releasedToStudent({ reviewStatus: r.review_status, needsReview: r.needs_review, flagCount: r.flag_count, releasePolicy: r.release_policy })]);
+        const facts = { reviewStatus: r.review_status, needsReview: r.needs_review, flagCount: r.flag_count, releasePolicy: r.release_policy, confidence: r.computed_confidence, minConfidence: r.auto_release_min_confidence };
+        expect([r, r.released]).toEqual([r, releasedToStudent(facts)]);
       }
-      expect(rows.rows.filter((r) => r.released).length).toBe(17);
+      // Approved and overridden always (2 × 2 × 2 × 3 × 2 × 2 = 96); waiting, unflagged and released immediately:
+      // any confidence without a threshold (3), only 0.9 with the threshold 0.8 (1).
+      expect(rows.rows.filter((r) => r.released).length).toBe(96 + 3 + 1);
     });
 
     it('never sees a rejected assessment', async () => {
@@ -160,7 +184,7 @@ describe('student feedback and agreement analytics', () => {
       const a3 = await make(SUBS.student3, { thesis: 2, evidence: 2, clarity: 1 });
       const a4 = await make(SUBS.student1, { thesis: 4, evidence: 4, clarity: 2 });
       for (const a of [a1, a2]) expect((await instructor.post(`/instructor/review/${a.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
-      expect((await instructor.post(`/instructor/review/${a3.id}/override`, { decisionSeq: '0', score: '7', 'criteria[thesis]': '3', 'criteria[evidence]': '3', reason: 'Better than that.' }, { htmx: true })).status).toBe(200);
+      expect((await instructor.post(`/instructor/review/${a3.id}/override`, { decisionSeq: '0', score: '7', 'criteria[thesis]': '3', 'criteria[evidence]': '3', 'criteria[clarity]': '1', reason: 'Better than that.' }, { htmx: true })).status).toBe(200);
       expect((await instructor.post(`/instructor/review/${a4.id}/override`, { decisionSeq: '0', score: '8', reason: 'Not perfect.' }, { htmx: true })).status).toBe(200);
       decided = [a1.id, a2.id, a3.id, a4.id];
       await stack.db.db.execute(sql`update assessments set reviewed_at = '2026-11-20T10:00:00Z' where id in (${decided[0]}, ${decided[1]})`);
@@ -188,8 +212,8 @@ describe('student feedback and agreement analytics', () => {
       expect(text).toContain('Short answer: The Boston Tea Party — Thesis 3 66.7% 33.3% 0.33 8.3% 0.667');
       // Evidence: (3,3) (2,2) (2,3) → κ = 1 − (1/16)/(5/48) = 0.400.
       expect(text).toContain('Short answer: The Boston Tea Party — Evidence 3 66.7% 33.3% 0.33 8.3% 0.400');
-      // Clarity: (1,1) (1,1) → all in one category: κ undefined.
-      expect(text).toContain('Short answer: The Boston Tea Party — Clarity 2 100.0% 0.0% 0.00 0.0% —');
+      // Clarity: (1,1) (1,1) (1,1) → all in one category: κ undefined.
+      expect(text).toContain('Short answer: The Boston Tea Party — Clarity 3 100.0% 0.0% 0.00 0.0% —');
       expect(text).toContain('Short answer: The Boston Tea Party — prompt v1 4 50.0% 50.0% 1.00 10.0% 0.543');
     });
 

@@ -42,7 +42,7 @@ describe('a submission sent in a batch to the emulator', () => {
       'School uniforms should be required, argues Okafor, Amara. My classmate Lukas Brandstätter disagrees: he says they cost money. ' +
       'Write to okafor.private@gmail.com or call +49 170 1234567 if you want my notes (student number s7654321).';
     const { queueItem } = await db.transaction((tx) => submitWork(tx, env.config, { platformId: t.platformId, courseId: t.courseId, userId: author! }, t.taskId, { body: { text, format: 'text' } }));
-    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, env.config.batches, t.admin, { scope: 'selected', ids: [queueItem.id] }, {}));
+    const { batches: [batch] } = await db.transaction((tx) => createBatches(tx, env.config.batches, t.admin, { scope: 'selected', ids: [queueItem!.id] }, {}));
     await requestSubmit(db, t.admin, batch!.id);
     const next = await sendBatch(env.worker, batch!.id);
 
@@ -57,7 +57,7 @@ describe('a submission sent in a batch to the emulator', () => {
     expect(user).toContain('(student number [id 1])');
 
     // The model's feedback names the placeholders; the instructor reads the names and values they stood for.
-    const [assessment] = (await db.execute<{ id: number }>(sql`select id from assessments where queue_item_id = ${queueItem.id}`)).rows;
+    const [assessment] = (await db.execute<{ id: number }>(sql`select id from assessments where queue_item_id = ${queueItem!.id}`)).rows;
     await db.execute(sql`update assessments set result = jsonb_set(jsonb_set(result, '{comments}', to_jsonb('[student] answers [classmate 1] well; do not publish [phone 1].'::text)), '{strengths}', '["[Student] quotes [classmate 1]."]'::jsonb) where id = ${assessment!.id}`);
     const page = presentReview(await loadReview(db, env.config, { courseId: t.courseId }, Number(assessment!.id)));
     expect(page.result?.commentsHtml).toContain('Amara Okafor answers Lukas Brandstätter well; do not publish +49 170 1234567.');

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { expectToContainAll } from './helpers/expect-text.js';
+import { textOf } from './helpers/html.js';
 import { activatePrompt, allowLlm, homeIds, postMultipart, setMaxAttempts, type Home } from './helpers/queue-fixtures.js';
 
 /** A student submits work from the task page (text or a plain-text file), and follows its status live. */
@@ -29,14 +30,10 @@ describe('student submissions', () => {
 
   const path = () => `/student/tasks/${home.taskId}/submissions`;
 
-  it('are refused while the course has not allowed LLM assessment (409, in the page, nothing stored)', async () => {
+  it('are taken for grading by hand while the course has not allowed LLM assessment (the form says so; test/manual-grading.test.ts submits)', async () => {
     const page = await student.get(`/student/tasks/${home.taskId}`);
-    expect(page.html).toContain('has not allowed LLM assessment');
-    expect(page.html).not.toContain('id="student-submit"');
-    const res = await postMultipart(student, path(), { text: 'My answer' });
-    expect(res.status).toBe(409);
-    expect(res.html).toContain('has not allowed LLM assessment');
-    expect(res.html).toContain('role="alert"');
+    expect(page.html).toContain('id="student-submit"');
+    expect(textOf(page.html)).toContain('Your instructor grades this work by hand (LLM assessment is off in this course).');
     expect(await counts()).toEqual({ s: 0, q: 0 });
   });
 

@@ -189,15 +189,15 @@ export type AssessmentTextColumn = 'raw_output' | 'override_feedback' | 'overrid
 
 /**
  * What an assessment text is bound to: its queue item (one assessment per item, unique) rather than the
- * assessment id, because ingestion writes raw_output in the same statement that assigns the id.
+ * assessment id, because ingestion writes raw_output in the same statement that assigns the id. A manual
+ * assessment has no queue item: its texts are bound to its submission (one manual assessment per submission).
  */
-export interface AssessmentTextBinding {
-  queueItemId: number;
-  column: AssessmentTextColumn;
-}
+export type AssessmentTextBinding =
+  | { queueItemId: number; column: AssessmentTextColumn }
+  | { queueItemId: null; submissionId: number; column: AssessmentTextColumn };
 
 function textAad(b: AssessmentTextBinding): Buffer {
-  return Buffer.from(`assessment:${b.queueItemId}:${b.column}`);
+  return Buffer.from(b.queueItemId === null ? `assessment:manual:${b.submissionId}:${b.column}` : `assessment:${b.queueItemId}:${b.column}`);
 }
 
 /** The prefix of every text encrypted under this key id (the rotation's "already done" test). */

@@ -17,6 +17,14 @@ export const STATUS_LABELS: Record<ReviewStatus, string> = {
   rejected: 'Rejected',
 };
 
+/** Work handed in for manual grading: no model result to approve, only the instructor's grade. */
+const MANUAL_LABELS: Record<ReviewStatus, string> = {
+  pending_review: 'To grade by hand',
+  approved: 'Graded by hand',
+  overridden: 'Graded by hand',
+  rejected: 'To grade by hand',
+};
+
 const SYNC_LABELS: Record<SyncStatus, string> = {
   none: 'Not sent (nothing approved yet)',
   pending: 'Waiting to be sent to the LMS gradebook',
@@ -34,12 +42,13 @@ export function presentListItem(i: ReviewListItem) {
     taskTitle: i.taskTitle,
     studentName: i.studentName,
     attempt: i.attempt,
-    score: i.score == null ? 'no usable score' : `${formatScore(i.score)} / ${formatScore(i.maxScore)}`,
+    manual: i.kind === 'manual',
+    score: i.kind === 'manual' ? 'graded by hand' : i.score == null ? 'no usable score' : `${formatScore(i.score)} / ${formatScore(i.maxScore)}`,
     finalScore: i.overrideScore == null ? null : formatScore(i.overrideScore),
     confidence: confidenceLabel(i.computedConfidence),
     flagged: i.needsReview || i.flags.length > 0,
     flags: i.flags,
-    status: STATUS_LABELS[i.reviewStatus] + (i.reviewStatus === 'rejected' && i.rejectedTo === 'manual' ? ' (manual grading)' : ''),
+    status: i.kind === 'manual' ? MANUAL_LABELS[i.reviewStatus] : STATUS_LABELS[i.reviewStatus] + (i.reviewStatus === 'rejected' && i.rejectedTo === 'manual' ? ' (manual grading)' : ''),
     pending: i.reviewStatus === 'pending_review',
     decisionSeq: i.decisionSeq,
     sync: SYNC_LABELS[i.gradeSyncStatus],
@@ -50,7 +59,7 @@ export function presentListItem(i: ReviewListItem) {
 const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** The model's result beside the rubric: per criterion its score, justification and the override, if any. */
-function presentResult(d: ReviewData) {
+function presentResult(d: ReviewData & { version: NonNullable<ReviewData['version']> }) {
   const a = d.assessment;
   const result = a.result!;
   const llmCriteria = (result.criteria ?? {}) as Record<string, { score?: number; justification?: string }>;
@@ -99,12 +108,18 @@ function presentSync(a: ReviewData['assessment']) {
 
 export function presentReview(d: ReviewData) {
   const a = d.assessment;
-  const result = a.result;
+  const version = d.version;
+  const manual = a.kind === 'manual';
   return {
     id: a.id,
+    manual,
     decisionSeq: a.decisionSeq,
     status: a.reviewStatus,
-    statusLabel: STATUS_LABELS[a.reviewStatus] + (a.reviewStatus === 'rejected' ? (a.rejectedTo === 'manual' ? ' — waiting for your manual grade' : ' — sent back to the LLM queue') : ''),
+    statusLabel: manual
+      ? MANUAL_LABELS[a.reviewStatus]
+      : STATUS_LABELS[a.reviewStatus] + (a.reviewStatus === 'rejected' ? (a.rejectedTo === 'manual' ? ' — waiting for your manual grade' : ' — sent back to the LLM queue') : ''),
+    // The rubric a person grades on (the prompt version's; none for work graded by hand without a prompt).
+    rubric: (version?.rubric ?? []).map((c) => ({ id: c.id, name: c.name, maxPoints: c.maxPoints })),
     flags: a.flags,
     flagged: a.needsReview || a.flags.length > 0,
     task: { id: a.taskId, title: d.context.taskTitle },
@@ -117,18 +132,21 @@ export function presentReview(d: ReviewData) {
       unavailable: d.context.purgedAt ? `The text of this submission was removed on ${formatDateTime(d.context.purgedAt)} under the course's retention policy (or at the student's request).` : d.textUnavailable,
       format: d.context.contentFormat,
     },
-    prompt: {
-      version: d.context.promptVersion,
-      model: a.model,
-      temperature: d.version.temperature,
-      maxOutputTokens: d.version.maxOutputTokens,
-      anonymized: d.anonymized,
-      messages: d.messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })),
-    },
+    prompt:
+      manual || !version
+        ? null
+        : {
+            version: d.context.promptVersion,
+            model: a.model,
+            temperature: version.temperature,
+            maxOutputTokens: version.maxOutputTokens,
+            anonymized: d.anonymized,
+            messages: d.messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })),
+          },
     maxScore: formatScore(a.maxScore),
     maxScoreValue: a.maxScore,
     column: presentColumn(a, d.context.taskMaxScore),
-    result: result ? presentResult(d) : null,
+    result: a.result && version && !manual ? presentResult({ ...d, version }) : null,
     rawOutput: a.rawOutput,
     modelConfidence: confidenceLabel(a.modelConfidence),
     computedConfidence: confidenceLabel(a.computedConfidence),
@@ -140,17 +158,23 @@ export function presentReview(d: ReviewData) {
     },
     override:
       a.reviewStatus === 'overridden' && a.overrideScore != null
-        ? { score: formatScore(a.overrideScore), feedbackHtml: a.overrideFeedback ? renderMarkdown(a.overrideFeedback) : null, reason: a.overrideReason ?? '' }
+        ? {
+            score: formatScore(a.overrideScore),
+            feedbackHtml: a.overrideFeedback ? renderMarkdown(a.overrideFeedback) : null,
+            reason: a.overrideReason ?? '',
+            // Whether the score is the sum of the criteria the instructor gave, or the overall score changed alone.
+            scoreOf: a.overrideCriteria && Object.keys(a.overrideCriteria).length ? 'criteria' : 'overall',
+          }
         : null,
     // The last override's values, to prefill the form (also after a later approval is impossible: overrides only grow).
     overrideValues: { score: a.overrideScore == null ? '' : formatScore(a.overrideScore), feedback: a.overrideFeedback ?? '', criteria: a.overrideCriteria ?? {} },
     reviewedBy: d.context.reviewerName,
     reviewedAt: a.reviewedAt ? formatDateTime(a.reviewedAt) : null,
     reviewNote: a.reviewNote,
-    released: releasedToStudent({ reviewStatus: a.reviewStatus, needsReview: a.needsReview, flagCount: a.flags.length, releasePolicy: d.context.releasePolicy }),
+    released: releasedToStudent({ reviewStatus: a.reviewStatus, needsReview: a.needsReview, flagCount: a.flags.length, releasePolicy: d.context.releasePolicy, confidence: a.computedConfidence, minConfidence: d.context.autoReleaseMinConfidence }),
     sync: presentSync(a),
-    canApprove: a.reviewStatus === 'pending_review' && a.score != null,
-    canReject: a.reviewStatus === 'pending_review',
+    canApprove: !manual && a.reviewStatus === 'pending_review' && a.score != null,
+    canReject: !manual && a.reviewStatus === 'pending_review',
     canOverride: !(a.reviewStatus === 'rejected' && a.rejectedTo === 'queue'),
   };
 }
@@ -173,6 +197,7 @@ export function presentSummary(s: AgreementSummary) {
 export function assessmentJson(a: ReviewData['assessment']) {
   return {
     id: a.id,
+    kind: a.kind,
     courseId: a.courseId,
     taskId: a.taskId,
     submissionId: a.submissionId,

@@ -70,10 +70,11 @@ export const apiReviewSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('override'),
     decisionSeq: z.number().int().min(0).max(INT4_MAX),
-    score: z.number(),
+    // Either a score or every criterion (the score is then their sum); the reason is required unless graded by hand.
+    score: z.number().optional(),
     criteria: z.record(z.string(), z.number()).optional(),
     feedback: z.string().optional(),
-    reason: z.string(),
+    reason: z.string().optional(),
   }),
   z.object({ action: z.literal('reject'), decisionSeq: z.number().int().min(0).max(INT4_MAX), rejectTo: z.enum(['queue', 'manual']), note: z.string().optional() }),
 ]);

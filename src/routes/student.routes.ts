@@ -53,12 +53,15 @@ async function submit(deps: StudentRouteDeps, req: Request, res: Response): Prom
     text: typeof body.text === 'string' ? body.text : '',
     format: body.format === 'markdown' ? 'markdown' : 'text',
     fields: {},
+    consent: body.consent === 'on' ? 'on' : undefined,
+    grading: body.grading === 'hand' ? 'hand' : undefined,
   };
   const problem = uploadProblemOf(res);
   if (problem) return showTask(deps, req, res, task, { ...form, message: problem.message, fields: { file: problem.message } }, problem.status);
   const file: UploadedFile | undefined = req.file ? { originalName: req.file.originalname, mimeType: req.file.mimetype, bytes: req.file.buffer } : undefined;
+  let byHand: string | null;
   try {
-    await changeQueue(deps.db, actor.platformId, (tx) => submitWork(tx, deps.config, { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId }, task.id, { body, file }));
+    ({ byHand } = await changeQueue(deps.db, actor.platformId, (tx) => submitWork(tx, deps.config, { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId }, task.id, { body, file })));
   } catch (err) {
     // Refusals are shown in the form, with the status that says why (409 closed, 422 bad input).
     if (err instanceof HttpError && err.status < 500 && err.status !== 404) return showTask(deps, req, res, task, { ...form, message: err.message, fields: err.fields }, err.status);
@@ -68,5 +71,5 @@ async function submit(deps: StudentRouteDeps, req: Request, res: Response): Prom
     // A plain form post: back to the task page (a reload must not submit again).
     return res.redirect(303, linkWith(actor.ltik)(`/student/tasks/${task.id}`));
   }
-  await showTask(deps, req, res, task, { ...emptyForm(), submitted: true }, 201);
+  await showTask(deps, req, res, task, { ...emptyForm(), submitted: byHand ? 'hand' : 'llm' }, 201);
 }

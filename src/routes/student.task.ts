@@ -30,7 +30,11 @@ export interface FormState {
   format: 'text' | 'markdown';
   message?: string;
   fields: Record<string, string>;
-  submitted?: boolean;
+  /** The grading choice made (consent ticked, or grading by hand), kept when the form is shown again. */
+  consent?: string;
+  grading?: string;
+  /** Set after a submission: by the LLM's queue, or by hand. */
+  submitted?: 'llm' | 'hand';
 }
 
 /** A fresh, empty form (a new object each time: a page may add to its fields). */
@@ -45,13 +49,15 @@ export async function activeTask(deps: StudentRouteDeps, req: Request, actor: Ac
 
 /** The submissions list (polled by itself while anything is still on its way). */
 async function submissionsModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor) {
-  const statuses = await studentSubmissionStatuses(deps.db, task.id, actor.userId, deps.config.batches.maxSize);
+  const statuses = await studentSubmissionStatuses(deps.db, { taskId: task.id }, actor.userId, deps.config.batches.maxSize);
   return {
     taskId: task.id,
     polling: statuses.some((s) => !TERMINAL.has(s.status)),
     submissions: statuses.map((s) => ({
       id: s.submissionId,
       attempt: s.attempt,
+      late: s.late,
+      score: s.score ? `${formatScore(s.score.value)} / ${formatScore(s.score.max)}` : null,
       submittedAt: formatDateTime(s.submittedAt),
       submittedAtIso: s.submittedAt.toISOString(),
       status: s.status,
@@ -65,10 +71,11 @@ async function submissionsModel(deps: StudentRouteDeps, task: TaskRow, actor: Ac
   };
 }
 
-function closedReason(llmAllowed: boolean, hasPrompt: boolean, used: number, maxAttempts: number): string | null {
-  if (!llmAllowed) return 'Your instructor has not allowed LLM assessment in this course, so work cannot be submitted here yet.';
-  if (!hasPrompt) return 'This task has no grading prompt yet, so it cannot take submissions. Your instructor must write one first.';
-  if (used >= maxAttempts) return maxAttempts === 1 ? 'You have submitted this task; it allows one attempt.' : `You have used all ${maxAttempts} attempts for this task.`;
+/** Why the form is not shown (the service refuses the same cases). With LLM assessment off, work is graded by hand. */
+function closedReason(task: TaskRow, llmAllowed: boolean, hasPrompt: boolean, used: number, now: Date): string | null {
+  if (task.dueAt && now > task.dueAt && task.latePolicy === 'refuse') return `This task was due on ${formatDateTime(task.dueAt)} and takes no late work.`;
+  if (llmAllowed && !hasPrompt) return 'This task has no grading prompt yet, so it cannot take submissions. Your instructor must write one first.';
+  if (used >= task.maxAttempts) return task.maxAttempts === 1 ? 'You have submitted this task; it allows one attempt.' : `You have used all ${task.maxAttempts} attempts for this task.`;
   return null;
 }
 
@@ -81,18 +88,24 @@ export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Ac
     submissionsModel(deps, task, actor),
     findStandingConsent(deps.db, courseOf(actor), actor.userId),
   ]);
+  const now = new Date();
   return {
     task: {
       id: task.id,
       title: task.title,
       description: task.description,
+      criteria: task.criteria,
       typeLabel: taskTypeLabel(task.taskType),
       maxScore: formatScore(task.maxScore),
-      attemptsLabel: task.maxAttempts === 1 ? 'one attempt' : `up to ${task.maxAttempts} attempts`,
+      attemptsLabel: task.maxAttempts === 1 ? 'one attempt' : `up to ${task.maxAttempts} attempts (${task.attemptPolicy === 'best' ? 'your best one counts' : 'your last one counts'})`,
+      due: task.dueAt ? { at: task.dueAt.toISOString(), text: formatDateTime(task.dueAt), passed: now > task.dueAt, late: task.latePolicy === 'accept' ? 'Work handed in after it is taken and marked late.' : 'Work is not taken after it.' } : null,
+      waitingNote: task.waitingNote,
     },
     attempt: { next: used + 1, max: task.maxAttempts, left: Math.max(0, task.maxAttempts - used) },
-    closed: closedReason(privacy.llmAllowed, Boolean(version), used, task.maxAttempts),
-    consentRequired: privacy.consentRequired,
+    closed: closedReason(task, privacy.llmAllowed, Boolean(version), used, now),
+    // How this attempt will be graded: by hand when the course has LLM assessment off.
+    byHand: !privacy.llmAllowed,
+    consentRequired: privacy.llmAllowed && privacy.consentRequired,
     // A standing consent to the current words: the box is not shown again, the page says when it was given.
     consentGiven: consent?.wordingVersion === CURRENT_CONSENT.version ? formatDateTime(consent.givenAt) : null,
     consentWording: CURRENT_CONSENT.text,

@@ -91,7 +91,7 @@ export async function submitThroughService(db: RootDb, config: SubmitConfig, t: 
   const items: number[] = [];
   for (const [i, studentId] of students.entries()) {
     const r = await db.transaction((tx) => submitWork(tx, config, { platformId: t.platformId, courseId: t.courseId, userId: studentId }, t.taskId, { body: { text: ESSAYS[i % ESSAYS.length], format: 'text' } }));
-    items.push(r.queueItem.id);
+    items.push(r.queueItem!.id);
   }
   return items;
 }

@@ -66,7 +66,7 @@ export async function submitMany(stack: Stack, home: Home, taskId: number, stude
     const r = await stack.db.db.transaction((tx) =>
       submitWork(tx, stack.config, { platformId: home.platformId, courseId: home.courseId, userId: studentId }, taskId, { body: { text: `${text} (${i})` } }),
     );
-    ids.push(r.queueItem.id);
+    ids.push(r.queueItem!.id);
   }
   return ids;
 }

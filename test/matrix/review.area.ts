@@ -37,6 +37,8 @@ const area: MatrixArea = {
     { route: 'GET /api/llm-assessments/pending-review/', allowed: ['instructor', 'administrator'], path: () => '/api/llm-assessments/pending-review/' },
     { route: 'GET /api/llm-assessments/:id/', allowed: ['instructor', 'administrator'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/`, tenantScoped: true },
     { route: 'POST /api/llm-assessments/:id/review/', allowed: ['instructor'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/review/`, json: { action: 'approve', decisionSeq: 0 }, fresh: pending, tenantScoped: true },
+    { route: 'GET /student/submissions/:submissionId', allowed: ['student'], path: ({ submissionId }) => `/student/submissions/${submissionId}`, tenantScoped: true },
+    { route: 'GET /api/my/submissions/', allowed: ['student'], path: () => '/api/my/submissions/' },
     { route: 'GET /student/submissions/:submissionId/feedback', allowed: ['student'], path: ({ submissionId }) => `/student/submissions/${submissionId}/feedback`, tenantScoped: true },
   ],
 };

@@ -3,7 +3,7 @@ import type { Db } from '../../db/db.js';
 import type { TextBuffer } from '../../text-buffer.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
 import { releasedToStudentSql } from './release.js';
-import { assessments } from './assessments.table.js';
+import { assessments, type AssessmentKind } from './assessments.table.js';
 
 /**
  * Assessments as ingestion writes them and reviewers read them.
@@ -152,9 +152,12 @@ export type ReleasedAssessmentRow = {
   task_max_score: number;
   result: Record<string, unknown> | null;
   override_criteria: Record<string, number> | null;
-  /** Encrypted (assessment-texts.ts: bound to the queue item). */
+  /** Encrypted (assessment-texts.ts: bound to the queue item, or the submission of a manual assessment). */
   override_feedback: string | null;
-  queue_item_id: number;
+  queue_item_id: number | null;
+  submission_id: number;
+  kind: AssessmentKind;
+  /** The rubric it was graded on; empty for a manual grade without one. */
   rubric: RubricCriterion[];
   released_at: Date;
 };
@@ -166,13 +169,28 @@ export type ReleasedAssessmentRow = {
 export async function releasedAssessmentOf(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<ReleasedAssessmentRow | undefined> {
   const rows = await db.execute<ReleasedAssessmentRow>(sql`
     select s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, t.max_score as task_max_score, a.result, a.override_criteria,
-           a.override_feedback, a.queue_item_id, pv.rubric, coalesce(a.released_at, a.created_at) as released_at, s.purged_at
+           a.override_feedback, a.queue_item_id, a.submission_id, a.kind, coalesce(pv.rubric, '[]'::jsonb) as rubric, coalesce(a.released_at, a.created_at) as released_at, s.purged_at
     from submissions s
     join tasks t on t.id = s.task_id
     join assessments a on a.submission_id = s.id
-    join prompt_versions pv on pv.id = a.prompt_version_id
+    left join prompt_versions pv on pv.id = a.prompt_version_id
     where s.id = ${submissionId} and s.course_id = ${who.courseId} and s.student_id = ${who.studentId}
       and ${releasedToStudentSql('a', 't')}
     order by a.id desc limit 1`);
   return rows.rows[0];
+}
+
+/**
+ * Work handed in to be graded by hand: a manual assessment waiting for the instructor (no queue item, no model, no
+ * score yet; never released before it is graded). `note` says why it is graded by hand.
+ */
+export async function insertManualAssessment(
+  db: Db,
+  a: { platformId: number; courseId: number; taskId: number; submissionId: number; promptVersionId: number | null; maxScore: number; note: string },
+): Promise<number> {
+  const [row] = await db
+    .insert(assessments)
+    .values({ kind: 'manual', platformId: a.platformId, courseId: a.courseId, taskId: a.taskId, submissionId: a.submissionId, promptVersionId: a.promptVersionId, model: 'manual', maxScore: a.maxScore, needsReview: true, reviewNote: a.note })
+    .returning({ id: assessments.id });
+  return row!.id;
 }

@@ -9,6 +9,9 @@ export const REVIEW_STATUSES = ['pending_review', 'approved', 'overridden', 'rej
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
 export const SYNC_STATUSES = ['none', 'pending', 'synced', 'failed'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
+/** Who grades: the model through a batch (`llm`), or the instructor by hand (`manual`: no queue item, no prompt). */
+export const ASSESSMENT_KINDS = ['llm', 'manual'] as const;
+export type AssessmentKind = (typeof ASSESSMENT_KINDS)[number];
 
 /**
  * The result of one queue item attempt. The model's validated answer (`result`) is never changed: a human
@@ -24,14 +27,16 @@ export const assessments = pgTable(
     // per row that cannot fail were most of its cost; the batch's check, the same batch row for every row, was ~5 %
     // of the database's time more. (The batch: an item is in one batch at a time, the one whose result this is; its
     // request there is still pending when the result is recorded.)
+    kind: text('kind').$type<AssessmentKind>().notNull().default('llm'),
     platformId: ref('platform_id').notNull(),
     courseId: ref('course_id').notNull(),
     taskId: ref('task_id').notNull(),
     submissionId: ref('submission_id').notNull(),
-    queueItemId: ref('queue_item_id').notNull().references(() => queueItems.id),
+    // Null only for a manual assessment (kind 'manual'), which no queue item, request or prompt made.
+    queueItemId: ref('queue_item_id').references(() => queueItems.id),
     batchId: ref('batch_id'),
-    customId: text('custom_id').notNull().unique(),
-    promptVersionId: ref('prompt_version_id').notNull(),
+    customId: text('custom_id').unique(),
+    promptVersionId: ref('prompt_version_id'),
     model: text('model').notNull(),
     /** The validated structured answer; null when the output could not be parsed (then raw_output says why). */
     result: jsonb('result').$type<Record<string, unknown>>(),
@@ -82,6 +87,10 @@ export const assessments = pgTable(
     index('assessments_submission_idx').on(t.submissionId),
     // A queue item is completed by its first usable answer and never sent again: one assessment per item, enforced.
     uniqueIndex('assessments_queue_item_key').on(t.queueItemId),
+    // A submission waiting for hand grading has one manual assessment.
+    uniqueIndex('assessments_manual_submission_key').on(t.submissionId).where(sql`${t.kind} = 'manual'`),
+    check('assessments_kind_check', sql`${t.kind} in ('llm', 'manual')`),
+    check('assessments_llm_source_check', sql`${t.kind} = 'manual' or (${t.queueItemId} is not null and ${t.customId} is not null and ${t.promptVersionId} is not null)`),
     index('assessments_batch_idx').on(t.batchId),
     // The grade-sync sweep: pending syncs that are due.
     index('assessments_grade_sync_due_idx').on(t.gradeSyncNextAt).where(sql`${t.gradeSyncStatus} = 'pending'`),
@@ -90,7 +99,8 @@ export const assessments = pgTable(
     check('assessments_review_status_check', sql`${t.reviewStatus} in ('pending_review', 'approved', 'overridden', 'rejected')`),
     check('assessments_sync_status_check', sql`${t.gradeSyncStatus} in ('none', 'pending', 'synced', 'failed')`),
     check('assessments_rejected_to_check', sql`${t.rejectedTo} is null or ${t.rejectedTo} in ('queue', 'manual')`),
-    check('assessments_override_reason_check', sql`${t.overrideScore} is null or ${t.overrideReason} is not null`),
+    // The model's grade changed by hand needs a reason; a grade given by hand in the first place does not.
+    check('assessments_override_reason_check', sql`${t.kind} = 'manual' or ${t.overrideScore} is null or ${t.overrideReason} is not null`),
   ],
 );
 

@@ -15,7 +15,8 @@ export interface ReviewData {
   /** The assessment, its result's placeholders ([student], [classmate 1]…) replaced by what they stood for, its texts decrypted. */
   assessment: AssessmentRow;
   context: ReviewContext;
-  version: PromptVersionRow;
+  /** The prompt version it was graded with; for a manual assessment the rubric it is graded on, or null (none). */
+  version: PromptVersionRow | null;
   /** The submission as the student wrote it, or null with the reason it cannot be shown. */
   text: string | null;
   textUnavailable: string | null;
@@ -29,8 +30,8 @@ export async function loadReview(db: Db, config: Pick<Config, 'encryptionKey'>, 
   const stored = await findAssessmentInScope(db, scope, id);
   if (!stored) throw NotFound('The assessment');
   const assessment = readableTexts(config.encryptionKey, stored);
-  const [context, version] = await Promise.all([reviewContext(db, assessment), findVersionById(db, assessment.promptVersionId)]);
-  if (!version) throw NotFound('The prompt version of this assessment');
+  const [context, version] = await Promise.all([reviewContext(db, assessment), assessment.promptVersionId == null ? null : findVersionById(db, assessment.promptVersionId).then((v) => v ?? null)]);
+  if (!version && assessment.kind === 'llm') throw NotFound('The prompt version of this assessment');
   let text: string | null = null;
   let textUnavailable: string | null = null;
   if (context.purgedAt || !context.content) {
@@ -44,6 +45,8 @@ export async function loadReview(db: Db, config: Pick<Config, 'encryptionKey'>, 
     }
   }
   const privacy = await getCoursePrivacy(db, assessment.courseId);
+  // Graded by hand: nothing was sent to a model, so there is no request to show.
+  if (assessment.kind === 'manual' || !version || assessment.customId == null) return { assessment, context, version, text, textUnavailable, messages: [], anonymized: false };
   const task = { title: context.taskTitle, description: context.taskDescription };
   // Anonymization is deterministic, so the text as sent and its mapping are made again here rather than stored: the
   // request shows what left, and the model's feedback shows the names and values it stood for.

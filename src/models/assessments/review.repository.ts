@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import type { AssessmentFlag } from '../../grading/rubric.js';
-import { assessments, type ReviewStatus, type SyncStatus } from './assessments.table.js';
+import { assessments, type AssessmentKind, type ReviewStatus, type SyncStatus } from './assessments.table.js';
 
 export type AssessmentRow = typeof assessments.$inferSelect;
 
@@ -100,6 +100,7 @@ export interface ReviewListItem {
   taskId: number;
   taskTitle: string;
   studentName: string;
+  kind: AssessmentKind;
   attempt: number;
   score: number | null;
   maxScore: number;
@@ -118,7 +119,8 @@ export interface ReviewListItem {
 function listCondition(scope: AssessmentScope, f: ReviewListFilter): SQL {
   const parts: SQL[] = ['courseId' in scope ? sql`a.course_id = ${scope.courseId}` : sql`a.platform_id = ${scope.platformId}`];
   if (f.status === 'pending') parts.push(sql`a.review_status = 'pending_review'`);
-  else if (f.status === 'manual') parts.push(sql`a.review_status = 'rejected' and a.rejected_to = 'manual'`);
+  // To grade by hand: rejected to the instructor, or handed in for manual grading and not graded yet.
+  else if (f.status === 'manual') parts.push(sql`((a.review_status = 'rejected' and a.rejected_to = 'manual') or (a.kind = 'manual' and a.review_status = 'pending_review'))`);
   else if (f.status !== 'all') parts.push(sql`a.review_status = ${f.status}`);
   if (f.taskId) parts.push(sql`a.task_id = ${f.taskId}`);
   if (f.flag === 'any') parts.push(sql`(a.needs_review or jsonb_array_length(a.flags) > 0)`);
@@ -133,12 +135,12 @@ function listCondition(scope: AssessmentScope, f: ReviewListFilter): SQL {
 /** Flagged first (a human must look at those), then oldest first. */
 export async function listForReview(db: Db, scope: AssessmentScope, f: ReviewListFilter, limit = 200): Promise<ReviewListItem[]> {
   const rows = await db.execute<{
-    id: number; task_id: number; task_title: string; student_name: string | null; attempt: number; score: number | null; max_score: number;
+    id: number; task_id: number; task_title: string; student_name: string | null; kind: AssessmentKind; attempt: number; score: number | null; max_score: number;
     override_score: number | null; computed_confidence: number | null; flags: AssessmentFlag[]; needs_review: boolean; review_status: ReviewStatus;
     rejected_to: 'queue' | 'manual' | null; decision_seq: number; grade_sync_status: SyncStatus; grade_sync_error: string | null; created_at: Date;
   }>(sql`
     select a.id, a.task_id, t.title as task_title, coalesce(u.name, nullif(trim(concat(u.given_name, ' ', u.family_name)), ''), 'Student ' || u.id) as student_name,
-           s.attempt, a.score, a.max_score, a.override_score, a.computed_confidence, a.flags, a.needs_review, a.review_status, a.rejected_to,
+           a.kind, s.attempt, a.score, a.max_score, a.override_score, a.computed_confidence, a.flags, a.needs_review, a.review_status, a.rejected_to,
            a.decision_seq, a.grade_sync_status, a.grade_sync_error, a.created_at
     from assessments a
     join tasks t on t.id = a.task_id
@@ -152,6 +154,7 @@ export async function listForReview(db: Db, scope: AssessmentScope, f: ReviewLis
     taskId: Number(r.task_id),
     taskTitle: r.task_title,
     studentName: r.student_name ?? 'Student',
+    kind: r.kind,
     attempt: r.attempt,
     score: r.score == null ? null : Number(r.score),
     maxScore: Number(r.max_score),
@@ -181,6 +184,7 @@ export interface ReviewContext {
   taskDescription: string;
   taskMaxScore: number;
   releasePolicy: 'after_approval' | 'immediately';
+  autoReleaseMinConfidence: number | null;
   studentId: number;
   studentName: string;
   studentSub: string;
@@ -190,29 +194,31 @@ export interface ReviewContext {
   contentFormat: 'text' | 'markdown';
   purgedAt: Date | null;
   reviewerName: string | null;
-  promptVersion: number;
+  /** Null for work graded by hand without a rubric. */
+  promptVersion: number | null;
 }
 
 export async function reviewContext(db: Db, a: AssessmentRow): Promise<ReviewContext> {
   const rows = await db.execute<{
-    task_title: string; task_description: string; task_max_score: number; release_policy: 'after_approval' | 'immediately'; student_id: number;
+    task_title: string; task_description: string; task_max_score: number; release_policy: 'after_approval' | 'immediately'; auto_release_min_confidence: number | null; student_id: number;
     student_name: string | null; student_sub: string; attempt: number; submitted_at: Date; content: Buffer | null; content_format: 'text' | 'markdown';
-    purged_at: Date | null; reviewer_name: string | null; prompt_version: number;
+    purged_at: Date | null; reviewer_name: string | null; prompt_version: number | null;
   }>(sql`
-    select t.title as task_title, t.description as task_description, t.max_score as task_max_score, t.release_policy,
+    select t.title as task_title, t.description as task_description, t.max_score as task_max_score, t.release_policy, t.auto_release_min_confidence,
            s.student_id, coalesce(u.name, nullif(trim(concat(u.given_name, ' ', u.family_name)), '')) as student_name, u.sub as student_sub,
            s.attempt, s.created_at as submitted_at, s.content, s.content_format, s.purged_at,
            (select name from users r where r.id = ${a.reviewedBy}) as reviewer_name,
-           pv.version as prompt_version
-    from tasks t, submissions s join users u on u.id = s.student_id, prompt_versions pv
-    where t.id = ${a.taskId} and s.id = ${a.submissionId} and pv.id = ${a.promptVersionId}`);
+           (select version from prompt_versions pv where pv.id = ${a.promptVersionId}) as prompt_version
+    from tasks t, submissions s join users u on u.id = s.student_id
+    where t.id = ${a.taskId} and s.id = ${a.submissionId}`);
   const r = rows.rows[0];
-  if (!r) throw new Error(`assessment ${a.id} lost its task, submission or prompt version`);
+  if (!r) throw new Error(`assessment ${a.id} lost its task or submission`);
   return {
     taskTitle: r.task_title,
     taskDescription: r.task_description,
     taskMaxScore: Number(r.task_max_score),
     releasePolicy: r.release_policy,
+    autoReleaseMinConfidence: r.auto_release_min_confidence,
     studentId: Number(r.student_id),
     studentName: r.student_name ?? 'Student',
     studentSub: r.student_sub,
@@ -252,7 +258,7 @@ export async function listDecided(db: Db, courseId: number, f: { taskId?: number
     select a.id, a.task_id, t.title as task_title, a.prompt_version_id, pv.version as prompt_version, a.review_status, a.score, a.override_score,
            a.max_score, a.result, a.override_criteria, pv.rubric, a.reviewed_at
     from assessments a join tasks t on t.id = a.task_id join prompt_versions pv on pv.id = a.prompt_version_id
-    where a.course_id = ${courseId} and a.review_status in ('approved', 'overridden') and a.score is not null and a.reviewed_at is not null
+    where a.course_id = ${courseId} and a.kind = 'llm' and a.review_status in ('approved', 'overridden') and a.score is not null and a.reviewed_at is not null
       ${f.taskId ? sql`and a.task_id = ${f.taskId}` : sql``}
       ${f.promptVersionId ? sql`and a.prompt_version_id = ${f.promptVersionId}` : sql``}
     order by a.reviewed_at, a.id`);
@@ -278,6 +284,6 @@ export async function promptVersionsInCourse(db: Db, courseId: number): Promise<
   const rows = await db.execute<{ id: number; task_id: number; task_title: string; version: number }>(sql`
     select distinct pv.id, a.task_id, t.title as task_title, pv.version
     from assessments a join prompt_versions pv on pv.id = a.prompt_version_id join tasks t on t.id = a.task_id
-    where a.course_id = ${courseId} order by t.title, pv.version`);
+    where a.course_id = ${courseId} and a.kind = 'llm' order by t.title, pv.version`);
   return rows.rows.map((r) => ({ id: Number(r.id), taskId: Number(r.task_id), taskTitle: r.task_title, version: r.version }));
 }

@@ -49,6 +49,7 @@ function audit(db: Db, who: Reviewer, action: string, a: AssessmentRow, details:
 export async function approveAssessment(db: Db, who: Reviewer, id: number, expectedSeq: number | undefined): Promise<AssessmentRow> {
   const current = await lockAssessmentInCourse(db, who.courseId, id);
   if (!current) throw NotFound('The assessment');
+  if (current.kind === 'manual') throw Conflict('This work is graded by hand: give it your score and comments.');
   if (current.reviewStatus === 'pending_review' && current.score == null) {
     throw Conflict('The model gave no usable score for this work, so there is nothing to approve: override it with your own score, or reject it.');
   }
@@ -58,19 +59,22 @@ export async function approveAssessment(db: Db, who: Reviewer, id: number, expec
   return row;
 }
 
-/**
- * The instructor's own grade beside the model's, which stays unchanged for audit. Allowed on anything not sent
- * back to the LLM queue: a later override replaces an earlier decision and is synced again. The feedback and the
- * reason are stored encrypted (they may name the student or quote the work); the row returned has them readable.
- */
-export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptionKey'>, who: Reviewer, id: number, input: OverrideInput): Promise<AssessmentRow> {
-  const current = await lockAssessmentInCourse(db, who.courseId, id);
-  if (!current) throw NotFound('The assessment');
-  const rubric: RubricCriterion[] = (await findVersionById(db, current.promptVersionId))?.rubric ?? [];
+/** A grade given by hand: the score and, when given, every criterion's points (the score is then their sum). */
+interface HandGrade {
+  score: number;
+  criteria: Record<string, number> | null;
+}
 
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * One rule for the score a person gives, so that the score, its criteria and the comments never disagree: either
+ * every criterion gets its points and the score is their sum (typed or left empty), or no criterion is given and
+ * the overall score changes alone (the student is told the per-criterion points are the model's, from before).
+ */
+export function handGradeOf(rubric: RubricCriterion[], maxScore: number, input: { score?: number; criteria?: OverrideInput['criteria'] }): { grade: HandGrade } | { fields: Record<string, string> } {
   const fields: Record<string, string> = {};
-  if (input.score === undefined) fields.score = 'Enter the score you give.';
-  else if (input.score < 0 || input.score > current.maxScore) fields.score = `The score must be from 0 to ${current.maxScore}.`;
+  if (input.score !== undefined && (input.score < 0 || input.score > maxScore)) fields.score = `The score must be from 0 to ${maxScore}.`;
   const criteria: Record<string, number> = {};
   for (const [key, value] of Object.entries(input.criteria ?? {})) {
     if (value === undefined) continue;
@@ -79,8 +83,41 @@ export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptio
     else if (value < 0 || value > c.maxPoints) fields[`criteria.${key}`] = `From 0 to ${c.maxPoints}.`;
     else criteria[key] = value;
   }
-  if (!input.reason) fields.reason = 'Say why you change the grade: it is kept with the original for audit.';
-  if (Object.keys(fields).length) throw Invalid(fields);
+  const given = Object.keys(criteria).length;
+  if (given > 0 && given < rubric.length) {
+    for (const c of rubric) if (criteria[c.id] === undefined && !fields[`criteria.${c.id}`]) fields[`criteria.${c.id}`] = 'Give every criterion its points, or leave them all empty to change only the overall score.';
+  }
+  if (Object.keys(fields).length) return { fields };
+  if (given > 0) {
+    const sum = round2(rubric.reduce((total, c) => total + criteria[c.id]!, 0));
+    if (input.score !== undefined && Math.abs(input.score - sum) > 0.005) {
+      return { fields: { score: `The criteria add up to ${sum}, and the score is their sum: leave the score empty (or enter ${sum}), or clear the criteria to change only the overall score.` } };
+    }
+    if (sum > maxScore) return { fields: { score: `The criteria add up to ${sum}, more than the maximum score of ${maxScore}.` } };
+    return { grade: { score: sum, criteria } };
+  }
+  if (input.score === undefined) return { fields: { score: 'Enter the score you give.' } };
+  return { grade: { score: input.score, criteria: null } };
+}
+
+/**
+ * The instructor's own grade beside the model's, which stays unchanged for audit. Allowed on anything not sent
+ * back to the LLM queue: a later override replaces an earlier decision and is synced again. The feedback and the
+ * reason are stored encrypted (they may name the student or quote the work); the row returned has them readable.
+ * Work handed in for manual grading (kind `manual`) is graded the same way, without a reason: there is no model's
+ * grade to change.
+ */
+export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptionKey'>, who: Reviewer, id: number, input: OverrideInput): Promise<AssessmentRow> {
+  const current = await lockAssessmentInCourse(db, who.courseId, id);
+  if (!current) throw NotFound('The assessment');
+  const rubric: RubricCriterion[] = current.promptVersionId == null ? [] : ((await findVersionById(db, current.promptVersionId))?.rubric ?? []);
+  const manual = current.kind === 'manual';
+
+  const checked = handGradeOf(rubric, current.maxScore, input);
+  const fields = 'fields' in checked ? { ...checked.fields } : {};
+  if (!input.reason && !manual) fields.reason = 'Say why you change the grade: it is kept with the original for audit.';
+  if (Object.keys(fields).length || !('grade' in checked)) throw Invalid(fields);
+  const { grade } = checked;
   if (current.reviewStatus === 'rejected' && current.rejectedTo === 'queue' && current.decisionSeq === input.decisionSeq) {
     throw Conflict('This work was sent back to the LLM queue; grade its new assessment instead.');
   }
@@ -91,16 +128,24 @@ export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptio
     {
       reviewStatus: 'overridden',
       reviewedBy: who.userId,
-      overrideScore: input.score!,
-      overrideCriteria: Object.keys(criteria).length ? criteria : null,
-      overrideFeedback: sealText(config.encryptionKey, current.queueItemId, 'override_feedback', input.feedback),
-      overrideReason: sealText(config.encryptionKey, current.queueItemId, 'override_reason', input.reason!),
+      overrideScore: grade.score,
+      overrideCriteria: grade.criteria,
+      overrideFeedback: sealText(config.encryptionKey, current, 'override_feedback', input.feedback),
+      overrideReason: sealText(config.encryptionKey, current, 'override_reason', input.reason ?? null),
       rejectedTo: null,
       release: true,
     },
   );
-  if (!row) return explainNoChange(db, who.courseId, id, 'overridden', input.decisionSeq);
-  await audit(db, who, 'assessment.overridden', row, { from: current.reviewStatus, llmScore: current.score, previousOverride: current.overrideScore, score: row.overrideScore, criteria, reasonGiven: Boolean(row.overrideReason) });
+  if (!row) return explainNoChange(db, who.courseId, id, manual ? 'graded' : 'overridden', input.decisionSeq);
+  await audit(db, who, manual ? 'assessment.graded_by_hand' : 'assessment.overridden', row, {
+    from: current.reviewStatus,
+    llmScore: current.score,
+    previousOverride: current.overrideScore,
+    score: row.overrideScore,
+    criteria: grade.criteria ?? {},
+    scoreOf: grade.criteria ? 'criteria' : 'overall',
+    reasonGiven: Boolean(row.overrideReason),
+  });
   return readableTexts(config.encryptionKey, row);
 }
 
@@ -112,6 +157,7 @@ export async function rejectAssessment(db: Db, config: Pick<Config, 'encryptionK
   if (input.rejectTo === 'queue' && !input.note) throw Invalid({ note: 'Add a note for the queue: what should be different this time?' });
   const current = await lockAssessmentInCourse(db, who.courseId, id);
   if (!current) throw NotFound('The assessment');
+  if (current.kind === 'manual') throw Conflict('This work is graded by hand, so there is no model result to reject: give it your score.');
   const row = await applyDecision(
     db,
     { courseId: who.courseId, id, from: ['pending_review'], expectedSeq: input.decisionSeq },
@@ -187,6 +233,10 @@ export async function bulkApprove(db: Db, who: Reviewer, ids: number[], confirmF
     const r = rows.find((x) => x.id === id)!;
     if (r.reviewStatus === 'pending_review' && needsOwnDecision(r)) {
       outcome.skipped.push({ id, reason: INJECTION_SKIP_REASON });
+      continue;
+    }
+    if (r.kind === 'manual') {
+      outcome.skipped.push({ id, reason: 'graded by hand: give it your score on its own page' });
       continue;
     }
     if (r.score == null) {

@@ -75,6 +75,7 @@ export type RequestTarget = {
   queue_item_id: number;
   prompt_version_id: number;
   release_policy: ReleasePolicy;
+  auto_release_min_confidence: number | null;
   /** What the injection scan found in the text sent (null: nothing, or sent before the scan existed). */
   injection_scan: StoredScan | null;
 };
@@ -108,7 +109,7 @@ function storedScan(value: unknown): StoredScan | null {
 export async function requestTargets(db: Db, batchId: number, customIds: string[]): Promise<Map<string, RequestTarget>> {
   if (!customIds.length) return new Map();
   const rows = await db.execute<RequestTarget>(sql`
-    select br.custom_id, br.status, br.queue_item_id, br.prompt_version_id, br.injection_scan, t.release_policy
+    select br.custom_id, br.status, br.queue_item_id, br.prompt_version_id, br.injection_scan, t.release_policy, t.auto_release_min_confidence
     from unnest(${sql.param(customIds)}::text[]) as c(custom_id)
     join lateral (select custom_id, status, queue_item_id, prompt_version_id, task_id, injection_scan from batch_requests b where b.custom_id = c.custom_id and b.batch_id = ${batchId} limit 1) br on true
     join tasks t on t.id = br.task_id`);

@@ -94,7 +94,7 @@ function addAssessment(doc: AssessmentsDoc, batchModel: string, chunk: ResultChu
     cachedInputTokens: line.usage.cachedInputTokens,
     outputTokens: line.usage.outputTokens,
     actualCostMicros: cost,
-    releasedAt: releasedToStudent({ reviewStatus: 'pending_review', needsReview: ev.needsReview, flagCount: ev.flags.length, releasePolicy: target.release_policy }) ? new Date() : null,
+    releasedAt: releasedToStudent({ reviewStatus: 'pending_review', needsReview: ev.needsReview, flagCount: ev.flags.length, releasePolicy: target.release_policy, confidence: ev.computedConfidence, minConfidence: target.auto_release_min_confidence }) ? new Date() : null,
   });
   return { customId: target.custom_id, inputTokens: line.usage.inputTokens, outputTokens: line.usage.outputTokens, costMicros: cost };
 }

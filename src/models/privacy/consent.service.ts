@@ -22,7 +22,7 @@ export async function hasCurrentConsent(db: Db, s: Student): Promise<boolean> {
  */
 export async function requireConsent(db: Db, s: Student, ticked: boolean): Promise<void> {
   if (await hasCurrentConsent(db, s)) return;
-  if (!ticked) throw Invalid({ consent: 'Please agree to your work being assessed by an LLM before submitting it.' }, 'Your consent is needed first.');
+  if (!ticked) throw Invalid({ consent: 'Please agree to your work being assessed by an LLM before submitting it, or choose to be graded by hand.' }, 'Choose how this attempt is graded first.');
   await recordConsent(db, s.courseId, s.userId, CURRENT_CONSENT.version);
   await recordAudit(db, { platformId: s.platformId, courseId: s.courseId, actorId: s.userId, actorKind: 'user', action: 'consent.given', entityType: 'course', entityId: s.courseId, details: { wordingVersion: CURRENT_CONSENT.version } });
 }

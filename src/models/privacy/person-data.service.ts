@@ -4,7 +4,7 @@ import type { Db, RootDb } from '../../db/db.js';
 import { Conflict, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { skipQueuedOfStudent } from '../queue/queue.repository.js';
-import { openText } from '../assessments/assessment-texts.js';
+import { openText, textOwnerOf } from '../assessments/assessment-texts.js';
 import { insertNotification } from '../notifications/notifications.repository.js';
 import {
   anonymizePerson,
@@ -77,8 +77,8 @@ export async function exportPerson(db: Db, config: Pick<Config, 'encryptionKey'>
       maxScore: Number(a.max_score),
       aiResult: resultFor(a.result),
       // Reviewers' texts are stored encrypted (assessment-texts.ts), bound to the queue item.
-      instructorFeedback: openText(config.encryptionKey, Number(a.queue_item_id), 'override_feedback', a.override_feedback),
-      overrideReason: options.forThePerson ? undefined : openText(config.encryptionKey, Number(a.queue_item_id), 'override_reason', a.override_reason),
+      instructorFeedback: openText(config.encryptionKey, textOwnerOf(a), 'override_feedback', a.override_feedback),
+      overrideReason: options.forThePerson ? undefined : openText(config.encryptionKey, textOwnerOf(a), 'override_reason', a.override_reason),
       decidedAt: iso(a.reviewed_at),
       releasedAt: iso(a.released_at),
       gradebook: a.grade_sync_status,

@@ -79,7 +79,8 @@ export async function replaceSubmissionContents(db: Db, rows: Array<{ id: number
 
 export interface StoredAssessmentTexts {
   id: number;
-  queueItemId: number;
+  queueItemId: number | null;
+  submissionId: number;
   rawOutput: string | null;
   overrideFeedback: string | null;
   overrideReason: string | null;
@@ -92,14 +93,14 @@ function needsKey(column: SQL, prefix: string): SQL {
 
 /** The next assessments after `afterId` with a text not under the key of `prefix` (`enc:<id>:`), locked as above. */
 export async function lockAssessmentTextsNotUnder(db: Db, prefix: string, afterId: number, limit: number): Promise<StoredAssessmentTexts[]> {
-  const rows = await db.execute<{ id: string; queue_item_id: string; raw_output: string | null; override_feedback: string | null; override_reason: string | null }>(sql`
-    select id, queue_item_id, raw_output, override_feedback, override_reason from assessments
+  const rows = await db.execute<{ id: string; queue_item_id: string | null; submission_id: string; raw_output: string | null; override_feedback: string | null; override_reason: string | null }>(sql`
+    select id, queue_item_id, submission_id, raw_output, override_feedback, override_reason from assessments
     where id > ${afterId}
       and (${needsKey(sql`raw_output`, prefix)} or ${needsKey(sql`override_feedback`, prefix)} or ${needsKey(sql`override_reason`, prefix)})
     order by id
     limit ${limit}
     for update skip locked`);
-  return rows.rows.map((r) => ({ id: Number(r.id), queueItemId: Number(r.queue_item_id), rawOutput: r.raw_output, overrideFeedback: r.override_feedback, overrideReason: r.override_reason }));
+  return rows.rows.map((r) => ({ id: Number(r.id), queueItemId: r.queue_item_id == null ? null : Number(r.queue_item_id), submissionId: Number(r.submission_id), rawOutput: r.raw_output, overrideFeedback: r.override_feedback, overrideReason: r.override_reason }));
 }
 
 /** Writes the new texts where the row still holds the old ones (as replaceSubmissionContents). */

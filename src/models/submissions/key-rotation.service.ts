@@ -1,3 +1,4 @@
+import { bindingOf } from '../assessments/assessment-texts.js';
 import type { RootDb } from '../../db/db.js';
 import { ContentDecryptionError, contentHeader, decryptContent, decryptText, encryptContent, encryptText, textPrefix, type AssessmentTextColumn, type Keyring } from '../../crypto/content.js';
 import {
@@ -143,7 +144,7 @@ async function rotateAssessmentBatch(db: RootDb, keys: Keyring, afterId: number,
           const stored = old[field];
           // Under the current key already, or retention's stub (plaintext that is no one's data): left as is.
           if (stored == null || stored.startsWith(prefix) || stored === REMOVED_TEXT) continue;
-          const binding = { queueItemId: old.queueItemId, column };
+          const binding = bindingOf(old, column);
           next[field] = encryptText(keys, decryptText(keys, stored, binding), binding);
         }
         writes.push({ old, next });

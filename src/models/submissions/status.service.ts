@@ -2,14 +2,16 @@ import type { Db } from '../../db/db.js';
 import { describeEta, etaForBatched, etaForQueued, observedThroughput, type Throughput } from '../queue/eta.js';
 import { releasedToStudent } from '../assessments/release.js';
 import { queuePosition } from '../queue/queue-stats.repository.js';
-import { studentStatusRows } from './submissions.repository.js';
+import { studentStatusRows, type StudentStatusRow } from './submissions.repository.js';
 
 /**
  * What a student sees of their own submissions: where each one is (queued, in a batch, being graded, graded,
- * failed), its place in the queue, an estimate of when it will be graded, and whether feedback has been released.
+ * failed, waiting to be graded by hand), its place in the queue, an estimate of when it will be graded, and whether
+ * feedback has been released. The task page and the JSON API for the LMS mobile apps (`GET /api/my/submissions/`)
+ * read the same list.
  */
 
-export type StudentStatus = 'queued' | 'in_batch' | 'processing' | 'completed' | 'failed' | 'removed';
+export type StudentStatus = 'queued' | 'in_batch' | 'processing' | 'completed' | 'failed' | 'removed' | 'manual';
 
 export const STATUS_LABELS: Record<StudentStatus, string> = {
   queued: 'Queued',
@@ -18,27 +20,39 @@ export const STATUS_LABELS: Record<StudentStatus, string> = {
   completed: 'Graded',
   failed: 'Could not be graded',
   removed: 'Not graded',
+  manual: 'With your instructor',
 };
 
 /** States that change no more without a person acting: the page stops polling. */
-export const TERMINAL: ReadonlySet<StudentStatus> = new Set(['completed', 'failed', 'removed']);
+export const TERMINAL: ReadonlySet<StudentStatus> = new Set(['completed', 'failed', 'removed', 'manual']);
 
 export interface StudentSubmissionStatus {
   submissionId: number;
+  taskId: number;
+  taskTitle: string;
   attempt: number;
   submittedAt: Date;
+  /** Handed in after the task's due date (taken, as the task allows late work). */
+  late: boolean;
   status: StudentStatus;
   statusLabel: string;
   /** 1 = next to be batched; only while queued. */
   position: number | null;
   eta: Date | null;
   etaLabel: string | null;
+  /** The batch it is in (while in a batch or being graded). */
+  batchId: number | null;
   detail: string | null;
+  /** Still waiting at normal priority: the instructor can ask for it to be graded first ("grade now"). */
+  canEscalate: boolean;
   feedbackReleased: boolean;
+  /** The score the student may see (released only), on the rubric's scale. */
+  score: { value: number; max: number } | null;
 }
 
-function mapStatus(q: string | null): StudentStatus {
-  switch (q) {
+function mapStatus(r: StudentStatusRow): StudentStatus {
+  if (r.kind === 'manual') return r.review_status === 'approved' || r.review_status === 'overridden' ? 'completed' : 'manual';
+  switch (r.q_status) {
     case 'queued':
       return 'queued';
     case 'selected':
@@ -57,16 +71,27 @@ function mapStatus(q: string | null): StudentStatus {
   }
 }
 
-/** The student's submissions of a task, newest attempt first, with live status. */
-export async function studentSubmissionStatuses(db: Db, taskId: number, studentId: number, defaultBatchSize: number, now = new Date()): Promise<StudentSubmissionStatus[]> {
-  const rows = await studentStatusRows(db, taskId, studentId);
+const DETAILS: Partial<Record<StudentStatus, string>> = {
+  failed: 'The grading service could not grade this attempt. Your instructor can see it and will follow up.',
+  removed: 'An administrator took this attempt out of the grading queue. Ask your instructor.',
+  manual: 'Your instructor grades this attempt by hand; no LLM sees it.',
+};
+
+/** The student's submissions of a task (or of the whole course), newest first, with live status. */
+export async function studentSubmissionStatuses(
+  db: Db,
+  of: { taskId: number } | { courseId: number },
+  studentId: number,
+  defaultBatchSize: number,
+  now = new Date(),
+): Promise<StudentSubmissionStatus[]> {
+  const rows = await studentStatusRows(db, of, studentId);
   let throughput: Throughput | undefined;
   const out: StudentSubmissionStatus[] = [];
   for (const r of rows) {
-    const status = mapStatus(r.q_status);
+    const status = mapStatus(r);
     let position: number | null = null;
     let eta: Date | null = null;
-    let detail: string | null = null;
     if (status === 'queued' && r.queue_item_id != null) {
       position = await queuePosition(db, Number(r.platform_id), Number(r.queue_item_id), r.priority_rank ?? 1, new Date(r.q_created_at!));
       throughput ??= await observedThroughput(db, Number(r.platform_id), defaultBatchSize);
@@ -76,23 +101,30 @@ export async function studentSubmissionStatuses(db: Db, taskId: number, studentI
       throughput ??= await observedThroughput(db, Number(r.platform_id), defaultBatchSize);
       eta = etaForBatched(r.batch_submitted_at ? new Date(r.batch_submitted_at) : null, throughput, now);
     }
-    if (status === 'failed') detail = 'The grading service could not grade this attempt. Your instructor can see it and will follow up.';
-    if (status === 'removed') detail = 'An administrator took this attempt out of the grading queue. Ask your instructor.';
     const released =
       r.has_assessment && r.review_status !== null &&
-      releasedToStudent({ reviewStatus: r.review_status, needsReview: r.needs_review ?? true, flagCount: Number(r.flag_count ?? 0), releasePolicy: r.release_policy });
+      releasedToStudent({ reviewStatus: r.review_status, needsReview: r.needs_review ?? true, flagCount: Number(r.flag_count ?? 0), releasePolicy: r.release_policy, confidence: r.computed_confidence, minConfidence: r.auto_release_min_confidence });
+    let detail = DETAILS[status] ?? null;
     if (status === 'completed' && !released) detail = 'Your instructor reviews the feedback before you see it.';
+    const finalScore = r.review_status === 'overridden' ? r.override_score : r.score;
+    const submittedAt = new Date(r.submitted_at);
     out.push({
       submissionId: Number(r.submission_id),
+      taskId: Number(r.task_id),
+      taskTitle: r.task_title,
       attempt: r.attempt,
-      submittedAt: new Date(r.submitted_at),
+      submittedAt,
+      late: r.due_at != null && submittedAt > new Date(r.due_at),
       status,
       statusLabel: STATUS_LABELS[status],
       position,
       eta,
       etaLabel: eta ? describeEta(eta, now) : null,
+      batchId: (status === 'in_batch' || status === 'processing') && r.batch_id != null ? Number(r.batch_id) : null,
       detail,
+      canEscalate: status === 'queued' && r.priority !== 'high',
       feedbackReleased: Boolean(released),
+      score: released && finalScore != null && r.max_score != null ? { value: Number(finalScore), max: Number(r.max_score) } : null,
     });
   }
   return out;

@@ -7,7 +7,8 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { gradingRequestFor } from '../../grading/request.js';
 import { compileRoster, sendableText, type Person, type Roster } from '../../grading/anonymize-text.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
-import { requireConsent } from '../privacy/consent.service.js';
+import { hasCurrentConsent, requireConsent } from '../privacy/consent.service.js';
+import { insertManualAssessment } from '../assessments/assessments.repository.js';
 import { findActiveVersion, type PromptVersionRow } from '../prompts/prompts.repository.js';
 import { insertQueueItem, PRIORITY_RANK, type QueueItemRow } from '../queue/queue.repository.js';
 import { findTaskInCourse, type TaskRow } from '../tasks/tasks.repository.js';
@@ -27,7 +28,41 @@ export interface Submitter {
 
 export interface SubmitResult {
   submission: SubmissionRow;
-  queueItem: QueueItemRow;
+  /** The queue item of work graded by the LLM; null for work handed in to be graded by hand. */
+  queueItem: QueueItemRow | null;
+  /** Why the work is graded by hand (null: by the LLM). */
+  byHand: string | null;
+  late: boolean;
+}
+
+/** How an attempt is graded: by the LLM with the task's active prompt, or by the instructor by hand (and why). */
+type GradingPath = { by: 'llm'; version: PromptVersionRow } | { by: 'hand'; why: string; version: PromptVersionRow | undefined };
+
+/**
+ * LLM assessment off for the course, or a student who has not consented and asks for it: the work is still taken
+ * and graded by hand. Consent given now (the box ticked) is recorded. A student who neither consents nor asks for
+ * grading by hand is asked to choose.
+ */
+async function gradingPathOf(db: Db, who: Submitter, task: TaskRow, body: unknown): Promise<GradingPath> {
+  const privacy = await getCoursePrivacy(db, who.courseId);
+  const version = await findActiveVersion(db, task.id);
+  if (!privacy.llmAllowed) return { by: 'hand', why: 'LLM assessment is off for this course.', version };
+  const form = (body ?? {}) as { consent?: unknown; grading?: unknown };
+  if (privacy.consentRequired && form.grading === 'hand' && !(await hasCurrentConsent(db, who))) {
+    return { by: 'hand', why: 'The student asked to be graded by hand rather than by an LLM.', version };
+  }
+  if (privacy.consentRequired) {
+    await requireConsent(db, { platformId: who.platformId, courseId: who.courseId, userId: who.userId }, form.consent === 'on' || form.consent === 'true' || form.consent === true);
+  }
+  if (!version) throw Conflict('This task has no grading prompt yet, so it cannot take submissions. Your instructor must write one first.');
+  return { by: 'llm', version };
+}
+
+/** Past the due date: refused when the task says so, else taken and marked late. */
+function lateness(task: TaskRow, now: Date): boolean {
+  if (!task.dueAt || now <= task.dueAt) return false;
+  if (task.latePolicy === 'refuse') throw Conflict(`This task was due on ${task.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC and takes no late work. Ask your instructor.`);
+  return true;
 }
 
 /**
@@ -89,10 +124,11 @@ export function queueForGrading(
 }
 
 /**
- * A student submits work for a task: refused unless the course allows LLM assessment, the task has an active
- * prompt and an attempt is left. On success the text is stored encrypted and a queue item is created with the
- * exact prompt version, priority normal, the exact input tokens of what will be sent (anonymized when the
- * course asks) and the estimated cost at the batch price. Nothing waits for a model. Run in a transaction.
+ * A student submits work for a task: refused when the task is closed (past its due date and taking no late work,
+ * no prompt while LLM assessment is on, no attempt left). The text is stored encrypted. Work the LLM grades gets a
+ * queue item with the exact prompt version, priority normal, the exact input tokens of what will be sent (anonymized
+ * when the course asks) and the estimated cost at the batch price; work graded by hand gets a manual assessment
+ * waiting for the instructor. Nothing waits for a model. Run in a transaction.
  */
 export async function submitWork(
   db: Db,
@@ -100,19 +136,12 @@ export async function submitWork(
   who: Submitter,
   taskId: number,
   input: { body: unknown; file?: UploadedFile },
+  now = new Date(),
 ): Promise<SubmitResult> {
   const task = await findTaskInCourse(db, who.courseId, taskId);
   if (!task || task.status !== 'active') throw NotFound('The task');
-  const privacy = await getCoursePrivacy(db, who.courseId);
-  if (!privacy.llmAllowed) {
-    throw Conflict('Your instructor has not allowed LLM assessment in this course, so work cannot be submitted here yet. Ask your instructor, or hand your work in another way.');
-  }
-  if (privacy.consentRequired) {
-    const consent = (input.body as { consent?: unknown } | undefined)?.consent;
-    await requireConsent(db, { platformId: who.platformId, courseId: who.courseId, userId: who.userId }, consent === 'on' || consent === 'true' || consent === true);
-  }
-  const version = await findActiveVersion(db, task.id);
-  if (!version) throw Conflict('This task has no grading prompt yet, so it cannot take submissions. Your instructor must write one first.');
+  const late = lateness(task, now);
+  const path = await gradingPathOf(db, who, task, input.body);
 
   const parsed = parseSubmission(input.body, input.file, { maxChars: config.submissionMaxChars, maxFileBytes: config.submissionMaxFileBytes });
   if (!parsed.ok) throw Invalid(parsed.fields);
@@ -124,8 +153,11 @@ export async function submitWork(
     throw Conflict(task.maxAttempts === 1 ? 'You have already submitted this task; it allows one attempt.' : `You have used all ${task.maxAttempts} attempts for this task.`);
   }
   const attempt = previous + 1;
-
-  const estimate = await estimateGrading(db, { task, version, text, studentId: who.userId, anonymize: privacy.anonymize }, `The grading prompt of this task uses a model llm-assess has no price for (${version.model}). Tell your instructor.`);
+  const anonymize = (await getCoursePrivacy(db, who.courseId)).anonymize;
+  const estimate =
+    path.by === 'llm'
+      ? await estimateGrading(db, { task, version: path.version, text, studentId: who.userId, anonymize }, `The grading prompt of this task uses a model llm-assess has no price for (${path.version.model}). Tell your instructor.`)
+      : null;
 
   const submission = await insertSubmission(db, {
     taskId: task.id,
@@ -138,7 +170,13 @@ export async function submitWork(
     charCount: text.length,
     contentHmac: contentHmac(config.encryptionKey, text),
   });
-  const queueItem = await queueForGrading(db, config, who, { task, version, submissionId: submission.id, estimate });
+  let queueItem: QueueItemRow | null = null;
+  let manualAssessmentId: number | null = null;
+  if (path.by === 'llm') {
+    queueItem = await queueForGrading(db, config, who, { task, version: path.version, submissionId: submission.id, estimate: estimate! });
+  } else {
+    manualAssessmentId = await insertManualAssessment(db, { platformId: who.platformId, courseId: who.courseId, taskId: task.id, submissionId: submission.id, promptVersionId: path.version?.id ?? null, maxScore: path.version?.maxScore ?? task.maxScore, note: path.why });
+  }
   await recordAudit(db, {
     platformId: who.platformId,
     courseId: who.courseId,
@@ -147,7 +185,15 @@ export async function submitWork(
     action: 'submission.created',
     entityType: 'submission',
     entityId: submission.id,
-    details: { taskId: task.id, attempt, chars: text.length, queueItemId: queueItem.id, promptVersionId: version.id, estInputTokens: estimate.inputTokens, estCostMicros: estimate.costMicros, anonymized: privacy.anonymize },
+    details: {
+      taskId: task.id,
+      attempt,
+      chars: text.length,
+      late,
+      ...(path.by === 'llm'
+        ? { queueItemId: queueItem!.id, promptVersionId: path.version.id, estInputTokens: estimate!.inputTokens, estCostMicros: estimate!.costMicros, anonymized: anonymize }
+        : { gradedByHand: path.why, manualAssessmentId }),
+    },
   });
-  return { submission, queueItem };
+  return { submission, queueItem, byHand: path.by === 'hand' ? path.why : null, late };
 }
