@@ -180,7 +180,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(formsOnly);
   session.use(csrfProtection(config.lti.key));
   session.use(studentRoutes({ db, config, submissionLimit: limits.submissions }));
-  session.use(instructorRoutes({ db }));
+  session.use(instructorRoutes({ db, config }));
   session.use(settingsRoutes({ db }));
   const promptDeps = { db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
   session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));

@@ -194,3 +194,9 @@ export async function insertManualAssessment(
     .returning({ id: assessments.id });
   return row!.id;
 }
+
+/** Whether the submission has been handed to the instructor to grade by hand (a manual assessment). */
+export async function hasManualAssessment(db: Db, submissionId: number): Promise<boolean> {
+  const rows = await db.execute<{ found: boolean }>(sql`select exists (select 1 from assessments where submission_id = ${submissionId} and kind = 'manual') as found`);
+  return Boolean(rows.rows[0]?.found);
+}

@@ -160,3 +160,19 @@ export async function studentWork(db: Db, who: { courseId: number; studentId: nu
     removedAt: row.purged_at ? new Date(row.purged_at) : null,
   };
 }
+
+/**
+ * The model's comments on a student's work as their instructor reads them: the placeholders the model saw replaced by
+ * what they stood for (needs the stored text; as written when it is gone).
+ */
+export async function commentsAsWritten(
+  db: Db,
+  config: Pick<Config, 'encryptionKey'>,
+  who: { courseId: number; studentId: number },
+  a: { taskId: number; submissionId: number; result: Record<string, unknown> | null },
+): Promise<string | null> {
+  if (!a.result || typeof a.result.comments !== 'string') return null;
+  const { mapping } = await workOf(db, config, who, a.taskId, a.submissionId);
+  const personal = personalizeResult(a.result, mapping);
+  return typeof personal?.comments === 'string' ? personal.comments : null;
+}

@@ -1,20 +1,15 @@
 import type { Config } from '../../config.js';
-import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { INJECTION_FLAG } from '../../grading/injection.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { getCoursePrivacy } from '../privacy/privacy.repository.js';
-import { findActiveVersion, findVersionById } from '../prompts/prompts.repository.js';
+import { findVersionById } from '../prompts/prompts.repository.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
-import { estimateGrading, queueForGrading } from '../submissions/submissions.service.js';
-import { findTaskInCourse } from '../tasks/tasks.repository.js';
+import { queueSubmissionAgain } from '../submissions/regrade.service.js';
 import type { AssessmentRow } from './review.repository.js';
 import { applyDecision, listAssessmentsInCourse, lockAssessmentInCourse, requestSyncAgain } from './review.repository.js';
 import type { ReviewStatus } from './assessments.table.js';
 import type { OverrideInput, RejectInput } from './review.schema.js';
-import { findSubmissionContent } from '../submissions/submissions.repository.js';
-import { countWaitingItemsOf } from '../queue/queue.repository.js';
 import { readableTexts, sealText } from './assessment-texts.js';
 
 /** An instructor deciding, in the course they launched from. */
@@ -171,24 +166,8 @@ export async function rejectAssessment(db: Db, config: Pick<Config, 'encryptionK
 }
 
 /** A new queue item for the same submission, with the task's active prompt and a fresh estimate. */
-async function requeue(db: Db, config: Pick<Config, 'encryptionKey'> & { batches: Pick<Config['batches'], 'maxAttempts'> }, who: Reviewer, a: AssessmentRow, note: string): Promise<number> {
-  const task = await findTaskInCourse(db, who.courseId, a.taskId);
-  const version = task ? await findActiveVersion(db, task.id) : undefined;
-  if (!task || !version) throw Conflict('This task has no active grading prompt, so the work cannot be graded again. Choose manual grading instead.');
-  const s = await findSubmissionContent(db, a.submissionId);
-  if (!s?.content) throw Conflict('The text of this submission was deleted (retention), so it cannot be graded again. Choose manual grading instead.');
-  let text: string;
-  try {
-    text = decryptContent(config.encryptionKey, s.content, { taskId: a.taskId, studentId: Number(s.student_id), attempt: s.attempt });
-  } catch (err) {
-    if (err instanceof ContentDecryptionError) throw Conflict('The text of this submission cannot be read, so it cannot be graded again. Choose manual grading instead.');
-    throw err;
-  }
-  if ((await countWaitingItemsOf(db, a.submissionId)) > 0) throw Conflict('This submission is already waiting in the queue.');
-  const privacy = await getCoursePrivacy(db, who.courseId);
-  const estimate = await estimateGrading(db, { task, version, text, studentId: Number(s.student_id), anonymize: privacy.anonymize }, `The active prompt uses a model llm-assess has no price for (${version.model}).`);
-  const item = await queueForGrading(db, config, who, { task, version, submissionId: a.submissionId, estimate, adminNotes: `Rejected by the instructor: ${note}` });
-  return item.id;
+function requeue(db: Db, config: Pick<Config, 'encryptionKey'> & { batches: Pick<Config['batches'], 'maxAttempts'> }, who: Reviewer, a: AssessmentRow, note: string): Promise<number> {
+  return queueSubmissionAgain(db, config, who, a.submissionId, `Rejected by the instructor: ${note}`);
 }
 
 export interface BulkOutcome {

@@ -250,3 +250,10 @@ export async function skipQueuedOfStudent(db: Db, userId: number, reason: string
     where s.id = q.submission_id and s.student_id = ${userId} and q.status = 'queued' ${courseId === undefined ? sql`` : sql`and q.course_id = ${courseId}`}`);
   return rows.rowCount ?? 0;
 }
+
+/** The newest queue item of a submission (its current grading), if any. */
+export async function latestQueueItemOf(db: Db, submissionId: number): Promise<{ id: number; status: QueueStatus } | undefined> {
+  const rows = await db.execute<{ id: number; status: QueueStatus }>(sql`select id, status from queue_items where submission_id = ${submissionId} order by id desc limit 1`);
+  const r = rows.rows[0];
+  return r && { id: Number(r.id), status: r.status };
+}
