@@ -23,6 +23,7 @@ import { PUBLIC_DIR, ROOT } from './paths.js';
 import { createProvider } from './providers/index.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { apiRoutes } from './routes/api.routes.js';
+import { taskSettingsRoutes } from './routes/task-settings.routes.js';
 import { mySubmissionsApiRoutes } from './routes/my-submissions-api.routes.js';
 import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
@@ -180,7 +181,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(formsOnly);
   session.use(csrfProtection(config.lti.key));
   session.use(studentRoutes({ db, config, submissionLimit: limits.submissions }));
-  session.use(instructorRoutes({ db, config }));
+  session.use(instructorRoutes({ db, config }), taskSettingsRoutes({ db }));
   session.use(settingsRoutes({ db }));
   const promptDeps = { db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
   session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));

@@ -33,6 +33,43 @@
     }
   }
 
-  document.addEventListener('DOMContentLoaded', function () { localize(document); });
-  document.addEventListener('htmx:afterSettle', function (event) { localize(event.detail.elt || document); });
+  function pad(n) {
+    return (n < 10 ? '0' : '') + n;
+  }
+
+  // A date-time field (<input type="datetime-local">) is written in UTC by the server (data-utc holds the moment):
+  // shown here in the reader's zone, and its hidden tzOffset partner says which zone the typed value is in, so the
+  // server stores the moment meant. Without JavaScript both stay UTC and agree.
+  function syncOffset(input) {
+    var partner = document.querySelector('input[data-tz-offset-for="' + input.id + '"]');
+    if (!partner) return;
+    var local = input.value ? new Date(input.value) : null;
+    partner.value = local && !isNaN(local.getTime()) ? String(local.getTimezoneOffset()) : '';
+  }
+
+  function localizeInputs(root) {
+    var inputs = (root || document).querySelectorAll('input[type="datetime-local"]');
+    for (var i = 0; i < inputs.length; i++) {
+      var el = inputs[i];
+      var utc = el.getAttribute('data-utc');
+      if (utc) {
+        var d = new Date(utc);
+        if (!isNaN(d.getTime())) el.value = d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes());
+        el.removeAttribute('data-utc');
+      }
+      syncOffset(el);
+    }
+  }
+
+  document.addEventListener('input', function (event) {
+    if (event.target && event.target.type === 'datetime-local') syncOffset(event.target);
+  });
+  document.addEventListener('DOMContentLoaded', function () {
+    localize(document);
+    localizeInputs(document);
+  });
+  document.addEventListener('htmx:afterSettle', function (event) {
+    localize(event.detail.elt || document);
+    localizeInputs(event.detail.elt || document);
+  });
 })();

@@ -9,6 +9,7 @@ import { render } from '../http/render.js';
 import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
 import { AlreadyPlaced, isPlaced, placeTask } from '../models/tasks/placement.service.js';
 import { placementSchema } from '../models/tasks/tasks.schema.js';
+import { NEW_TASK_VALUES } from './task-settings.present.js';
 import { fieldsOf } from '../validation.js';
 import { formText } from './form.js';
 import { resourceIdFor } from '../models/grades/grade-sync.service.js';
@@ -31,7 +32,7 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
     (await listTasksForCourse(deps.db, courseOf(actorOf(res)))).map((t) => ({ id: t.id, title: t.title, maxScore: t.maxScore, placed: isPlaced(t) }));
 
   router.get('/deep-linking', async (req, res) => {
-    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', compact: true, tasks: await pickable(res), values: {}, fields: {} });
+    render(req, res, 'pages/deep-linking/select', { title: 'Add an activity', compact: true, tasks: await pickable(res), values: NEW_TASK_VALUES, fields: {} });
   });
 
   const showChoice = async (req: Request, res: Response, values: Record<string, string>, fields: Record<string, string>) =>
@@ -39,7 +40,9 @@ export function deepLinkingRoutes(deps: { db: RootDb; lti: ProviderInstance; too
 
   router.post('/deep-linking', async (req, res) => {
     const actor = actorOf(res);
-    const values = { title: formText(req.body, 'title'), maxScore: formText(req.body, 'maxScore') };
+    // What was typed, shown again when the form is refused.
+    const typed = Object.fromEntries(Object.keys(NEW_TASK_VALUES).map((k) => [k, formText(req.body, k)]).filter(([, v]) => v !== ''));
+    const values = { ...NEW_TASK_VALUES, ...typed, dueAtIso: '' };
     const parsed = placementSchema.safeParse(req.body ?? {});
     if (!parsed.success) return showChoice(req, res, values, fieldsOf(parsed.error));
     const who = { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId, lineItemsUrl: actor.context.endpoint?.lineitems ?? null, registrationId: actor.registrationId };

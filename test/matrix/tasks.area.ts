@@ -22,6 +22,14 @@ async function submissionWithItem(ctx: MatrixContext, status: 'queued' | 'failed
 const area: MatrixArea = {
   name: 'tasks',
   routes: [
+    { route: 'GET /instructor/tasks/:taskId/settings', allowed: ['instructor'], path: ({ taskId }) => `/instructor/tasks/${taskId}/settings`, tenantScoped: true },
+    {
+      route: 'POST /instructor/tasks/:taskId/settings',
+      allowed: ['instructor'],
+      path: ({ taskId }) => `/instructor/tasks/${taskId}/settings`,
+      form: { title: 'Matrix task', maxAttempts: '100', attemptPolicy: 'last', latePolicy: 'accept', releasePolicy: 'after_approval' },
+      tenantScoped: true,
+    },
     { route: 'GET /instructor/tasks/:taskId/export.csv', allowed: ['instructor'], path: ({ taskId }) => `/instructor/tasks/${taskId}/export.csv`, tenantScoped: true },
     {
       route: 'POST /instructor/tasks/:taskId/grade-now',

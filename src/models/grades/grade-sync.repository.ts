@@ -50,6 +50,9 @@ export interface SyncFacts {
   registrationId: number;
   issuer: string;
   clientId: string;
+  /** Which attempt's grade is the task's (the task's setting), and the best decided fraction of the student's attempts. */
+  attemptPolicy: 'last' | 'best';
+  bestFraction: number | null;
 }
 
 export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | undefined> {
@@ -57,11 +60,15 @@ export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | und
     id: number; platform_id: number; course_id: number; task_id: number; decision_seq: number; review_status: string; score: number | null;
     override_score: number | null; max_score: number; reviewed_at: Date | null; task_title: string; task_max_score: number; line_item_url: string | null;
     line_items_url: string | null; resource_link_id: string | null; student_sub: string; registration_id: number; issuer: string; client_id: string;
+    attempt_policy: 'last' | 'best'; best_fraction: number | null;
   }>(sql`
     select a.id, a.platform_id, a.course_id, a.task_id, a.decision_seq, a.review_status, a.score, a.override_score, a.max_score, a.reviewed_at,
            t.title as task_title, t.max_score as task_max_score, t.line_item_url, t.resource_link_id,
            coalesce(t.line_items_url, other.line_items_url) as line_items_url,
-           u.sub as student_sub, p.id as registration_id, p.issuer, p.client_id
+           u.sub as student_sub, p.id as registration_id, p.issuer, p.client_id, t.attempt_policy,
+           (select max((case when x.review_status = 'overridden' then x.override_score else x.score end) / x.max_score)::float8
+            from assessments x join submissions sx on sx.id = x.submission_id
+            where sx.task_id = a.task_id and sx.student_id = s.student_id and x.review_status in ('approved', 'overridden')) as best_fraction
     from assessments a
     join tasks t on t.id = a.task_id
     join submissions s on s.id = a.submission_id
@@ -95,6 +102,8 @@ export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | und
     registrationId: Number(r.registration_id),
     issuer: r.issuer,
     clientId: r.client_id,
+    attemptPolicy: r.attempt_policy,
+    bestFraction: r.best_fraction == null ? null : Number(r.best_fraction),
   };
 }
 

@@ -26,6 +26,17 @@ export function syncBackoffMs(settings: Pick<GradeSyncSettings, 'backoffMs'>, fa
   return Math.min(MAX_DELAY_MS, settings.backoffMs * 2 ** Math.max(0, failedAttempts - 1));
 }
 
+/**
+ * The score the gradebook gets for this decision: its own (the last attempt decided counts), or where the task counts
+ * the best attempt, the best decided one's share of the maximum (a worse later attempt does not lower the grade).
+ */
+export function countingScore(facts: Pick<SyncFacts, 'reviewStatus' | 'overrideScore' | 'score' | 'maxScore' | 'attemptPolicy' | 'bestFraction'>): number | null {
+  const own = facts.reviewStatus === 'overridden' ? facts.overrideScore : facts.score;
+  if (own == null || facts.attemptPolicy !== 'best' || facts.bestFraction == null) return own;
+  const best = Math.round(facts.bestFraction * facts.maxScore * 100) / 100;
+  return best > own ? best : own;
+}
+
 export interface SyncRunResult {
   synced: number[];
   retrying: number[];
@@ -60,7 +71,7 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
     await markNothingToSync(db, claim.id, claim.decisionSeq);
     return 'skipped';
   }
-  const scoreGiven = facts.reviewStatus === 'overridden' ? facts.overrideScore : facts.score;
+  const scoreGiven = countingScore(facts);
   if (scoreGiven == null) {
     await markSyncFailure(db, claim.id, claim.decisionSeq, { message: 'This assessment has no score to send.', retryable: false, delayMs: 0, maxAttempts: settings.maxAttempts });
     return 'failed';

@@ -2,7 +2,7 @@ import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { createTask, lockTaskInCourse, markPlaced, type TaskRow } from './tasks.repository.js';
-import type { PlacementInput } from './tasks.schema.js';
+import { newTaskSettings, type PlacementInput } from './tasks.schema.js';
 
 export interface Placer {
   platformId: number;
@@ -35,7 +35,7 @@ export function isPlaced(task: Pick<TaskRow, 'placedAt' | 'resourceLinkId' | 'li
 export async function placeTask(db: Db, who: Placer, input: PlacementInput): Promise<TaskRow> {
   if (input.taskId === 'new') {
     // The course's line item container, so grade passback finds (by resource id) the column the LMS makes now.
-    const created = await createTask(db, { courseId: who.courseId, resourceLinkId: null, title: input.title!, maxScore: input.maxScore ?? 10, createdBy: who.userId, lineItemsUrl: who.lineItemsUrl, registrationId: who.lineItemsUrl ? who.registrationId : null, placedAt: new Date() });
+    const created = await createTask(db, { courseId: who.courseId, resourceLinkId: null, title: input.title!, maxScore: input.maxScore ?? 10, ...newTaskSettings(input), createdBy: who.userId, lineItemsUrl: who.lineItemsUrl, registrationId: who.lineItemsUrl ? who.registrationId : null, placedAt: new Date() });
     await recordAudit(db, { platformId: who.platformId, courseId: who.courseId, actorId: who.userId, actorKind: 'user', action: 'task.created', entityType: 'task', entityId: created.id, details: { via: 'deep_linking' } });
     return created;
   }

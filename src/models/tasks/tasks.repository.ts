@@ -102,3 +102,14 @@ export async function listTaskSummaries(db: Db, courseId: number, studentId?: nu
   const list = await listTasksForCourse(db, courseId);
   return list.map((t) => ({ ...t, submissionCount: extra.get(t.id)?.submission_count ?? 0, hasActivePrompt: extra.get(t.id)?.has_active_prompt ?? false }));
 }
+
+/** The settings an instructor changes on the task settings page. */
+export type TaskSettingsValues = Pick<
+  TaskRow,
+  'title' | 'description' | 'criteria' | 'maxScore' | 'maxAttempts' | 'attemptPolicy' | 'dueAt' | 'latePolicy' | 'releasePolicy' | 'autoReleaseMinConfidence' | 'waitingNote'
+>;
+
+export async function updateTaskSettings(db: Db, taskId: number, values: TaskSettingsValues): Promise<TaskRow> {
+  const [row] = await db.update(tasks).set({ ...values, updatedAt: sql`now()` }).where(eq(tasks.id, taskId)).returning();
+  return row!;
+}
