@@ -85,7 +85,7 @@ describe('prompt editor in headless Chromium', () => {
     // Compare, then roll back to version 1: a new version 3 equal to it.
     await frame.getByRole('button', { name: 'Compare' }).click();
     await frame.waitForSelector('#prompts-diff:has-text("Temperature")');
-    await frame.getByRole('button', { name: 'Roll back to version 1' }).click();
+    await frame.getByRole('button', { name: 'Roll back to this (version 1)' }).click();
     await frame.waitForSelector('#prompts-message:has-text("Rolled back: version 3 is a copy of version 1")');
     expect(await frame.locator('#prompt-temperature').inputValue()).toBe('0.2');
     expect(await frame.locator('#prompts-history .version').count()).toBe(3);
