@@ -11,3 +11,4 @@ export * from './budgets/budgets.table.js';
 export * from './privacy/privacy.table.js';
 export * from './audit/audit.table.js';
 export * from './notifications/notifications.table.js';
+export * from './appeals/appeals.table.js';

@@ -1,9 +1,16 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { renderMarkdown } from '../http/markdown.js';
-import { render } from '../http/render.js';
+import { linkWith, render } from '../http/render.js';
+import { HttpError } from '../errors.js';
+import { appealSchema } from '../models/appeals/appeals.schema.js';
+import { appealResult } from '../models/appeals/appeals.service.js';
+import { findAppealOfSubmission } from '../models/appeals/appeals.repository.js';
+import { parseInput } from '../validation.js';
+import { formText } from './form.js';
+import { presentAppeal } from './review.present.js';
 import { studentFeedback, studentWork } from '../models/assessments/feedback.service.js';
 import { findTaskInCourse } from '../models/tasks/tasks.repository.js';
 import { idParam } from './params.js';
@@ -25,10 +32,45 @@ export function feedbackRoutes(deps: { db: RootDb; config: Pick<Config, 'encrypt
   });
 
   router.get('/student/submissions/:submissionId/feedback', async (req, res) => {
+    await showFeedback(deps, req, res, { values: {}, fields: {}, message: null });
+  });
+
+  router.post('/student/submissions/:submissionId/appeal', async (req, res) => {
     const actor = actorOf(res);
-    const f = await studentFeedback(deps.db, { courseId: courseOf(actor), studentId: actor.userId }, idParam(req.params.submissionId, 'The feedback'), deps.config);
-    render(req, res, 'pages/student/feedback', {
+    const submissionId = idParam(req.params.submissionId, 'The feedback');
+    try {
+      const input = parseInput(appealSchema, req.body ?? {});
+      await deps.db.transaction((tx) => appealResult(tx, { platformId: actor.platformId, courseId: courseOf(actor), studentId: actor.userId }, submissionId, input));
+    } catch (err) {
+      // The form again with the reason typed and why it was refused (422 bad reason, 409 appealed already).
+      if (err instanceof HttpError && (err.status === 422 || err.status === 409)) {
+        return showFeedback(deps, req, res, { values: { reason: formText(req.body, 'reason') }, fields: err.fields ?? {}, message: err.message }, err.status);
+      }
+      throw err;
+    }
+    if (req.get('HX-Request') !== 'true') return res.redirect(303, linkWith(actor.ltik)(`/student/submissions/${submissionId}/feedback`));
+    await showFeedback(deps, req, res, { values: {}, fields: {}, message: 'Your appeal was sent to your instructor.' }, 201);
+  });
+
+  return router;
+}
+
+type AppealForm = { values: Record<string, string>; fields: Record<string, string>; message: string | null };
+
+async function showFeedback(deps: { db: RootDb; config: Pick<Config, 'encryptionKey'> }, req: Request, res: Response, form: AppealForm, status = 200): Promise<void> {
+  const actor = actorOf(res);
+  const submissionId = idParam(req.params.submissionId, 'The feedback');
+  const f = await studentFeedback(deps.db, { courseId: courseOf(actor), studentId: actor.userId }, submissionId, deps.config);
+  const appeal = await findAppealOfSubmission(deps.db, submissionId);
+  render(
+    req,
+    res,
+    'pages/student/feedback',
+    {
       title: `Feedback: ${f.taskTitle}`,
+      submissionId,
+      appeal: appeal ? presentAppeal(appeal) : null,
+      appealForm: form,
       f: {
         ...f,
         score: formatScore(f.score),
@@ -43,8 +85,7 @@ export function feedbackRoutes(deps: { db: RootDb; config: Pick<Config, 'encrypt
         releasedAt: formatDateTime(f.releasedAt),
         removedAt: f.removedAt ? formatDateTime(f.removedAt) : null,
       },
-    });
-  });
-
-  return router;
+    },
+    { status, fragment: 'partials/student/_appeal' },
+  );
 }

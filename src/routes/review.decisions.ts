@@ -11,7 +11,11 @@ import { parseOverride, parseReject } from '../models/assessments/review.schema.
 import { enqueueSoon, type Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
 import { idParam } from './params.js';
-import { presentReview } from './review.present.js';
+import { presentAppeal, presentReview } from './review.present.js';
+import { findAppealOfAssessment } from '../models/appeals/appeals.repository.js';
+import { answerAppeal } from '../models/appeals/appeals.service.js';
+import { appealResolutionSchema } from '../models/appeals/appeals.schema.js';
+import { parseInput } from '../validation.js';
 import { decisionSeqSchema } from './review.schema.js';
 
 /* One assessment's review page and the decisions taken on it: approve, override, reject, send the grade again. */
@@ -40,12 +44,13 @@ const assessmentIdOf = (req: Request) => idParam(req.params.assessmentId, 'The a
 async function showReview({ db, config }: ReviewDeps, req: Request, res: Response, id: number, notice: Notice = {}): Promise<void> {
   const who = reviewerOf(actorOf(res));
   const data = await loadReview(db, config, { courseId: who.courseId }, id);
-  const next = (await listForReview(db, { courseId: who.courseId }, { status: 'pending' }, 2)).find((i) => i.id !== id);
+  const [nextRows, appeal] = await Promise.all([listForReview(db, { courseId: who.courseId }, { status: 'pending' }, 2), findAppealOfAssessment(db, who.courseId, id)]);
+  const next = nextRows.find((i) => i.id !== id);
   render(
     req,
     res,
     'pages/instructor/review',
-    { title: `Review: ${data.context.taskTitle}`, a: presentReview(data), nextId: next?.id ?? null, message: notice.message ?? null, fields: notice.fields ?? {}, values: notice.values ?? {} },
+    { title: `Review: ${data.context.taskTitle}`, a: presentReview(data), appeal: appeal ? presentAppeal(appeal) : null, nextId: next?.id ?? null, message: notice.message ?? null, fields: notice.fields ?? {}, values: notice.values ?? {} },
     { status: notice.status, fragment: 'partials/review/_decision' },
   );
 }
@@ -97,6 +102,24 @@ export async function reject(deps: ReviewDeps, req: Request, res: Response): Pro
     const input = parseReject(req.body);
     return deps.db.transaction((tx) => rejectAssessment(tx, deps.config, who, id, input));
   }, 'Rejected. The student sees nothing of this assessment.');
+}
+
+/** The answer to a student's appeal: uphold, or change the grade (with the override's rules), with a reply. */
+export async function answerAppealOf(deps: ReviewDeps, req: Request, res: Response): Promise<void> {
+  const id = assessmentIdOf(req);
+  await decide(
+    deps,
+    req,
+    res,
+    id,
+    async (who) => {
+      const input = parseInput(appealResolutionSchema, req.body ?? {}, { depth: 2 });
+      const grade = input.outcome === 'change' ? parseOverride(req.body) : undefined;
+      const { assessment } = await deps.db.transaction((tx) => answerAppeal(tx, deps.config, who, id, input, grade));
+      return { gradeSyncStatus: assessment?.gradeSyncStatus ?? 'none' };
+    },
+    'Appeal answered. The student can read your reply with their feedback.',
+  );
 }
 
 export async function retrySync(deps: ReviewDeps, req: Request, res: Response): Promise<void> {

@@ -4,6 +4,7 @@ import type { AgreementSummary } from '../analytics/agreement.js';
 import type { ReviewStatus, SyncStatus } from '../models/assessments/assessments.table.js';
 import type { ReviewListItem } from '../models/assessments/review.repository.js';
 import type { ReviewData } from '../models/assessments/review-page.service.js';
+import type { AppealRow } from '../models/appeals/appeals.repository.js';
 import { formatDateTime, formatScore } from './present.js';
 import { formatUsd } from './prompts.present.js';
 import { releasedToStudent } from '../models/assessments/release.js';
@@ -43,6 +44,7 @@ export function presentListItem(i: ReviewListItem) {
     studentName: i.studentName,
     attempt: i.attempt,
     manual: i.kind === 'manual',
+    appealOpen: i.appealOpen,
     score: i.kind === 'manual' ? 'graded by hand' : i.score == null ? 'no usable score' : `${formatScore(i.score)} / ${formatScore(i.maxScore)}`,
     finalScore: i.overrideScore == null ? null : formatScore(i.overrideScore),
     confidence: confidenceLabel(i.computedConfidence),
@@ -225,5 +227,22 @@ export function assessmentJson(a: ReviewData['assessment']) {
     releasedAt: a.releasedAt?.toISOString() ?? null,
     gradeSync: { status: a.gradeSyncStatus, attempts: a.gradeSyncAttempts, error: a.gradeSyncError, syncedAt: a.gradeSyncedAt?.toISOString() ?? null, syncedScore: a.gradeSyncedScore },
     createdAt: a.createdAt.toISOString(),
+  };
+}
+
+const APPEAL_LABELS = { open: 'Waiting for your answer', upheld: 'Result upheld', changed: 'Grade changed' } as const;
+
+/** A student's appeal as the review page and the student's feedback page show it. */
+export function presentAppeal(ap: AppealRow) {
+  return {
+    id: ap.id,
+    status: ap.status,
+    statusLabel: APPEAL_LABELS[ap.status],
+    open: ap.status === 'open',
+    reason: ap.reason,
+    reply: ap.reply,
+    createdAt: formatDateTime(ap.createdAt),
+    createdAtIso: ap.createdAt.toISOString(),
+    resolvedAt: ap.resolvedAt ? formatDateTime(ap.resolvedAt) : null,
   };
 }

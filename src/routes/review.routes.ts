@@ -9,7 +9,7 @@ import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
 import { enqueueSoon } from '../job-queue.js';
 import { presentListItem, presentSummary } from './review.present.js';
 import { analyticsQuerySchema, bulkSchema, parseReviewQuery, toListFilter } from './review.schema.js';
-import { approve, openReview, override, reject, retrySync, reviewerOf, type Notice, type ReviewDeps } from './review.decisions.js';
+import { answerAppealOf, approve, openReview, override, reject, retrySync, reviewerOf, type Notice, type ReviewDeps } from './review.decisions.js';
 import { withDeps } from './handlers.js';
 
 /** The instructor's review area: the queue of assessments to review, one assessment's page, and agreement analytics. */
@@ -24,6 +24,7 @@ export function reviewRoutes(deps: ReviewDeps): Router {
   router.post('/instructor/review/:assessmentId/override', on(override));
   router.post('/instructor/review/:assessmentId/reject', on(reject));
   router.post('/instructor/review/:assessmentId/retry-sync', on(retrySync));
+  router.post('/instructor/review/:assessmentId/appeal', on(answerAppealOf));
   router.get('/instructor/analytics', on(showAnalytics));
   return router;
 }

@@ -9,7 +9,7 @@ const optionalNumber = (message: string, min: number, max: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number({ error: message }).min(min, message).max(max, message).optional());
 
 export const reviewQuerySchema = z.object({
-  status: z.preprocess(emptyToUndefined, z.enum(['pending', 'manual', 'approved', 'overridden', 'all'], { error: 'Choose a status from the list.' }).default('pending')),
+  status: z.preprocess(emptyToUndefined, z.enum(['pending', 'manual', 'appeals', 'approved', 'overridden', 'all'], { error: 'Choose a status from the list.' }).default('pending')),
   task: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'Choose a task from the list.' }).int().positive('Choose a task from the list.').optional()),
   flag: z.preprocess(emptyToUndefined, z.string().trim().max(60, 'Choose a flag from the list.').regex(/^[a-z_]+$/, 'Choose a flag from the list.').optional()),
   confidenceBelow: optionalNumber('Enter a confidence from 0 to 100 (%).', 0, 100),

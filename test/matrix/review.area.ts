@@ -5,6 +5,22 @@ import type { MatrixArea, MatrixContext } from './types.js';
 /** Review (instructors, own course), its JSON API (administrators may read), and students' own feedback. */
 const pending = async (ctx: MatrixContext) => ({ assessmentId: (await createAssessment(ctx.stack, { taskId: ctx.home.taskId, studentSub: SUBS.student1 })).id });
 
+/** A released result of the matrix student's own (student1's), not appealed yet. */
+const releasedOwn = async (ctx: MatrixContext) => {
+  const a = await createAssessment(ctx.stack, { taskId: ctx.home.taskId, studentSub: SUBS.student1 });
+  await ctx.stack.db.db.execute(sql`update assessments set review_status = 'approved', decision_seq = 1, reviewed_at = now(), released_at = now() where id = ${a.id}`);
+  return { submissionId: a.submissionId, assessmentId: a.id };
+};
+
+/** A released result with an open appeal, for the instructor's answer. */
+const appealed = async (ctx: MatrixContext) => {
+  const ids = await releasedOwn(ctx);
+  await ctx.stack.db.db.execute(sql`
+    insert into appeals (platform_id, course_id, task_id, submission_id, assessment_id, student_id, reason)
+    select a.platform_id, a.course_id, a.task_id, a.submission_id, a.id, s.student_id, 'matrix appeal' from assessments a join submissions s on s.id = a.submission_id where a.id = ${ids.assessmentId}`);
+  return ids;
+};
+
 const area: MatrixArea = {
   name: 'review',
   async setup(ctx) {
@@ -37,6 +53,23 @@ const area: MatrixArea = {
     { route: 'GET /api/llm-assessments/pending-review/', allowed: ['instructor', 'administrator'], path: () => '/api/llm-assessments/pending-review/' },
     { route: 'GET /api/llm-assessments/:id/', allowed: ['instructor', 'administrator'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/`, tenantScoped: true },
     { route: 'POST /api/llm-assessments/:id/review/', allowed: ['instructor'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/review/`, json: { action: 'approve', decisionSeq: 0 }, fresh: pending, tenantScoped: true },
+    {
+      route: 'POST /student/submissions/:submissionId/appeal',
+      allowed: ['student'],
+      path: ({ submissionId }) => `/student/submissions/${submissionId}/appeal`,
+      form: { reason: 'The matrix appeals this result.' },
+      okStatus: 201,
+      fresh: releasedOwn,
+      tenantScoped: true,
+    },
+    {
+      route: 'POST /instructor/review/:assessmentId/appeal',
+      allowed: ['instructor'],
+      path: ({ assessmentId }) => `/instructor/review/${assessmentId}/appeal`,
+      form: { decisionSeq: '1', outcome: 'uphold', reply: 'matrix' },
+      fresh: appealed,
+      tenantScoped: true,
+    },
     { route: 'GET /student/submissions/:submissionId', allowed: ['student'], path: ({ submissionId }) => `/student/submissions/${submissionId}`, tenantScoped: true },
     { route: 'GET /api/my/submissions/', allowed: ['student'], path: () => '/api/my/submissions/' },
     { route: 'GET /student/submissions/:submissionId/feedback', allowed: ['student'], path: ({ submissionId }) => `/student/submissions/${submissionId}/feedback`, tenantScoped: true },

@@ -139,6 +139,7 @@ export async function meanOutputTokensOfVersions(db: Db, promptVersionIds: numbe
 
 /** What a student's feedback page reads: the latest assessment of a submission, if released to them. */
 export type ReleasedAssessmentRow = {
+  id: number;
   /** When retention (or a deletion request) removed the work and the written feedback; null while kept. */
   purged_at: Date | null;
   task_id: number;
@@ -168,7 +169,7 @@ export type ReleasedAssessmentRow = {
  */
 export async function releasedAssessmentOf(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<ReleasedAssessmentRow | undefined> {
   const rows = await db.execute<ReleasedAssessmentRow>(sql`
-    select s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, t.max_score as task_max_score, a.result, a.override_criteria,
+    select a.id, s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, t.max_score as task_max_score, a.result, a.override_criteria,
            a.override_feedback, a.queue_item_id, a.submission_id, a.kind, coalesce(pv.rubric, '[]'::jsonb) as rubric, coalesce(a.released_at, a.created_at) as released_at, s.purged_at
     from submissions s
     join tasks t on t.id = s.task_id

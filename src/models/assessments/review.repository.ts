@@ -85,7 +85,7 @@ export async function requestSyncAgain(db: Db, courseId: number, id: number): Pr
 }
 
 export interface ReviewListFilter {
-  status: 'pending' | 'manual' | 'approved' | 'overridden' | 'all';
+  status: 'pending' | 'manual' | 'appeals' | 'approved' | 'overridden' | 'all';
   taskId?: number;
   /** A flag code, 'any' (flagged) or 'none' (not flagged). */
   flag?: string;
@@ -114,6 +114,8 @@ export interface ReviewListItem {
   gradeSyncStatus: SyncStatus;
   gradeSyncError: string | null;
   createdAt: Date;
+  /** A student appealed this result and waits for the answer. */
+  appealOpen: boolean;
 }
 
 function listCondition(scope: AssessmentScope, f: ReviewListFilter): SQL {
@@ -121,6 +123,7 @@ function listCondition(scope: AssessmentScope, f: ReviewListFilter): SQL {
   if (f.status === 'pending') parts.push(sql`a.review_status = 'pending_review'`);
   // To grade by hand: rejected to the instructor, or handed in for manual grading and not graded yet.
   else if (f.status === 'manual') parts.push(sql`((a.review_status = 'rejected' and a.rejected_to = 'manual') or (a.kind = 'manual' and a.review_status = 'pending_review'))`);
+  else if (f.status === 'appeals') parts.push(sql`exists (select 1 from appeals ap where ap.assessment_id = a.id and ap.status = 'open')`);
   else if (f.status !== 'all') parts.push(sql`a.review_status = ${f.status}`);
   if (f.taskId) parts.push(sql`a.task_id = ${f.taskId}`);
   if (f.flag === 'any') parts.push(sql`(a.needs_review or jsonb_array_length(a.flags) > 0)`);
@@ -132,22 +135,23 @@ function listCondition(scope: AssessmentScope, f: ReviewListFilter): SQL {
   return sql.join(parts, sql` and `);
 }
 
-/** Flagged first (a human must look at those), then oldest first. */
+/** Open appeals first (a student is waiting for an answer), then flagged (a human must look at those), then oldest first. */
 export async function listForReview(db: Db, scope: AssessmentScope, f: ReviewListFilter, limit = 200): Promise<ReviewListItem[]> {
   const rows = await db.execute<{
     id: number; task_id: number; task_title: string; student_name: string | null; kind: AssessmentKind; attempt: number; score: number | null; max_score: number;
     override_score: number | null; computed_confidence: number | null; flags: AssessmentFlag[]; needs_review: boolean; review_status: ReviewStatus;
-    rejected_to: 'queue' | 'manual' | null; decision_seq: number; grade_sync_status: SyncStatus; grade_sync_error: string | null; created_at: Date;
+    rejected_to: 'queue' | 'manual' | null; decision_seq: number; grade_sync_status: SyncStatus; grade_sync_error: string | null; created_at: Date; appeal_open: boolean;
   }>(sql`
     select a.id, a.task_id, t.title as task_title, coalesce(u.name, nullif(trim(concat(u.given_name, ' ', u.family_name)), ''), 'Student ' || u.id) as student_name,
            a.kind, s.attempt, a.score, a.max_score, a.override_score, a.computed_confidence, a.flags, a.needs_review, a.review_status, a.rejected_to,
-           a.decision_seq, a.grade_sync_status, a.grade_sync_error, a.created_at
+           a.decision_seq, a.grade_sync_status, a.grade_sync_error, a.created_at,
+           exists (select 1 from appeals ap where ap.assessment_id = a.id and ap.status = 'open') as appeal_open
     from assessments a
     join tasks t on t.id = a.task_id
     join submissions s on s.id = a.submission_id
     join users u on u.id = s.student_id
     where ${listCondition(scope, f)}
-    order by (a.needs_review or jsonb_array_length(a.flags) > 0) desc, a.created_at asc, a.id asc
+    order by appeal_open desc, (a.needs_review or jsonb_array_length(a.flags) > 0) desc, a.created_at asc, a.id asc
     limit ${limit}`);
   return rows.rows.map((r) => ({
     id: Number(r.id),
@@ -168,6 +172,7 @@ export async function listForReview(db: Db, scope: AssessmentScope, f: ReviewLis
     gradeSyncStatus: r.grade_sync_status,
     gradeSyncError: r.grade_sync_error,
     createdAt: new Date(r.created_at),
+    appealOpen: r.appeal_open,
   }));
 }
 

@@ -19,7 +19,8 @@ import {
   submissionIdsOf,
   type PersonRow,
 } from './person-data.repository.js';
-import { eraseAssessmentTexts, eraseQueueNotes, eraseSubmissionContent } from './retention.repository.js';
+import { eraseAssessmentTexts, eraseQueueNotes, eraseSubmissionContent, REMOVED_TEXT } from './retention.repository.js';
+import { eraseAppealTexts } from '../appeals/appeals.repository.js';
 
 /** Who acts on a person's data: an administrator of the platform (or the CLI/API on their behalf). */
 export interface DataActor {
@@ -178,6 +179,7 @@ export async function carryOutErasures(db: RootDb, now = new Date()): Promise<Er
       const submissions = await eraseSubmissionContent(tx, ids, now);
       const assessments = await eraseAssessmentTexts(tx, ids);
       await eraseQueueNotes(tx, ids);
+      await eraseAppealTexts(tx, ids, REMOVED_TEXT);
       const { memberships } = await anonymizePerson(tx, person);
       const result = { submissions, assessments, queueItemsSkipped: skipped, memberships };
       await completePersonRequest(tx, next.id, result);

@@ -1,6 +1,7 @@
 import type { RootDb } from '../../db/db.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { eraseAssessmentTexts, eraseQueueNotes, eraseSubmissionContent, lockExpiredSubmissions, type ExpiredSubmission } from './retention.repository.js';
+import { eraseAssessmentTexts, eraseQueueNotes, eraseSubmissionContent, lockExpiredSubmissions, REMOVED_TEXT, type ExpiredSubmission } from './retention.repository.js';
+import { eraseAppealTexts } from '../appeals/appeals.repository.js';
 
 export interface RetentionRun {
   submissions: number;
@@ -28,6 +29,7 @@ export async function applyRetention(db: RootDb, options: { now?: Date; chunkSiz
         const submissions = await eraseSubmissionContent(tx, ids, now);
         const assessments = await eraseAssessmentTexts(tx, ids);
         await eraseQueueNotes(tx, ids);
+        await eraseAppealTexts(tx, ids, REMOVED_TEXT);
         await recordAudit(tx, {
           platformId: rows[0]!.platformId,
           courseId,
