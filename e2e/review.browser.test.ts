@@ -13,7 +13,7 @@ describe('review page in the browser', () => {
   let stack: Stack;
   let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let frame: Frame;
-  const fixtures = { approve: 0, override: 0, bulkPlain: 0, bulkFlagged: 0 };
+  const fixtures = { approve: 0, override: 0, bulkPlain: 0, bulkFlagged: 0, keys: 0, keysOff: 0 };
   // The reason is stored encrypted (issue 17, item 8): read back with the tool's keys.
   const status = async (id: number) => {
     const row = (await stack.db.db.execute<{ review_status: string; override_score: number | null; override_reason: string | null; queue_item_id: number; submission_id: number }>(sql`
@@ -30,6 +30,8 @@ describe('review page in the browser', () => {
     fixtures.override = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student2 })).id;
     fixtures.bulkPlain = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student3 })).id;
     fixtures.bulkFlagged = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student1, confidence: 0.3, flags: LOW })).id;
+    fixtures.keys = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student2 })).id;
+    fixtures.keysOff = (await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student3 })).id;
     chrome = await launchChromium();
     const page = await chrome.context.newPage();
     await page.goto(`${stack.devlmsUrl}/launch/instructor?task=1`);
@@ -42,7 +44,7 @@ describe('review page in the browser', () => {
   });
 
   const openQueue = async () => {
-    await frame.getByRole('link', { name: 'Review', exact: true }).click();
+    await frame.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Review', exact: true }).click();
     await frame.waitForSelector('#review-queue');
   };
 
@@ -64,7 +66,10 @@ describe('review page in the browser', () => {
     const id = fixtures.override;
     await frame.waitForSelector(`#review-decision-${id}`);
     await frame.fill(`#ov-score-${id}`, '64');
+    // Every criterion or none (issue 18, item 6): 26 + 22 + 16 = 64, the score.
+    await frame.fill(`#ov-c-${id}-thesis`, '26');
     await frame.fill(`#ov-c-${id}-evidence`, '22');
+    await frame.fill(`#ov-c-${id}-clarity`, '16');
     // Without a reason: the browser's own check stops the form (the field is required).
     await frame.getByRole('button', { name: 'Override', exact: true }).click();
     expect(await frame.$eval(`#ov-reason-${id}`, (el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
@@ -96,5 +101,37 @@ describe('review page in the browser', () => {
     expect(await frame.textContent('#review-queue [role="status"]')).toContain('Approved 2 assessments.');
     expect((await status(fixtures.bulkPlain)).review_status).toBe('approved');
     expect((await status(fixtures.bulkFlagged)).review_status).toBe('approved');
+  }, 60_000);
+
+  it('approves with the A key and opens the next with N; not while typing, and not once shortcuts are off', async () => {
+    const open = async (id: number) => {
+      await openQueue();
+      await frame.click(`tr[data-assessment="${id}"] a`);
+      await frame.waitForSelector(`#review-decision-${id}`);
+    };
+    await open(fixtures.keysOff);
+    // Typing an "a" into a field is typing, not approving.
+    await frame.focus(`#ov-feedback-${fixtures.keysOff}`);
+    await frame.page().keyboard.press('a');
+    expect(await frame.inputValue(`#ov-feedback-${fixtures.keysOff}`)).toBe('a');
+    expect((await status(fixtures.keysOff)).review_status).toBe('pending_review');
+    // Turned off (remembered by the browser), the key does nothing.
+    await frame.uncheck('#review-shortcuts-toggle');
+    await frame.focus('#review-title').catch(() => undefined);
+    await frame.locator('h1').click();
+    await frame.page().keyboard.press('a');
+    await frame.waitForTimeout(300);
+    expect((await status(fixtures.keysOff)).review_status).toBe('pending_review');
+    await frame.check('#review-shortcuts-toggle');
+
+    await open(fixtures.keys);
+    await frame.locator('h1').click();
+    await frame.page().keyboard.press('a');
+    await frame.waitForSelector(`#review-decision-${fixtures.keys} .status-approved`);
+    expect((await status(fixtures.keys)).review_status).toBe('approved');
+    await frame.locator('h1').click();
+    await frame.page().keyboard.press('n');
+    await frame.waitForFunction((id) => !(globalThis as unknown as { location: { pathname: string } }).location.pathname.endsWith(`/${id}`), fixtures.keys);
+    expect(frame.url()).toMatch(/\/instructor\/review\/\d+/);
   }, 60_000);
 });
