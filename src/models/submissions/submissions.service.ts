@@ -16,10 +16,10 @@ import { findIdentity } from '../tenancy/people.repository.js';
 import { courseMembers } from '../tenancy/roster.repository.js';
 import { meanOutputTokensOfVersion } from '../assessments/assessments.repository.js';
 import { languageOfFile } from '../../grading/code-language.js';
-import { parseSubmission, type UploadedFile } from './submission-input.js';
+import { parseSubmission, submissionLimitsOf, type SubmissionLimitsConfig, type UploadedFile } from './submission-input.js';
 import { insertSubmission, lastAttempt, lockStudentTask, type SubmissionRow } from './submissions.repository.js';
 
-export type SubmitConfig = Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes'> & { batches: Pick<Config['batches'], 'maxAttempts'> };
+export type SubmitConfig = Pick<Config, 'encryptionKey'> & SubmissionLimitsConfig & { batches: Pick<Config['batches'], 'maxAttempts'> };
 
 export interface Submitter {
   platformId: number;
@@ -145,7 +145,7 @@ export async function submitWork(
   const late = lateness(task, now);
   const path = await gradingPathOf(db, who, task, input.body);
 
-  const parsed = parseSubmission(input.body, input.file, { maxChars: config.submissionMaxChars, maxFileBytes: config.submissionMaxFileBytes });
+  const parsed = await parseSubmission(input.body, input.file, submissionLimitsOf(config));
   if (!parsed.ok) throw Invalid(parsed.fields);
   const { text, format, originalFilename } = parsed.value;
 
