@@ -177,10 +177,10 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   const session = express.Router();
   session.use(resolveActor({ db, platforms, adminAllowlist: config.lti.adminAllowlist, ltiKey: config.lti.key, demoMode: config.openai.demoMode }));
   session.use('/api', limits.apiWrites);
-  session.use(submissionUpload({ maxFileBytes: config.submissionMaxFileBytes }));
+  session.use(submissionUpload({ maxFileBytes: config.submissionMaxFileBytes, maxDocumentBytes: config.submissionMaxDocumentBytes }));
   session.use(formsOnly);
   session.use(csrfProtection(config.lti.key));
-  session.use(studentRoutes({ db, config, submissionLimit: limits.submissions }));
+  session.use(studentRoutes({ db, config, submissionLimit: limits.submissions, previewLimit: limits.filePreviews }));
   session.use(instructorRoutes({ db, config }), taskSettingsRoutes({ db }));
   session.use(settingsRoutes({ db }));
   const promptDeps = { db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };

@@ -120,6 +120,9 @@ export const envSchema = z.object({
 
   SUBMISSION_MAX_CHARS: positiveInt.default(100_000),
   SUBMISSION_MAX_FILE_BYTES: positiveInt.max(10_000_000).default(200_000),
+  // PDF and Word files carry fonts and images besides their text; they are read in memory, so bounded here too.
+  SUBMISSION_MAX_DOCUMENT_BYTES: positiveInt.max(50_000_000).default(10_000_000),
+  SUBMISSION_MAX_PDF_PAGES: positiveInt.max(2_000).default(50),
   // Sample tests are real-time calls at full price: bounded per request, whatever the submission limit is.
   SAMPLE_TEST_MAX_CHARS: positiveInt.default(50_000),
   SAMPLE_TEST_MAX_COST_MICROS: positiveInt.default(500_000),

@@ -48,7 +48,11 @@ export interface Config {
   };
   devlms: { port: number; url: string };
   submissionMaxChars: number;
+  /** Plain-text and source-code files. */
   submissionMaxFileBytes: number;
+  /** PDF and Word (.docx) files. */
+  submissionMaxDocumentBytes: number;
+  submissionMaxPdfPages: number;
   sampleTests: SampleTestSettings;
   /** Emergency overrides: the most their estimates may add up to per platform and month (0: none allowed). */
   budgetOverrideCapMicros: number;
@@ -159,6 +163,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     devlms: { port: e.DEVLMS_PORT, url: e.DEVLMS_URL ?? `http://127.0.0.1:${e.DEVLMS_PORT}` },
     submissionMaxChars: e.SUBMISSION_MAX_CHARS,
     submissionMaxFileBytes: e.SUBMISSION_MAX_FILE_BYTES,
+    submissionMaxDocumentBytes: e.SUBMISSION_MAX_DOCUMENT_BYTES,
+    submissionMaxPdfPages: e.SUBMISSION_MAX_PDF_PAGES,
     sampleTests: { maxChars: e.SAMPLE_TEST_MAX_CHARS, maxCostMicros: e.SAMPLE_TEST_MAX_COST_MICROS },
     budgetOverrideCapMicros: e.BUDGET_OVERRIDE_MONTHLY_CAP_MICROS,
     rateLimits: rateLimitSettings(e),

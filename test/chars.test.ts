@@ -12,10 +12,10 @@ describe('character limits', () => {
     expect(charCount('\uDE00\uD83D')).toBe(2);
   });
 
-  it('let a student write as many emoji as the limit says, and refuse one more with the right count', () => {
-    const limits = { maxChars: 5000, maxFileBytes: 100_000 };
-    expect(parseSubmission({ text: '😀'.repeat(5000) }, undefined, limits).ok).toBe(true);
-    const over = parseSubmission({ text: '😀'.repeat(5001) }, undefined, limits);
+  it('let a student write as many emoji as the limit says, and refuse one more with the right count', async () => {
+    const limits = { maxChars: 5000, maxFileBytes: 100_000, maxDocumentBytes: 100_000, maxPdfPages: 5 };
+    expect((await parseSubmission({ text: '😀'.repeat(5000) }, undefined, limits)).ok).toBe(true);
+    const over = await parseSubmission({ text: '😀'.repeat(5001) }, undefined, limits);
     expect(over.ok).toBe(false);
     expect(JSON.stringify(over)).toContain('Your work has 5,001 characters; the limit is 5,000.');
   });

@@ -321,6 +321,19 @@ describe('per-person limits: submissions, sample tests, API writes', () => {
     expect(await submissionsOf('5e03')).toBe(1);
   });
 
+  it('counts file previews apart from submissions: too many are refused with 429, and the student can still submit', async () => {
+    const preview = `/student/tasks/${home.taskId}/submissions/preview`;
+    const file = { name: 'answer.py', type: 'text/x-python', bytes: 'print("hello")\n' };
+    expect((await postMultipart(student2, preview, {}, file)).status).toBe(200);
+    expect((await postMultipart(student2, preview, {}, file)).status).toBe(200);
+    const refused = await postMultipart(student2, preview, {}, file);
+    const wait = retryAfterOf(refused, 30);
+    expect(refused.html).toContain(`You are checking files too quickly. Please wait ${wait} seconds and choose the file again.`);
+    // Its own counter: student2's second submission of the minute still goes in.
+    expect((await postMultipart(student2, `/student/tasks/${home.taskId}/submissions`, { text: 'A second answer.' })).status).toBe(201);
+    expect(await submissionsOf('5e03')).toBe(2);
+  });
+
   it('refuses sample tests beyond the limit per person (editor and API together) and per course, calling nothing', async () => {
     const page = `/instructor/tasks/${taskId}/prompt/test`;
     const api = `/api/tasks/${taskId}/llm-prompt/test/`;

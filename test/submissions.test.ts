@@ -18,7 +18,7 @@ describe('student submissions', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ env: { SUBMISSION_MAX_FILE_BYTES: '2000', SUBMISSION_MAX_CHARS: '5000' } });
+    stack = await startStack({ env: { SUBMISSION_MAX_FILE_BYTES: '2000', SUBMISSION_MAX_DOCUMENT_BYTES: '3000', SUBMISSION_MAX_CHARS: '5000' } });
     await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
     student = await stack.browser().launch(stack.devlmsUrl, 'student1', { task: '1' });
     student2 = await stack.browser().launch(stack.devlmsUrl, 'student2', { task: '1' });
@@ -55,7 +55,7 @@ describe('student submissions', () => {
   it('refuse empty work (422, message beside the field, nothing stored)', async () => {
     const res = await postMultipart(student, path(), { text: '   \n ' });
     expect(res.status).toBe(422);
-    expect(res.html).toContain('Write your answer, or upload a plain-text file.');
+    expect(res.html).toContain('Write your answer, or upload a file.');
     expect(res.html).toMatch(/id="submission-text"[^>]*aria-invalid="true"/);
     expect(await counts()).toEqual({ s: 0, q: 0 });
   });
@@ -68,14 +68,19 @@ describe('student submissions', () => {
     expect(await counts()).toEqual({ s: 0, q: 0 });
   });
 
-  it('refuse a file over the size limit (413), a binary file and a file together with text (422)', async () => {
-    const big = await postMultipart(student, path(), {}, { name: 'essay.txt', type: 'text/plain', bytes: 'a'.repeat(2500) });
+  it('refuse a file over the size limit (413, or 422 over the limit of its kind), a broken PDF and a file together with text (422)', async () => {
+    // Over the larger limit (PDF and Word files): cut off while it is read.
+    const big = await postMultipart(student, path(), {}, { name: 'essay.txt', type: 'text/plain', bytes: 'a'.repeat(3500) });
     expect(big.status).toBe(413);
-    expect(big.html).toContain('larger than 2 KB');
+    expect(big.html).toContain('larger than 3 KB');
     expect(big.html).toMatch(/id="submission-file"[^>]*aria-invalid="true"/);
+    // Within it, but over the limit of text files.
+    const text = await postMultipart(student, path(), {}, { name: 'essay.txt', type: 'text/plain', bytes: 'a'.repeat(2500) });
+    expect(text.status).toBe(422);
+    expect(text.html).toContain('essay.txt is 2.5 KB; text and source-code files may be at most 2 KB.');
     const pdf = await postMultipart(student, path(), {}, { name: 'essay.pdf', type: 'application/pdf', bytes: Buffer.from('%PDF-1.7 binary') });
     expect(pdf.status).toBe(422);
-    expect(pdf.html).toContain('a PDF document');
+    expect(pdf.html).toContain('essay.pdf could not be read as a PDF');
     const both = await postMultipart(student, path(), { text: 'typed' }, { name: 'essay.txt', type: 'text/plain', bytes: 'from file' });
     expect(both.status).toBe(422);
     expect(both.html).toContain('not both');

@@ -73,8 +73,17 @@ export function delimitSubmission(text: string): string {
   return `${SUBMISSION_OPEN}\n${safe}\n${SUBMISSION_CLOSE}`;
 }
 
-/** The exact chat messages sent to the model for one submission. */
-export function buildMessages(prompt: PromptInput, task: TaskInput, submissionText: string): ChatMessage[] {
+/**
+ * The student's work as the template's {student_submission}: the delimited text, preceded, for a source-code file,
+ * by its language on a line of its own. The line is outside the tags (it is ours, from the file's extension, not the
+ * student's words), so the data block and its delimiting stay exactly as for any other text.
+ */
+export function submissionBlock(text: string, language: string | null = null): string {
+  return language ? `Language: ${language}\n${delimitSubmission(text)}` : delimitSubmission(text);
+}
+
+/** The exact chat messages sent to the model for one submission (with its language, when it is source code). */
+export function buildMessages(prompt: PromptInput, task: TaskInput, submissionText: string, language: string | null = null): ChatMessage[] {
   const parts = typeof prompt.template === 'string' ? parseTemplate(prompt.template) : prompt.template;
   const system = [
     prompt.systemInstructions.trim(),
@@ -85,7 +94,7 @@ export function buildMessages(prompt: PromptInput, task: TaskInput, submissionTe
     .filter(Boolean)
     .join('\n\n');
   const user = renderTemplate(parts, {
-    student_submission: delimitSubmission(submissionText),
+    student_submission: submissionBlock(submissionText, language),
     task_title: task.title,
     task_description: task.description,
     task_criteria: renderCriteria(prompt.rubric),

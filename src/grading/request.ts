@@ -60,9 +60,11 @@ function parsed(template: string): TemplatePart[] {
 /**
  * The request for a text as given (a sample in the editor, or a submission already anonymized): the prompt
  * rendered around the delimited text, the frozen output schema as the response format — or, for a model without
- * Structured Outputs, as a block at the end of the system message, with no response format.
+ * Structured Outputs, as a block at the end of the system message, with no response format. `language` is the
+ * submission's programming language (`languageOfFile` of its stored file name, code-language.ts); every path that
+ * estimates, sends or shows a submission's request passes it, so they all build the same request.
  */
-export function gradingRequestFor(ctx: RequestContext, text: string, customId: string): GradingRequest {
+export function gradingRequestFor(ctx: RequestContext, text: string, customId: string, language: string | null = null): GradingRequest {
   const v = ctx.version;
   const byInstruction = schemaByInstruction(v.model);
   const request: GradingRequest = {
@@ -79,6 +81,7 @@ export function gradingRequestFor(ctx: RequestContext, text: string, customId: s
       },
       ctx.task,
       text,
+      language,
     ),
     temperature: v.temperature,
     maxOutputTokens: v.maxOutputTokens,

@@ -173,6 +173,8 @@ export interface RateLimits {
   ltiKeys: RequestHandler;
   /** Per person: submissions. */
   submissions: RequestHandler;
+  /** Per person: file previews (each reads a PDF or Word file), as many as submissions but counted apart. */
+  filePreviews: RequestHandler;
   /** Per person and per course: sample tests (real-time provider calls), in the editor and through the API. */
   sampleTests: RequestHandler;
   /** Per person: JSON API writes (mount on /api; reads pass). */
@@ -197,6 +199,11 @@ export function createRateLimits(s: RateLimitSettings, now?: () => number): Rate
       limiter: limiter(s.submissionsPerUser),
       key: byUser,
       message: (seconds) => `You are submitting too quickly. Please wait ${inSeconds(seconds)} and submit again.`,
+    }),
+    filePreviews: rateLimit({
+      limiter: limiter(s.submissionsPerUser),
+      key: byUser,
+      message: (seconds) => `You are checking files too quickly. Please wait ${inSeconds(seconds)} and choose the file again.`,
     }),
     sampleTests: rateLimit(
       {

@@ -1,14 +1,15 @@
 import { Router, type Request, type Response } from 'express';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { HttpError } from '../errors.js';
-import { linkWith, render } from '../http/render.js';
-import type { UploadedFile } from '../models/submissions/submission-input.js';
+import { isFragmentRequest, linkWith, render } from '../http/render.js';
+import { readUpload, submissionLimitsOf, type UploadedFile } from '../models/submissions/submission-input.js';
 import { submitWork } from '../models/submissions/submissions.service.js';
 import { listTaskSummaries } from '../models/tasks/tasks.repository.js';
 import { formatScore, taskTypeLabel } from './present.js';
 import { uploadProblemOf } from './submission-upload.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
 import { activeTask, emptyForm, showTask, workModel, type FormState, type StudentRouteDeps } from './student.task.js';
+import { presentFilePreview, type FilePreview } from './student.present.js';
 import { withDeps } from './handlers.js';
 
 export type { StudentRouteDeps } from './student.task.js';
@@ -22,8 +23,24 @@ export function studentRoutes(deps: StudentRouteDeps): Router {
   router.get('/student/tasks/:taskId', on(openTask));
   router.get('/student/tasks/:taskId/submissions', on(listSubmissions));
   router.post('/student/tasks/:taskId/submissions', deps.submissionLimit, on(submit));
+  router.post('/student/tasks/:taskId/submissions/preview', deps.previewLimit, on(previewFile));
   return router;
 }
+
+/** The typed part of a posted form, to show it again. */
+function formOf(req: Request): FormState {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  return {
+    text: typeof body.text === 'string' ? body.text : '',
+    format: body.format === 'markdown' ? 'markdown' : 'text',
+    fields: {},
+    consent: body.consent === 'on' ? 'on' : undefined,
+    grading: body.grading === 'hand' ? 'hand' : undefined,
+  };
+}
+
+const uploadedFileOf = (req: Request): UploadedFile | undefined =>
+  req.file ? { originalName: req.file.originalname, mimeType: req.file.mimetype, bytes: req.file.buffer } : undefined;
 
 async function showHome(deps: StudentRouteDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
@@ -49,16 +66,10 @@ async function submit(deps: StudentRouteDeps, req: Request, res: Response): Prom
   const actor = actorOf(res);
   const task = await activeTask(deps, req, actor);
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const form: FormState = {
-    text: typeof body.text === 'string' ? body.text : '',
-    format: body.format === 'markdown' ? 'markdown' : 'text',
-    fields: {},
-    consent: body.consent === 'on' ? 'on' : undefined,
-    grading: body.grading === 'hand' ? 'hand' : undefined,
-  };
+  const form = formOf(req);
   const problem = uploadProblemOf(res);
   if (problem) return showTask(deps, req, res, task, { ...form, message: problem.message, fields: { file: problem.message } }, problem.status);
-  const file: UploadedFile | undefined = req.file ? { originalName: req.file.originalname, mimeType: req.file.mimetype, bytes: req.file.buffer } : undefined;
+  const file = uploadedFileOf(req);
   let byHand: string | null;
   try {
     ({ byHand } = await changeQueue(deps.db, actor.platformId, (tx) => submitWork(tx, deps.config, { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId }, task.id, { body, file })));
@@ -72,4 +83,28 @@ async function submit(deps: StudentRouteDeps, req: Request, res: Response): Prom
     return res.redirect(303, linkWith(actor.ltik)(`/student/tasks/${task.id}`));
   }
   await showTask(deps, req, res, task, { ...emptyForm(), submitted: byHand ? 'hand' : 'llm' }, 201);
+}
+
+/**
+ * What the chosen file reads as, before it is handed in: its pages and words and the first lines of the text that
+ * will be graded, or the message the submission would give. Reads the file with the submission's own reader and
+ * limits, and stores nothing. htmx gets the preview region's content; a plain form post (the form's "Check the file"
+ * button without JavaScript) gets the task page with the preview in place.
+ */
+async function previewFile(deps: StudentRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const task = await activeTask(deps, req, actor);
+  const problem = uploadProblemOf(res);
+  const file = uploadedFileOf(req);
+  let preview: FilePreview = { state: 'none' };
+  let status = 200;
+  if (problem) {
+    preview = { state: 'refused', message: problem.message };
+    status = problem.status;
+  } else if (file) {
+    preview = presentFilePreview(await readUpload(file, submissionLimitsOf(deps.config)), !isFragmentRequest(req));
+    if (preview.state === 'refused') status = 422;
+  }
+  const model = await workModel(deps, task, actor, { ...formOf(req), preview });
+  render(req, res, 'pages/student/task', { title: task.title, ...model }, { status, fragment: 'partials/student/_file-preview' });
 }

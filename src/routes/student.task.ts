@@ -9,7 +9,8 @@ import { findStandingConsent } from '../models/privacy/consent.repository.js';
 import { getCoursePrivacy } from '../models/privacy/privacy.repository.js';
 import { findActiveVersion } from '../models/prompts/prompts.repository.js';
 import { studentSubmissionStatuses, TERMINAL } from '../models/submissions/status.service.js';
-import { formatSize } from '../models/submissions/submission-input.js';
+import { formatSize, type SubmissionLimitsConfig } from '../models/submissions/submission-input.js';
+import { ACCEPTED_FILES, type FilePreview } from './student.present.js';
 import { lastAttempt } from '../models/submissions/submissions.repository.js';
 import { findTaskInCourse, type TaskRow } from '../models/tasks/tasks.repository.js';
 import { idParam } from './params.js';
@@ -19,9 +20,11 @@ import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
 
 export interface StudentRouteDeps {
   db: RootDb;
-  config: Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes' | 'batches'>;
+  config: Pick<Config, 'encryptionKey' | 'batches'> & SubmissionLimitsConfig;
   /** Submissions per person (src/http/rate-limit.ts): refused with 429 before anything is checked or stored. */
   submissionLimit: RequestHandler;
+  /** File previews per person: each reads a document, so they are bounded too (counted apart from submissions). */
+  previewLimit: RequestHandler;
 }
 
 /** What the student typed, shown again when the form is refused (never the file: browsers cannot refill one). */
@@ -35,6 +38,8 @@ export interface FormState {
   grading?: string;
   /** Set after a submission: by the LLM's queue, or by hand. */
   submitted?: 'llm' | 'hand';
+  /** What was read from the file the student chose (POST …/submissions/preview), or why it cannot be read. */
+  preview?: FilePreview;
 }
 
 /** A fresh, empty form (a new object each time: a page may add to its fields). */
@@ -109,7 +114,13 @@ export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Ac
     // A standing consent to the current words: the box is not shown again, the page says when it was given.
     consentGiven: consent?.wordingVersion === CURRENT_CONSENT.version ? formatDateTime(consent.givenAt) : null,
     consentWording: CURRENT_CONSENT.text,
-    limits: { chars: deps.config.submissionMaxChars.toLocaleString('en'), file: formatSize(deps.config.submissionMaxFileBytes) },
+    limits: {
+      chars: deps.config.submissionMaxChars.toLocaleString('en'),
+      file: formatSize(deps.config.submissionMaxFileBytes),
+      document: formatSize(deps.config.submissionMaxDocumentBytes),
+      pdfPages: deps.config.submissionMaxPdfPages.toLocaleString('en'),
+    },
+    acceptFiles: ACCEPTED_FILES,
     form,
     ...list,
   };

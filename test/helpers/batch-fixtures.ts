@@ -83,7 +83,7 @@ export async function addStudents(db: RootDb, t: Tenant, n: number): Promise<num
   return ids;
 }
 
-type SubmitConfig = Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes' | 'batches'>;
+type SubmitConfig = Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes' | 'submissionMaxDocumentBytes' | 'submissionMaxPdfPages' | 'batches'>;
 
 /** N students submit through the real service, each in its own transaction as the route does. */
 export async function submitThroughService(db: RootDb, config: SubmitConfig, t: Tenant, n: number): Promise<number[]> {

@@ -47,6 +47,9 @@ const area: MatrixArea = {
         return {};
       },
     },
+    // Reads the chosen file and stores nothing; a form without a file answers "no file chosen" (a file cannot be sent
+    // as a matrix form: test/submissions.files.test.ts covers the reading).
+    { route: 'POST /student/tasks/:taskId/submissions/preview', allowed: ['student'], path: ({ taskId }) => `/student/tasks/${taskId}/submissions/preview`, form: { text: '' }, tenantScoped: true },
     { route: 'POST /admin/queue/actions', allowed: ['administrator'], path: () => '/admin/queue/actions', form: { scope: 'all', action: 'notes', notes: 'matrix' } },
     {
       route: 'POST /admin/batches',

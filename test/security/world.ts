@@ -42,13 +42,14 @@ export const GENEROUS_LIMITS: Record<string, string> = {
 };
 
 /**
- * POST routes whose matrix sample stores nothing: a preview, the rubric editor's add-a-row, and samples refused on
+ * POST routes whose matrix sample stores nothing: a preview (of a prompt, of a submission's file), the rubric editor's add-a-row, and samples refused on
  * purpose (a copy to task 0, bulk approval, an emergency override or an allocation move of ids that do not exist). Every other route's sample must change
  * the database when the token is right (a test on samples writes its real-time spend to the cost ledger).
  */
 export const READ_ONLY = new Set([
   'POST /instructor/tasks/:taskId/prompt/rubric',
   'POST /instructor/tasks/:taskId/prompt/preview',
+  'POST /student/tasks/:taskId/submissions/preview',
   'POST /instructor/tasks/:taskId/prompt/copy',
   'POST /admin/costs/override',
   'POST /admin/costs/budgets/move',

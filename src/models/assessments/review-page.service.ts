@@ -4,6 +4,7 @@ import type { Db } from '../../db/db.js';
 import { NotFound } from '../../errors.js';
 import type { ChatMessage } from '../../grading/messages.js';
 import { gradingRequestFor } from '../../grading/request.js';
+import { languageOfFile } from '../../grading/code-language.js';
 import { anonymize, personalizeResult } from '../../grading/anonymize-text.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { findVersionById, type PromptVersionRow } from '../prompts/prompts.repository.js';
@@ -54,7 +55,7 @@ export async function loadReview(db: Db, config: Pick<Config, 'encryptionKey'>, 
   const people = text == null ? null : await peopleToProtect(db, assessment.courseId, context.studentId);
   const anonymized = text == null || !people ? null : anonymize(text, people.author, people.roster);
   const sent = text == null ? '[submission text unavailable]' : privacy.anonymize ? anonymized!.text : text;
-  const request = gradingRequestFor({ version, task }, sent, assessment.customId);
+  const request = gradingRequestFor({ version, task }, sent, assessment.customId, languageOfFile(context.originalFilename));
   const shown = anonymized && assessment.result ? { ...assessment, result: personalizeResult(assessment.result, anonymized.mapping) } : assessment;
   return { assessment: shown, context, version, text, textUnavailable, messages: request.messages, anonymized: privacy.anonymize };
 }

@@ -197,6 +197,8 @@ export interface ReviewContext {
   submittedAt: Date;
   content: Buffer | null;
   contentFormat: 'text' | 'markdown';
+  /** The name of the file handed in (null for typed work, or once retention removed the content). */
+  originalFilename: string | null;
   purgedAt: Date | null;
   reviewerName: string | null;
   /** Null for work graded by hand without a rubric. */
@@ -207,11 +209,11 @@ export async function reviewContext(db: Db, a: AssessmentRow): Promise<ReviewCon
   const rows = await db.execute<{
     task_title: string; task_description: string; task_max_score: number; release_policy: 'after_approval' | 'immediately'; auto_release_min_confidence: number | null; student_id: number;
     student_name: string | null; student_sub: string; attempt: number; submitted_at: Date; content: Buffer | null; content_format: 'text' | 'markdown';
-    purged_at: Date | null; reviewer_name: string | null; prompt_version: number | null;
+    original_filename: string | null; purged_at: Date | null; reviewer_name: string | null; prompt_version: number | null;
   }>(sql`
     select t.title as task_title, t.description as task_description, t.max_score as task_max_score, t.release_policy, t.auto_release_min_confidence,
            s.student_id, coalesce(u.name, nullif(trim(concat(u.given_name, ' ', u.family_name)), '')) as student_name, u.sub as student_sub,
-           s.attempt, s.created_at as submitted_at, s.content, s.content_format, s.purged_at,
+           s.attempt, s.created_at as submitted_at, s.content, s.content_format, s.original_filename, s.purged_at,
            (select name from users r where r.id = ${a.reviewedBy}) as reviewer_name,
            (select version from prompt_versions pv where pv.id = ${a.promptVersionId}) as prompt_version
     from tasks t, submissions s join users u on u.id = s.student_id
@@ -231,6 +233,7 @@ export async function reviewContext(db: Db, a: AssessmentRow): Promise<ReviewCon
     submittedAt: new Date(r.submitted_at),
     content: r.content,
     contentFormat: r.content_format,
+    originalFilename: r.original_filename,
     purgedAt: r.purged_at ? new Date(r.purged_at) : null,
     reviewerName: r.reviewer_name,
     promptVersion: r.prompt_version,

@@ -12,6 +12,7 @@ import { returnUnsentItems } from './batches.service.js';
 import { holdForRetry, markFailedUnsent, markSubmitted, releaseLease } from './batch-steps.repository.js';
 import { needsSql } from './batch-state.js';
 import { gradingRequestFor } from '../../grading/request.js';
+import { languageOfFile } from '../../grading/code-language.js';
 import { compileRoster, sendableText, type Person, type Roster } from '../../grading/anonymize-text.js';
 import { courseMembers, coursesOfTasks } from '../tenancy/roster.repository.js';
 
@@ -104,6 +105,7 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
         },
         sendableText(text, { author, ...(course ? { roster: course.roster } : {}) }, anonymize).text,
         r.custom_id,
+        languageOfFile(r.original_filename),
       );
       lines.push(w.provider.buildRequestLine(req));
     }

@@ -20,6 +20,8 @@ export type SendRow = {
   task_id: number;
   student_id: number;
   attempt: number;
+  /** The uploaded file's name, if any: a source file's extension gives the language the request names. */
+  original_filename: string | null;
   prompt_version_id: number;
   anonymize: boolean | null;
   name: string | null;
@@ -31,7 +33,7 @@ export type SendRow = {
 /** One page of a batch's pending requests with what their lines are made of (keyset paging by request id). */
 export async function sendRows(db: Db, batchId: number, afterRequestId: number, limit: number): Promise<SendRow[]> {
   const rows = await db.execute<SendRow>(sql`
-    select br.id as request_id, br.custom_id, br.queue_item_id, s.content, s.task_id, s.student_id, s.attempt, q.prompt_version_id,
+    select br.id as request_id, br.custom_id, br.queue_item_id, s.content, s.task_id, s.student_id, s.attempt, s.original_filename, q.prompt_version_id,
            p.anonymize, u.name, u.given_name, u.family_name, u.email
     from batch_requests br
     join queue_items q on q.id = br.queue_item_id

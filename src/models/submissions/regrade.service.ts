@@ -53,7 +53,7 @@ export async function queueSubmissionAgain(db: Db, config: RegradeConfig, who: O
   if ((await countWaitingItemsOf(db, submissionId)) > 0) throw Conflict('This submission is already waiting in the queue.');
   const privacy = await getCoursePrivacy(db, who.courseId);
   if (!privacy.llmAllowed) throw Conflict('LLM assessment is off for this course, so the work cannot be queued. Grade it by hand instead.');
-  const estimate = await estimateGrading(db, { task, version, text, studentId: Number(s.student_id), anonymize: privacy.anonymize }, `The active prompt uses a model llm-assess has no price for (${version.model}).`);
+  const estimate = await estimateGrading(db, { task, version, text, studentId: Number(s.student_id), anonymize: privacy.anonymize, originalFilename: s.original_filename }, `The active prompt uses a model llm-assess has no price for (${version.model}).`);
   const item = await queueForGrading(db, config, who, { task, version, submissionId, estimate, adminNotes: note });
   return item.id;
 }

@@ -1,10 +1,14 @@
 import path from 'node:path';
 import { charCount } from '../../chars.js';
+import type { Config } from '../../config.js';
+import { languageOfFile } from '../../grading/code-language.js';
 import { z } from 'zod';
+import { docxText, pdfText, type DocumentRead } from './file-text.js';
 
 /**
- * What a student sends: typed text (plain or markdown) or one plain-text file. Parsed here into one text, or
- * field messages for the form. Binary files (Word, PDF, images) are refused with a message saying what to do.
+ * What a student sends: typed text (plain or markdown) or one file — plain text, source code, a PDF with a text
+ * layer or a Word document (.docx). Parsed here into one text, or field messages for the form. Other binary files
+ * (old Word, images, RTF, other ZIPs) are refused with a message saying what to do.
  */
 
 export interface UploadedFile {
@@ -15,7 +19,18 @@ export interface UploadedFile {
 
 export interface SubmissionLimits {
   maxChars: number;
+  /** Plain-text and source-code files. */
   maxFileBytes: number;
+  /** PDF and Word files (their text is small; their fonts and images are not). */
+  maxDocumentBytes: number;
+  maxPdfPages: number;
+}
+
+export type SubmissionLimitsConfig = Pick<Config, 'submissionMaxChars' | 'submissionMaxFileBytes' | 'submissionMaxDocumentBytes' | 'submissionMaxPdfPages'>;
+
+/** The limits of the configuration (SUBMISSION_MAX_*), as the submission and its preview both apply them. */
+export function submissionLimitsOf(config: SubmissionLimitsConfig): SubmissionLimits {
+  return { maxChars: config.submissionMaxChars, maxFileBytes: config.submissionMaxFileBytes, maxDocumentBytes: config.submissionMaxDocumentBytes, maxPdfPages: config.submissionMaxPdfPages };
 }
 
 export interface ParsedSubmission {
@@ -26,25 +41,56 @@ export interface ParsedSubmission {
 
 export type SubmissionParse = { ok: true; value: ParsedSubmission } | { ok: false; fields: Record<string, string> };
 
+/** What was read from a file: the text that will be stored and graded, and what a student is shown about it. */
+export interface FileReading {
+  /** The file's own name (no directories), for messages and the preview. */
+  name: string;
+  kind: 'pdf' | 'docx' | 'markdown' | 'code' | 'text';
+  text: string;
+  /** A PDF's pages; null for other files. */
+  pages: number | null;
+  /** Pages of a PDF with no text on them (images, scans): they are not read. */
+  emptyPages: number[];
+  /** The programming language of a source-code file (from its extension). */
+  language: string | null;
+  words: number;
+  chars: number;
+}
+
+export type FileRead = { ok: true; value: FileReading } | { ok: false; message: string };
+
 const formSchema = z.object({
   text: z.string().optional().default(''),
   format: z.enum(['text', 'markdown']).optional().default('text'),
 });
 
 const TEXT_EXTENSIONS = new Set(['.txt', '.text', '.md', '.markdown']);
+const MARKDOWN = /\.(md|markdown)$/i;
 
-/** Known binary formats by their first bytes: a clearer message than "not text". */
-const SIGNATURES: Array<{ bytes: number[]; what: string }> = [
-  { bytes: [0x25, 0x50, 0x44, 0x46], what: 'a PDF document' },
-  { bytes: [0x50, 0x4b, 0x03, 0x04], what: 'a Word, OpenDocument or ZIP file' },
-  { bytes: [0xd0, 0xcf, 0x11, 0xe0], what: 'an old Word document' },
-  { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image' },
-  { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image' },
-  { bytes: [0x7b, 0x5c, 0x72, 0x74, 0x66], what: 'an RTF document' },
+const KINDS_ACCEPTED = 'a PDF (with text), a Word document (.docx), a plain-text file (.txt, .md) or a source-code file';
+
+type Signature = { bytes: number[]; read: 'pdf' | 'zip' } | { bytes: number[]; what: string; hint: string };
+
+/** Known binary formats by their first bytes: PDF and ZIP (a .docx) are read; the rest get a clearer message than "not text". */
+const SIGNATURES: Signature[] = [
+  { bytes: [0x25, 0x50, 0x44, 0x46], read: 'pdf' },
+  { bytes: [0x50, 0x4b, 0x03, 0x04], read: 'zip' },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0], what: 'an old Word document (.doc)', hint: 'Save it as .docx or PDF in your word processor (File › Save As), or paste your text into the box.' },
+  { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image', hint: 'Images are not read. Upload your work as text, .docx or PDF, or paste it into the box.' },
+  { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image', hint: 'Images are not read. Upload your work as text, .docx or PDF, or paste it into the box.' },
+  { bytes: [0x7b, 0x5c, 0x72, 0x74, 0x66], what: 'an RTF document', hint: 'Save it as .docx or PDF, or paste your text into the box.' },
 ];
 
+/** A size as people read it: "800 bytes", "2.6 KB", "200 KB", "10 MB" (a file just over a limit must not read as the limit). */
 export function formatSize(bytes: number): string {
-  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${Math.round(bytes / 1000)} KB`;
+  if (bytes < 1000) return `${bytes} bytes`;
+  const [n, unit] = bytes >= 1_000_000 ? [bytes / 1_000_000, 'MB'] : [bytes / 1000, 'KB'];
+  return `${n >= 100 ? Math.round(n) : Number(n.toFixed(1))} ${unit}`;
+}
+
+/** Words as a reader counts them: runs of letters or digits, joined by an apostrophe, hyphen or dot ("don't", "e-mail", "3.5"). */
+export function countWords(text: string): number {
+  return (text.match(/[\p{L}\p{N}]+(?:['’.-][\p{L}\p{N}]+)*/gu) ?? []).length;
 }
 
 /** Line endings normalized; NUL and other control characters (except tab and newline) removed. */
@@ -53,16 +99,18 @@ function clean(text: string): string {
   return text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 }
 
-function readFile(file: UploadedFile, limits: SubmissionLimits): { ok: true; text: string } | { ok: false; message: string } {
-  const name = file.originalName || 'the file';
-  if (file.bytes.length === 0) return { ok: false, message: `${name} is empty.` };
-  if (file.bytes.length > limits.maxFileBytes) return { ok: false, message: `${name} is ${formatSize(file.bytes.length)}; files may be at most ${formatSize(limits.maxFileBytes)}.` };
-  const signature = SIGNATURES.find((s) => s.bytes.every((b, i) => file.bytes[i] === b));
-  if (signature) return { ok: false, message: `${name} is ${signature.what}. Upload a plain-text file (.txt or .md), or paste your text into the box.` };
+function tooLarge(name: string, bytes: number, limit: number, what: string): string | null {
+  return bytes > limit ? `${name} is ${formatSize(bytes)}; ${what} may be at most ${formatSize(limit)}.` : null;
+}
+
+/** A plain-text or source-code file: UTF-8 without the control characters of a binary. */
+function plainText(name: string, file: UploadedFile, limits: SubmissionLimits, language: string | null): DocumentRead {
   const ext = path.extname(name).toLowerCase();
-  if (!TEXT_EXTENSIONS.has(ext) && !file.mimeType.startsWith('text/')) {
-    return { ok: false, message: `Only plain-text files (.txt or .md) can be uploaded; ${name} is not one.` };
+  if (!TEXT_EXTENSIONS.has(ext) && !language && !file.mimeType.startsWith('text/')) {
+    return { ok: false, message: `${name} cannot be read. Upload ${KINDS_ACCEPTED}, or paste your text into the box.` };
   }
+  const big = tooLarge(name, file.bytes.length, limits.maxFileBytes, 'text and source-code files');
+  if (big) return { ok: false, message: big };
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(file.bytes);
@@ -73,36 +121,61 @@ function readFile(file: UploadedFile, limits: SubmissionLimits): { ok: true; tex
   // eslint-disable-next-line no-control-regex
   const controls = (text.match(/[\u0000-\u0008\u000e-\u001f]/g) ?? []).length;
   if (text.includes('\u0000') || controls > Math.max(8, text.length / 100)) {
-    return { ok: false, message: `${name} looks like a binary file, not text. Upload a plain-text file (.txt or .md).` };
+    return { ok: false, message: `${name} looks like a binary file, not text. Upload ${KINDS_ACCEPTED}.` };
   }
-  return { ok: true, text: text.replace(/^\uFEFF/, '') };
+  return { ok: true, text: text.replace(/^\uFEFF/, ''), pages: null, emptyPages: [] };
 }
 
-export function parseSubmission(body: unknown, file: UploadedFile | undefined, limits: SubmissionLimits): SubmissionParse {
+/**
+ * Reads one uploaded file into the text that will be graded: a PDF's text layer, a Word document's paragraphs, a
+ * text or source-code file as it is. Refused, with a message for the file field, when it is empty, too large, of a
+ * kind not read, a PDF without text or over the page limit, or longer than the character limit once read.
+ */
+export async function readUpload(file: UploadedFile, limits: SubmissionLimits): Promise<FileRead> {
+  const name = path.basename(file.originalName).slice(0, 255) || 'the file';
+  if (file.bytes.length === 0) return { ok: false, message: `${name} is empty.` };
+  const signature = SIGNATURES.find((s) => s.bytes.every((b, i) => file.bytes[i] === b));
+  if (signature && 'what' in signature) return { ok: false, message: `${name} is ${signature.what}. ${signature.hint}` };
+  const language = signature ? null : languageOfFile(name);
+  let kind: FileReading['kind'];
+  let read: DocumentRead;
+  if (signature) {
+    const big = tooLarge(name, file.bytes.length, limits.maxDocumentBytes, 'PDF and Word files');
+    if (big) return { ok: false, message: big };
+    kind = signature.read === 'pdf' ? 'pdf' : 'docx';
+    read = signature.read === 'pdf' ? await pdfText(name, file.bytes, limits.maxPdfPages) : await docxText(name, file.bytes);
+  } else {
+    kind = language ? 'code' : MARKDOWN.test(name) ? 'markdown' : 'text';
+    read = plainText(name, file, limits, language);
+  }
+  if (!read.ok) return read;
+  const text = clean(read.text);
+  if (!text.trim()) return { ok: false, message: `${name} has no text in it.` };
+  const chars = charCount(text);
+  if (chars > limits.maxChars) {
+    return { ok: false, message: `Your work has ${chars.toLocaleString('en')} characters; the limit is ${limits.maxChars.toLocaleString('en')}.` };
+  }
+  return { ok: true, value: { name, kind, text, pages: read.pages, emptyPages: read.emptyPages, language, words: countWords(text), chars } };
+}
+
+export async function parseSubmission(body: unknown, file: UploadedFile | undefined, limits: SubmissionLimits): Promise<SubmissionParse> {
   const form = formSchema.safeParse(body ?? {});
   if (!form.success) return { ok: false, fields: { format: 'Choose plain text or markdown.' } };
   const typed = form.data.text;
-  let text: string;
-  let format = form.data.format;
-  let originalFilename: string | null = null;
   if (file) {
     if (typed.trim()) return { ok: false, fields: { file: 'Either type your work or upload a file, not both.' } };
-    const read = readFile(file, limits);
+    const read = await readUpload(file, limits);
     if (!read.ok) return { ok: false, fields: { file: read.message } };
-    text = read.text;
-    originalFilename = path.basename(file.originalName).slice(0, 255) || null;
-    if (/\.(md|markdown)$/i.test(file.originalName)) format = 'markdown';
-  } else {
-    text = typed;
+    // A .md file is Markdown and a text file what the student chose; PDF, Word and code are shown as plain text.
+    const { kind } = read.value;
+    const format = kind === 'markdown' ? 'markdown' : kind === 'text' ? form.data.format : 'text';
+    return { ok: true, value: { text: read.value.text, format, originalFilename: path.basename(file.originalName).slice(0, 255) || null } };
   }
-  text = clean(text);
-  if (!text.trim()) return { ok: false, fields: { [file ? 'file' : 'text']: file ? 'The file has no text in it.' : 'Write your answer, or upload a plain-text file.' } };
+  const text = clean(typed);
+  if (!text.trim()) return { ok: false, fields: { text: 'Write your answer, or upload a file.' } };
   const chars = charCount(text);
   if (chars > limits.maxChars) {
-    return {
-      ok: false,
-      fields: { [file ? 'file' : 'text']: `Your work has ${chars.toLocaleString('en')} characters; the limit is ${limits.maxChars.toLocaleString('en')}.` },
-    };
+    return { ok: false, fields: { text: `Your work has ${chars.toLocaleString('en')} characters; the limit is ${limits.maxChars.toLocaleString('en')}.` } };
   }
-  return { ok: true, value: { text, format, originalFilename } };
+  return { ok: true, value: { text, format: form.data.format, originalFilename: null } };
 }

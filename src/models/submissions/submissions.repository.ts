@@ -29,7 +29,10 @@ export async function lockStudentTask(db: Db, taskId: number, studentId: number)
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`submit:${taskId}:${studentId}`}, 0))`);
 }
 
-/** Who wrote a submission, which attempt it was, and its encrypted text (null once retention removed it). */
+/**
+ * Who wrote a submission, which attempt it was, its encrypted text (null once retention removed it) and the name
+ * of the file it came from (its extension tells a source file's language).
+ */
 export type SubmissionContentRow = {
   student_id: number;
   course_id: number;

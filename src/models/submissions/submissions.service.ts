@@ -15,10 +15,11 @@ import { findTaskInCourse, type TaskRow } from '../tasks/tasks.repository.js';
 import { findIdentity } from '../tenancy/people.repository.js';
 import { courseMembers } from '../tenancy/roster.repository.js';
 import { meanOutputTokensOfVersion } from '../assessments/assessments.repository.js';
-import { parseSubmission, type UploadedFile } from './submission-input.js';
+import { languageOfFile } from '../../grading/code-language.js';
+import { parseSubmission, submissionLimitsOf, type SubmissionLimitsConfig, type UploadedFile } from './submission-input.js';
 import { insertSubmission, lastAttempt, lockStudentTask, type SubmissionRow } from './submissions.repository.js';
 
-export type SubmitConfig = Pick<Config, 'encryptionKey' | 'submissionMaxChars' | 'submissionMaxFileBytes'> & { batches: Pick<Config['batches'], 'maxAttempts'> };
+export type SubmitConfig = Pick<Config, 'encryptionKey'> & SubmissionLimitsConfig & { batches: Pick<Config['batches'], 'maxAttempts'> };
 
 export interface Submitter {
   platformId: number;
@@ -84,13 +85,14 @@ export async function peopleToProtect(db: Db, courseId: number, studentId: numbe
 
 export async function estimateGrading(
   db: Db,
-  input: { task: TaskRow; version: PromptVersionRow; text: string; studentId: number; anonymize: boolean },
+  input: { task: TaskRow; version: PromptVersionRow; text: string; studentId: number; anonymize: boolean; originalFilename: string | null },
   unknownModel: string,
 ): Promise<RequestEstimate> {
   const { task, version } = input;
   // Anonymized as the send step will (batch-send.service.ts), with the same people, so the count is of what is sent.
   const text = input.anonymize ? sendableText(input.text, await peopleToProtect(db, task.courseId, input.studentId), true).text : input.text;
-  const request = gradingRequestFor({ version, task }, text, customIdFor(1, 1));
+  // The language of a source-code file is part of the request, as the send step builds it (batch-send.service.ts).
+  const request = gradingRequestFor({ version, task }, text, customIdFor(1, 1), languageOfFile(input.originalFilename));
   try {
     return estimateRequest(request, 'batch', { observedMean: await meanOutputTokensOfVersion(db, version.id), criteria: version.rubric.length });
   } catch (err) {
@@ -143,7 +145,7 @@ export async function submitWork(
   const late = lateness(task, now);
   const path = await gradingPathOf(db, who, task, input.body);
 
-  const parsed = parseSubmission(input.body, input.file, { maxChars: config.submissionMaxChars, maxFileBytes: config.submissionMaxFileBytes });
+  const parsed = await parseSubmission(input.body, input.file, submissionLimitsOf(config));
   if (!parsed.ok) throw Invalid(parsed.fields);
   const { text, format, originalFilename } = parsed.value;
 
@@ -156,7 +158,7 @@ export async function submitWork(
   const anonymize = (await getCoursePrivacy(db, who.courseId)).anonymize;
   const estimate =
     path.by === 'llm'
-      ? await estimateGrading(db, { task, version: path.version, text, studentId: who.userId, anonymize }, `The grading prompt of this task uses a model llm-assess has no price for (${path.version.model}). Tell your instructor.`)
+      ? await estimateGrading(db, { task, version: path.version, text, studentId: who.userId, anonymize, originalFilename }, `The grading prompt of this task uses a model llm-assess has no price for (${path.version.model}). Tell your instructor.`)
       : null;
 
   const submission = await insertSubmission(db, {
