@@ -5,6 +5,7 @@ import type { ToolSession } from './helpers/lti-browser.js';
 import { textOf } from './helpers/html.js';
 import { expectToContainAll } from './helpers/expect-text.js';
 import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
+import { allowLlm } from './helpers/queue-fixtures.js';
 
 const LOW = [{ code: 'low_confidence', message: 'The model reports low confidence (0.3).' }];
 
@@ -173,6 +174,12 @@ describe('review', () => {
     const noNote = await instructor.post(`/instructor/review/${queued.id}/reject`, { decisionSeq: '0', rejectTo: 'queue' }, { htmx: true });
     expect(noNote.status).toBe(422);
     expect(noNote.html).toContain('Add a note for the queue');
+    // LLM assessment off for the course: the work cannot go back to the LLM queue (nothing changes).
+    const off = await instructor.post(`/instructor/review/${queued.id}/reject`, { decisionSeq: '0', rejectTo: 'queue', note: 'Weigh the evidence criterion more.' }, { htmx: true });
+    expect(off.status).toBe(409);
+    expect(textOf(off.html)).toContain('LLM assessment is off for this course, so the work cannot be queued. Grade it by hand instead.');
+    expect(await row(queued.id)).toMatchObject({ review_status: 'pending_review', decision_seq: 0 });
+    await allowLlm(stack.db.db, ids.courseId, ids.instructorId);
     const back = await instructor.post(`/instructor/review/${queued.id}/reject`, { decisionSeq: '0', rejectTo: 'queue', note: 'Weigh the evidence criterion more.' }, { htmx: true });
     expect(back.status).toBe(200);
     const items = await stack.db.db.execute<{ status: string; admin_notes: string; est_input_tokens: number }>(sql`select status, admin_notes, est_input_tokens from queue_items where submission_id = ${queued.submissionId} order by id`);

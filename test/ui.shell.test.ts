@@ -30,7 +30,7 @@ describe('page shell', () => {
 
   it('tells the instructor on a task page when students cannot submit because LLM assessment is off', async () => {
     const off = await instructor.get('/instructor/tasks/1');
-    expect(off.html).toMatch(/id="llm-off">LLM assessment is off for this course[^<]*<a href="\/instructor\/settings\?ltik=[^"]+">Course settings<\/a>/);
+    expect(off.html).toMatch(/id="llm-off">LLM assessment is off for this course: students can still hand in work, and you grade it by hand in <a href="\/instructor\/review\?status=manual&amp;ltik=[^"]+">Review<\/a>\. Turn the LLM on in <a href="\/instructor\/settings\?ltik=[^"]+">Course settings<\/a>/);
     expect((await instructor.post('/instructor/settings', { llmAllowed: 'on', anonymize: 'on', retentionDays: '' }, { htmx: true })).status).toBe(200);
     expect((await instructor.get('/instructor/tasks/1')).html).not.toContain('id="llm-off"');
   });
