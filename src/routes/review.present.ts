@@ -108,6 +108,31 @@ function presentSync(a: ReviewData['assessment']) {
   };
 }
 
+/** The instructor's grade as it stands, when the result was overridden or graded by hand. */
+function presentOverride(a: ReviewData['assessment']) {
+  if (a.reviewStatus !== 'overridden' || a.overrideScore == null) return null;
+  return {
+    score: formatScore(a.overrideScore),
+    feedbackHtml: a.overrideFeedback ? renderMarkdown(a.overrideFeedback) : null,
+    reason: a.overrideReason ?? '',
+    // Whether the score is the sum of the criteria the instructor gave, or the overall score changed alone.
+    scoreOf: a.overrideCriteria && Object.keys(a.overrideCriteria).length ? 'criteria' : 'overall',
+  };
+}
+
+/** The prompt version and the request as sent, for a model's result (null for work graded by hand). */
+function presentPrompt(d: ReviewData) {
+  if (!d.version) return null;
+  return {
+    version: d.context.promptVersion,
+    model: d.assessment.model,
+    temperature: d.version.temperature,
+    maxOutputTokens: d.version.maxOutputTokens,
+    anonymized: d.anonymized,
+    messages: d.messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })),
+  };
+}
+
 export function presentReview(d: ReviewData) {
   const a = d.assessment;
   const version = d.version;
@@ -134,17 +159,7 @@ export function presentReview(d: ReviewData) {
       unavailable: d.context.purgedAt ? `The text of this submission was removed on ${formatDateTime(d.context.purgedAt)} under the course's retention policy (or at the student's request).` : d.textUnavailable,
       format: d.context.contentFormat,
     },
-    prompt:
-      manual || !version
-        ? null
-        : {
-            version: d.context.promptVersion,
-            model: a.model,
-            temperature: version.temperature,
-            maxOutputTokens: version.maxOutputTokens,
-            anonymized: d.anonymized,
-            messages: d.messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })),
-          },
+    prompt: manual ? null : presentPrompt(d),
     maxScore: formatScore(a.maxScore),
     maxScoreValue: a.maxScore,
     column: presentColumn(a, d.context.taskMaxScore),
@@ -158,16 +173,7 @@ export function presentReview(d: ReviewData) {
       cachedInputTokens: a.cachedInputTokens.toLocaleString('en'),
       outputTokens: a.outputTokens.toLocaleString('en'),
     },
-    override:
-      a.reviewStatus === 'overridden' && a.overrideScore != null
-        ? {
-            score: formatScore(a.overrideScore),
-            feedbackHtml: a.overrideFeedback ? renderMarkdown(a.overrideFeedback) : null,
-            reason: a.overrideReason ?? '',
-            // Whether the score is the sum of the criteria the instructor gave, or the overall score changed alone.
-            scoreOf: a.overrideCriteria && Object.keys(a.overrideCriteria).length ? 'criteria' : 'overall',
-          }
-        : null,
+    override: presentOverride(a),
     // The last override's values, to prefill the form (also after a later approval is impossible: overrides only grow).
     overrideValues: { score: a.overrideScore == null ? '' : formatScore(a.overrideScore), feedback: a.overrideFeedback ?? '', criteria: a.overrideCriteria ?? {} },
     reviewedBy: d.context.reviewerName,

@@ -125,6 +125,16 @@ export function queueForGrading(
   });
 }
 
+/** The number of the student's next attempt, under a lock on their work for the task; refused when none is left. */
+async function nextAttempt(db: Db, task: TaskRow, studentId: number): Promise<number> {
+  await lockStudentTask(db, task.id, studentId);
+  const previous = await lastAttempt(db, task.id, studentId);
+  if (previous >= task.maxAttempts) {
+    throw Conflict(task.maxAttempts === 1 ? 'You have already submitted this task; it allows one attempt.' : `You have used all ${task.maxAttempts} attempts for this task.`);
+  }
+  return previous + 1;
+}
+
 /**
  * A student submits work for a task: refused when the task is closed (past its due date and taking no late work,
  * no prompt while LLM assessment is on, no attempt left). The text is stored encrypted. Work the LLM grades gets a
@@ -149,12 +159,7 @@ export async function submitWork(
   if (!parsed.ok) throw Invalid(parsed.fields);
   const { text, format, originalFilename } = parsed.value;
 
-  await lockStudentTask(db, task.id, who.userId);
-  const previous = await lastAttempt(db, task.id, who.userId);
-  if (previous >= task.maxAttempts) {
-    throw Conflict(task.maxAttempts === 1 ? 'You have already submitted this task; it allows one attempt.' : `You have used all ${task.maxAttempts} attempts for this task.`);
-  }
-  const attempt = previous + 1;
+  const attempt = await nextAttempt(db, task, who.userId);
   const anonymize = (await getCoursePrivacy(db, who.courseId)).anonymize;
   const estimate =
     path.by === 'llm'
@@ -179,23 +184,10 @@ export async function submitWork(
   } else {
     manualAssessmentId = await insertManualAssessment(db, { platformId: who.platformId, courseId: who.courseId, taskId: task.id, submissionId: submission.id, promptVersionId: path.version?.id ?? null, maxScore: path.version?.maxScore ?? task.maxScore, note: path.why });
   }
-  await recordAudit(db, {
-    platformId: who.platformId,
-    courseId: who.courseId,
-    actorId: who.userId,
-    actorKind: 'user',
-    action: 'submission.created',
-    entityType: 'submission',
-    entityId: submission.id,
-    details: {
-      taskId: task.id,
-      attempt,
-      chars: text.length,
-      late,
-      ...(path.by === 'llm'
-        ? { queueItemId: queueItem!.id, promptVersionId: path.version.id, estInputTokens: estimate!.inputTokens, estCostMicros: estimate!.costMicros, anonymized: anonymize }
-        : { gradedByHand: path.why, manualAssessmentId }),
-    },
-  });
+  const how =
+    path.by === 'llm'
+      ? { queueItemId: queueItem!.id, promptVersionId: path.version.id, estInputTokens: estimate!.inputTokens, estCostMicros: estimate!.costMicros, anonymized: anonymize }
+      : { gradedByHand: path.why, manualAssessmentId };
+  await recordAudit(db, { platformId: who.platformId, courseId: who.courseId, actorId: who.userId, actorKind: 'user', action: 'submission.created', entityType: 'submission', entityId: submission.id, details: { taskId: task.id, attempt, chars: text.length, late, ...how } });
   return { submission, queueItem, byHand: path.by === 'hand' ? path.why : null, late };
 }
