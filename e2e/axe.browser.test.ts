@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import axe from 'axe-core';
 import type { Frame } from 'playwright-core';
-import { useBrowserStack } from './browser-stack.js';
-import { buildPageFixtures, PAGE_STACK_OPTIONS, RoleFrames, TOOL_PAGES, type PageFixtures } from './tool-pages.js';
+import { TOOL_PAGES, usePageFrames } from './tool-pages.js';
 
 /** What axe found, one line per rule and element, for the failure message. */
 interface Finding {
@@ -32,13 +31,8 @@ async function axeViolations(frame: Frame): Promise<string[]> {
  * phone's (where tables scroll in their own regions or stack, and other rules apply).
  */
 describe('accessibility of every page (axe-core)', () => {
-  const env = useBrowserStack(PAGE_STACK_OPTIONS);
-  const frames = new RoleFrames(() => env.chrome, () => env.stack.devlmsUrl);
-  let fixtures: PageFixtures;
-  beforeAll(async () => {
-    fixtures = await buildPageFixtures(env.stack);
-  }, 60_000);
-  afterAll(() => frames.close());
+  const pages = usePageFrames();
+  const { frames } = pages;
 
   describe.each([
     { width: 1280, height: 800 },
@@ -47,7 +41,7 @@ describe('accessibility of every page (axe-core)', () => {
     it.each(TOOL_PAGES.map((p) => [`${p.role}: ${p.name}`, p] as const))('%s has no violations', async (_name, target) => {
       const { page } = await frames.of(target.role);
       await page.setViewportSize(viewport);
-      const { frame } = await frames.visit(target, fixtures);
+      const { frame } = await frames.visit(target, pages.fixtures);
       expect(await axeViolations(frame)).toEqual([]);
     }, 30_000);
   });

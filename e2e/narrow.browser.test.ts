@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Frame, Page } from 'playwright-core';
 import { until } from '../test/helpers/until.js';
-import { useBrowserStack } from './browser-stack.js';
-import { buildPageFixtures, PAGE_STACK_OPTIONS, RoleFrames, TOOL_PAGES, type PageFixtures } from './tool-pages.js';
+import { TOOL_PAGES, usePageFrames } from './tool-pages.js';
 
 const PHONE = { width: 390, height: 844 };
 
@@ -88,18 +87,13 @@ async function expectInReach(page: Page, frame: Frame, selector: string, name: s
  * the tool's page (lti.frameResize), so a long page scrolls with the LMS instead of inside a fixed frame.
  */
 describe('narrow frames', () => {
-  const env = useBrowserStack(PAGE_STACK_OPTIONS);
-  const frames = new RoleFrames(() => env.chrome, () => env.stack.devlmsUrl);
-  let fixtures: PageFixtures;
-  beforeAll(async () => {
-    fixtures = await buildPageFixtures(env.stack);
-  }, 60_000);
-  afterAll(() => frames.close());
+  const pages = usePageFrames();
+  const { frames } = pages;
 
   it.each(TOOL_PAGES.map((p) => [`${p.role}: ${p.name}`, p] as const))('%s: no sideways scrolling, the key control in reach', async (name, target) => {
     const { page } = await frames.of(target.role);
     await page.setViewportSize(PHONE);
-    const { frame } = await frames.visit(target, fixtures);
+    const { frame } = await frames.visit(target, pages.fixtures);
     const overflow = await horizontalOverflow(frame);
     expect({ name, ...overflow }).toEqual({ name, scrollWidth: overflow.innerWidth, innerWidth: overflow.innerWidth, offenders: [] });
     if (target.key) await expectInReach(page, frame, target.key, name);
@@ -109,7 +103,7 @@ describe('narrow frames', () => {
     const editor = TOOL_PAGES.find((p) => p.name === 'prompt editor')!;
     const { page } = await frames.of(editor.role);
     await page.setViewportSize(PHONE);
-    const { frame } = await frames.visit(editor, fixtures);
+    const { frame } = await frames.visit(editor, pages.fixtures);
     const iframe = page.locator('iframe#tool-frame');
     const documentHeight = () => frame.evaluate(() => (globalThis as unknown as Doc).document.documentElement.scrollHeight);
     const sizes = await until('the frame to grow to the page', async () => {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import type { Stack } from '../test/helpers/stack.js';
@@ -10,6 +11,7 @@ import { findTaskInCourse } from '../src/models/tasks/tasks.repository.js';
 import { createBatches } from '../src/models/batches/batches.service.js';
 import { takeToGradeByHand } from '../src/models/submissions/regrade.service.js';
 import type { Chromium } from './browser.js';
+import { useBrowserStack, type BrowserStack } from './browser-stack.js';
 
 /**
  * Each role's pages as data, for the browser suites that visit them all (axe, narrow frames). To cover another
@@ -179,4 +181,26 @@ export class RoleFrames {
     for (const { context } of this.open.values()) await context.close().catch(() => {});
     this.open.clear();
   }
+}
+
+/**
+ * A describe's stack, Chromium, page fixtures and role frames, set up before its tests and closed after them (the
+ * suites that visit every page share this). Read `fixtures` inside a test.
+ */
+export function usePageFrames(): { env: BrowserStack; frames: RoleFrames; readonly fixtures: PageFixtures } {
+  const env = useBrowserStack(PAGE_STACK_OPTIONS);
+  const frames = new RoleFrames(() => env.chrome, () => env.stack.devlmsUrl);
+  let fixtures: PageFixtures | undefined;
+  beforeAll(async () => {
+    fixtures = await buildPageFixtures(env.stack);
+  }, 60_000);
+  afterAll(() => frames.close());
+  return {
+    env,
+    frames,
+    get fixtures() {
+      if (!fixtures) throw new Error('The page fixtures are not built: read them inside a test.');
+      return fixtures;
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { courseOf, type Actor } from '../lti/actor.js';
 import { findActiveVersion, type PromptVersionRow } from '../models/prompts/prompts.repository.js';
 import { findTaskInCourse, type TaskRow } from '../models/tasks/tasks.repository.js';
 import { idParam } from './params.js';
-import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
+import { formatDateTime, formatScore, taskBasics } from './present.js';
 
 /** Shared by the instructor's task view and its settings page: the task of the URL and its facts, worded. */
 
@@ -28,12 +28,7 @@ export function releaseLabel(task: Pick<TaskRow, 'releasePolicy' | 'autoReleaseM
 export function taskFacts(task: TaskRow, version: PromptVersionRow | null) {
   const rubricTotal = version ? version.rubric.reduce((t, c) => t + c.maxPoints, 0) : null;
   return {
-    id: task.id,
-    title: task.title,
-    description: task.description,
-    criteria: task.criteria,
-    typeLabel: taskTypeLabel(task.taskType),
-    maxScore: formatScore(task.maxScore),
+    ...taskBasics(task),
     releaseLabel: releaseLabel(task),
     attemptsLabel: task.maxAttempts === 1 ? '1' : `${task.maxAttempts} (${task.attemptPolicy === 'best' ? 'the best counts' : 'the last counts'})`,
     due: task.dueAt ? `${formatDateTime(task.dueAt)}${task.latePolicy === 'refuse' ? ', no late work' : ', late work taken and marked'}` : null,

@@ -25,3 +25,8 @@ export function formatDateTime(d: Date): string {
 export function formatScore(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
 }
+
+/** What every page says of a task: its title, what students are asked and how it is judged, its kind and maximum. */
+export function taskBasics(task: { id: number; title: string; description: string; criteria: string; taskType: TaskType; maxScore: number }) {
+  return { id: task.id, title: task.title, description: task.description, criteria: task.criteria, typeLabel: taskTypeLabel(task.taskType), maxScore: formatScore(task.maxScore) };
+}

@@ -14,7 +14,7 @@ import { ACCEPTED_FILES, type FilePreview } from './student.present.js';
 import { lastAttempt } from '../models/submissions/submissions.repository.js';
 import { findTaskInCourse, type TaskRow } from '../models/tasks/tasks.repository.js';
 import { idParam } from './params.js';
-import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
+import { formatDateTime, formatScore, taskBasics } from './present.js';
 
 /* A student's task page: the task, the form (or why there is none) and their submissions with where each stands. */
 
@@ -96,12 +96,7 @@ export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Ac
   const now = new Date();
   return {
     task: {
-      id: task.id,
-      title: task.title,
-      description: task.description,
-      criteria: task.criteria,
-      typeLabel: taskTypeLabel(task.taskType),
-      maxScore: formatScore(task.maxScore),
+      ...taskBasics(task),
       attemptsLabel: task.maxAttempts === 1 ? 'one attempt' : `up to ${task.maxAttempts} attempts (${task.attemptPolicy === 'best' ? 'your best one counts' : 'your last one counts'})`,
       due: task.dueAt ? { at: task.dueAt.toISOString(), text: formatDateTime(task.dueAt), passed: now > task.dueAt, late: task.latePolicy === 'accept' ? 'Work handed in after it is taken and marked late.' : 'Work is not taken after it.' } : null,
       waitingNote: task.waitingNote,
