@@ -27,6 +27,8 @@ export interface JobPayloads {
   'apply-retention': RecurringJobPayload;
   /** New audit rows into the hash chain, every minute. */
   'seal-audit-log': RecurringJobPayload;
+  /** A day's metrics (yesterday, UTC, daily; or the day named: a backfill). */
+  'rollup-daily-metrics': { day?: string };
 }
 
 export type JobName = keyof JobPayloads;

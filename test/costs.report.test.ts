@@ -236,7 +236,7 @@ describe('the cost report page', () => {
     expect(text).toContain('KPI: 60 % cost reduction against real-time ✘ Not achieved');
     expect(text).toContain(`Left out of the comparison: 2 charges (${formatUsd(540)}) without recorded tokens`);
     // The mapping, as the data file has it, and the charts with the same numbers as the table.
-    expect(textOf(page.html.match(/<table class="compact" id="report-stand-ins">[\s\S]*?<\/table>/)![0])).toContain('Small and fast claude-haiku-4-5 gpt-4o-mini, gpt-4.1-mini');
+    expect(textOf(page.html.match(/<table class="compact sticky-key" id="report-stand-ins">[\s\S]*?<\/table>/)![0])).toContain('Small and fast claude-haiku-4-5 gpt-4o-mini, gpt-4.1-mini');
     const chart = page.html.match(/<figure class="chart" id="report-chart-providers">[\s\S]*?<\/figure>/)![0];
     expect(chart).toContain('role="img"');
     expect(textOf(chart)).toContain(`OpenAI real-time ${formatUsd(22_650)}`);

@@ -12,3 +12,4 @@ export * from './privacy/privacy.table.js';
 export * from './audit/audit.table.js';
 export * from './notifications/notifications.table.js';
 export * from './appeals/appeals.table.js';
+export * from './metrics/metrics.table.js';

@@ -215,6 +215,7 @@ describe('cross-tenant ids', () => {
     it('actions on home records named in a body, from the strangers’ own pages: refused or no-ops, nothing changed', async () => {
       const h = await homeRecords();
       const problems: string[] = [];
+      const lastSubmission = Number((await world.stack.db.db.execute<{ id: number | null }>(sql`select max(id) as id from submissions`)).rows[0]!.id ?? 0);
       const changed = await changesDuring(world.stack.db.pool, async () => {
         for (const s of world.strangers) {
           const probes: Array<{ path: string; form?: Record<string, string>; json?: unknown }> =
@@ -248,9 +249,19 @@ describe('cross-tenant ids', () => {
         }
       });
       expect(problems).toEqual([]);
-      // Nothing of the home tenant changed; the strangers' own tenants may have (e.g. an empty batch refused) —
-      // but nothing may have changed at all here, since every probe names home records only.
-      expect(changed).toEqual([]);
+      // A stranger student's work is taken in their own task (graded by hand while their course has LLM assessment
+      // off), whatever home ids the body names: each new submission is in a stranger's own task, with its one manual
+      // assessment and audit entry. Nothing else may have changed, since every other probe names home records only.
+      const added = (await world.stack.db.db.execute<{ task_id: number }>(sql`select task_id from submissions where id > ${lastSubmission}`)).rows.map((r) => Number(r.task_id));
+      const ownTasks = new Set(world.strangers.filter((s) => s.who === 'student').map((s) => s.ownTaskId));
+      expect(added.filter((t) => !ownTasks.has(t))).toEqual([]);
+      const n = added.length;
+      const expectedOwn = n ? [`public.assessments: `, `public.audit_log: `, `public.submissions: `] : [];
+      expect(changed.map((c) => c.replace(/\d+ → \d+ rows$/, ''))).toEqual(expectedOwn);
+      for (const c of changed) {
+        const [, before, after] = /(\d+) → (\d+) rows$/.exec(c)!;
+        expect(Number(after) - Number(before)).toBe(n);
+      }
     });
   });
 });
