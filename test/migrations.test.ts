@@ -28,8 +28,8 @@ describe('migrations', () => {
         "select table_name from information_schema.tables where table_schema = 'public' order by 1",
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
-        'assessments', 'audit_log', 'batch_requests', 'batches', 'budgets', 'consent_records', 'cost_ledger', 'cost_settings', 'course_privacy',
-        'courses', 'lti_deployments', 'lti_nonces', 'lti_platforms', 'memberships', 'notifications', 'person_requests', 'platform_privacy',
+        'appeals', 'assessments', 'audit_log', 'batch_requests', 'batches', 'budgets', 'consent_records', 'cost_ledger', 'cost_settings', 'course_privacy', 'courses',
+        'daily_metrics', 'lti_deployments', 'lti_nonces', 'lti_platforms', 'memberships', 'notifications', 'person_requests', 'platform_privacy',
         'prompt_templates', 'prompt_versions', 'prompts', 'queue_items', 'registration_invites', 'submissions',
         'tasks', 'users',
       ]);
