@@ -122,4 +122,24 @@ describe('appeals', () => {
       select action from audit_log where (entity_type = 'appeal') or (entity_type = 'assessment' and entity_id = ${changed.id}) order by id`)).rows.map((r) => r.action);
     expect(actions).toEqual(['assessment.approved', 'appeal.created', 'appeal.resolved', 'appeal.created', 'assessment.overridden', 'appeal.resolved', 'grade.synced']);
   });
+
+  it('lets a student rate how soon the feedback came, once per released attempt (issue 19, item 6)', async () => {
+    const rating = async (submissionId: number) => (await stack.db.db.execute<{ rating: number; comment: string | null }>(sql`select rating, comment from feedback_ratings where submission_id = ${submissionId}`)).rows;
+    const page = await student1.get(`/student/submissions/${upheld.submissionId}/feedback`);
+    expect(textOf(page.html)).toContain('Did this feedback come in time?');
+    const bad = await student1.post(`/student/submissions/${upheld.submissionId}/rating`, { rating: '7', comment: 'x' }, { htmx: true });
+    expect(bad.status).toBe(422);
+    expect(bad.html).toContain('Choose a rating from 1 to 5.');
+    expect(await rating(upheld.submissionId)).toEqual([]);
+    const ok = await student1.post(`/student/submissions/${upheld.submissionId}/rating`, { rating: '4', comment: 'A day is fine.' }, { htmx: true });
+    expect(ok.status).toBe(201);
+    expect(textOf(ok.html)).toMatch(/You rated the timing 4 of 5 ?\. A day is fine\./);
+    expect(await rating(upheld.submissionId)).toEqual([{ rating: 4, comment: 'A day is fine.' }]);
+    const twice = await student1.post(`/student/submissions/${upheld.submissionId}/rating`, { rating: '1' }, { htmx: true });
+    expect(twice.status).toBe(409);
+    expect(await rating(upheld.submissionId)).toEqual([{ rating: 4, comment: 'A day is fine.' }]);
+    const pending = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student1 });
+    expect((await student1.post(`/student/submissions/${pending.submissionId}/rating`, { rating: '5' }, { htmx: true })).status).toBe(404);
+    expect((await student1.post(`/student/submissions/${changed.submissionId}/rating`, { rating: '5' }, { htmx: true })).status).toBe(404);
+  });
 });

@@ -11,6 +11,8 @@ import { findAppealOfSubmission } from '../models/appeals/appeals.repository.js'
 import { parseInput } from '../validation.js';
 import { formText } from './form.js';
 import { presentAppeal } from './review.present.js';
+import { findRatingOfSubmission } from '../models/metrics/ratings.repository.js';
+import { rateFeedbackTiming, ratingSchema } from '../models/metrics/ratings.service.js';
 import { studentFeedback, studentWork } from '../models/assessments/feedback.service.js';
 import { findTaskInCourse } from '../models/tasks/tasks.repository.js';
 import { idParam } from './params.js';
@@ -32,7 +34,7 @@ export function feedbackRoutes(deps: { db: RootDb; config: Pick<Config, 'encrypt
   });
 
   router.get('/student/submissions/:submissionId/feedback', async (req, res) => {
-    await showFeedback(deps, req, res, { values: {}, fields: {}, message: null });
+    await showFeedback(deps, req, res, EMPTY_FORM);
   });
 
   router.post('/student/submissions/:submissionId/appeal', async (req, res) => {
@@ -52,16 +54,35 @@ export function feedbackRoutes(deps: { db: RootDb; config: Pick<Config, 'encrypt
     await showFeedback(deps, req, res, { values: {}, fields: {}, message: 'Your appeal was sent to your instructor.' }, 201);
   });
 
+  router.post('/student/submissions/:submissionId/rating', async (req, res) => {
+    const actor = actorOf(res);
+    const submissionId = idParam(req.params.submissionId, 'The feedback');
+    try {
+      const input = parseInput(ratingSchema, req.body ?? {});
+      await deps.db.transaction((tx) => rateFeedbackTiming(tx, { platformId: actor.platformId, courseId: courseOf(actor), studentId: actor.userId }, submissionId, input));
+    } catch (err) {
+      if (err instanceof HttpError && (err.status === 422 || err.status === 409)) {
+        const typed = { rating: formText(req.body, 'rating'), comment: formText(req.body, 'comment') };
+        return showFeedback(deps, req, res, EMPTY_FORM, err.status, { values: typed, fields: err.fields ?? {}, message: err.message });
+      }
+      throw err;
+    }
+    if (req.get('HX-Request') !== 'true') return res.redirect(303, linkWith(actor.ltik)(`/student/submissions/${submissionId}/feedback`));
+    await showFeedback(deps, req, res, EMPTY_FORM, 201, { values: {}, fields: {}, message: 'Thank you: your rating helps your course see whether feedback comes in time.' });
+  });
+
   return router;
 }
 
-type AppealForm = { values: Record<string, string>; fields: Record<string, string>; message: string | null };
+type SmallForm = { values: Record<string, string>; fields: Record<string, string>; message: string | null };
+const EMPTY_FORM: SmallForm = { values: {}, fields: {}, message: null };
 
-async function showFeedback(deps: { db: RootDb; config: Pick<Config, 'encryptionKey'> }, req: Request, res: Response, form: AppealForm, status = 200): Promise<void> {
+/** The feedback page, or (htmx) the part the form answered: the appeal, or the rating when `ratingForm` is given. */
+async function showFeedback(deps: { db: RootDb; config: Pick<Config, 'encryptionKey'> }, req: Request, res: Response, form: SmallForm, status = 200, ratingForm?: SmallForm): Promise<void> {
   const actor = actorOf(res);
   const submissionId = idParam(req.params.submissionId, 'The feedback');
   const f = await studentFeedback(deps.db, { courseId: courseOf(actor), studentId: actor.userId }, submissionId, deps.config);
-  const appeal = await findAppealOfSubmission(deps.db, submissionId);
+  const [appeal, rating] = await Promise.all([findAppealOfSubmission(deps.db, submissionId), findRatingOfSubmission(deps.db, submissionId)]);
   render(
     req,
     res,
@@ -71,6 +92,8 @@ async function showFeedback(deps: { db: RootDb; config: Pick<Config, 'encryption
       submissionId,
       appeal: appeal ? presentAppeal(appeal) : null,
       appealForm: form,
+      rating: rating ? { value: rating.rating, comment: rating.comment } : null,
+      ratingForm: ratingForm ?? EMPTY_FORM,
       f: {
         ...f,
         score: formatScore(f.score),
@@ -86,6 +109,6 @@ async function showFeedback(deps: { db: RootDb; config: Pick<Config, 'encryption
         removedAt: f.removedAt ? formatDateTime(f.removedAt) : null,
       },
     },
-    { status, fragment: 'partials/student/_appeal' },
+    { status, fragment: ratingForm ? 'partials/student/_rating' : 'partials/student/_appeal' },
   );
 }

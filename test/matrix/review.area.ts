@@ -63,6 +63,15 @@ const area: MatrixArea = {
       tenantScoped: true,
     },
     {
+      route: 'POST /student/submissions/:submissionId/rating',
+      allowed: ['student'],
+      path: ({ submissionId }) => `/student/submissions/${submissionId}/rating`,
+      form: { rating: '4' },
+      okStatus: 201,
+      fresh: releasedOwn,
+      tenantScoped: true,
+    },
+    {
       route: 'POST /instructor/review/:assessmentId/appeal',
       allowed: ['instructor'],
       path: ({ assessmentId }) => `/instructor/review/${assessmentId}/appeal`,

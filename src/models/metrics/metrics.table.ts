@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { date, index, integer, jsonb, pgTable, real, unique } from 'drizzle-orm/pg-core';
+import { check, date, index, integer, jsonb, pgTable, real, text, unique } from 'drizzle-orm/pg-core';
 import { courses, ltiPlatforms } from '../tenancy/tenancy.table.js';
 import { at, id, micros, ref } from '../columns.js';
 
@@ -34,5 +34,25 @@ export const dailyMetrics = pgTable(
   (t) => [
     unique('daily_metrics_day_scope_key').on(t.day, t.platformId, t.courseId).nullsNotDistinct(),
     index('daily_metrics_platform_day_idx').on(t.platformId, t.day),
+  ],
+);
+
+/** A student's rating of how soon their feedback came (1–5, seed §11's satisfaction KPI), once per attempt. */
+export const feedbackRatings = pgTable(
+  'feedback_ratings',
+  {
+    id: id(),
+    platformId: ref('platform_id').notNull().references(() => ltiPlatforms.id),
+    courseId: ref('course_id').notNull().references(() => courses.id),
+    submissionId: ref('submission_id').notNull(),
+    studentId: ref('student_id').notNull(),
+    rating: integer('rating').notNull(),
+    comment: text('comment'),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('feedback_ratings_submission_key').on(t.submissionId),
+    index('feedback_ratings_platform_idx').on(t.platformId, t.createdAt),
+    check('feedback_ratings_rating_check', sql`${t.rating} between 1 and 5`),
   ],
 );

@@ -21,6 +21,7 @@ import {
 } from './person-data.repository.js';
 import { eraseAssessmentTexts, eraseQueueNotes, eraseSubmissionContent, REMOVED_TEXT } from './retention.repository.js';
 import { eraseAppealTexts } from '../appeals/appeals.repository.js';
+import { eraseRatingComments } from '../metrics/ratings.repository.js';
 
 /** Who acts on a person's data: an administrator of the platform (or the CLI/API on their behalf). */
 export interface DataActor {
@@ -180,6 +181,7 @@ export async function carryOutErasures(db: RootDb, now = new Date()): Promise<Er
       const assessments = await eraseAssessmentTexts(tx, ids);
       await eraseQueueNotes(tx, ids);
       await eraseAppealTexts(tx, ids, REMOVED_TEXT);
+      await eraseRatingComments(tx, ids);
       const { memberships } = await anonymizePerson(tx, person);
       const result = { submissions, assessments, queueItemsSkipped: skipped, memberships };
       await completePersonRequest(tx, next.id, result);

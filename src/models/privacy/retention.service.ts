@@ -2,6 +2,7 @@ import type { RootDb } from '../../db/db.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { eraseAssessmentTexts, eraseQueueNotes, eraseSubmissionContent, lockExpiredSubmissions, REMOVED_TEXT, type ExpiredSubmission } from './retention.repository.js';
 import { eraseAppealTexts } from '../appeals/appeals.repository.js';
+import { eraseRatingComments } from '../metrics/ratings.repository.js';
 
 export interface RetentionRun {
   submissions: number;
@@ -30,6 +31,7 @@ export async function applyRetention(db: RootDb, options: { now?: Date; chunkSiz
         const assessments = await eraseAssessmentTexts(tx, ids);
         await eraseQueueNotes(tx, ids);
         await eraseAppealTexts(tx, ids, REMOVED_TEXT);
+        await eraseRatingComments(tx, ids);
         await recordAudit(tx, {
           platformId: rows[0]!.platformId,
           courseId,
