@@ -76,6 +76,7 @@ export const TOOL_PAGES: ToolPage[] = [
   { role: 'administrator', name: 'a person', path: (f) => `/admin/people/${f.studentId}` },
   { role: 'administrator', name: 'privacy', path: () => '/admin/privacy' },
   { role: 'administrator', name: 'audit log', path: () => '/admin/audit' },
+  { role: 'administrator', name: 'monitoring', path: () => '/admin/monitoring', key: '.kpi-tiles li' },
 ];
 
 const LOGIN: Record<Role, { login: string; query: string }> = {

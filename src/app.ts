@@ -23,6 +23,7 @@ import { PUBLIC_DIR, ROOT } from './paths.js';
 import { createProvider } from './providers/index.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { apiRoutes } from './routes/api.routes.js';
+import { monitoringRoutes } from './routes/monitoring.routes.js';
 import { taskSettingsRoutes } from './routes/task-settings.routes.js';
 import { mySubmissionsApiRoutes } from './routes/my-submissions-api.routes.js';
 import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
@@ -195,7 +196,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db, config }));
   session.use(costsRoutes({ db, jobs: deps.jobs, config }), costsApiRoutes({ db }));
-  session.use(costReportRoutes({ db }));
+  session.use(costReportRoutes({ db }), monitoringRoutes({ db, config, jobs: deps.jobs }));
   session.use(auditRoutes({ db }), privacyAdminRoutes({ db }));
   session.use(peopleRoutes({ db, config, jobs: deps.jobs, logger }), peopleApiRoutes({ db, config, jobs: deps.jobs, logger }), myDataRoutes({ db, config }));
   return session;

@@ -4,6 +4,13 @@ import { activityOfDay, batchesOfDay, providerCountsOfDay, replaceDay, type NewD
 /** A UTC day, `YYYY-MM-DD`. */
 export const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
+/** `YYYY-MM-DD` naming a day of the calendar (not 2026-02-30, which Date would roll over into March). */
+export function isCalendarDay(day: string): boolean {
+  if (!DAY_PATTERN.test(day)) return false;
+  const t = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === day;
+}
+
 /** The UTC day before `now`: what the nightly run rolls up. */
 export function yesterdayUtc(now = new Date()): string {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1)).toISOString().slice(0, 10);
@@ -15,7 +22,7 @@ export function yesterdayUtc(now = new Date()): string {
  * or course with nothing that day has no row. Run in a transaction. Returns the rows written.
  */
 export async function rollupDay(db: Db, day: string): Promise<number> {
-  if (!DAY_PATTERN.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new Error(`not a day: ${day}`);
+  if (!isCalendarDay(day)) throw new Error(`not a day: ${day}`);
   const [activity, providers, batches] = await Promise.all([activityOfDay(db, day), providerCountsOfDay(db, day), batchesOfDay(db, day)]);
   const rows = new Map<string, NewDailyMetrics>();
   const keyOf = (platformId: number, courseId: number | null) => `${platformId}:${courseId ?? 'platform'}`;
