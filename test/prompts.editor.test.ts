@@ -175,8 +175,11 @@ describe('prompt editor', () => {
     // The same instructor teaching another course of the same LMS may copy there too.
     const other = await launchWith(stack, stack.browser(), 'instructor', { task: '1' }, OTHER_COURSE);
     const otherTask = (await stack.db.db.execute<{ id: number }>(sql`select t.id from tasks t join courses c on c.id = t.course_id where c.context_id = 'course-202'`)).rows[0]!.id;
+    // That task is out of 7: the copied rubric's total is not, and the instructor is told (issue 18, item 2).
+    await stack.db.db.execute(sql`update tasks set max_score = 7 where id = ${otherTask}`);
     const cross = await instructor.post(`${base}/copy`, { targetTaskId: String(otherTask) }, { htmx: true });
     expect(cross.html).toContain('Copied to &#34;Philosophy 202 — Philosophy essay&#34;');
+    expect(cross.html).toMatch(/Its rubric totals [\d.]+ points, but that task is out of 7: scores would be scaled in its gradebook/);
     expect(other.ltik).toBeTruthy();
   });
 

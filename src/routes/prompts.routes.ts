@@ -6,6 +6,7 @@ import { validateDraft } from '../models/prompts/prompt-draft.js';
 import { archiveTaskPrompt, copyPrompt, removeCourseTemplate, rollbackPrompt, saveCourseTemplate, savePrompt } from '../models/prompts/prompts.service.js';
 import { idParam, versionParam } from './params.js';
 import { formText } from './form.js';
+import { formatScore } from './present.js';
 import { int4 } from '../validation.js';
 import { initialValues, type PromptRouteDeps } from './prompts.page.js';
 import { promptEditor, type PromptEditor } from './prompts.editor.js';
@@ -113,10 +114,15 @@ async function copyToTask(editor: PromptEditor, req: Request, res: Response): Pr
     if (!Number.isSafeInteger(target) || target <= 0) throw Invalid({ targetTaskId: 'Choose the task to copy the prompt to.' });
     const outcome = await editor.deps.db.transaction((tx) => copyPrompt(tx, actor, task, target));
     const where = `${outcome.target.courseTitle} — ${outcome.target.taskTitle}`;
+    // A rubric copied to a task with another maximum would have its scores scaled in that task's gradebook.
+    const total = outcome.version.rubric.reduce((t, c) => t + c.maxPoints, 0);
+    const mismatch = Math.abs(total - outcome.target.taskMaxScore) > 0.005
+      ? ` Its rubric totals ${formatScore(total)} points, but that task is out of ${formatScore(outcome.target.taskMaxScore)}: scores would be scaled in its gradebook. Change the rubric there, or the task's maximum, so they agree.`
+      : '';
     return {
       values,
       message: outcome.created
-        ? { kind: 'success', text: `Copied to "${where}" as its version ${outcome.version.version}.` }
+        ? { kind: mismatch ? 'info' : 'success', text: `Copied to "${where}" as its version ${outcome.version.version}.${mismatch}` }
         : { kind: 'info', text: `"${where}" already has this prompt (version ${outcome.version.version}): nothing changed.` },
     };
   });

@@ -128,6 +128,8 @@ export async function unfinishedQueueUse(db: Db, promptId: number): Promise<{ it
 export interface CopyTarget {
   taskId: number;
   taskTitle: string;
+  /** The target task's maximum: a copied rubric with another total is warned about. */
+  taskMaxScore: number;
   courseId: number;
   courseTitle: string;
 }
@@ -137,14 +139,14 @@ export interface CopyTarget {
  * With `taskId`, that one task if it qualifies (the check behind a copy), else every such task.
  */
 export async function listCopyTargets(db: Db, who: { platformId: number; userId: number }, taskId?: number): Promise<CopyTarget[]> {
-  const rows = await db.execute<{ task_id: number; task_title: string; course_id: number; course_title: string }>(sql`
-    select t.id as task_id, t.title as task_title, c.id as course_id, c.title as course_title
+  const rows = await db.execute<{ task_id: number; task_title: string; task_max_score: number; course_id: number; course_title: string }>(sql`
+    select t.id as task_id, t.title as task_title, t.max_score as task_max_score, c.id as course_id, c.title as course_title
     from memberships m
     join courses c on c.id = m.course_id and c.platform_id = ${who.platformId}
     join tasks t on t.course_id = c.id and t.status = 'active'
     where m.user_id = ${who.userId} and m.role = 'instructor' ${taskId === undefined ? sql`` : sql`and t.id = ${taskId}`}
     order by c.title, c.id, t.title, t.id`);
-  return rows.rows.map((r) => ({ taskId: Number(r.task_id), taskTitle: r.task_title, courseId: Number(r.course_id), courseTitle: r.course_title }));
+  return rows.rows.map((r) => ({ taskId: Number(r.task_id), taskTitle: r.task_title, taskMaxScore: Number(r.task_max_score), courseId: Number(r.course_id), courseTitle: r.course_title }));
 }
 
 /** Mean output tokens of this task's graded answers with a model (the last 200), for cost estimates. */

@@ -14,6 +14,7 @@ import {
   findVersionById,
   insertTemplate,
   listCopyTargets,
+  type CopyTarget,
   lockPromptForTask,
   replaceTemplate,
   unfinishedQueueUse,
@@ -129,7 +130,7 @@ export async function rollbackPrompt(db: Db, actor: PromptActor, task: TaskRow, 
 
 export interface CopyOutcome extends Pick<SaveOutcome, 'created'> {
   version: PromptVersionRow;
-  target: { taskId: number; taskTitle: string; courseId: number; courseTitle: string };
+  target: CopyTarget;
 }
 
 /**
