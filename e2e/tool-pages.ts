@@ -53,6 +53,7 @@ export const TOOL_PAGES: ToolPage[] = [
   { role: 'student', name: 'student task (with submissions)', path: (f) => `/student/tasks/${f.taskId}`, key: '#student-submissions a[href*="/feedback"]' },
   { role: 'student', name: 'student feedback', path: (f) => `/student/submissions/${f.feedbackSubmissionId}/feedback`, key: 'main h1' },
   { role: 'student', name: 'student my data', path: () => '/student/my-data' },
+  { role: 'student', name: 'student inbox', path: () => '/inbox', key: '#inbox-list' },
   { role: 'instructor', name: 'instructor home', path: () => '/instructor', key: 'main table a' },
   { role: 'instructor', name: 'instructor task', path: (f) => `/instructor/tasks/${f.taskId}`, key: '#task-students tbody th a' },
   { role: 'instructor', name: 'task settings', path: (f) => `/instructor/tasks/${f.taskId}/settings`, key: '#task-settings button[type="submit"]' },

@@ -23,6 +23,7 @@ import { PUBLIC_DIR, ROOT } from './paths.js';
 import { createProvider } from './providers/index.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { apiRoutes } from './routes/api.routes.js';
+import { inboxRoutes } from './routes/inbox.routes.js';
 import { monitoringRoutes } from './routes/monitoring.routes.js';
 import { taskSettingsRoutes } from './routes/task-settings.routes.js';
 import { mySubmissionsApiRoutes } from './routes/my-submissions-api.routes.js';
@@ -188,7 +189,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
-  session.use(apiRoutes(), mySubmissionsApiRoutes({ db, config }));
+  session.use(apiRoutes(), mySubmissionsApiRoutes({ db, config }), inboxRoutes({ db }));
   session.use(queueRoutes({ db, config }));
   session.use(batchesRoutes({ db, config, jobs: deps.jobs }));
   session.use(queueApiRoutes({ db, config, jobs: deps.jobs }));

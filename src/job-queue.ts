@@ -29,6 +29,8 @@ export interface JobPayloads {
   'seal-audit-log': RecurringJobPayload;
   /** A day's metrics (yesterday, UTC, daily; or the day named: a backfill). */
   'rollup-daily-metrics': { day?: string };
+  /** Each instructor's daily digest of results waiting for review. */
+  'notify-reviews-waiting': RecurringJobPayload;
 }
 
 export type JobName = keyof JobPayloads;

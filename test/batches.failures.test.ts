@@ -114,6 +114,14 @@ describe('a batch that goes wrong at the provider', () => {
     expect(states[0]!.last_error).toMatch(/Failed 3 times, the most allowed; last error: .*HTTP 400/);
     expect(await count(sql`select count(*)::int as n from assessments where queue_item_id = any(${sql.param(items)}::bigint[])`)).toBe(0);
     expect(await committed(items)).toBe(0);
+    // Each dead letter is reported once to the course's instructor and once to the platform's administrators
+    // (issue 19): not on the first two failed sends, which went back to the queue.
+    const notices = await db.db.execute<{ user_id: number | null; kind: string; link: string }>(sql`
+      select user_id, kind, link from notifications where platform_id = ${t.platformId} and kind = 'dead_letter' order by id`);
+    expect(notices.rows.filter((n) => n.user_id === t.instructorId)).toHaveLength(3);
+    expect(notices.rows.filter((n) => n.user_id === null)).toHaveLength(3);
+    expect(notices.rows).toHaveLength(6);
+    expect(notices.rows.find((n) => n.user_id === t.instructorId)!.link).toBe(`/instructor/tasks/${t.taskId}?status=failed`);
     // A dead letter is not batched again.
     await expect(db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}))).rejects.toThrow(/no longer queued/);
   });

@@ -43,6 +43,8 @@ describe('submission → queue → batch → assessment', () => {
     expect(done.status).toBe('completed');
     expect(done.ingestedLines).toBe(3);
     const list = await listCourseAssessments(db, t.courseId);
+    // Results that wait for the instructor tell nobody yet.
+    expect((await db.execute(sql`select 1 from notifications where kind = 'feedback_ready' and course_id = ${t.courseId}`)).rows).toEqual([]);
     expect(list).toHaveLength(3);
     // What an assessment copies from its queue item is the queue item's (the insert takes it from there).
     const copies = await db.execute<{ n: number }>(sql`
@@ -92,5 +94,8 @@ describe('submission → queue → batch → assessment', () => {
     const [status] = await studentSubmissionStatuses(db, { taskId: t.taskId }, Number(student.student_id), 1);
     const [a] = await listCourseAssessments(db, t.courseId);
     expect(status!.feedbackReleased).toBe(!a!.needsReview);
+    // Released at ingestion: the student is told once, by the ingestion itself (issue 19).
+    const told = await db.execute<{ user_id: number; link: string }>(sql`select user_id, link from notifications where kind = 'feedback_ready' and course_id = ${t.courseId}`);
+    expect(told.rows).toEqual(status!.feedbackReleased ? [{ user_id: Number(student.student_id), link: `/student/submissions/${status!.submissionId}/feedback` }] : []);
   }, 40_000);
 });

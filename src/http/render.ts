@@ -14,6 +14,8 @@ export interface ViewContext {
   platformName?: string;
   demoMode: boolean;
   nav: Array<{ href: string; label: string }>;
+  /** Unread notices in the person's inbox (the header's count). */
+  unread?: number;
   /** The other roles' homes, for a person who holds several (an administrator who also teaches the course). */
   switchTo?: Array<{ href: string; label: string }>;
 }

@@ -17,6 +17,7 @@ import { batchIngestJob } from './batch-ingest.job.js';
 import { batchCancelJob } from './batch-cancel.job.js';
 import { batchSweepJob } from './batch-sweep.job.js';
 import { metricsRollupJob } from './metrics-rollup.job.js';
+import { reviewsWaitingJob } from './reviews-waiting.job.js';
 
 // Each job is registered once here, under its name: the type says every name of src/job-queue.ts has exactly its
 // job. The payload schema is checked when a job is enqueued and again before the handler sees anything.
@@ -26,6 +27,7 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'apply-retention': retentionJob,
   'seal-audit-log': sealAuditJob,
   'rollup-daily-metrics': metricsRollupJob,
+  'notify-reviews-waiting': reviewsWaitingJob,
   'purge-expired-lti-states': purgeLtiStatesJob,
   'sync-grades': gradeSyncJob,
   'read-gradebook-column': readColumnJob,

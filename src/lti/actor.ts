@@ -1,3 +1,4 @@
+import { countUnread } from '../models/notifications/notifications.repository.js';
 import type { NextFunction, Request, Response } from 'express';
 import type { ContextToken, IdToken } from 'ltijs';
 import type { Db } from '../db/db.js';
@@ -134,6 +135,7 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
         demoMode: deps.demoMode,
         nav: NAV[here],
         switchTo: actor.roles.filter((r) => r !== here).map((r) => SWITCH[r]),
+        unread: await countUnread(deps.db, { platformId: platform.id, userId: actor.userId, administrator: actor.roles.includes('administrator') }),
       };
       res.locals.view = view;
       next();

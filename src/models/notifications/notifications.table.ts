@@ -17,6 +17,8 @@ export const notifications = pgTable(
     body: text('body').notNull().default(''),
     link: text('link'),
     readAt: at('read_at'),
+    /** The event it reports, once: a second attempt to report the same event (a retried job) inserts nothing. */
+    dedupeKey: text('dedupe_key').unique(),
     createdAt: createdAt(),
   },
   (t) => [
