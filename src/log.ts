@@ -48,7 +48,7 @@ export function createLogger(level: Level, name = 'llm-assess', format: LogForma
       return;
     }
     const all = requestId ? { ...fields, requestId } : fields;
-    const extra = all && Object.keys(all).length ? ' ' + toJson(all, () => '[fields not serializable]') : '';
+    const extra = all && Object.keys(all).length ? ' ' + toJson(all, () => ({ fields: '[not serializable]' })) : '';
     process.stderr.write(`${time} ${lvl.toUpperCase().padEnd(5)} [${name}] ${msg}${extra}\n`);
   };
   return {
