@@ -90,7 +90,7 @@ describe('log lines', () => {
 
   it('are readable lines in the pretty format, the request id among the fields', () => {
     const chunks = written(() => withLogContext({ requestId: 'req-12345678' }, () => createLogger('info', 'demo', 'pretty').info('started', { port: 3000 })));
-    expect(chunks[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+ INFO  \[demo\] started \{"port":3000,"requestId":"req-12345678"\}\n$/);
+    expect(chunks[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+ INFO {2}\[demo\] started \{"port":3000,"requestId":"req-12345678"\}\n$/);
   });
 
   it('never throw on fields JSON cannot write', () => {
