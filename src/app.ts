@@ -6,6 +6,9 @@ import type { RootDb } from './db/db.js';
 import type { Logger } from './log.js';
 import type { Jobs } from './job-queue.js';
 import { csrfProtection } from './http/csrf.js';
+import { httpMetrics } from './http/http-metrics.js';
+import { requestId } from './http/request-id.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
 import { cleanInput, formsOnly, refuseUndecodablePath } from './http/input.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { createRateLimits, type RateLimits } from './http/rate-limit.js';
@@ -29,6 +32,7 @@ import { taskSettingsRoutes } from './routes/task-settings.routes.js';
 import { mySubmissionsApiRoutes } from './routes/my-submissions-api.routes.js';
 import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
 import { instructorRoutes } from './routes/instructor.routes.js';
 import { PROMPT_TEST_RETRY, promptRoutes } from './routes/prompts.routes.js';
 import { promptApiRoutes } from './routes/prompts.api.js';
@@ -60,6 +64,8 @@ export interface AppDeps {
   processingJobs?: () => boolean;
   /** Enqueues jobs by name (e.g. kickBatch after an administrator confirms a send or cancel); absent in bare apps. */
   jobs?: Jobs;
+  /** The runtime's metrics (shared with its job runner and provider); a bare app makes its own. */
+  metrics?: Metrics;
 }
 
 export interface ToolApp {
@@ -68,6 +74,7 @@ export interface ToolApp {
   jwks: JwksCache;
   /** Every route behind an LTI session (the role × route tests read it to prove they cover them all). */
   sessionRouter: express.Router;
+  metrics: Metrics;
 }
 
 /** Form and JSON bodies: a 100,000-character essay, urlencoded, fits with room to spare. */
@@ -83,6 +90,7 @@ const PARAMETER_LIMIT = 1000;
 export function createApp(deps: AppDeps): ToolApp {
   const { config, db, logger } = deps;
   const { lti } = deps.lti;
+  const metrics = deps.metrics ?? createMetrics();
   setTemplateCaching(config.env !== 'development');
   const platforms = new PlatformDirectory(db, lti);
   const jwks = new JwksCache({ ttlMs: config.lti.jwksCacheTtlSeconds * 1000, timeoutMs: config.lti.jwksTimeoutMs, outbound: config.lti.outbound });
@@ -90,8 +98,10 @@ export function createApp(deps: AppDeps): ToolApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  // First: every line logged for a request carries its id, and every request is timed.
+  app.use(requestId, httpMetrics(metrics));
   app.use(partitionedCookies, securityHeaders);
-  mountOpenRoutes(app, deps);
+  mountOpenRoutes(app, { ...deps, metrics });
 
   // Per-IP limits on the open LTI endpoints, before any body is read or row written (src/http/rate-limit.ts).
   const limits = createRateLimits(config.rateLimits);
@@ -104,17 +114,17 @@ export function createApp(deps: AppDeps): ToolApp {
   mountLti(app, deps, { platforms, jwks });
 
   // Behind this line every request has a valid LTI session (ltijs checks the ltik and its cookie).
-  const session = sessionRoutes(deps, { platforms, limits });
+  const session = sessionRoutes({ ...deps, metrics }, { platforms, limits });
   lti.app.use(session);
   app.use(trackLtijsDatabaseErrors(lti), lti.app);
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return { app, platforms, jwks, sessionRouter: session };
+  return { app, platforms, jwks, sessionRouter: session, metrics };
 }
 
 /** The view context every page starts from, the static files, and the routes that need no launch. */
-function mountOpenRoutes(app: Express, deps: AppDeps): void {
+function mountOpenRoutes(app: Express, deps: AppDeps & { metrics: Metrics }): void {
   const { config, db } = deps;
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.locals.view = { demoMode: config.openai.demoMode, nav: [] } satisfies ViewContext;
@@ -130,7 +140,9 @@ function mountOpenRoutes(app: Express, deps: AppDeps): void {
   app.use(noStore);
   // Before ltijs, which answers a path it cannot decode with its own JSON: ours is a page like every error.
   app.use(refuseUndecodablePath);
+  // Operators' endpoints: no session, and no rate limit (a monitor polls them; /metrics asks for its token).
   app.use(healthRoutes({ db, role: config.role, processingJobs: deps.processingJobs ?? (() => false) }));
+  app.use(metricsRoutes({ db, metrics: deps.metrics, token: config.metricsToken }));
   app.use(publicRoutes({ toolUrl: config.toolUrl }));
 }
 
@@ -185,7 +197,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(studentRoutes({ db, config, submissionLimit: limits.submissions, previewLimit: limits.filePreviews }));
   session.use(instructorRoutes({ db, config }), taskSettingsRoutes({ db }));
   session.use(settingsRoutes({ db }));
-  const promptDeps = { db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
+  const promptDeps = { db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY, metrics: deps.metrics }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
   session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));

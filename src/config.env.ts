@@ -161,4 +161,8 @@ export const envSchema = z.object({
   GRADE_SYNC_TIMEOUT_MS: positiveInt.default(10_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  // One JSON object per line (production's default) or a line a person reads (the default elsewhere).
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  // The bearer token GET /metrics asks for; unset, /metrics is off (404).
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
 });

@@ -63,6 +63,10 @@ export interface Config {
   gradeSync: GradeSyncSettings;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** JSON lines in production unless LOG_FORMAT says otherwise; readable lines elsewhere (the demo, development). */
+  logFormat: 'json' | 'pretty';
+  /** The bearer token of GET /metrics; undefined turns the endpoint off. */
+  metricsToken: string | undefined;
 }
 
 /** How batches are made and driven (see README, configuration). */
@@ -173,6 +177,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     gradeSync: { maxAttempts: e.GRADE_SYNC_MAX_ATTEMPTS, backoffMs: e.GRADE_SYNC_BACKOFF_MS, timeoutMs: e.GRADE_SYNC_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

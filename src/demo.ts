@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   // never send one. An explicit BATCH_MIN_SIZE still wins.
   process.env.BATCH_MIN_SIZE ??= '1';
   const config = loadRuntimeConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'demo');
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'demo', config.logFormat);
   const closers: Closers = [];
   const close = async () => {
     for (const fn of closers.reverse()) await fn().catch((err) => logger.warn('shutdown step failed', { err }));

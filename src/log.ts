@@ -1,6 +1,14 @@
-/** A small leveled logger: one line per event, on stderr, so stdout stays for what a person needs to read. */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * A small leveled logger: one event per line, on stderr, so stdout stays for what a person needs to read. In
+ * production each line is one JSON object (`{"time","level","name","msg",...fields,"requestId"}`) for a log
+ * collector; elsewhere (`LOG_FORMAT=pretty`) a line a person reads in a terminal.
+ */
 type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export type LogFormat = 'json' | 'pretty';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -9,12 +17,39 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: Level, name = 'llm-assess'): Logger {
+/** What every line written while handling one request carries (set by src/http/request-id.ts). */
+export interface LogContext {
+  requestId: string;
+}
+
+const context = new AsyncLocalStorage<LogContext>();
+
+/** Runs fn with this context: every log line written inside it, however deep or late, carries the request id. */
+export function withLogContext<T>(ctx: LogContext, fn: () => T): T {
+  return context.run(ctx, fn);
+}
+
+/** The request being handled here, if any. */
+export function currentLogContext(): LogContext | undefined {
+  return context.getStore();
+}
+
+export function createLogger(level: Level, name = 'llm-assess', format: LogFormat = 'json'): Logger {
   const min = ORDER[level];
   const write = (lvl: Exclude<Level, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields, errorReplacer) : '';
-    process.stderr.write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} [${name}] ${msg}${extra}\n`);
+    const requestId = context.getStore()?.requestId;
+    const time = new Date().toISOString();
+    if (format === 'json') {
+      const head = { time, level: lvl, name, msg };
+      // The fixed keys once more after the fields, so a field named like one of them cannot overwrite it.
+      const line = { ...head, ...fields, ...(requestId ? { requestId } : {}), ...head };
+      process.stderr.write(`${toJson(line, () => ({ ...head, ...(requestId ? { requestId } : {}), fields: '[not serializable]' }))}\n`);
+      return;
+    }
+    const all = requestId ? { ...fields, requestId } : fields;
+    const extra = all && Object.keys(all).length ? ' ' + toJson(all, () => ({ fields: '[not serializable]' })) : '';
+    process.stderr.write(`${time} ${lvl.toUpperCase().padEnd(5)} [${name}] ${msg}${extra}\n`);
   };
   return {
     debug: (m, f) => write('debug', m, f),
@@ -22,6 +57,15 @@ export function createLogger(level: Level, name = 'llm-assess'): Logger {
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
   };
+}
+
+/** A log line must never throw (a cycle, a BigInt in the fields): what cannot be written says so instead. */
+function toJson(value: unknown, instead: () => unknown): string {
+  try {
+    return JSON.stringify(value, errorReplacer);
+  } catch {
+    return JSON.stringify(instead());
+  }
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

@@ -12,6 +12,7 @@ import type { JobDeps } from './jobs/job.js';
 import { createProvider } from './providers/index.js';
 import { createLtiProvider, type LtiProvider } from './lti/provider.js';
 import { AgsClient } from './lti/ags.client.js';
+import { createMetrics } from './metrics/registry.js';
 
 export const EMBEDDED_DATABASE_NAME = 'llm_assess';
 
@@ -85,8 +86,10 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   const ownsDatabase = !options.database;
   const lti = await createLtiProvider(config, database.url);
   const workerName = `${config.role}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const jobDeps: JobDeps = { db: database.db, logger, config, provider: createProvider(config, { logger }), workerName };
-  const jobs = await createJobRunner(database.pool, jobDeps, { name: `${config.role}-${process.pid}`, processEvery: config.jobsProcessEveryMs });
+  // One registry for the process: /metrics shows its requests, its jobs and its provider calls together.
+  const metrics = createMetrics();
+  const jobDeps: JobDeps = { db: database.db, logger, config, provider: createProvider(config, { logger, metrics }), workerName };
+  const jobs = await createJobRunner(database.pool, jobDeps, { name: `${config.role}-${process.pid}`, processEvery: config.jobsProcessEveryMs, metrics });
   jobDeps.jobs = jobs;
   const services = new AgsClient(lti.lti, { timeoutMs: config.gradeSync.timeoutMs });
   jobDeps.ags = services;
@@ -98,7 +101,7 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   let tool: ToolApp | undefined;
   let port = options.port ?? config.port;
   if (runsWeb) {
-    tool = createApp({ config, db: database.db, lti, logger, processingJobs: () => jobs.processing, jobs });
+    tool = createApp({ config, db: database.db, lti, logger, processingJobs: () => jobs.processing, jobs, metrics });
     server = http.createServer(tool.app);
     // Slow clients must not hold sockets forever; keep-alive a bit longer than typical proxies' 60 s.
     server.keepAliveTimeout = 65_000;

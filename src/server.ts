@@ -6,7 +6,7 @@ import { installShutdown } from './shutdown.js';
 /** Entry point of a deployed process: ROLE=web | worker | all (default). */
 async function main(): Promise<void> {
   const config = loadRuntimeConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, 'llm-assess', config.logFormat);
   const runtime = await startTool(config, logger);
   installShutdown(logger, config.shutdownTimeoutMs, () => runtime.close());
   if (runtime.server) console.log(`Tool: ${config.toolUrl} (listening on port ${runtime.port}, role ${config.role})`);

@@ -34,7 +34,7 @@ describe('a database outage', () => {
       expect(page.headers.get('retry-after')).toBe('30');
       const text = textOf(page.html);
       expect(text).toContain('cannot reach its database right now');
-      const reference = /reference ([0-9a-f]{8})/.exec(text)?.[1];
+      const reference = /reference ([0-9a-f]{16})/.exec(text)?.[1];
       expect(reference).toBeDefined();
       const entry = loggedReference(reference!);
       expect(entry?.msg).toBe('request failed');

@@ -85,7 +85,7 @@ describe('the server process', () => {
   }, 60_000);
 
   it('runs jobs in a worker without serving HTTP, and a web process alone reports jobs as degraded', async () => {
-    const worker = start({ ...testEnv(db, 0), ROLE: 'worker', LOG_LEVEL: 'info' });
+    const worker = start({ ...testEnv(db, 0), ROLE: 'worker', LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
     await waitFor(() => (worker.stdout().includes('Worker started') ? true : undefined));
     const web = start({ ...testEnv(db, 0), ROLE: 'web' });
     const port = await waitFor(() => web.stdout().match(/listening on port (\d+)/)?.[1]);
@@ -93,6 +93,10 @@ describe('the server process', () => {
     expect(withWorker).toMatchObject({ status: 'ok', role: 'web', jobs: { processingHere: false } });
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
+    // LOG_FORMAT=json: every line on stderr is one JSON object.
+    const logLines = worker.stderr().split('\n').filter(Boolean);
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const line of logLines) expect(JSON.parse(line)).toEqual(expect.objectContaining({ time: expect.any(String), level: expect.any(String), name: 'llm-assess', msg: expect.any(String) }));
     // With the worker gone and its heartbeat made stale, the web process says jobs are not running.
     await db.pool.query(`update agenda_jobs set last_finished_at = now() - interval '10 minutes' where name = 'heartbeat'`);
     const alone = (await (await fetch(`http://localhost:${port}/healthz`)).json()) as { status: string; jobs: { ok: boolean } };

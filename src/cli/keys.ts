@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
   }
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'llm-assess', config.logFormat);
   const database = await openDatabase(config, logger, { attach: true });
   try {
     if (command === 'status') {

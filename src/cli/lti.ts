@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(canvasConfig(config.toolUrl), null, 2));
     return 0;
   }
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'llm-assess', config.logFormat);
   // Beside a running demo or tool on the embedded database, use its server (it holds the data folder).
   const database = await openDatabase(config, logger, { attach: true });
   const lti = await createLtiProvider(config, database.url);

@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     return command ? 0 : 1;
   }
   const config = loadRuntimeConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'llm-assess', config.logFormat);
   const database = await openDatabase(config, logger, { attach: true });
   const db = database.db;
   try {

@@ -9,7 +9,7 @@ import { startEmulator } from './server.js';
  */
 async function main(): Promise<void> {
   const config = loadRuntimeConfig();
-  const logger = createLogger(config.logLevel, 'emulator');
+  const logger = createLogger(config.logLevel, 'emulator', config.logFormat);
   let emulator;
   try {
     emulator = await startEmulator({

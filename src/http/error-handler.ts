@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../log.js';
@@ -6,6 +6,7 @@ import { HttpError, TooManyRequestsError } from '../errors.js';
 import { isFragmentRequest, render } from './render.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { fieldsOf } from '../validation.js';
+import { requestIdOf } from './request-id.js';
 
 /** API clients get JSON errors; people get a page, or a fragment when htmx asked. */
 export function wantsJson(req: Request): boolean {
@@ -48,7 +49,8 @@ export function errorHandler(logger: Logger) {
     const httpError = toHttpError(err);
     let reference: string | undefined;
     if (httpError.status >= 500) {
-      reference = randomUUID().slice(0, 8);
+      // The request's id: the one word an administrator needs to find every log line of the failed request.
+      reference = requestIdOf(res) ?? randomBytes(8).toString('hex');
       logger.error('request failed', { reference, method: req.method, path: req.path, err });
     } else {
       logger.debug('request refused', { status: httpError.status, code: httpError.code, path: req.path });

@@ -2,6 +2,7 @@ import { Agenda } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type pg from 'pg';
 import type { JobName, Jobs } from '../job-queue.js';
+import { secondsSince, type Metrics } from '../metrics/registry.js';
 import type { JobDefinition, JobDeps } from './job.js';
 import { heartbeatJob } from './heartbeat.job.js';
 import { purgeNoncesJob } from './purge-nonces.job.js';
@@ -54,7 +55,7 @@ export interface JobRunner extends Jobs {
  * Agenda on the same PostgreSQL (its table `agenda_jobs`, LISTEN/NOTIFY for instant pickup). Web processes only
  * enqueue; worker processes also run. The pool is ours, so stopping Agenda never closes it under the app.
  */
-export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { name: string; processEvery?: string | number }): Promise<JobRunner> {
+export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { name: string; processEvery?: string | number; metrics?: Metrics }): Promise<JobRunner> {
   const backend = new PostgresBackend({ pool });
   const agenda = new Agenda({
     backend,
@@ -66,8 +67,18 @@ export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { n
     agenda.define(
       job.name,
       async (run: { attrs: { data: unknown } }) => {
-        const payload = job.payload.parse(run.attrs.data ?? {});
-        await job.handle(deps, payload);
+        const started = performance.now();
+        let outcome = 'failed';
+        try {
+          const payload = job.payload.parse(run.attrs.data ?? {});
+          await job.handle(deps, payload);
+          outcome = 'ok';
+        } catch (err) {
+          options.metrics?.jobFailures.inc({ job: job.name });
+          throw err;
+        } finally {
+          options.metrics?.jobDuration.observe({ job: job.name, outcome }, secondsSince(started));
+        }
       },
       { concurrency: job.concurrency ?? 5, lockLifetime: job.lockLifetimeMs },
     );

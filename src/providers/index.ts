@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { OpenAIBatchProvider } from './openai/openai-provider.js';
+import { OpenAIBatchProvider, type ProviderMetrics } from './openai/openai-provider.js';
 import type { BatchProvider } from './provider.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -35,12 +35,13 @@ export { OpenAIBatchProvider, LOCAL_BATCH_ID_KEY, OPENAI_CAPABILITIES } from './
  */
 export function createProvider(
   config: Pick<Config, 'openai'>,
-  options: { logger?: Logger; retry?: Partial<RetryPolicy> } = {},
+  options: { logger?: Logger; retry?: Partial<RetryPolicy>; metrics?: ProviderMetrics } = {},
 ): BatchProvider {
   return new OpenAIBatchProvider({
     apiKey: config.openai.apiKey ?? 'demo-mode-emulator-key',
     baseURL: config.openai.baseUrl,
     logger: options.logger,
     retry: options.retry,
+    metrics: options.metrics,
   });
 }

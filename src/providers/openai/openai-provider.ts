@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../../log.js';
+import { secondsSince, type Metrics } from '../../metrics/registry.js';
 import { ProviderError } from '../errors.js';
 import { readLines } from '../jsonl.js';
 import type {
@@ -34,7 +35,14 @@ export interface OpenAIProviderOptions {
    */
   inputFileTtlSeconds?: number | null;
   logger?: Logger;
+  /** Each attempt's latency and each failed attempt, by operation. */
+  metrics?: ProviderMetrics;
 }
+
+export type ProviderMetrics = Pick<Metrics, 'providerDuration' | 'providerErrors'>;
+
+/** The calls this adapter makes, as metrics name them: a fixed set, never an id. */
+type Operation = 'upload_file' | 'create_batch' | 'find_batch' | 'retrieve_batch' | 'cancel_batch' | 'delete_file' | 'download_file' | 'realtime_completion';
 
 /** Metadata key carrying our batch id: from OpenAI's dashboard an admin can find the batch in our tool. */
 export const LOCAL_BATCH_ID_KEY = 'llm_assess_batch_id';
@@ -69,6 +77,7 @@ export class OpenAIBatchProvider implements BatchProvider {
   private readonly retry: RetryPolicy;
   private readonly inputFileTtlSeconds: number | null;
   private readonly log: Logger;
+  private readonly metrics: ProviderMetrics | undefined;
 
   constructor(options: OpenAIProviderOptions) {
     if (!options.apiKey) throw new Error('The OpenAI provider needs an API key (OPENAI_API_KEY); the emulator accepts any non-empty key.');
@@ -76,21 +85,31 @@ export class OpenAIBatchProvider implements BatchProvider {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.inputFileTtlSeconds = options.inputFileTtlSeconds === undefined ? 7 * 86_400 : options.inputFileTtlSeconds;
     this.log = options.logger ?? silentLogger;
+    this.metrics = options.metrics;
   }
 
   buildRequestLine(req: GradingRequest): string {
     return buildOpenAIRequestLine(req);
   }
 
-  /** Runs one SDK call with bounded retries, turning every failure into a ProviderError. */
-  private call<T>(operation: string, fn: (attempt: number) => Promise<T>): Promise<T> {
+  /**
+   * Runs one SDK call with bounded retries, turning every failure into a ProviderError. Every attempt is timed, and
+   * every failed one counted, under `op`; `operation` says which (with its ids) in messages.
+   */
+  private call<T>(op: Operation, operation: string, fn: (attempt: number) => Promise<T>): Promise<T> {
+    const labels = { provider: this.name, operation: op };
     return withRetry(
       this.retry,
       async (attempt) => {
+        const started = performance.now();
         try {
           return await fn(attempt);
         } catch (err) {
-          throw toProviderError(err, operation);
+          const failure = toProviderError(err, operation);
+          this.metrics?.providerErrors.inc({ ...labels, code: failure.code });
+          throw failure;
+        } finally {
+          this.metrics?.providerDuration.observe(labels, secondsSince(started));
         }
       },
       {
@@ -118,7 +137,7 @@ export class OpenAIBatchProvider implements BatchProvider {
       providerName: 'OpenAI',
     });
     try {
-      const file = await this.call('upload the batch file', async () => {
+      const file = await this.call('upload_file', 'upload the batch file', async () => {
         // A fresh stream per attempt: a failed attempt has consumed (part of) the previous one.
         const stream = createReadStream(spooled.path);
         try {
@@ -134,7 +153,7 @@ export class OpenAIBatchProvider implements BatchProvider {
       });
       let batch;
       try {
-        batch = await this.call('create the batch', async (attempt) => {
+        batch = await this.call('create_batch', 'create the batch', async (attempt) => {
           // A create that timed out or got a 5xx may still have created the batch: adopt it rather than start a
           // second one (which would grade, and bill, every request twice).
           if (attempt > 1) {
@@ -171,7 +190,7 @@ export class OpenAIBatchProvider implements BatchProvider {
   async findBatchByMetadata(metadata: Record<string, string>, createdAfter: Date): Promise<BatchSnapshot | null> {
     // Newest first: stop at the first batch older than the window (minus a margin for clock differences).
     const since = Math.floor(createdAfter.getTime() / 1000) - 300;
-    const found = await this.call('look for an earlier batch', async () => {
+    const found = await this.call('find_batch', 'look for an earlier batch', async () => {
       for await (const raw of this.client.batches.list({ limit: 100 })) {
         const batch = openAIBatchSchema.safeParse(raw);
         if (!batch.success) continue;
@@ -185,13 +204,13 @@ export class OpenAIBatchProvider implements BatchProvider {
   }
 
   async getBatch(providerBatchId: string): Promise<BatchSnapshot> {
-    const batch = await this.call(`read batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.retrieve(providerBatchId)));
+    const batch = await this.call('retrieve_batch', `read batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.retrieve(providerBatchId)));
     return toSnapshot(batch);
   }
 
   async cancelBatch(providerBatchId: string): Promise<BatchSnapshot> {
     try {
-      const batch = await this.call(`cancel batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.cancel(providerBatchId)));
+      const batch = await this.call('cancel_batch', `cancel batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.cancel(providerBatchId)));
       return toSnapshot(batch);
     } catch (err) {
       // Cancelling a batch that has just finished is refused; the batch is stopped either way, so say how it ended.
@@ -210,7 +229,7 @@ export class OpenAIBatchProvider implements BatchProvider {
   async deleteFile(fileId: string): Promise<void> {
     let answer: z.infer<typeof fileDeletedSchema>;
     try {
-      answer = await this.call(`delete file ${fileId}`, async () => fileDeletedSchema.parse(await this.client.files.delete(fileId)));
+      answer = await this.call('delete_file', `delete file ${fileId}`, async () => fileDeletedSchema.parse(await this.client.files.delete(fileId)));
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'not_found') return;
       throw err;
@@ -221,7 +240,7 @@ export class OpenAIBatchProvider implements BatchProvider {
   }
 
   async *streamResults(fileId: string): AsyncIterable<BatchResultLine> {
-    const response = await this.call(`download file ${fileId}`, () => this.client.files.content(fileId));
+    const response = await this.call('download_file', `download file ${fileId}`, () => this.client.files.content(fileId));
     if (!response.body) return;
     let lineNumber = 0;
     try {
@@ -240,7 +259,7 @@ export class OpenAIBatchProvider implements BatchProvider {
 
   async realtimeGrade(req: GradingRequest): Promise<RealtimeAnswer> {
     let latencyMs = 0;
-    const { body, requestId } = await this.call('grade in real time', async () => {
+    const { body, requestId } = await this.call('realtime_completion', 'grade in real time', async () => {
       const started = performance.now();
       const { data, request_id } = await this.client.chat.completions.create(chatCompletionBody(req)).withResponse();
       latencyMs = Math.round(performance.now() - started);
