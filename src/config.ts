@@ -5,7 +5,6 @@ import type { z } from 'zod';
 import type { OutboundPolicy } from './net/outbound.js';
 import { envSchema, type AdminAllowlistEntry } from './config.env.js';
 import { createKeyring, LEGACY_KEY_ID, type Keyring } from './crypto/content.js';
-
 export type { AdminAllowlistEntry };
 
 /**

@@ -55,6 +55,22 @@ export interface JobRunner extends Jobs {
  * Agenda on the same PostgreSQL (its table `agenda_jobs`, LISTEN/NOTIFY for instant pickup). Web processes only
  * enqueue; worker processes also run. The pool is ours, so stopping Agenda never closes it under the app.
  */
+/** One run of a job: its payload checked, its handler run, its duration and failure counted. */
+async function runMeasured(job: (typeof ALL_JOBS)[number], deps: JobDeps, data: unknown, metrics: Metrics | undefined): Promise<void> {
+  const started = performance.now();
+  let outcome = 'failed';
+  try {
+    const payload = job.payload.parse(data ?? {});
+    await (job.handle as (d: JobDeps, p: unknown) => Promise<void>)(deps, payload);
+    outcome = 'ok';
+  } catch (err) {
+    metrics?.jobFailures.inc({ job: job.name });
+    throw err;
+  } finally {
+    metrics?.jobDuration.observe({ job: job.name, outcome }, secondsSince(started));
+  }
+}
+
 export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { name: string; processEvery?: string | number; metrics?: Metrics }): Promise<JobRunner> {
   const backend = new PostgresBackend({ pool });
   const agenda = new Agenda({
@@ -64,24 +80,7 @@ export async function createJobRunner(pool: pg.Pool, deps: JobDeps, options: { n
     defaultLockLifetime: 10 * 60 * 1000,
   });
   for (const job of ALL_JOBS) {
-    agenda.define(
-      job.name,
-      async (run: { attrs: { data: unknown } }) => {
-        const started = performance.now();
-        let outcome = 'failed';
-        try {
-          const payload = job.payload.parse(run.attrs.data ?? {});
-          await job.handle(deps, payload);
-          outcome = 'ok';
-        } catch (err) {
-          options.metrics?.jobFailures.inc({ job: job.name });
-          throw err;
-        } finally {
-          options.metrics?.jobDuration.observe({ job: job.name, outcome }, secondsSince(started));
-        }
-      },
-      { concurrency: job.concurrency ?? 5, lockLifetime: job.lockLifetimeMs },
-    );
+    agenda.define(job.name, (run: { attrs: { data: unknown } }) => runMeasured(job, deps, run.attrs.data, options.metrics), { concurrency: job.concurrency ?? 5, lockLifetime: job.lockLifetimeMs });
   }
   agenda.on('error', (err) => deps.logger.error('job runner error', { err }));
   agenda.on('fail', (err: unknown, run: { attrs: { name: string } }) => deps.logger.warn('job failed', { job: run?.attrs?.name, err }));
