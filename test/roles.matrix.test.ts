@@ -62,7 +62,7 @@ describe('role × route matrix', () => {
 
   describe.each(ROUTES.map((c) => [`${c.area.name}: ${c.route}`, c] as const))('%s', (_name, c) => {
     it.each(['student', 'instructor', 'administrator'] as Who[])('as %s', async (who) => {
-      const values = c.fresh && c.allowed.includes(who) ? { ...ids.get(c.area)!, ...(await c.fresh(ctx)) } : ids.get(c.area)!;
+      const values = c.fresh && c.allowed.includes(who) ? { ...ids.get(c.area)!, ...(await c.fresh(ctx, who)) } : ids.get(c.area)!;
       const res = await send(sessions[who], c, values);
       if (!c.allowed.includes(who)) {
         expect(res.status).toBe(403);
@@ -94,7 +94,7 @@ describe('role × route matrix', () => {
   describe.each(ROUTES.filter((c) => c.form && !c.deepLinkingOnly).map((c) => [`${c.area.name}: ${c.route}`, c] as const))('%s without htmx', (_name, c) => {
     it('answers a plain form post with a whole page', async () => {
       const who = c.allowed[0]!;
-      const values = c.fresh ? { ...ids.get(c.area)!, ...(await c.fresh(ctx)) } : ids.get(c.area)!;
+      const values = c.fresh ? { ...ids.get(c.area)!, ...(await c.fresh(ctx, who)) } : ids.get(c.area)!;
       const res = await sessions[who].request(c.path(values), { method: c.route.split(' ')[0]!, form: { ...c.form!, _csrf: sessions[who].csrf }, csrf: false });
       expect(res.status).toBeLessThan(500);
       if (res.status < 300 || res.status === 422) expect(res.html).toMatch(/^<!doctype html>/i);

@@ -29,7 +29,7 @@ export interface RouteCase {
    * A request that changes state can only succeed once (e.g. a delete): the allowed roles are checked with
    * a fresh record each time through this hook, which returns the ids to use.
    */
-  fresh?: (ctx: MatrixContext) => Promise<Record<string, number | string>>;
+  fresh?: (ctx: MatrixContext, who?: Who) => Promise<Record<string, number | string>>;
 }
 
 /** One area's routes (one file per area in test/matrix/*.area.ts, found by the matrix test). */

@@ -54,9 +54,6 @@ export const READ_ONLY = new Set([
   'POST /admin/costs/override',
   'POST /admin/costs/budgets/move',
   'POST /instructor/review/bulk-approve',
-  // The matrix's samples name no unread notice (their effect is tested in test/notifications.inbox.test.ts).
-  'POST /inbox/read-all',
-  'POST /inbox/:notificationId/read',
 ]);
 
 /** Text that only the home tenant's records carry: a response to anyone else must contain none of it. */
