@@ -135,7 +135,8 @@ export function resolveActor(deps: { db: Db; platforms: PlatformDirectory; admin
         demoMode: deps.demoMode,
         nav: NAV[here],
         switchTo: actor.roles.filter((r) => r !== here).map((r) => SWITCH[r]),
-        unread: await countUnread(deps.db, { platformId: platform.id, userId: actor.userId, administrator: actor.roles.includes('administrator') }),
+        // The JSON API never draws the header: no count to read for it.
+        unread: req.path.startsWith('/api/') ? undefined : await countUnread(deps.db, { platformId: platform.id, userId: actor.userId, administrator: actor.roles.includes('administrator') }),
       };
       res.locals.view = view;
       next();

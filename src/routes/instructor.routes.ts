@@ -9,6 +9,7 @@ import { changeQueue } from '../models/queue/stats-cache.js';
 import { openText } from '../models/assessments/assessment-texts.js';
 import { commentsAsWritten } from '../models/assessments/feedback.service.js';
 import { requestGradeNow, retryGrading, takeToGradeByHand } from '../models/submissions/regrade.service.js';
+import { courseProtection } from '../models/submissions/submissions.service.js';
 import { taskProgress } from '../models/tasks/task-progress.service.js';
 import { findRosterSource, type RosterSource } from '../models/tenancy/roster.repository.js';
 import { parseInput } from '../validation.js';
@@ -91,12 +92,14 @@ async function exportCsv(deps: InstructorDeps, req: Request, res: Response): Pro
   const task = await courseTask(deps.db, actor, req.params.taskId);
   const { rows } = await taskProgress(deps.db, actor.platformId, task, {}, deps.config.batches.maxSize);
   const withTexts = [];
+  // The course's people once for every row: each student's comments get their names back against the same roster.
+  const protect = await courseProtection(deps.db, task.courseId);
   for (const p of rows) {
     const owner = p.submissionId == null ? null : { queueItemId: p.queueItemId, submissionId: p.submissionId };
     withTexts.push({
       ...p,
       instructorFeedback: owner && p.overrideFeedback ? openText(deps.config.encryptionKey, owner, 'override_feedback', p.overrideFeedback) : null,
-      llmComments: p.submissionId == null ? null : await commentsAsWritten(deps.db, deps.config, { courseId: task.courseId, studentId: p.studentId }, { taskId: task.id, submissionId: p.submissionId, result: p.result }),
+      llmComments: p.submissionId == null ? null : await commentsAsWritten(deps.db, deps.config, { courseId: task.courseId, studentId: p.studentId }, { taskId: task.id, submissionId: p.submissionId, result: p.result }, protect),
     });
   }
   const name = task.title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'task';

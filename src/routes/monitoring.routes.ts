@@ -6,7 +6,7 @@ import type { Jobs } from '../job-queue.js';
 import { actorOf, allow } from '../lti/actor.js';
 import { Conflict, Invalid } from '../errors.js';
 import { render } from '../http/render.js';
-import { missingDays, monitoringOf } from '../models/metrics/monitoring.service.js';
+import { monitoringOf, pastDaysOf } from '../models/metrics/monitoring.service.js';
 import type { Period } from '../models/metrics/monitoring.repository.js';
 import { DAY_PATTERN, isCalendarDay } from '../models/metrics/rollup.service.js';
 import { parseInput } from '../validation.js';
@@ -63,7 +63,7 @@ async function downloadCsv(deps: MonitoringDeps, req: Request, res: Response): P
 async function rollupPeriod(deps: MonitoringDeps, req: Request, res: Response): Promise<void> {
   const period = periodOf(actorOf(res).platformId, req.query);
   if (!deps.jobs) throw Conflict('This process cannot queue jobs, so the days cannot be computed from here.');
-  const days = missingDays(period, []);
+  const days = pastDaysOf(period);
   for (const d of days) await deps.jobs.enqueue('rollup-daily-metrics', { day: d });
   await showMonitoring(deps, req, res, days.length ? `${days.length} day${days.length === 1 ? '' : 's'} will be computed again in the next minute; reload to see them.` : 'The period has no past day to compute (today is rolled up tomorrow).');
 }

@@ -2,8 +2,8 @@ import type { Config } from '../../config.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { anonymize, personalizeResult, type Mapping } from '../../grading/anonymize-text.js';
-import { findSubmissionContent } from '../submissions/submissions.repository.js';
-import { peopleToProtect } from '../submissions/submissions.service.js';
+import { findSubmissionContent, type SubmissionContentRow } from '../submissions/submissions.repository.js';
+import { peopleToProtect, type PeopleToProtect } from '../submissions/submissions.service.js';
 import { NotFound } from '../../errors.js';
 import { releasedAssessmentOf } from './assessments.repository.js';
 import { openText, textOwnerOf } from './assessment-texts.js';
@@ -113,19 +113,26 @@ async function workOf(
   who: { courseId: number; studentId: number },
   taskId: number,
   submissionId: number,
+  protect?: (studentId: number) => Promise<PeopleToProtect>,
 ): Promise<{ text: string | null; filename: string | null; format: 'text' | 'markdown'; mapping: Mapping }> {
   const row = await findSubmissionContent(db, submissionId);
   const none = { text: null, filename: row?.original_filename ?? null, format: row?.content_format ?? 'text', mapping: {} };
-  if (!row?.content || Number(row.student_id) !== who.studentId) return none;
-  let text: string;
+  if (!row || Number(row.student_id) !== who.studentId) return none;
+  const text = ownText(config, row, taskId, who.studentId);
+  if (text === null) return none;
+  const people = protect ? await protect(who.studentId) : await peopleToProtect(db, who.courseId, who.studentId);
+  return { ...none, text, mapping: anonymize(text, people.author, people.roster).mapping };
+}
+
+/** A student's stored text, decrypted; null when it is gone (retention) or no configured key opens it. */
+function ownText(config: Pick<Config, 'encryptionKey'>, row: SubmissionContentRow, taskId: number, studentId: number): string | null {
+  if (!row.content) return null;
   try {
-    text = decryptContent(config.encryptionKey, row.content, { taskId: Number(taskId), studentId: who.studentId, attempt: row.attempt });
+    return decryptContent(config.encryptionKey, row.content, { taskId: Number(taskId), studentId, attempt: row.attempt });
   } catch (err) {
-    if (err instanceof ContentDecryptionError) return none;
+    if (err instanceof ContentDecryptionError) return null;
     throw err;
   }
-  const people = await peopleToProtect(db, who.courseId, who.studentId);
-  return { ...none, text, mapping: anonymize(text, people.author, people.roster).mapping };
 }
 
 /** What a student handed in for one attempt: their own, in their course only (anything else is "not found"). */
@@ -142,14 +149,7 @@ export interface OwnWork {
 export async function studentWork(db: Db, who: { courseId: number; studentId: number }, submissionId: number, config: Pick<Config, 'encryptionKey'>): Promise<OwnWork> {
   const row = await findSubmissionContent(db, submissionId);
   if (!row || Number(row.student_id) !== who.studentId || Number(row.course_id) !== who.courseId) throw NotFound('The submission');
-  let text: string | null = null;
-  if (row.content) {
-    try {
-      text = decryptContent(config.encryptionKey, row.content, { taskId: Number(row.task_id), studentId: who.studentId, attempt: row.attempt });
-    } catch (err) {
-      if (!(err instanceof ContentDecryptionError)) throw err;
-    }
-  }
+  const text = ownText(config, row, Number(row.task_id), who.studentId);
   return {
     taskId: Number(row.task_id),
     attempt: row.attempt,
@@ -170,9 +170,10 @@ export async function commentsAsWritten(
   config: Pick<Config, 'encryptionKey'>,
   who: { courseId: number; studentId: number },
   a: { taskId: number; submissionId: number; result: Record<string, unknown> | null },
+  protect?: (studentId: number) => Promise<PeopleToProtect>,
 ): Promise<string | null> {
   if (!a.result || typeof a.result.comments !== 'string') return null;
-  const { mapping } = await workOf(db, config, who, a.taskId, a.submissionId);
+  const { mapping } = await workOf(db, config, who, a.taskId, a.submissionId, protect);
   const personal = personalizeResult(a.result, mapping);
   return typeof personal?.comments === 'string' ? personal.comments : null;
 }

@@ -95,14 +95,13 @@ export async function monitoringOf(db: Db, config: Pick<Config, 'encryptionKey'>
   };
 }
 
-/** Days of the period the rollup has no row for (to compute them now). */
-export function missingDays(p: Period, have: string[], limit = 92): string[] {
+/** The period's days before today (UTC), at most `limit`: what the rollup can compute (today is not over yet). */
+export function pastDaysOf(p: Period, limit = 92): string[] {
   const out: string[] = [];
-  const seen = new Set(have);
   const today = new Date().toISOString().slice(0, 10);
   for (let t = Date.UTC(p.from.getUTCFullYear(), p.from.getUTCMonth(), p.from.getUTCDate()); t < p.to.getTime() && out.length < limit; t += 86_400_000) {
     const day = new Date(t).toISOString().slice(0, 10);
-    if (day < today && !seen.has(day)) out.push(day);
+    if (day < today) out.push(day);
   }
   return out;
 }

@@ -78,9 +78,14 @@ export interface PeopleToProtect {
 }
 
 export async function peopleToProtect(db: Db, courseId: number, studentId: number): Promise<PeopleToProtect> {
+  return (await courseProtection(db, courseId))(studentId);
+}
+
+/** The course's people read and its roster compiled once, for many of its students' texts (an export). */
+export async function courseProtection(db: Db, courseId: number): Promise<(studentId: number) => Promise<PeopleToProtect>> {
   const members = await courseMembers(db, [courseId]);
-  const author = members.find((m) => m.userId === studentId) ?? (await findIdentity(db, studentId));
-  return { author, roster: compileRoster(members) };
+  const roster = compileRoster(members);
+  return async (studentId) => ({ author: members.find((m) => m.userId === studentId) ?? (await findIdentity(db, studentId)), roster });
 }
 
 export async function estimateGrading(
