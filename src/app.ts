@@ -33,6 +33,9 @@ import { mySubmissionsApiRoutes } from './routes/my-submissions-api.routes.js';
 import { deepLinkingRoutes } from './routes/deep-linking.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.routes.js';
+import { preferencesRoutes } from './routes/preferences.routes.js';
+import { notificationsAdminRoutes } from './routes/notifications-admin.routes.js';
 import { instructorRoutes } from './routes/instructor.routes.js';
 import { PROMPT_TEST_RETRY, promptRoutes } from './routes/prompts.routes.js';
 import { promptApiRoutes } from './routes/prompts.api.js';
@@ -144,6 +147,8 @@ function mountOpenRoutes(app: Express, deps: AppDeps & { metrics: Metrics }): vo
   app.use(healthRoutes({ db, role: config.role, processingJobs: deps.processingJobs ?? (() => false) }));
   app.use(metricsRoutes({ db, metrics: deps.metrics, token: config.metricsToken }));
   app.use(publicRoutes({ toolUrl: config.toolUrl }));
+  // The e-mails' one-click unsubscribe: its signed link is its authority (no launch can precede a click in a mail client).
+  app.use(unsubscribeRoutes({ db, secret: config.lti.key }));
 }
 
 /** Bodies parsed once, here, for us and for ltijs; NULs removed; signed cookies read. */
@@ -202,6 +207,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
   session.use(apiRoutes(), mySubmissionsApiRoutes({ db, config }), inboxRoutes({ db }));
+  session.use(preferencesRoutes({ db, emailConfigured: Boolean(config.mail.smtpUrl) }), notificationsAdminRoutes({ db, mail: config.mail }));
   session.use(queueRoutes({ db, config }));
   session.use(batchesRoutes({ db, config, jobs: deps.jobs }));
   session.use(queueApiRoutes({ db, config, jobs: deps.jobs }));

@@ -116,6 +116,10 @@ export const envSchema = z.object({
   EMULATOR_FAULTS: z.string().optional(),
 
   DEVLMS_PORT: port.default(4000),
+
+  // The demo's mail catcher (the dev LMS's SMTP server; the demo points SMTP_URL at it unless set).
+
+  DEVLMS_SMTP_PORT: port.default(4025),
   DEVLMS_URL: httpUrl.optional(),
 
   SUBMISSION_MAX_CHARS: positiveInt.default(100_000),
@@ -164,5 +168,11 @@ export const envSchema = z.object({
   // One JSON object per line (production's default) or a line a person reads (the default elsewhere).
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   // The bearer token GET /metrics asks for; unset, /metrics is off (404).
+  // E-mail notices: an SMTP server (smtp://user:pass@host:587, smtps://… for TLS); unset, notices stay in the inbox.
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  // The sender of those e-mails, e.g. "llm-assess <no-reply@university.edu>" (default: no-reply at TOOL_URL's host).
+  MAIL_FROM: z.string().min(3).max(320).regex(/^[^\r\n]+$/, 'must be one line').optional(),
+  // Tries of one e-mail before it is left failed (temporary refusals; a permanent one bounces at once).
+  MAIL_MAX_ATTEMPTS: positiveInt.max(20).default(6),
   METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
 });

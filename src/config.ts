@@ -45,7 +45,7 @@ export interface Config {
     timings: { validatingMs: number; inProgressMs: number; finalizingMs: number };
     faultsJson: string | undefined;
   };
-  devlms: { port: number; url: string };
+  devlms: { port: number; url: string; smtpPort: number };
   submissionMaxChars: number;
   /** Plain-text and source-code files. */
   submissionMaxFileBytes: number;
@@ -66,6 +66,8 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** The bearer token of GET /metrics; undefined turns the endpoint off. */
   metricsToken: string | undefined;
+  /** E-mail notices (SMTP_URL unset: in-app only). */
+  mail: { smtpUrl: string | undefined; from: string; maxAttempts: number };
 }
 
 /** How batches are made and driven (see README, configuration). */
@@ -136,12 +138,13 @@ export class ConfigError extends Error {
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const e = parseEnvironment(source);
   const emulatorUrl = e.EMULATOR_URL ?? `http://127.0.0.1:${e.EMULATOR_PORT}`;
+  const toolUrl = e.TOOL_URL ?? `http://localhost:${e.PORT}`;
   return {
     env: e.NODE_ENV,
     role: e.ROLE,
     host: e.HOST,
     port: e.PORT,
-    toolUrl: e.TOOL_URL ?? `http://localhost:${e.PORT}`,
+    toolUrl,
     trustProxy: e.TRUST_PROXY,
     database: {
       url: e.DATABASE_URL,
@@ -163,7 +166,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timings: { validatingMs: e.EMULATOR_VALIDATING_MS, inProgressMs: e.EMULATOR_IN_PROGRESS_MS, finalizingMs: e.EMULATOR_FINALIZING_MS },
       faultsJson: e.EMULATOR_FAULTS,
     },
-    devlms: { port: e.DEVLMS_PORT, url: e.DEVLMS_URL ?? `http://127.0.0.1:${e.DEVLMS_PORT}` },
+    devlms: { port: e.DEVLMS_PORT, url: e.DEVLMS_URL ?? `http://127.0.0.1:${e.DEVLMS_PORT}`, smtpPort: e.DEVLMS_SMTP_PORT },
     submissionMaxChars: e.SUBMISSION_MAX_CHARS,
     submissionMaxFileBytes: e.SUBMISSION_MAX_FILE_BYTES,
     submissionMaxDocumentBytes: e.SUBMISSION_MAX_DOCUMENT_BYTES,
@@ -178,6 +181,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),
     metricsToken: e.METRICS_TOKEN,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `llm-assess <no-reply@${new URL(toolUrl).hostname}>`, maxAttempts: e.MAIL_MAX_ATTEMPTS },
   };
 }
 

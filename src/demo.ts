@@ -6,7 +6,7 @@ import { openDatabase, startTool, type Database, type ToolRuntime } from './runt
 import { installShutdown } from './shutdown.js';
 import { findPlatform } from './models/tenancy/platforms.repository.js';
 import { registerPlatform } from './lti/registration.service.js';
-import { platformInputOf, startDevLms, type ToolRegistration } from './devlms/index.js';
+import { platformInputOf, startDevLms, startMailCatcher, type ToolRegistration } from './devlms/index.js';
 import { startEmulator } from './emulator/index.js';
 import { SEED } from './devlms/seed.js';
 import { demoCourseFrom, seedDemoCourse } from './models/prompts/demo-seed.js';
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   // The seeded course has three students: with the production minimum of 10 requests per batch, the demo could
   // never send one. An explicit BATCH_MIN_SIZE still wins.
   process.env.BATCH_MIN_SIZE ??= '1';
+  // E-mail goes to the dev LMS's mail catcher (its Mail page), unless a real server is configured.
+  process.env.SMTP_URL ??= `smtp://127.0.0.1:${process.env.DEVLMS_SMTP_PORT || 4025}`;
   const config = loadRuntimeConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'demo', config.logFormat);
   const closers: Closers = [];
@@ -42,7 +44,9 @@ async function main(): Promise<void> {
   const tool = await startTool(config, logger, { database });
   closers.push(() => tool.close());
 
-  const lms = await startDevLms({ pool: lmsPool, url: config.devlms.url, toolUrl: config.toolUrl, port: config.devlms.port, host: '127.0.0.1' });
+  const mail = await startMailCatcher({ port: config.devlms.smtpPort });
+  closers.push(() => mail.close());
+  const lms = await startDevLms({ pool: lmsPool, url: config.devlms.url, toolUrl: config.toolUrl, port: config.devlms.port, host: '127.0.0.1', mail });
   closers.push(() => lms.close());
   await lms.devlms.seed();
 
@@ -73,6 +77,7 @@ function printWhereToGo(config: Config): void {
   console.log(`Tool: ${config.toolUrl}`);
   console.log(`Dev LMS: ${config.devlms.url}`);
   if (config.openai.demoMode) console.log(`OpenAI emulator: ${config.emulator.url}/v1 (demo mode: simulated grader)`);
+  console.log(`E-mail: ${config.mail.smtpUrl} (the mail the tool sends shows at ${config.devlms.url}/mail)`);
   console.log(`Open the Dev LMS page and launch the tool as instructor, student1–3 or admin. Ctrl-C stops everything.`);
 }
 

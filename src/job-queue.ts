@@ -31,6 +31,12 @@ export interface JobPayloads {
   'rollup-daily-metrics': { day?: string };
   /** Each instructor's daily digest of results waiting for review. */
   'notify-reviews-waiting': RecurringJobPayload;
+  /** Students whose expected feedback time passed hear the new estimate. */
+  'notify-delays': RecurringJobPayload;
+  /** The e-mail notices owe (email_outbox): enqueued after a commit that wrote some, and every 30 seconds. */
+  'send-email': RecurringJobPayload;
+  /** Daily and weekly digests of held e-mail. */
+  'collect-email-digests': RecurringJobPayload;
 }
 
 export type JobName = keyof JobPayloads;

@@ -12,6 +12,7 @@ import type { JobDeps } from './jobs/job.js';
 import { createProvider } from './providers/index.js';
 import { createLtiProvider, type LtiProvider } from './lti/provider.js';
 import { AgsClient } from './lti/ags.client.js';
+import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { createMetrics } from './metrics/registry.js';
 
 export const EMBEDDED_DATABASE_NAME = 'llm_assess';
@@ -94,6 +95,8 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   const services = new AgsClient(lti.lti, { timeoutMs: config.gradeSync.timeoutMs });
   jobDeps.ags = services;
   jobDeps.roster = services;
+  const mailer = config.mail.smtpUrl ? createSmtpMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, toolUrl: config.toolUrl, secret: config.lti.key }) : undefined;
+  jobDeps.mailer = mailer;
   const runsWeb = config.role !== 'worker';
   const runsJobs = config.role !== 'web';
 
@@ -123,6 +126,7 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
       closing ??= (async () => {
         if (server) await closeServer(server, Math.min(config.shutdownTimeoutMs, 5000));
         await jobs.stop(config.shutdownTimeoutMs);
+        mailer?.close();
         await lti.close().catch((err) => logger.warn('closing ltijs failed', { err }));
         if (ownsDatabase) await database.close();
       })();

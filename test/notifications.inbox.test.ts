@@ -74,10 +74,10 @@ describe('inbox', () => {
     await reviewsWaitingJob.handle(deps, {});
     const digests = await notices('reviews_waiting');
     expect(digests).toHaveLength(1);
-    expect(digests[0]!.title).toBe('3 results wait for your review in History 101: Revolutions');
-    expect(textOf((await instructor.get('/inbox')).html)).toContain('3 results wait for your review');
+    expect(digests[0]!.title).toBe('3 results waiting for your review in History 101: Revolutions');
+    expect(textOf((await instructor.get('/inbox')).html)).toContain('3 results waiting for your review');
     // Students and administrators do not get it.
-    expect(textOf((await student1.get('/inbox')).html)).not.toContain('wait for your review');
-    expect(textOf((await admin.get('/inbox')).html)).not.toContain('wait for your review');
+    expect(textOf((await student1.get('/inbox')).html)).not.toContain('waiting for your review');
+    expect(textOf((await admin.get('/inbox')).html)).not.toContain('waiting for your review');
   });
 });

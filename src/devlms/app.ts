@@ -12,9 +12,11 @@ import { oidcRoutes } from './routes/oidc.routes.js';
 import { registrationRoutes } from './routes/registration.routes.js';
 import { testHookRoutes } from './routes/test-hooks.routes.js';
 import { tokenRoutes } from './routes/token.routes.js';
+import { mailRoutes } from './routes/mail.routes.js';
+import type { MailCatcher } from './mail/catcher.js';
 
-/** The dev LMS's Express app: pages, OIDC, OAuth, AGS, NRPS, deep linking, registration (+ test hooks on request). */
-export function createDevLmsApp(ctx: DevLmsContext, opts: { testHooks: boolean; onError: (err: unknown) => void }): Express {
+/** The dev LMS's Express app: pages, OIDC, OAuth, AGS, NRPS, deep linking, registration, caught mail (+ test hooks on request). */
+export function createDevLmsApp(ctx: DevLmsContext, opts: { testHooks: boolean; onError: (err: unknown) => void; mail: MailCatcher | null }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -32,6 +34,7 @@ export function createDevLmsApp(ctx: DevLmsContext, opts: { testHooks: boolean; 
   app.use('/api/lti/courses/:contextId/memberships', nrpsRoutes(ctx));
   app.use(deepLinkingRoutes(ctx));
   app.use(registrationRoutes(ctx));
+  app.use(mailRoutes(() => opts.mail));
   if (opts.testHooks) app.use(testHookRoutes(ctx));
 
   app.use((req) => {

@@ -12,9 +12,11 @@ import { ensureSchema } from './db/schema.js';
 import { Faults, type AreaFault, type FaultArea, type FaultsInput } from './faults.js';
 import { ToolKeys } from './lti/tool-keys.js';
 import { seedDevLms } from './seed.js';
+import type { MailCatcher } from './mail/catcher.js';
 import { toolRegistrationOf, type ToolRegistration } from './tool-registration.js';
 
 export { SEED } from './seed.js';
+export { startMailCatcher, type CaughtMail, type MailCatcher } from './mail/catcher.js';
 export type { FaultsInput } from './faults.js';
 export type { ToolUrls } from './context.js';
 export { platformInputOf, type PlatformRegistrationInput, type ToolRegistration } from './tool-registration.js';
@@ -39,6 +41,8 @@ export interface DevLmsOptions {
   toolJwksTimeoutMs?: number;
   /** Where unexpected errors (answered as a bare 500) are reported; default console.error. */
   onError?: (err: unknown) => void;
+  /** A running mail catcher (`startMailCatcher`) whose messages /mail shows; the caller owns (and closes) it. */
+  mail?: MailCatcher;
 }
 
 export interface DevLms {
@@ -120,6 +124,7 @@ export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
   return {
     app: createDevLmsApp(ctx, {
       testHooks: options.testHooks === true,
+      mail: options.mail ?? null,
       onError: options.onError ?? ((err) => console.error('devlms: unexpected error', err)),
     }),
     url: ctx.url,

@@ -12,7 +12,6 @@ export const TEMPLATE_VARIABLES = {
 } as const;
 
 export type TemplateVariable = keyof typeof TEMPLATE_VARIABLES;
-export const REQUIRED_VARIABLES: TemplateVariable[] = ['student_submission'];
 export const MAX_TEMPLATE_CHARS = 20_000;
 
 export type TemplatePart = { kind: 'text'; text: string } | { kind: 'var'; name: TemplateVariable };
@@ -24,17 +23,38 @@ export class TemplateError extends Error {
   }
 }
 
-function isVariable(name: string): name is TemplateVariable {
-  return Object.prototype.hasOwnProperty.call(TEMPLATE_VARIABLES, name);
+/**
+ * A template language: its variables (name → what it inserts), those a template must use (with why), its length
+ * limit. Grading prompts are one; notification wordings (src/models/notifications/events.ts) are another.
+ */
+export interface TemplateLanguage<V extends string> {
+  variables: Readonly<Record<V, string>>;
+  required: ReadonlyArray<{ name: V; why: string }>;
+  maxChars: number;
 }
 
-/** Parses a template, or throws a TemplateError saying what is wrong and where. */
+export type PartOf<V extends string> = { kind: 'text'; text: string } | { kind: 'var'; name: V };
+
+const GRADING: TemplateLanguage<TemplateVariable> = {
+  variables: TEMPLATE_VARIABLES,
+  required: [{ name: 'student_submission', why: 'without it the model never sees the work it grades' }],
+  maxChars: MAX_TEMPLATE_CHARS,
+};
+
+/** Parses a grading prompt template, or throws a TemplateError saying what is wrong and where. */
 export function parseTemplate(template: string): TemplatePart[] {
+  return parseTemplateOf(GRADING, template);
+}
+
+/** Parses a template of `language`, or throws a TemplateError saying what is wrong and where. */
+export function parseTemplateOf<V extends string>(language: TemplateLanguage<V>, template: string): PartOf<V>[] {
+  const isVariable = (name: string): name is V => Object.prototype.hasOwnProperty.call(language.variables, name);
+  const known = () => Object.keys(language.variables).map((v) => `{${v}}`).join(', ');
   if (template.trim() === '') throw new TemplateError('The template is empty.');
-  if (template.length > MAX_TEMPLATE_CHARS) {
-    throw new TemplateError(`The template has ${template.length.toLocaleString('en')} characters; the limit is ${MAX_TEMPLATE_CHARS.toLocaleString('en')}.`);
+  if (template.length > language.maxChars) {
+    throw new TemplateError(`The template has ${template.length.toLocaleString('en')} characters; the limit is ${language.maxChars.toLocaleString('en')}.`);
   }
-  const parts: TemplatePart[] = [];
+  const parts: PartOf<V>[] = [];
   let text = '';
   let i = 0;
   while (i < template.length) {
@@ -52,12 +72,7 @@ export function parseTemplate(template: string): TemplatePart[] {
         throw new TemplateError(`Unbalanced brace: "{" at character ${i + 1} is never closed (write "{{" for a literal brace).`, i);
       }
       const name = template.slice(i + 1, end).trim();
-      if (!isVariable(name)) {
-        throw new TemplateError(
-          `Unknown variable {${name}} at character ${i + 1}. Known variables: ${Object.keys(TEMPLATE_VARIABLES).map((v) => `{${v}}`).join(', ')}.`,
-          i,
-        );
-      }
+      if (!isVariable(name)) throw new TemplateError(`Unknown variable {${name}} at character ${i + 1}. Known variables: ${known()}.`, i);
       if (text) parts.push({ kind: 'text', text });
       text = '';
       parts.push({ kind: 'var', name });
@@ -70,14 +85,12 @@ export function parseTemplate(template: string): TemplatePart[] {
     }
   }
   if (text) parts.push({ kind: 'text', text });
-  for (const required of REQUIRED_VARIABLES) {
-    if (!parts.some((p) => p.kind === 'var' && p.name === required)) {
-      throw new TemplateError(`The template must contain {${required}}: without it the model never sees the work it grades.`);
-    }
+  for (const { name, why } of language.required) {
+    if (!parts.some((p) => p.kind === 'var' && p.name === name)) throw new TemplateError(`The template must contain {${name}}: ${why}.`);
   }
   return parts;
 }
 
-export function renderTemplate(parts: TemplatePart[], values: Record<TemplateVariable, string>): string {
+export function renderTemplate<V extends string>(parts: PartOf<V>[], values: Readonly<Record<V, string>>): string {
   return parts.map((p) => (p.kind === 'text' ? p.text : values[p.name])).join('');
 }

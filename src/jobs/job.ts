@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { BatchProvider } from '../providers/provider.js';
 import type { Gradebook } from '../models/grades/gradebook.js';
 import type { Roster } from '../models/tenancy/roster.js';
+import type { Mailer } from '../models/notifications/email.service.js';
 
 /** What a job handler may use. Jobs carry ids in their payloads, never whole objects. */
 export interface JobDeps {
@@ -22,6 +23,8 @@ export interface JobDeps {
   ags?: Gradebook;
   /** Course rosters: the LMS roster service (NRPS), through the same client. */
   roster?: Roster;
+  /** E-mail notices: SMTP (absent when SMTP_URL is unset: due e-mail is marked skipped). */
+  mailer?: Mailer;
 }
 
 /** One job: its name (src/job-queue.ts lists them with their payloads), its payload schema and its handler. */

@@ -19,6 +19,9 @@ import { batchCancelJob } from './batch-cancel.job.js';
 import { batchSweepJob } from './batch-sweep.job.js';
 import { metricsRollupJob } from './metrics-rollup.job.js';
 import { reviewsWaitingJob } from './reviews-waiting.job.js';
+import { notifyDelaysJob } from './notify-delays.job.js';
+import { sendEmailJob } from './send-email.job.js';
+import { emailDigestsJob } from './email-digests.job.js';
 
 // Each job is registered once here, under its name: the type says every name of src/job-queue.ts has exactly its
 // job. The payload schema is checked when a job is enqueued and again before the handler sees anything.
@@ -29,6 +32,9 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'seal-audit-log': sealAuditJob,
   'rollup-daily-metrics': metricsRollupJob,
   'notify-reviews-waiting': reviewsWaitingJob,
+  'notify-delays': notifyDelaysJob,
+  'send-email': sendEmailJob,
+  'collect-email-digests': emailDigestsJob,
   'purge-expired-lti-states': purgeLtiStatesJob,
   'sync-grades': gradeSyncJob,
   'read-gradebook-column': readColumnJob,

@@ -59,6 +59,7 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
     { href: '/admin/batches', label: 'Batches' },
     { href: '/admin/costs', label: 'Costs' },
     { href: '/admin/monitoring', label: 'Monitoring' },
+    { href: '/admin/notifications', label: 'Notifications' },
     { href: '/admin/platforms', label: 'LMS registrations' },
     { href: '/admin/people', label: 'People' },
     { href: '/admin/privacy', label: 'Privacy' },

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { lmsLinksFrom } from './lms-links.js';
 import type { IdToken, ProviderInstance } from 'ltijs';
 import type { RootDb } from '../db/db.js';
 import { Forbidden, LtiLaunchError } from '../errors.js';
@@ -97,7 +98,7 @@ export function onDeepLinkingLaunch(deps: LaunchDeps) {
 async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource' | 'navigation'): Promise<{ role: Role; taskId?: number }> {
   const context = token.platformContext;
   const platform = admitPlatform(await deps.platforms.get(token.iss, token.clientId), { issuer: token.iss, clientId: token.clientId, deploymentId: token.deploymentId, step: 'launch' });
-  const { role } = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: Boolean(context.context) });
+  const { role, roles } = admitPerson({ roles: context.roles ?? [], issuer: token.iss, sub: token.user, adminAllowlist: deps.adminAllowlist, inCourse: Boolean(context.context) });
 
   const customTaskId = Number(context.custom?.[TASK_ID_CUSTOM_PARAM]);
   const record = await deps.db.transaction((tx) =>
@@ -121,6 +122,8 @@ async function recordFromToken(deps: LaunchDeps, token: IdToken, kind: 'resource
       lineItemsUrl: context.endpoint?.lineitems,
       membershipsUrl: context.namesRoles?.context_memberships_url,
       customTaskId: Number.isSafeInteger(customTaskId) && customTaskId > 0 ? customTaskId : undefined,
+      administrator: roles.includes('administrator'),
+      lmsLinks: lmsLinksFrom(context.launchPresentation?.return_url),
     }),
   );
   if (record.readColumn && record.task) await enqueueSoon(deps.jobs, deps.logger, 'read-gradebook-column', { taskId: record.task.id });

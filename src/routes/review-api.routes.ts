@@ -96,5 +96,6 @@ async function reviewAssessment(deps: ReviewApiDeps, req: Request, res: Response
   });
   // The decision made the sync pending: this sends it now rather than at the recurring sync.
   if (row.gradeSyncStatus === 'pending') await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', { assessmentId: row.id });
+  if (row.releasedAt) await enqueueSoon(deps.jobs, deps.logger, 'send-email', {});
   send(res, assessmentJson(readableTexts(config.encryptionKey, row)));
 }

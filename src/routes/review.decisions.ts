@@ -56,7 +56,7 @@ async function showReview({ db, config }: ReviewDeps, req: Request, res: Respons
 }
 
 /** Runs a decision; a 422 re-renders the decision panel with messages beside the fields and the values typed. */
-async function decide(deps: ReviewDeps, req: Request, res: Response, id: number, action: (who: Reviewer) => Promise<{ gradeSyncStatus: string }>, done: string): Promise<void> {
+async function decide(deps: ReviewDeps, req: Request, res: Response, id: number, action: (who: Reviewer) => Promise<{ gradeSyncStatus: string; releasedAt: Date | null }>, done: string): Promise<void> {
   const who = reviewerOf(actorOf(res));
   let row;
   try {
@@ -67,6 +67,8 @@ async function decide(deps: ReviewDeps, req: Request, res: Response, id: number,
   }
   // The decision made the sync pending: this sends it now rather than at the recurring sync.
   if (row.gradeSyncStatus === 'pending') await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', { assessmentId: id });
+  // A released result owes its student an e-mail: sent now rather than at the next recurring run.
+  if (row.releasedAt) await enqueueSoon(deps.jobs, deps.logger, 'send-email', {});
   await showReview(deps, req, res, id, { message: done });
 }
 
@@ -116,7 +118,7 @@ export async function answerAppealOf(deps: ReviewDeps, req: Request, res: Respon
       const input = parseInput(appealResolutionSchema, req.body ?? {}, { depth: 2 });
       const grade = input.outcome === 'change' ? parseOverride(req.body) : undefined;
       const { assessment } = await deps.db.transaction((tx) => answerAppeal(tx, deps.config, who, id, input, grade));
-      return { gradeSyncStatus: assessment?.gradeSyncStatus ?? 'none' };
+      return { gradeSyncStatus: assessment?.gradeSyncStatus ?? 'none', releasedAt: assessment?.releasedAt ?? null };
     },
     'Appeal answered. The student can read your reply with their feedback.',
   );

@@ -61,7 +61,10 @@ async function approveSelected(deps: ReviewDeps, req: Request, res: Response): P
   if (!parsed.success) return showQueue(deps, req, res, { fields: { ids: parsed.error.issues[0]!.message }, status: 422 });
   try {
     const outcome = await deps.db.transaction((tx) => bulkApprove(tx, who, parsed.data.ids, parsed.data.confirmFlagged));
-    if (outcome.approved.length) await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', {});
+    if (outcome.approved.length) {
+      await enqueueSoon(deps.jobs, deps.logger, 'sync-grades', {});
+      await enqueueSoon(deps.jobs, deps.logger, 'send-email', {});
+    }
     await showQueue(deps, req, res, { outcome: { approved: outcome.approved.length, skipped: outcome.skipped, injectionSkipped: outcome.skipped.some((x) => x.reason === INJECTION_SKIP_REASON) } });
   } catch (err) {
     if (err instanceof HttpError && err.status === 422) return showQueue(deps, req, res, { fields: err.fields, status: 422, message: err.message, values: { ids: parsed.data.ids } });

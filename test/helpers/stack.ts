@@ -5,7 +5,7 @@ import { createDb, createPool } from '../../src/db/db.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { startTool, type ToolRuntime } from '../../src/runtime.js';
 import { registerPlatform } from '../../src/lti/registration.service.js';
-import { platformInputOf, startDevLms } from '../../src/devlms/index.js';
+import { platformInputOf, startDevLms, startMailCatcher, type MailCatcher } from '../../src/devlms/index.js';
 import { startEmulator, type FaultsInput, type RunningEmulator } from '../../src/emulator/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { LtiBrowser } from './lti-browser.js';
@@ -22,6 +22,8 @@ export interface Stack {
   dbProxy?: TcpProxy;
   /** The OpenAI emulator, when the stack was started with one. */
   emulator?: RunningEmulator;
+  /** The dev LMS's mail catcher (the tool's SMTP server), when started with `mail`. */
+  mail?: MailCatcher;
   browser(): LtiBrowser;
   close(): Promise<void>;
 }
@@ -43,6 +45,8 @@ export interface StackOptions {
   proxyDatabase?: boolean;
   /** The tool's logger (default: silent). */
   logger?: Logger;
+  /** Start the dev LMS's mail catcher and point the tool's SMTP_URL at it. */
+  mail?: boolean;
   emulator?: boolean | { timings?: { validatingMs: number; inProgressMs: number; finalizingMs: number }; faults?: FaultsInput };
 }
 
@@ -74,11 +78,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     emulator = await startEmulator({ port: 0, host: '127.0.0.1', timings: o.timings ?? { validatingMs: 0, inProgressMs: 0, finalizingMs: 0 }, faults: o.faults });
   }
   const emulatorEnv: Record<string, string> = emulator ? { OPENAI_BASE_URL: emulator.apiBaseUrl, EMULATOR_URL: emulator.url } : {};
-  const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...emulatorEnv, ...(typeof options.env === 'function' ? options.env({ devlmsUrl }) : (options.env ?? {})) }));
+  const mail = options.mail ? await startMailCatcher() : undefined;
+  const mailEnv: Record<string, string> = mail ? { SMTP_URL: mail.url, MAIL_FROM: 'llm-assess <no-reply@llm-assess.test>' } : {};
+  const config = loadConfig(testEnv(db, toolPort, { ROLE: options.role ?? 'web', DEVLMS_URL: devlmsUrl, ...emulatorEnv, ...mailEnv, ...(typeof options.env === 'function' ? options.env({ devlmsUrl }) : (options.env ?? {})) }));
   const dbProxy = options.proxyDatabase ? await startTcpProxy('127.0.0.1', Number(new URL(db.url).port)) : undefined;
   const toolDatabase = dbProxy ? await proxiedDatabase(db, dbProxy) : { url: db.url, pool: db.pool, db: db.db, close: async () => {} };
   const tool = await startTool(config, options.logger ?? silentLogger, { database: toolDatabase });
-  const devlms = await startDevLms({ pool: db.pool, url: devlmsUrl, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1', testHooks: true });
+  const devlms = await startDevLms({ pool: db.pool, url: devlmsUrl, toolUrl: config.toolUrl, port: lmsPort, host: '127.0.0.1', testHooks: true, mail });
   await devlms.devlms.seed();
   if (options.register !== false) {
     const reg = devlms.devlms.toolRegistration();
@@ -92,6 +98,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     devlms,
     devlmsUrl,
     emulator,
+    mail,
     dbProxy,
     browser: () => new LtiBrowser(),
     async close() {
@@ -101,6 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await toolDatabase.close();
       await dbProxy?.close();
       await emulator?.close();
+      await mail?.close();
       await db.drop();
     },
   };

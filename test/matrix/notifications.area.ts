@@ -1,7 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { MatrixArea } from './types.js';
 
-/** Notices to a platform's administrators (budget alerts), dismissed from the admin overview. */
+/**
+ * Notices to a platform's administrators (budget alerts), dismissed from the admin overview; the Notifications
+ * page (e-mail status, failures, each event's wording of the platform).
+ */
 const area: MatrixArea = {
   name: 'admin notifications',
   setup: async (ctx) => {
@@ -17,6 +20,15 @@ const area: MatrixArea = {
       form: {},
       tenantScoped: true,
     },
+    { route: 'GET /admin/notifications', allowed: ['administrator'], path: () => '/admin/notifications' },
+    { route: 'GET /admin/notifications/wordings/:kind', allowed: ['administrator'], path: () => '/admin/notifications/wordings/feedback_ready' },
+    {
+      route: 'POST /admin/notifications/wordings/:kind',
+      allowed: ['administrator'],
+      path: () => '/admin/notifications/wordings/feedback_ready',
+      form: { subject: 'Feedback on {task_title}', body: 'Score: {score} / {max_score}' },
+    },
+    { route: 'POST /admin/notifications/wordings/:kind/reset', allowed: ['administrator'], path: () => '/admin/notifications/wordings/feedback_ready/reset', form: {} },
   ],
 };
 export default area;

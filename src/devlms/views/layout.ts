@@ -51,7 +51,7 @@ export function layout({ title, body, wide = false, chrome = true }: LayoutOptio
 <style>${new SafeHtml(STYLE)}</style>
 </head>
 <body>
-${chrome ? html`<header class="lms"><span class="brand">Dev LMS</span><nav aria-label="Dev LMS"><a href="/">Course</a> · <a href="/gradebook">Gradebook</a></nav></header>` : ''}
+${chrome ? html`<header class="lms"><span class="brand">Dev LMS</span><nav aria-label="Dev LMS"><a href="/">Course</a> · <a href="/gradebook">Gradebook</a> · <a href="/mail">Mail</a></nav></header>` : ''}
 <main class="${wide ? 'wide' : ''}">
 ${body}
 </main>

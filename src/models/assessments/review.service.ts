@@ -3,7 +3,7 @@ import type { Db } from '../../db/db.js';
 import { INJECTION_FLAG } from '../../grading/injection.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { notifyFeedbackReady } from '../notifications/notifications.repository.js';
+import { notifyFeedbackReady } from '../notifications/notices.service.js';
 import { findVersionById } from '../prompts/prompts.repository.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
 import { queueSubmissionAgain } from '../submissions/regrade.service.js';
@@ -52,7 +52,7 @@ export async function approveAssessment(db: Db, who: Reviewer, id: number, expec
   const row = await applyDecision(db, { courseId: who.courseId, id, from: ['pending_review'], expectedSeq }, { reviewStatus: 'approved', reviewedBy: who.userId, release: true, rejectedTo: null });
   if (!row) return explainNoChange(db, who.courseId, id, 'approved', expectedSeq);
   await audit(db, who, 'assessment.approved', row, { score: row.score, flags: row.flags.map((f) => f.code) });
-  await notifyFeedbackReady(db, [row.id]);
+  await notifyFeedbackReady(db, { assessmentIds: [row.id] });
   return row;
 }
 
@@ -143,7 +143,7 @@ export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptio
     scoreOf: grade.criteria ? 'criteria' : 'overall',
     reasonGiven: Boolean(row.overrideReason),
   });
-  await notifyFeedbackReady(db, [row.id]);
+  await notifyFeedbackReady(db, { assessmentIds: [row.id] });
   return readableTexts(config.encryptionKey, row);
 }
 
@@ -233,7 +233,7 @@ export async function bulkApprove(db: Db, who: Reviewer, ids: number[], confirmF
     await audit(db, who, 'assessment.approved', row, { score: row.score, bulk: true, flags: row.flags.map((f) => f.code), confirmedFlagged: row.flags.length > 0 || row.needsReview });
     outcome.approved.push(id);
   }
-  await notifyFeedbackReady(db, outcome.approved);
+  await notifyFeedbackReady(db, { assessmentIds: outcome.approved });
   return outcome;
 }
 

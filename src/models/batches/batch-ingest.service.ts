@@ -1,4 +1,4 @@
-import { notifyDeadLettersOfRequests, notifyFeedbackReadyOfResults } from '../notifications/notifications.repository.js';
+import { notifyDeadLetters, notifyFeedbackReady } from '../notifications/notices.service.js';
 import type { Db } from '../../db/db.js';
 import { parseCustomId } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
@@ -64,7 +64,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
 
     const inserted = new Set(await recordResults(tx, batch.platformId, batch.id, doc));
     // Results released at once (the task's policy): their students are told, once each.
-    await notifyFeedbackReadyOfResults(tx, [...inserted]);
+    await notifyFeedbackReady(tx, { customIds: [...inserted] });
     const released: string[] = [];
     // A result for an item that already has its assessment (it cannot be graded twice): resolve the request only.
     const duplicates = results.filter((r) => !inserted.has(r.customId));
@@ -72,7 +72,7 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
       released.push(...(await failRequests(tx, batch.id, duplicates.map((d) => ({ customId: d.customId, code: 'duplicate_result', message: 'This item already has an assessment.' })))));
     }
     const failed = await failRequests(tx, batch.id, failures);
-    await notifyDeadLettersOfRequests(tx, batch.id, failed);
+    await notifyDeadLetters(tx, batch.id, failed);
     released.push(...failed);
     released.push(...(await returnNotRun(tx, batch.id, batch.status === 'cancelled' ? 'cancelled' : 'expired', notRun)));
     await releaseReservations(tx, released, 'batch result');
@@ -96,7 +96,7 @@ async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
     let released: string[] = [];
     if (batch.status === 'completed') {
       released = await failRequests(tx, batch.id, pending.map((customId) => ({ customId, code: 'missing_result', message: 'The provider returned no result for this request.' })));
-      await notifyDeadLettersOfRequests(tx, batch.id, released);
+      await notifyDeadLetters(tx, batch.id, released);
     } else {
       const why = batch.status === 'failed' ? `The batch failed at the provider${batch.error ? `: ${batch.error}` : ''}` : batch.status === 'expired' ? 'The batch expired before this request ran' : 'The batch was cancelled before this request ran';
       released = await returnNotRun(tx, batch.id, batch.status === 'cancelled' ? 'cancelled' : 'expired', pending.map((customId) => ({ customId, code: `batch_${batch.status}`, message: `Not run: ${why}.` })));

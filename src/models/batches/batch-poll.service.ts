@@ -1,6 +1,7 @@
 import type { Db } from '../../db/db.js';
 import { ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
+import { notifyBatchEnded } from '../notifications/notices.service.js';
 import { pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
 import { cancelUnsentBatch } from './batches.service.js';
 import { findBatchById, type BatchRow } from './batches.repository.js';
@@ -28,6 +29,7 @@ export async function applySnapshot(db: Db, batch: BatchRow, snap: BatchSnapshot
       entityId: batch.id,
       details: { from: batch.status, providerStatus: snap.providerStatus, counts: snap.requestCounts, problem: snap.problem },
     });
+    if (snap.status === 'failed' || snap.status === 'expired') await notifyBatchEnded(db, { ...batch, status: snap.status }, snap.problem ?? null);
   }
   return status ?? (await findBatchById(db, batch.id))!.status;
 }

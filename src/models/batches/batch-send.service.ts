@@ -1,4 +1,5 @@
 import { decryptContent } from '../../crypto/content.js';
+import { notifyBatchEnded, notifyProcessingStarted } from '../notifications/notices.service.js';
 import type { Db } from '../../db/db.js';
 import { scanSubmission, type SubmissionScan } from '../../grading/injection.js';
 import { LOCAL_BATCH_ID_KEY, ProviderError, type BatchSnapshot } from '../../providers/index.js';
@@ -121,6 +122,7 @@ async function failUnsent(w: BatchWorker, batch: BatchRow, reason: string): Prom
     if (!(await markFailedUnsent(tx, batch.id, w.name, reason))) return;
     await returnUnsentItems(tx, batch.id, 'cancelled', `Not sent: ${reason}`);
     await recordAudit(tx, { platformId: batch.platformId, actorKind: 'system', action: 'batch.failed', entityType: 'batch', entityId: batch.id, details: { sent: false, reason } });
+    await notifyBatchEnded(tx, { ...batch, status: 'failed' }, reason);
   });
 }
 
@@ -135,6 +137,7 @@ async function recordSubmitted(db: Db, w: BatchWorker, batch: BatchRow, snapshot
     entityId: batch.id,
     details: { provider: batch.provider, providerBatchId: snapshot.providerBatchId, inputFileId, adopted, requests: batch.requestTotal },
   });
+  await notifyProcessingStarted(db, batch.id, w.settings.minSize);
   return true;
 }
 

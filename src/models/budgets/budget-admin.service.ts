@@ -1,4 +1,5 @@
 import type { Db } from '../../db/db.js';
+import { notifyBudgetFrozen } from '../notifications/notices.service.js';
 import { Invalid, NotFound } from '../../errors.js';
 import { DEFAULT_WARNINGS, MONTHS_AHEAD, type BudgetInput } from './budgets.schema.js';
 import { recordAudit } from '../audit/audit.repository.js';
@@ -91,6 +92,7 @@ export async function freezeBudget(db: Db, actor: BudgetActor, budgetId: number,
   const budget = await setBudgetFrozen(db, actor.platformId, budgetId, frozen);
   if (!budget) throw NotFound('The budget');
   await audited(db, actor, budget, frozen ? 'budget.frozen' : 'budget.unfrozen');
+  if (frozen) await notifyBudgetFrozen(db, { ...budget, platformId: actor.platformId }, actor.userId);
   return budget;
 }
 

@@ -2,7 +2,7 @@ import type { Db } from '../../db/db.js';
 import { lockMonthBudgets } from './budgets.repository.js';
 import { dollars } from './budgets.service.js';
 import { recordReachedThresholds } from './ledger.repository.js';
-import { insertNotification } from '../notifications/notifications.repository.js';
+import { notifyAdministrators } from '../notifications/notices.service.js';
 
 /**
  * Budget alerts. When the committed spend of a budget's month reaches one of its thresholds (75, 90, 95 and 100 %
@@ -29,15 +29,21 @@ export async function raiseBudgetAlerts(db: Db, platformId: number): Promise<Bud
     alerts.push(alert);
     const scope = alert.courseId == null ? 'the platform' : `course "${courseTitle ?? alert.courseId}"`;
     const reachedLimit = alert.threshold >= 100;
-    await insertNotification(db, {
+    await notifyAdministrators(db, {
+      kind: 'budget_alert',
       platformId,
       courseId: alert.courseId,
-      userId: null,
-      kind: 'budget_alert',
       severity: reachedLimit ? 'error' : 'warning',
-      title: `Budget of ${scope}: ${alert.threshold}% of ${month} used`,
-      body: `${dollars(alert.committedMicros)} of ${dollars(alert.limitMicros)} is spent or committed to batches in flight.${reachedLimit ? ' New batches for this scope are refused until the limit is raised.' : ''}`,
       link: '/admin/costs',
+      dedupeKey: `budget_alert:${alert.budgetId}:${month}:${alert.threshold}:${alert.limitMicros}`,
+      vars: {
+        scope,
+        threshold: String(alert.threshold),
+        month,
+        spent: dollars(alert.committedMicros),
+        limit: dollars(alert.limitMicros),
+        consequence: reachedLimit ? 'New batches for this scope are refused until the limit is raised.' : '',
+      },
     });
   }
   return alerts;

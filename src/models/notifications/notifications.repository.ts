@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 
 export interface NotificationRow {
@@ -96,80 +96,49 @@ export async function isInInbox(db: Db, o: InboxOwner, id: number): Promise<bool
   return Boolean(rows.rows[0]?.found);
 }
 
-/**
- * "Feedback ready", once per assessment, to the student whose work it is, for those of `assessmentIds` released to
- * them. The score shown is the one they may see (the override where there is one).
- */
-export async function notifyFeedbackReady(db: Db, assessmentIds: number[]): Promise<number> {
-  if (!assessmentIds.length) return 0;
-  return feedbackReadyWhere(db, sql`a.id = any(${sql.param(assessmentIds)}::bigint[])`);
-}
-
-/** The same, for the results a batch chunk just recorded (by their custom ids). */
-export async function notifyFeedbackReadyOfResults(db: Db, customIds: string[]): Promise<number> {
-  if (!customIds.length) return 0;
-  return feedbackReadyWhere(db, sql`a.custom_id = any(${sql.param(customIds)}::text[])`);
-}
-
-async function feedbackReadyWhere(db: Db, which: SQL): Promise<number> {
-  const rows = await db.execute(sql`
-    insert into notifications (platform_id, course_id, user_id, kind, severity, title, body, link, dedupe_key)
-    select a.platform_id, a.course_id, s.student_id, 'feedback_ready', 'info',
-           'Your feedback on “' || t.title || '” is ready',
-           'Attempt ' || s.attempt || ': ' || trim(to_char(coalesce(case when a.review_status = 'overridden' then a.override_score end, a.score), 'FM999990.##'), '.') || ' / ' || trim(to_char(a.max_score, 'FM999990.##'), '.'),
-           '/student/submissions/' || s.id || '/feedback', 'feedback_ready:' || a.id
-    from assessments a join submissions s on s.id = a.submission_id join tasks t on t.id = a.task_id
-    where ${which} and a.released_at is not null
-    on conflict (dedupe_key) do nothing
-    returning id`);
-  return rows.rows.length;
+/** A notice ready to write: its wording rendered, its dedupe key naming the event (and recipient). */
+export interface NoticeRow {
+  platformId: number;
+  courseId: number | null;
+  /** Null: every administrator of the platform. */
+  userId: number | null;
+  kind: string;
+  severity: NotificationRow['severity'];
+  title: string;
+  body: string;
+  link: string | null;
+  lmsUrl: string | null;
+  dedupeKey: string;
 }
 
 /**
- * "Failed for good" (dead letter), once per queue item: to each instructor of its course and to the platform's
- * administrators, for the items of these failed requests that are failed now (out of sends).
+ * Writes the notices not written before (by dedupe key) and, in the same statement, the e-mail each one owes:
+ * to its person, or to every administrator of its platform, when they have an address, are not erased, and their
+ * preferences want this event by e-mail; pending (sent soon) or held for their digest. Returns how many of each.
  */
-export async function notifyDeadLettersOfRequests(db: Db, batchId: number, customIds: string[]): Promise<number> {
-  if (!customIds.length) return 0;
-  const rows = await db.execute(sql`
-    with dead as (
-      select q.id, q.platform_id, q.course_id, q.task_id, q.last_error, s.attempt, t.title as task_title
-      from batch_requests br join queue_items q on q.id = br.queue_item_id join submissions s on s.id = q.submission_id join tasks t on t.id = q.task_id
-      where br.batch_id = ${batchId} and br.custom_id = any(${sql.param(customIds)}::text[]) and q.status = 'failed'),
-    recipients as (
-      select d.*, m.user_id from dead d join memberships m on m.course_id = d.course_id and m.role = 'instructor' and m.active
-      union all
-      select d.*, null::bigint from dead d)
-    insert into notifications (platform_id, course_id, user_id, kind, severity, title, body, link, dedupe_key)
-    select r.platform_id, r.course_id, r.user_id, 'dead_letter', 'error',
-           'Work on “' || r.task_title || '” could not be graded',
-           'Attempt ' || r.attempt || ' failed for good' || coalesce(': ' || r.last_error, '.') || ' Retry it or grade it by hand from the task page.',
-           case when r.user_id is null then '/admin/queue?status=failed' else '/instructor/tasks/' || r.task_id || '?status=failed' end,
-           'dead_letter:' || r.id || ':' || coalesce(r.user_id::text, 'admins')
-    from recipients r
-    on conflict (dedupe_key) do nothing
-    returning id`);
-  return rows.rows.length;
-}
-
-/**
- * "Reviews waiting": one notice a day per instructor and course with results waiting for review (a digest, never one
- * per result). `day` (YYYY-MM-DD) keys it: a second run the same day adds nothing.
- */
-export async function notifyReviewsWaiting(db: Db, day: string): Promise<number> {
-  const rows = await db.execute(sql`
-    with waiting as (
-      select a.platform_id, a.course_id, count(*)::int as n from assessments a
-      where a.review_status = 'pending_review' and not (a.released_at is not null)
-      group by a.platform_id, a.course_id)
-    insert into notifications (platform_id, course_id, user_id, kind, severity, title, body, link, dedupe_key)
-    select w.platform_id, w.course_id, m.user_id, 'reviews_waiting', 'info',
-           w.n || case when w.n = 1 then ' result waits' else ' results wait' end || ' for your review in ' || c.title,
-           'Open Review to approve, change or reject them; students see their feedback once you decide.',
-           '/instructor/review', 'reviews_waiting:' || w.course_id || ':' || m.user_id || ':' || ${day}
-    from waiting w join courses c on c.id = w.course_id
-    join memberships m on m.course_id = w.course_id and m.role = 'instructor' and m.active
-    on conflict (dedupe_key) do nothing
-    returning id`);
-  return rows.rows.length;
+export async function insertNotices(db: Db, rows: NoticeRow[]): Promise<{ notices: number; emails: number }> {
+  if (!rows.length) return { notices: 0, emails: 0 };
+  const input = JSON.stringify(rows.map((r) => ({
+    platform_id: r.platformId, course_id: r.courseId, user_id: r.userId, kind: r.kind, severity: r.severity, title: r.title, body: r.body, link: r.link, lms_url: r.lmsUrl, dedupe_key: r.dedupeKey,
+  })));
+  const result = await db.execute<{ notices: number; emails: number }>(sql`
+    with input as (
+      select * from jsonb_to_recordset(${input}::jsonb) as x(platform_id bigint, course_id bigint, user_id bigint, kind text, severity text, title text, body text, link text, lms_url text, dedupe_key text)),
+    ins as (
+      insert into notifications (platform_id, course_id, user_id, kind, severity, title, body, link, dedupe_key)
+      select platform_id, course_id, user_id, kind, severity, title, body, link, dedupe_key from input
+      on conflict (dedupe_key) do nothing
+      returning id, platform_id, user_id, kind, title, body, dedupe_key),
+    mail as (
+      insert into email_outbox (platform_id, user_id, notification_id, kind, to_address, subject, body, lms_url, status)
+      select ins.platform_id, u.id, ins.id, ins.kind, u.email, ins.title, ins.body, i.lms_url,
+             case coalesce(p.email_frequency, 'immediately') when 'immediately' then 'pending' else 'held' end
+      from ins join input i on i.dedupe_key = ins.dedupe_key
+      join users u on u.platform_id = ins.platform_id and (u.id = ins.user_id or (ins.user_id is null and u.administrator_at is not null))
+      left join notification_preferences p on p.user_id = u.id
+      where coalesce(u.email, '') <> '' and u.erased_at is null
+        and coalesce(p.email_frequency, 'immediately') <> 'never' and not (ins.kind = any(coalesce(p.email_off, '{}'::text[])))
+      returning id)
+    select (select count(*) from ins)::int as notices, (select count(*) from mail)::int as emails`);
+  return { notices: result.rows[0]?.notices ?? 0, emails: result.rows[0]?.emails ?? 0 };
 }

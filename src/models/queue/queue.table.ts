@@ -39,6 +39,8 @@ export const queueItems = pgTable(
     maxAttempts: integer('max_attempts').notNull().default(3),
     lastError: text('last_error'),
     notBefore: at('not_before'),
+    /** The feedback time the student was last told (queued or delayed notice): past it, they are told it is late. */
+    etaToldAt: at('eta_told_at'),
     adminNotes: text('admin_notes').notNull().default(''),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

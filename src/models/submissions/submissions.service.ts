@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js';
+import { notifyQueued } from '../notifications/notices.service.js';
 import { contentHmac, encryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
@@ -19,7 +20,7 @@ import { languageOfFile } from '../../grading/code-language.js';
 import { parseSubmission, submissionLimitsOf, type SubmissionLimitsConfig, type UploadedFile } from './submission-input.js';
 import { insertSubmission, lastAttempt, lockStudentTask, type SubmissionRow } from './submissions.repository.js';
 
-export type SubmitConfig = Pick<Config, 'encryptionKey'> & SubmissionLimitsConfig & { batches: Pick<Config['batches'], 'maxAttempts'> };
+export type SubmitConfig = Pick<Config, 'encryptionKey'> & SubmissionLimitsConfig & { batches: Pick<Config['batches'], 'maxAttempts' | 'minSize'> };
 
 export interface Submitter {
   platformId: number;
@@ -186,6 +187,7 @@ export async function submitWork(
   let manualAssessmentId: number | null = null;
   if (path.by === 'llm') {
     queueItem = await queueForGrading(db, config, who, { task, version: path.version, submissionId: submission.id, estimate: estimate! });
+    await notifyQueued(db, queueItem.id, config.batches.minSize, now);
   } else {
     manualAssessmentId = await insertManualAssessment(db, { platformId: who.platformId, courseId: who.courseId, taskId: task.id, submissionId: submission.id, promptVersionId: path.version?.id ?? null, maxScore: path.version?.maxScore ?? task.maxScore, note: path.why });
   }

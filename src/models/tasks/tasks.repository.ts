@@ -113,3 +113,8 @@ export async function updateTaskSettings(db: Db, taskId: number, values: TaskSet
   const [row] = await db.update(tasks).set({ ...values, updatedAt: sql`now()` }).where(eq(tasks.id, taskId)).returning();
   return row!;
 }
+
+/** The activity's page in the LMS, as its launches name it (e-mails about the task link there). */
+export async function updateTaskLmsUrl(db: Db, taskId: number, lmsUrl: string): Promise<void> {
+  await db.execute(sql`update tasks set lms_url = ${lmsUrl} where id = ${taskId}`);
+}

@@ -45,6 +45,8 @@ export const tasks = pgTable(
     /** When a deep-linking answer placed the task in the LMS (a task is placed once: a second would add a second column). */
     placedAt: at('placed_at'),
     lineItemsUrl: text('line_items_url'),
+    /** The activity's page in the LMS, when its return URL names it (Moodle); e-mails about the task link there. */
+    lmsUrl: text('lms_url'),
     /**
      * The registration (client) whose launches gave the line item URLs: only its token may write that column (Moodle
      * binds a column to the tool registration that made it). Null: the course's platform.

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/db.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { bindTaskToResourceLink, findOrCreateTaskForLink, findTaskByResourceLink, findTaskInCourse, updateTaskLineItem, type TaskRow } from '../tasks/tasks.repository.js';
+import { bindTaskToResourceLink, findOrCreateTaskForLink, findTaskByResourceLink, findTaskInCourse, updateTaskLineItem, updateTaskLmsUrl, type TaskRow } from '../tasks/tasks.repository.js';
 import { upsertCourse, upsertMembership, upsertUser } from './people.repository.js';
 import { rosterIsDue } from './roster.service.js';
 import type { Role } from './tenancy.table.js';
@@ -24,6 +24,10 @@ export interface LaunchFacts {
   membershipsUrl?: string;
   /** Set by our own deep-linking response on links we created. */
   customTaskId?: number;
+  /** Whether they launched holding the administrator role (they get the administrators' e-mail). */
+  administrator?: boolean;
+  /** The course's and the activity's pages in the LMS, read from the launch's return URL (`lti/lms-links.ts`). */
+  lmsLinks?: { course: string | null; activity: string | null };
 }
 
 export interface LaunchRecord {
@@ -52,6 +56,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
     givenName: f.person.givenName ?? null,
     familyName: f.person.familyName ?? null,
     email: f.person.email ?? null,
+    administrator: f.administrator ?? false,
   });
   if (!f.context) {
     await recordAudit(db, { platformId: f.platformId, actorId: user.id, actorKind: 'user', action: 'lti.launch', entityType: 'platform', entityId: f.platformId, details: { role: f.role } });
@@ -65,6 +70,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts): Promise<LaunchRecord
     label: f.context.label ?? '',
     membershipsUrl: f.membershipsUrl ?? null,
     rosterRegistrationId: f.membershipsUrl ? f.registrationId : null,
+    lmsUrl: f.lmsLinks?.course ?? null,
   });
   await upsertMembership(db, { courseId: course.id, userId: user.id, role: f.role, ltiRoles: f.ltiRoles });
 
@@ -106,6 +112,7 @@ async function taskOfLink(db: Db, f: LaunchFacts, courseId: number, link: NonNul
     createdBy: f.role === 'student' ? null : userId,
   });
   const ownLink = task.resourceLinkId === link.id;
+  if (ownLink && f.lmsLinks?.activity && f.lmsLinks.activity !== task.lmsUrl) await updateTaskLmsUrl(db, task.id, f.lmsLinks.activity);
   const newColumn = Boolean(f.lineItemUrl && f.lineItemUrl !== task.lineItemUrl);
   if (ownLink && (newColumn || (f.lineItemsUrl && f.lineItemsUrl !== task.lineItemsUrl))) {
     await updateTaskLineItem(db, task.id, f.lineItemUrl ?? null, f.lineItemsUrl ?? null, f.registrationId);

@@ -8,7 +8,7 @@ export type UserRow = typeof users.$inferSelect;
 
 export async function upsertCourse(
   db: Db,
-  v: { platformId: number; deploymentId: string; contextId: string; title: string; label: string; membershipsUrl?: string | null; rosterRegistrationId?: number | null },
+  v: { platformId: number; deploymentId: string; contextId: string; title: string; label: string; membershipsUrl?: string | null; rosterRegistrationId?: number | null; lmsUrl?: string | null },
 ): Promise<CourseRow> {
   const [row] = await db
     .insert(courses)
@@ -22,6 +22,7 @@ export async function upsertCourse(
         label: v.label,
         membershipsUrl: sql`coalesce(excluded.memberships_url, ${courses.membershipsUrl})`,
         rosterRegistrationId: sql`case when excluded.memberships_url is null then ${courses.rosterRegistrationId} else excluded.roster_registration_id end`,
+        lmsUrl: sql`coalesce(excluded.lms_url, ${courses.lmsUrl})`,
         updatedAt: sql`now()`,
       },
     })
@@ -31,11 +32,12 @@ export async function upsertCourse(
 
 export async function upsertUser(
   db: Db,
-  v: { platformId: number; sub: string; name: string | null; givenName: string | null; familyName: string | null; email: string | null },
+  v: { platformId: number; sub: string; name: string | null; givenName: string | null; familyName: string | null; email: string | null; administrator?: boolean },
 ): Promise<UserRow> {
+  const { administrator, ...person } = v;
   const [row] = await db
     .insert(users)
-    .values({ ...v, lastLaunchAt: sql`now()` })
+    .values({ ...person, lastLaunchAt: sql`now()`, administratorAt: administrator ? sql`now()` : null })
     .onConflictDoUpdate({
       target: [users.platformId, users.sub],
       // A platform that stops sharing a name (privacy level changed) should not erase the one we had.
@@ -45,6 +47,7 @@ export async function upsertUser(
         familyName: sql`coalesce(excluded.family_name, ${users.familyName})`,
         email: sql`coalesce(excluded.email, ${users.email})`,
         lastLaunchAt: sql`now()`,
+        administratorAt: sql`coalesce(excluded.administrator_at, ${users.administratorAt})`,
         updatedAt: sql`now()`,
       },
     })

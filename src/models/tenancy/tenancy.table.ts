@@ -107,6 +107,8 @@ export const courses = pgTable(
     rosterRegistrationId: ref('roster_registration_id').references(() => ltiPlatforms.id),
     /** When the roster was last read from the LMS (null: never). */
     rosterSyncedAt: at('roster_synced_at'),
+    /** The course's page in the LMS (from the launches' return URL): where e-mails send people, as the tool opens only through a launch. */
+    lmsUrl: text('lms_url'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -128,6 +130,8 @@ export const users = pgTable(
     familyName: text('family_name'),
     email: text('email'),
     lastLaunchAt: at('last_launch_at'),
+    /** Their last launch as an administrator of the platform (null: never): who gets the administrators' e-mail. */
+    administratorAt: at('administrator_at'),
     /** When this person's data was erased on request: the row stays, nameless, so scores and decisions keep their shape. */
     erasedAt: at('erased_at'),
     createdAt: createdAt(),
