@@ -174,5 +174,7 @@ export const envSchema = z.object({
   MAIL_FROM: z.string().min(3).max(320).regex(/^[^\r\n]+$/, 'must be one line').optional(),
   // Tries of one e-mail before it is left failed (temporary refusals; a permanent one bounces at once).
   MAIL_MAX_ATTEMPTS: positiveInt.max(20).default(6),
+  // A worker process's own /metrics and /healthz (ROLE=worker only; unset: none).
+  WORKER_METRICS_PORT: port.optional(),
   METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
 });

@@ -66,6 +66,8 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** The bearer token of GET /metrics; undefined turns the endpoint off. */
   metricsToken: string | undefined;
+  /** Where a ROLE=worker process serves its /metrics and /healthz (undefined: it listens nowhere). */
+  workerMetricsPort: number | undefined;
   /** E-mail notices (SMTP_URL unset: in-app only). */
   mail: { smtpUrl: string | undefined; from: string; maxAttempts: number };
 }
@@ -181,6 +183,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),
     metricsToken: e.METRICS_TOKEN,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `llm-assess <no-reply@${new URL(toolUrl).hostname}>`, maxAttempts: e.MAIL_MAX_ATTEMPTS },
   };
 }

@@ -13,6 +13,7 @@ import { createProvider } from './providers/index.js';
 import { createLtiProvider, type LtiProvider } from './lti/provider.js';
 import { AgsClient } from './lti/ags.client.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
+import { createWorkerApp } from './worker-app.js';
 import { createMetrics } from './metrics/registry.js';
 
 export const EMBEDDED_DATABASE_NAME = 'llm_assess';
@@ -110,6 +111,9 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
     port = await listen(server, port, config.host);
+  } else if (config.workerMetricsPort !== undefined) {
+    server = http.createServer(createWorkerApp({ db: database.db, logger, metrics, token: config.metricsToken, processingJobs: () => jobs.processing }));
+    port = await listen(server, config.workerMetricsPort, config.host);
   }
   if (runsJobs) await jobs.start();
 

@@ -251,3 +251,27 @@ describe('GET /metrics without METRICS_TOKEN', () => {
     }
   });
 });
+
+describe('a worker process (ROLE=worker) with WORKER_METRICS_PORT', () => {
+  let stack: Stack;
+  let port: number;
+  beforeAll(async () => {
+    stack = await startStack({ register: false, role: 'worker', env: { METRICS_TOKEN: TOKEN, WORKER_METRICS_PORT: '0' } });
+    port = stack.tool.port;
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('serves its own job metrics behind the same token, and /healthz; nothing else', async () => {
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    const families = parsePrometheus(await res.text());
+    expect(families.has('llm_assess_job_duration_seconds')).toBe(true);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { role: string }).role).toBe('worker');
+    expect((await fetch(`http://127.0.0.1:${port}/student`, { headers: { accept: 'application/json' } })).status).toBe(404);
+  });
+});

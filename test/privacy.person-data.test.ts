@@ -119,6 +119,9 @@ describe('a person\'s data: export and deletion', () => {
     const before = await aggregates();
     const tokensBefore = Number((await db().execute<{ n: number }>(sql`select count(*)::int as n from idtokens where "user" = ${SUBS.student1}`)).rows[0]!.n);
     expect(tokensBefore).toBeGreaterThan(0);
+    // E-mail written to them (a digest has no notice of its own) and their e-mail choices.
+    await db().execute(sql`insert into email_outbox (platform_id, user_id, kind, to_address, subject, body, status) select platform_id, id, 'digest', 'amara.okafor@example.edu', 'Digest', 'Text', 'sent' from users where id = ${id}`);
+    await db().execute(sql`insert into notification_preferences (user_id, email_frequency) values (${id}, 'daily')`);
 
     const scheduled = await admin.post(`/admin/people/${id}/erase`, { confirm: 'yes' }, { htmx: true });
     expect(scheduled.status).toBe(200);
@@ -136,6 +139,7 @@ describe('a person\'s data: export and deletion', () => {
     expect(feedback.rows[0]!.n).toBe(0);
     expect((await db().execute<{ status: string }>(sql`select status from queue_items where id = ${queued.queueItemId}`)).rows[0]!.status).toBe('skipped');
     expect(Number((await db().execute<{ n: number }>(sql`select count(*)::int as n from memberships where user_id = ${id}`)).rows[0]!.n)).toBe(0);
+    expect(Number((await db().execute<{ n: number }>(sql`select (select count(*) from email_outbox where user_id = ${id}) + (select count(*) from notification_preferences where user_id = ${id}) as n`)).rows[0]!.n)).toBe(0);
     expect(Number((await db().execute<{ n: number }>(sql`select count(*)::int as n from idtokens where "user" = ${SUBS.student1}`)).rows[0]!.n)).toBe(0);
 
     // Student two's text and name are untouched; counts and sums are as they were.

@@ -26,13 +26,20 @@ export function notificationsAdminRoutes(deps: NotificationsAdminDeps): Router {
   const router = Router();
   router.use('/admin/notifications', allow('administrator'));
   router.get('/admin/notifications', on(showPage));
-  router.get('/admin/notifications/wordings/:kind', on((d, req, res) => showWording(d, req, res)));
-  router.post('/admin/notifications/wordings/:kind', on(saveWording));
-  router.post('/admin/notifications/wordings/:kind/reset', on(reset));
+  // The event is named in the query (the form repeats it in its body): a kind is not a record of anyone's.
+  router.get('/admin/notifications/wording', on((d, req, res) => showWording(d, req, res)));
+  router.post('/admin/notifications/wording', on(saveWording));
+  router.post('/admin/notifications/wording/reset', on(reset));
   return router;
 }
 
 const DAYS = 30;
+
+/** The event a request is about: `kind` of the form's body, else of the query. */
+const kindOf = (req: Request) => {
+  const fromBody = (req.body as Record<string, unknown> | undefined)?.kind;
+  return eventKindOf(typeof fromBody === 'string' ? fromBody : typeof req.query.kind === 'string' ? req.query.kind : undefined);
+};
 
 async function showPage(deps: NotificationsAdminDeps, req: Request, res: Response): Promise<void> {
   const { platformId } = actorOf(res);
@@ -52,7 +59,7 @@ async function showPage(deps: NotificationsAdminDeps, req: Request, res: Respons
 type Form = { values?: { subject: string; body: string }; fields?: Record<string, string>; message?: string | null; status?: number };
 
 async function showWording(deps: NotificationsAdminDeps, req: Request, res: Response, form: Form = {}): Promise<void> {
-  const kind = eventKindOf(String(req.params.kind));
+  const kind = kindOf(req);
   const w = (await wordingsFor(deps.db, actorOf(res).platformId)).find((x) => x.kind === kind)!;
   render(
     req,
@@ -65,7 +72,7 @@ async function showWording(deps: NotificationsAdminDeps, req: Request, res: Resp
 
 async function saveWording(deps: NotificationsAdminDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
-  const kind = eventKindOf(String(req.params.kind));
+  const kind = kindOf(req);
   const body = (req.body ?? {}) as Record<string, unknown>;
   try {
     const input = parseInput(wordingSchema, body);
@@ -82,8 +89,8 @@ async function saveWording(deps: NotificationsAdminDeps, req: Request, res: Resp
 
 async function reset(deps: NotificationsAdminDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
-  const kind = eventKindOf(String(req.params.kind));
+  const kind = kindOf(req);
   const removed = await deps.db.transaction((tx) => resetWording(tx, { platformId: actor.platformId, userId: actor.userId }, kind));
-  if (req.get('HX-Request') !== 'true') return res.redirect(303, linkWith(actor.ltik)(`/admin/notifications/wordings/${kind}`));
+  if (req.get('HX-Request') !== 'true') return res.redirect(303, linkWith(actor.ltik)('/admin/notifications/wording', { kind }));
   await showWording(deps, req, res, { message: removed ? 'Back to the default wording.' : 'This event already uses the default wording.' });
 }

@@ -11,7 +11,8 @@ export interface Page {
 
 export interface RequestOptions {
   method?: string;
-  form?: Record<string, string>;
+  /** A field given a list is sent once per value, as a browser sends checkboxes sharing a name. */
+  form?: Record<string, string | string[]>;
   json?: unknown;
   headers?: Record<string, string>;
   /** Follow redirects (default) or return the 3xx itself. */
@@ -30,7 +31,7 @@ export class LtiBrowser {
     let body: string | undefined;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.form) {
-      body = new URLSearchParams(options.form).toString();
+      body = new URLSearchParams(Object.entries(options.form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]))).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     } else if (options.json !== undefined) {
       body = JSON.stringify(options.json);
@@ -121,7 +122,7 @@ export class ToolSession {
     return this.request(path, { ...options, method: 'GET' });
   }
 
-  post(path: string, form: Record<string, string>, options: RequestOptions & { htmx?: boolean; csrf?: boolean } = {}): Promise<Page> {
+  post(path: string, form: Record<string, string | string[]>, options: RequestOptions & { htmx?: boolean; csrf?: boolean } = {}): Promise<Page> {
     return this.request(path, { ...options, method: 'POST', form });
   }
 }

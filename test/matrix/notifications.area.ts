@@ -21,14 +21,14 @@ const area: MatrixArea = {
       tenantScoped: true,
     },
     { route: 'GET /admin/notifications', allowed: ['administrator'], path: () => '/admin/notifications' },
-    { route: 'GET /admin/notifications/wordings/:kind', allowed: ['administrator'], path: () => '/admin/notifications/wordings/feedback_ready' },
+    { route: 'GET /admin/notifications/wording', allowed: ['administrator'], path: () => '/admin/notifications/wording?kind=feedback_ready' },
     {
-      route: 'POST /admin/notifications/wordings/:kind',
+      route: 'POST /admin/notifications/wording',
       allowed: ['administrator'],
-      path: () => '/admin/notifications/wordings/feedback_ready',
-      form: { subject: 'Feedback on {task_title}', body: 'Score: {score} / {max_score}' },
+      path: () => '/admin/notifications/wording',
+      form: { kind: 'feedback_ready', subject: 'Feedback on {task_title}', body: 'Score: {score} / {max_score}' },
     },
-    { route: 'POST /admin/notifications/wordings/:kind/reset', allowed: ['administrator'], path: () => '/admin/notifications/wordings/feedback_ready/reset', form: {} },
+    { route: 'POST /admin/notifications/wording/reset', allowed: ['administrator'], path: () => '/admin/notifications/wording/reset', form: { kind: 'feedback_ready' } },
   ],
 };
 export default area;

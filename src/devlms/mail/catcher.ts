@@ -51,6 +51,8 @@ export async function startMailCatcher(options: { port?: number; host?: string }
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     banner: 'llm-assess Dev LMS mail catcher',
+    // On close, connections still open (a client's idle pool) are cut after a second rather than the default 30.
+    closeTimeout: 1000,
     size: 5 * 1024 * 1024,
     logger: false,
     onRcptTo(address, _session: SMTPServerSession, callback) {
@@ -65,7 +67,8 @@ export async function startMailCatcher(options: { port?: number; host?: string }
       simpleParser(stream)
         .then((mail) => {
           const headers: Record<string, string> = {};
-          for (const [k, v] of mail.headers) headers[k] = typeof v === 'string' ? v : JSON.stringify(v);
+          // The raw lines: mailparser turns some headers (List-*) into objects; tests and the page want them as sent.
+          for (const h of mail.headerLines) headers[h.key] = h.line.slice(h.line.indexOf(':') + 1).trim();
           caught.unshift({
             id: nextId++,
             receivedAt: new Date().toISOString(),

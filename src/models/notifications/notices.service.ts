@@ -177,7 +177,7 @@ export async function notifyBudgetFrozen(db: Db, budget: { id: number; platformI
   return notifyAdministrators(db, {
     kind: 'budget_frozen', platformId: budget.platformId, courseId: budget.courseId, severity: 'warning', link: '/admin/budgets',
     dedupeKey: `budget_frozen:${budget.id}:${Date.now()}`,
-    vars: { scope: budget.courseId == null ? 'the platform' : `course "${facts.courseTitle ?? budget.courseId}"`, month: budget.month, actor: facts.actorName ?? 'An administrator' },
+    vars: { scope: budget.courseId == null ? 'the platform' : `course "${facts.courseTitle ?? budget.courseId}"`, month: budget.month.slice(0, 7), actor: facts.actorName ?? 'An administrator' },
   });
 }
 

@@ -141,6 +141,9 @@ export async function anonymizePerson(db: Db, person: { id: number; issuer: stri
     // Context tokens carry no issuer; an LMS id is unique within its LMS and in practice across them.
     await db.execute(sql`delete from contexttokens where "user" = ${person.sub}`);
   }
+  // Their e-mail (an address and notice texts), digests and administrators' notices included, and their choices.
+  await db.execute(sql`delete from email_outbox where user_id = ${person.id}`);
+  await db.execute(sql`delete from notification_preferences where user_id = ${person.id}`);
   await db.execute(sql`delete from notifications where user_id = ${person.id}`);
   const memberships = await db.execute(sql`delete from memberships where user_id = ${person.id}`);
   await db.execute(sql`
