@@ -78,6 +78,9 @@ export const TOOL_PAGES: ToolPage[] = [
   { role: 'administrator', name: 'privacy', path: () => '/admin/privacy' },
   { role: 'administrator', name: 'audit log', path: () => '/admin/audit' },
   { role: 'administrator', name: 'monitoring', path: () => '/admin/monitoring', key: '.kpi-tiles li' },
+  { role: 'student', name: 'e-mail preferences', path: () => '/preferences', key: '#preferences-form button[type="submit"]' },
+  { role: 'administrator', name: 'notifications', path: () => '/admin/notifications', key: 'main table.stacked tbody a' },
+  { role: 'administrator', name: 'a notice wording', path: () => '/admin/notifications/wording?kind=feedback_ready', key: '#wording-form button[type="submit"]' },
 ];
 
 const LOGIN: Record<Role, { login: string; query: string }> = {
