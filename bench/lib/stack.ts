@@ -39,6 +39,7 @@ export async function startBenchStack(databaseName: string) {
   return {
     config,
     db,
+    pool,
     tool,
     lms,
     async close() {

@@ -20,6 +20,11 @@ export const faultsSchema = z.strictObject({
   token: areaFault.optional(),
   /** The platform's public key set: a tool must cache keys and time out on a slow or failing LMS. */
   jwks: areaFault.optional(),
+  /**
+   * A steady limit on score posts (not a count of failures): at most `perSecond` in each clock second, the rest
+   * answered 429 with `Retry-After: 1`, as an LMS protecting itself from a tool posting a term's grades at once.
+   */
+  scoreRate: z.strictObject({ perSecond: z.number().int().min(1).max(100_000) }).optional(),
 });
 
 export type FaultsInput = z.input<typeof faultsSchema>;
@@ -30,20 +35,39 @@ export type AreaFault = z.infer<typeof areaFault>;
  * AGS calls answer 500". Each failing request uses one up; the state lives in this process only.
  */
 export class Faults {
-  private state: Partial<Record<FaultArea, AreaFault>> = {};
+  private state: Partial<Record<FaultArea, AreaFault>> & { scoreRate?: { perSecond: number } } = {};
+  private window = { second: 0, count: 0 };
+  /** Score posts answered 429 by the rate limit, since the limit was set. */
+  rateLimited = 0;
 
   /** Replaces every fault (areas not given are cleared). Throws a ZodError on a malformed spec. */
   set(input: FaultsInput): void {
     this.state = faultsSchema.parse(input);
+    this.window = { second: 0, count: 0 };
+    this.rateLimited = 0;
   }
 
-  current(): Partial<Record<FaultArea, AreaFault>> {
+  /** Whether a score post fits this second's allowance (always, without a limit). */
+  takeScoreSlot(now = Date.now()): boolean {
+    const limit = this.state.scoreRate?.perSecond;
+    if (!limit) return true;
+    const second = Math.floor(now / 1000);
+    if (second !== this.window.second) this.window = { second, count: 0 };
+    if (this.window.count >= limit) {
+      this.rateLimited += 1;
+      return false;
+    }
+    this.window.count += 1;
+    return true;
+  }
+
+  current(): Partial<Record<FaultArea, AreaFault>> & { scoreRate?: { perSecond: number } } {
     return structuredClone(this.state);
   }
 
   /** Uses up one failure of the area, if one is pending. */
   take(area: FaultArea): AreaFault | null {
-    const fault = this.state[area];
+    const fault = this.state[area] as AreaFault | undefined;
     if (!fault || fault.failNext <= 0) return null;
     fault.failNext -= 1;
     return { ...fault };

@@ -55,6 +55,8 @@ export interface DevLms {
   /** Replaces the injected faults, e.g. `{ ags: { failNext: 2, status: 500 } }`; `{}` clears them. */
   setFaults(faults: FaultsInput): void;
   faults(): Partial<Record<FaultArea, AreaFault>>;
+  /** Score posts refused by the `scoreRate` limit since it was set. */
+  scoresRateLimited(): number;
   /** Starts signing with a new key (the old one stays in the JWKS); returns the new kid. */
   rotateKey(): Promise<string>;
   /** Releases what the dev LMS holds (not the pool, which the caller owns). */
@@ -133,6 +135,7 @@ export async function createDevLms(options: DevLmsOptions): Promise<DevLms> {
     toolRegistration: () => toolRegistrationOf(ctx),
     setFaults: (faults) => ctx.faults.set(faults),
     faults: () => ctx.faults.current(),
+    scoresRateLimited: () => ctx.faults.rateLimited,
     rotateKey: async () => {
       ctx.key = await createPlatformKey(ctx.pool);
       return ctx.key.kid;

@@ -25,9 +25,17 @@ export function agsRoutes(ctx: DevLmsContext): Router {
   router.get('/:id', requireScope(ctx, READ), (req, res) => sendLineItem(ctx, req, res));
   router.put('/:id', requireScope(ctx, [SCOPE.lineItem]), ...jsonBodyOf(MEDIA_TYPE.lineItem), (req, res) => replaceLineItem(ctx, req, res));
   router.delete('/:id', requireScope(ctx, [SCOPE.lineItem]), (req, res) => removeLineItem(ctx, req, res));
-  router.post('/:id/scores', requireScope(ctx, [SCOPE.score]), ...jsonBodyOf(MEDIA_TYPE.score), (req, res) => recordScore(ctx, req, res));
+  router.post('/:id/scores', requireScope(ctx, [SCOPE.score]), scoreRateLimit(ctx), ...jsonBodyOf(MEDIA_TYPE.score), (req, res) => recordScore(ctx, req, res));
   router.get('/:id/results', requireScope(ctx, [SCOPE.resultReadonly]), (req, res) => sendResults(ctx, req, res));
   return router;
+}
+
+/** The score-post rate limit, when one is set (`/__faults` `scoreRate`): 429 with Retry-After past it. */
+function scoreRateLimit(ctx: DevLmsContext) {
+  return (_req: Request, _res: Response, next: (err?: unknown) => void) => {
+    if (ctx.faults.takeScoreSlot()) return next();
+    next(jsonError(429, 'rate_limited', 'Too many score posts: try again in a second.', { 'Retry-After': '1' }));
+  };
 }
 
 /** GET the container: a page of the tool's line items, filtered as the query asks. */

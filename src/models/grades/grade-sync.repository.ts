@@ -146,3 +146,10 @@ export async function syncAttemptsOf(db: Db, assessmentId: number): Promise<numb
   const rows = await db.execute<{ n: number }>(sql`select grade_sync_attempts as n from assessments where id = ${assessmentId}`);
   return rows.rows[0]?.n ?? 0;
 }
+
+/** Puts a claimed sync back for later without counting a try (the LMS asked us to slow down). */
+export async function deferSync(db: Db, id: number, seq: number, delayMs: number): Promise<void> {
+  await db.execute(sql`
+    update assessments set grade_sync_next_at = now() + make_interval(secs => ${delayMs / 1000}), grade_sync_lease_until = null, updated_at = now()
+    where id = ${id} and decision_seq = ${seq} and grade_sync_status = 'pending'`);
+}

@@ -4,7 +4,7 @@ import type { Logger } from '../../log.js';
 import { AgsError, type Gradebook } from './gradebook.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { updateTaskLineItem } from '../tasks/tasks.repository.js';
-import { claimDueSyncs, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, syncAttemptsOf, type ClaimedSync, type SyncFacts } from './grade-sync.repository.js';
+import { claimDueSyncs, deferSync, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, syncAttemptsOf, type ClaimedSync, type SyncFacts } from './grade-sync.repository.js';
 
 /** The resource id of a task's gradebook column: set on the deep-linking line item, looked up before creating one. */
 export function resourceIdFor(taskId: number): string {
@@ -43,24 +43,83 @@ export interface SyncRunResult {
   failed: number[];
 }
 
-/**
- * Posts every due grade (or one assessment's, when given) to its LMS gradebook. Each claim posts the decision it
- * claimed; the conditional "synced" update means a decision is recorded once, and a newer decision made during
- * the post stays pending for the next run.
- */
-export async function runGradeSync(db: Db, ags: Gradebook, settings: GradeSyncSettings, logger: Logger, options: { assessmentId?: number; limit?: number } = {}): Promise<SyncRunResult> {
-  const result: SyncRunResult = { synced: [], retrying: [], failed: [] };
-  const claims = await claimDueSyncs(db, { limit: options.limit ?? 50, leaseMs: LEASE_MS, assessmentId: options.assessmentId });
-  for (const claim of claims) {
-    const outcome = await syncOne(db, ags, settings, logger, claim);
-    if (outcome === 'synced') result.synced.push(claim.id);
-    else if (outcome === 'pending') result.retrying.push(claim.id);
-    else if (outcome === 'failed') result.failed.push(claim.id);
-  }
-  return result;
+/** How a run spreads its posts: per LMS registration at most `perLms` at once; claims taken `chunk` at a time. */
+export interface SyncPace {
+  perLms: number;
+  chunk: number;
+  /** A run stops claiming after this long (the next run goes on), so one run never holds a worker for hours. */
+  maxRunMs: number;
 }
 
-async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logger: Logger, claim: ClaimedSync): Promise<'synced' | 'pending' | 'failed' | 'skipped'> {
+export const DEFAULT_SYNC_PACE: SyncPace = { perLms: 8, chunk: 200, maxRunMs: 5 * 60_000 };
+
+/**
+ * Posts every due grade (or one assessment's, when given) to its LMS gradebook, chunk after chunk until none is
+ * due. Each claim posts the decision it claimed; the conditional "synced" update means a decision is recorded
+ * once, and a newer decision made during the post stays pending for the next run. Posts to one LMS run at most
+ * `pace.perLms` at a time; when an LMS answers 429, every post to it waits until its Retry-After has passed (the
+ * waiting ones are deferred without using a try), so a rate-limited LMS is sent exactly as fast as it allows.
+ */
+export async function runGradeSync(
+  db: Db,
+  ags: Gradebook,
+  settings: GradeSyncSettings,
+  logger: Logger,
+  options: { assessmentId?: number; limit?: number; pace?: Partial<SyncPace> } = {},
+): Promise<SyncRunResult> {
+  const pace = { ...DEFAULT_SYNC_PACE, ...options.pace, ...(options.limit ? { chunk: options.limit } : {}) };
+  const result: SyncRunResult = { synced: [], retrying: [], failed: [] };
+  const lms = new LmsPacer(pace.perLms);
+  const started = Date.now();
+  for (;;) {
+    const claims = await claimDueSyncs(db, { limit: pace.chunk, leaseMs: LEASE_MS, assessmentId: options.assessmentId });
+    if (!claims.length) return result;
+    await Promise.all(claims.map(async (claim) => {
+      const outcome = await syncOne(db, ags, settings, logger, claim, lms);
+      if (outcome === 'synced') result.synced.push(claim.id);
+      else if (outcome === 'pending') result.retrying.push(claim.id);
+      else if (outcome === 'failed') result.failed.push(claim.id);
+    }));
+    // A chunk that was not full took everything due; what failed meanwhile waits for its backoff and a later run.
+    if (options.assessmentId || claims.length < pace.chunk || Date.now() - started > pace.maxRunMs) return result;
+  }
+}
+
+/** Per LMS registration: how many posts run now (at most `limit`), and until when it asked us to wait (429). */
+class LmsPacer {
+  private running = new Map<number, number>();
+  private waiting = new Map<number, Array<() => void>>();
+  private pausedUntil = new Map<number, number>();
+  constructor(private readonly limit: number) {}
+
+  /** Runs `fn` when a slot of this LMS is free; null (without running it) while the LMS asked us to wait. */
+  async run<T>(key: number, fn: () => Promise<T>): Promise<T | null> {
+    if (this.pausedMs(key) > 0) return null;
+    while ((this.running.get(key) ?? 0) >= this.limit) await new Promise<void>((resolve) => this.waiting.set(key, [...(this.waiting.get(key) ?? []), resolve]));
+    if (this.pausedMs(key) > 0) {
+      // Paused while it waited: it gives its turn to the next one waiting (which will find the pause too).
+      this.waiting.get(key)?.shift()?.();
+      return null;
+    }
+    this.running.set(key, (this.running.get(key) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      this.running.set(key, this.running.get(key)! - 1);
+      this.waiting.get(key)?.shift()?.();
+    }
+  }
+
+  pause(key: number, ms: number): void {
+    this.pausedUntil.set(key, Math.max(this.pausedUntil.get(key) ?? 0, Date.now() + ms));
+  }
+
+  pausedMs(key: number): number {
+    return Math.max(0, (this.pausedUntil.get(key) ?? 0) - Date.now());
+  }
+}
+
+async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logger: Logger, claim: ClaimedSync, lms: LmsPacer): Promise<'synced' | 'pending' | 'failed' | 'skipped'> {
   const facts = await loadSyncFacts(db, claim.id);
   if (!facts) return 'skipped';
   if (facts.decisionSeq !== claim.decisionSeq) {
@@ -77,8 +136,18 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
     return 'failed';
   }
   try {
-    await postScore(db, ags, facts, { status: facts.reviewStatus, scoreGiven });
+    const posted = await lms.run(facts.registrationId, () => postScore(db, ags, facts, { status: facts.reviewStatus as keyof typeof SYNC_COMMENTS, scoreGiven }).then(() => true));
+    if (posted === null) {
+      // The LMS asked us to wait (429): this one goes when it allows, without using a try.
+      await deferSync(db, claim.id, claim.decisionSeq, lms.pausedMs(facts.registrationId));
+      return 'pending';
+    }
   } catch (err) {
+    if (err instanceof AgsError && err.status === 429) {
+      lms.pause(facts.registrationId, err.retryAfterMs ?? syncBackoffMs(settings, 1));
+      await deferSync(db, claim.id, claim.decisionSeq, lms.pausedMs(facts.registrationId));
+      return 'pending';
+    }
     return recordSyncFailure(db, { settings, logger }, claim, facts, err);
   }
   const recorded = await markSynced(db, claim.id, claim.decisionSeq, scoreGiven);
