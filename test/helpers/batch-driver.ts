@@ -29,7 +29,8 @@ export const FAST_BATCH_ENV: Record<string, string> = {
 };
 
 export function testConfig(db: TestDatabase, apiBaseUrl: string, extra: Record<string, string> = {}): Config {
-  return loadConfig(testEnv(db, 0, { OPENAI_BASE_URL: apiBaseUrl, ...FAST_BATCH_ENV, ...extra }));
+  // The emulator serves Anthropic's Messages beside OpenAI's API: without keys, the tool uses both there.
+  return loadConfig(testEnv(db, 0, { OPENAI_BASE_URL: apiBaseUrl, EMULATOR_URL: apiBaseUrl.replace(/\/v1\/?$/, ''), ...FAST_BATCH_ENV, ...extra }));
 }
 
 /**
