@@ -40,23 +40,31 @@ export interface PromptCache {
   entries: Map<string, number>;
 }
 
+/** Usage as @anthropic-ai/sdk 1.16 types it (every field present; null where the emulator has nothing to say). */
 export interface AnthropicUsageOut {
   input_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
   output_tokens: number;
+  output_tokens_details: null;
   server_tool_use: null;
+  inference_geo: null;
   service_tier: 'standard' | 'batch';
+  speed: 'standard';
 }
 
+/** Message as @anthropic-ai/sdk 1.16 types it. */
 export interface AnthropicMessageOut {
   id: string;
   type: 'message';
   role: 'assistant';
   model: string;
-  content: Array<{ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown }>;
+  container: null;
+  diagnostics: null;
+  content: Array<{ type: 'text'; text: string; citations: null } | { type: 'tool_use'; id: string; name: string; input: unknown; caller: { type: 'direct' } }>;
   stop_reason: 'end_turn' | 'max_tokens' | 'tool_use' | 'refusal';
+  stop_details: null;
   stop_sequence: null;
   usage: AnthropicUsageOut;
 }
@@ -124,6 +132,10 @@ function cacheUsage(req: ValidMessageRequest, tokens: { ends: number[]; total: n
   return { total, read, written };
 }
 
+function toolUse(name: string, input: unknown): { type: 'tool_use'; id: string; name: string; input: unknown; caller: { type: 'direct' } } {
+  return { type: 'tool_use', id: newId('toolu_', 24), name, input, caller: { type: 'direct' } };
+}
+
 function outOfRange(answer: IntendedAnswer): unknown {
   if (answer.kind !== 'grading') return answer.value;
   const value = structuredClone(answer.value) as { criteria: Record<string, { score: number }>; total_score: number };
@@ -151,7 +163,7 @@ export function completeMessage(req: ValidMessageRequest, faults: OutputFaults, 
   let stop: AnthropicMessageOut['stop_reason'];
   let outputTokens: number;
   if (roll('refusal') < faults.refusalRate) {
-    content = [{ type: 'text', text: REFUSAL_TEXT }];
+    content = [{ type: 'text', text: REFUSAL_TEXT, citations: null }];
     stop = 'refusal';
     outputTokens = count(REFUSAL_TEXT);
   } else {
@@ -163,13 +175,13 @@ export function completeMessage(req: ValidMessageRequest, faults: OutputFaults, 
     if (cut) {
       // Stopped by max_tokens mid-answer: a tool call cut off carries no complete input.
       outputTokens = Math.min(req.params.max_tokens, Math.max(1, Math.floor(outputTokens * 0.6)));
-      content = req.answerTool ? [{ type: 'tool_use', id: newId('toolu_', 24), name: req.answerTool.name, input: {} }] : [{ type: 'text', text: text.slice(0, Math.floor(text.length * 0.6)) }];
+      content = req.answerTool ? [toolUse(req.answerTool.name, {})] : [{ type: 'text', text: text.slice(0, Math.floor(text.length * 0.6)), citations: null }];
       stop = 'max_tokens';
     } else if (req.answerTool) {
-      content = [{ type: 'tool_use', id: newId('toolu_', 24), name: req.answerTool.name, input: typeof value === 'string' ? {} : value }];
+      content = [toolUse(req.answerTool.name, typeof value === 'string' ? {} : value)];
       stop = 'tool_use';
     } else {
-      content = [{ type: 'text', text }];
+      content = [{ type: 'text', text, citations: null }];
       stop = 'end_turn';
     }
   }
@@ -179,8 +191,11 @@ export function completeMessage(req: ValidMessageRequest, faults: OutputFaults, 
     type: 'message',
     role: 'assistant',
     model: req.params.model,
+    container: null,
+    diagnostics: null,
     content,
     stop_reason: stop,
+    stop_details: null,
     stop_sequence: null,
     usage: {
       input_tokens: usageIn.total - usageIn.read - written,
@@ -188,8 +203,11 @@ export function completeMessage(req: ValidMessageRequest, faults: OutputFaults, 
       cache_read_input_tokens: usageIn.read,
       cache_creation: { ephemeral_5m_input_tokens: usageIn.written['5m'], ephemeral_1h_input_tokens: usageIn.written['1h'] },
       output_tokens: outputTokens,
+      output_tokens_details: null,
       server_tool_use: null,
+      inference_geo: null,
       service_tier: options.tier,
+      speed: 'standard',
     },
   };
 }
