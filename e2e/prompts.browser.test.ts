@@ -77,7 +77,7 @@ describe('prompt editor in headless Chromium', () => {
     expect(await frame.locator('.test-result .test-latency').textContent()).toMatch(/\d+ ms/);
 
     // Edit: a warmer temperature, saved as version 2.
-    await frame.getByLabel('Temperature (0–2)').fill('0.5');
+    await frame.getByLabel('Temperature (0–2; Anthropic models 0–1)').fill('0.5');
     await frame.getByLabel('Note for this version').fill('Warmer');
     await frame.getByRole('button', { name: 'Save as a new version' }).click();
     await frame.waitForSelector('#prompts-message:has-text("Saved as version 2")');

@@ -23,7 +23,7 @@ import { loginHandler } from './lti/login.js';
 import { PlatformDirectory } from './lti/platform-directory.js';
 import { LTI_ROUTES, type LtiProvider } from './lti/provider.js';
 import { PUBLIC_DIR, ROOT } from './paths.js';
-import { createProvider } from './providers/index.js';
+import { createProviders } from './providers/index.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { inboxRoutes } from './routes/inbox.routes.js';
@@ -202,7 +202,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(studentRoutes({ db, config, submissionLimit: limits.submissions, previewLimit: limits.filePreviews }));
   session.use(instructorRoutes({ db, config }), taskSettingsRoutes({ db }));
   session.use(settingsRoutes({ db }));
-  const promptDeps = { db, provider: createProvider(config, { logger, retry: PROMPT_TEST_RETRY, metrics: deps.metrics }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
+  const promptDeps = { db, providers: createProviders(config, { logger, retry: PROMPT_TEST_RETRY, metrics: deps.metrics }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
   session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));

@@ -106,6 +106,8 @@ export const envSchema = z.object({
 
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: httpUrl.optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: httpUrl.optional(),
   EMULATOR_PORT: port.default(4010),
   EMULATOR_URL: httpUrl.optional(),
   // Emulator batch lifecycle, in milliseconds per phase: a few seconds in all by default, 0 in tests.

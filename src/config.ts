@@ -39,6 +39,12 @@ export interface Config {
    */
   encryptionKey: Keyring;
   openai: { apiKey: string | undefined; baseUrl: string; demoMode: boolean };
+  /**
+   * Anthropic Message Batches: the real API with ANTHROPIC_API_KEY, else the emulator's Anthropic side (no /v1: the
+   * SDK adds it) — but only when OpenAI is simulated too (`available`): real OpenAI grades never sit beside
+   * simulated Claude ones. Without it, Anthropic is not offered.
+   */
+  anthropic: { apiKey: string | undefined; baseUrl: string; demoMode: boolean; available: boolean };
   emulator: {
     port: number;
     url: string;
@@ -161,6 +167,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       // Without a key the app talks to the local emulator: demo mode, and every page says so.
       baseUrl: e.OPENAI_BASE_URL ?? (e.OPENAI_API_KEY ? 'https://api.openai.com/v1' : `${emulatorUrl}/v1`),
       demoMode: !e.OPENAI_API_KEY,
+    },
+    anthropic: {
+      apiKey: e.ANTHROPIC_API_KEY,
+      baseUrl: e.ANTHROPIC_BASE_URL ?? (e.ANTHROPIC_API_KEY ? 'https://api.anthropic.com' : emulatorUrl),
+      demoMode: !e.ANTHROPIC_API_KEY,
+      available: Boolean(e.ANTHROPIC_API_KEY || e.ANTHROPIC_BASE_URL || !e.OPENAI_API_KEY),
     },
     emulator: {
       port: e.EMULATOR_PORT,

@@ -15,7 +15,7 @@ import { demoCourseFrom, seedDemoCourse } from './models/prompts/demo-seed.js';
 type Closers = Array<() => Promise<void>>;
 
 /**
- * `npm run demo`: the embedded database, the tool (web + worker), the OpenAI emulator and the development LMS,
+ * `npm run demo`: the embedded database, the tool (web + worker), the emulator (OpenAI's API and Anthropic's) and the development LMS,
  * with the LMS registered and its course seeded. Data is kept in .data/ between runs.
  */
 async function main(): Promise<void> {
@@ -77,6 +77,7 @@ function printWhereToGo(config: Config): void {
   console.log(`Tool: ${config.toolUrl}`);
   console.log(`Dev LMS: ${config.devlms.url}`);
   if (config.openai.demoMode) console.log(`OpenAI emulator: ${config.emulator.url}/v1 (demo mode: simulated grader)`);
+  if (config.anthropic.available && config.anthropic.demoMode) console.log(`Anthropic emulator: ${config.emulator.url}/v1/messages (Message Batches; demo mode)`);
   console.log(`E-mail: ${config.mail.smtpUrl} (the mail the tool sends shows at ${config.devlms.url}/mail)`);
   console.log(`Open the Dev LMS page and launch the tool as instructor, student1–3 or admin. Ctrl-C stops everything.`);
 }

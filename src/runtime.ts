@@ -9,7 +9,7 @@ import type { Logger } from './log.js';
 import { createApp, type ToolApp } from './app.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
 import type { JobDeps } from './jobs/job.js';
-import { createProvider } from './providers/index.js';
+import { createProviders } from './providers/index.js';
 import { createLtiProvider, type LtiProvider } from './lti/provider.js';
 import { AgsClient } from './lti/ags.client.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
@@ -90,7 +90,8 @@ export async function startTool(config: Config, logger: Logger, options: StartOp
   const workerName = `${config.role}-${process.pid}-${randomUUID().slice(0, 8)}`;
   // One registry for the process: /metrics shows its requests, its jobs and its provider calls together.
   const metrics = createMetrics();
-  const jobDeps: JobDeps = { db: database.db, logger, config, provider: createProvider(config, { logger, metrics }), workerName };
+  const providers = createProviders(config, { logger, metrics });
+  const jobDeps: JobDeps = { db: database.db, logger, config, provider: providers.get('openai'), providers, workerName };
   const jobs = await createJobRunner(database.pool, jobDeps, { name: `${config.role}-${process.pid}`, processEvery: config.jobsProcessEveryMs, metrics });
   jobDeps.jobs = jobs;
   const services = new AgsClient(lti.lti, { timeoutMs: config.gradeSync.timeoutMs });

@@ -31,12 +31,15 @@ describe('the Anthropic price file (data/prices/anthropic.yml)', () => {
     for (const entry of table.models) {
       const m = entry.byPeriod.at(-1)!;
       expect([m.model, m.batch.inputUsdPerMTok * 2, m.batch.cachedInputUsdPerMTok * 2, m.batch.outputUsdPerMTok * 2]).toEqual([m.model, m.standard.inputUsdPerMTok, m.standard.cachedInputUsdPerMTok, m.standard.outputUsdPerMTok]);
+      // Cache writes: 1.25x input for 5 minutes, 2x for an hour (genai-prices), and half of that in a batch.
+      expect([m.model, m.standard.cacheWriteUsdPerMTok, m.standard.cacheWrite1hUsdPerMTok]).toEqual([m.model, m.standard.inputUsdPerMTok * 1.25, m.standard.inputUsdPerMTok * 2]);
+      expect([m.model, m.batch.cacheWriteUsdPerMTok! * 2, m.batch.cacheWrite1hUsdPerMTok! * 2]).toEqual([m.model, m.standard.cacheWriteUsdPerMTok, m.standard.cacheWrite1hUsdPerMTok]);
     }
   });
 
   it('names a stand-in for every OpenAI model of the price list, and the mapping the report documents', () => {
     const { byOpenAiModel } = anthropicPrices();
-    expect(listModels().map((m) => m.model).filter((m) => !byOpenAiModel.has(m))).toEqual([]);
+    expect(listModels(undefined, 'openai').map((m) => m.model).filter((m) => !byOpenAiModel.has(m))).toEqual([]);
     expect(byOpenAiModel.get('gpt-4o-mini')!.anthropicModel).toBe('claude-haiku-4-5');
     expect(byOpenAiModel.get('gpt-4o')!.anthropicModel).toBe('claude-sonnet-4-6');
     expect(byOpenAiModel.get('gpt-4.1')!.anthropicModel).toBe('claude-sonnet-4-6');
@@ -57,7 +60,7 @@ describe('the Anthropic price file (data/prices/anthropic.yml)', () => {
     ['an OpenAI model under two stand-ins', base.replace('openai: [gpt-5.5]', 'openai: [gpt-5.5, gpt-4o]'), /stand_ins\.2\.openai: "gpt-4o" already has a stand-in \(claude-sonnet-4-6\)/],
     ['no stand-ins', base.replace(/stand_ins:[\s\S]*?\nmodels:/, 'models:'), /stand_ins/],
     ['a stand-in with a field the loader does not know', base.replace('  - tier: Largest', '  - tier: Largest\n    weight: 2'), /stand_ins\.2/],
-    ['a price that is not a number', base.replace('output: 25.00, checked: 2026-07-29', 'output: lots, checked: 2026-07-29'), /models\.claude-opus-4-7\.standard\.output/],
+    ['a price that is not a number', base.replace('output: 25.00, cache_write: 6.25', 'output: lots, cache_write: 6.25'), /models\.claude-opus-4-7\.standard\.output/],
     ['a price with more than six decimals', base.replace('input: 1.00,', 'input: 1.0000001,'), /at most 6 decimal places/],
   ])('refuses %s, naming the field', (_name, text, message) => {
     expect(() => parseAnthropicPrices(text, 'test file')).toThrow(message);

@@ -113,7 +113,7 @@ describe('privacy settings with effect', () => {
     await db().execute(sql`update course_privacy set realtime_only = false, approved_providers = '{anthropic}' where course_id = ${home.courseId}`);
     const unapproved = await admin.post('/admin/batches', { scope: 'all' }, { htmx: true });
     expect(unapproved.status).toBe(409);
-    expect(textOf(unapproved.html)).toContain('Batches go to OpenAI, which these courses (or your institution\'s settings) do not approve: History 101');
+    expect(textOf(unapproved.html)).toContain('Their prompts send these items to OpenAI, which these courses (or your institution\'s settings) do not approve: History 101');
     await db().execute(sql`update course_privacy set approved_providers = '{openai}' where course_id = ${home.courseId}`);
     await db().execute(sql`update platform_privacy set allowed_providers = '{anthropic}' where platform_id = ${home.platformId}`);
     const institution = await admin.post('/admin/batches', { scope: 'all' }, { htmx: true });

@@ -269,6 +269,41 @@ describe('prompt editor', () => {
     expect(api.activeVersion).toMatchObject({ model: 'gpt-4', responseFormat: null, outputSchema: { type: 'object' } });
   });
 
+  it('offers Claude models only when the course approves Anthropic, holds them to a temperature of 1, and previews the Anthropic request', async () => {
+    const page = `/instructor/tasks/${shortAnswer.id}/prompt`;
+    const approve = (providers: string) =>
+      stack.db.db.execute(sql`insert into course_privacy (course_id, approved_providers) values (${shortAnswer.courseId}, ${providers}::text[])
+        on conflict (course_id) do update set approved_providers = excluded.approved_providers`);
+    await approve('{openai}');
+    const openaiOnly = await instructor.get(page);
+    expect(openaiOnly.html).toContain('<optgroup label="OpenAI">');
+    expect(openaiOnly.html).not.toContain('claude-haiku-4-5');
+    const last = () => versionRows(stack, shortAnswer.id).then((rows) => String(rows.at(-1)?.version ?? ''));
+    const refused = await instructor.post(page, promptForm({ model: 'claude-haiku-4-5', baseVersion: await last(), note: 'Claude' }), { htmx: true });
+    expect(refused.status).toBe(422);
+    expect(decode(refused.html)).toContain('claude-haiku-4-5 is a model of Anthropic, which this course may not use (its privacy settings approve OpenAI). Choose one of: gpt-4o-mini');
+
+    await approve('{openai,anthropic}');
+    const both = await instructor.get(page);
+    expect(both.html).toMatch(/<optgroup label="Anthropic">\s*<option value="claude-haiku-4-5">claude-haiku-4-5 — \$1 in \/ \$5 out per million tokens \(batch \$0.5 \/ \$2.5\)<\/option>/);
+    const hot = await instructor.post(page, promptForm({ model: 'claude-haiku-4-5', temperature: '1.5', baseVersion: await last(), note: 'Claude' }), { htmx: true });
+    expect(hot.status).toBe(422);
+    expect(hot.html).toContain('Temperature must be a number from 0 to 1 for Anthropic models.');
+    const form = promptForm({ model: 'claude-haiku-4-5', temperature: '0.3', baseVersion: await last(), note: 'Claude' });
+    const saved = await instructor.post(page, form, { htmx: true });
+    expect(saved.status).toBe(200);
+    const version = (await stack.db.db.execute<{ provider: string; model: string }>(sql`select v.provider, v.model from prompt_versions v join prompts p on p.active_version_id = v.id where p.task_id = ${shortAnswer.id}`)).rows[0];
+    expect(version).toEqual({ provider: 'anthropic', model: 'claude-haiku-4-5' });
+
+    const preview = await instructor.post(`${page}/preview`, form, { htmx: true });
+    expect(preview.status).toBe(200);
+    const body = JSON.parse(decode(preview.html.match(/<pre id="prompts-request-body">([\s\S]*?)<\/pre>/)![1]!)) as Record<string, unknown> & { system: Array<{ cache_control?: unknown }>; tools: Array<{ strict: boolean }> };
+    expect(body).toMatchObject({ model: 'claude-haiku-4-5', temperature: 0.3, tool_choice: { type: 'tool', name: 'grading_result' } });
+    expect(body.tools[0]!.strict).toBe(true);
+    expect(body.system.at(-1)!.cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
+    await approve('{openai}');
+  });
+
   it('refuses to archive a prompt queue items still use, and archives it once they are done', async () => {
     const versionId = (await stack.db.db.execute<{ id: number }>(sql`select v.id from prompt_versions v join prompts p on p.id = v.prompt_id where p.task_id = ${essay.id} order by v.version desc limit 1`)).rows[0]!.id;
     // A submission waiting in the queue with the active version, as the submission flow leaves one.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { createProvider } from '../../src/providers/index.js';
+import { createProviders } from '../../src/providers/index.js';
 import type { RootDb } from '../../src/db/db.js';
 import type { BatchWorker } from '../../src/models/batches/batch-worker.js';
 
@@ -22,5 +22,6 @@ export function benchBatchConfig(databaseUrl: string, openaiBaseUrl: string, ext
 
 /** The batch worker a benchmark drives by hand. */
 export function benchWorker(db: RootDb, config: Config): BatchWorker {
-  return { db, provider: createProvider(config), settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name: 'bench' };
+  const providers = createProviders(config);
+  return { db, provider: providers.get('openai'), providers, settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name: 'bench' };
 }

@@ -4,6 +4,7 @@ import { ApiError, apiErrorHandler, sendApiError, unknownRoute } from './api-err
 import { OPENAI_LIMITS, type EmulatorContext, type EmulatorLimits } from './context.js';
 import { FaultState, NO_FAULTS, parseFaults, parseFaultsJson, type Faults, type FaultsInput, type Timings } from './faults.js';
 import { newId } from './hash.js';
+import { anthropicRouter } from './anthropic/routes.js';
 import { adminRouter } from './routes/admin.js';
 import { batchesRouter } from './routes/batches.js';
 import { chatRouter } from './routes/chat.js';
@@ -78,6 +79,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   const app = express();
   app.disable('x-powered-by');
+  // The Anthropic side first: its own headers, error envelope and body limit (a batch is one request of up to 256 MB).
+  app.use('/v1/messages', anthropicRouter(context));
   app.use(express.json({ limit: '64mb' }));
 
   const v1 = express.Router();
@@ -86,7 +89,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   v1.use(unknownRoute);
   app.use('/v1', v1);
   app.use('/__emulator', adminRouter(context));
-  app.use((_req, res) => sendApiError(res, new ApiError(404, 'Not found: the emulator serves the OpenAI API under /v1 and its controls under /__emulator.')));
+  app.use((_req, res) => sendApiError(res, new ApiError(404, 'Not found: the emulator serves the OpenAI API under /v1, Anthropic\'s Messages under /v1/messages, and its controls under /__emulator.')));
   app.use(apiErrorHandler(context.logger));
 
   return {

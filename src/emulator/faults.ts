@@ -176,10 +176,13 @@ export class FaultState {
     return f.status;
   }
 
-  /** Decides a new batch's fate, using up one of each pending "next N batches" counter. */
-  takeBatchPlan(): BatchPlan {
+  /**
+   * Decides a new batch's fate, using up one of each pending "next N batches" counter. A batch that cannot fail as
+   * a whole (an Anthropic Message Batch) leaves failNextBatches for the next OpenAI batch.
+   */
+  takeBatchPlan(options: { canFail?: boolean } = {}): BatchPlan {
     const f = this.faults;
-    const fail = f.failNextBatches > 0;
+    const fail = (options.canFail ?? true) && f.failNextBatches > 0;
     if (fail) f.failNextBatches -= 1;
     const expire = !fail && f.expireNextBatches > 0;
     if (expire) f.expireNextBatches -= 1;

@@ -1,8 +1,11 @@
+import type { AnthropicBatchRecord } from './anthropic/batch.js';
+import type { PromptCache } from './anthropic/message.js';
 import type { BatchRecord } from './batches/batch-record.js';
 import { newId } from './hash.js';
 
 /**
- * All emulator state, in memory: files (with their bytes) and batches. A restart forgets everything, like a
+ * All emulator state, in memory: files (with their bytes), batches, and the Anthropic side's Message Batches and
+ * prompt cache. A restart forgets everything, like a
  * fresh OpenAI project; that is fine for demos and tests, and nothing here is worth persisting.
  */
 
@@ -22,6 +25,9 @@ export interface StoredFile {
 export class EmulatorStore {
   readonly files = new Map<string, StoredFile>();
   readonly batches = new Map<string, BatchRecord>();
+  /** The Anthropic side: Message Batches, and the prompt cache its Messages read and write. */
+  readonly anthropicBatches = new Map<string, AnthropicBatchRecord>();
+  readonly promptCache: PromptCache = { entries: new Map() };
 
   addFile(file: Omit<StoredFile, 'id' | 'bytes'>): StoredFile {
     const stored: StoredFile = { ...file, id: newId('file-', 22), bytes: file.content.length };
@@ -32,6 +38,8 @@ export class EmulatorStore {
   clear(): void {
     this.files.clear();
     this.batches.clear();
+    this.anthropicBatches.clear();
+    this.promptCache.entries.clear();
   }
 }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import type { JobName, JobPayloads, Jobs } from '../job-queue.js';
 import type { Logger } from '../log.js';
+import type { Providers } from '../providers/index.js';
 import type { BatchProvider } from '../providers/provider.js';
 import type { Gradebook } from '../models/grades/gradebook.js';
 import type { Roster } from '../models/tenancy/roster.js';
@@ -15,6 +16,8 @@ export interface JobDeps {
   /** Batch jobs: settings, the encryption key (submission text) and the provider. Absent in bare runners. */
   config?: Config;
   provider?: BatchProvider;
+  /** Every provider by name (a batch goes to its own); without it, `provider` alone. */
+  providers?: Providers;
   /** Enqueues other jobs by name (set once the runner exists). */
   jobs?: Jobs;
   /** This worker's name, for leases (which worker holds a batch). */

@@ -3,11 +3,11 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ROOT } from '../paths.js';
-import { parsePriceTable, type PriceTable } from './price-file.js';
-import { modelPriceAt, type ModelPrice, type PriceDate } from './pricing.js';
+import { modelPriceAt, parsePriceTable, type ModelPrice, type PriceDate, type PriceTable } from './price-file.js';
 
 /**
- * Anthropic's prices (data/prices/anthropic.yml) and which Anthropic model stands in for which OpenAI model, for
+ * Anthropic's prices (data/prices/anthropic.yml): what Anthropic batches and real-time calls are charged at
+ * (pricing.ts looks a Claude model up here), and which Anthropic model stands in for which OpenAI model, for
  * the cost report's provider comparison. The prices have the OpenAI price file's shape and go through its loader
  * (price-file.ts: rates, dated periods, aliases all checked the same way); the stand-ins are checked here: each
  * names a priced Anthropic model, and no OpenAI model is named twice.

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ROOT } from '../paths.js';
 
 /**
- * The price file, data/prices/openai.yml: its schema, the checks on a model's dated prices, and the parsed table
+ * A price file (data/prices/openai.yml; data/prices/anthropic.yml has the same shape): its schema, the checks on a model's dated prices, and the parsed table
  * (every model priced once per period). Lookups on a day and the cost arithmetic are in pricing.ts, which
  * re-exports what callers need from here.
  *
@@ -32,6 +32,12 @@ const ratesSchema = z.strictObject({
   input: usdPerMTok,
   cached_input: usdPerMTok.nullable(),
   output: usdPerMTok,
+  /**
+   * Prompt-cache writes, where the provider bills them apart from input (Anthropic: a 5-minute entry 1.25x input,
+   * a 1-hour entry 2x). Absent: a provider without cache writes (OpenAI), whose cache costs nothing to fill.
+   */
+  cache_write: usdPerMTok.optional(),
+  cache_write_1h: usdPerMTok.optional(),
   checked: checkedDate,
 });
 
@@ -87,6 +93,9 @@ export interface PriceRates {
   outputUsdPerMTok: number;
   /** Whether the source publishes a separate cached-input price for this mode. */
   cachedInputPublished: boolean;
+  /** Writing a 5-minute / 1-hour prompt-cache entry, where billed apart (Anthropic); absent: billed as input. */
+  cacheWriteUsdPerMTok?: number;
+  cacheWrite1hUsdPerMTok?: number;
   checked: string;
 }
 
@@ -131,6 +140,9 @@ function rates(r: z.infer<typeof ratesSchema>): PriceRates {
     cachedInputUsdPerMTok: r.cached_input ?? r.input,
     outputUsdPerMTok: r.output,
     cachedInputPublished: r.cached_input !== null,
+    // Only where published, so a provider without cache writes keeps the rates it always had.
+    ...(r.cache_write !== undefined ? { cacheWriteUsdPerMTok: r.cache_write } : {}),
+    ...(r.cache_write_1h !== undefined ? { cacheWrite1hUsdPerMTok: r.cache_write_1h } : {}),
     checked: r.checked,
   };
 }
@@ -177,4 +189,41 @@ export function parsePriceTable(yamlText: string, source = 'price file'): PriceT
 /** Reads and parses a price file (default: the shipped one), or throws an Error naming the file and each bad field. */
 export function readPriceTable(file: string = PRICES_FILE): PriceTable {
   return parsePriceTable(readFileSync(file, 'utf8'), file);
+}
+
+export class UnknownModelError extends Error {
+  constructor(readonly model: string, known: string[]) {
+    super(`No price is known for model "${model}". Known models: ${known.join(', ')}. Add it to its provider's price file under data/prices/.`);
+    this.name = 'UnknownModelError';
+  }
+}
+
+/** A day to price at: a Date (its UTC day) or a 'YYYY-MM-DD' string (an ISO timestamp is read as its UTC day). */
+export type PriceDate = Date | string;
+
+/** The UTC calendar day of a PriceDate, as 'YYYY-MM-DD'. */
+export function priceDay(at: PriceDate): string {
+  if (at instanceof Date) {
+    if (Number.isNaN(at.getTime())) throw new RangeError('cannot price at an invalid date');
+    return at.toISOString().slice(0, 10);
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(at)) return at;
+  if (/^\d{4}-\d{2}-\d{2}T/.test(at)) return priceDay(new Date(at));
+  throw new RangeError(`a price date must be a Date or YYYY-MM-DD (got "${at}")`);
+}
+
+/**
+ * The entry's prices in force on a day. Before the first recorded `since` there is nothing older to go by, so
+ * the earliest recorded price applies.
+ */
+export function priceOn(entry: ModelEntry, day: string): ModelPrice {
+  const i = entry.byPeriod[0]!.periods.findIndex((p) => (p.since === null || p.since <= day) && (p.until === null || day < p.until));
+  return entry.byPeriod[Math.max(0, i)]!;
+}
+
+/** A model's prices in force on a day (default: today) in a parsed table; throws UnknownModelError. */
+export function modelPriceAt(table: PriceTable, model: string, at: PriceDate = new Date()): ModelPrice {
+  const entry = table.byId.get(model);
+  if (!entry) throw new UnknownModelError(model, table.models.map((m) => m.model));
+  return priceOn(entry, priceDay(at));
 }

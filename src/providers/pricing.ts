@@ -1,11 +1,24 @@
 import { z } from 'zod';
-import { readPriceTable, type ModelEntry, type ModelPrice, type PriceRates, type PriceTable } from './price-file.js';
+import { anthropicPrices } from './anthropic-prices.js';
+import { modelPriceAt, priceDay, priceOn, readPriceTable, UnknownModelError, type ModelPrice, type PriceDate, type PriceRates, type PriceTable } from './price-file.js';
 
-export { parsePriceTable, PRICES_FILE, type ModelPrice, type PricePeriod, type PriceRates, type PriceTable } from './price-file.js';
+export {
+  modelPriceAt,
+  parsePriceTable,
+  priceDay,
+  PRICES_FILE,
+  UnknownModelError,
+  type ModelPrice,
+  type PriceDate,
+  type PricePeriod,
+  type PriceRates,
+  type PriceTable,
+} from './price-file.js';
 
 /**
- * Model prices on a day, from the dated data file data/prices/openai.yml (read and checked by price-file.ts), and
- * costs in integer micro-dollars.
+ * Model prices on a day, from the dated data files of each provider — data/prices/openai.yml and
+ * data/prices/anthropic.yml (read and checked by price-file.ts) — and costs in integer micro-dollars. A model id
+ * names its provider (no id is in two files), so a lookup by model needs no provider; `provider` narrows it.
  *
  * Arithmetic: a price in USD per million tokens is also micro-dollars per token, so
  * tokens × (USD/MTok) = micro-dollars. Prices are held as integer micro-USD per MTok (0.075 → 75,000), each
@@ -19,67 +32,48 @@ export { parsePriceTable, PRICES_FILE, type ModelPrice, type PricePeriod, type P
 
 export type PriceMode = 'batch' | 'standard';
 
-export class UnknownModelError extends Error {
-  constructor(readonly model: string, known: string[]) {
-    super(`No price is known for model "${model}". Known models: ${known.join(', ')}. Add it to data/prices/openai.yml.`);
-    this.name = 'UnknownModelError';
-  }
+/** The providers with a price file, and so with models a prompt can name. */
+export const PRICED_PROVIDERS = ['openai', 'anthropic'] as const;
+export type PricedProvider = (typeof PRICED_PROVIDERS)[number];
+
+let openaiTable: PriceTable | undefined;
+
+/** A provider's price table, read and validated on first use, then kept. */
+function priceTable(provider: PricedProvider): PriceTable {
+  if (provider === 'anthropic') return anthropicPrices().table;
+  openaiTable ??= readPriceTable();
+  return openaiTable;
 }
 
-/** A day to price at: a Date (its UTC day) or a 'YYYY-MM-DD' string (an ISO timestamp is read as its UTC day). */
-export type PriceDate = Date | string;
-
-/** The UTC calendar day of a PriceDate, as 'YYYY-MM-DD'. */
-export function priceDay(at: PriceDate): string {
-  if (at instanceof Date) {
-    if (Number.isNaN(at.getTime())) throw new RangeError('cannot price at an invalid date');
-    return at.toISOString().slice(0, 10);
-  }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(at)) return at;
-  if (/^\d{4}-\d{2}-\d{2}T/.test(at)) return priceDay(new Date(at));
-  throw new RangeError(`a price date must be a Date or YYYY-MM-DD (got "${at}")`);
+function providersOf(provider: PricedProvider | undefined): readonly PricedProvider[] {
+  return provider ? [provider] : PRICED_PROVIDERS;
 }
 
-/**
- * The entry's prices in force on a day. Before the first recorded `since` there is nothing older to go by, so
- * the earliest recorded price applies.
- */
-function priceOn(entry: ModelEntry, day: string): ModelPrice {
-  const i = entry.byPeriod[0]!.periods.findIndex((p) => (p.since === null || p.since <= day) && (p.until === null || day < p.until));
-  return entry.byPeriod[Math.max(0, i)]!;
-}
-
-/** A model's prices in force on a day (default: today) in a parsed table; throws UnknownModelError. */
-export function modelPriceAt(table: PriceTable, model: string, at: PriceDate = new Date()): ModelPrice {
-  const entry = table.byId.get(model);
-  if (!entry) throw new UnknownModelError(model, table.models.map((m) => m.model));
-  return priceOn(entry, priceDay(at));
-}
-
-let table: PriceTable | undefined;
-
-/** The price table, read and validated on first use, then kept. */
-function priceTable(): PriceTable {
-  table ??= readPriceTable();
-  return table;
-}
-
-/** Every model of the price file with the prices in force on a day (default: today). */
-export function listModels(at: PriceDate = new Date()): ModelPrice[] {
+/** Every priced model (of one provider, or of all) with the prices in force on a day (default: today). */
+export function listModels(at: PriceDate = new Date(), provider?: PricedProvider): ModelPrice[] {
   const day = priceDay(at);
-  return priceTable().models.map((entry) => priceOn(entry, day));
+  return providersOf(provider).flatMap((p) => priceTable(p).models.map((entry) => priceOn(entry, day)));
 }
 
-export function isKnownModel(model: string): boolean {
-  return priceTable().byId.has(model);
+export function isKnownModel(model: string, provider?: PricedProvider): boolean {
+  return providerOfModel(model) !== null && (provider === undefined || providerOfModel(model) === provider);
+}
+
+/** The provider whose price file names a model id or alias, or null. */
+export function providerOfModel(model: string): PricedProvider | null {
+  return PRICED_PROVIDERS.find((p) => priceTable(p).byId.has(model)) ?? null;
 }
 
 /**
- * The price entry for a model id or alias, with the prices in force on a day (default: today); throws
- * UnknownModelError (naming the known models) otherwise.
+ * The price entry for a model id or alias (of one provider, or of any), with the prices in force on a day
+ * (default: today); throws UnknownModelError (naming the known models) otherwise.
  */
-export function getModelPrice(model: string, at: PriceDate = new Date()): ModelPrice {
-  return modelPriceAt(priceTable(), model, at);
+export function getModelPrice(model: string, at: PriceDate = new Date(), provider?: PricedProvider): ModelPrice {
+  const owner = providerOfModel(model);
+  if (owner === null || (provider !== undefined && owner !== provider)) {
+    throw new UnknownModelError(model, listModels(at, provider).map((m) => m.model));
+  }
+  return modelPriceAt(priceTable(owner), model, at);
 }
 
 export interface TokenCounts {
@@ -88,6 +82,9 @@ export interface TokenCounts {
   outputTokens: number;
   /** The part of inputTokens served from the prompt cache. */
   cachedInputTokens?: number;
+  /** The part of inputTokens written to a 5-minute / 1-hour prompt-cache entry (Anthropic bills them apart). */
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
 }
 
 const MICRO_PER_USD_PER_MTOK = 1_000_000n;
@@ -106,11 +103,17 @@ export function costAtRates(tokens: TokenCounts, r: PriceRates): number {
   const input = checkCount('inputTokens', tokens.inputTokens);
   const cached = checkCount('cachedInputTokens', tokens.cachedInputTokens ?? 0);
   const output = checkCount('outputTokens', tokens.outputTokens);
-  if (cached > input) throw new RangeError(`cachedInputTokens (${cached}) cannot exceed inputTokens (${input})`);
-  // micro-USD per MTok × tokens = micro-dollars × 10^6.
+  const written5m = checkCount('cacheWriteTokens', tokens.cacheWriteTokens ?? 0);
+  const written1h = checkCount('cacheWrite1hTokens', tokens.cacheWrite1hTokens ?? 0);
+  if (cached + written5m + written1h > input) {
+    throw new RangeError(`cached (${cached}) and cache-write (${written5m + written1h}) tokens cannot exceed inputTokens (${input})`);
+  }
+  // micro-USD per MTok × tokens = micro-dollars × 10^6. A cache write without its own price is plain input.
   const scaled =
-    (input - cached) * toMicroUsdPerMTok(r.inputUsdPerMTok) +
+    (input - cached - written5m - written1h) * toMicroUsdPerMTok(r.inputUsdPerMTok) +
     cached * toMicroUsdPerMTok(r.cachedInputUsdPerMTok) +
+    written5m * toMicroUsdPerMTok(r.cacheWriteUsdPerMTok ?? r.inputUsdPerMTok) +
+    written1h * toMicroUsdPerMTok(r.cacheWrite1hUsdPerMTok ?? r.inputUsdPerMTok) +
     output * toMicroUsdPerMTok(r.outputUsdPerMTok);
   return Number((scaled + MICRO_PER_USD_PER_MTOK / 2n) / MICRO_PER_USD_PER_MTOK);
 }
@@ -135,11 +138,15 @@ export type OpenAIUsage = z.input<typeof openAIUsageSchema>;
 
 /** Normalized token usage, as every provider's result lines carry it. */
 export interface TokenUsage {
+  /** Every input token, cached, cache-written and uncached alike. */
   inputTokens: number;
   cachedInputTokens: number;
   /** Billed output tokens, reasoning tokens included. */
   outputTokens: number;
   reasoningTokens: number;
+  /** Input tokens written to a 5-minute / 1-hour prompt-cache entry (Anthropic); absent where nothing is written. */
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
 }
 
 /** OpenAI usage → TokenUsage. Reasoning tokens are already inside completion_tokens (and billed as output). */
@@ -161,7 +168,13 @@ export function fromOpenAIUsage(usage: OpenAIUsage): TokenUsage {
 export function actualCostMicros(usage: OpenAIUsage | TokenUsage, model: string, mode: PriceMode, at?: PriceDate): number {
   const u = 'prompt_tokens' in usage ? fromOpenAIUsage(usage) : usage;
   return estimateCostMicros(
-    { inputTokens: u.inputTokens, cachedInputTokens: u.cachedInputTokens, outputTokens: u.outputTokens },
+    {
+      inputTokens: u.inputTokens,
+      cachedInputTokens: u.cachedInputTokens,
+      outputTokens: u.outputTokens,
+      cacheWriteTokens: u.cacheWriteTokens ?? 0,
+      cacheWrite1hTokens: u.cacheWrite1hTokens ?? 0,
+    },
     model,
     mode,
     at,

@@ -3,8 +3,8 @@ import type { TokenUsage } from './pricing.js';
 
 /**
  * The provider interface callers program against. It speaks our vocabulary (statuses, result kinds, normalized
- * usage), never a provider's wire format, so an Anthropic Message Batches adapter can be added beside the OpenAI
- * one without touching jobs, services or views.
+ * usage), never a provider's wire format: the OpenAI Batch API (providers/openai/) and Anthropic Message Batches
+ * (providers/anthropic/) implement it, and jobs, services and views pick one by a batch's or prompt's provider.
  */
 
 export interface ProviderCapabilities {
@@ -137,6 +137,8 @@ export interface BatchProvider {
   readonly capabilities: ProviderCapabilities;
   /** One request as one line of the provider's batch format (no trailing newline). */
   buildRequestLine(req: GradingRequest): string;
+  /** The body the provider's model receives for one request of a batch (the line without its envelope), for previews. */
+  requestBody(req: GradingRequest): Record<string, unknown>;
   /** Uploads the lines and starts a batch. Throws ProviderError (retryable or permanent). */
   createBatch(input: CreateBatchInput): Promise<CreatedBatch>;
   getBatch(providerBatchId: string): Promise<BatchSnapshot>;

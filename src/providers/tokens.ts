@@ -46,11 +46,16 @@ function encoding(name: EncodingName): Encoding {
   return enc;
 }
 
-/** Which encoding a model uses: o200k_base for GPT-4o, 4.1, 4.5, 5 and the o-series; cl100k_base for GPT-4 and 3.5. */
+/**
+ * Which encoding a model uses: o200k_base for GPT-4o, 4.1, 4.5, 5 and the o-series; cl100k_base for GPT-4 and 3.5.
+ * Claude's tokenizer is not published (Anthropic counts with POST /v1/messages/count_tokens, one call per request):
+ * Claude models are counted with o200k_base, an approximation. The estimate only reserves budget; each result's
+ * usage is exact, and calibration.ts corrects later estimates from it.
+ */
 export function encodingForModel(model: string): EncodingName {
   // Fine-tuned models ("ft:gpt-4o-mini-2024-07-18:org::id") tokenize like their base model.
   const base = model.startsWith('ft:') ? model.slice(3) : model;
-  if (/^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o[1-9](-|$))/.test(base)) return 'o200k_base';
+  if (/^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o[1-9](-|$)|claude-)/.test(base)) return 'o200k_base';
   if (/^(gpt-4|gpt-3\.5|text-embedding-(ada-002|3-))/.test(base)) return 'cl100k_base';
   throw new Error(`No tokenizer is known for model "${model}": cannot count its tokens exactly.`);
 }
@@ -111,10 +116,20 @@ function schemaAsCounted(node: unknown, names = false): unknown {
   return out;
 }
 
-/** Every prompt token of a request: its messages, and its response format's schema when it has one. */
+/**
+ * The system prompt Anthropic adds when tools are sent, billed as input: 313 tokens for Claude 4 models with
+ * `tool_choice` any or tool (Anthropic's tool-use docs, "Pricing"), as the answer tool is forced.
+ */
+export const ANTHROPIC_FORCED_TOOL_TOKENS = 313;
+
+/**
+ * Every prompt token of a request: its messages, and its response format's schema when it has one (for a Claude
+ * model the schema travels as a forced tool, which adds the tool-use system prompt).
+ */
 export function countRequestTokens(model: string, messages: readonly CountableMessage[], responseFormat?: { type: string; json_schema?: { schema?: Record<string, unknown> } }): number {
   const schema = responseFormat?.type === 'json_schema' ? responseFormat.json_schema?.schema : undefined;
-  return countChatTokens(model, messages) + (schema ? countSchemaTokens(model, schema) : 0);
+  const toolPrompt = schema && model.startsWith('claude-') ? ANTHROPIC_FORCED_TOOL_TOKENS : 0;
+  return countChatTokens(model, messages) + (schema ? countSchemaTokens(model, schema) + toolPrompt : 0);
 }
 
 /** The first `maxTokens` tokens of a text (what a model cut off by max_tokens has written). */

@@ -10,7 +10,7 @@ import { findPromptForTask, listVersionsWithAuthors, type VersionWithAuthor } fr
 import { archiveTaskPrompt, savePrompt } from '../models/prompts/prompts.service.js';
 import { runChargedSampleTests } from '../models/prompts/sample-test.service.js';
 import { idParam } from './params.js';
-import { activeVersionOf, promptActorOf, taskOf, type PromptRouteDeps } from './prompts.page.js';
+import { activeVersionOf, promptActorOf, promptProviders, providerForModel, taskOf, type PromptRouteDeps } from './prompts.page.js';
 import { apiTestBodySchema, type ApiTestBody } from './prompts.schema.js';
 import type { Db } from '../db/db.js';
 import { fieldsOf } from '../validation.js';
@@ -86,11 +86,12 @@ async function readPrompt({ db }: PromptRouteDeps, req: Request, res: Response):
   res.json(await describe(db, task.id));
 }
 
-async function saveVersion({ db }: PromptRouteDeps, req: Request, res: Response): Promise<void> {
+async function saveVersion(deps: PromptRouteDeps, req: Request, res: Response): Promise<void> {
+  const { db } = deps;
   const { actor, task } = await context(db, req, res);
   const body = promptBodySchema.safeParse(req.body);
   if (!body.success) invalidFrom(body.error);
-  const checked = validateDraft(draftInputFromBody(body.data));
+  const checked = validateDraft(draftInputFromBody(body.data), { providers: await promptProviders(deps, actor, task) });
   if (!checked.ok) throw Invalid(checked.fields, 'The prompt was not saved: see the fields.');
   const outcome = await db.transaction((tx) => savePrompt(tx, actor, task, checked.draft, { note: body.data.note, baseVersion: body.data.baseVersion }));
   res.status(outcome.created ? 201 : 200).json({ created: outcome.created, version: outcome.version.version, prompt: await describe(db, task.id) });
@@ -103,9 +104,9 @@ async function archive({ db }: PromptRouteDeps, req: Request, res: Response): Pr
 }
 
 /** The prompt sent with the test (checked as the editor would), else the task's active version. */
-async function contentToTest(db: Db, taskId: number, sent: ApiTestBody['prompt']): Promise<PromptContent> {
+async function contentToTest(db: Db, taskId: number, sent: ApiTestBody['prompt'], providers: readonly string[]): Promise<PromptContent> {
   if (sent) {
-    const checked = validateDraft(draftInputFromBody(sent));
+    const checked = validateDraft(draftInputFromBody(sent), { providers });
     if (!checked.ok) throw Invalid(Object.fromEntries(Object.entries(checked.fields).map(([k, v]) => [`prompt.${k}`, v])), 'The prompt to test is not valid: see the fields.');
     return checked.draft;
   }
@@ -127,12 +128,12 @@ async function testOnSamples(deps: PromptRouteDeps, req: Request, res: Response)
   const { actor, task } = await context(deps.db, req, res);
   const body = apiTestBodySchema.safeParse(req.body);
   if (!body.success) invalidFrom(body.error);
-  const content = await contentToTest(deps.db, task.id, body.data.prompt);
+  const content = await contentToTest(deps.db, task.id, body.data.prompt, await promptProviders(deps, actor, task));
   checkSamples(body.data.samples, deps.submissionMaxChars);
   const samples = body.data.samples.map((text, i) => ({ index: i + 1, text }));
   // Reserved against the budgets first: 409 while one is frozen or would be exceeded (issue 16).
   const scope = { platformId: actor.platformId, courseId: task.courseId, taskId: task.id };
-  const run = await runChargedSampleTests(deps.db, scope, deps.provider, { content, task, samples, limits: deps.sampleTests });
+  const run = await runChargedSampleTests(deps.db, scope, providerForModel(deps, content.model), { content, task, samples, limits: deps.sampleTests });
   res.json({
     model: content.model,
     results: run.results.map((r) => ({

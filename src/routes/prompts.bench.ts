@@ -3,6 +3,7 @@ import { charCount } from '../chars.js';
 import { HttpError } from '../errors.js';
 import { render } from '../http/render.js';
 import { validateDraft } from '../models/prompts/prompt-draft.js';
+import { promptProviders, providerForModel } from './prompts.page.js';
 import { buildPreview } from '../models/prompts/preview.service.js';
 import { countCourseStudents, observedOutputTokens } from '../models/prompts/prompts.repository.js';
 import { MAX_SAMPLES, runChargedSampleTests, sampleTestBudget } from '../models/prompts/sample-test.service.js';
@@ -21,10 +22,10 @@ function refuseOnBench(req: Request, res: Response, kind: 'preview' | 'test', ta
 
 export async function previewPrompt(editor: PromptEditor, req: Request, res: Response): Promise<void> {
   const { deps } = editor;
-  const { task } = await editor.context(req, res);
+  const { actor, task } = await editor.context(req, res);
   const values = editorValuesFromForm(req.body);
   const bench = benchValuesFromForm(req.body);
-  const checked = validateDraft(draftInputOf(values));
+  const checked = validateDraft(draftInputOf(values), { providers: await promptProviders(deps, actor, task) });
   if (!checked.ok) return refuseOnBench(req, res, 'preview', task.id, checked.fields);
   const sampleIndex = bench.samples.findIndex((s) => s.trim());
   const sample = sampleIndex >= 0 ? bench.samples[sampleIndex]! : null;
@@ -38,7 +39,7 @@ export async function previewPrompt(editor: PromptEditor, req: Request, res: Res
     sample,
     students: studentsOf(bench, await countCourseStudents(deps.db, task.courseId)),
     observed: await observedOutputTokens(deps.db, task.id, checked.draft.model),
-    provider: deps.provider,
+    provider: providerForModel(deps, checked.draft.model),
   });
   const samples = bench.samples.map((text, i) => ({ index: i + 1, text })).filter((s) => s.text.trim()).slice(0, MAX_SAMPLES);
   const testBudget = presentTestBudget(sampleTestBudget(checked.draft, task, samples, deps.sampleTests));
@@ -48,14 +49,14 @@ export async function previewPrompt(editor: PromptEditor, req: Request, res: Res
 export async function testPrompt(editor: PromptEditor, req: Request, res: Response): Promise<void> {
   const { deps } = editor;
   const { actor, task } = await editor.context(req, res);
-  const checked = validateDraft(draftInputOf(editorValuesFromForm(req.body)));
+  const checked = validateDraft(draftInputOf(editorValuesFromForm(req.body)), { providers: await promptProviders(deps, actor, task) });
   const { samples, fields } = samplesOf(benchValuesFromForm(req.body), deps.submissionMaxChars);
   const all = { ...(checked.ok ? {} : checked.fields), ...fields };
   if (!checked.ok || Object.keys(all).length) return refuseOnBench(req, res, 'test', task.id, all);
   let run;
   try {
     const scope = { platformId: actor.platformId, courseId: task.courseId, taskId: task.id };
-    run = await runChargedSampleTests(deps.db, scope, deps.provider, { content: checked.draft, task, samples, limits: deps.sampleTests });
+    run = await runChargedSampleTests(deps.db, scope, providerForModel(deps, checked.draft.model), { content: checked.draft, task, samples, limits: deps.sampleTests });
   } catch (err) {
     // Over the test's limits (characters, worst-case cost): the messages beside the samples, nothing sent. A
     // real-time call costs money: a budget frozen or spent (409) stops it the same way (issue 16).

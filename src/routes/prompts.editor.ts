@@ -6,7 +6,7 @@ import { countCourseStudents } from '../models/prompts/prompts.repository.js';
 import type { PromptActor } from '../models/prompts/prompts.service.js';
 import type { TaskRow } from '../models/tasks/tasks.repository.js';
 import { idParam } from './params.js';
-import { pageModel, promptActorOf, taskOf, type PageState, type PromptRouteDeps } from './prompts.page.js';
+import { pageModel, promptActorOf, promptProviders, taskOf, type PageState, type PromptRouteDeps } from './prompts.page.js';
 
 /** What every handler of the prompt editor works with: its dependencies and the page it answers with. */
 export interface PromptEditor {
@@ -29,7 +29,7 @@ export function promptEditor(deps: PromptRouteDeps): PromptEditor {
       return { actor: promptActorOf(actor), task };
     },
     async show(req, res, actor, task, state, status = 200) {
-      const model = await pageModel(db, actor, task, state, { students: await countCourseStudents(db, task.courseId) });
+      const model = await pageModel(db, actor, task, state, { students: await countCourseStudents(db, task.courseId), providers: await promptProviders(deps, actor, task) });
       render(req, res, 'pages/instructor/prompt', model, { status, fragment: 'partials/prompts/_page' });
     },
     async change(req, res, actor, task, keep, fn) {

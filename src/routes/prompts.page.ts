@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Db, RootDb } from '../db/db.js';
 import type { Actor } from '../lti/actor.js';
-import { NotFound } from '../errors.js';
+import { Conflict, NotFound } from '../errors.js';
 import { findLibraryTemplate, listLibrary, starterTemplateFor } from '../models/prompts/library.js';
 import type { PromptActor } from '../models/prompts/prompts.service.js';
 import {
@@ -19,12 +19,14 @@ import { courseOf } from '../lti/actor.js';
 import { editorValuesFrom, type EditorValues } from './prompts.schema.js';
 import { modelOptions, presentHistory, presentLibrary, VARIABLES } from './prompts.present.js';
 import { formatScore, taskTypeLabel } from './present.js';
-import type { BatchProvider } from '../providers/index.js';
+import { providerOfModel, type BatchProvider, type Providers } from '../providers/index.js';
+import { usableProviders } from '../models/privacy/privacy.service.js';
 
 /** What the prompt editor (prompts.routes.ts) and its JSON API (prompts.api.ts) are made with. */
 export interface PromptRouteDeps {
   db: RootDb;
-  provider: Pick<BatchProvider, 'name' | 'buildRequestLine' | 'realtimeGrade'>;
+  /** The configured providers: a prompt's preview and tests go to its model's. */
+  providers: Providers;
   /** The longest sample submission a preview or test accepts (as long as a real submission may be). */
   submissionMaxChars: number;
   /** What one sample test may take: characters per sample and worst-case cost (refused with 422 beyond). */
@@ -103,7 +105,19 @@ export async function initialValues(db: Db, actor: PromptActor, task: TaskRow, q
   };
 }
 
-export async function pageModel(db: Db, actor: PromptActor, task: TaskRow, state: PageState, options: { students: number }) {
+/** The providers a task's prompt may use: its course's approved ones, allowed by the institution and configured here. */
+export function promptProviders(deps: Pick<PromptRouteDeps, 'db' | 'providers'>, actor: { platformId: number }, task: Pick<TaskRow, 'courseId'>): Promise<string[]> {
+  return usableProviders(deps.db, { platformId: actor.platformId, courseId: task.courseId }, deps.providers.names);
+}
+
+/** The provider a prompt's model is served by, or 409 when this installation has none configured for it. */
+export function providerForModel(deps: Pick<PromptRouteDeps, 'providers'>, model: string): BatchProvider {
+  const name = providerOfModel(model) ?? 'openai';
+  if (!deps.providers.has(name)) throw Conflict(`${model} is served by ${name}, which is not configured in this installation: nothing was sent.`);
+  return deps.providers.get(name);
+}
+
+export async function pageModel(db: Db, actor: PromptActor, task: TaskRow, state: PageState, options: { students: number; providers: readonly string[] }) {
   const prompt = await findPromptForTask(db, task.id);
   const versions = prompt ? await listVersionsWithAuthors(db, prompt.id) : [];
   const activeVersionId = prompt?.status === 'active' ? prompt.activeVersionId : null;
@@ -124,7 +138,7 @@ export async function pageModel(db: Db, actor: PromptActor, task: TaskRow, state
     diffDefaults: { from: versions[1]?.version ?? versions[0]?.version ?? null, to: versions[0]?.version ?? null },
     library,
     copyTargets: copyTargets.map((t) => ({ value: t.taskId, label: `${t.courseTitle} — ${t.taskTitle}` })),
-    models: modelOptions(),
+    models: modelOptions(options.providers),
     variables: VARIABLES,
     maxSamples: MAX_SAMPLES,
     students: options.students,

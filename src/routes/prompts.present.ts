@@ -7,7 +7,7 @@ import type { PromptPreview } from '../models/prompts/preview.service.js';
 import type { VersionWithAuthor } from '../models/prompts/prompts.repository.js';
 import type { RubricCriterion } from '../grading/rubric.js';
 import type { SampleResult, SampleTestBudget, SampleTestRun } from '../models/prompts/sample-test.service.js';
-import { listModels } from '../providers/index.js';
+import { listModels, type PricedProvider } from '../providers/index.js';
 import { formatDateTime, formatScore, taskTypeLabel } from './present.js';
 
 /** View models of the prompt pages: what templates print, already formatted. */
@@ -41,14 +41,21 @@ export interface ModelOption {
 
 const usd = (n: number) => `$${n}`;
 
+const PROVIDER_LABELS: Record<string, string> = { openai: 'OpenAI', anthropic: 'Anthropic' };
+
 /**
- * The models of the price list, with their prices, for the editor's model menu. A model without Structured Outputs
- * says so — it answers JSON by instruction, so more answers come back malformed and go to review — and how much
- * more it costs than the first model of the price list that has them (gpt-4o-mini, the default).
+ * The models of the providers a course may use, with their prices, for the editor's model menu (one group per
+ * provider). A model without Structured Outputs says so — it answers JSON by instruction, so more answers come back
+ * malformed and go to review — and how much more it costs than the first model of the price list that has them
+ * (gpt-4o-mini, the default).
  */
-export function modelOptions(): ModelOption[] {
-  const models = listModels();
-  const reference = models.find((m) => m.structuredOutputs);
+export function modelOptions(providers: readonly string[]): Array<{ provider: string; label: string; models: ModelOption[] }> {
+  return providers.map((provider) => ({ provider, label: PROVIDER_LABELS[provider] ?? provider, models: providerModels(provider as PricedProvider) }));
+}
+
+function providerModels(provider: PricedProvider): ModelOption[] {
+  const models = listModels(undefined, provider);
+  const reference = listModels(undefined, 'openai').find((m) => m.structuredOutputs);
   return models.map((m) => {
     const ratio = reference ? m.standard.inputUsdPerMTok / reference.standard.inputUsdPerMTok : 1;
     const costsMore = reference && ratio > 1 ? `; ${ratio >= 10 ? Math.round(ratio) : Math.round(ratio * 10) / 10}× ${reference.model}'s input price` : '';

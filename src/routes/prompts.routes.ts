@@ -8,7 +8,7 @@ import { idParam, versionParam } from './params.js';
 import { formText } from './form.js';
 import { formatScore } from './present.js';
 import { int4 } from '../validation.js';
-import { initialValues, type PromptRouteDeps } from './prompts.page.js';
+import { initialValues, promptProviders, type PromptRouteDeps } from './prompts.page.js';
 import { promptEditor, type PromptEditor } from './prompts.editor.js';
 import { previewPrompt, testPrompt } from './prompts.bench.js';
 import { showDiff, showVersion } from './prompts.history.js';
@@ -63,7 +63,7 @@ async function saveVersion(editor: PromptEditor, req: Request, res: Response): P
   const { actor, task } = await editor.context(req, res);
   const values = editorValuesFromForm(req.body);
   await editor.change(req, res, actor, task, { values }, async () => {
-    const checked = validateDraft(draftInputOf(values));
+    const checked = validateDraft(draftInputOf(values), { providers: await promptProviders(editor.deps, actor, task) });
     const fields = { ...noteErrors(values), ...(checked.ok ? {} : checked.fields) };
     if (!checked.ok || Object.keys(fields).length) throw Invalid(fields, 'Nothing was saved: please correct the fields marked below.');
     const outcome = await editor.deps.db.transaction((tx) => savePrompt(tx, actor, task, checked.draft, { note: values.note, baseVersion: baseVersionOf(values) }));

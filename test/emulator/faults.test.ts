@@ -89,9 +89,9 @@ describe('admin endpoints', () => {
     form.append('purpose', 'batch');
     form.append('file', new Blob(['{}\n']), 'a.jsonl');
     await fetch(`${emu.apiBaseUrl}/files`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: form });
-    expect((await call(emu.url, 'GET', '/__emulator/health', undefined, {})).body).toEqual({ ok: true, files: 1, batches: 0 });
+    expect((await call(emu.url, 'GET', '/__emulator/health', undefined, {})).body).toEqual({ ok: true, files: 1, batches: 0, messageBatches: 0 });
     expect((await call(emu.url, 'POST', '/__emulator/reset', undefined, {})).body).toEqual({ ok: true });
-    expect((await call(emu.url, 'GET', '/__emulator/health', undefined, {})).body).toEqual({ ok: true, files: 0, batches: 0 });
+    expect((await call(emu.url, 'GET', '/__emulator/health', undefined, {})).body).toEqual({ ok: true, files: 0, batches: 0, messageBatches: 0 });
     expect(emu.getFaults().lineErrorRate).toBe(0);
   });
 

@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { sql } from 'drizzle-orm';
 import type { RootDb } from '../../src/db/db.js';
 import { silentLogger } from '../../src/log.js';
-import { createProvider } from '../../src/providers/index.js';
+import { createProviders } from '../../src/providers/index.js';
 import { ingestBatch } from '../../src/models/batches/batch-ingest.service.js';
 import { cleanUpProviderFiles } from '../../src/models/batches/provider-cleanup.service.js';
 import { cancelBatchWork, pollBatch } from '../../src/models/batches/batch-poll.service.js';
@@ -29,7 +29,8 @@ export const FAST_BATCH_ENV: Record<string, string> = {
 };
 
 export function testConfig(db: TestDatabase, apiBaseUrl: string, extra: Record<string, string> = {}): Config {
-  return loadConfig(testEnv(db, 0, { OPENAI_BASE_URL: apiBaseUrl, ...FAST_BATCH_ENV, ...extra }));
+  // The emulator serves Anthropic's Messages beside OpenAI's API: without keys, the tool uses both there.
+  return loadConfig(testEnv(db, 0, { OPENAI_BASE_URL: apiBaseUrl, EMULATOR_URL: apiBaseUrl.replace(/\/v1\/?$/, ''), ...FAST_BATCH_ENV, ...extra }));
 }
 
 /**
@@ -37,7 +38,8 @@ export function testConfig(db: TestDatabase, apiBaseUrl: string, extra: Record<s
  * failure reach the batch steps (which retry with their own bounded backoff).
  */
 export function testWorker(db: RootDb, config: Config, name = 'test-worker'): BatchWorker {
-  return { db, provider: createProvider(config, { retry: { maxAttempts: 1 } }), settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name };
+  const providers = createProviders(config, { retry: { maxAttempts: 1 } });
+  return { db, provider: providers.get('openai'), providers, settings: config.batches, encryptionKey: config.encryptionKey, logger: silentLogger, name };
 }
 
 const STEPS = { submit: sendBatch, poll: pollBatch, ingest: ingestBatch, cancel: cancelBatchWork } as const;

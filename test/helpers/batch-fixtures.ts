@@ -32,7 +32,14 @@ export interface Tenant {
   admin: { platformId: number; userId: number };
 }
 
-export async function seedTenant(db: RootDb, options: { releasePolicy?: 'after_approval' | 'immediately'; anonymize?: boolean; maxAttempts?: number } = {}): Promise<Tenant> {
+/** The model of the tenant's prompt for each provider (an Anthropic tenant's course approves Anthropic too). */
+export const TENANT_MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5' } as const;
+
+export async function seedTenant(
+  db: RootDb,
+  options: { releasePolicy?: 'after_approval' | 'immediately'; anonymize?: boolean; maxAttempts?: number; provider?: 'openai' | 'anthropic'; systemInstructions?: string } = {},
+): Promise<Tenant> {
+  const provider = options.provider ?? 'openai';
   const tag = randomBytes(5).toString('hex');
   const one = async <T extends Record<string, unknown>>(q: ReturnType<typeof sql>) => (await db.execute<T>(q)).rows[0]!;
   const platform = await one<{ id: number }>(sql`insert into lti_platforms (issuer, client_id, name, ltijs_platform_id) values (${`https://lms-${tag}.test`}, ${tag}, ${`LMS ${tag}`}, ${tag}) returning id`);
@@ -42,7 +49,8 @@ export async function seedTenant(db: RootDb, options: { releasePolicy?: 'after_a
   const instructor = await one<{ id: number }>(sql`insert into users (platform_id, sub, name) values (${platformId}, ${`teacher-${tag}`}, 'Tess Teacher') returning id`);
   const admin = await one<{ id: number }>(sql`insert into users (platform_id, sub, name) values (${platformId}, ${`admin-${tag}`}, 'Ada Admin') returning id`);
   await db.execute(sql`insert into memberships (course_id, user_id, role) values (${courseId}, ${Number(instructor.id)}, 'instructor')`);
-  await db.execute(sql`insert into course_privacy (course_id, llm_allowed, anonymize) values (${courseId}, true, ${options.anonymize ?? true})`);
+  const approved = provider === 'anthropic' ? ['openai', 'anthropic'] : ['openai'];
+  await db.execute(sql`insert into course_privacy (course_id, llm_allowed, anonymize, approved_providers) values (${courseId}, true, ${options.anonymize ?? true}, ${sql.param(approved)}::text[])`);
   const task = await one<{ id: number }>(sql`
     insert into tasks (course_id, resource_link_id, title, description, max_score, release_policy, max_attempts)
     values (${courseId}, ${`link-${tag}`}, 'Persuasive paragraph', 'Argue for or against school uniforms in one paragraph.', 10, ${options.releasePolicy ?? 'after_approval'}, ${options.maxAttempts ?? 3})
@@ -50,10 +58,10 @@ export async function seedTenant(db: RootDb, options: { releasePolicy?: 'after_a
   const taskId = Number(task.id);
   const version = await appendVersion(db, taskId, Number(instructor.id), {
     template: 'Grade the paragraph against the rubric (maximum {max_score} points).\n\n{task_criteria}\n\n{student_submission}',
-    systemInstructions: 'You grade short student paragraphs fairly.',
+    systemInstructions: options.systemInstructions ?? 'You grade short student paragraphs fairly.',
     graderInstructions: '',
-    provider: 'openai',
-    model: 'gpt-4o-mini',
+    provider,
+    model: TENANT_MODELS[provider],
     temperature: 0.2,
     maxOutputTokens: 600,
     rubric: RUBRIC,

@@ -9,6 +9,7 @@ import {
   modelPriceAt,
   parsePriceTable,
   priceDay,
+  providerOfModel,
   UnknownModelError,
 } from '../../src/providers/pricing.js';
 
@@ -71,8 +72,45 @@ describe('price table (data/prices/openai.yml)', () => {
   it('refuses an unknown model with a message naming the known ones', () => {
     expect(() => getModelPrice('gpt-9')).toThrow(UnknownModelError);
     expect(() => estimateCostMicros({ inputTokens: 1, outputTokens: 1 }, 'gpt-9', 'batch')).toThrow(
-      /No price is known for model "gpt-9". Known models: .*gpt-4o-mini.*data\/prices\/openai.yml/,
+      /No price is known for model "gpt-9". Known models: .*gpt-4o-mini.*claude-haiku-4-5.*data\/prices\//,
     );
+  });
+
+  it('finds each model in its own provider\'s file, and only there when a provider is named', () => {
+    expect(providerOfModel('gpt-4o-mini')).toBe('openai');
+    expect(providerOfModel('claude-haiku-4-5')).toBe('anthropic');
+    expect(providerOfModel('gpt-9')).toBeNull();
+    expect(isKnownModel('claude-haiku-4-5')).toBe(true);
+    expect(isKnownModel('claude-haiku-4-5', 'openai')).toBe(false);
+    expect(isKnownModel('claude-haiku-4-5', 'anthropic')).toBe(true);
+    expect(() => getModelPrice('claude-haiku-4-5', undefined, 'openai')).toThrow(UnknownModelError);
+    expect(listModels(undefined, 'anthropic').map((m) => m.model)).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-6', 'claude-opus-4-7']);
+    expect(listModels(undefined, 'openai').some((m) => m.model.startsWith('claude'))).toBe(false);
+  });
+});
+
+describe('Anthropic prices and prompt-cache writes (data/prices/anthropic.yml)', () => {
+  it('prices Claude Haiku 4.5 at $1/$5 standard, $0.50/$2.50 batch, with its cache reads and writes', () => {
+    const p = getModelPrice('claude-haiku-4-5');
+    expect(p.standard).toMatchObject({ inputUsdPerMTok: 1, cachedInputUsdPerMTok: 0.1, outputUsdPerMTok: 5, cacheWriteUsdPerMTok: 1.25, cacheWrite1hUsdPerMTok: 2 });
+    expect(p.batch).toMatchObject({ inputUsdPerMTok: 0.5, cachedInputUsdPerMTok: 0.05, outputUsdPerMTok: 2.5, cacheWriteUsdPerMTok: 0.625, cacheWrite1hUsdPerMTok: 1 });
+  });
+
+  it('bills cache writes at their own rates, apart from plain input, reads and output', () => {
+    // 1,000 plain + 2,000 read + 3,000 written for 5 min + 4,000 written for 1 h, and 500 out, at Haiku batch prices:
+    // 1000×0.5 + 2000×0.05 + 3000×0.625 + 4000×1.0 + 500×2.5 = 500 + 100 + 1875 + 4000 + 1250 = 7,725 micro-dollars.
+    const tokens = { inputTokens: 10_000, cachedInputTokens: 2_000, cacheWriteTokens: 3_000, cacheWrite1hTokens: 4_000, outputTokens: 500 };
+    expect(estimateCostMicros(tokens, 'claude-haiku-4-5', 'batch')).toBe(7_725);
+    expect(actualCostMicros({ inputTokens: 10_000, cachedInputTokens: 2_000, cacheWriteTokens: 3_000, cacheWrite1hTokens: 4_000, outputTokens: 500, reasoningTokens: 0 }, 'claude-haiku-4-5', 'batch')).toBe(7_725);
+  });
+
+  it('prices a cache write as plain input where no write price is published (OpenAI)', () => {
+    const withWrites = estimateCostMicros({ inputTokens: 10_000, cacheWriteTokens: 4_000, outputTokens: 0 }, 'gpt-4o-mini', 'batch');
+    expect(withWrites).toBe(estimateCostMicros({ inputTokens: 10_000, outputTokens: 0 }, 'gpt-4o-mini', 'batch'));
+  });
+
+  it('refuses more cached and written tokens than input tokens', () => {
+    expect(() => estimateCostMicros({ inputTokens: 10, cachedInputTokens: 6, cacheWriteTokens: 5, outputTokens: 0 }, 'claude-haiku-4-5', 'batch')).toThrow(RangeError);
   });
 });
 

@@ -5,7 +5,9 @@ import * as gpt4oModel from 'gpt-tokenizer/model/gpt-4o';
 import { buildMessages } from '../../src/grading/messages.js';
 import { isKnownModel, listModels } from '../../src/providers/pricing.js';
 import {
+  ANTHROPIC_FORCED_TOOL_TOKENS,
   countChatTokens,
+  countRequestTokens,
   countTextTokens,
   DEFAULT_OUTPUT_FRACTION, ANSWER_BASE_TOKENS, ANSWER_TOKENS_PER_CRITERION,
   encodingForModel,
@@ -133,9 +135,18 @@ describe('encodingForModel', () => {
     expect(encodingForModel('gpt-3.5-turbo-0125')).toBe('cl100k_base');
   });
 
-  it('refuses a model it cannot count exactly', () => {
-    expect(() => encodingForModel('claude-haiku-4-5')).toThrow(/No tokenizer is known for model "claude-haiku-4-5"/);
+  it('refuses a model it cannot count', () => {
+    expect(() => encodingForModel('llama-3')).toThrow(/No tokenizer is known for model "llama-3"/);
     expect(() => countChatTokens('llama-3', [{ role: 'user', content: 'x' }])).toThrow(/No tokenizer/);
+  });
+
+  it('approximates Claude models with o200k_base, and adds the forced tool\'s system prompt to a schema', () => {
+    expect(encodingForModel('claude-haiku-4-5')).toBe('o200k_base');
+    const messages = [{ role: 'user', content: 'Grade this.' }];
+    const format = { type: 'json_schema', json_schema: { schema: { type: 'object', properties: { score: { type: 'number' } } } } };
+    const claude = countRequestTokens('claude-haiku-4-5', messages, format);
+    expect(claude).toBe(countRequestTokens('gpt-4o-mini', messages, format) + ANTHROPIC_FORCED_TOOL_TOKENS);
+    expect(countRequestTokens('claude-haiku-4-5', messages)).toBe(countRequestTokens('gpt-4o-mini', messages));
   });
 });
 

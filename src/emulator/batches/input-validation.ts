@@ -57,7 +57,7 @@ export async function validateBatchInput(content: Buffer, endpoint: string, limi
     // The first line's model is the batch's: an unknown one is an error, and every later line must name it too.
     if (model === null) {
       model = request.model;
-      if (!isKnownModel(model)) {
+      if (!isKnownModel(model, 'openai')) {
         add(lineError(lineNumber, 'model_not_found', 'body.model', `The model '${model}' does not exist or you do not have access to it.`));
       }
     } else if (request.model !== model) {

@@ -71,11 +71,11 @@ function messageText(m: ChatMessageIn): string {
 /** Returns the checked request, or throws the ApiError (see api-error.ts) the API would answer with. */
 export function validateChatRequest(body: unknown): ValidChatRequest {
   const req = parseChatRequest(body);
-  if (!isKnownModel(req.model)) throw modelNotFound(req.model);
+  if (!isKnownModel(req.model, 'openai')) throw modelNotFound(req.model);
   if (req.stream) throw invalidRequest('The emulator does not stream responses: send stream=false.', 'stream', 'unsupported_parameter');
   if ((req.n ?? 1) !== 1) throw invalidRequest('The emulator answers with one choice only: send n=1.', 'n', 'unsupported_value');
 
-  const price = getModelPrice(req.model);
+  const price = getModelPrice(req.model, undefined, 'openai');
   if (price.reasoning) checkReasoningParameters(req);
   const format = req.response_format ?? null;
   if (format?.type === 'json_schema' && !price.structuredOutputs) {

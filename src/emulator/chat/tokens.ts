@@ -86,6 +86,11 @@ export function encodingOf(model: string): EmulatorEncoding {
   throw new Error(`The emulator knows no tokenizer for model "${model}".`);
 }
 
+/** Tokens of a text in an encoding named outright (the Anthropic side's stand-in for Claude's unpublished tokenizer). */
+export function encodingTokens(encoding: EmulatorEncoding, text: string): number {
+  return text === '' ? 0 : bpe(encoding).encode(text, AS_PLAIN_TEXT).length;
+}
+
 /** The token ids of a text, as the model reads it. */
 export function encodeText(model: string, text: string): number[] {
   return text === '' ? [] : bpe(encodingOf(model)).encode(text, AS_PLAIN_TEXT);

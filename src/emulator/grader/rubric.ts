@@ -24,18 +24,24 @@ const gradingSchemaShape = z.object({
     criteria: z.object({
       properties: z.record(z.string(), z.object({ properties: z.object({ score: scoreSchema, justification: z.object({}) }) })),
     }),
-    total_score: z.object({ maximum: z.number().optional() }),
+    total_score: z.object({ maximum: z.number().optional(), description: z.string().optional() }),
   }),
 });
 
 const RUBRIC_LINE = /^\s*-\s+(.+?)\s+\[id:\s*([^\]]+)\]\s+\(([\d.]+)\s+points?\)(?::\s*(.*))?$/gm;
 
-export function rubricLinesIn(text: string): Map<string, { name: string; description: string }> {
-  const found = new Map<string, { name: string; description: string }>();
+export function rubricLinesIn(text: string): Map<string, { name: string; description: string; points: number | null }> {
+  const found = new Map<string, { name: string; description: string; points: number | null }>();
   for (const m of text.matchAll(RUBRIC_LINE)) {
-    if (m[1] && m[2]) found.set(m[2].trim(), { name: m[1].trim(), description: (m[4] ?? '').trim() });
+    if (m[1] && m[2]) found.set(m[2].trim(), { name: m[1].trim(), description: (m[4] ?? '').trim(), points: Number.isFinite(Number(m[3])) ? Number(m[3]) : null });
   }
   return found;
+}
+
+/** "… from 0 to 4" in a description: the range a schema without `maximum` states in words (strict Claude tools). */
+function statedMaximum(description: string | undefined): number | null {
+  const m = /from\s+0\s+to\s+([\d.]+)/i.exec(description ?? '');
+  return m?.[1] && Number.isFinite(Number(m[1])) ? Number(m[1]) : null;
 }
 
 /** The grading spec, or null when the schema is not a grading result schema (the grader then fills it generically). */
@@ -50,8 +56,10 @@ export function gradingSpecOf(schema: unknown, promptText: string): GradingSpec 
       id,
       name: fromPrompt?.name ?? fromSchema ?? id,
       description: fromPrompt?.description ?? '',
-      maxPoints: c.properties.score.maximum ?? 10,
+      // A schema without bounds (a strict Claude tool says them in words) leaves the rubric's points to go by.
+      maxPoints: c.properties.score.maximum ?? fromPrompt?.points ?? statedMaximum(c.properties.score.description) ?? 10,
     };
   });
-  return { criteria, maxTotal: shape.data.properties.total_score.maximum ?? null };
+  const total = shape.data.properties.total_score;
+  return { criteria, maxTotal: total.maximum ?? statedMaximum(total.description) };
 }

@@ -10,7 +10,7 @@ import { FaultsError, NO_FAULTS, parseFaults } from '../faults.js';
 export function adminRouter(ctx: EmulatorContext): Router {
   const router = Router();
   router.get('/health', (_req, res) => {
-    res.json({ ok: true, files: ctx.store.files.size, batches: ctx.store.batches.size });
+    res.json({ ok: true, files: ctx.store.files.size, batches: ctx.store.batches.size, messageBatches: ctx.store.anthropicBatches.size });
   });
   router.get('/faults', (_req, res) => {
     res.json({ faults: ctx.faults.current });

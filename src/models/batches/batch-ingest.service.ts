@@ -12,7 +12,7 @@ import {
   requestTargets,
   returnNotRun,
 } from './batch-work.repository.js';
-import { keepLease, LeaseLostError, type BatchWorker, type NextStep } from './batch-worker.js';
+import { keepLease, LeaseLostError, providerOf, type BatchWorker, type NextStep } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { needsSql } from './batch-state.js';
 import { commitWithoutWaitingForDisk, markIngested, releaseLease, rubricsOf } from './batch-steps.repository.js';
@@ -127,7 +127,7 @@ async function readResults(w: BatchWorker, batch: BatchRow, size: number, pipeli
     if (!fileId) continue;
     let chunk = pipeline.newChunk();
     let lines = 0;
-    for await (const line of w.provider.streamResults(fileId)) {
+    for await (const line of providerOf(w, batch).streamResults(fileId)) {
       position += 1;
       lines += 1;
       if (position <= batch.ingestedLines) continue;

@@ -2,7 +2,7 @@ import type { Db } from '../../db/db.js';
 import { ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { notifyBatchEnded } from '../notifications/notices.service.js';
-import { pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
+import { pollDelayMs, later, providerOf, type BatchWorker, type NextStep } from './batch-worker.js';
 import { cancelUnsentBatch } from './batches.service.js';
 import { findBatchById, type BatchRow } from './batches.repository.js';
 import { BATCH_STATUSES, isTerminal, needs, type BatchStatus } from './batch-state.js';
@@ -49,7 +49,7 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
 
   let snap: BatchSnapshot;
   try {
-    snap = await w.provider.getBatch(batch.providerBatchId);
+    snap = await providerOf(w, batch).getBatch(batch.providerBatchId);
     await recordAudit(w.db, { platformId: batch.platformId, actorKind: 'system', action: 'provider.polled', entityType: 'batch', entityId: batchId, details: { provider: batch.provider, providerStatus: snap.providerStatus, counts: snap.requestCounts } });
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
@@ -91,7 +91,7 @@ export async function cancelBatchWork(w: BatchWorker, batchId: number): Promise<
   if (!(await takeCancelSend(w.db, batchId))) return [];
   let snap: BatchSnapshot;
   try {
-    snap = await w.provider.cancelBatch(batch.providerBatchId);
+    snap = await providerOf(w, batch).cancelBatch(batch.providerBatchId);
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     if (err.retryable) {

@@ -5,7 +5,7 @@ import { scanSubmission, type SubmissionScan } from '../../grading/injection.js'
 import { LOCAL_BATCH_ID_KEY, ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { recordInjectionScans, sendRows, versionsForRequests, type SendRow, type VersionForRequest } from './batch-work.repository.js';
-import { keepLease, pollDelayMs, later, type BatchWorker, type NextStep } from './batch-worker.js';
+import { keepLease, pollDelayMs, later, providerOf, type BatchWorker, type NextStep } from './batch-worker.js';
 import { batchCourses, claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { frozenBudgetOf } from '../budgets/budgets.service.js';
 import { coursesRefusingBatch, type BatchRefusal } from '../privacy/privacy.repository.js';
@@ -59,6 +59,7 @@ async function* counted(lines: AsyncIterable<string>, tally: { bytes: number; li
 }
 
 async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<string> {
+  const provider = providerOf(w, batch);
   const versions = new Map<number, VersionForRequest>();
   const courseOfTask = new Map<number, number>();
   const people = new Map<number, CoursePeople>();
@@ -108,7 +109,7 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
         r.custom_id,
         languageOfFile(r.original_filename),
       );
-      lines.push(w.provider.buildRequestLine(req));
+      lines.push(provider.buildRequestLine(req));
     }
     await recordInjectionScans(w.db, scans);
     yield* lines;
@@ -194,7 +195,7 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
   let inputFileId: string | null = null;
   const release = keepLease(w, batchId, renewLease);
   try {
-    snapshot = await w.provider.findBatchByMetadata(batchMetadata(batch), batch.createdAt);
+    snapshot = await providerOf(w, batch).findBatchByMetadata(batchMetadata(batch), batch.createdAt);
     const adopted = snapshot !== null;
     if (!snapshot) {
       // Not sent yet: a freeze set after the batch was created or confirmed holds it (one already at the provider
@@ -204,7 +205,7 @@ export async function sendBatch(w: BatchWorker, batchId: number): Promise<NextSt
       if (await refusedByPrivacy(w, batch)) return [];
       const meta = batchMetadata(batch);
       const upload = { bytes: 0, lines: 0 };
-      const created = await w.provider.createBatch({ lines: counted(requestLines(w, batch), upload), metadata: { localBatchId: batch.id, llm_assess_created: meta.llm_assess_created! } });
+      const created = await providerOf(w, batch).createBatch({ lines: counted(requestLines(w, batch), upload), metadata: { localBatchId: batch.id, llm_assess_created: meta.llm_assess_created! } });
       snapshot = created.snapshot;
       inputFileId = created.inputFileId;
       // The upload and the creation, as the audit log keeps every exchange with a provider (no content).

@@ -1,19 +1,28 @@
 import type { Config } from '../../config.js';
 import type { RootDb } from '../../db/db.js';
 import type { Logger } from '../../log.js';
+import type { Providers } from '../../providers/index.js';
 import type { BatchProvider } from '../../providers/provider.js';
 import type { BatchStep } from './batch-state.js';
 
 /** What the batch steps (send, poll, cancel, ingest) work with: one worker's view of the world. */
 export interface BatchWorker {
   db: RootDb;
+  /** The OpenAI provider (the first of `providers`; tests wrap it to make it fail). */
   provider: BatchProvider;
+  /** Every provider this installation has, by name: a batch is driven through its own (`providerOf`). */
+  providers: Providers;
   settings: Config['batches'];
   /** The content keyring (config.encryptionKey). */
   encryptionKey: Config['encryptionKey'];
   logger: Logger;
   /** This worker's name: the owner of the leases it takes. */
   name: string;
+}
+
+/** The provider a batch belongs to (its `provider` column): the worker's own `provider` when the names agree. */
+export function providerOf(w: BatchWorker, batch: { provider: string }): BatchProvider {
+  return w.provider.name === batch.provider ? w.provider : w.providers.get(batch.provider);
 }
 
 /** What a step leaves to do next, for the job layer to enqueue (at a time, or at once). */

@@ -161,6 +161,8 @@ export type SelectedItem = {
   course_title: string;
   /** Requests ever made for the item, sent or not: the next one's custom id must be new (attempts can go back). */
   requests_made: number;
+  /** The prompt version's provider: where the item's batch goes. */
+  provider: string;
   model: string;
   attempts: number;
   est_cost_micros: number;
@@ -180,7 +182,7 @@ export type SelectedItem = {
 export async function lockItemsForBatch(db: Db, platformId: number, selection: Selection, dueOnly: boolean): Promise<SelectedItem[]> {
   const rows = await db.execute<SelectedItem>(sql`
     select q.id, q.status, q.course_id, q.task_id, q.prompt_version_id, c.title as course_title,
-           (select count(*) from batch_requests br where br.queue_item_id = q.id)::int as requests_made, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
+           (select count(*) from batch_requests br where br.queue_item_id = q.id)::int as requests_made, pv.provider, q.model, q.attempts, q.est_cost_micros, q.est_input_tokens,
            q.est_output_tokens, pv.max_output_tokens,
            (q.not_before is null or q.not_before <= now()) as due,
            (s.char_count * 3 + length(pv.template) + length(pv.system_instructions) + length(pv.grader_instructions)
@@ -205,13 +207,13 @@ export type NewBatchRequest = { item: number; task: number; promptVersion: numbe
  */
 export async function insertBatchWithRequests(
   db: Db,
-  batch: { platformId: number; model: string; estCostMicros: number; estInputTokens: number; createdBy: number; notes: string; overrideReason: string | null },
+  batch: { platformId: number; provider: string; model: string; estCostMicros: number; estInputTokens: number; createdBy: number; notes: string; overrideReason: string | null },
   requests: NewBatchRequest[],
 ): Promise<{ batchId: number; moved: number }> {
   const [row] = (
     await db.execute<{ id: number }>(sql`
       insert into batches (platform_id, provider, model, status, request_total, est_cost_micros, est_input_tokens, created_by, notes, override_reason)
-      values (${batch.platformId}, 'openai', ${batch.model}, 'created', ${requests.length}, ${batch.estCostMicros}, ${batch.estInputTokens}, ${batch.createdBy}, ${batch.notes},
+      values (${batch.platformId}, ${batch.provider}, ${batch.model}, 'created', ${requests.length}, ${batch.estCostMicros}, ${batch.estInputTokens}, ${batch.createdBy}, ${batch.notes},
               ${batch.overrideReason})
       returning id`)
   ).rows;

@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
-import { customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
+import { ANTHROPIC_CAPABILITIES, customIdFor, OPENAI_CAPABILITIES } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { raiseBudgetAlerts } from '../budgets/budget-alerts.service.js';
 import { dollars, fitWithinBudgets, refuseWhileFrozen, releaseReservations, reserveForBatch, reserveOverride } from '../budgets/budgets.service.js';
@@ -28,12 +28,15 @@ import { coursesRefusingBatch, type BatchRefusal } from '../privacy/privacy.repo
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
 
-/** The effective limits: the configured ones, never above what the provider accepts. */
+/** What every batch provider accepts (OpenAI's caps are the stricter today): one setting holds for every batch. */
+const PROVIDER_CAPS = [OPENAI_CAPABILITIES, ANTHROPIC_CAPABILITIES];
+
+/** The effective limits: the configured ones, never above what any provider accepts. */
 export function effectiveLimits(limits: BatchLimits): BatchLimits {
   return {
     minSize: limits.minSize,
-    maxSize: Math.min(limits.maxSize, OPENAI_CAPABILITIES.maxRequestsPerBatch),
-    maxBytes: Math.min(limits.maxBytes, OPENAI_CAPABILITIES.maxBytesPerBatch),
+    maxSize: Math.min(limits.maxSize, ...PROVIDER_CAPS.map((c) => c.maxRequestsPerBatch)),
+    maxBytes: Math.min(limits.maxBytes, ...PROVIDER_CAPS.map((c) => c.maxBytesPerBatch)),
   };
 }
 
@@ -79,7 +82,8 @@ export interface BatchCreation {
 }
 
 /**
- * Turns a selection of queued items into batches, one model per batch, within the size limits: items become
+ * Turns a selection of queued items into batches, one provider and model per batch (the prompt version's), within
+ * the size limits: items become
  * `selected` and the batches `created` (nothing is sent until an administrator submits a batch after seeing its
  * estimate). An empty, foreign, no longer queued or not yet due selection, sizes out of the limits, a course that no
  * longer allows LLM assessment or a frozen budget is refused and nothing changes. A selection the budgets cannot
@@ -109,7 +113,7 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   const created: BatchRow[] = [];
   for (const [model, group] of groupByModel(kept)) {
     for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) {
-      created.push(await createOneBatch(db, admin, { selection, model, chunk, notes: options.notes ?? '', leftQueued, overrideReason: override?.reason ?? null }));
+      created.push(await createOneBatch(db, admin, { selection, provider: group[0]!.provider, model, chunk, notes: options.notes ?? '', leftQueued, overrideReason: override?.reason ?? null }));
     }
   }
   if (created.length) await raiseBudgetAlerts(db, admin.platformId);
@@ -153,21 +157,28 @@ function refuseUnsendable(items: SelectedItem[], selection: Selection): void {
   if (notDue.length) throw Conflict(`${plural(notDue.length, 'selected item')} ${notDue.length === 1 ? 'is' : 'are'} rescheduled for later: ${notDue.slice(0, 10).map((i) => `#${i.id}`).join(', ')}. Clear their "not before" time first.`);
 }
 
-/** Refuses the selection when a course's privacy settings keep its work out of a batch (the send step asks again). */
+const PROVIDER_LABELS: Record<string, string> = { openai: 'OpenAI', anthropic: 'Anthropic' };
+
+/**
+ * Refuses the selection when a course's privacy settings keep its work out of a batch (the send step asks again):
+ * each item goes to its prompt's provider, which the course and the institution must approve.
+ */
 async function refuseByPrivacy(db: Db, items: SelectedItem[]): Promise<void> {
-  const refusing = await coursesRefusingBatch(db, [...new Set(items.map((i) => i.course_id))], BATCH_PROVIDER);
-  const courses = (...reasons: BatchRefusal[]) => refusing.filter((c) => reasons.includes(c.reason)).map((c) => c.title).join(', ');
-  if (courses('llm_off')) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${courses('llm_off')}. Skip those items, or ask the instructors.`);
-  if (courses('realtime_only')) throw Conflict(`These courses are set to real time only, so their work never goes into a batch: ${courses('realtime_only')}. Skip those items, or ask the instructors.`);
-  if (refusing.length) {
-    throw Conflict(`Batches go to OpenAI, which these courses (or your institution's settings) do not approve: ${courses('not_approved', 'not_allowed')}. Skip those items, or change the approved providers.`);
+  for (const provider of new Set(items.map((i) => i.provider))) {
+    const mine = items.filter((i) => i.provider === provider);
+    const refusing = await coursesRefusingBatch(db, [...new Set(mine.map((i) => i.course_id))], provider);
+    const courses = (...reasons: BatchRefusal[]) => refusing.filter((c) => reasons.includes(c.reason)).map((c) => c.title).join(', ');
+    if (courses('llm_off')) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${courses('llm_off')}. Skip those items, or ask the instructors.`);
+    if (courses('realtime_only')) throw Conflict(`These courses are set to real time only, so their work never goes into a batch: ${courses('realtime_only')}. Skip those items, or ask the instructors.`);
+    if (refusing.length) {
+      throw Conflict(
+        `Their prompts send these items to ${PROVIDER_LABELS[provider] ?? provider}, which these courses (or your institution's settings) do not approve: ${courses('not_approved', 'not_allowed')}. Skip those items, or change the approved providers.`,
+      );
+    }
   }
 }
 
-/** Where batches go (the one batch provider so far; see ARCHITECTURE.md "Where to add: a provider"). */
-const BATCH_PROVIDER = 'openai';
-
-/** One model per batch, in queue order. */
+/** One model per batch, in queue order (a model names its provider: no model id is priced by two). */
 function groupByModel(items: SelectedItem[]): Map<string, SelectedItem[]> {
   const byModel = new Map<string, SelectedItem[]>();
   for (const i of items) byModel.set(i.model, [...(byModel.get(i.model) ?? []), i]);
@@ -187,13 +198,13 @@ function refuseTooSmall(byModel: Map<string, SelectedItem[]>, minSize: number): 
 async function createOneBatch(
   db: Db,
   admin: Admin,
-  batch: { selection: Selection; model: string; chunk: SelectedItem[]; notes: string; leftQueued: LeftQueued | null; overrideReason: string | null },
+  batch: { selection: Selection; provider: string; model: string; chunk: SelectedItem[]; notes: string; leftQueued: LeftQueued | null; overrideReason: string | null },
 ): Promise<BatchRow> {
-  const { selection, model, chunk, notes, leftQueued, overrideReason } = batch;
+  const { selection, provider, model, chunk, notes, leftQueued, overrideReason } = batch;
   const est = chunk.reduce((a, i) => a + i.est_cost_micros, 0);
   const tokens = chunk.reduce((a, i) => a + i.est_input_tokens, 0);
   const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.requests_made + 1), courseId: i.course_id, est: i.est_cost_micros }));
-  const { batchId, moved } = await insertBatchWithRequests(db, { platformId: admin.platformId, model, estCostMicros: est, estInputTokens: tokens, createdBy: admin.userId, notes, overrideReason }, requests);
+  const { batchId, moved } = await insertBatchWithRequests(db, { platformId: admin.platformId, provider, model, estCostMicros: est, estInputTokens: tokens, createdBy: admin.userId, notes, overrideReason }, requests);
   if (moved !== requests.length) throw Conflict('Some selected items changed while the batch was being made. Reload the queue and try again.');
   const reservations = requests.map((r) => ({ customId: r.customId, queueItemId: r.item, courseId: r.courseId, amountMicros: r.est }));
   if (overrideReason) await reserveOverride(db, admin.platformId, batchId, reservations);
@@ -205,7 +216,7 @@ async function createOneBatch(
     action: overrideReason ? 'batch.override' : 'batch.created',
     entityType: 'batch',
     entityId: batchId,
-    details: { model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope, ...(leftQueued ? { leftQueued } : {}), ...(overrideReason ? { reason: overrideReason } : {}) },
+    details: { provider, model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope, ...(leftQueued ? { leftQueued } : {}), ...(overrideReason ? { reason: overrideReason } : {}) },
   });
   return (await findBatch(db, admin.platformId, batchId))!;
 }

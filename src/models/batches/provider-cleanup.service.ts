@@ -1,6 +1,6 @@
 import { recordAudit } from '../audit/audit.repository.js';
 import { ProviderError } from '../../providers/errors.js';
-import { keepLease, type BatchWorker } from './batch-worker.js';
+import { keepLease, providerOf, type BatchWorker } from './batch-worker.js';
 import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { markProviderFilesDeleted, needsFileCleanupSql, recordFileCleanupFailure, releaseLease } from './batch-steps.repository.js';
 
@@ -71,7 +71,7 @@ export async function cleanUpProviderFiles(w: BatchWorker, batchId: number): Pro
     const failures: string[] = [];
     for (const file of files) {
       try {
-        await w.provider.deleteFile(file.id);
+        await providerOf(w, batch).deleteFile(file.id);
       } catch (err) {
         failures.push(describeFailure(file.kind, file.id, err));
       }

@@ -56,7 +56,7 @@ export interface ComparisonPrices {
 }
 
 export function shippedPrices(): ComparisonPrices {
-  return { openai: getModelPrice, anthropic: anthropicPrices() };
+  return { openai: (model, day) => getModelPrice(model, day, 'openai'), anthropic: anthropicPrices() };
 }
 
 /** The four prices of one request of a volume, or null when it cannot be priced everywhere. */

@@ -49,3 +49,12 @@ export async function updatePlatformPrivacy(db: Db, actor: { platformId: number;
   await recordAudit(db, { platformId: actor.platformId, actorId: actor.userId, actorKind: 'user', action: 'platform.privacy_updated', entityType: 'platform', entityId: actor.platformId, details: { before: was, after: input } });
   return getPlatformPrivacy(db, actor.platformId);
 }
+
+/**
+ * The providers a course's work may go to, in `configured` order: approved by the course, allowed by its platform,
+ * and configured in this installation. What a prompt of the course may choose its model from.
+ */
+export async function usableProviders(db: Db, course: { platformId: number; courseId: number }, configured: readonly string[]): Promise<string[]> {
+  const [privacy, limits] = await Promise.all([getCoursePrivacy(db, course.courseId), getPlatformPrivacy(db, course.platformId)]);
+  return configured.filter((p) => privacy.approvedProviders.includes(p) && limits.allowedProviders.includes(p));
+}

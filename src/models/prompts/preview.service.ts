@@ -32,7 +32,7 @@ export interface PreviewOptions {
   students: number;
   /** Mean output tokens of this task's graded answers with this model, when there are some. */
   observed: { mean: number; count: number } | null;
-  provider: Pick<BatchProvider, 'buildRequestLine'>;
+  provider: Pick<BatchProvider, 'requestBody'>;
 }
 
 export type Costs = Record<PriceMode, number>;
@@ -66,7 +66,7 @@ export function buildPreview(o: PreviewOptions): PromptPreview {
   const text = o.sample && o.sample.trim() ? o.sample : PLACEHOLDER_SUBMISSION;
   const ctx = requestContextFor(content, task);
   const req = gradingRequestFor(ctx, text, 'preview');
-  const requestBody = (JSON.parse(o.provider.buildRequestLine(req)) as { body: unknown }).body;
+  const requestBody = o.provider.requestBody(req);
   // What is billed: the messages and the answer's schema (a grading schema is a few hundred tokens of its own).
   const inputTokens = countRequestTokens(content.model, req.messages, req.responseFormat);
   const empty = gradingRequestFor(requestContextFor(content, task), '', 'preview');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseTemplate, TemplateError } from '../../grading/template.js';
-import { isKnownModel, listModels } from '../../providers/index.js';
+import { isKnownModel, listModels, providerOfModel, type PricedProvider } from '../../providers/index.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
 import { fmt, LIMITS, parseNumber } from './prompt-draft-fields.js';
 import { assignCriterionIds, checkRubric, type DraftRubricRow } from './prompt-draft-rubric.js';
@@ -33,7 +33,8 @@ export interface PromptDraft {
   template: string;
   systemInstructions: string;
   graderInstructions: string;
-  provider: 'openai';
+  /** The model's provider (its price file): where the prompt's requests go. */
+  provider: PricedProvider;
   model: string;
   temperature: number;
   maxOutputTokens: number;
@@ -44,12 +45,19 @@ export interface PromptDraft {
 
 export type DraftResult = { ok: true; draft: PromptDraft } | { ok: false; fields: Record<string, string> };
 
-/** Checks a draft and gives it its final shape (criterion ids assigned, max score resolved). */
-export function validateDraft(input: DraftInput): DraftResult {
+const PROVIDER_LABELS: Record<PricedProvider, string> = { openai: 'OpenAI', anthropic: 'Anthropic' };
+
+/**
+ * Checks a draft and gives it its final shape (criterion ids assigned, max score resolved). `providers`: the
+ * providers the course may use (approved by the course, allowed by the institution, configured here); a model of
+ * another provider is refused. Without it, any priced model goes.
+ */
+export function validateDraft(input: DraftInput, options: { providers?: readonly string[] } = {}): DraftResult {
   const fields: Record<string, string> = {};
   const { template, systemInstructions, graderInstructions } = checkTexts(input, fields);
-  const model = checkModel(input.model, fields);
-  const { temperature, maxOutputTokens } = checkGenerationSettings(input, fields);
+  const model = checkModel(input.model, fields, options.providers);
+  const provider = providerOfModel(model) ?? 'openai';
+  const { temperature, maxOutputTokens } = checkGenerationSettings(input, fields, provider);
   const { rubric, givenIds } = checkRubric(input.rubric ?? [], fields);
   const maxScore = resolveMaxScore(input, rubric, fields);
 
@@ -62,7 +70,7 @@ export function validateDraft(input: DraftInput): DraftResult {
       template,
       systemInstructions,
       graderInstructions,
-      provider: 'openai',
+      provider,
       model,
       temperature: (temperature as { value: number }).value,
       maxOutputTokens: (maxOutputTokens as { value: number }).value,
@@ -97,19 +105,25 @@ function checkTexts(input: DraftInput, fields: Record<string, string>) {
  * Only a model in the price list: every request's cost is estimated before it is sent. A model without Structured
  * Outputs (gpt-3.5-turbo, gpt-4) is told the answer's schema instead of sent it (src/grading/answer-format.ts).
  */
-function checkModel(raw: string, fields: Record<string, string>): string {
+function checkModel(raw: string, fields: Record<string, string>, providers: readonly string[] | undefined): string {
   const model = (raw ?? '').trim();
+  const offered = () => listModels().filter((m) => !providers || providers.includes(providerOfModel(m.model) ?? '')).map((m) => m.model);
   if (!model) fields.model = 'Choose a model.';
   else if (!isKnownModel(model)) {
-    fields.model = `"${model}" is not in the price list, so its cost cannot be estimated. Choose one of: ${listModels().map((m) => m.model).join(', ')}.`;
+    fields.model = `"${model}" is not in the price list, so its cost cannot be estimated. Choose one of: ${offered().join(', ')}.`;
+  } else if (providers && !providers.includes(providerOfModel(model)!)) {
+    const label = PROVIDER_LABELS[providerOfModel(model)!];
+    fields.model = `${model} is a model of ${label}, which this course may not use (its privacy settings approve ${providers.map((p) => PROVIDER_LABELS[p as PricedProvider] ?? p).join(' and ') || 'no provider'}${providers.length ? '' : ' configured here'}). Choose one of: ${offered().join(', ') || 'none'}.`;
   }
   return model;
 }
 
-function checkGenerationSettings(input: DraftInput, fields: Record<string, string>) {
-  const temperature = parseNumber(input.temperature, { min: 0, max: LIMITS.temperature, decimals: 2 }, {
-    missing: 'Enter a temperature from 0 to 2 (lower gives more consistent grades).',
-    invalid: 'Temperature must be a number from 0 to 2.',
+/** Anthropic's temperature runs from 0 to 1, OpenAI's to 2. */
+function checkGenerationSettings(input: DraftInput, fields: Record<string, string>, provider: PricedProvider) {
+  const maxTemperature = provider === 'anthropic' ? 1 : LIMITS.temperature;
+  const temperature = parseNumber(input.temperature, { min: 0, max: maxTemperature, decimals: 2 }, {
+    missing: `Enter a temperature from 0 to ${maxTemperature} (lower gives more consistent grades).`,
+    invalid: provider === 'anthropic' ? 'Temperature must be a number from 0 to 1 for Anthropic models.' : 'Temperature must be a number from 0 to 2.',
     decimals: 'Use at most two decimals for the temperature (e.g. 0.25).',
   });
   if (!temperature.ok) fields.temperature = temperature.message;

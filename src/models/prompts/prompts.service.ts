@@ -1,4 +1,5 @@
 import type { Db } from '../../db/db.js';
+import { providerOfModel } from '../../providers/index.js';
 import { gradingJsonSchema } from '../../grading/result.schema.js';
 import { Conflict, Forbidden, HttpError, Invalid, NotFound } from '../../errors.js';
 import { recordAudit } from '../audit/audit.repository.js';
@@ -63,7 +64,8 @@ function versionValues(content: VersionSource, note: string, restoredFromVersion
     template: content.template,
     systemInstructions: content.systemInstructions,
     graderInstructions: content.graderInstructions,
-    provider: 'openai',
+    // The model names its provider (one price file each): a version sends where its model is served.
+    provider: providerOfModel(content.model) ?? 'openai',
     model: content.model,
     temperature: Number(content.temperature),
     maxOutputTokens: content.maxOutputTokens,

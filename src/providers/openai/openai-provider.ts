@@ -92,6 +92,10 @@ export class OpenAIBatchProvider implements BatchProvider {
     return buildOpenAIRequestLine(req);
   }
 
+  requestBody(req: GradingRequest): Record<string, unknown> {
+    return chatCompletionBody(req);
+  }
+
   /**
    * Runs one SDK call with bounded retries, turning every failure into a ProviderError. Every attempt is timed, and
    * every failed one counted, under `op`; `operation` says which (with its ids) in messages.
