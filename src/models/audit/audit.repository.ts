@@ -15,7 +15,13 @@ export interface AuditEntry {
 }
 
 export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
-  await db.insert(auditLog).values({ ...entry, entityId: entry.entityId == null ? null : String(entry.entityId), details: entry.details ?? {} });
+  await recordAudits(db, [entry]);
+}
+
+/** Several entries in one insert (a grade-sync chunk's posts). */
+export async function recordAudits(db: Db, entries: AuditEntry[]): Promise<void> {
+  if (!entries.length) return;
+  await db.insert(auditLog).values(entries.map((entry) => ({ ...entry, entityId: entry.entityId == null ? null : String(entry.entityId), details: entry.details ?? {} })));
 }
 
 /** What an administrator can narrow the audit log to (all optional; every query is within one platform). */

@@ -56,6 +56,11 @@ export interface SyncFacts {
 }
 
 export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | undefined> {
+  return (await loadSyncFactsOf(db, [id])).get(id);
+}
+
+/** The facts of several claims in one query (a run's chunk), by assessment id. */
+export async function loadSyncFactsOf(db: Db, ids: number[]): Promise<Map<number, SyncFacts>> {
   const rows = await db.execute<{
     id: number; platform_id: number; course_id: number; task_id: number; decision_seq: number; review_status: string; score: number | null;
     override_score: number | null; max_score: number; reviewed_at: Date | null; task_title: string; task_max_score: number; line_item_url: string | null;
@@ -79,10 +84,8 @@ export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | und
       where o.course_id = t.course_id and o.line_items_url is not null order by o.id limit 1
     ) other on t.line_item_url is null and t.line_items_url is null
     join lti_platforms p on p.id = coalesce(case when other.line_items_url is null then t.registration_id else other.registration_id end, a.platform_id)
-    where a.id = ${id}`);
-  const r = rows.rows[0];
-  if (!r) return undefined;
-  return {
+    where a.id = any(${sql.param(ids)}::bigint[])`);
+  return new Map(rows.rows.map((r) => [Number(r.id), {
     id: Number(r.id),
     platformId: Number(r.platform_id),
     courseId: Number(r.course_id),
@@ -104,7 +107,7 @@ export async function loadSyncFacts(db: Db, id: number): Promise<SyncFacts | und
     clientId: r.client_id,
     attemptPolicy: r.attempt_policy,
     bestFraction: r.best_fraction == null ? null : Number(r.best_fraction),
-  };
+  }]));
 }
 
 /** Records a post of decision `seq`, unless a newer decision came meanwhile (then that one is still to send). */
@@ -114,6 +117,18 @@ export async function markSynced(db: Db, id: number, seq: number, score: number)
            grade_sync_error = null, grade_sync_next_at = null, grade_sync_lease_until = null, updated_at = now()
     where id = ${id} and decision_seq = ${seq} and grade_sync_status = 'pending'`);
   return (rows.rowCount ?? 0) > 0;
+}
+
+/** Records several posts at once (a run's chunk); returns the ids recorded (the others got a newer decision meanwhile). */
+export async function markSyncedMany(db: Db, posts: Array<{ id: number; seq: number; score: number }>): Promise<Set<number>> {
+  if (!posts.length) return new Set();
+  const rows = await db.execute<{ id: number }>(sql`
+    update assessments a set grade_sync_status = 'synced', grade_synced_seq = p.seq, grade_synced_at = now(), grade_synced_score = p.score,
+           grade_sync_error = null, grade_sync_next_at = null, grade_sync_lease_until = null, updated_at = now()
+    from unnest(${sql.param(posts.map((p) => p.id))}::bigint[], ${sql.param(posts.map((p) => p.seq))}::int[], ${sql.param(posts.map((p) => p.score))}::numeric[]) as p(id, seq, score)
+    where a.id = p.id and a.decision_seq = p.seq and a.grade_sync_status = 'pending'
+    returning a.id`);
+  return new Set(rows.rows.map((r) => Number(r.id)));
 }
 
 /** A failed try: pending again after `delayMs` while tries remain and the error is worth retrying, else failed. */

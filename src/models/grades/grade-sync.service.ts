@@ -2,9 +2,9 @@ import type { GradeSyncSettings } from '../../config.js';
 import type { Db } from '../../db/db.js';
 import type { Logger } from '../../log.js';
 import { AgsError, type Gradebook } from './gradebook.js';
-import { recordAudit } from '../audit/audit.repository.js';
+import { recordAudit, recordAudits } from '../audit/audit.repository.js';
 import { updateTaskLineItem } from '../tasks/tasks.repository.js';
-import { claimDueSyncs, deferSync, loadSyncFacts, markNothingToSync, markSyncFailure, markSynced, releaseClaim, syncAttemptsOf, type ClaimedSync, type SyncFacts } from './grade-sync.repository.js';
+import { claimDueSyncs, deferSync, loadSyncFactsOf, markNothingToSync, markSyncFailure, markSyncedMany, releaseClaim, syncAttemptsOf, type ClaimedSync, type SyncFacts } from './grade-sync.repository.js';
 
 /** The resource id of a task's gradebook column: set on the deep-linking line item, looked up before creating one. */
 export function resourceIdFor(taskId: number): string {
@@ -69,17 +69,19 @@ export async function runGradeSync(
 ): Promise<SyncRunResult> {
   const pace = { ...DEFAULT_SYNC_PACE, ...options.pace, ...(options.limit ? { chunk: options.limit } : {}) };
   const result: SyncRunResult = { synced: [], retrying: [], failed: [] };
-  const lms = new LmsPacer(pace.perLms);
+  const run: SyncRun = { db, ags, settings, logger, lms: new LmsPacer(pace.perLms), columns: new Map() };
   const started = Date.now();
   for (;;) {
     const claims = await claimDueSyncs(db, { limit: pace.chunk, leaseMs: LEASE_MS, assessmentId: options.assessmentId });
     if (!claims.length) return result;
+    const facts = await loadSyncFactsOf(db, claims.map((c) => c.id));
+    const posted: PostedGrade[] = [];
     await Promise.all(claims.map(async (claim) => {
-      const outcome = await syncOne(db, ags, settings, logger, claim, lms);
-      if (outcome === 'synced') result.synced.push(claim.id);
-      else if (outcome === 'pending') result.retrying.push(claim.id);
+      const outcome = await syncOne(run, claim, facts.get(claim.id), posted);
+      if (outcome === 'pending') result.retrying.push(claim.id);
       else if (outcome === 'failed') result.failed.push(claim.id);
     }));
+    result.synced.push(...(await recordPosted(db, posted)));
     // A chunk that was not full took everything due; what failed meanwhile waits for its backoff and a later run.
     if (options.assessmentId || claims.length < pace.chunk || Date.now() - started > pace.maxRunMs) return result;
   }
@@ -119,8 +121,35 @@ class LmsPacer {
   }
 }
 
-async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logger: Logger, claim: ClaimedSync, lms: LmsPacer): Promise<'synced' | 'pending' | 'failed' | 'skipped'> {
-  const facts = await loadSyncFacts(db, claim.id);
+/** What a run shares: its connections, its pacing per LMS, and each task's column as found (or made) once. */
+interface SyncRun {
+  db: Db;
+  ags: Gradebook;
+  settings: GradeSyncSettings;
+  logger: Logger;
+  lms: LmsPacer;
+  columns: Map<number, Promise<string>>;
+}
+
+type PostedGrade = { claim: ClaimedSync; facts: SyncFacts; scoreGiven: number };
+
+/**
+ * Records a chunk's posts in one statement, and their audit entries in another. A post whose decision changed
+ * meanwhile is not recorded: its claim is let go and the newer decision goes out next (with a later timestamp).
+ */
+async function recordPosted(db: Db, posted: PostedGrade[]): Promise<number[]> {
+  const recorded = await markSyncedMany(db, posted.map((p) => ({ id: p.claim.id, seq: p.claim.decisionSeq, score: p.scoreGiven })));
+  for (const p of posted) if (!recorded.has(p.claim.id)) await releaseClaim(db, p.claim.id);
+  const done = posted.filter((p) => recorded.has(p.claim.id));
+  await recordAudits(db, done.map(({ claim, facts, scoreGiven }) => ({
+    platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system' as const, action: 'grade.synced', entityType: 'assessment', entityId: claim.id,
+    details: { decisionSeq: claim.decisionSeq, scoreGiven, scoreMaximum: facts.maxScore },
+  })));
+  return done.map((p) => p.claim.id);
+}
+
+async function syncOne(run: SyncRun, claim: ClaimedSync, facts: SyncFacts | undefined, posted: PostedGrade[]): Promise<'posted' | 'pending' | 'failed' | 'skipped'> {
+  const { db, settings, logger, lms } = run;
   if (!facts) return 'skipped';
   if (facts.decisionSeq !== claim.decisionSeq) {
     await releaseClaim(db, claim.id);
@@ -136,8 +165,8 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
     return 'failed';
   }
   try {
-    const posted = await lms.run(facts.registrationId, () => postScore(db, ags, facts, { status: facts.reviewStatus as keyof typeof SYNC_COMMENTS, scoreGiven }).then(() => true));
-    if (posted === null) {
+    const sent = await lms.run(facts.registrationId, () => postScore(run, facts, { status: facts.reviewStatus as keyof typeof SYNC_COMMENTS, scoreGiven }).then(() => true));
+    if (sent === null) {
       // The LMS asked us to wait (429): this one goes when it allows, without using a try.
       await deferSync(db, claim.id, claim.decisionSeq, lms.pausedMs(facts.registrationId));
       return 'pending';
@@ -150,19 +179,32 @@ async function syncOne(db: Db, ags: Gradebook, settings: GradeSyncSettings, logg
     }
     return recordSyncFailure(db, { settings, logger }, claim, facts, err);
   }
-  const recorded = await markSynced(db, claim.id, claim.decisionSeq, scoreGiven);
-  if (!recorded) {
-    // A newer decision arrived during the post: it is still pending and goes out next (with a later timestamp).
-    await releaseClaim(db, claim.id);
-    return 'skipped';
-  }
-  await recordAudit(db, { platformId: facts.platformId, courseId: facts.courseId, actorKind: 'system', action: 'grade.synced', entityType: 'assessment', entityId: claim.id, details: { decisionSeq: claim.decisionSeq, scoreGiven, scoreMaximum: facts.maxScore } });
-  return 'synced';
+  posted.push({ claim, facts, scoreGiven });
+  return 'posted';
 }
 
 /** Finds (or creates) the task's gradebook column and posts the student's score to it. */
-async function postScore(db: Db, ags: Gradebook, facts: SyncFacts, decision: { status: keyof typeof SYNC_COMMENTS; scoreGiven: number }): Promise<void> {
+async function postScore(run: SyncRun, facts: SyncFacts, decision: { status: keyof typeof SYNC_COMMENTS; scoreGiven: number }): Promise<void> {
+  const { ags } = run;
   const platform = { issuer: facts.issuer, clientId: facts.clientId };
+  // Posts of one task run side by side: its column is found (or made) once per run, never twice at once.
+  let column = run.columns.get(facts.taskId);
+  if (!column) {
+    column = findColumn(run, facts, platform);
+    run.columns.set(facts.taskId, column);
+    column.catch(() => run.columns.delete(facts.taskId));
+  }
+  await ags.submitScore(platform, await column, {
+    userId: facts.studentSub,
+    scoreGiven: decision.scoreGiven,
+    scoreMaximum: facts.maxScore,
+    comment: SYNC_COMMENTS[decision.status],
+    timestamp: facts.reviewedAt ?? new Date(),
+  });
+}
+
+async function findColumn(run: SyncRun, facts: SyncFacts, platform: { issuer: string; clientId: string }): Promise<string> {
+  const { db, ags } = run;
   const lineItemUrl = await ags.ensureLineItem(platform, {
     lineItemUrl: facts.lineItemUrl,
     lineItemsUrl: facts.lineItemsUrl,
@@ -173,13 +215,7 @@ async function postScore(db: Db, ags: Gradebook, facts: SyncFacts, decision: { s
   });
   // Remember the column, so later syncs post straight to it (and never look for, or create, another).
   if (lineItemUrl !== facts.lineItemUrl) await updateTaskLineItem(db, facts.taskId, lineItemUrl, facts.lineItemsUrl, facts.registrationId);
-  await ags.submitScore(platform, lineItemUrl, {
-    userId: facts.studentSub,
-    scoreGiven: decision.scoreGiven,
-    scoreMaximum: facts.maxScore,
-    comment: SYNC_COMMENTS[decision.status],
-    timestamp: facts.reviewedAt ?? new Date(),
-  });
+  return lineItemUrl;
 }
 
 /**
