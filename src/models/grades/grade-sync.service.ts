@@ -87,11 +87,18 @@ export async function runGradeSync(
   }
 }
 
-/** Per LMS registration: how many posts run now (at most `limit`), and until when it asked us to wait (429). */
+/**
+ * Per LMS registration: how many posts run now (at most `limit`), until when it asked us to wait (429), and, once it
+ * has refused us, the pace it showed it takes: as many posts a second as it accepted in the second before refusing.
+ * From then on posts to it start evenly spaced at that pace, so a rate-limited LMS is sent about as fast as it
+ * allows instead of in bursts that it cuts off.
+ */
 class LmsPacer {
   private running = new Map<number, number>();
   private waiting = new Map<number, Array<() => void>>();
   private pausedUntil = new Map<number, number>();
+  private accepted = new Map<number, number[]>();
+  private spacing = new Map<number, { intervalMs: number; next: number }>();
   constructor(private readonly limit: number) {}
 
   /** Runs `fn` when a slot of this LMS is free; null (without running it) while the LMS asked us to wait. */
@@ -105,15 +112,31 @@ class LmsPacer {
     }
     this.running.set(key, (this.running.get(key) ?? 0) + 1);
     try {
-      return await fn();
+      const pace = this.spacing.get(key);
+      if (pace) {
+        const at = Math.max(Date.now(), pace.next);
+        pace.next = at + pace.intervalMs;
+        if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
+      }
+      const value = await fn();
+      this.accepted.set(key, [...(this.accepted.get(key) ?? []).filter((t) => t > Date.now() - 1000), Date.now()]);
+      return value;
     } finally {
       this.running.set(key, this.running.get(key)! - 1);
       this.waiting.get(key)?.shift()?.();
     }
   }
 
+  /** The LMS refused a post (429): wait `ms`, then keep to the pace it accepted in the last second. */
   pause(key: number, ms: number): void {
-    this.pausedUntil.set(key, Math.max(this.pausedUntil.get(key) ?? 0, Date.now() + ms));
+    const until = Date.now() + ms;
+    this.pausedUntil.set(key, Math.max(this.pausedUntil.get(key) ?? 0, until));
+    const lastSecond = (this.accepted.get(key) ?? []).filter((t) => t > Date.now() - 1000).length;
+    const intervalMs = 1000 / Math.max(1, lastSecond);
+    const pace = this.spacing.get(key);
+    // Only ever slower: a refusal never speeds the pace up.
+    if (!pace || intervalMs > pace.intervalMs) this.spacing.set(key, { intervalMs, next: until });
+    else pace.next = Math.max(pace.next, until);
   }
 
   pausedMs(key: number): number {
