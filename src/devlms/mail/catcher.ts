@@ -42,6 +42,24 @@ const LIMIT = 500;
 const addresses = (a: AddressObject | AddressObject[] | undefined): string[] =>
   (Array.isArray(a) ? a : a ? [a] : []).flatMap((o) => o.value.map((v) => v.address ?? '')).filter(Boolean);
 
+/** The parsed form of a received message, as the page and the JSON show it. */
+async function caughtOf(stream: NodeJS.ReadableStream, id: number): Promise<CaughtMail> {
+  const mail = await simpleParser(stream as Parameters<typeof simpleParser>[0]);
+  const headers: Record<string, string> = {};
+  // The raw lines: mailparser turns some headers (List-*) into objects; tests and the page want them as sent.
+  for (const h of mail.headerLines) headers[h.key] = h.line.slice(h.line.indexOf(':') + 1).trim();
+  return {
+    id,
+    receivedAt: new Date().toISOString(),
+    from: addresses(mail.from)[0] ?? '',
+    to: addresses(mail.to),
+    subject: mail.subject ?? '',
+    text: mail.text ?? '',
+    html: typeof mail.html === 'string' ? mail.html : null,
+    headers,
+  };
+}
+
 export async function startMailCatcher(options: { port?: number; host?: string } = {}): Promise<MailCatcher> {
   const host = options.host ?? '127.0.0.1';
   const caught: CaughtMail[] = [];
@@ -56,29 +74,14 @@ export async function startMailCatcher(options: { port?: number; host?: string }
     size: 5 * 1024 * 1024,
     logger: false,
     onRcptTo(address, _session: SMTPServerSession, callback) {
-      if (refusal && refusal.refuseNext > 0) {
-        refusal.refuseNext -= 1;
-        const err = Object.assign(new Error(refusal.message ?? `Refused by the dev LMS mail catcher: ${address.address}`), { responseCode: refusal.code });
-        return callback(err);
-      }
-      callback();
+      if (!refusal || refusal.refuseNext <= 0) return callback();
+      refusal.refuseNext -= 1;
+      callback(Object.assign(new Error(refusal.message ?? `Refused by the dev LMS mail catcher: ${address.address}`), { responseCode: refusal.code }));
     },
     onData(stream, _session, callback) {
-      simpleParser(stream)
+      caughtOf(stream, nextId++)
         .then((mail) => {
-          const headers: Record<string, string> = {};
-          // The raw lines: mailparser turns some headers (List-*) into objects; tests and the page want them as sent.
-          for (const h of mail.headerLines) headers[h.key] = h.line.slice(h.line.indexOf(':') + 1).trim();
-          caught.unshift({
-            id: nextId++,
-            receivedAt: new Date().toISOString(),
-            from: addresses(mail.from)[0] ?? '',
-            to: addresses(mail.to),
-            subject: mail.subject ?? '',
-            text: mail.text ?? '',
-            html: typeof mail.html === 'string' ? mail.html : null,
-            headers,
-          });
+          caught.unshift(mail);
           caught.length = Math.min(caught.length, LIMIT);
           callback();
         })
