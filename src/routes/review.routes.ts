@@ -7,7 +7,7 @@ import { flagCodesInCourse, listForReview, promptVersionsInCourse } from '../mod
 import { bulkApprove, INJECTION_SKIP_REASON } from '../models/assessments/review.service.js';
 import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
 import { enqueueSoon } from '../job-queue.js';
-import { presentListItem, presentSummary } from './review.present.js';
+import { presentListItem, presentOverrideCategories, presentSummary } from './review.present.js';
 import { analyticsQuerySchema, bulkSchema, parseReviewQuery, toListFilter } from './review.schema.js';
 import { answerAppealOf, approve, openReview, override, reject, retrySync, reviewerOf, type Notice, type ReviewDeps } from './review.decisions.js';
 import { withDeps } from './handlers.js';
@@ -89,5 +89,6 @@ async function showAnalytics({ db }: ReviewDeps, req: Request, res: Response): P
     byCriterion: report.byCriterion.map(group),
     timeline: report.timeline.map(group),
     chart: agreementChart(report.timeline),
+    overrideCategories: presentOverrideCategories(report.overrideCategories),
   });
 }

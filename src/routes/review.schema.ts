@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ReviewListFilter } from '../models/assessments/review.repository.js';
 import { INT4_MAX, int4 } from '../validation.js';
+import { OVERRIDE_CATEGORIES } from '../models/assessments/override-category.js';
 
 /** Query and form input of the review area (parsed at the edge; the service checks ranges against the rubric). */
 
@@ -74,6 +75,8 @@ export const apiReviewSchema = z.discriminatedUnion('action', [
     score: z.number().optional(),
     criteria: z.record(z.string(), z.number()).optional(),
     feedback: z.string().optional(),
+    // Required with the reason, unless graded by hand.
+    category: z.enum(OVERRIDE_CATEGORIES).optional(),
     reason: z.string().optional(),
   }),
   z.object({ action: z.literal('reject'), decisionSeq: z.number().int().min(0).max(INT4_MAX), rejectTo: z.enum(['queue', 'manual']), note: z.string().optional() }),

@@ -35,7 +35,7 @@ const area: MatrixArea = {
     { route: 'POST /instructor/review/bulk-approve', allowed: ['instructor'], path: () => '/instructor/review/bulk-approve', form: { ids: '999999' } },
     { route: 'GET /instructor/review/:assessmentId', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}`, tenantScoped: true },
     { route: 'POST /instructor/review/:assessmentId/approve', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/approve`, form: { decisionSeq: '0' }, fresh: pending, tenantScoped: true },
-    { route: 'POST /instructor/review/:assessmentId/override', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/override`, form: { decisionSeq: '0', score: '0', reason: 'matrix' }, fresh: pending, tenantScoped: true },
+    { route: 'POST /instructor/review/:assessmentId/override', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/override`, form: { decisionSeq: '0', score: '0', category: 'other', reason: 'matrix' }, fresh: pending, tenantScoped: true },
     { route: 'POST /instructor/review/:assessmentId/reject', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/reject`, form: { decisionSeq: '0', rejectTo: 'manual', note: 'matrix' }, fresh: pending, tenantScoped: true },
     {
       route: 'POST /instructor/review/:assessmentId/retry-sync',
