@@ -65,6 +65,20 @@ export const analyticsQuerySchema = z.object({
   version: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().max(INT4_MAX).optional()).catch(undefined),
 });
 
+/**
+ * The Agreement page's calibration target: the largest share (%) of changed results accepted above a review threshold.
+ * Empty: 10 %.
+ */
+export const calibrationTargetSchema = z.object({
+  target: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'Enter a whole percentage from 1 to 50.' }).int('Enter a whole percentage from 1 to 50.').min(1, 'Enter a whole percentage from 1 to 50.').max(50, 'Enter a whole percentage from 1 to 50.').default(10)),
+});
+export const DEFAULT_CALIBRATION_TARGET = 10;
+
+/** "Use this threshold" on the Agreement page: a whole percentage. */
+export const reviewThresholdSchema = z.object({
+  threshold: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'Choose a threshold from 0 to 100 %.' }).int('Choose a whole percentage from 0 to 100.').min(0, 'Choose a threshold from 0 to 100 %.').max(100, 'Choose a threshold from 0 to 100 %.')),
+});
+
 /** The JSON API's review call: one decision, with the decision number it was made from. */
 export const apiReviewSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('approve'), decisionSeq: z.number().int().min(0).max(INT4_MAX) }),

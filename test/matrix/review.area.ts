@@ -50,6 +50,7 @@ const area: MatrixArea = {
       tenantScoped: true,
     },
     { route: 'GET /instructor/analytics', allowed: ['instructor'], path: () => '/instructor/analytics' },
+    { route: 'POST /instructor/analytics/tasks/:taskId/review-threshold', allowed: ['instructor'], path: ({ taskId }) => `/instructor/analytics/tasks/${taskId}/review-threshold`, form: { threshold: '100', target: '10' }, tenantScoped: true },
     { route: 'GET /api/llm-assessments/pending-review/', allowed: ['instructor', 'administrator'], path: () => '/api/llm-assessments/pending-review/' },
     { route: 'GET /api/llm-assessments/:id/', allowed: ['instructor', 'administrator'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/`, tenantScoped: true },
     { route: 'POST /api/llm-assessments/:id/review/', allowed: ['instructor'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/review/`, json: { action: 'approve', decisionSeq: 0 }, fresh: pending, tenantScoped: true },

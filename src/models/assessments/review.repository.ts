@@ -302,3 +302,33 @@ export async function promptVersionsInCourse(db: Db, courseId: number): Promise<
     where a.course_id = ${courseId} and a.kind = 'llm' order by t.title, pv.version`);
   return rows.rows.map((r) => ({ id: Number(r.id), taskId: Number(r.task_id), taskTitle: r.task_title, version: r.version }));
 }
+
+/** A decided LLM result's computed confidence and whether it was approved as it was, for the calibration table. */
+export interface ConfidenceOutcomeRow {
+  taskId: number;
+  taskTitle: string;
+  promptVersionId: number;
+  promptVersion: number;
+  confidence: number | null;
+  /** Approved unchanged; false for an override or a rejection. */
+  unchanged: boolean;
+}
+
+/** Every decision on an LLM result of the course (approved, overridden or rejected), with its computed confidence. */
+export async function listConfidenceOutcomes(db: Db, courseId: number, f: { taskId?: number; promptVersionId?: number }): Promise<ConfidenceOutcomeRow[]> {
+  const rows = await db.execute<{ task_id: number; task_title: string; prompt_version_id: number; prompt_version: number; computed_confidence: number | null; review_status: ReviewStatus }>(sql`
+    select a.task_id, t.title as task_title, a.prompt_version_id, pv.version as prompt_version, a.computed_confidence, a.review_status
+    from assessments a join tasks t on t.id = a.task_id join prompt_versions pv on pv.id = a.prompt_version_id
+    where a.course_id = ${courseId} and a.kind = 'llm' and a.review_status in ('approved', 'overridden', 'rejected') and a.reviewed_at is not null
+      ${f.taskId ? sql`and a.task_id = ${f.taskId}` : sql``}
+      ${f.promptVersionId ? sql`and a.prompt_version_id = ${f.promptVersionId}` : sql``}
+    order by t.title, a.task_id, pv.version, a.id`);
+  return rows.rows.map((r) => ({
+    taskId: Number(r.task_id),
+    taskTitle: r.task_title,
+    promptVersionId: Number(r.prompt_version_id),
+    promptVersion: r.prompt_version,
+    confidence: r.computed_confidence,
+    unchanged: r.review_status === 'approved',
+  }));
+}
