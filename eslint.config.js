@@ -46,6 +46,17 @@ export default tseslint.config(
     },
   },
   {
+    // The statistics (agreement, kappa, calibration) are pure too: the Agreement page, the eval command and their tests
+    // compute the same figures from the same functions.
+    files: ['src/analytics/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*', '!../analytics/*'], message: 'src/analytics imports only its own files (ARCHITECTURE.md: layers).' }, { group: ['drizzle-orm', 'drizzle-orm/*', 'pg', 'express', 'ltijs', 'openai'], message: 'src/analytics is pure: no database, HTTP or SDK.' }] },
+      ],
+    },
+  },
+  {
     // Routes ask for work by name through the injected Jobs interface (src/job-queue.ts), never by importing a job:
     // a job imports the services routes import, and its definition belongs to the runner (src/jobs/runner.ts).
     files: ['src/routes/**/*.ts'],

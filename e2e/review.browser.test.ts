@@ -74,6 +74,7 @@ describe('review page in the browser', () => {
     await frame.getByRole('button', { name: 'Override', exact: true }).click();
     expect(await frame.$eval(`#ov-reason-${id}`, (el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
     expect((await status(id)).review_status).toBe('pending_review');
+    await frame.selectOption(`#ov-category-${id}`, 'too_lenient');
     await frame.fill(`#ov-reason-${id}`, 'The evidence does not support the second claim.');
     await frame.fill(`#ov-feedback-${id}`, 'Look again at **your sources**.');
     await frame.getByRole('button', { name: 'Override', exact: true }).click();

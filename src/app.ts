@@ -215,7 +215,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(feedbackRoutes({ db, config }));
   session.use(costsRoutes({ db, jobs: deps.jobs, config }), costsApiRoutes({ db }));
-  session.use(costReportRoutes({ db }), monitoringRoutes({ db, config, jobs: deps.jobs }));
+  session.use(costReportRoutes({ db }), monitoringRoutes({ db, jobs: deps.jobs }));
   session.use(auditRoutes({ db }), privacyAdminRoutes({ db }));
   session.use(peopleRoutes({ db, config, jobs: deps.jobs, logger }), peopleApiRoutes({ db, config, jobs: deps.jobs, logger }), myDataRoutes({ db, config }));
   return session;

@@ -103,14 +103,21 @@ describe('appeals', () => {
     expect(noGrade.status).toBe(422);
     expect(noGrade.html).toContain('Enter the score you give.');
     expect(await appealOf(changed.submissionId)).toMatchObject({ status: 'open' });
+    // A changed grade is an override: what was wrong with the model's grade is asked there too, beside the field.
+    const grades = { 'criteria[thesis]': '32', 'criteria[evidence]': '32', 'criteria[clarity]': '20' };
+    const noCategory = await instructor.post(`/instructor/review/${changed.id}/appeal`, { decisionSeq: '1', outcome: 'change', reply: 'You are right.', ...grades }, { htmx: true });
+    expect(noCategory.status).toBe(422);
+    expect(noCategory.html).toMatch(/<p id="ap-category-error" class="field-error">Choose what was wrong with the model&#39;s grade/);
+    expect(await appealOf(changed.submissionId)).toMatchObject({ status: 'open' });
     const ok = await instructor.post(`/instructor/review/${changed.id}/appeal`, {
-      decisionSeq: '1', outcome: 'change', reply: 'You are right about the structure.', 'criteria[thesis]': '32', 'criteria[evidence]': '32', 'criteria[clarity]': '20',
+      decisionSeq: '1', outcome: 'change', reply: 'You are right about the structure.', category: 'too_harsh', ...grades,
     }, { htmx: true });
     expect(ok.status).toBe(200);
     expect(await appealOf(changed.submissionId)).toMatchObject({ status: 'changed', reply: 'You are right about the structure.' });
     const grade = (await stack.db.db.execute<{ review_status: string; override_score: number; grade_sync_status: string }>(sql`
       select review_status, override_score, grade_sync_status from assessments where id = ${changed.id}`)).rows[0]!;
     expect(grade).toEqual({ review_status: 'overridden', override_score: 84, grade_sync_status: 'pending' });
+    expect((await stack.db.db.execute<{ override_category: string }>(sql`select override_category from assessments where id = ${changed.id}`)).rows[0]).toEqual({ override_category: 'too_harsh' });
     const deps = { db: stack.db.db, logger: silentLogger, config: stack.config, ags: new AgsClient(stack.tool.lti.lti, { timeoutMs: 2000 }) };
     await gradeSyncJob.handle(deps, {});
     expect((await lmsScores(stack)).filter((s) => s.login === 'student2').at(-1)).toMatchObject({ scoreGiven: 84, scoreMaximum: 100 });

@@ -131,7 +131,7 @@ describe('key rotation (database)', () => {
     const a = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student1, unusable: true });
     // Raw output as ingestion writes it now (chunk-outcomes encrypts it).
     await db().execute(sql`update assessments set raw_output = ${encryptText(k1Ring, '{"criteria": {"thesis": "Amara argues', { queueItemId: a.queueItemId, column: 'raw_output' })} where id = ${a.id}`);
-    const ok = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', feedback: 'See **Amara** in office hours.', reason: 'Amara cited a weak source.' }, { htmx: true });
+    const ok = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', feedback: 'See **Amara** in office hours.', category: 'other', reason: 'Amara cited a weak source.' }, { htmx: true });
     expect(ok.status).toBe(200);
     const stored = await assessmentTexts(a.id);
     for (const value of [stored.raw_output, stored.override_feedback, stored.override_reason]) {
@@ -148,7 +148,7 @@ describe('key rotation (database)', () => {
     expect(api.json()).toMatchObject({ review: { override: { feedback: 'See **Amara** in office hours.', reason: 'Amara cited a weak source.' } } });
     expect(api.html).not.toContain('enc:k1:');
     const viaApi = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student2 });
-    const decided = await instructor.request(`/api/llm-assessments/${viaApi.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, feedback: 'Good start.', reason: 'Too generous.' } });
+    const decided = await instructor.request(`/api/llm-assessments/${viaApi.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, feedback: 'Good start.', category: 'other', reason: 'Too generous.' } });
     expect(decided.json()).toMatchObject({ review: { override: { feedback: 'Good start.', reason: 'Too generous.' } } });
     expect((await assessmentTexts(viaApi.id)).override_reason).toMatch(/^enc:k1:/);
   });

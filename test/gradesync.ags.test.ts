@@ -56,7 +56,7 @@ describe('grade sync (AGS passback)', () => {
     expect(await scoresOf('student1')).toHaveLength(1);
 
     // A later override re-syncs, once, with the new decision's time.
-    const override = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '1', score: '62.5', reason: 'Weaker evidence.' }, { htmx: true });
+    const override = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '1', score: '62.5', category: 'other', reason: 'Weaker evidence.' }, { htmx: true });
     expect(override.status).toBe(200);
     expect((await row(a.id)).grade_sync_status).toBe('pending');
     await runJob();

@@ -151,14 +151,14 @@ describe('task settings', () => {
     expect((await instructor.post(`/instructor/review/${first.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
     await gradeSyncJob.handle(deps, {});
     const second = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student2 });
-    expect((await instructor.post(`/instructor/review/${second.id}/override`, { decisionSeq: '0', score: '3', reason: 'Weaker.' }, { htmx: true })).status).toBe(200);
+    expect((await instructor.post(`/instructor/review/${second.id}/override`, { decisionSeq: '0', score: '3', category: 'other', reason: 'Weaker.' }, { htmx: true })).status).toBe(200);
     await gradeSyncJob.handle(deps, {});
     const scores = (await lmsScores(stack)).filter((s) => s.login === 'student2').map((s) => [s.scoreGiven, s.scoreMaximum]);
     // The first decision (8 / 10) and the second (3 / 10, worse) both post the best: 8 / 10.
     expect(scores).toEqual([[8, 10], [8, 10]]);
     await instructor.post(settingsPath(), valid({ attemptPolicy: 'last' }), { htmx: true });
     const third = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student2 });
-    expect((await instructor.post(`/instructor/review/${third.id}/override`, { decisionSeq: '0', score: '3', reason: 'Weaker again.' }, { htmx: true })).status).toBe(200);
+    expect((await instructor.post(`/instructor/review/${third.id}/override`, { decisionSeq: '0', score: '3', category: 'other', reason: 'Weaker again.' }, { htmx: true })).status).toBe(200);
     await gradeSyncJob.handle(deps, {});
     expect((await lmsScores(stack)).filter((s) => s.login === 'student2').at(-1)).toMatchObject({ scoreGiven: 3, scoreMaximum: 10 });
   });

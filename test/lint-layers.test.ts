@@ -28,6 +28,11 @@ describe('the layering rule', () => {
     expect(await lint('src/grading/example.ts', `${line}\nexport const x = 1;\n`)).toEqual([expect.stringContaining(message)]);
   }, 60_000);
 
+  it('keeps the statistics pure', async () => {
+    expect(await lint('src/analytics/example.ts', "import type { Db } from '../db/db.js';\nexport const x = 1;\n")).toEqual([expect.stringContaining('src/analytics imports only its own files')]);
+    expect(await lint('src/analytics/example.ts', "import { quadraticWeightedKappa } from './agreement.js';\nexport const x = quadraticWeightedKappa;\n")).toEqual([]);
+  }, 60_000);
+
   it.each([
     ["import { kickBatch } from '../jobs/batch-kick.js';"],
     ["import type { JobDeps } from '../jobs/job.js';"],

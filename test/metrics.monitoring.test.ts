@@ -5,7 +5,7 @@ import type { ToolSession } from './helpers/lti-browser.js';
 import { textOf } from './helpers/html.js';
 import { createAssessment, homeIds, SUBS } from './helpers/assessments.js';
 import { activatePrompt, allowLlm } from './helpers/queue-fixtures.js';
-import { feedbackDistribution, groupReasons } from '../src/models/metrics/monitoring.service.js';
+import { categoryCounts, feedbackDistribution } from '../src/models/metrics/monitoring.service.js';
 
 /**
  * The administrator's monitoring page (issue 19, item 5): KPI tiles against the seed's targets, computed here on a
@@ -32,10 +32,10 @@ describe('monitoring', () => {
     for (const sub of [SUBS.student1, SUBS.student2, SUBS.student3, SUBS.student1]) a.push(await createAssessment(stack, { taskId: ids.taskId, studentSub: sub }));
     await db.execute(sql`update queue_items set created_at = now() - interval '5 hours' where id = ${a[3]!.queueItemId}`);
     await db.execute(sql`update submissions set created_at = now() - interval '7 hours' where id = ${a[3]!.submissionId}`);
-    // Two approved, two overridden with the same reason worded twice.
+    // Two approved, two overridden as too lenient (worded each its own way).
     for (const x of [a[0]!, a[1]!]) expect((await instructor.post(`/instructor/review/${x.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
-    expect((await instructor.post(`/instructor/review/${a[2]!.id}/override`, { decisionSeq: '0', score: '5', reason: 'Too generous.' }, { htmx: true })).status).toBe(200);
-    expect((await instructor.post(`/instructor/review/${a[3]!.id}/override`, { decisionSeq: '0', score: '5.5', reason: 'too  generous' }, { htmx: true })).status).toBe(200);
+    expect((await instructor.post(`/instructor/review/${a[2]!.id}/override`, { decisionSeq: '0', score: '5', category: 'too_lenient', reason: 'Too generous.' }, { htmx: true })).status).toBe(200);
+    expect((await instructor.post(`/instructor/review/${a[3]!.id}/override`, { decisionSeq: '0', score: '5.5', category: 'too_lenient', reason: 'Gave points for the thesis it lacks' }, { htmx: true })).status).toBe(200);
     // Batches: one completed, one failed, today.
     const batch = (status: string) => sql`
       insert into batches (platform_id, provider, model, status, finished_at) values (${ids.platformId}, 'openai', 'gpt-4o-mini', ${status}, now())`;
@@ -65,12 +65,15 @@ describe('monitoring', () => {
     expect(tile(page.html, 'satisfaction')).toBe('Students satisfied with feedback timing 4.50 / 5 target > 4.0 · on target 2 ratings');
   });
 
-  it('draws the charts with their tables: queue peaks, time to feedback, override reasons grouped', async () => {
+  it('draws the charts with their tables: queue peaks, time to feedback, overrides by category', async () => {
     const page = await admin.get('/admin/monitoring');
     const reasons = page.html.match(/<figure class="chart" id="mon-reasons">[\s\S]*?<\/figure>/)![0];
     expect(reasons).toContain('role="img"');
     expect(textOf(reasons)).toContain('Override reasons (2 overrides)');
-    expect(textOf(reasons.slice(reasons.indexOf('<table')))).toContain('Too generous 2');
+    const table = textOf(reasons.slice(reasons.indexOf('<table')));
+    expect(table).toContain('Too lenient 2');
+    expect(table).toContain('Too harsh 0');
+    expect(table).not.toContain('Not categorized');
     const feedback = textOf(page.html.match(/<figure class="chart" id="mon-feedback">[\s\S]*?<\/figure>/)![0]);
     expect(feedback).toContain('under 1 h 3');
     expect(feedback).toContain('6–12 h 1');
@@ -85,7 +88,7 @@ describe('monitoring', () => {
     const lines = res.html.replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(lines[0]).toBe('section,label,value');
     expect(lines).toContain('kpi,Batches that succeeded,0.5000');
-    expect(lines).toContain('Override reasons (2 overrides),Too generous,2');
+    expect(lines).toContain('Override reasons (2 overrides),Too lenient,2');
   });
 
   it('refuses a period that is not one (422, the reason given)', async () => {
@@ -108,11 +111,15 @@ describe('monitoring', () => {
     expect(jobs.rows[0]!.n).toBe(3);
   });
 
-  it('groups reasons and buckets times as documented', () => {
-    expect(groupReasons(['Too generous.', 'too  generous', 'Missed the thesis', ' ', 'missed the thesis!', 'Other'])).toEqual([
-      { reason: 'Missed the thesis', n: 2 },
-      { reason: 'Too generous', n: 2 },
+  it('counts overrides by category and buckets times as documented', () => {
+    expect(categoryCounts([{ category: 'misread', n: 2 }, { category: null, n: 3 }, { category: 'other', n: 1 }])).toEqual([
+      { reason: 'Too harsh', n: 0 },
+      { reason: 'Too lenient', n: 0 },
+      { reason: 'Missed a criterion', n: 0 },
+      { reason: 'Misread the work', n: 2 },
+      { reason: 'Off-topic feedback', n: 0 },
       { reason: 'Other', n: 1 },
+      { reason: 'Not categorized (decided before categories)', n: 3 },
     ]);
     expect(feedbackDistribution([0.5, 3.9, 4, 5.99, 30, 100]).map((b) => b.n)).toEqual([1, 1, 2, 0, 0, 1, 1]);
   });

@@ -40,7 +40,7 @@ describe('inbox', () => {
     expect(textOf((await student1.get('/student')).html)).not.toContain('unread');
     expect((await instructor.post(`/instructor/review/${a.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
     // A later override of the same result does not tell them twice.
-    expect((await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '1', score: '70', reason: 'Second look.' }, { htmx: true })).status).toBe(200);
+    expect((await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '1', score: '70', category: 'other', reason: 'Second look.' }, { htmx: true })).status).toBe(200);
     expect(await notices('feedback_ready')).toEqual([
       { user_id: expect.any(Number), title: 'Your feedback on “Essay: Causes of the French Revolution” is ready', link: `/student/submissions/${a.submissionId}/feedback` },
     ]);

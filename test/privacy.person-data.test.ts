@@ -65,7 +65,7 @@ describe('a person\'s data: export and deletion', () => {
     const id = await userIdOf(SUBS.student1);
     // A reviewer's override: its texts are stored encrypted, and the export reads them.
     const pending = Number((await db().execute<{ id: number }>(sql`select max(a.id) as id from assessments a join submissions s on s.id = a.submission_id where s.student_id = ${id}`)).rows[0]!.id);
-    const override = await instructor.request(`/api/llm-assessments/${pending}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, reason: 'Sources too thin.', feedback: 'See me about sources.' } });
+    const override = await instructor.request(`/api/llm-assessments/${pending}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, category: 'other', reason: 'Sources too thin.', feedback: 'See me about sources.' } });
     expect(override.status).toBe(200);
     const json = await admin.get(`/admin/people/${id}/export.json`);
     const data = JSON.parse(json.html) as { assessments: Array<{ aiResult: Record<string, unknown>; instructorFeedback: string | null; overrideReason: string | null }>; person: { name: string } };

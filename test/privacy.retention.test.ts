@@ -54,7 +54,7 @@ describe('retention', () => {
     await db().execute(sql`update assessments set created_at = ${at}::timestamptz, raw_output = '{"comments": "Amara argues well"}' where id = ${a.id}`);
     if (!options.pending) {
       await db().execute(sql`
-        update assessments set review_status = 'overridden', override_score = 70, override_reason = 'Amara cited a weak source', override_feedback = 'Dear Amara, …',
+        update assessments set review_status = 'overridden', override_score = 70, override_category = 'too_lenient', override_reason = 'Amara cited a weak source', override_feedback = 'Dear Amara, …',
           review_note = 'checked', reviewed_at = ${at}::timestamptz, decision_seq = 1 where id = ${a.id}`);
     }
     return a;
@@ -62,8 +62,8 @@ describe('retention', () => {
   const submission = async (id: number) =>
     (await db().execute<{ content: Buffer | null; purged_at: Date | null; original_filename: string | null }>(sql`select content, purged_at, original_filename from submissions where id = ${id}`)).rows[0]!;
   const assessment = async (id: number) =>
-    (await db().execute<{ result: Record<string, unknown> | null; raw_output: string | null; override_reason: string | null; override_feedback: string | null; review_note: string | null; score: string; override_score: string | null; review_status: string }>(sql`
-      select result, raw_output, override_reason, override_feedback, review_note, score, override_score, review_status from assessments where id = ${id}`)).rows[0]!;
+    (await db().execute<{ result: Record<string, unknown> | null; raw_output: string | null; override_reason: string | null; override_feedback: string | null; review_note: string | null; score: string; override_score: string | null; review_status: string; override_category: string | null }>(sql`
+      select result, raw_output, override_reason, override_feedback, review_note, score, override_score, review_status, override_category from assessments where id = ${id}`)).rows[0]!;
 
   it('erases exactly what is past each course\'s policy, in chunks, and keeps the scores, the decisions and unfinished work', async () => {
     const old101 = await graded(task101, SUBS.student1, 11);
@@ -86,7 +86,8 @@ describe('retention', () => {
       expect(s.original_filename).toBeNull();
       expect(s.purged_at).not.toBeNull();
       const a = await assessment(erased.id);
-      expect(a).toMatchObject({ raw_output: null, override_reason: REMOVED_TEXT, override_feedback: null, review_note: null, review_status: 'overridden', override_score: 70 });
+      // The category is not personal: it stays with the scores for the agreement figures.
+      expect(a).toMatchObject({ raw_output: null, override_reason: REMOVED_TEXT, override_feedback: null, review_note: null, review_status: 'overridden', override_score: 70, override_category: 'too_lenient' });
       expect(JSON.stringify(a.result)).not.toMatch(/justification|comments|strengths|reasoning|Amara/);
       expect(a.result).toMatchObject({ content_removed: true, total_score: (before.result as { total_score: number }).total_score });
       expect(Object.keys((a.result as { criteria: object }).criteria)).toEqual(Object.keys((before.result as { criteria: object }).criteria));

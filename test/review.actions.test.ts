@@ -123,24 +123,35 @@ describe('review', () => {
   it('overrides with a required reason, keeping the LLM result unchanged beside it', async () => {
     const a = await createAssessment(stack, { taskId: ids.taskId, studentSub: SUBS.student3 });
     const before = await row(a.id);
-    const noReason = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '75', reason: '' }, { htmx: true });
+    const noReason = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '75', category: 'other', reason: '' }, { htmx: true });
     expect(noReason.status).toBe(422);
     expect(noReason.html).toContain('Say why you change the grade');
     expect(noReason.html).toMatch(/id="ov-reason-\d+"[^>]*aria-invalid="true"/);
     expect(noReason.html).toContain('value="75"');
-    const outOfRange = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '175', 'criteria[thesis]': '55', reason: 'x' }, { htmx: true });
+    const outOfRange = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '175', 'criteria[thesis]': '55', category: 'other', reason: 'x' }, { htmx: true });
     expect(outOfRange.status).toBe(422);
     expect(outOfRange.html).toContain('The score must be from 0 to 100.');
     expect(outOfRange.html).toContain('From 0 to 40.');
-    const notANumber = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: 'lots', reason: 'x' }, { htmx: true });
+    const notANumber = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: 'lots', category: 'other', reason: 'x' }, { htmx: true });
     expect(notANumber.status).toBe(422);
     expect(notANumber.html).toContain('Enter a number.');
     expect(await row(a.id)).toEqual(before);
 
-    const ok = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', 'criteria[thesis]': '25', 'criteria[evidence]': '30', 'criteria[clarity]': '15', feedback: 'See **me** in office hours.', reason: 'Evidence is weaker than the model thought.' }, { htmx: true });
+    // What was wrong with the grade is required, from the list: refused beside its field, nothing changed.
+    const noCategory = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', reason: 'Evidence is weaker.' }, { htmx: true });
+    expect(noCategory.status).toBe(422);
+    expect(noCategory.html).toMatch(/<p id="ov-category-error-\d+" class="field-error">Choose what was wrong with the model&#39;s grade/);
+    expect(noCategory.html).toMatch(/id="ov-category-\d+"[^>]*aria-invalid="true"/);
+    const badCategory = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', category: 'meh', reason: 'Evidence is weaker.' }, { htmx: true });
+    expect(badCategory.status).toBe(422);
+    expect(badCategory.html).toContain('Choose what was wrong with the grade from the list.');
+    expect(await row(a.id)).toEqual(before);
+
+    const ok = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '70', 'criteria[thesis]': '25', 'criteria[evidence]': '30', 'criteria[clarity]': '15', feedback: 'See **me** in office hours.', category: 'too_lenient', reason: 'Evidence is weaker than the model thought.' }, { htmx: true });
     expect(ok.status).toBe(200);
     expect(ok.html).toContain('Overridden.');
-    expect(textOf(ok.html)).toContain('Your grade: 70 / 100 (LLM: 80). The sum of your points per criterion.');
+    expect(textOf(ok.html)).toContain('Your grade: 70 / 100 (LLM: 80). The sum of your points per criterion. What was wrong: Too lenient.');
+    expect((await stack.db.db.execute<{ override_category: string }>(sql`select override_category from assessments where id = ${a.id}`)).rows[0]).toEqual({ override_category: 'too_lenient' });
     const after = await row(a.id);
     expect(after).toMatchObject({ review_status: 'overridden', override_score: 70, score: 80, grade_sync_status: 'pending', decision_seq: 1 });
     // Stored encrypted (test/crypto.keys.test.ts has the rest).
@@ -148,9 +159,9 @@ describe('review', () => {
     expect(after.result).toEqual(before.result);
 
     // A later override replaces the decision (and will be synced again); a stale form does not.
-    const stale = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '60', reason: 'again' }, { htmx: true });
+    const stale = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '60', category: 'other', reason: 'again' }, { htmx: true });
     expect(stale.status).toBe(409);
-    const later = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '1', score: '65', reason: 'Re-read it.' }, { htmx: true });
+    const later = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '1', score: '65', category: 'other', reason: 'Re-read it.' }, { htmx: true });
     expect(later.status).toBe(200);
     expect(await row(a.id)).toMatchObject({ override_score: 65, decision_seq: 2 });
     expect(await audits(a.id)).toEqual(['assessment.overridden', 'assessment.overridden']);
@@ -166,7 +177,7 @@ describe('review', () => {
     expect(await row(manual.id)).toMatchObject({ review_status: 'rejected', rejected_to: 'manual', review_note: 'I will grade this one.', released_at: null, grade_sync_status: 'none' });
     const again = await instructor.post(`/instructor/review/${manual.id}/reject`, { decisionSeq: '1', rejectTo: 'manual' }, { htmx: true });
     expect(again.status).toBe(409);
-    const graded = await instructor.post(`/instructor/review/${manual.id}/override`, { decisionSeq: '1', score: '55', reason: 'Graded by hand.' }, { htmx: true });
+    const graded = await instructor.post(`/instructor/review/${manual.id}/override`, { decisionSeq: '1', score: '55', category: 'misread', reason: 'Graded by hand.' }, { htmx: true });
     expect(graded.status).toBe(200);
     expect(await row(manual.id)).toMatchObject({ review_status: 'overridden', override_score: 55 });
 
@@ -186,7 +197,7 @@ describe('review', () => {
     expect(items.rows.map((r) => r.status)).toEqual(['completed', 'queued']);
     expect(items.rows[1]!.admin_notes).toContain('Weigh the evidence criterion more.');
     expect(items.rows[1]!.est_input_tokens).toBeGreaterThan(50);
-    const overrideQueued = await instructor.post(`/instructor/review/${queued.id}/override`, { decisionSeq: '1', score: '50', reason: 'x' }, { htmx: true });
+    const overrideQueued = await instructor.post(`/instructor/review/${queued.id}/override`, { decisionSeq: '1', score: '50', category: 'other', reason: 'x' }, { htmx: true });
     expect(overrideQueued.status).toBe(409);
     expect(overrideQueued.html).toContain('sent back to the LLM queue');
   });
@@ -323,11 +334,14 @@ describe('review', () => {
       const malformed = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'approve' } });
       expect(malformed.status).toBe(422);
       expect(malformed.json<{ error: { fields: Record<string, string> } }>().error.fields).toHaveProperty('decisionSeq');
-      const noReason = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, reason: '' } });
+      const noReason = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, category: 'other', reason: '' } });
       expect(noReason.status).toBe(422);
-      const ok = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, criteria: { thesis: 20, evidence: 20, clarity: 10 }, reason: 'Too generous.' } });
+      const noCategory = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, score: 50, reason: 'Too generous.' } });
+      expect(noCategory.status).toBe(422);
+      expect(noCategory.json<{ error: { fields: Record<string, string> } }>().error.fields.category).toContain('Choose what was wrong');
+      const ok = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'override', decisionSeq: 0, criteria: { thesis: 20, evidence: 20, clarity: 10 }, category: 'other', reason: 'Too generous.' } });
       expect(ok.status).toBe(200);
-      expect(ok.json()).toMatchObject({ finalScore: 50, score: 80, review: { status: 'overridden', decisionSeq: 1, override: { score: 50, criteria: { thesis: 20, evidence: 20, clarity: 10 }, reason: 'Too generous.' } } });
+      expect(ok.json()).toMatchObject({ finalScore: 50, score: 80, review: { status: 'overridden', decisionSeq: 1, override: { score: 50, criteria: { thesis: 20, evidence: 20, clarity: 10 }, category: 'other', reason: 'Too generous.' } } });
       const stale = await instructor.request(`/api/llm-assessments/${a.id}/review/`, { method: 'POST', json: { action: 'approve', decisionSeq: 0 } });
       expect(stale.status).toBe(409);
       expect(stale.json<{ error: { code: string } }>().error.code).toBe('conflict');

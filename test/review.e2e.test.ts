@@ -58,7 +58,7 @@ describe('review end to end: submissions → batch → review → LMS gradebook'
     // Approve one, override one with a reason, bulk-approve the rest (confirming flagged ones, if any).
     expect((await instructor.post(`/instructor/review/${approved.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
     const overrideScore = overridden.score === overridden.maxScore ? overridden.maxScore - 1 : overridden.maxScore;
-    expect((await instructor.post(`/instructor/review/${overridden.id}/override`, { decisionSeq: '0', score: String(overrideScore), reason: 'A stronger answer than the model saw.' }, { htmx: true })).status).toBe(200);
+    expect((await instructor.post(`/instructor/review/${overridden.id}/override`, { decisionSeq: '0', score: String(overrideScore), category: 'other', reason: 'A stronger answer than the model saw.' }, { htmx: true })).status).toBe(200);
     const bulkBody = new URLSearchParams({ ids: String(bulk.id), confirmFlagged: 'on' });
     const bulkUrl = `${instructor.toolOrigin}/instructor/review/bulk-approve`;
     const bulkRes = await fetch(bulkUrl, { method: 'POST', body: bulkBody, headers: { authorization: `Bearer ${instructor.ltik}`, 'x-csrf-token': instructor.csrf, 'hx-request': 'true', cookie: instructor.browser.jar.header(bulkUrl), 'content-type': 'application/x-www-form-urlencoded' } });

@@ -67,7 +67,7 @@ describe('student feedback and agreement analytics', () => {
     it('sees the instructor\'s grade and feedback after an override: the score is the sum of the criteria shown', async () => {
       const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student1 });
       // The model gave 32 / 32 / 16 = 80; the instructor lowers evidence and thesis (score left empty: their sum).
-      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '', 'criteria[thesis]': '31', 'criteria[evidence]': '24', 'criteria[clarity]': '16', feedback: 'Come to office hours about *sources*.', reason: 'Evidence is thin.' }, { htmx: true });
+      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '', 'criteria[thesis]': '31', 'criteria[evidence]': '24', 'criteria[clarity]': '16', feedback: 'Come to office hours about *sources*.', category: 'other', reason: 'Evidence is thin.' }, { htmx: true });
       expect(res.status).toBe(200);
       const page = await feedback(student1, a.submissionId);
       const text = textOf(page.html);
@@ -84,7 +84,7 @@ describe('student feedback and agreement analytics', () => {
 
     it('is told when only the overall score was changed: the criteria and comments shown are the AI\'s from before', async () => {
       const a = await createAssessment(stack, { taskId: essay.taskId, studentSub: SUBS.student3 });
-      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '60', reason: 'Too generous overall.' }, { htmx: true });
+      const res = await instructor.post(`/instructor/review/${a.id}/override`, { decisionSeq: '0', score: '60', category: 'other', reason: 'Too generous overall.' }, { htmx: true });
       expect(res.status).toBe(200);
       expect(textOf(res.html)).toContain('Your grade: 60 / 100 (LLM: 80). The overall score changed');
       const text = textOf((await feedback(student3, a.submissionId)).html);
@@ -184,8 +184,8 @@ describe('student feedback and agreement analytics', () => {
       const a3 = await make(SUBS.student3, { thesis: 2, evidence: 2, clarity: 1 });
       const a4 = await make(SUBS.student1, { thesis: 4, evidence: 4, clarity: 2 });
       for (const a of [a1, a2]) expect((await instructor.post(`/instructor/review/${a.id}/approve`, { decisionSeq: '0' }, { htmx: true })).status).toBe(200);
-      expect((await instructor.post(`/instructor/review/${a3.id}/override`, { decisionSeq: '0', score: '7', 'criteria[thesis]': '3', 'criteria[evidence]': '3', 'criteria[clarity]': '1', reason: 'Better than that.' }, { htmx: true })).status).toBe(200);
-      expect((await instructor.post(`/instructor/review/${a4.id}/override`, { decisionSeq: '0', score: '8', reason: 'Not perfect.' }, { htmx: true })).status).toBe(200);
+      expect((await instructor.post(`/instructor/review/${a3.id}/override`, { decisionSeq: '0', score: '7', 'criteria[thesis]': '3', 'criteria[evidence]': '3', 'criteria[clarity]': '1', category: 'too_harsh', reason: 'Better than that.' }, { htmx: true })).status).toBe(200);
+      expect((await instructor.post(`/instructor/review/${a4.id}/override`, { decisionSeq: '0', score: '8', category: 'too_lenient', reason: 'Not perfect.' }, { htmx: true })).status).toBe(200);
       decided = [a1.id, a2.id, a3.id, a4.id];
       await stack.db.db.execute(sql`update assessments set reviewed_at = '2026-11-20T10:00:00Z' where id in (${decided[0]}, ${decided[1]})`);
       await stack.db.db.execute(sql`update assessments set reviewed_at = '2026-11-21T10:00:00Z' where id in (${decided[2]}, ${decided[3]})`);
@@ -215,6 +215,19 @@ describe('student feedback and agreement analytics', () => {
       // Clarity: (1,1) (1,1) (1,1) → all in one category: κ undefined.
       expect(text).toContain('Short answer: The Boston Tea Party — Clarity 3 100.0% 0.0% 0.00 0.0% —');
       expect(text).toContain('Short answer: The Boston Tea Party — prompt v1 4 50.0% 50.0% 1.00 10.0% 0.543');
+    });
+
+    it('counts override categories per prompt version and where the grade was changed', async () => {
+      const page = await instructor.get(`/instructor/analytics?task=${shortAnswer.taskId}`);
+      const table = page.html.match(/<table class="sticky-key" id="override-categories">[\s\S]*?<\/table>/)![0];
+      expect(textOf(table.match(/<thead>[\s\S]*?<\/thead>/)![0])).toBe('Prompt version — criterion Too harsh Too lenient Missed a criterion Misread the work Off-topic feedback Other Overrides Mostly');
+      const rows = [...table.matchAll(/<tr><th scope="row">[\s\S]*?<\/tr>/g)].map((m) => textOf(m[0]));
+      // a3 set thesis 2→3 and evidence 2→3 (clarity kept): too harsh, under each changed criterion; a4 changed the total alone.
+      expect(rows).toEqual([
+        'Short answer: The Boston Tea Party — prompt v1 — Thesis 1 0 0 0 0 0 1 Too harsh',
+        'Short answer: The Boston Tea Party — prompt v1 — Evidence 1 0 0 0 0 0 1 Too harsh',
+        'Short answer: The Boston Tea Party — prompt v1 — Overall score only 0 1 0 0 0 0 1 Too lenient',
+      ]);
     });
 
     it('draws agreement over time as an accessible SVG chart with its data as a table', async () => {

@@ -85,3 +85,41 @@ export function summarizeAgreement(outcomes: ReviewOutcome[]): AgreementSummary 
     kappa,
   };
 }
+
+/**
+ * Exact and adjacent agreement on the same integer categories as the kappa (scores rounded to the nearest point,
+ * clamped into lo..hi): exact when both fall in one category, adjacent when they are at most one apart (the usual
+ * figure for essay scoring, next to QWK). Null without pairs.
+ */
+export function categoryAgreement(pairs: ScorePair[], lo: number, hi: number): { exact: number; adjacent: number } | null {
+  if (!pairs.length) return null;
+  const category = (x: number) => Math.min(hi, Math.max(lo, Math.round(x)));
+  let exact = 0;
+  let adjacent = 0;
+  for (const p of pairs) {
+    const d = Math.abs(category(p.llm) - category(p.final));
+    if (d === 0) exact += 1;
+    if (d <= 1) adjacent += 1;
+  }
+  return { exact: exact / pairs.length, adjacent: adjacent / pairs.length };
+}
+
+export interface ScoreAgreement {
+  n: number;
+  /** Quadratic weighted kappa on whole points 0..max (null: undefined, see quadraticWeightedKappa). */
+  qwk: number | null;
+  /** Mean absolute error, in points. */
+  mae: number | null;
+  exact: number | null;
+  adjacent: number | null;
+}
+
+/**
+ * The agreement figures of a labelled set against a model, on one scale 0..max (a task's score or one criterion's
+ * points): what `npm run eval` prints. The same kappa as the Agreement page, on the same categories.
+ */
+export function scoreAgreement(pairs: ScorePair[], max: number): ScoreAgreement {
+  const hi = Math.max(1, Math.round(max));
+  const cat = categoryAgreement(pairs, 0, hi);
+  return { n: pairs.length, qwk: quadraticWeightedKappa(pairs, 0, hi), mae: meanAbsoluteDifference(pairs), exact: cat?.exact ?? null, adjacent: cat?.adjacent ?? null };
+}

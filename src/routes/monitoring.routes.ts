@@ -1,6 +1,5 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
 import type { Jobs } from '../job-queue.js';
 import { actorOf, allow } from '../lti/actor.js';
@@ -16,7 +15,6 @@ import { monitoringCsv, presentMonitoring } from './monitoring.present.js';
 /** The administrator's monitoring page (seed §9 and §11): KPI tiles and charts over a period, each chart also a table and CSV. */
 export interface MonitoringDeps {
   db: RootDb;
-  config: Pick<Config, 'encryptionKey'>;
   jobs?: Jobs;
 }
 
@@ -49,13 +47,13 @@ export function monitoringRoutes(deps: MonitoringDeps): Router {
 
 async function showMonitoring(deps: MonitoringDeps, req: Request, res: Response, message?: string): Promise<void> {
   const period = periodOf(actorOf(res).platformId, req.query);
-  const m = await monitoringOf(deps.db, deps.config, period);
+  const m = await monitoringOf(deps.db, period);
   render(req, res, 'pages/admin/monitoring', { title: 'Monitoring', period: { from: period.fromDay, to: period.toDay }, message: message ?? null, ...presentMonitoring(m) });
 }
 
 async function downloadCsv(deps: MonitoringDeps, req: Request, res: Response): Promise<void> {
   const period = periodOf(actorOf(res).platformId, req.query);
-  const m = await monitoringOf(deps.db, deps.config, period);
+  const m = await monitoringOf(deps.db, period);
   res.status(200).type('text/csv; charset=utf-8').attachment(`monitoring-${period.fromDay}-to-${period.toDay}.csv`).send(`\uFEFF${monitoringCsv(m)}`);
 }
 

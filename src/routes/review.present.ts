@@ -1,6 +1,7 @@
 import { gradebookScale } from '../models/tasks/column-maximum.service.js';
 import { renderMarkdown } from '../http/markdown.js';
 import type { AgreementSummary } from '../analytics/agreement.js';
+import type { OverrideCategoryGroup } from '../models/assessments/agreement.service.js';
 import type { ReviewStatus, SyncStatus } from '../models/assessments/assessments.table.js';
 import type { ReviewListItem } from '../models/assessments/review.repository.js';
 import type { ReviewData } from '../models/assessments/review-page.service.js';
@@ -8,6 +9,10 @@ import type { AppealRow } from '../models/appeals/appeals.repository.js';
 import { formatDateTime, formatScore } from './present.js';
 import { formatUsd } from './prompts.present.js';
 import { releasedToStudent } from '../models/assessments/release.js';
+import { OVERRIDE_CATEGORIES, OVERRIDE_CATEGORY_LABELS, overrideCategoryLabel } from '../models/assessments/override-category.js';
+
+/** The choices of "what was wrong with the grade", in the order the form lists them. */
+export const OVERRIDE_CATEGORY_OPTIONS = OVERRIDE_CATEGORIES.map((value) => ({ value, label: OVERRIDE_CATEGORY_LABELS[value] }));
 
 /** View models of the review area: what the templates print, already worded and formatted. */
 
@@ -115,6 +120,8 @@ function presentOverride(a: ReviewData['assessment']) {
     score: formatScore(a.overrideScore),
     feedbackHtml: a.overrideFeedback ? renderMarkdown(a.overrideFeedback) : null,
     reason: a.overrideReason ?? '',
+    // A manual grade has no model's grade to have been wrong.
+    category: a.kind === 'manual' ? null : overrideCategoryLabel(a.overrideCategory),
     // Whether the score is the sum of the criteria the instructor gave, or the overall score changed alone.
     scoreOf: a.overrideCriteria && Object.keys(a.overrideCriteria).length ? 'criteria' : 'overall',
   };
@@ -175,7 +182,8 @@ export function presentReview(d: ReviewData) {
     },
     override: presentOverride(a),
     // The last override's values, to prefill the form (also after a later approval is impossible: overrides only grow).
-    overrideValues: { score: a.overrideScore == null ? '' : formatScore(a.overrideScore), feedback: a.overrideFeedback ?? '', criteria: a.overrideCriteria ?? {} },
+    overrideValues: { score: a.overrideScore == null ? '' : formatScore(a.overrideScore), feedback: a.overrideFeedback ?? '', criteria: a.overrideCriteria ?? {}, category: a.overrideCategory ?? '' },
+    overrideCategories: OVERRIDE_CATEGORY_OPTIONS,
     reviewedBy: d.context.reviewerName,
     reviewedAt: a.reviewedAt ? formatDateTime(a.reviewedAt) : null,
     reviewNote: a.reviewNote,
@@ -198,6 +206,28 @@ export function presentSummary(s: AgreementSummary) {
     mad: num(s.meanAbsoluteDifference),
     madPct: s.meanAbsoluteDifferencePct == null ? '—' : `${s.meanAbsoluteDifferencePct.toFixed(1)}%`,
     kappa: num(s.kappa, 3),
+  };
+}
+
+/**
+ * The override categories table: a column per category (and one for overrides from before categories, when there
+ * are any), a row per prompt version and criterion, with the most frequent category named for the row.
+ */
+export function presentOverrideCategories(groups: OverrideCategoryGroup[]) {
+  const withNone = groups.some((g) => g.counts.none > 0);
+  const columns = [...OVERRIDE_CATEGORY_OPTIONS.map((o) => ({ key: o.value as string, label: o.label })), ...(withNone ? [{ key: 'none', label: 'Not categorized' }] : [])];
+  return {
+    columns,
+    rows: groups.map((g) => {
+      const top = OVERRIDE_CATEGORIES.reduce<{ key: string; n: number } | null>((best, c) => (g.counts[c] > (best?.n ?? 0) ? { key: c, n: g.counts[c] } : best), null);
+      return {
+        version: g.versionLabel,
+        criterion: g.criterionName,
+        counts: columns.map((c) => g.counts[c.key as keyof typeof g.counts]),
+        total: g.total,
+        mostly: top ? OVERRIDE_CATEGORY_LABELS[top.key as keyof typeof OVERRIDE_CATEGORY_LABELS] : '—',
+      };
+    }),
   };
 }
 
@@ -227,7 +257,7 @@ export function assessmentJson(a: ReviewData['assessment']) {
       reviewedAt: a.reviewedAt?.toISOString() ?? null,
       note: a.reviewNote,
       rejectedTo: a.rejectedTo,
-      override: a.overrideScore == null ? null : { score: a.overrideScore, criteria: a.overrideCriteria, feedback: a.overrideFeedback, reason: a.overrideReason },
+      override: a.overrideScore == null ? null : { score: a.overrideScore, criteria: a.overrideCriteria, feedback: a.overrideFeedback, category: a.overrideCategory, reason: a.overrideReason },
     },
     finalScore: a.reviewStatus === 'overridden' ? a.overrideScore : a.reviewStatus === 'approved' ? a.score : null,
     releasedAt: a.releasedAt?.toISOString() ?? null,

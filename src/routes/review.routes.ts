@@ -2,13 +2,13 @@ import { Router, type Request, type Response } from 'express';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { HttpError } from '../errors.js';
 import { render } from '../http/render.js';
-import { agreementChart, agreementReport } from '../models/assessments/agreement.service.js';
-import { flagCodesInCourse, listForReview, promptVersionsInCourse } from '../models/assessments/review.repository.js';
+import { flagCodesInCourse, listForReview } from '../models/assessments/review.repository.js';
 import { bulkApprove, INJECTION_SKIP_REASON } from '../models/assessments/review.service.js';
 import { listTasksForCourse } from '../models/tasks/tasks.repository.js';
 import { enqueueSoon } from '../job-queue.js';
-import { presentListItem, presentSummary } from './review.present.js';
-import { analyticsQuerySchema, bulkSchema, parseReviewQuery, toListFilter } from './review.schema.js';
+import { presentListItem } from './review.present.js';
+import { bulkSchema, parseReviewQuery, toListFilter } from './review.schema.js';
+import { applyReviewThreshold, showAnalytics } from './review-analytics.js';
 import { answerAppealOf, approve, openReview, override, reject, retrySync, reviewerOf, type Notice, type ReviewDeps } from './review.decisions.js';
 import { withDeps } from './handlers.js';
 
@@ -25,7 +25,8 @@ export function reviewRoutes(deps: ReviewDeps): Router {
   router.post('/instructor/review/:assessmentId/reject', on(reject));
   router.post('/instructor/review/:assessmentId/retry-sync', on(retrySync));
   router.post('/instructor/review/:assessmentId/appeal', on(answerAppealOf));
-  router.get('/instructor/analytics', on(showAnalytics));
+  router.get('/instructor/analytics', on((d, req, res) => showAnalytics(d, req, res)));
+  router.post('/instructor/analytics/tasks/:taskId/review-threshold', on(applyReviewThreshold));
   return router;
 }
 
@@ -70,27 +71,4 @@ async function approveSelected(deps: ReviewDeps, req: Request, res: Response): P
     if (err instanceof HttpError && err.status === 422) return showQueue(deps, req, res, { fields: err.fields, status: 422, message: err.message, values: { ids: parsed.data.ids } });
     throw err;
   }
-}
-
-async function showAnalytics({ db }: ReviewDeps, req: Request, res: Response): Promise<void> {
-  const courseId = courseOf(actorOf(res));
-  const q = analyticsQuerySchema.parse(req.query ?? {});
-  const [report, tasks, versions] = await Promise.all([
-    agreementReport(db, courseId, { taskId: q.task, promptVersionId: q.version }),
-    listTasksForCourse(db, courseId),
-    promptVersionsInCourse(db, courseId),
-  ]);
-  const group = (g: { key: string; label: string; summary: Parameters<typeof presentSummary>[0] }) => ({ key: g.key, label: g.label, ...presentSummary(g.summary) });
-  render(req, res, 'pages/instructor/review-analytics', {
-    title: 'Agreement',
-    query: q,
-    tasks: tasks.map((t) => ({ id: t.id, title: t.title })),
-    versions: versions.filter((v) => !q.task || v.taskId === q.task),
-    overall: presentSummary(report.overall),
-    byTask: report.byTask.map(group),
-    byPromptVersion: report.byPromptVersion.map(group),
-    byCriterion: report.byCriterion.map(group),
-    timeline: report.timeline.map(group),
-    chart: agreementChart(report.timeline),
-  });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ReviewListFilter } from '../models/assessments/review.repository.js';
 import { INT4_MAX, int4 } from '../validation.js';
+import { OVERRIDE_CATEGORIES } from '../models/assessments/override-category.js';
 
 /** Query and form input of the review area (parsed at the edge; the service checks ranges against the rubric). */
 
@@ -64,6 +65,20 @@ export const analyticsQuerySchema = z.object({
   version: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().max(INT4_MAX).optional()).catch(undefined),
 });
 
+/**
+ * The Agreement page's calibration target: the largest share (%) of changed results accepted above a review threshold.
+ * Empty: 10 %.
+ */
+export const calibrationTargetSchema = z.object({
+  target: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'Enter a whole percentage from 1 to 50.' }).int('Enter a whole percentage from 1 to 50.').min(1, 'Enter a whole percentage from 1 to 50.').max(50, 'Enter a whole percentage from 1 to 50.').default(10)),
+});
+export const DEFAULT_CALIBRATION_TARGET = 10;
+
+/** "Use this threshold" on the Agreement page: a whole percentage. */
+export const reviewThresholdSchema = z.object({
+  threshold: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'Choose a threshold from 0 to 100 %.' }).int('Choose a whole percentage from 0 to 100.').min(0, 'Choose a threshold from 0 to 100 %.').max(100, 'Choose a threshold from 0 to 100 %.')),
+});
+
 /** The JSON API's review call: one decision, with the decision number it was made from. */
 export const apiReviewSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('approve'), decisionSeq: z.number().int().min(0).max(INT4_MAX) }),
@@ -74,6 +89,8 @@ export const apiReviewSchema = z.discriminatedUnion('action', [
     score: z.number().optional(),
     criteria: z.record(z.string(), z.number()).optional(),
     feedback: z.string().optional(),
+    // Required with the reason, unless graded by hand.
+    category: z.enum(OVERRIDE_CATEGORIES).optional(),
     reason: z.string().optional(),
   }),
   z.object({ action: z.literal('reject'), decisionSeq: z.number().int().min(0).max(INT4_MAX), rejectTo: z.enum(['queue', 'manual']), note: z.string().optional() }),

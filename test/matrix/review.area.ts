@@ -35,7 +35,7 @@ const area: MatrixArea = {
     { route: 'POST /instructor/review/bulk-approve', allowed: ['instructor'], path: () => '/instructor/review/bulk-approve', form: { ids: '999999' } },
     { route: 'GET /instructor/review/:assessmentId', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}`, tenantScoped: true },
     { route: 'POST /instructor/review/:assessmentId/approve', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/approve`, form: { decisionSeq: '0' }, fresh: pending, tenantScoped: true },
-    { route: 'POST /instructor/review/:assessmentId/override', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/override`, form: { decisionSeq: '0', score: '0', reason: 'matrix' }, fresh: pending, tenantScoped: true },
+    { route: 'POST /instructor/review/:assessmentId/override', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/override`, form: { decisionSeq: '0', score: '0', category: 'other', reason: 'matrix' }, fresh: pending, tenantScoped: true },
     { route: 'POST /instructor/review/:assessmentId/reject', allowed: ['instructor'], path: ({ assessmentId }) => `/instructor/review/${assessmentId}/reject`, form: { decisionSeq: '0', rejectTo: 'manual', note: 'matrix' }, fresh: pending, tenantScoped: true },
     {
       route: 'POST /instructor/review/:assessmentId/retry-sync',
@@ -50,6 +50,7 @@ const area: MatrixArea = {
       tenantScoped: true,
     },
     { route: 'GET /instructor/analytics', allowed: ['instructor'], path: () => '/instructor/analytics' },
+    { route: 'POST /instructor/analytics/tasks/:taskId/review-threshold', allowed: ['instructor'], path: ({ taskId }) => `/instructor/analytics/tasks/${taskId}/review-threshold`, form: { threshold: '100', target: '10' }, tenantScoped: true },
     { route: 'GET /api/llm-assessments/pending-review/', allowed: ['instructor', 'administrator'], path: () => '/api/llm-assessments/pending-review/' },
     { route: 'GET /api/llm-assessments/:id/', allowed: ['instructor', 'administrator'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/`, tenantScoped: true },
     { route: 'POST /api/llm-assessments/:id/review/', allowed: ['instructor'], path: ({ assessmentId }) => `/api/llm-assessments/${assessmentId}/review/`, json: { action: 'approve', decisionSeq: 0 }, fresh: pending, tenantScoped: true },

@@ -254,7 +254,7 @@ describe('XSS corpus through every rendered field, in Chromium with the real CSP
     const overridden = await crafted(p('sm'));
     const rejected = await crafted(p('st'));
     const unusable = await crafted(p('sm'), true);
-    await ok('override', instructor.post(`/instructor/review/${overridden.id}/override`, { decisionSeq: '0', score: '5', reason: p('or'), feedback: p('of') }, { htmx: true }));
+    await ok('override', instructor.post(`/instructor/review/${overridden.id}/override`, { decisionSeq: '0', score: '5', category: 'other', reason: p('or'), feedback: p('of') }, { htmx: true }));
     await ok('reject', instructor.post(`/instructor/review/${rejected.id}/reject`, { decisionSeq: '0', rejectTo: 'manual', note: p('rj') }, { htmx: true }));
     await db.execute(sql`update assessments set grade_sync_status = 'failed', grade_sync_error = ${p('ge')}, grade_sync_attempts = 3 where id = ${overridden.id}`);
 

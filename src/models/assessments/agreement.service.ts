@@ -1,6 +1,7 @@
 import type { Db } from '../../db/db.js';
 import { summarizeAgreement, type AgreementSummary, type ReviewOutcome } from '../../analytics/agreement.js';
 import { listDecided, type DecidedRow } from './review.repository.js';
+import { OVERRIDE_CATEGORIES, type OverrideCategory } from './override-category.js';
 
 export interface AgreementGroup {
   key: string;
@@ -16,6 +17,66 @@ export interface AgreementReport {
   byCriterion: AgreementGroup[];
   /** Per UTC day of the decision, oldest first. */
   timeline: AgreementGroup[];
+  /** Overrides by what was wrong, per prompt version and where the instructor changed the grade. */
+  overrideCategories: OverrideCategoryGroup[];
+}
+
+/** Overrides of one prompt version at one place (a criterion, or the overall score alone), counted by category. */
+export interface OverrideCategoryGroup {
+  promptVersionId: number;
+  versionLabel: string;
+  /** A criterion's id, or '' for overrides of the overall score alone. */
+  criterionId: string;
+  criterionName: string;
+  counts: Record<OverrideCategory | 'none', number>;
+  total: number;
+}
+
+const OVERALL = { id: '', name: 'Overall score only' };
+
+/**
+ * Where an override changed the model's grade: the criteria whose points the instructor set differently (all of them
+ * given, the score their sum), or the overall score alone. An override that gave every criterion the model's own
+ * points changed nothing per criterion and counts as the overall score's.
+ */
+function placesOf(r: DecidedRow): Array<{ id: string; name: string }> {
+  if (!r.overrideCriteria || !Object.keys(r.overrideCriteria).length) return [OVERALL];
+  const model = (r.result?.criteria ?? {}) as Record<string, { score?: number }>;
+  const changed = r.rubric.filter((c) => {
+    const given = r.overrideCriteria![c.id];
+    const llm = model[c.id]?.score;
+    return given !== undefined && (typeof llm !== 'number' || Math.abs(given - llm) > 0.005);
+  });
+  return changed.length ? changed.map((c) => ({ id: c.id, name: c.name })) : [OVERALL];
+}
+
+/**
+ * Override categories per prompt version and criterion, so an instructor sees what to fix in the prompt ("v3:
+ * Evidence too lenient 6 times"). An override changing two criteria counts under each. Versions in order, then
+ * criteria in rubric order, the overall score last.
+ */
+export function overrideCategoryGroups(rows: DecidedRow[]): OverrideCategoryGroup[] {
+  const groups = new Map<string, OverrideCategoryGroup & { order: number[] }>();
+  for (const r of rows) {
+    if (r.reviewStatus !== 'overridden') continue;
+    for (const place of placesOf(r)) {
+      const key = `${r.promptVersionId}:${place.id}`;
+      let g = groups.get(key);
+      if (!g) {
+        const at = place.id ? r.rubric.findIndex((c) => c.id === place.id) : r.rubric.length;
+        const counts = Object.fromEntries([...OVERRIDE_CATEGORIES, 'none'].map((c) => [c, 0])) as OverrideCategoryGroup['counts'];
+        g = { promptVersionId: r.promptVersionId, versionLabel: `${r.taskTitle} — prompt v${r.promptVersion}`, criterionId: place.id, criterionName: place.name, counts, total: 0, order: [r.taskId, r.promptVersion, at] };
+        groups.set(key, g);
+      }
+      g.counts[r.overrideCategory ?? 'none'] += 1;
+      g.total += 1;
+    }
+  }
+  const byOrder = (a: number[], b: number[]) => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return 0;
+  };
+  return [...groups.values()].sort((a, b) => byOrder(a.order, b.order)).map(({ order: _order, ...g }) => g);
 }
 
 function outcome(r: DecidedRow): ReviewOutcome {
@@ -64,6 +125,7 @@ export async function agreementReport(db: Db, courseId: number, filter: { taskId
     byPromptVersion: grouped(rows, (r) => String(r.promptVersionId), (r) => `${r.taskTitle} — prompt v${r.promptVersion}`),
     byCriterion: criterionGroups(rows),
     timeline: grouped(rows, (r) => r.reviewedAt.toISOString().slice(0, 10), (r) => r.reviewedAt.toISOString().slice(0, 10)).sort((a, b) => a.key.localeCompare(b.key)),
+    overrideCategories: overrideCategoryGroups(rows),
   };
 }
 

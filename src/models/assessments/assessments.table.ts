@@ -4,6 +4,7 @@ import { users } from '../tenancy/tenancy.table.js';
 import { queueItems } from '../queue/queue.table.js';
 import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
 import type { AssessmentFlag } from '../../grading/rubric.js';
+import type { OverrideCategory } from './override-category.js';
 
 export const REVIEW_STATUSES = ['pending_review', 'approved', 'overridden', 'rejected'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
@@ -67,6 +68,8 @@ export const assessments = pgTable(
     overrideCriteria: jsonb('override_criteria').$type<Record<string, number>>(),
     overrideFeedback: text('override_feedback'),
     overrideReason: text('override_reason'),
+    /** What was wrong with the model's grade (override-category.ts); null for a manual grade and for overrides before 0023. */
+    overrideCategory: text('override_category').$type<OverrideCategory>(),
     releasedAt: at('released_at'),
     gradeSyncStatus: text('grade_sync_status').$type<SyncStatus>().notNull().default('none'),
     gradeSyncAttempts: integer('grade_sync_attempts').notNull().default(0),
@@ -100,6 +103,7 @@ export const assessments = pgTable(
     check('assessments_sync_status_check', sql`${t.gradeSyncStatus} in ('none', 'pending', 'synced', 'failed')`),
     check('assessments_rejected_to_check', sql`${t.rejectedTo} is null or ${t.rejectedTo} in ('queue', 'manual')`),
     // The model's grade changed by hand needs a reason; a grade given by hand in the first place does not.
+    check('assessments_override_category_check', sql`${t.overrideCategory} is null or ${t.overrideCategory} in ('too_harsh', 'too_lenient', 'missed_criterion', 'misread', 'off_topic', 'other')`),
     check('assessments_override_reason_check', sql`${t.kind} = 'manual' or ${t.overrideScore} is null or ${t.overrideReason} is not null`),
   ],
 );

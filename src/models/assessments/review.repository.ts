@@ -2,6 +2,7 @@ import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import type { AssessmentFlag } from '../../grading/rubric.js';
 import { assessments, type AssessmentKind, type ReviewStatus, type SyncStatus } from './assessments.table.js';
+import type { OverrideCategory } from './override-category.js';
 
 export type AssessmentRow = typeof assessments.$inferSelect;
 
@@ -37,6 +38,7 @@ export interface DecisionChange {
   overrideCriteria?: Record<string, number> | null;
   overrideFeedback?: string | null;
   overrideReason?: string | null;
+  overrideCategory?: OverrideCategory | null;
   rejectedTo?: 'queue' | 'manual' | null;
   /** Approvals and overrides release the feedback and make a grade sync due; rejections withdraw both. */
   release: boolean;
@@ -255,16 +257,19 @@ export interface DecidedRow {
   overrideCriteria: Record<string, number> | null;
   rubric: Array<{ id: string; name: string; maxPoints: number }>;
   reviewedAt: Date;
+  /** What was wrong with the model's grade, for an override (null before categories existed). */
+  overrideCategory: OverrideCategory | null;
+  computedConfidence: number | null;
 }
 
 export async function listDecided(db: Db, courseId: number, f: { taskId?: number; promptVersionId?: number }): Promise<DecidedRow[]> {
   const rows = await db.execute<{
     id: number; task_id: number; task_title: string; prompt_version_id: number; prompt_version: number; review_status: 'approved' | 'overridden';
     score: number; override_score: number | null; max_score: number; result: Record<string, unknown> | null; override_criteria: Record<string, number> | null;
-    rubric: Array<{ id: string; name: string; maxPoints: number }>; reviewed_at: Date;
+    rubric: Array<{ id: string; name: string; maxPoints: number }>; reviewed_at: Date; override_category: OverrideCategory | null; computed_confidence: number | null;
   }>(sql`
     select a.id, a.task_id, t.title as task_title, a.prompt_version_id, pv.version as prompt_version, a.review_status, a.score, a.override_score,
-           a.max_score, a.result, a.override_criteria, pv.rubric, a.reviewed_at
+           a.max_score, a.result, a.override_criteria, pv.rubric, a.reviewed_at, a.override_category, a.computed_confidence
     from assessments a join tasks t on t.id = a.task_id join prompt_versions pv on pv.id = a.prompt_version_id
     where a.course_id = ${courseId} and a.kind = 'llm' and a.review_status in ('approved', 'overridden') and a.score is not null and a.reviewed_at is not null
       ${f.taskId ? sql`and a.task_id = ${f.taskId}` : sql``}
@@ -284,6 +289,8 @@ export async function listDecided(db: Db, courseId: number, f: { taskId?: number
     overrideCriteria: r.override_criteria,
     rubric: r.rubric,
     reviewedAt: new Date(r.reviewed_at),
+    overrideCategory: r.override_category,
+    computedConfidence: r.computed_confidence,
   }));
 }
 
@@ -294,4 +301,34 @@ export async function promptVersionsInCourse(db: Db, courseId: number): Promise<
     from assessments a join prompt_versions pv on pv.id = a.prompt_version_id join tasks t on t.id = a.task_id
     where a.course_id = ${courseId} and a.kind = 'llm' order by t.title, pv.version`);
   return rows.rows.map((r) => ({ id: Number(r.id), taskId: Number(r.task_id), taskTitle: r.task_title, version: r.version }));
+}
+
+/** A decided LLM result's computed confidence and whether it was approved as it was, for the calibration table. */
+export interface ConfidenceOutcomeRow {
+  taskId: number;
+  taskTitle: string;
+  promptVersionId: number;
+  promptVersion: number;
+  confidence: number | null;
+  /** Approved unchanged; false for an override or a rejection. */
+  unchanged: boolean;
+}
+
+/** Every decision on an LLM result of the course (approved, overridden or rejected), with its computed confidence. */
+export async function listConfidenceOutcomes(db: Db, courseId: number, f: { taskId?: number; promptVersionId?: number }): Promise<ConfidenceOutcomeRow[]> {
+  const rows = await db.execute<{ task_id: number; task_title: string; prompt_version_id: number; prompt_version: number; computed_confidence: number | null; review_status: ReviewStatus }>(sql`
+    select a.task_id, t.title as task_title, a.prompt_version_id, pv.version as prompt_version, a.computed_confidence, a.review_status
+    from assessments a join tasks t on t.id = a.task_id join prompt_versions pv on pv.id = a.prompt_version_id
+    where a.course_id = ${courseId} and a.kind = 'llm' and a.review_status in ('approved', 'overridden', 'rejected') and a.reviewed_at is not null
+      ${f.taskId ? sql`and a.task_id = ${f.taskId}` : sql``}
+      ${f.promptVersionId ? sql`and a.prompt_version_id = ${f.promptVersionId}` : sql``}
+    order by t.title, a.task_id, pv.version, a.id`);
+  return rows.rows.map((r) => ({
+    taskId: Number(r.task_id),
+    taskTitle: r.task_title,
+    promptVersionId: Number(r.prompt_version_id),
+    promptVersion: r.prompt_version,
+    confidence: r.computed_confidence,
+    unchanged: r.review_status === 'approved',
+  }));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { int4, parseInput } from '../../validation.js';
+import { OVERRIDE_CATEGORIES } from './override-category.js';
 
 /** What an instructor's review decisions send: an override (score, criteria, feedback, reason) or a rejection. */
 
@@ -29,11 +30,18 @@ const scoreField = z
     return Math.round(n * 100) / 100;
   });
 
+/** What was wrong with the model's grade: one of the categories, or empty (required for a model's grade by the service). */
+const categoryField = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+  z.enum(OVERRIDE_CATEGORIES, { error: 'Choose what was wrong with the grade from the list.' }).optional(),
+);
+
 export const overrideSchema = z.object({
   decisionSeq: seq,
   score: scoreField,
   criteria: z.record(z.string(), scoreField).optional(),
   feedback: optionalText(FEEDBACK_MAX, 'Feedback'),
+  category: categoryField,
   reason: optionalText(REASON_MAX, 'The reason'),
 });
 

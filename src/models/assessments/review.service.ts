@@ -100,7 +100,8 @@ export function handGradeOf(rubric: RubricCriterion[], maxScore: number, input: 
 /**
  * The instructor's own grade beside the model's, which stays unchanged for audit. Allowed on anything not sent
  * back to the LLM queue: a later override replaces an earlier decision and is synced again. The feedback and the
- * reason are stored encrypted (they may name the student or quote the work); the row returned has them readable.
+ * reason are stored encrypted (they may name the student or quote the work); the row returned has them readable. The
+ * reason's category (too harsh, too lenient…) is stored plain: it is what the Agreement page counts.
  * Work handed in for manual grading (kind `manual`) is graded the same way, without a reason: there is no model's
  * grade to change.
  */
@@ -112,6 +113,7 @@ export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptio
 
   const checked = handGradeOf(rubric, current.maxScore, input);
   const fields = 'fields' in checked ? { ...checked.fields } : {};
+  if (!input.category && !manual) fields.category = 'Choose what was wrong with the model\'s grade: too harsh, too lenient, a missed criterion, misread work, off-topic feedback or other.';
   if (!input.reason && !manual) fields.reason = 'Say why you change the grade: it is kept with the original for audit.';
   if (Object.keys(fields).length || !('grade' in checked)) throw Invalid(fields);
   const { grade } = checked;
@@ -129,6 +131,7 @@ export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptio
       overrideCriteria: grade.criteria,
       overrideFeedback: sealText(config.encryptionKey, current, 'override_feedback', input.feedback),
       overrideReason: sealText(config.encryptionKey, current, 'override_reason', input.reason ?? null),
+      overrideCategory: manual ? null : (input.category ?? null),
       rejectedTo: null,
       release: true,
     },
@@ -142,6 +145,7 @@ export async function overrideAssessment(db: Db, config: Pick<Config, 'encryptio
     criteria: grade.criteria ?? {},
     scoreOf: grade.criteria ? 'criteria' : 'overall',
     reasonGiven: Boolean(row.overrideReason),
+    category: row.overrideCategory,
   });
   await notifyFeedbackReady(db, { assessmentIds: [row.id] });
   return readableTexts(config.encryptionKey, row);

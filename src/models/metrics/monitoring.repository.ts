@@ -79,11 +79,11 @@ export async function platformDays(db: Db, p: Period) {
   return rows.rows.map((r) => ({ ...r, cost_micros: Number(r.cost_micros) }));
 }
 
-/** Overrides of LLM results decided in the period: their stored (encrypted) reasons, to be read and grouped. */
-export async function overridesOfPeriod(db: Db, p: Period, limit = 2000) {
-  const rows = await db.execute<{ queue_item_id: number | null; submission_id: number; override_reason: string | null }>(sql`
-    select a.queue_item_id, a.submission_id, a.override_reason from assessments a
+/** Overrides of LLM results decided in the period, counted by their category (null: decided before categories). */
+export async function overrideCategoriesOfPeriod(db: Db, p: Period): Promise<Array<{ category: string | null; n: number }>> {
+  const rows = await db.execute<{ category: string | null; n: number }>(sql`
+    select a.override_category as category, count(*)::int as n from assessments a
     where a.platform_id = ${p.platformId} and a.kind = 'llm' and a.review_status = 'overridden' and ${within('a.reviewed_at', p)}
-    order by a.reviewed_at desc limit ${limit}`);
+    group by a.override_category`);
   return rows.rows;
 }

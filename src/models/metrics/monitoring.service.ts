@@ -1,8 +1,7 @@
-import type { Config } from '../../config.js';
 import type { Db } from '../../db/db.js';
-import { openText } from '../assessments/assessment-texts.js';
+import { OVERRIDE_CATEGORIES, overrideCategoryLabel } from '../assessments/override-category.js';
 import { ratingSummary } from './ratings.repository.js';
-import { hoursToFeedback, kpiFacts, overridesOfPeriod, platformDays, queueArrivals, type Period } from './monitoring.repository.js';
+import { hoursToFeedback, kpiFacts, overrideCategoriesOfPeriod, platformDays, queueArrivals, type Period } from './monitoring.repository.js';
 
 /**
  * The administrator's monitoring (seed §9 and §11): KPI tiles against the seed's targets and the series behind them,
@@ -54,20 +53,14 @@ export function feedbackDistribution(hours: number[]): Array<{ label: string; n:
 }
 
 /**
- * Override reasons grouped: the same words (case, spacing and end punctuation aside) count together, most first,
- * each shown once in that plain form with a capital first letter.
+ * Overrides by what was wrong with the model's grade: every category in its fixed order (0 included, so periods
+ * compare), then those decided before categories existed, when there are any.
  */
-export function groupReasons(reasons: string[], top = 10): Array<{ reason: string; n: number }> {
-  const groups = new Map<string, { reason: string; n: number }>();
-  for (const r of reasons) {
-    const plain = r.replace(/\s+/g, ' ').replace(/[.!;:,\s]+$/, '').trim();
-    const key = plain.toLowerCase();
-    if (!key) continue;
-    const g = groups.get(key) ?? { reason: plain.charAt(0).toUpperCase() + plain.slice(1), n: 0 };
-    g.n += 1;
-    groups.set(key, g);
-  }
-  return [...groups.values()].sort((a, b) => b.n - a.n || a.reason.localeCompare(b.reason)).slice(0, top);
+export function categoryCounts(rows: Array<{ category: string | null; n: number }>): Array<{ reason: string; n: number }> {
+  const n = (c: string | null) => rows.filter((r) => r.category === c).reduce((acc, r) => acc + Number(r.n), 0);
+  const out = OVERRIDE_CATEGORIES.map((c) => ({ reason: overrideCategoryLabel(c), n: n(c) }));
+  const none = n(null);
+  return none ? [...out, { reason: overrideCategoryLabel(null), n: none }] : out;
 }
 
 export interface Monitoring {
@@ -80,18 +73,17 @@ export interface Monitoring {
 }
 
 /** Everything the monitoring page shows for the period. */
-export async function monitoringOf(db: Db, config: Pick<Config, 'encryptionKey'>, p: Period): Promise<Monitoring> {
-  const [kpis, arrivals, hours, days, overrides] = await Promise.all([kpisOf(db, p), queueArrivals(db, p), hoursToFeedback(db, p), platformDays(db, p), overridesOfPeriod(db, p)]);
+export async function monitoringOf(db: Db, p: Period): Promise<Monitoring> {
+  const [kpis, arrivals, hours, days, overrides] = await Promise.all([kpisOf(db, p), queueArrivals(db, p), hoursToFeedback(db, p), platformDays(db, p), overrideCategoriesOfPeriod(db, p)]);
   const providers = new Map<string, number>();
   for (const d of days) for (const [k, n] of Object.entries(d.provider_counts ?? {})) providers.set(k, (providers.get(k) ?? 0) + n);
-  const reasons = overrides.map((o) => openText(config.encryptionKey, { queueItemId: o.queue_item_id == null ? null : Number(o.queue_item_id), submissionId: Number(o.submission_id) }, 'override_reason', o.override_reason) ?? '');
   return {
     kpis,
     arrivals,
     feedback: feedbackDistribution(hours),
     days,
     providers: [...providers.entries()].map(([provider, n]) => ({ provider, n })).sort((a, b) => b.n - a.n),
-    overrides: { count: overrides.length, reasons: groupReasons(reasons) },
+    overrides: { count: overrides.reduce((acc, r) => acc + Number(r.n), 0), reasons: categoryCounts(overrides) },
   };
 }
 

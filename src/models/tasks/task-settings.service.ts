@@ -42,3 +42,33 @@ export async function saveTaskSettings(db: Db, who: TaskEditor, taskId: number, 
   }
   return row;
 }
+
+/**
+ * The review threshold chosen on the Agreement page from the task's calibration: results at or above it are released
+ * at once (unflagged ones: a flag still sends a result to review), the rest wait for the instructor. The task's
+ * auto-release setting — nothing parallel to it — so the task settings page shows and changes the same. Run in a
+ * transaction.
+ */
+export async function setReviewThreshold(db: Db, who: TaskEditor, taskId: number, threshold: number): Promise<TaskRow> {
+  const task = await lockTaskInCourse(db, who.courseId, taskId);
+  if (!task) throw NotFound('The task');
+  if (!(threshold >= 0 && threshold <= 1)) throw Invalid({ threshold: 'Choose a threshold from 0 to 100 %.' });
+  const changed = [...(task.releasePolicy !== 'immediately' ? ['releasePolicy'] : []), ...(task.autoReleaseMinConfidence !== threshold ? ['autoReleaseMinConfidence'] : [])];
+  const row = await updateTaskSettings(db, task.id, {
+    title: task.title,
+    description: task.description,
+    criteria: task.criteria,
+    maxScore: task.maxScore,
+    maxAttempts: task.maxAttempts,
+    attemptPolicy: task.attemptPolicy,
+    dueAt: task.dueAt,
+    latePolicy: task.latePolicy,
+    releasePolicy: 'immediately',
+    autoReleaseMinConfidence: threshold,
+    waitingNote: task.waitingNote,
+  });
+  if (changed.length) {
+    await recordAudit(db, { platformId: who.platformId, courseId: who.courseId, actorId: who.userId, actorKind: 'user', action: 'task.settings_changed', entityType: 'task', entityId: task.id, details: { changed, reviewThreshold: threshold, from: 'agreement' } });
+  }
+  return row;
+}

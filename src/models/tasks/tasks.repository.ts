@@ -1,12 +1,19 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import { tasks, type ReleasePolicy, type TaskType } from './tasks.table.js';
+import { courses } from '../tenancy/tenancy.table.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
 
 export async function findTaskInCourse(db: Db, courseId: number, taskId: number): Promise<TaskRow | undefined> {
   const [row] = await db.select().from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.courseId, courseId)));
   return row;
+}
+
+/** A task by id alone with its course's platform, for the operator's command line (`npm run eval -- --task <id>`); pages scope by course. */
+export async function findTaskById(db: Db, taskId: number): Promise<(TaskRow & { platformId: number }) | undefined> {
+  const [row] = await db.select({ task: tasks, platformId: courses.platformId }).from(tasks).innerJoin(courses, eq(courses.id, tasks.courseId)).where(eq(tasks.id, taskId));
+  return row ? { ...row.task, platformId: Number(row.platformId) } : undefined;
 }
 
 export async function findTaskByResourceLink(db: Db, courseId: number, resourceLinkId: string): Promise<TaskRow | undefined> {

@@ -1,0 +1,2 @@
+ALTER TABLE "assessments" ADD COLUMN "override_category" text;--> statement-breakpoint
+ALTER TABLE "assessments" ADD CONSTRAINT "assessments_override_category_check" CHECK ("assessments"."override_category" is null or "assessments"."override_category" in ('too_harsh', 'too_lenient', 'missed_criterion', 'misread', 'off_topic', 'other'));
