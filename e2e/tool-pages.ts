@@ -70,6 +70,7 @@ export const TOOL_PAGES: ToolPage[] = [
   { role: 'administrator', name: 'admin queue', path: () => '/admin/queue', key: '#queue-actions tbody input[name="ids"]' },
   { role: 'administrator', name: 'batches', path: () => '/admin/batches', key: '#batches-list tbody a' },
   { role: 'administrator', name: 'a batch', path: (f) => `/admin/batches/${f.batchId}` },
+  { role: 'administrator', name: 'batch schedules', path: () => '/admin/schedules', key: '#schedule-form button[type="submit"]' },
   { role: 'administrator', name: 'costs', path: () => '/admin/costs', key: '#costs-by-course tbody th, #costs-by-course tbody td' },
   { role: 'administrator', name: 'cost report', path: () => '/admin/costs/report' },
   { role: 'administrator', name: 'LMS registrations', path: () => '/admin/platforms' },
