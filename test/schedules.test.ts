@@ -10,6 +10,7 @@ import { listRuns } from '../src/models/schedules/schedules.repository.js';
 import { bulkSubmit, seedTenant, type Tenant } from './helpers/batch-fixtures.js';
 import { drive, submitSteps, useEmulatedBatches } from './helpers/batch-driver.js';
 import type { Jobs } from '../src/job-queue.js';
+import { etaForQueued, observedThroughput } from '../src/models/queue/eta.js';
 
 /**
  * Issue 20, items 1 and 2: schedules and automatic mode, run by the worker's job against a real PostgreSQL and the
@@ -330,5 +331,46 @@ describe('schedule times and input', () => {
     expect(problems({ minItems: '10', maxItems: '5' })).toEqual({ maxItems: 'The maximum must not be below the minimum.' });
     expect(problems({ sending: 'maybe' })).toEqual({ sending: 'Choose whether runs wait for a confirmation or send themselves.' });
     expect(cronProblem('* * * *')).toBe('A cron expression has five fields (minute hour day month weekday), e.g. "0 2 * * *" for 02:00 UTC daily; this one has 4.');
+  });
+});
+
+describe('the students\' estimate', () => {
+  const hour = 3_600_000;
+
+  it('follows a schedule that sends itself: its next run, its interval and its maximum per run', async () => {
+    const t = await seedTenant(env.db.db);
+    const now = new Date();
+    const before = await observedThroughput(env.db.db, t.platformId, 10, now);
+    expect(before.nextRoundAt ?? null).toBeNull();
+    const id = await scheduleFor(t, { intervalMinutes: '120', maxItems: '50' });
+    const next = new Date((await scheduleRow(id)).next_run_at);
+    const th = await observedThroughput(env.db.db, t.platformId, 10, now);
+    expect(th).toMatchObject({ nextRoundAt: next, cadenceMs: 2 * hour, batchSize: 50 });
+    // Position 51 waits for the second run, one interval later; the turnaround (no history: the default) after it.
+    expect(etaForQueued(51, th, now).getTime()).toBe(next.getTime() + 2 * hour + th.turnaroundMs);
+  });
+
+  it('ignores a schedule that waits for confirmation, is paused or covers only part of the queue', async () => {
+    const t = await seedTenant(env.db.db);
+    await scheduleFor(t, { sending: 'confirm' });
+    await scheduleFor(t, { course: String(t.courseId) });
+    const paused = await scheduleFor(t);
+    await env.db.db.transaction((tx) => pauseSchedule(tx, t.admin, paused, true, new Date()));
+    expect((await observedThroughput(env.db.db, t.platformId, 10)).nextRoundAt ?? null).toBeNull();
+  });
+
+  it('in automatic mode, expects the round when the oldest item will have waited T (or now, at N items)', async () => {
+    const t = await seedTenant(env.db.db);
+    await scheduleFor(t, { trigger: 'threshold', thresholdItems: '3', thresholdWaitMinutes: '240' });
+    const items = await bulkSubmit(env.db.db, env.config, t, 2);
+    await env.db.db.execute(sql`update queue_items set created_at = now() - interval '1 hour' where id = ${items[0]!}`);
+    const oldest = (await env.db.db.execute<{ c: string }>(sql`select min(created_at) as c from queue_items where id = any(${sql.param(items)}::bigint[])`)).rows[0]!.c;
+    const now = new Date();
+    const th = await observedThroughput(env.db.db, t.platformId, 10, now);
+    expect(th.nextRoundAt!.getTime()).toBe(new Date(oldest).getTime() + 4 * hour);
+    expect(th.cadenceMs).toBe(4 * hour);
+    await bulkSubmit(env.db.db, env.config, t, 1);
+    const full = await observedThroughput(env.db.db, t.platformId, 10, now);
+    expect(full.nextRoundAt!.getTime() - Date.now()).toBeLessThanOrEqual(60_000);
   });
 });
