@@ -37,7 +37,7 @@ export function presentRun(r: RunRow) {
 
 /** The form's values: a schedule's (editing), or what was typed (a refused form), as strings. */
 export function formValues(s?: ScheduleRow): Record<string, string> {
-  if (!s) return { trigger: 'interval', intervalMinutes: '60', thresholdItems: '200', thresholdWaitMinutes: '240', minItems: '1', maxItems: '1000', sending: 'confirm' };
+  if (!s) return { trigger: 'interval', intervalMinutes: '60', thresholdItems: '100', thresholdWaitMinutes: '30', minItems: '1', maxItems: '1000', sending: 'confirm' };
   const str = (v: number | string | null) => (v == null ? '' : String(v));
   return {
     name: s.name,
