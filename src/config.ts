@@ -92,6 +92,8 @@ export interface BatchSettings {
   enqueuedTokenLimit: number;
   /** How often a worker looks for batch work nobody is doing (a dead worker's, a lost job's). */
   sweepMs: number;
+  /** How often a worker runs the batch schedules that are due (a schedule's slot is a whole minute). */
+  scheduleTickMs: number;
   /** Result lines applied per transaction while ingesting. */
   ingestChunk: number;
 }
@@ -276,6 +278,7 @@ function batchSettings(e: Env): BatchSettings {
     leaseMs: e.BATCH_LEASE_MS,
     enqueuedTokenLimit: e.BATCH_ENQUEUED_TOKEN_LIMIT,
     sweepMs: e.BATCH_SWEEP_MS,
+    scheduleTickMs: e.BATCH_SCHEDULE_TICK_MS,
     ingestChunk: e.BATCH_INGEST_CHUNK,
   };
 }

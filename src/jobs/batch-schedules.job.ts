@@ -7,7 +7,7 @@ import { defineJob } from './job.js';
 const MAX_PER_TICK = 100;
 
 /**
- * Batch schedules and automatic mode (issue 20): every minute, each schedule whose slot has come runs, one per
+ * Batch schedules and automatic mode (issue 20): every minute (BATCH_SCHEDULE_TICK_MS), each schedule whose slot has come runs, one per
  * transaction (schedules.service.ts `runNextDueSchedule`: locked, its run row unique per slot, so two workers or a
  * repeated tick never make two batches of the same items). Batches a schedule sends itself are handed to a worker
  * at once, as an administrator's confirmation is (kickBatch; the batch sweep would find them too).
@@ -15,7 +15,7 @@ const MAX_PER_TICK = 100;
 export const batchSchedulesJob = defineJob({
   name: 'run-batch-schedules',
   payload: z.object({}).passthrough(),
-  every: '1 minute',
+  every: (deps) => deps.config?.batches.scheduleTickMs ?? 60_000,
   concurrency: 1,
   async handle({ db, logger, jobs, config }) {
     if (!config) return;
