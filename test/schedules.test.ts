@@ -274,7 +274,7 @@ describe('automatic mode thresholds', () => {
     expect(await queued(t)).toBe(0);
   });
 
-  it('backs off for 15 minutes after a refused run instead of refusing every minute', async () => {
+  it('backs off for 15 minutes after a refused run instead of refusing every minute (and after a run that found only held-back work)', async () => {
     const t = await seedTenant(env.db.db);
     const id = await auto(t, '1', '60');
     await bulkSubmit(env.db.db, env.config, t, 1);
@@ -282,6 +282,12 @@ describe('automatic mode thresholds', () => {
     await dueNow(id);
     await tick();
     expect(await runRows(id)).toMatchObject([{ outcome: 'refused' }]);
+    expect(new Date((await scheduleRow(id)).next_run_at).getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
+    await env.db.db.execute(sql`update budgets set frozen = false where platform_id = ${t.platformId}`);
+    await env.db.db.execute(sql`update course_privacy set llm_allowed = false where course_id = ${t.courseId}`);
+    await env.db.db.execute(sql`update batch_schedules set next_run_at = date_trunc('minute', now()) where id = ${id}`);
+    await tick();
+    expect((await runRows(id)).map((r) => r.outcome)).toEqual(['refused', 'skipped']);
     expect(new Date((await scheduleRow(id)).next_run_at).getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
   });
 

@@ -104,7 +104,9 @@ export async function runNextDueSchedule(db: Db, limits: BatchLimits & { minSize
   }
   const run = await makeBatches(db, limits, s);
   await finishRun(db, runId, run);
-  const next = run.outcome === 'refused' && s.trigger === 'threshold' ? new Date(Math.max(nextRunAt(s, slot, now).getTime(), now.getTime() + REFUSED_BACKOFF_MS)) : nextRunAt(s, slot, now);
+  // Automatic mode looks every minute: a run that could not send (refused, or only held-back work) waits longer
+  // before the next look, so a freeze or a course refusing batches does not write a run a minute.
+  const next = (run.outcome === 'refused' || run.outcome === 'skipped') && s.trigger === 'threshold' ? new Date(Math.max(nextRunAt(s, slot, now).getTime(), now.getTime() + REFUSED_BACKOFF_MS)) : nextRunAt(s, slot, now);
   await advanceSchedule(db, s.id, next, true);
   await recordAudit(db, {
     platformId: s.platformId,
