@@ -70,6 +70,7 @@ export const TOOL_PAGES: ToolPage[] = [
   { role: 'administrator', name: 'admin queue', path: () => '/admin/queue', key: '#queue-actions tbody input[name="ids"]' },
   { role: 'administrator', name: 'batches', path: () => '/admin/batches', key: '#batches-list tbody a' },
   { role: 'administrator', name: 'a batch', path: (f) => `/admin/batches/${f.batchId}` },
+  { role: 'administrator', name: 'batch schedules', path: () => '/admin/schedules', key: '#schedules-list tbody a' },
   { role: 'administrator', name: 'costs', path: () => '/admin/costs', key: '#costs-by-course tbody th, #costs-by-course tbody td' },
   { role: 'administrator', name: 'cost report', path: () => '/admin/costs/report' },
   { role: 'administrator', name: 'LMS registrations', path: () => '/admin/platforms' },
@@ -138,6 +139,14 @@ export async function buildPageFixtures(stack: Stack): Promise<PageFixtures> {
   const budget = await admin.post('/admin/costs/budgets', { scope: `course-${home.courseId}`, month, limit: '50' }, { htmx: true });
   if (budget.status !== 200) throw new Error(`setting the fixture budget answered ${budget.status}`);
 
+  // A schedule with a run that made the batch, so the Schedules page shows both of its tables.
+  const schedule = await db.execute<{ id: number }>(sql`
+    insert into batch_schedules (platform_id, name, trigger, threshold_items, threshold_wait_minutes, window_start_minute, window_end_minute, min_items, max_items, needs_confirmation, next_run_at, created_by)
+    values (${home.platformId}, 'Automatic, a long name to see how it wraps in a narrow frame', 'threshold', 100, 30, 1320, 360, 1, 1000, false, now() + interval '1 minute', ${home.instructorId})
+    returning id`);
+  await db.execute(sql`
+    insert into batch_schedule_runs (schedule_id, platform_id, due_at, outcome, batch_ids, items, est_cost_micros, message)
+    values (${Number(schedule.rows[0]!.id)}, ${home.platformId}, date_trunc('minute', now()), 'created', ${sql.param([batch!.id])}::bigint[], 2, 250, '1 batch of 2 items made, waiting for an administrator to confirm.')`);
   return { taskId: home.taskId, feedbackSubmissionId: released.submissionId, reviewAssessmentId: flagged.id, batchId: batch!.id, manualAssessmentId, studentId: student1 };
 }
 

@@ -159,6 +159,7 @@ export const envSchema = z.object({
   BATCH_LEASE_MS: positiveInt.min(500).default(120_000),
   BATCH_ENQUEUED_TOKEN_LIMIT: positiveInt.default(2_000_000),
   BATCH_SWEEP_MS: positiveInt.min(100).default(30_000),
+  BATCH_SCHEDULE_TICK_MS: positiveInt.min(100).default(60_000),
   BATCH_INGEST_CHUNK: positiveInt.max(10_000).default(1000),
   JOBS_PROCESS_EVERY_MS: positiveInt.min(100).default(5000),
   // Grade passback (AGS): tries of one decision before it is left failed, backoff base, per-call timeout.

@@ -20,6 +20,8 @@ export interface BatchSettings {
   enqueuedTokenLimit: number;
   /** How often a worker looks for batch work nobody is doing (a dead worker's, a lost job's). */
   sweepMs: number;
+  /** How often a worker runs the batch schedules that are due (a schedule's slot is a whole minute). */
+  scheduleTickMs: number;
   /** Result lines applied per transaction while ingesting. */
   ingestChunk: number;
 }

@@ -233,6 +233,7 @@ function batchSettings(e: Env): BatchSettings {
     leaseMs: e.BATCH_LEASE_MS,
     enqueuedTokenLimit: e.BATCH_ENQUEUED_TOKEN_LIMIT,
     sweepMs: e.BATCH_SWEEP_MS,
+    scheduleTickMs: e.BATCH_SCHEDULE_TICK_MS,
     ingestChunk: e.BATCH_INGEST_CHUNK,
   };
 }

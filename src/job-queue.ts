@@ -14,6 +14,8 @@ export interface JobPayloads {
   'batch-ingest': BatchJobPayload;
   'batch-cancel': BatchJobPayload;
   'batch-sweep': RecurringJobPayload;
+  /** Batch schedules and automatic mode: the schedules whose slot has come, every minute. */
+  'run-batch-schedules': RecurringJobPayload;
   /** Grade passback: one assessment now, or every sync that is due. */
   'sync-grades': { assessmentId?: number };
   /** A task's maximum follows its LMS gradebook column (asked for by launches). */

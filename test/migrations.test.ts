@@ -28,7 +28,7 @@ describe('migrations', () => {
         "select table_name from information_schema.tables where table_schema = 'public' order by 1",
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
-        'appeals', 'assessments', 'audit_log', 'batch_requests', 'batches', 'budgets', 'consent_records', 'cost_ledger', 'cost_settings', 'course_privacy', 'courses',
+        'appeals', 'assessments', 'audit_log', 'batch_requests', 'batch_schedule_runs', 'batch_schedules', 'batches', 'budgets', 'consent_records', 'cost_ledger', 'cost_settings', 'course_privacy', 'courses',
         'daily_metrics', 'email_outbox', 'feedback_ratings', 'lti_deployments', 'lti_nonces', 'lti_platforms', 'memberships', 'notification_preferences',
         'notification_templates', 'notifications', 'person_requests', 'platform_privacy',
         'prompt_templates', 'prompt_versions', 'prompts', 'queue_items', 'registration_invites', 'submissions',

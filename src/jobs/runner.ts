@@ -17,6 +17,7 @@ import { batchPollJob } from './batch-poll.job.js';
 import { batchIngestJob } from './batch-ingest.job.js';
 import { batchCancelJob } from './batch-cancel.job.js';
 import { batchSweepJob } from './batch-sweep.job.js';
+import { batchSchedulesJob } from './batch-schedules.job.js';
 import { metricsRollupJob } from './metrics-rollup.job.js';
 import { reviewsWaitingJob } from './reviews-waiting.job.js';
 import { notifyDelaysJob } from './notify-delays.job.js';
@@ -44,6 +45,7 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'batch-ingest': batchIngestJob,
   'batch-cancel': batchCancelJob,
   'batch-sweep': batchSweepJob,
+  'run-batch-schedules': batchSchedulesJob,
 };
 
 export const ALL_JOBS: readonly JobDefinition[] = Object.values(JOBS);

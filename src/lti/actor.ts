@@ -57,6 +57,7 @@ const NAV: Record<Role, Array<{ href: string; label: string }>> = {
     { href: '/admin', label: 'Overview' },
     { href: '/admin/queue', label: 'Queue' },
     { href: '/admin/batches', label: 'Batches' },
+    { href: '/admin/schedules', label: 'Schedules' },
     { href: '/admin/costs', label: 'Costs' },
     { href: '/admin/monitoring', label: 'Monitoring' },
     { href: '/admin/notifications', label: 'Notifications' },

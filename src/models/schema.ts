@@ -13,3 +13,4 @@ export * from './audit/audit.table.js';
 export * from './notifications/notifications.table.js';
 export * from './appeals/appeals.table.js';
 export * from './metrics/metrics.table.js';
+export * from './schedules/schedules.table.js';

@@ -12,6 +12,8 @@ import { memoStats } from '../models/queue/stats-cache.js';
 import { effectiveLimits } from '../models/batches/batches.service.js';
 import { TASK_TYPES } from '../models/tasks/tasks.table.js';
 import { taskTypeLabel } from './present.js';
+import { listSchedules } from '../models/schedules/schedules.repository.js';
+import { presentSchedule } from './schedules.present.js';
 import { filterParams, formatCount, formatUsd, presentCharts, presentItem, presentStats, STATUS_LABELS } from './queue.present.js';
 
 // The queue dashboard as a page, shared by its routes (queue.routes.ts) and by the batch form on it, which
@@ -56,13 +58,14 @@ export async function showQueueBoard(
   const query = parsed.success ? parsed.data : DEFAULT_QUERY;
   const filterFields = parsed.success ? {} : filterProblems(parsed.error);
   const now = new Date();
-  const [page, choices, shares, dead] = await Promise.all([
+  const [page, choices, shares, dead, schedules] = await Promise.all([
     queuePage(deps.db, actor.platformId, query),
     memoStats(actor.platformId, 'choices', () => filterChoices(deps.db, actor.platformId)),
     memoStats(actor.platformId, 'by-course', () => pendingByCourse(deps.db, actor.platformId)),
     memoStats(actor.platformId, 'dead-letters', async () =>
       itemViews(deps.db, actor.platformId, await pageOfIds(deps.db, actor.platformId, queueFilterSchema.parse({ status: 'failed' }), 'newest', 10, 0)),
     ),
+    listSchedules(deps.db, actor.platformId),
   ]);
   const limits = effectiveLimits(deps.config.batches);
   const message = options.message ?? (parsed.success ? undefined : { kind: 'error' as const, text: 'Some filters are not valid; showing the default view.', fields: filterFields });
@@ -89,6 +92,8 @@ export async function showQueueBoard(
       stats: presentStats(page.stats, deps.config.batches.enqueuedTokenLimit, now),
       charts: presentCharts(shares),
       dead: dead.map(presentItem),
+      // "Next run at …": the active schedules, soonest first (listSchedules' order).
+      nextRuns: schedules.filter((x) => !x.pausedAt).slice(0, 3).map(presentSchedule),
       limits,
       message,
       fields: { ...(message?.fields ?? {}) },

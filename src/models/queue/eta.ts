@@ -1,5 +1,6 @@
 import type { Db } from '../../db/db.js';
 import { recentBatchFigures } from '../batches/batches.repository.js';
+import { scheduledRounds } from '../schedules/schedule-eta.js';
 
 /**
  * When will a student's work be graded? Batches are made by an administrator, not on a timer, so the honest answer
@@ -14,6 +15,10 @@ import { recentBatchFigures } from '../batches/batches.repository.js';
  * the result one turnaround after its round. Items already in a batch only wait for the turnaround.
  * Without history the defaults below stand in (a daily batch, OpenAI's 24-hour completion window), so the first
  * estimates err on the late side rather than promising what nobody scheduled.
+ *
+ * A platform with a schedule that sends by itself (schedules/schedule-eta.ts) has a promise instead of a habit:
+ * round 1 is its next run (automatic mode: when its threshold is reached, at the latest once the oldest item has
+ * waited T), later rounds one interval (or T) apart, each taking at most the schedule's maximum items.
  */
 
 export const DEFAULT_CADENCE_MS = 24 * 3_600_000;
@@ -26,6 +31,8 @@ export interface Throughput {
   batchSize: number;
   turnaroundMs: number;
   lastBatchAt: Date | null;
+  /** A schedule's next run, when one promises it (then cadence and size are the schedule's). */
+  nextRoundAt?: Date | null;
   /** Whether the figures come from history (false: the defaults). */
   observed: { cadence: boolean; turnaround: boolean };
 }
@@ -38,7 +45,7 @@ const median = (xs: number[]): number | null => {
 };
 
 /** The platform's recent batching figures (see the module comment). */
-export async function observedThroughput(db: Db, platformId: number, defaultBatchSize: number): Promise<Throughput> {
+export async function observedThroughput(db: Db, platformId: number, defaultBatchSize: number, now = new Date()): Promise<Throughput> {
   const rows = { rows: await recentBatchFigures(db, platformId, HISTORY) };
   const created = rows.rows.map((r) => new Date(r.created_at).getTime());
   const gaps = created.slice(1).map((t, i) => created[i]! - t).filter((g) => g > 0);
@@ -49,6 +56,17 @@ export async function observedThroughput(db: Db, platformId: number, defaultBatc
   const sizes = rows.rows.map((r) => Number(r.request_total)).filter((n) => n > 0);
   const cadence = median(gaps);
   const turnaround = median(turnarounds);
+  const scheduled = await scheduledRounds(db, platformId, now);
+  if (scheduled) {
+    return {
+      cadenceMs: scheduled.cadenceMs,
+      batchSize: Math.max(1, scheduled.batchSize),
+      turnaroundMs: turnaround ?? DEFAULT_TURNAROUND_MS,
+      lastBatchAt: created.length ? new Date(created[0]!) : null,
+      nextRoundAt: scheduled.nextRoundAt,
+      observed: { cadence: true, turnaround: turnaround !== null },
+    };
+  }
   return {
     cadenceMs: cadence ?? DEFAULT_CADENCE_MS,
     batchSize: sizes.length ? Math.max(1, Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length)) : Math.max(1, defaultBatchSize),
@@ -61,7 +79,7 @@ export async function observedThroughput(db: Db, platformId: number, defaultBatc
 /** When a queued item at `position` (1 = next) should be graded. */
 export function etaForQueued(position: number, t: Throughput, now: Date): Date {
   const round = Math.max(1, Math.ceil(position / t.batchSize));
-  const nextRound = t.lastBatchAt ? Math.max(now.getTime(), t.lastBatchAt.getTime() + t.cadenceMs) : now.getTime() + t.cadenceMs;
+  const nextRound = t.nextRoundAt ? Math.max(now.getTime(), t.nextRoundAt.getTime()) : t.lastBatchAt ? Math.max(now.getTime(), t.lastBatchAt.getTime() + t.cadenceMs) : now.getTime() + t.cadenceMs;
   return new Date(nextRound + (round - 1) * t.cadenceMs + t.turnaroundMs);
 }
 
