@@ -1,14 +1,14 @@
 import { createReadStream } from 'node:fs';
+import { measuredCall } from '../measured-call.js';
 import Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import type { GradingRequest } from '../../grading/request.js';
 import { silentLogger, type Logger } from '../../log.js';
-import { secondsSince } from '../../metrics/registry.js';
 import { ProviderError } from '../errors.js';
 import { readLines } from '../jsonl.js';
 import type { ProviderMetrics } from '../openai/openai-provider.js';
 import type { BatchProvider, BatchResultLine, BatchSnapshot, CreateBatchInput, CreatedBatch, ProviderCapabilities, RealtimeAnswer } from '../provider.js';
-import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from '../retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import { spoolLines } from '../spool.js';
 import { retryAfterFrom, toProviderError } from './anthropic-errors.js';
 import { messageBatchSchema, toSnapshot } from './batch-snapshot.js';
@@ -93,26 +93,7 @@ export class AnthropicBatchProvider implements BatchProvider {
   }
 
   private call<T>(op: Operation, operation: string, fn: (attempt: number) => Promise<T>, retry: RetryPolicy = this.retry): Promise<T> {
-    const labels = { provider: this.name, operation: op };
-    return withRetry(
-      retry,
-      async (attempt) => {
-        const started = performance.now();
-        try {
-          return await fn(attempt);
-        } catch (err) {
-          const failure = toProviderError(err, operation);
-          this.metrics?.providerErrors.inc({ ...labels, code: failure.code });
-          throw failure;
-        } finally {
-          this.metrics?.providerDuration.observe(labels, secondsSince(started));
-        }
-      },
-      {
-        retryAfterMs: retryAfterFrom,
-        onRetry: (err, attempt, delayMs) => this.log.warn('Anthropic call failed; retrying', { operation, attempt, delayMs, error: err.message }),
-      },
-    );
+    return measuredCall({ provider: this.name, op, operation, retry: retry, metrics: this.metrics, log: this.log, toProviderError, retryAfterFrom }, fn);
   }
 
   async createBatch(input: CreateBatchInput): Promise<CreatedBatch> {

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { measuredCall } from '../measured-call.js';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../../log.js';
-import { secondsSince, type Metrics } from '../../metrics/registry.js';
+import type { Metrics } from '../../metrics/registry.js';
 import { ProviderError } from '../errors.js';
 import { readLines } from '../jsonl.js';
 import type {
@@ -14,7 +15,7 @@ import type {
   ProviderCapabilities,
   RealtimeAnswer,
 } from '../provider.js';
-import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from '../retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import { spoolLines } from '../spool.js';
 import { openAIBatchSchema, toSnapshot } from './batch-snapshot.js';
 import { retryAfterFrom, toProviderError } from './openai-errors.js';
@@ -101,26 +102,7 @@ export class OpenAIBatchProvider implements BatchProvider {
    * every failed one counted, under `op`; `operation` says which (with its ids) in messages.
    */
   private call<T>(op: Operation, operation: string, fn: (attempt: number) => Promise<T>): Promise<T> {
-    const labels = { provider: this.name, operation: op };
-    return withRetry(
-      this.retry,
-      async (attempt) => {
-        const started = performance.now();
-        try {
-          return await fn(attempt);
-        } catch (err) {
-          const failure = toProviderError(err, operation);
-          this.metrics?.providerErrors.inc({ ...labels, code: failure.code });
-          throw failure;
-        } finally {
-          this.metrics?.providerDuration.observe(labels, secondsSince(started));
-        }
-      },
-      {
-        retryAfterMs: retryAfterFrom,
-        onRetry: (err, attempt, delayMs) => this.log.warn('OpenAI call failed; retrying', { operation, attempt, delayMs, error: err.message }),
-      },
-    );
+    return measuredCall({ provider: this.name, op, operation, retry: this.retry, metrics: this.metrics, log: this.log, toProviderError, retryAfterFrom }, fn);
   }
 
   async createBatch(input: CreateBatchInput): Promise<CreatedBatch> {
