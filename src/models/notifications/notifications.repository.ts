@@ -97,16 +97,8 @@ export async function isInInbox(db: Db, o: InboxOwner, id: number): Promise<bool
 }
 
 /** A notice ready to write: its wording rendered, its dedupe key naming the event (and recipient). */
-export interface NoticeRow {
-  platformId: number;
-  courseId: number | null;
-  /** Null: every administrator of the platform. */
-  userId: number | null;
-  kind: string;
-  severity: NotificationRow['severity'];
-  title: string;
-  body: string;
-  link: string | null;
+export interface NoticeRow extends NewNotification {
+  /** Where its e-mail's button leads (the course or activity in the LMS). */
   lmsUrl: string | null;
   dedupeKey: string;
 }
