@@ -47,3 +47,18 @@ export class ProviderError extends Error {
 export function isRetryable(err: unknown): boolean {
   return err instanceof ProviderError && err.retryable;
 }
+
+/**
+ * What an HTTP status means for any provider, once its own special cases (a 429 that is really an empty account, a
+ * billing error) are decided: 5xx and 408 are worth another try, as is a 409; the rest are refusals.
+ */
+export function classifyStatus(status: number): { code: ProviderErrorCode; retryable: boolean } {
+  if (status === 429) return { code: 'rate_limited', retryable: true };
+  if (status >= 500 || status === 408) return { code: 'server_error', retryable: true };
+  if (status === 409) return { code: 'conflict', retryable: true };
+  if (status === 401) return { code: 'authentication', retryable: false };
+  if (status === 403) return { code: 'permission', retryable: false };
+  if (status === 404) return { code: 'not_found', retryable: false };
+  if (status === 413) return { code: 'too_large', retryable: false };
+  return { code: 'invalid_request', retryable: false };
+}

@@ -1,6 +1,6 @@
 import { APIConnectionError, APIError } from '@anthropic-ai/sdk';
 import { z } from 'zod';
-import { ProviderError, type ProviderErrorCode } from '../errors.js';
+import { classifyStatus, ProviderError, type ProviderErrorCode } from '../errors.js';
 
 /** Anthropic's error envelope: {type: "error", error: {type, message}, request_id}. */
 const errorBody = z.object({ error: z.object({ type: z.string().nullish(), message: z.string().nullish() }) });
@@ -22,15 +22,9 @@ export function retryAfterFrom(err: ProviderError): number | null {
  * 504 timeout_error, 529 overloaded_error.
  */
 function classify(status: number, type: string | null): { code: ProviderErrorCode; retryable: boolean } {
-  if (status === 429) return { code: 'rate_limited', retryable: true };
-  if (status === 529 || status >= 500 || status === 408) return { code: 'server_error', retryable: true };
-  if (status === 402 || type === 'billing_error') return { code: 'quota_exceeded', retryable: false };
-  if (status === 409) return { code: 'conflict', retryable: true };
-  if (status === 401) return { code: 'authentication', retryable: false };
-  if (status === 403) return { code: 'permission', retryable: false };
-  if (status === 404) return { code: 'not_found', retryable: false };
-  if (status === 413) return { code: 'too_large', retryable: false };
-  return { code: 'invalid_request', retryable: false };
+  // Anthropic's own: a billing error (unless the status already says rate limit, timeout or server error). 529 is a 5xx.
+  if (status === 402 || (type === 'billing_error' && status !== 429 && status !== 408 && status < 500)) return { code: 'quota_exceeded', retryable: false };
+  return classifyStatus(status);
 }
 
 const HINTS: Partial<Record<ProviderErrorCode, string>> = {

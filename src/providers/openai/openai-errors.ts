@@ -1,6 +1,6 @@
 import { APIConnectionError, APIError } from 'openai';
 import { z } from 'zod';
-import { ProviderError, type ProviderErrorCode } from '../errors.js';
+import { classifyStatus, ProviderError, type ProviderErrorCode } from '../errors.js';
 
 const errorBody = z.object({ message: z.string().optional(), code: z.string().nullish(), type: z.string().nullish() });
 
@@ -17,16 +17,8 @@ export function retryAfterFrom(err: ProviderError): number | null {
 
 function classify(status: number, providerCode: string | null): { code: ProviderErrorCode; retryable: boolean } {
   // A 429 is usually "slow down" — but "insufficient_quota" means billing is exhausted and no wait will help.
-  if (status === 429) {
-    return providerCode === 'insufficient_quota' ? { code: 'quota_exceeded', retryable: false } : { code: 'rate_limited', retryable: true };
-  }
-  if (status >= 500 || status === 408) return { code: 'server_error', retryable: true };
-  if (status === 409) return { code: 'conflict', retryable: true };
-  if (status === 401) return { code: 'authentication', retryable: false };
-  if (status === 403) return { code: 'permission', retryable: false };
-  if (status === 404) return { code: 'not_found', retryable: false };
-  if (status === 413) return { code: 'too_large', retryable: false };
-  return { code: 'invalid_request', retryable: false };
+  if (status === 429 && providerCode === 'insufficient_quota') return { code: 'quota_exceeded', retryable: false };
+  return classifyStatus(status);
 }
 
 const HINTS: Partial<Record<ProviderErrorCode, string>> = {
