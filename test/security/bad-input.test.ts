@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { decryptContent } from '../../src/crypto/content.js';
 import type { Page, ToolSession } from '../helpers/lti-browser.js';
 import { mintFor } from '../helpers/launches.js';
-import { changedTables, changesDuring, snapshot, tablesContaining } from './snapshot.js';
+import { changedTables, changesDuring, snapshot, tablesContaining, type Snapshot } from './snapshot.js';
 import { internalsIn, is4xx, MAX_HEADER_BYTES, messageOf, raw, withParam, type RawOptions, type RawPage } from './probe.js';
 import { CASES, methodOf, paramsOf, startWorld, type Case, type World, READ_ONLY } from './world.js';
 
@@ -153,11 +153,15 @@ describe('bad input', () => {
   async function runProbes(probes: Probe[], path: (renew: boolean) => Promise<string>, readOnly: boolean, problems: string[]): Promise<void> {
     const pool = world.stack.db.pool;
     let renew = false;
+    let before: Snapshot | undefined;
     for (const p of probes) {
       const target = await path(renew);
-      const before = await snapshot(pool);
+      // A fresh record changes the database: only then is the last probe's "after" no longer this one's "before".
+      if (renew || !before) before = await snapshot(pool);
       const res = await p.send(target);
-      const stored = changedTables(before, await snapshot(pool));
+      const after = await snapshot(pool);
+      const stored = changedTables(before, after);
+      before = after;
       renew = res.status < 400;
       check(p.name, res, p.kind === 'refuse' && !readOnly, problems);
       if (res.status >= 400 || readOnly) {
