@@ -4,22 +4,28 @@ import { LTIJS_KEY_OPTIONS, type PooledKeyPair } from './key-pool.js';
 
 /**
  * Runs before each test file (jest `setupFiles`): ltijs' 4,096-bit RSA key generation takes the next key of the
- * run's pool (see key-pool.ts) instead of making one. Node's `crypto` module is one object per worker process,
- * shared by every file it runs, so it is wrapped once and only the file's position in the pool is reset here.
+ * run's pool (see key-pool.ts) instead of making one. Each test file has its own `globalThis`, but Node's `crypto`
+ * module is one object per worker process, shared by every file it runs: the pool lives on it, so it is wrapped
+ * once per worker and each file only resets its position in the pool.
  */
-const state = globalThis as typeof globalThis & { __keyPool__?: { pairs: PooledKeyPair[]; next: number } };
+interface KeyPoolState {
+  pairs: PooledKeyPair[];
+  next: number;
+}
+const POOL = Symbol.for('llm-assess.test-key-pool');
+const shared = crypto as typeof crypto & { [POOL]?: KeyPoolState };
 const file = process.env.TEST_RSA_KEY_POOL;
 
 if (file) {
-  if (!state.__keyPool__) {
-    state.__keyPool__ = { pairs: JSON.parse(readFileSync(file, 'utf8')) as PooledKeyPair[], next: 0 };
+  if (!shared[POOL]) {
+    const pool: KeyPoolState = { pairs: JSON.parse(readFileSync(file, 'utf8')) as PooledKeyPair[], next: 0 };
     const original = crypto.generateKeyPairSync;
-    const isLtijsCall = (type: unknown, options: unknown) => type === 'rsa' && JSON.stringify(options) === JSON.stringify(LTIJS_KEY_OPTIONS);
+    const ltijsOptions = JSON.stringify(LTIJS_KEY_OPTIONS);
+    shared[POOL] = pool;
     crypto.generateKeyPairSync = function pooled(this: unknown, type: unknown, options: unknown) {
-      const pool = state.__keyPool__!;
-      if (isLtijsCall(type, options) && pool.next < pool.pairs.length) return { ...pool.pairs[pool.next++]! };
+      if (type === 'rsa' && JSON.stringify(options) === ltijsOptions && pool.next < pool.pairs.length) return { ...pool.pairs[pool.next++]! };
       return (original as (...args: unknown[]) => unknown).call(this, type, options);
     } as typeof crypto.generateKeyPairSync;
   }
-  state.__keyPool__.next = 0;
+  shared[POOL]!.next = 0;
 }
