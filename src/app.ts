@@ -46,6 +46,7 @@ import { submissionUpload } from './routes/submission-upload.js';
 import { queueRoutes } from './routes/queue.routes.js';
 import { batchesRoutes } from './routes/batches.routes.js';
 import { schedulesRoutes } from './routes/schedules.routes.js';
+import { providersRoutes } from './routes/providers.routes.js';
 import { queueApiRoutes } from './routes/queue-api.routes.js';
 import { reviewRoutes } from './routes/review.routes.js';
 import { reviewApiRoutes } from './routes/review-api.routes.js';
@@ -211,7 +212,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(preferencesRoutes({ db, emailConfigured: Boolean(config.mail.smtpUrl) }), notificationsAdminRoutes({ db, mail: config.mail }));
   session.use(queueRoutes({ db, config }));
   session.use(batchesRoutes({ db, config, jobs: deps.jobs }));
-  session.use(schedulesRoutes({ db }));
+  session.use(schedulesRoutes({ db }), providersRoutes({ db, providers: promptDeps.providers.names }));
   session.use(queueApiRoutes({ db, config, jobs: deps.jobs }));
   session.use(reviewRoutes({ db, config, logger, jobs: deps.jobs }));
   session.use(reviewApiRoutes({ db, config, logger, jobs: deps.jobs }));

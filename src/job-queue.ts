@@ -16,6 +16,8 @@ export interface JobPayloads {
   'batch-sweep': RecurringJobPayload;
   /** Batch schedules and automatic mode: the schedules whose slot has come, every minute. */
   'run-batch-schedules': RecurringJobPayload;
+  /** Failover: providers marked unhealthy are probed, and cleared by the first answer, every minute. */
+  'probe-providers': RecurringJobPayload;
   /** Grade passback: one assessment now, or every sync that is due. */
   'sync-grades': { assessmentId?: number };
   /** A task's maximum follows its LMS gradebook column (asked for by launches). */

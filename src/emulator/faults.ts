@@ -52,6 +52,11 @@ export const faultsSchema = z.strictObject({
    * the rate limit or server error a client meets when it cleans up after a batch.
    */
   deleteFileFailures: z.strictObject({ count: count.min(1), status: z.union([z.literal(429), z.literal(500)]) }).nullable().default(null),
+  /**
+   * The next N batch listings (GET /v1/batches, GET /v1/messages/batches) are refused with this status: what a
+   * client's probe of a provider that is down meets.
+   */
+  listBatchesFailures: z.strictObject({ count: count.min(1), status: z.union([z.literal(429), z.literal(500)]) }).nullable().default(null),
   /** The next N real-time chat completions are refused with this status. */
   chatFailures: z
     .strictObject({ count: count.min(1), status: z.union([z.literal(429), z.literal(500), z.literal(503)]) })
@@ -166,6 +171,14 @@ export class FaultState {
     const f = this.faults.deleteFileFailures;
     if (!f) return null;
     this.faults.deleteFileFailures = f.count > 1 ? { ...f, count: f.count - 1 } : null;
+    return f.status;
+  }
+
+  /** The status to refuse this batch listing with, if a listing failure is pending. */
+  takeListBatchesFailure(): 429 | 500 | null {
+    const f = this.faults.listBatchesFailures;
+    if (!f) return null;
+    this.faults.listBatchesFailures = f.count > 1 ? { ...f, count: f.count - 1 } : null;
     return f.status;
   }
 

@@ -18,6 +18,7 @@ import { batchIngestJob } from './batch-ingest.job.js';
 import { batchCancelJob } from './batch-cancel.job.js';
 import { batchSweepJob } from './batch-sweep.job.js';
 import { batchSchedulesJob } from './batch-schedules.job.js';
+import { probeProvidersJob } from './probe-providers.job.js';
 import { metricsRollupJob } from './metrics-rollup.job.js';
 import { reviewsWaitingJob } from './reviews-waiting.job.js';
 import { notifyDelaysJob } from './notify-delays.job.js';
@@ -46,6 +47,7 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'batch-cancel': batchCancelJob,
   'batch-sweep': batchSweepJob,
   'run-batch-schedules': batchSchedulesJob,
+  'probe-providers': probeProvidersJob,
 };
 
 export const ALL_JOBS: readonly JobDefinition[] = Object.values(JOBS);

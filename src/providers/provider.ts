@@ -152,6 +152,11 @@ export interface BatchProvider {
   cancelBatch(providerBatchId: string): Promise<BatchSnapshot>;
   /** Deletes a request or result file at the provider (retention). A file already gone is not an error. */
   deleteFile(fileId: string): Promise<void>;
+  /**
+   * The smallest real call that shows the provider answers with our key (it lists one batch; nothing is sent or
+   * billed): how a provider marked unhealthy after a failover is found healthy again. Throws ProviderError.
+   */
+  probe(): Promise<void>;
   /** One real-time request, at the standard (not batch) price: prompt tests and urgent items. */
   realtimeGrade(req: GradingRequest): Promise<RealtimeAnswer>;
 }

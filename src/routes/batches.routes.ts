@@ -19,6 +19,8 @@ import { presentCleanupProblems, presentProviderFiles } from './batches.present.
 import { fileCleanupProblems } from '../models/batches/batch-steps.repository.js';
 import { filterFromBody, showQueueBoard, stringValues } from './queue.page.js';
 import { withDeps } from './handlers.js';
+import { failoverLinks, healthMarks, recentFailovers } from '../models/failover/failover.repository.js';
+import { presentFailover, presentFailoverEvent, presentUnhealthy } from './providers.present.js';
 
 export interface BatchRouteDeps {
   db: RootDb;
@@ -62,10 +64,12 @@ export function batchesRoutes(deps: BatchRouteDeps): Router {
 async function listPage(deps: BatchRouteDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
   const { page, created } = pageQuery.parse(req.query);
-  const [rows, total, cleanupProblems] = await Promise.all([
+  const [rows, total, cleanupProblems, marks, failovers] = await Promise.all([
     listBatches(deps.db, actor.platformId, PAGE_SIZE, (page - 1) * PAGE_SIZE),
     countBatches(deps.db, actor.platformId),
     fileCleanupProblems(deps.db, actor.platformId),
+    healthMarks(deps.db, actor.platformId),
+    recentFailovers(deps.db, actor.platformId),
   ]);
   const list = rows.map(presentBatch);
   const createdIds = created ? list.filter((b) => created.includes(b.id)).map((b) => b.id) : [];
@@ -77,6 +81,10 @@ async function listPage(deps: BatchRouteDeps, req: Request, res: Response): Prom
     batches: list,
     // Batches whose files (student work, answers) are still at the provider because deleting them failed.
     providerFiles: presentCleanupProblems(cleanupProblems),
+    // Providers marked unhealthy after a failover: new batches avoid them (the Providers page says more).
+    unhealthy: presentUnhealthy(marks),
+    // "12 items moved from OpenAI to Anthropic after the batch expired", each linked to both batches.
+    failovers: failovers.map(presentFailoverEvent),
     paging: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total },
   });
 }
@@ -113,7 +121,12 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
   const actor = actorOf(res);
   const batch = await findBatch(deps.db, actor.platformId, batchId);
   if (!batch) throw NotFound('The batch');
-  const [counts, problems, courses] = await Promise.all([requestCounts(deps.db, batchId), requestProblems(deps.db, batchId, 50), batchCourses(deps.db, batchId)]);
+  const [counts, problems, courses, links] = await Promise.all([
+    requestCounts(deps.db, batchId),
+    requestProblems(deps.db, batchId, 50),
+    batchCourses(deps.db, batchId),
+    failoverLinks(deps.db, actor.platformId, batchId),
+  ]);
   // Once its results are in: how right the estimates were (read once, not at every poll of a running batch).
   const accuracy = batch.ingestedAt ? presentAccuracy(await estimateAccuracy(deps.db, batchId)) : null;
   const providerFiles = presentProviderFiles(batch);
@@ -127,6 +140,7 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
       // Still refreshing while the files at the provider are being deleted, a moment after the results are read.
       batch: { ...shown, live: shown.live || providerFiles.imminent },
       providerFiles,
+      failover: presentFailover(links, batch.failoverReason),
       accuracy,
       counts,
       problems,

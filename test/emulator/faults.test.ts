@@ -25,6 +25,7 @@ describe('parseFaultsJson (EMULATOR_FAULTS)', () => {
         createBatchFailures: { count: 1, status: 500, created: true },
         chatFailures: { count: 1, status: 503 },
         deleteFileFailures: { count: 2, status: 500 },
+        listBatchesFailures: { count: 1, status: 429 },
         malformedOutputRate: 0.05,
         outOfRangeOutputRate: 0.05,
         refusalRate: 0.01,
@@ -121,6 +122,26 @@ describe('admin endpoints', () => {
     expect(again.body).toEqual({ error: { message: `No such File object: ${file.id}`, type: 'invalid_request_error', param: 'id', code: null } });
     expect((await call(emu.apiBaseUrl, 'GET', `/files/${file.id}`)).status).toBe(404);
     expect((await call(emu.apiBaseUrl, 'GET', `/files/${file.id}/content`)).status).toBe(404);
+  });
+
+  it('listBatchesFailures refuses the next N batch listings at OpenAI and Anthropic alike, then lists as the API does', async () => {
+    const anthropic = { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' };
+    emu.setFaults({ listBatchesFailures: { count: 2, status: 429 } });
+    const limited = await call(emu.apiBaseUrl, 'GET', '/batches?limit=1');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+    const overloaded = await call(emu.apiBaseUrl, 'GET', '/messages/batches?limit=1', undefined, anthropic);
+    expect(overloaded.status).toBe(429);
+    expect(overloaded.body).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+    expect(emu.getFaults().listBatchesFailures).toBeNull();
+    expect((await call(emu.apiBaseUrl, 'GET', '/batches?limit=1')).body).toMatchObject({ object: 'list' });
+    expect((await call(emu.apiBaseUrl, 'GET', '/messages/batches?limit=1', undefined, anthropic)).status).toBe(200);
+
+    emu.setFaults({ listBatchesFailures: { count: 1, status: 500 } });
+    const failed = await call(emu.apiBaseUrl, 'GET', '/batches');
+    expect(failed.status).toBe(500);
+    expect(failed.body).toMatchObject({ error: { type: 'server_error' } });
+    expect((await call(emu.apiBaseUrl, 'GET', '/batches')).status).toBe(200);
   });
 
   it('answers unknown paths outside /v1 with the error envelope', async () => {

@@ -90,6 +90,8 @@ export function anthropicRouter(ctx: EmulatorContext): Router {
     res.json(batchObject(ctx, createBatch(ctx, req.body), origin(req)));
   });
   router.get('/batches', (req, res) => {
+    const injected = injectedCallFailure(ctx.faults.takeListBatchesFailure());
+    if (injected) throw injected;
     const query = listQuery.safeParse(req.query);
     if (!query.success) throw zodProblem(query.error);
     const { limit, before_id: before, after_id: after } = query.data;

@@ -43,6 +43,9 @@ export function batchesRouter(ctx: EmulatorContext): Router {
     res.json(presentBatch(ctx, createBatch(ctx, req.body)));
   });
   router.get('/batches', (req, res) => {
+    const injected = ctx.faults.takeListBatchesFailure();
+    if (injected === 429) throw rateLimited('Rate limit reached for requests in organization org-emulator. Please try again in 1s.');
+    if (injected === 500) throw serverError();
     const query = listQuery.safeParse(req.query);
     if (!query.success) throw zodProblem(query.error);
     const newestFirst = [...ctx.store.batches.values()].reverse();

@@ -17,6 +17,7 @@ import { claimLease, renewLease, type BatchRow } from './batches.repository.js';
 import { needsSql } from './batch-state.js';
 import { commitWithoutWaitingForDisk, markIngested, releaseLease, rubricsOf } from './batch-steps.repository.js';
 import type { ResultChunk } from './result-chunk.js';
+import { failOverFinishedBatch } from '../failover/failover.service.js';
 import { ChunkPipeline } from './chunk-pipeline.js';
 import { insertedTotals, sortChunkLines, type Rubric } from './chunk-outcomes.js';
 
@@ -89,9 +90,10 @@ async function applyChunk(w: BatchWorker, batch: BatchRow, chunk: ResultChunk, p
 /**
  * After the last line: requests with no line at all. In a batch that expired, was cancelled or failed they never
  * ran (back to the queue); in a completed batch a missing result is a failed send. Then the batch is ingested.
+ * Returns the failover batch made for what it never ran, if any.
  */
-async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
-  await w.db.transaction(async (tx) => {
+async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<number | null> {
+  return w.db.transaction(async (tx) => {
     const pending = await pendingCustomIds(tx, batch.id);
     let released: string[] = [];
     if (batch.status === 'completed') {
@@ -114,6 +116,9 @@ async function finishIngestion(w: BatchWorker, batch: BatchRow): Promise<void> {
       entityId: batch.id,
       details: { status: batch.status, ...totals },
     });
+    // Failover: what a failed, expired or overdue batch never ran may move to the next provider, in this same
+    // transaction, so no result of this batch can come after its items were sent again (failover.service.ts).
+    return (await failOverFinishedBatch(tx, batch, w.providers.names)).batchId;
   });
 }
 
@@ -168,9 +173,9 @@ export async function ingestBatch(w: BatchWorker, batchId: number, options: Inge
       await pipeline.settle();
       throw err;
     }
-    await finishIngestion(w, batch);
-    w.logger.info('batch ingested', { batchId, lines: position });
-    return [];
+    const failover = await finishIngestion(w, batch);
+    w.logger.info('batch ingested', { batchId, lines: position, ...(failover ? { failover } : {}) });
+    return failover ? [{ step: 'submit', batchId: failover }] : [];
   } catch (err) {
     if (err instanceof LeaseLostError) {
       w.logger.warn(err.message, { batchId });

@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { notifyBatchEnded } from '../notifications/notices.service.js';
 import { pollDelayMs, later, providerOf, type BatchWorker, type NextStep } from './batch-worker.js';
 import { cancelUnsentBatch } from './batches.service.js';
+import { cancelIfPastSla } from '../failover/failover.service.js';
 import { findBatchById, type BatchRow } from './batches.repository.js';
 import { BATCH_STATUSES, isTerminal, needs, type BatchStatus } from './batch-state.js';
 import { clearCancelSend, markTimedOut, recordBatchError, takeCancelSend, takePollSlot, writeSnapshot } from './batch-steps.repository.js';
@@ -62,6 +63,9 @@ export async function pollBatch(w: BatchWorker, batchId: number): Promise<NextSt
   if (isTerminal(status)) return [{ step: 'ingest', batchId }];
 
   const fresh = (await findBatchById(w.db, batchId))!;
+  // Past the platform's SLA under an automatic failover policy: cancelled there, then failed over (failover.service.ts).
+  // One transaction: the cancel asked for, its audit and the provider's mark go together or not at all.
+  if (await w.db.transaction((tx) => cancelIfPastSla(tx, fresh))) return [{ step: 'cancel', batchId }, next];
   const since = fresh.status === 'submitted' ? fresh.submittedAt : (fresh.processingAt ?? fresh.submittedAt);
   const limit = fresh.status === 'submitted' ? w.settings.submittedTimeoutMs : w.settings.processingTimeoutMs;
   if (since && Date.now() - since.getTime() > limit && !fresh.cancelRequestedAt) {

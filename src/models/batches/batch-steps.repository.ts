@@ -95,10 +95,10 @@ export async function takePollSlot(db: Db, batchId: number, pollsRead: number, d
   return slot.rows.length > 0;
 }
 
-/** Asks for the cancel of a batch that ran past its state's time limit, once, with the reason. */
+/** Asks for the cancel of a batch that ran past its state's time limit, once, with the reason (overdue: it may fail over). */
 export async function markTimedOut(db: Db, batchId: number, status: BatchStatus, reason: string): Promise<boolean> {
   const marked = await db.execute(sql`
-    update batches set cancel_requested_at = now(), error = ${reason}, updated_at = now()
+    update batches set cancel_requested_at = now(), overdue_at = now(), error = ${reason}, updated_at = now()
     where id = ${batchId} and cancel_requested_at is null and status = ${status} returning id`);
   return marked.rows.length > 0;
 }

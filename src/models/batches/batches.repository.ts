@@ -207,7 +207,7 @@ export type NewBatchRequest = { item: number; task: number; promptVersion: numbe
  */
 export async function insertBatchWithRequests(
   db: Db,
-  batch: { platformId: number; provider: string; model: string; estCostMicros: number; estInputTokens: number; createdBy: number; notes: string; overrideReason: string | null },
+  batch: { platformId: number; provider: string; model: string; estCostMicros: number; estInputTokens: number; createdBy: number | null; notes: string; overrideReason: string | null },
   requests: NewBatchRequest[],
 ): Promise<{ batchId: number; moved: number }> {
   const [row] = (

@@ -25,6 +25,7 @@ import { isTerminal } from './batch-state.js';
 import { calibrateEstimates } from './calibration.js';
 import { checkOverrideCap, type Override } from './overrides.service.js';
 import { coursesRefusingBatch, type BatchRefusal } from '../privacy/privacy.repository.js';
+import { noteReroutedBatches, rerouteAroundUnhealthy } from '../failover/reroute.service.js';
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
 
@@ -100,8 +101,9 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   const locked = await lockItemsForBatch(db, admin.platformId, selection, selection.scope === 'all');
   refuseUnsendable(locked, selection);
   await refuseByPrivacy(db, locked);
-  // Estimates as the prompt versions' results so far say, before the budgets are asked (calibration.ts).
-  const items = await calibrateEstimates(db, locked);
+  // Estimates as the prompt versions' results so far say, before the budgets are asked (calibration.ts); a provider
+  // marked unhealthy is skipped where the course approves another (failover/reroute.service.ts).
+  const { items, reasons } = await rerouteAroundUnhealthy(db, admin.platformId, await calibrateEstimates(db, locked));
   // An emergency override sends exactly the items named, whatever the budgets say and however few: its cap instead.
   let fit: { kept: SelectedItem[]; leftQueued: LeftQueued | null } = { kept: items, leftQueued: null };
   if (override) await checkOverrideCap(db, admin.platformId, items.reduce((a, i) => a + i.est_cost_micros, 0), override);
@@ -116,6 +118,7 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
       created.push(await createOneBatch(db, admin, { selection, provider: group[0]!.provider, model, chunk, notes: options.notes ?? '', leftQueued, overrideReason: override?.reason ?? null }));
     }
   }
+  await noteReroutedBatches(db, admin.platformId, created, reasons);
   if (created.length) await raiseBudgetAlerts(db, admin.platformId);
   return { batches: created, leftQueued };
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, check, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
 import { BATCH_STATUSES, statusLiterals, type BatchStatus } from './batch-state.js';
@@ -66,6 +66,14 @@ export const batches = pgTable(
     polls: integer('polls').notNull().default(0),
     estInputTokens: integer('est_input_tokens').notNull().default(0),
     /** Result lines read so far (progress of ingestion), and lines that matched no request of this batch. */
+    /**
+     * Failover (issue 20, item 6): the batch whose unfinished items this one carries to another provider, and why;
+     * or, for a batch made while its items' provider was marked unhealthy, only why it went elsewhere.
+     */
+    failedOverFrom: ref('failed_over_from').references((): AnyPgColumn => batches.id),
+    failoverReason: text('failover_reason'),
+    /** When the batch was found past its time limit (the platform's SLA, or a state's timeout) and cancelled for it. */
+    overdueAt: at('overdue_at'),
     ingestedLines: integer('ingested_lines').notNull().default(0),
     unmatchedLines: integer('unmatched_lines').notNull().default(0),
     createdAt: createdAt(),
@@ -75,6 +83,8 @@ export const batches = pgTable(
     index('batches_platform_idx').on(t.platformId, t.createdAt),
     // The worker's sweep looks only at batches with work left: unfinished, or finished and not yet ingested.
     index('batches_open_idx').on(t.id).where(sql`${t.ingestedAt} is null`),
+    // A batch fails over once: its unfinished items go into one batch at one provider.
+    uniqueIndex('batches_failed_over_from_key').on(t.failedOverFrom).where(sql`${t.failedOverFrom} is not null`),
     check('batches_status_check', sql`${t.status} in (${statusLiterals(BATCH_STATUSES)})`),
   ],
 );

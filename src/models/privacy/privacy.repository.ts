@@ -67,10 +67,10 @@ export type BatchRefusal = 'llm_off' | 'realtime_only' | 'not_approved' | 'not_a
  * assessment turned off, real time only, or the provider not approved by the course or not allowed by the platform.
  * The one rule for making a batch and for sending it.
  */
-export async function coursesRefusingBatch(db: Db, courseIds: number[], provider: string): Promise<Array<{ title: string; reason: BatchRefusal }>> {
+export async function coursesRefusingBatch(db: Db, courseIds: number[], provider: string): Promise<Array<{ courseId: number; title: string; reason: BatchRefusal }>> {
   if (!courseIds.length) return [];
-  const rows = await db.execute<{ title: string; reason: BatchRefusal }>(sql`
-    select coalesce(nullif(c.title, ''), 'course ' || c.id) as title, case
+  const rows = await db.execute<{ course_id: number; title: string; reason: BatchRefusal }>(sql`
+    select c.id as course_id, coalesce(nullif(c.title, ''), 'course ' || c.id) as title, case
         when not coalesce(p.llm_allowed, false) then 'llm_off'
         when coalesce(p.realtime_only, false) then 'realtime_only'
         when not (${provider} = any(coalesce(p.approved_providers, '{openai}'))) then 'not_approved'
@@ -83,5 +83,5 @@ export async function coursesRefusingBatch(db: Db, courseIds: number[], provider
            or not (${provider} = any(coalesce(p.approved_providers, '{openai}')))
            or not (${provider} = any(coalesce(pp.allowed_providers, '{openai,anthropic}'))))
     order by c.title`);
-  return rows.rows;
+  return rows.rows.map((r) => ({ courseId: Number(r.course_id), title: r.title, reason: r.reason }));
 }

@@ -27,7 +27,7 @@ export interface AnthropicProviderOptions {
 }
 
 /** The calls this adapter makes, under the metric names the OpenAI adapter uses for the same steps. */
-type Operation = 'create_batch' | 'find_batch' | 'retrieve_batch' | 'cancel_batch' | 'delete_file' | 'download_file' | 'realtime_completion';
+type Operation = 'create_batch' | 'find_batch' | 'retrieve_batch' | 'probe' | 'cancel_batch' | 'delete_file' | 'download_file' | 'realtime_completion';
 
 /** Message Batches limits (platform.claude.com batch-processing): 100,000 requests or 256 MB, 24 hours. */
 export const ANTHROPIC_CAPABILITIES: ProviderCapabilities = {
@@ -128,6 +128,10 @@ export class AnthropicBatchProvider implements BatchProvider {
 
   private retrieve(providerBatchId: string) {
     return this.call('retrieve_batch', `read batch ${providerBatchId}`, async () => messageBatchSchema.parse(await this.client.messages.batches.retrieve(providerBatchId)));
+  }
+
+  async probe(): Promise<void> {
+    await this.call('probe', 'list batches (a probe)', async () => z.object({ data: z.array(z.unknown()) }).parse(await this.client.messages.batches.list({ limit: 1 })));
   }
 
   async cancelBatch(providerBatchId: string): Promise<BatchSnapshot> {

@@ -43,7 +43,7 @@ export interface OpenAIProviderOptions {
 export type ProviderMetrics = Pick<Metrics, 'providerDuration' | 'providerErrors'>;
 
 /** The calls this adapter makes, as metrics name them: a fixed set, never an id. */
-type Operation = 'upload_file' | 'create_batch' | 'find_batch' | 'retrieve_batch' | 'cancel_batch' | 'delete_file' | 'download_file' | 'realtime_completion';
+type Operation = 'upload_file' | 'create_batch' | 'find_batch' | 'retrieve_batch' | 'probe' | 'cancel_batch' | 'delete_file' | 'download_file' | 'realtime_completion';
 
 /** Metadata key carrying our batch id: from OpenAI's dashboard an admin can find the batch in our tool. */
 export const LOCAL_BATCH_ID_KEY = 'llm_assess_batch_id';
@@ -192,6 +192,13 @@ export class OpenAIBatchProvider implements BatchProvider {
   async getBatch(providerBatchId: string): Promise<BatchSnapshot> {
     const batch = await this.call('retrieve_batch', `read batch ${providerBatchId}`, async () => openAIBatchSchema.parse(await this.client.batches.retrieve(providerBatchId)));
     return toSnapshot(batch);
+  }
+
+  async probe(): Promise<void> {
+    await this.call('probe', 'list batches (a probe)', async () => {
+      const page = await this.client.batches.list({ limit: 1 });
+      z.array(z.unknown()).parse(page.data);
+    });
   }
 
   async cancelBatch(providerBatchId: string): Promise<BatchSnapshot> {
