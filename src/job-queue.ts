@@ -16,6 +16,8 @@ export interface JobPayloads {
   'batch-sweep': RecurringJobPayload;
   /** Batch schedules and automatic mode: the schedules whose slot has come, every minute. */
   'run-batch-schedules': RecurringJobPayload;
+  /** A real-time grading (models/escalation/): one request now, or every one that is due (real-time-only work, lost jobs). */
+  'grade-realtime': { requestId?: number };
   /** Grade passback: one assessment now, or every sync that is due. */
   'sync-grades': { assessmentId?: number };
   /** A task's maximum follows its LMS gradebook column (asked for by launches). */

@@ -14,3 +14,4 @@ export * from './notifications/notifications.table.js';
 export * from './appeals/appeals.table.js';
 export * from './metrics/metrics.table.js';
 export * from './schedules/schedules.table.js';
+export * from './escalation/escalation.table.js';
