@@ -265,6 +265,8 @@ describe('real-time escalation', () => {
     expect(await requestsOf(item.id)).toEqual([expect.objectContaining({ status: 'refused', error: expect.stringMatching(/frozen/) })]);
     expect(await ledgerOf(item.id)).toEqual([]);
     expect((await auditsOf(item.id)).map((a) => a.action)).toEqual(['escalation.requested', 'escalation.refused']);
+    // First in line now, and the instructor can still have it graded now.
+    expect((await instructor.get(`/instructor/tasks/${home.taskId}`)).html).toContain(`name="submissionId" value="${submissionId}"`);
   });
 
   it('gives the item back when the call fails, one send used, its reservation released', async () => {
@@ -301,6 +303,7 @@ describe('real-time escalation', () => {
     const taskPage = textOf((await student1.get(`/student/tasks/${home.taskId}`)).html);
     expect(taskPage).toContain('Being graded now, through the real-time API');
     expect(taskPage).toContain('Your work is graded as soon as you hand it in');
+    expect(textOf((await instructor.get(`/instructor/tasks/${home.taskId}`)).html)).toContain('Being graded now through the real-time API');
     // No student button: the work is graded now anyway.
     expect((await student1.get(`/student/tasks/${home.taskId}`)).html).not.toContain('Ask for priority grading');
     await gradeRealtimeJob.handle(jobDeps, { requestId: request!.id });

@@ -68,7 +68,7 @@ async function showTask(deps: InstructorDeps, req: Request, res: Response, messa
   const actor = actorOf(res);
   const task = await courseTask(deps.db, actor, req.params.taskId);
   const query: TaskViewQuery = parseInput(taskViewQuerySchema, req.query);
-  const [{ llmAllowed }, source, progress, version] = await Promise.all([
+  const [privacy, source, progress, version] = await Promise.all([
     getCoursePrivacy(deps.db, task.courseId),
     findRosterSource(deps.db, task.courseId),
     taskProgress(deps.db, actor.platformId, task, query, deps.config.batches.maxSize),
@@ -80,13 +80,13 @@ async function showTask(deps: InstructorDeps, req: Request, res: Response, messa
     'pages/instructor/task',
     {
       title: task.title,
-      llmAllowed,
+      llmAllowed: privacy.llmAllowed,
       task: taskFacts(task, version),
       rosterSource: rosterSourceLabel(source),
       query: { status: query.status ?? '', q: query.q ?? '' },
       statusChoices: statusChoices(progress.counts, progress.total),
       waiting: progress.counts.queued,
-      students: progress.rows.map(presentProgressRow),
+      students: progress.rows.map((p) => presentProgressRow(p, gradesNowInRealtime(privacy))),
       message: message ?? null,
     },
     { status, fragment: 'partials/instructor/_task-students' },
