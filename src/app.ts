@@ -201,8 +201,8 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(submissionUpload({ maxFileBytes: config.submissionMaxFileBytes, maxDocumentBytes: config.submissionMaxDocumentBytes }));
   session.use(formsOnly);
   session.use(csrfProtection(config.lti.key));
-  session.use(studentRoutes({ db, config, submissionLimit: limits.submissions, previewLimit: limits.filePreviews }));
-  session.use(instructorRoutes({ db, config }), taskSettingsRoutes({ db }));
+  session.use(studentRoutes({ db, config, jobs: deps.jobs, logger, submissionLimit: limits.submissions, previewLimit: limits.filePreviews }));
+  session.use(instructorRoutes({ db, config, jobs: deps.jobs, logger }), taskSettingsRoutes({ db }));
   session.use(settingsRoutes({ db }));
   const promptDeps = { db, providers: createProviders(config, { logger, retry: PROMPT_TEST_RETRY, metrics: deps.metrics }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
   session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));

@@ -18,6 +18,8 @@ export interface JobPayloads {
   'run-batch-schedules': RecurringJobPayload;
   /** Failover: providers marked unhealthy are probed, and cleared by the first answer, every minute. */
   'probe-providers': RecurringJobPayload;
+  /** A real-time grading (models/escalation/): one request now, or every one that is due (real-time-only work, lost jobs). */
+  'grade-realtime': { requestId?: number };
   /** Grade passback: one assessment now, or every sync that is due. */
   'sync-grades': { assessmentId?: number };
   /** A task's maximum follows its LMS gradebook column (asked for by launches). */

@@ -137,7 +137,7 @@ describe('the cost API', () => {
     const page = textOf((await admin.get('/admin/costs')).html);
     expect(page).toContain(`Committed ${formatUsd(6_300)}`);
     expect(page).toContain(`Charged for batch results ${formatUsd(600)}`);
-    expect(page).toContain(`Charged for real-time calls (sample tests) ${formatUsd(700)}`);
+    expect(page).toContain(`Charged for real-time calls (sample tests, gradings now) ${formatUsd(700)}`);
     expect(page).toContain(`Reserved for batches in flight ${formatUsd(5_000)}`);
   });
 

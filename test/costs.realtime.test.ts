@@ -91,7 +91,7 @@ describe('real-time calls in the ledger', () => {
     const page = await admin.get('/admin/costs');
     expect(page.status).toBe(200);
     const cost = formatUsd(usage.costMicros);
-    expect(textOf(page.html)).toContain(`Charged for real-time calls (sample tests) ${cost}`);
+    expect(textOf(page.html)).toContain(`Charged for real-time calls (sample tests, gradings now) ${cost}`);
     expect(textOf(page.html)).toContain('Charged for batch results $0');
   });
 

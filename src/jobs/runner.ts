@@ -24,6 +24,7 @@ import { reviewsWaitingJob } from './reviews-waiting.job.js';
 import { notifyDelaysJob } from './notify-delays.job.js';
 import { sendEmailJob } from './send-email.job.js';
 import { emailDigestsJob } from './email-digests.job.js';
+import { gradeRealtimeJob } from './grade-realtime.job.js';
 
 // Each job is registered once here, under its name: the type says every name of src/job-queue.ts has exactly its
 // job. The payload schema is checked when a job is enqueued and again before the handler sees anything.
@@ -39,6 +40,7 @@ const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'collect-email-digests': emailDigestsJob,
   'purge-expired-lti-states': purgeLtiStatesJob,
   'sync-grades': gradeSyncJob,
+  'grade-realtime': gradeRealtimeJob,
   'read-gradebook-column': readColumnJob,
   'sync-roster': syncRosterJob,
   'batch-submit': batchSubmitJob,

@@ -15,3 +15,4 @@ export * from './appeals/appeals.table.js';
 export * from './metrics/metrics.table.js';
 export * from './schedules/schedules.table.js';
 export * from './failover/failover.table.js';
+export * from './escalation/escalation.table.js';

@@ -22,6 +22,15 @@ export function customIdFor(queueItemId: number, attempt: number): string {
   return `qi-${queueItemId}-a${attempt}`;
 }
 
+/**
+ * The custom id of the item's `n`th real-time request (`qi-<item>-r<n>`): apart from its batch requests' ids, which
+ * count only batch requests, so a real-time grading and a later batch of the same item never share a ledger key or
+ * an assessment's id. A batch result line never carries one (parseCustomId refuses it).
+ */
+export function realtimeCustomIdFor(queueItemId: number, n: number): string {
+  return `qi-${queueItemId}-r${n}`;
+}
+
 /** The queue item and attempt of a custom id we made, or null for anything else (never trust a result line). */
 export function parseCustomId(customId: string): ParsedCustomId | null {
   const m = PATTERN.exec(customId);

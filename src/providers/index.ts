@@ -8,7 +8,7 @@ import type { BatchProvider } from './provider.js';
 import type { RetryPolicy } from './retry.js';
 
 export * from './provider.js';
-export { customIdFor, parseCustomId, type ParsedCustomId } from './custom-id.js';
+export { customIdFor, parseCustomId, realtimeCustomIdFor, type ParsedCustomId } from './custom-id.js';
 export { ProviderError, isRetryable, type ProviderErrorCode } from './errors.js';
 export { describeProviderMode, type ProviderMode } from './mode.js';
 export {

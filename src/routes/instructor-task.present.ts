@@ -4,7 +4,8 @@ import { PROGRESS_LABELS, PROGRESS_STATUSES, type ProgressStatus, type StudentPr
 
 /** View models of the instructor's task view: rows worded, counts as filter choices. */
 
-export function presentProgressRow(p: StudentProgress) {
+/** `realtimeGradeNow`: the course's "grade now" goes through the real-time API, so any waiting work can take it. */
+export function presentProgressRow(p: StudentProgress, realtimeGradeNow = false) {
   const score = (v: number | null) => (v == null || p.maxScore == null ? null : `${formatScore(v)} / ${formatScore(p.maxScore)}`);
   return {
     studentId: p.studentId,
@@ -13,11 +14,12 @@ export function presentProgressRow(p: StudentProgress) {
     submissionId: p.submissionId,
     assessmentId: p.assessmentId,
     status: p.status,
-    statusLabel: PROGRESS_LABELS[p.status],
+    statusLabel: p.gradingNow ? 'Being graded now' : PROGRESS_LABELS[p.status],
     detail: [
       p.position ? `position ${p.position} in the queue` : null,
       p.etaLabel ? `graded ${p.etaLabel} (estimate)` : null,
       p.highPriority && p.status === 'queued' ? 'asked to be graded first' : null,
+      p.gradingNow ? 'through the real-time API' : null,
       p.error ? `error: ${p.error}` : null,
     ].filter((x): x is string => x !== null),
     late: p.late,
@@ -27,7 +29,7 @@ export function presentProgressRow(p: StudentProgress) {
     latestScore: p.countingScore !== p.latestScore ? score(p.latestScore) : null,
     canRetry: p.canRetry,
     canGradeByHand: p.canGradeByHand,
-    canGradeNow: p.canGradeNow,
+    canGradeNow: p.canGradeNow || (realtimeGradeNow && p.waiting),
   };
 }
 

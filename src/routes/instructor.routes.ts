@@ -9,6 +9,10 @@ import { changeQueue } from '../models/queue/stats-cache.js';
 import { openText } from '../models/assessments/assessment-texts.js';
 import { commentsAsWritten } from '../models/assessments/feedback.service.js';
 import { requestGradeNow, retryGrading, takeToGradeByHand } from '../models/submissions/regrade.service.js';
+import { gradesNowInRealtime, instructorGradeNow } from '../models/escalation/escalation.service.js';
+import { dollars } from '../models/budgets/budgets.service.js';
+import { enqueueSoon, type Jobs } from '../job-queue.js';
+import type { Logger } from '../log.js';
 import { courseProtection } from '../models/submissions/submissions.service.js';
 import { taskProgress } from '../models/tasks/task-progress.service.js';
 import { findRosterSource, type RosterSource } from '../models/tenancy/roster.repository.js';
@@ -24,6 +28,9 @@ import { activeVersionOfTask, courseTask, taskFacts } from './instructor-task.pa
 export interface InstructorDeps {
   db: RootDb;
   config: Pick<Config, 'encryptionKey' | 'batches'>;
+  /** Enqueues the real-time grading "grade now" asks for (absent in bare apps). */
+  jobs?: Jobs;
+  logger: Pick<Logger, 'warn'>;
 }
 
 export function instructorRoutes(deps: InstructorDeps): Router {
@@ -61,7 +68,7 @@ async function showTask(deps: InstructorDeps, req: Request, res: Response, messa
   const actor = actorOf(res);
   const task = await courseTask(deps.db, actor, req.params.taskId);
   const query: TaskViewQuery = parseInput(taskViewQuerySchema, req.query);
-  const [{ llmAllowed }, source, progress, version] = await Promise.all([
+  const [privacy, source, progress, version] = await Promise.all([
     getCoursePrivacy(deps.db, task.courseId),
     findRosterSource(deps.db, task.courseId),
     taskProgress(deps.db, actor.platformId, task, query, deps.config.batches.maxSize),
@@ -73,13 +80,13 @@ async function showTask(deps: InstructorDeps, req: Request, res: Response, messa
     'pages/instructor/task',
     {
       title: task.title,
-      llmAllowed,
+      llmAllowed: privacy.llmAllowed,
       task: taskFacts(task, version),
       rosterSource: rosterSourceLabel(source),
       query: { status: query.status ?? '', q: query.q ?? '' },
       statusChoices: statusChoices(progress.counts, progress.total),
       waiting: progress.counts.queued,
-      students: progress.rows.map(presentProgressRow),
+      students: progress.rows.map((p) => presentProgressRow(p, gradesNowInRealtime(privacy))),
       message: message ?? null,
     },
     { status, fragment: 'partials/instructor/_task-students' },
@@ -123,10 +130,24 @@ async function answer(deps: InstructorDeps, req: Request, res: Response, act: ()
   }
 }
 
+/**
+ * "Grade now". One submission, where the course lets instructors grade now in real time (the default, and always
+ * in a real-time-only course): through the real-time API at the standard price, past the spending gate
+ * (escalation.service.ts). Otherwise, and for "all waiting" (a whole task at twice the price is the
+ * administrator's decision, not a button's): first in line for the next batch, at the batch price.
+ */
 async function gradeNow(deps: InstructorDeps, req: Request, res: Response): Promise<void> {
   const actor = actorOf(res);
   const taskId = idParam(req.params.taskId, 'The task');
   const { submissionId } = parseInput(gradeNowSchema, req.body ?? {});
+  const privacy = await getCoursePrivacy(deps.db, courseOf(actor));
+  if (typeof submissionId === 'number' && gradesNowInRealtime(privacy)) {
+    return answer(deps, req, res, async () => {
+      const started = await changeQueue(deps.db, actor.platformId, (tx) => instructorGradeNow(tx, staffOf(actor), taskId, submissionId));
+      await enqueueSoon(deps.jobs, deps.logger, 'grade-realtime', { requestId: started.requestId });
+      return `The work is being graded now through the real-time API, at twice the batch price (at most ${dollars(started.worstMicros)}). Its result appears here, and in Review, in a minute or two.`;
+    });
+  }
   await answer(deps, req, res, async () => {
     const moved = await changeQueue(deps.db, actor.platformId, (tx) => requestGradeNow(tx, staffOf(actor), taskId, typeof submissionId === 'number' ? [submissionId] : null));
     return `${moved} waiting ${moved === 1 ? 'item goes' : 'items go'} to the front of the queue: the administrator sees ${moved === 1 ? 'it' : 'them'} at high priority for the next batch.`;

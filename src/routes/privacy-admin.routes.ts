@@ -27,6 +27,7 @@ function show(req: Request, res: Response, settings: PlatformPrivacy, options: {
   const values = options.values ?? {
     maxRetentionDays: settings.maxRetentionDays?.toString() ?? '',
     defaultRetentionDays: settings.defaultRetentionDays?.toString() ?? '',
+    maxStudentEscalations: String(settings.maxStudentEscalations),
   };
   render(req, res, 'pages/admin/privacy', { title: 'Privacy settings', settings, values, providers: PROVIDERS, fields: options.fields ?? {}, saved: options.saved ?? false }, { status: options.status, fragment: 'partials/admin/_privacy-form' });
 }
@@ -43,7 +44,7 @@ async function saveSettings(deps: PrivacyAdminDeps, req: Request, res: Response)
     show(req, res, saved, { saved: true });
   } catch (err) {
     if (!(err instanceof HttpError && err.status === 422)) throw err;
-    const values = { maxRetentionDays: formText(req.body, 'maxRetentionDays'), defaultRetentionDays: formText(req.body, 'defaultRetentionDays') };
+    const values = { maxRetentionDays: formText(req.body, 'maxRetentionDays'), defaultRetentionDays: formText(req.body, 'defaultRetentionDays'), maxStudentEscalations: formText(req.body, 'maxStudentEscalations') };
     show(req, res, await getPlatformPrivacy(deps.db, actor.platformId), { fields: err.fields, values, status: 422 });
   }
 }

@@ -8,7 +8,10 @@ import { listTaskSummaries } from '../models/tasks/tasks.repository.js';
 import { formatScore, taskTypeLabel } from './present.js';
 import { uploadProblemOf } from './submission-upload.js';
 import { changeQueue } from '../models/queue/stats-cache.js';
-import { activeTask, emptyForm, showTask, workModel, type FormState, type StudentRouteDeps } from './student.task.js';
+import { activeTask, emptyForm, showTask, workModel, type FormState, type PriorityMessage, type StudentRouteDeps } from './student.task.js';
+import { requestPriorityGrading } from '../models/escalation/escalation.service.js';
+import { enqueueSoon } from '../job-queue.js';
+import { idParam } from './params.js';
 import { presentFilePreview, type FilePreview } from './student.present.js';
 import { withDeps } from './handlers.js';
 
@@ -24,6 +27,7 @@ export function studentRoutes(deps: StudentRouteDeps): Router {
   router.get('/student/tasks/:taskId/submissions', on(listSubmissions));
   router.post('/student/tasks/:taskId/submissions', deps.submissionLimit, on(submit));
   router.post('/student/tasks/:taskId/submissions/preview', deps.previewLimit, on(previewFile));
+  router.post('/student/tasks/:taskId/submissions/:submissionId/priority', on(askPriority));
   return router;
 }
 
@@ -71,13 +75,15 @@ async function submit(deps: StudentRouteDeps, req: Request, res: Response): Prom
   if (problem) return showTask(deps, req, res, task, { ...form, message: problem.message, fields: { file: problem.message } }, problem.status);
   const file = uploadedFileOf(req);
   let byHand: string | null;
+  let realtimeRequestId: number | null;
   try {
-    ({ byHand } = await changeQueue(deps.db, actor.platformId, (tx) => submitWork(tx, deps.config, { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId }, task.id, { body, file })));
+    ({ byHand, realtimeRequestId } = await changeQueue(deps.db, actor.platformId, (tx) => submitWork(tx, deps.config, { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId }, task.id, { body, file })));
   } catch (err) {
     // Refusals are shown in the form, with the status that says why (409 closed, 422 bad input).
     if (err instanceof HttpError && err.status < 500 && err.status !== 404) return showTask(deps, req, res, task, { ...form, message: err.message, fields: err.fields }, err.status);
     throw err;
   }
+  if (realtimeRequestId !== null) await enqueueSoon(deps.jobs, deps.logger, 'grade-realtime', { requestId: realtimeRequestId });
   if (req.get('HX-Request') !== 'true') {
     // A plain form post: back to the task page (a reload must not submit again).
     return res.redirect(303, linkWith(actor.ltik)(`/student/tasks/${task.id}`));
@@ -107,4 +113,29 @@ async function previewFile(deps: StudentRouteDeps, req: Request, res: Response):
   }
   const model = await workModel(deps, task, actor, { ...formOf(req), preview });
   render(req, res, 'pages/student/task', { title: task.title, ...model }, { status, fragment: 'partials/student/_file-preview' });
+}
+
+/**
+ * "Ask for priority grading": the student's own work, still waiting in the queue, graded now through the real-time API
+ * where the course offers it and their monthly limit allows (escalation.service.ts). Accepted: 202 and the list
+ * saying so (a plain post goes back to the task page); refused: 409 with why, on the page, and nothing changed.
+ */
+async function askPriority(deps: StudentRouteDeps, req: Request, res: Response): Promise<void> {
+  const actor = actorOf(res);
+  const task = await activeTask(deps, req, actor);
+  const submissionId = idParam(req.params.submissionId, 'The submission');
+  let message: PriorityMessage;
+  let status = 202;
+  try {
+    const started = await changeQueue(deps.db, actor.platformId, (tx) => requestPriorityGrading(tx, { platformId: actor.platformId, courseId: courseOf(actor), userId: actor.userId }, task.id, submissionId));
+    await enqueueSoon(deps.jobs, deps.logger, 'grade-realtime', { requestId: started.requestId });
+    if (req.get('HX-Request') !== 'true') return res.redirect(303, linkWith(actor.ltik)(`/student/tasks/${task.id}`));
+    message = { text: `Your work is being graded now, through the real-time API. You have ${started.left} priority ${started.left === 1 ? 'request' : 'requests'} left this month.`, error: false };
+  } catch (err) {
+    if (!(err instanceof HttpError && err.status === 409)) throw err;
+    message = { text: err.message, error: true };
+    status = 409;
+  }
+  const model = await workModel(deps, task, actor, emptyForm(), message);
+  render(req, res, 'pages/student/task', { title: task.title, ...model }, { status, fragment: 'partials/student/_submissions' });
 }

@@ -1,6 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config.js';
 import type { RootDb } from '../db/db.js';
+import type { Jobs } from '../job-queue.js';
+import type { Logger } from '../log.js';
+import { studentEscalation } from '../models/escalation/escalation.service.js';
 import { actorOf, courseOf, type Actor } from '../lti/actor.js';
 import { NotFound } from '../errors.js';
 import { render } from '../http/render.js';
@@ -20,6 +23,9 @@ import { formatDateTime, formatScore, taskBasics } from './present.js';
 
 export interface StudentRouteDeps {
   db: RootDb;
+  /** Enqueues the real-time grading a priority request or a real-time-only submission asks for (absent in bare apps). */
+  jobs?: Jobs;
+  logger: Pick<Logger, 'warn'>;
   config: Pick<Config, 'encryptionKey' | 'batches'> & SubmissionLimitsConfig;
   /** Submissions per person (src/http/rate-limit.ts): refused with 429 before anything is checked or stored. */
   submissionLimit: RequestHandler;
@@ -52,11 +58,22 @@ export async function activeTask(deps: StudentRouteDeps, req: Request, actor: Ac
   return task;
 }
 
-/** The submissions list (polled by itself while anything is still on its way). */
-async function submissionsModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor) {
-  const statuses = await studentSubmissionStatuses(deps.db, { taskId: task.id }, actor.userId, deps.config.batches.maxSize);
+/** What the page says after a priority request: that it is under way, or why it was refused. */
+export type PriorityMessage = { text: string; error: boolean };
+
+/**
+ * The submissions list (polled by itself while anything is still on its way), with the student's priority requests
+ * where the course offers them: an "Ask for priority grading" button on work still waiting in the queue while any are left.
+ */
+async function submissionsModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor, priorityMessage: PriorityMessage | null) {
+  const [statuses, escalation] = await Promise.all([
+    studentSubmissionStatuses(deps.db, { taskId: task.id }, actor.userId, deps.config.batches.maxSize),
+    studentEscalation(deps.db, { platformId: actor.platformId, courseId: courseOf(actor) }, actor.userId),
+  ]);
   return {
     taskId: task.id,
+    priority: escalation.allowed ? { left: escalation.left, limit: escalation.limit } : null,
+    priorityMessage,
     polling: statuses.some((s) => !TERMINAL.has(s.status)),
     submissions: statuses.map((s) => ({
       id: s.submissionId,
@@ -72,6 +89,8 @@ async function submissionsModel(deps: StudentRouteDeps, task: TaskRow, actor: Ac
       etaIso: s.eta?.toISOString() ?? null,
       detail: s.detail,
       feedbackReleased: s.feedbackReleased,
+      // Still waiting in the queue, in no batch: the only work a priority request can take out of it.
+      canAskPriority: escalation.allowed && s.status === 'queued',
     })),
   };
 }
@@ -85,12 +104,12 @@ function closedReason(task: TaskRow, llmAllowed: boolean, hasPrompt: boolean, us
 }
 
 /** The task page's working area: the form (or why there is none) and the submissions list. */
-export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor, form: FormState) {
+export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Actor, form: FormState, priorityMessage: PriorityMessage | null = null) {
   const [privacy, version, used, list, consent] = await Promise.all([
     getCoursePrivacy(deps.db, courseOf(actor)),
     findActiveVersion(deps.db, task.id),
     lastAttempt(deps.db, task.id, actor.userId),
-    submissionsModel(deps, task, actor),
+    submissionsModel(deps, task, actor, priorityMessage),
     findStandingConsent(deps.db, courseOf(actor), actor.userId),
   ]);
   const now = new Date();
@@ -105,6 +124,7 @@ export async function workModel(deps: StudentRouteDeps, task: TaskRow, actor: Ac
     closed: closedReason(task, privacy.llmAllowed, Boolean(version), used, now),
     // How this attempt will be graded: by hand when the course has LLM assessment off.
     byHand: !privacy.llmAllowed,
+    realtimeOnly: privacy.llmAllowed && privacy.realtimeOnly,
     consentRequired: privacy.llmAllowed && privacy.consentRequired,
     // A standing consent to the current words: the box is not shown again, the page says when it was given.
     consentGiven: consent?.wordingVersion === CURRENT_CONSENT.version ? formatDateTime(consent.givenAt) : null,

@@ -24,6 +24,20 @@ async function freshBatch(ctx: MatrixContext): Promise<number> {
   return batch!.id;
 }
 
+/**
+ * A queued submission of the home student, in a course that offers students priority grading with requests left
+ * (the matrix asks once per allowed role; test/escalation.test.ts covers the limit).
+ */
+async function priorityCandidate(ctx: MatrixContext): Promise<{ submissionId: number }> {
+  const db = ctx.stack.db.db;
+  await allowLlm(db, ctx.home.courseId, ctx.home.instructorId);
+  await activatePrompt(db, ctx.home, ctx.home.taskId);
+  await db.execute(sql`update course_privacy set escalation = 'students', escalation_limit = 5 where course_id = ${ctx.home.courseId}`);
+  const [itemId] = await submitMany(ctx.stack, homeOf(ctx), ctx.home.taskId, ctx.home.studentId, 1, 'A matrix answer');
+  const row = (await db.execute<{ submission_id: number }>(sql`select submission_id from queue_items where id = ${itemId!}`)).rows[0]!;
+  return { submissionId: Number(row.submission_id) };
+}
+
 const area: MatrixArea = {
   name: 'queue and batches',
   async setup(ctx) {
@@ -50,6 +64,15 @@ const area: MatrixArea = {
     // Reads the chosen file and stores nothing; a form without a file answers "no file chosen" (a file cannot be sent
     // as a matrix form: test/submissions.files.test.ts covers the reading).
     { route: 'POST /student/tasks/:taskId/submissions/preview', allowed: ['student'], path: ({ taskId }) => `/student/tasks/${taskId}/submissions/preview`, form: { text: '' }, tenantScoped: true },
+    {
+      route: 'POST /student/tasks/:taskId/submissions/:submissionId/priority',
+      allowed: ['student'],
+      path: ({ taskId, submissionId }) => `/student/tasks/${taskId}/submissions/${submissionId}/priority`,
+      form: {},
+      okStatus: 202,
+      tenantScoped: true,
+      fresh: (ctx) => priorityCandidate(ctx),
+    },
     { route: 'POST /admin/queue/actions', allowed: ['administrator'], path: () => '/admin/queue/actions', form: { scope: 'all', action: 'notes', notes: 'matrix' } },
     {
       route: 'POST /admin/batches',

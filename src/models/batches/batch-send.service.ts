@@ -1,7 +1,6 @@
-import { decryptContent } from '../../crypto/content.js';
 import { notifyBatchEnded, notifyProcessingStarted } from '../notifications/notices.service.js';
 import type { Db } from '../../db/db.js';
-import { scanSubmission, type SubmissionScan } from '../../grading/injection.js';
+import type { SubmissionScan } from '../../grading/injection.js';
 import { LOCAL_BATCH_ID_KEY, ProviderError, type BatchSnapshot } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { recordInjectionScans, sendRows, versionsForRequests, type SendRow, type VersionForRequest } from './batch-work.repository.js';
@@ -12,10 +11,8 @@ import { coursesRefusingBatch, type BatchRefusal } from '../privacy/privacy.repo
 import { returnUnsentItems } from './batches.service.js';
 import { holdForRetry, markFailedUnsent, markSubmitted, releaseLease } from './batch-steps.repository.js';
 import { needsSql } from './batch-state.js';
-import { gradingRequestFor } from '../../grading/request.js';
-import { languageOfFile } from '../../grading/code-language.js';
-import { compileRoster, sendableText, type Person, type Roster } from '../../grading/anonymize-text.js';
-import { courseMembers, coursesOfTasks } from '../tenancy/roster.repository.js';
+import { coursesOfTasks } from '../tenancy/roster.repository.js';
+import { peopleOfCourses, requestForItem, type CoursePeople } from './item-request.js';
 
 const PAGE = 500;
 /** Metadata pairs that identify our batch at the provider (the id alone could repeat across installations). */
@@ -25,14 +22,11 @@ function batchMetadata(batch: BatchRow): Record<string, string> {
 
 /**
  * The request lines of a batch, made as they stream out: decrypted, anonymized when the course asks, and built
- * exactly as they were estimated at submit time. Pages of 500 requests: memory stays flat for 50,000. Each text is
- * scanned for prompt injection here, where it is plaintext anyway, and a page's findings are recorded before its
- * lines go out, so no line reaches the provider without its scan stored for ingestion.
+ * exactly as they were estimated at submit time (item-request.ts, which a real-time grading uses too). Pages of
+ * 500 requests: memory stays flat for 50,000. Each text is scanned for prompt injection where it is plaintext
+ * anyway, and a page's findings are recorded before its lines go out, so no line reaches the provider without its
+ * scan stored for ingestion.
  */
-interface CoursePeople {
-  roster: Roster;
-  byUser: Map<number, Person>;
-}
 
 /**
  * The people of the courses of these rows, compiled once per course for the whole batch (a roster of hundreds is
@@ -42,11 +36,7 @@ async function loadPeople(w: BatchWorker, rows: SendRow[], courseOfTask: Map<num
   const tasks = [...new Set(rows.filter((r) => r.anonymize !== false && !courseOfTask.has(r.task_id)).map((r) => r.task_id))];
   for (const [task, course] of await coursesOfTasks(w.db, tasks)) courseOfTask.set(task, course);
   const courses = [...new Set(tasks.map((t) => courseOfTask.get(t)!))].filter((c) => c !== undefined && !people.has(c));
-  const members = await courseMembers(w.db, courses);
-  for (const course of courses) {
-    const own = members.filter((m) => m.courseId === course);
-    people.set(course, { roster: compileRoster(own), byUser: new Map(own.map((m) => [m.userId, m])) });
-  }
+  for (const [course, compiled] of await peopleOfCourses(w.db, courses)) people.set(course, compiled);
 }
 
 /** Passes the lines on, counting them and their UTF-8 bytes (with the newline each gets in the file). */
@@ -73,43 +63,8 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
     const lines: string[] = [];
     const scans: Array<{ requestId: number; scan: SubmissionScan }> = [];
     for (const r of rows) {
-      const v = versions.get(r.prompt_version_id)!;
-      if (!r.content) throw new ProviderError(`The submission of queue item ${r.queue_item_id} was erased (retention) before it was sent.`, { code: 'invalid_request', retryable: false });
-      let text: string;
-      try {
-        text = decryptContent(w.encryptionKey, r.content, { taskId: r.task_id, studentId: r.student_id, attempt: r.attempt });
-      } catch (err) {
-        // A wrong key or a changed value will not get better by retrying: fail the batch with the reason.
-        throw new ProviderError(`The submission of queue item ${r.queue_item_id} cannot be read: ${(err as Error).message}`, { code: 'invalid_request', retryable: false });
-      }
-      // The text as the student wrote it: anonymizing may rewrite a word of an attack (a name inside a fake tag), and
-      // the scan keeps no text, only what it found.
-      const scan = scanSubmission(text);
+      const { req, scan } = requestForItem(w.encryptionKey, r, versions.get(r.prompt_version_id)!, people.get(courseOfTask.get(r.task_id) ?? -1), r.custom_id, batch.model);
       if (scan.risk > 0) scans.push({ requestId: r.request_id, scan });
-      // No privacy row means the course's defaults, which anonymize.
-      const anonymize = r.anonymize !== false;
-      const course = people.get(courseOfTask.get(r.task_id) ?? -1);
-      const author: Person = course?.byUser.get(r.student_id) ?? { name: r.name, givenName: r.given_name, familyName: r.family_name, email: r.email };
-      const req = gradingRequestFor(
-        {
-          version: {
-            template: v.template,
-            systemInstructions: v.system_instructions,
-            graderInstructions: v.grader_instructions,
-            rubric: v.rubric,
-            maxScore: v.max_score,
-            // The batch's model: the version's, or another provider's after a failover (failover-models.ts).
-            model: batch.model,
-            temperature: v.temperature,
-            maxOutputTokens: v.max_output_tokens,
-            outputSchema: v.output_schema,
-          },
-          task: { title: v.task_title, description: v.task_description },
-        },
-        sendableText(text, { author, ...(course ? { roster: course.roster } : {}) }, anonymize).text,
-        r.custom_id,
-        languageOfFile(r.original_filename),
-      );
       lines.push(provider.buildRequestLine(req));
     }
     await recordInjectionScans(w.db, scans);

@@ -1,8 +1,8 @@
 import { encryptText, type KeyMaterial } from '../../crypto/content.js';
-import { actualCostMicros } from '../../providers/index.js';
-import { evaluateAnswer } from '../../grading/evaluate.js';
+import { actualCostMicros, type PriceMode, type TokenUsage } from '../../providers/index.js';
+import { evaluateAnswer, type AnswerInput } from '../../grading/evaluate.js';
 import type { RubricCriterion } from '../../grading/rubric.js';
-import { AssessmentsDoc } from '../assessments/assessments.repository.js';
+import { AssessmentsDoc, type NewAssessment } from '../assessments/assessments.repository.js';
 import { releasedToStudent } from '../assessments/release.js';
 import type { RequestProblem, RequestTarget } from './batch-work.repository.js';
 import type { BatchRow } from './batches.repository.js';
@@ -65,21 +65,42 @@ export function sortChunkLines(
   return out;
 }
 
-/** One usable answer, judged, as a row of the document; released at once when the task's policy says so. */
+/** One usable answer, judged, as a row of the document (judgedAssessment, at the batch price). */
 function addAssessment(doc: AssessmentsDoc, batchModel: string, chunk: ResultChunk, line: HeldAnswer, target: RequestTarget, r: Rubric, keys: KeyMaterial): ResultFigures {
-  const answer = chunk.answer(line);
+  const { row, costMicros } = judgedAssessment(chunk.answer(line), { usage: line.usage, answeredModel: line.model, pricedModel: batchModel, mode: 'batch' }, target, r, keys);
+  doc.add(row);
+  return { customId: target.custom_id, inputTokens: line.usage.inputTokens, outputTokens: line.usage.outputTokens, costMicros };
+}
+
+/** What an assessment row needs of its request: the item, the key, the scan of the text sent, the task's release rule. */
+export type AssessedRequest = Pick<RequestTarget, 'queue_item_id' | 'custom_id' | 'injection_scan' | 'release_policy' | 'auto_release_min_confidence'>;
+
+/**
+ * A model's answer judged (evaluateAnswer) and made the assessment row every reader expects, priced at the mode
+ * it ran in: a batch line at the batch price, a real-time answer at the standard one. Released at once when the
+ * task's policy says so. The one place an answer becomes an assessment, so a real-time result is indistinguishable
+ * downstream (review, release, grade passback, costs).
+ */
+export function judgedAssessment(
+  answer: AnswerInput,
+  billed: { usage: TokenUsage; answeredModel: string; pricedModel: string; mode: PriceMode },
+  target: AssessedRequest,
+  r: Rubric,
+  keys: KeyMaterial,
+): { row: NewAssessment; costMicros: number } {
   const ev = evaluateAnswer(answer, r.rubric, r.maxScore, target.injection_scan);
+  const { usage } = billed;
   let cost = 0;
   try {
-    cost = actualCostMicros(line.usage, batchModel, 'batch');
+    cost = actualCostMicros(usage, billed.pricedModel, billed.mode);
   } catch {
     // A model without a price: the assessment still counts, at no recorded cost.
     cost = 0;
   }
-  doc.add({
+  const row: NewAssessment = {
     queueItemId: target.queue_item_id,
     customId: target.custom_id,
-    model: line.model,
+    model: billed.answeredModel,
     result: ev.result,
     // The model's own words, which may quote the student's work: encrypted like it (bound to the queue item, as
     // the assessment's id does not exist before this insert).
@@ -90,13 +111,13 @@ function addAssessment(doc: AssessmentsDoc, batchModel: string, chunk: ResultChu
     computedConfidence: ev.computedConfidence,
     flags: ev.flags,
     needsReview: ev.needsReview,
-    inputTokens: line.usage.inputTokens,
-    cachedInputTokens: line.usage.cachedInputTokens,
-    outputTokens: line.usage.outputTokens,
+    inputTokens: usage.inputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    outputTokens: usage.outputTokens,
     actualCostMicros: cost,
     releasedAt: releasedToStudent({ reviewStatus: 'pending_review', needsReview: ev.needsReview, flagCount: ev.flags.length, releasePolicy: target.release_policy, confidence: ev.computedConfidence, minConfidence: target.auto_release_min_confidence }) ? new Date() : null,
-  });
-  return { customId: target.custom_id, inputTokens: line.usage.inputTokens, outputTokens: line.usage.outputTokens, costMicros: cost };
+  };
+  return { row, costMicros: cost };
 }
 
 /** The totals of the answers whose assessment was inserted (not those refused as duplicates). */

@@ -218,7 +218,7 @@ export interface TaskSpend {
   courseTitle: string | null;
   committedMicros: number;
   chargedMicros: number;
-  /** Of the charges, those of real-time calls (sample tests). */
+  /** Of the charges, those of real-time calls (sample tests, real-time gradings). */
   realtimeMicros: number;
   /** Charged results and the tokens they used, from their assessments. */
   results: number;

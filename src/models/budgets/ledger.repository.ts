@@ -57,28 +57,31 @@ export async function insertReleases(db: Db, customIds: string[], note: string):
     on conflict (idempotency_key) do nothing`);
 }
 
-/** What a real-time call is for: a course's task, and the key (a request id of our own) its movements share. */
-export type RealtimeCall = { platformId: number; courseId: number; taskId: number; provider: string; model: string; customId: string };
+/**
+ * What a real-time call is for: a course's task (and the queue item it grades, for a real-time grading), and the
+ * key (a request id of our own) its movements share.
+ */
+export type RealtimeCall = { platformId: number; courseId: number; taskId: number; provider: string; model: string; customId: string; queueItemId?: number | null };
 
 /** The worst case of a real-time call, reserved in this month before it is made. */
 export async function insertRealtimeReservation(db: Db, call: RealtimeCall, amountMicros: number, note: string): Promise<void> {
   await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, task_id, provider, model, idempotency_key, note)
-    values (${call.platformId}, ${call.courseId}, date_trunc('month', now())::date, 'reservation', 'realtime', ${amountMicros}, ${call.taskId}, ${call.provider}, ${call.model},
+    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, task_id, queue_item_id, provider, model, idempotency_key, note)
+    values (${call.platformId}, ${call.courseId}, date_trunc('month', now())::date, 'reservation', 'realtime', ${amountMicros}, ${call.taskId}, ${call.queueItemId ?? null}, ${call.provider}, ${call.model},
             ${`reserve:${call.customId}`}, ${note})
     on conflict (idempotency_key) do nothing`);
 }
 
 export type RealtimeCharge = { amountMicros: number; inputTokens: number; cachedInputTokens: number; outputTokens: number };
 
-/** What the call cost, in its reservation's month, settling that reservation (written once). */
-export async function insertRealtimeCharge(db: Db, customId: string, charge: RealtimeCharge, note: string): Promise<void> {
+/** What the call cost, in its reservation's month, settling that reservation (written once); with the assessment it wrote, if any. */
+export async function insertRealtimeCharge(db: Db, customId: string, charge: RealtimeCharge, note: string, assessmentId: number | null = null): Promise<void> {
   await db.execute(sql`
-    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, settled_micros, task_id, provider, model, input_tokens, cached_input_tokens, output_tokens, idempotency_key, note)
+    insert into cost_ledger (platform_id, course_id, month, kind, mode, amount_micros, settled_micros, task_id, queue_item_id, assessment_id, provider, model, input_tokens, cached_input_tokens, output_tokens, idempotency_key, note)
     select l.platform_id, l.course_id, l.month, 'charge', 'realtime', ${charge.amountMicros},
            -- A reservation the sweep already released (releaseStaleRealtime) is not settled a second time.
            case when exists (select 1 from cost_ledger r where r.idempotency_key = ${`release:${customId}`}) then 0 else l.amount_micros end,
-           l.task_id, l.provider, l.model,
+           l.task_id, l.queue_item_id, ${assessmentId}::bigint, l.provider, l.model,
            ${charge.inputTokens}, ${charge.cachedInputTokens}, ${charge.outputTokens}, ${`charge:${customId}`}, ${note}
     from cost_ledger l where l.idempotency_key = ${`reserve:${customId}`}
     on conflict (idempotency_key) do nothing`);

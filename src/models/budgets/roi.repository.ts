@@ -45,7 +45,8 @@ export async function monthCharges(db: Db, platformId: number, month: string): P
   }>(sql`
     select l.course_id, coalesce(nullif(c.title, ''), c.context_id) as course_title,
            t.id as task_id, t.title as task_title, t.manual_minutes_per_assessment as task_minutes,
-           l.mode, (l.mode = 'batch' and a.id is not null) as result,
+           -- A result: a charge that wrote an assessment (a batch's, or a real-time grading's; a sample test writes none).
+           l.mode, (a.id is not null) as result,
            case when l.mode = 'batch' then a.model else l.model end as model,
            -- The day the charge was written, as a UTC calendar day whatever the session's time zone (pricing.ts' days).
            to_char(l.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,

@@ -13,8 +13,8 @@ import type { CostSettingsInput } from './roi.schema.js';
  *
  * Minutes per assessment come from settings, never from measurement (the tool does not record how long a review
  * takes): a task's own minutes, else the platform's default, else none (those assessments are not counted, and
- * the report says how many). An assessment is a batch result charged in the month; real-time calls (sample
- * tests) cost money and save no grading, so they count in the cost only.
+ * the report says how many). An assessment is a result charged in the month (a batch's, or a real-time grading's);
+ * sample tests cost money and save no grading, so they count in the cost only.
  */
 
 export type MinutesSource = 'task' | 'default' | null;

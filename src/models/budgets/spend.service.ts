@@ -17,7 +17,7 @@ export interface SpendFigures {
   chargedMicros: number;
   /** Reserved for requests that have neither a charge nor a release yet. */
   inFlightMicros: number;
-  /** Of the charges, those of real-time calls (sample tests) at standard prices; the rest are batch results. */
+  /** Of the charges, those of real-time calls (sample tests, real-time gradings) at standard prices; the rest are batch results. */
   realtimeMicros: number;
 }
 

@@ -78,6 +78,13 @@ export async function deadLetterFacts(db: Db, batchId: number, customIds: string
   return rows.rows.map(itemFact);
 }
 
+/** These items, where failed now (a real-time grading's dead letters). */
+export async function deadItemFacts(db: Db, queueItemIds: number[]): Promise<ItemFact[]> {
+  if (!queueItemIds.length) return [];
+  const rows = await db.execute<ItemDbRow>(sql`select ${ITEM_COLUMNS} from queue_items q ${ITEM_JOINS} where q.id = any(${sql.param(queueItemIds)}::bigint[]) and q.status = 'failed'`);
+  return rows.rows.map(itemFact);
+}
+
 /** The items a batch holds. */
 export async function batchItemFacts(db: Db, batchId: number): Promise<ItemFact[]> {
   const rows = await db.execute<ItemDbRow>(sql`

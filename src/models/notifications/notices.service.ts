@@ -4,7 +4,7 @@ import { queuePosition } from '../queue/queue-stats.repository.js';
 import { DEFAULT_WORDINGS, isEventKind, parseWording, renderWording, type EventKind, type ParsedWording, type VarsOf } from './events.js';
 import { insertNotices, type NoticeRow } from './notifications.repository.js';
 import {
-  actionFacts, batchItemFacts, deadLetterFacts, feedbackReadyOfAssessments, feedbackReadyOfResults, instructorsOf, itemFacts, overdueFacts,
+  actionFacts, batchItemFacts, deadItemFacts, deadLetterFacts, feedbackReadyOfAssessments, feedbackReadyOfResults, instructorsOf, itemFacts, overdueFacts,
   platformLmsUrl, recordEtasTold, reviewsWaitingFacts, type ItemFact,
 } from './notices.repository.js';
 import { wordingsOf } from './templates.repository.js';
@@ -71,7 +71,15 @@ export async function notifyFeedbackReady(db: Db, which: { assessmentIds: number
 
 /** "Failed for good", once per dead-lettered item: to each instructor of its course and to the platform's administrators. */
 export async function notifyDeadLetters(db: Db, batchId: number, customIds: string[]): Promise<NoticeCounts> {
-  const dead = await deadLetterFacts(db, batchId, customIds);
+  return notifyDead(db, await deadLetterFacts(db, batchId, customIds));
+}
+
+/** The same, for items a real-time grading failed for good (no batch names them). */
+export async function notifyDeadItems(db: Db, queueItemIds: number[]): Promise<NoticeCounts> {
+  return notifyDead(db, await deadItemFacts(db, queueItemIds));
+}
+
+async function notifyDead(db: Db, dead: ItemFact[]): Promise<NoticeCounts> {
   if (!dead.length) return { notices: 0, emails: 0 };
   const instructors = await instructorsOf(db, dead.map((d) => d.courseId));
   const notices: AnyNotice[] = [];

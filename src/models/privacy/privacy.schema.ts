@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS } from './privacy.table.js';
+import { ESCALATION_POLICIES, MAX_ESCALATION_LIMIT, PROVIDERS } from './privacy.table.js';
 
 /** What the course privacy form sends. */
 
@@ -25,6 +25,22 @@ const days = (emptyMeans: string) =>
       return n;
     });
 
+/** A whole number of priority requests from `min` to MAX_ESCALATION_LIMIT; absent or empty keeps the saved value. */
+const requests = (min: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > MAX_ESCALATION_LIMIT) {
+        ctx.addIssue({ code: 'custom', message: `Enter a whole number from ${min} to ${MAX_ESCALATION_LIMIT}.` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 /** Checkboxes named alike: absent (none ticked), one value, or several; each a known provider. */
 const providers = z
   .union([z.string(), z.array(z.string())])
@@ -42,6 +58,9 @@ export const privacyForm = z
     /** The form's marker that it showed the provider boxes: without it (an older form, a script), they are kept. */
     providersShown: z.literal('1', { message: 'The form was changed: reload the page.' }).optional(),
     realtimeOnly: checkbox,
+    /** Who may have work graded now through the real-time API; absent (an older form, a script): kept. */
+    escalation: z.enum(ESCALATION_POLICIES, { message: 'Choose who may ask for grading now.' }).optional(),
+    escalationLimit: requests(1),
   })
   .transform(({ providersShown, approvedProviders, ...rest }) => ({
     ...rest,
@@ -61,6 +80,7 @@ export const platformPrivacyForm = z
     defaultRetentionDays: days('to keep submissions in new courses'),
     defaultAnonymize: checkbox,
     defaultConsentRequired: checkbox,
+    maxStudentEscalations: requests(0),
   })
   .refine((v) => v.maxRetentionDays === null || (v.defaultRetentionDays !== null && v.defaultRetentionDays <= v.maxRetentionDays), {
     message: 'New courses must start within the longest retention allowed.',

@@ -19,6 +19,9 @@ export async function updateCoursePrivacy(db: Db, actor: { platformId: number; c
   const values = { ...input, approvedProviders: input.approvedProviders ?? before.approvedProviders };
   const refused = input.approvedProviders?.filter((p) => !limits.allowedProviders.includes(p)) ?? [];
   if (refused.length) fields.approvedProviders = `Your institution does not allow ${refused.join(', ')}.`;
+  // Only what the form sends is checked: a saved limit above a maximum lowered since is capped where it is counted,
+  // and must not block saving the course's other settings.
+  Object.assign(fields, escalationProblems(limits, { escalation: input.escalation, escalationLimit: input.escalationLimit }));
   if (Object.keys(fields).length) throw Invalid(fields, 'These settings go beyond what your institution allows.');
   await saveCoursePrivacy(db, actor.courseId, actor.userId, values);
   await recordAudit(db, {
@@ -30,11 +33,27 @@ export async function updateCoursePrivacy(db: Db, actor: { platformId: number; c
     entityType: 'course',
     entityId: actor.courseId,
     details: {
-      before: { llmAllowed: before.llmAllowed, anonymize: before.anonymize, retentionDays: before.retentionDays, consentRequired: before.consentRequired, approvedProviders: before.approvedProviders, realtimeOnly: before.realtimeOnly },
+      before: {
+        llmAllowed: before.llmAllowed, anonymize: before.anonymize, retentionDays: before.retentionDays, consentRequired: before.consentRequired, approvedProviders: before.approvedProviders, realtimeOnly: before.realtimeOnly,
+        escalation: before.escalation, escalationLimit: before.escalationLimit,
+      },
       after: values,
     },
   });
   return getCoursePrivacy(db, actor.courseId);
+}
+
+/**
+ * Students' priority requests within the platform's maximum: none at all when it is 0, else no more a month than it
+ * allows. (A maximum lowered later caps every course's limit when a request is counted: escalation.service.ts.)
+ */
+function escalationProblems(limits: PlatformPrivacy, wanted: { escalation: CoursePrivacy['escalation'] | undefined; escalationLimit: number | undefined }): Record<string, string> {
+  if (wanted.escalation !== 'students') return {};
+  if (limits.maxStudentEscalations === 0) return { escalation: 'Your institution does not let students ask for priority grading.' };
+  if (wanted.escalationLimit !== undefined && wanted.escalationLimit > limits.maxStudentEscalations) {
+    return { escalationLimit: `Your institution allows at most ${limits.maxStudentEscalations} priority requests per student a month: enter ${limits.maxStudentEscalations} or fewer.` };
+  }
+  return {};
 }
 
 /**

@@ -3,6 +3,15 @@ import { boolean, check, index, integer, jsonb, pgTable, text, uniqueIndex } fro
 import { courses, ltiPlatforms, users } from '../tenancy/tenancy.table.js';
 import { at, createdAt, id, ref, updatedAt } from '../columns.js';
 
+export const ESCALATION_POLICIES = ['off', 'instructors', 'students'] as const;
+export type EscalationPolicy = (typeof ESCALATION_POLICIES)[number];
+/** A student's priority requests a month when a course allows them and says nothing else: a few, not a habit. */
+export const DEFAULT_ESCALATION_LIMIT = 2;
+/** What a platform's administrators allow a course at most, unless they say otherwise. */
+export const DEFAULT_MAX_ESCALATIONS = 5;
+/** The most any setting may allow (per student per month). */
+export const MAX_ESCALATION_LIMIT = 50;
+
 /**
  * A course's privacy settings. LLM assessment is off until an instructor turns it on: nothing a student
  * writes leaves the institution before someone decided it may.
@@ -21,10 +30,22 @@ export const coursePrivacy = pgTable(
     retentionDays: integer('retention_days').default(30),
     approvedProviders: text('approved_providers').array().notNull().default(sql`'{openai}'::text[]`),
     realtimeOnly: boolean('realtime_only').notNull().default(false),
+    /**
+     * "Grade now" through the real-time API (twice the batch price): 'off' (an instructor's "grade now" only puts
+     * work first in the next batch), 'instructors' (theirs goes real-time; the default), 'students' (students may
+     * ask too, up to `escalationLimit` a month each, within the platform's maximum).
+     */
+    escalation: text('escalation').$type<EscalationPolicy>().notNull().default('instructors'),
+    /** Priority requests per student per calendar month (UTC), when students may ask. */
+    escalationLimit: integer('escalation_limit').notNull().default(DEFAULT_ESCALATION_LIMIT),
     updatedBy: ref('updated_by').references(() => users.id),
     updatedAt: updatedAt(),
   },
-  (t) => [check('course_privacy_retention_check', sql`${t.retentionDays} is null or ${t.retentionDays} >= 1`)],
+  (t) => [
+    check('course_privacy_retention_check', sql`${t.retentionDays} is null or ${t.retentionDays} >= 1`),
+    check('course_privacy_escalation_check', sql`${t.escalation} in ('off', 'instructors', 'students')`),
+    check('course_privacy_escalation_limit_check', sql`${t.escalationLimit} between 1 and ${sql.raw(String(MAX_ESCALATION_LIMIT))}`),
+  ],
 );
 
 export const PERSON_REQUEST_STATUSES = ['requested', 'scheduled', 'completed', 'declined'] as const;
@@ -75,12 +96,15 @@ export const platformPrivacy = pgTable(
     defaultRetentionDays: integer('default_retention_days').default(30),
     defaultAnonymize: boolean('default_anonymize').notNull().default(true),
     defaultConsentRequired: boolean('default_consent_required').notNull().default(false),
+    /** The most priority requests a course may give each student a month; 0: no course may let students ask. */
+    maxStudentEscalations: integer('max_student_escalations').notNull().default(DEFAULT_MAX_ESCALATIONS),
     updatedBy: ref('updated_by').references(() => users.id),
     updatedAt: updatedAt(),
   },
   (t) => [
     check('platform_privacy_max_retention_check', sql`${t.maxRetentionDays} is null or ${t.maxRetentionDays} >= 1`),
     check('platform_privacy_default_retention_check', sql`${t.defaultRetentionDays} is null or ${t.defaultRetentionDays} >= 1`),
+    check('platform_privacy_max_escalations_check', sql`${t.maxStudentEscalations} between 0 and ${sql.raw(String(MAX_ESCALATION_LIMIT))}`),
   ],
 );
 

@@ -97,6 +97,9 @@ export async function studentSubmissionStatuses(
       throughput ??= await observedThroughput(db, Number(r.platform_id), defaultBatchSize);
       const due = etaForQueued(position, throughput, now);
       eta = r.not_before && new Date(r.not_before) > due ? new Date(new Date(r.not_before).getTime() + throughput.turnaroundMs) : due;
+    } else if (status === 'processing' && r.batch_id == null) {
+      // Graded now through the real-time API (models/escalation/): no batch to wait for, minutes rather than hours.
+      eta = null;
     } else if ((status === 'in_batch' || status === 'processing') && r.platform_id != null) {
       throughput ??= await observedThroughput(db, Number(r.platform_id), defaultBatchSize);
       eta = etaForBatched(r.batch_submitted_at ? new Date(r.batch_submitted_at) : null, throughput, now);
@@ -106,6 +109,7 @@ export async function studentSubmissionStatuses(
       releasedToStudent({ reviewStatus: r.review_status, needsReview: r.needs_review ?? true, flagCount: Number(r.flag_count ?? 0), releasePolicy: r.release_policy, confidence: r.computed_confidence, minConfidence: r.auto_release_min_confidence });
     let detail = DETAILS[status] ?? null;
     if (status === 'completed' && !released) detail = 'Your instructor reviews the feedback before you see it.';
+    if (status === 'processing' && r.batch_id == null) detail = 'Being graded now, through the real-time API (usually within minutes).';
     const finalScore = r.review_status === 'overridden' ? r.override_score : r.score;
     const submittedAt = new Date(r.submitted_at);
     out.push({

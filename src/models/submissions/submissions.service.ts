@@ -11,6 +11,7 @@ import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { hasCurrentConsent, requireConsent } from '../privacy/consent.service.js';
 import { insertManualAssessment } from '../assessments/assessments.repository.js';
 import { findActiveVersion, type PromptVersionRow } from '../prompts/prompts.repository.js';
+import { startRealtimeOnly } from '../escalation/escalation.service.js';
 import { insertQueueItem, PRIORITY_RANK, type QueueItemRow } from '../queue/queue.repository.js';
 import { findTaskInCourse, type TaskRow } from '../tasks/tasks.repository.js';
 import { findIdentity } from '../tenancy/people.repository.js';
@@ -35,6 +36,8 @@ export interface SubmitResult {
   /** Why the work is graded by hand (null: by the LLM). */
   byHand: string | null;
   late: boolean;
+  /** A real-time-only course's request to grade it now: the caller enqueues `grade-realtime` after the commit. */
+  realtimeRequestId: number | null;
 }
 
 /** How an attempt is graded: by the LLM with the task's active prompt, or by the instructor by hand (and why). */
@@ -166,7 +169,7 @@ export async function submitWork(
   const { text, format, originalFilename } = parsed.value;
 
   const attempt = await nextAttempt(db, task, who.userId);
-  const anonymize = (await getCoursePrivacy(db, who.courseId)).anonymize;
+  const { anonymize, realtimeOnly } = await getCoursePrivacy(db, who.courseId);
   const estimate =
     path.by === 'llm'
       ? await estimateGrading(db, { task, version: path.version, text, studentId: who.userId, anonymize, originalFilename }, `The grading prompt of this task uses a model llm-assess has no price for (${path.version.model}). Tell your instructor.`)
@@ -185,16 +188,19 @@ export async function submitWork(
   });
   let queueItem: QueueItemRow | null = null;
   let manualAssessmentId: number | null = null;
+  let realtimeRequestId: number | null = null;
   if (path.by === 'llm') {
     queueItem = await queueForGrading(db, config, who, { task, version: path.version, submissionId: submission.id, estimate: estimate! });
-    await notifyQueued(db, queueItem.id, config.batches.minSize, now);
+    // A real-time-only course's work never waits for a batch: it is graded now, by a worker, after this commits.
+    if (realtimeOnly) realtimeRequestId = await startRealtimeOnly(db, queueItem.id);
+    else await notifyQueued(db, queueItem.id, config.batches.minSize, now);
   } else {
     manualAssessmentId = await insertManualAssessment(db, { platformId: who.platformId, courseId: who.courseId, taskId: task.id, submissionId: submission.id, promptVersionId: path.version?.id ?? null, maxScore: path.version?.maxScore ?? task.maxScore, note: path.why });
   }
   const how =
     path.by === 'llm'
-      ? { queueItemId: queueItem!.id, promptVersionId: path.version.id, estInputTokens: estimate!.inputTokens, estCostMicros: estimate!.costMicros, anonymized: anonymize }
+      ? { queueItemId: queueItem!.id, promptVersionId: path.version.id, estInputTokens: estimate!.inputTokens, estCostMicros: estimate!.costMicros, anonymized: anonymize, ...(realtimeRequestId ? { realtimeRequestId } : {}) }
       : { gradedByHand: path.why, manualAssessmentId };
   await recordAudit(db, { platformId: who.platformId, courseId: who.courseId, actorId: who.userId, actorKind: 'user', action: 'submission.created', entityType: 'submission', entityId: submission.id, details: { taskId: task.id, attempt, chars: text.length, late, ...how } });
-  return { submission, queueItem, byHand: path.by === 'hand' ? path.why : null, late };
+  return { submission, queueItem, byHand: path.by === 'hand' ? path.why : null, late, realtimeRequestId };
 }

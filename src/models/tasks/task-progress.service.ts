@@ -50,6 +50,10 @@ export interface StudentProgress {
   canRetry: boolean;
   canGradeByHand: boolean;
   canGradeNow: boolean;
+  /** Waiting in the queue, in no batch: what a real-time "grade now" can take, whatever its priority. */
+  waiting: boolean;
+  /** Being graded now through the real-time API (models/escalation/), in no batch. */
+  gradingNow: boolean;
   /** Kept for the CSV: the model's result and the instructor's feedback (encrypted) of the latest attempt. */
   result: Record<string, unknown> | null;
   overrideFeedback: string | null;
@@ -102,7 +106,7 @@ export async function taskProgress(db: Db, platformId: number, task: TaskRow, fi
       position = await queuePosition(db, platformId, Number(r.queue_item_id), r.priority_rank ?? 1, new Date(r.q_created_at!));
       throughput ??= await observedThroughput(db, platformId, defaultBatchSize);
       eta = etaForQueued(position, throughput, now);
-    } else if (status === 'in_batch') {
+    } else if (status === 'in_batch' && r.batch_id != null) {
       throughput ??= await observedThroughput(db, platformId, defaultBatchSize);
       eta = etaForBatched(r.batch_submitted_at ? new Date(r.batch_submitted_at) : null, throughput, now);
     }
@@ -129,6 +133,8 @@ export async function taskProgress(db: Db, platformId: number, task: TaskRow, fi
       canRetry: status === 'failed' || status === 'removed',
       canGradeByHand: status === 'failed' || status === 'removed',
       canGradeNow: status === 'queued' && r.q_status === 'queued' && r.priority !== 'high',
+      waiting: status === 'queued' && r.q_status === 'queued' && r.batch_id == null,
+      gradingNow: status === 'in_batch' && r.q_status === 'processing' && r.batch_id == null,
       result: r.result,
       overrideFeedback: r.override_feedback,
       queueItemId: r.queue_item_id == null ? null : Number(r.queue_item_id),
