@@ -98,7 +98,8 @@ async function* requestLines(w: BatchWorker, batch: BatchRow): AsyncGenerator<st
             graderInstructions: v.grader_instructions,
             rubric: v.rubric,
             maxScore: v.max_score,
-            model: v.model,
+            // The batch's model: the prompt's own, or the stand-in the cost optimizer chose for it (optimizer.ts).
+            model: batch.model,
             temperature: v.temperature,
             maxOutputTokens: v.max_output_tokens,
             outputSchema: v.output_schema,
