@@ -6,6 +6,9 @@ import type { BatchWorker } from '../src/models/batches/batch-worker.js';
 import { findBatchById } from '../src/models/batches/batches.repository.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { optimizerExplanationOf } from '../src/models/batches/optimizer.repository.js';
+import { createOptionsSchema } from '../src/models/batches/batches.schema.js';
+import { createSchedule, runNextDueSchedule } from '../src/models/schedules/schedules.service.js';
+import { scheduleFormSchema } from '../src/models/schedules/schedules.schema.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { bulkSubmit, seedTenant, type Tenant } from './helpers/batch-fixtures.js';
 import { drive, submitSteps, testConfig, testWorker } from './helpers/batch-driver.js';
@@ -84,5 +87,29 @@ describe('batch creation with the cheapest-in-time policy', () => {
     const created = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, { providerPolicy: 'cheapest_in_time' }));
     expect(created.batches.map((b) => b.provider)).toEqual(['openai']);
     expect((await optimizerExplanationOf(db.db, t.platformId, created.batches[0]!.id))!.text).toContain('the only option their courses approve');
+  });
+});
+
+describe('a schedule with the cheapest-in-time policy', () => {
+  it('makes its batches through the optimizer: a 4-hour target sends new work to the provider that meets it', async () => {
+    await db.db.execute(sql`update course_privacy set approved_providers = '{openai,anthropic}' where course_id = ${t.courseId}`);
+    const form = { name: 'Fast feedback', trigger: 'interval', intervalMinutes: '60', minItems: '1', maxItems: '100', sending: 'confirm', providerPolicy: 'cheapest_in_time', targetTurnaroundHours: '4' };
+    const id = await db.db.transaction((tx) => createSchedule(tx, t.admin, scheduleFormSchema.parse(form), new Date()));
+    const items = await bulkSubmit(db.db, config, t, 2);
+    await db.db.execute(sql`update batch_schedules set next_run_at = now() - interval '1 minute' where id = ${id}`);
+    const run = await db.db.transaction((tx) => runNextDueSchedule(tx, config.batches, new Date()));
+    expect(run).toMatchObject({ scheduleId: id, outcome: 'created' });
+    const made = await db.db.execute<{ provider: string; model: string }>(sql`select provider, model from batches where id = any(${sql.param(run!.batchIds)}::bigint[])`);
+    expect(made.rows).toEqual([{ provider: 'anthropic', model: 'claude-haiku-4-5' }]);
+    expect(await batchOf(items)).toEqual(run!.batchIds);
+  });
+
+  it('refuses a policy or target it does not know, beside the field', () => {
+    const base = { name: 'x', trigger: 'interval', intervalMinutes: '60', minItems: '1', maxItems: '100', sending: 'confirm' };
+    expect(scheduleFormSchema.parse(base)).toMatchObject({ providerPolicy: 'prompt', targetTurnaroundHours: null });
+    const bad = scheduleFormSchema.safeParse({ ...base, providerPolicy: 'fastest', targetTurnaroundHours: '0' });
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join('.')).sort()).toEqual(['providerPolicy', 'targetTurnaroundHours']);
+    expect(createOptionsSchema.safeParse({ providerPolicy: 'cheapest_in_time', targetTurnaroundHours: '1000' }).success).toBe(false);
+    expect(createOptionsSchema.parse({ providerPolicy: 'cheapest_in_time', targetTurnaroundHours: '6' })).toMatchObject({ providerPolicy: 'cheapest_in_time', targetTurnaroundHours: 6 });
   });
 });
