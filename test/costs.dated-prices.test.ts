@@ -56,10 +56,10 @@ describe('real-time comparison at the price of each charge\'s day', () => {
 
   const byMonth = (rows: RealtimeComparison[]) => [...rows].sort((a, b) => a.month.localeCompare(b.month));
   const expected = () => [
-    { month: '2024-06-01', courseId, pricedCharges: 1, chargedMicros: 251, standardMicros: EARLIER_STANDARD, unpricedCharges: 0 },
-    { month: '2024-12-01', courseId, pricedCharges: 1, chargedMicros: 251, standardMicros: EARLIER_STANDARD, unpricedCharges: 0 },
-    { month: '2025-01-01', courseId, pricedCharges: 1, chargedMicros: 118, standardMicros: CURRENT_STANDARD, unpricedCharges: 0 },
-    { month: currentMonth, courseId, pricedCharges: 1, chargedMicros: 118, standardMicros: CURRENT_STANDARD, unpricedCharges: 0 },
+    { month: '2024-06-01', courseId, pricedCharges: 1, chargedMicros: 251, standardMicros: EARLIER_STANDARD, uncachedMicros: EARLIER_STANDARD, unpricedCharges: 0 },
+    { month: '2024-12-01', courseId, pricedCharges: 1, chargedMicros: 251, standardMicros: EARLIER_STANDARD, uncachedMicros: EARLIER_STANDARD, unpricedCharges: 0 },
+    { month: '2025-01-01', courseId, pricedCharges: 1, chargedMicros: 118, standardMicros: CURRENT_STANDARD, uncachedMicros: CURRENT_STANDARD, unpricedCharges: 0 },
+    { month: currentMonth, courseId, pricedCharges: 1, chargedMicros: 118, standardMicros: CURRENT_STANDARD, uncachedMicros: CURRENT_STANDARD, unpricedCharges: 0 },
   ];
 
   beforeAll(async () => {

@@ -121,7 +121,7 @@ describe('costs and budgets', () => {
       chargedMicros: 1_800_236,
       inFlightMicros: 1_300_000,
       realtimeMicros: 0,
-      savings: { pricedCharges: 2, chargedMicros: 236, standardMicros: 474, savedMicros: 238, unpricedCharges: 2 },
+      savings: { pricedCharges: 2, chargedMicros: 236, standardMicros: 474, uncachedMicros: 474, savedMicros: 238, unpricedCharges: 2 },
     });
     expect(r.courses.map((c) => [c.courseId, c.committedMicros, c.chargedMicros, c.inFlightMicros, c.savings?.savedMicros ?? null])).toEqual([
       [courseA, 2_500_236, 1_200_236, 1_300_000, 238],

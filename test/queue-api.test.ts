@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { startStack, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { activatePrompt, allowLlm, homeIds, submitMany, userIdOf, type Home } from './helpers/queue-fixtures.js';
+import { textOf } from './helpers/html.js';
 
 type ApiError = { error: { code: string; message: string; fields?: Record<string, string> } };
 
@@ -89,11 +90,15 @@ describe('queue and batches JSON API', () => {
   });
 
   it('creates a batch, submits it once, reports its status, lists it and cancels another', async () => {
-    const created = await api('POST', '/api/admin/llm-batches/create/', { ids: items.slice(0, 3), notes: 'api run' });
+    // With the cost optimizer's policy: the course approves OpenAI only, so the batch stays there and its page says why.
+    const created = await api('POST', '/api/admin/llm-batches/create/', { ids: items.slice(0, 3), notes: 'api run', providerPolicy: 'cheapest_in_time', targetTurnaroundHours: 6 });
     expect(created.status).toBe(201);
     const [batch] = created.json<{ batches: Array<{ id: number; status: string; requestCounts: { total: number }; estCostMicros: number; notes: string }> }>().batches;
     expect(batch).toMatchObject({ status: 'created', requestCounts: { total: 3 }, notes: 'api run' });
     expect(batch!.estCostMicros).toBeGreaterThan(0);
+    const page = textOf((await admin.get(`/admin/batches/${batch!.id}`)).html);
+    expect(page).toContain('Why this provider');
+    expect(page).toMatch(/OpenAI \(gpt-4o-mini\): \$[\d.]+, p95 24\.0 h \(assumed\)\. Sent to OpenAI \(gpt-4o-mini\) — all items: the only option their courses approve\./);
 
     const submitted = await api('POST', `/api/admin/llm-batches/${batch!.id}/submit/`);
     expect(submitted.status).toBe(202);
@@ -139,6 +144,9 @@ describe('queue and batches JSON API', () => {
     expect(wrongType.json<ApiError>().error.fields).toHaveProperty('ids');
     const taken = await api('POST', '/api/admin/llm-batches/create/', { ids: items.slice(0, 3) });
     expect(taken.status).toBe(409);
+    const policy = await api('POST', '/api/admin/llm-batches/create/', { ids: items.slice(3, 6), providerPolicy: 'fastest' });
+    expect(policy.status).toBe(422);
+    expect(policy.json<ApiError>().error.fields).toHaveProperty('providerPolicy');
     const size = await api('POST', '/api/admin/llm-batches/create/', { ids: items.slice(3, 6), maxPerBatch: 11 });
     expect(size.status).toBe(422);
     expect(size.json<ApiError>().error.fields).toEqual({ maxPerBatch: 'Choose between 2 and 10 requests per batch.' });

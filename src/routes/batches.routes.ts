@@ -21,6 +21,8 @@ import { filterFromBody, showQueueBoard, stringValues } from './queue.page.js';
 import { withDeps } from './handlers.js';
 import { failoverLinks, healthMarks, recentFailovers } from '../models/failover/failover.repository.js';
 import { presentFailover, presentFailoverEvent, presentUnhealthy } from './providers.present.js';
+import { optimizerExplanationOf } from '../models/batches/optimizer.repository.js';
+import { formatDollars, formatHours, PROVIDER_NAMES } from '../models/batches/optimizer-explain.js';
 
 export interface BatchRouteDeps {
   db: RootDb;
@@ -97,7 +99,7 @@ async function createFromQueue(deps: BatchRouteDeps, req: Request, res: Response
   let created;
   try {
     const selection = parseSelection({ scope: body.scope, ids: body.ids }, filter);
-    const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '' });
+    const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.batchNotes ?? body.notes ?? '', providerPolicy: body.providerPolicy, targetTurnaroundHours: body.targetTurnaroundHours });
     created = await changeQueue(deps.db, actor.platformId, (tx) => createBatches(tx, deps.config.batches, { platformId: actor.platformId, userId: actor.userId }, selection, options));
   } catch (err) {
     // The queue again, as it is now, with the reason beside the batch fields; nothing was changed.
@@ -131,6 +133,7 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
   const accuracy = batch.ingestedAt ? presentAccuracy(await estimateAccuracy(deps.db, batchId)) : null;
   const providerFiles = presentProviderFiles(batch);
   const shown = presentBatch(batch);
+  const why = await optimizerExplanationOf(deps.db, actor.platformId, batchId);
   render(
     req,
     res,
@@ -142,6 +145,11 @@ async function showMonitor(deps: BatchRouteDeps, req: Request, res: Response, ba
       providerFiles,
       failover: presentFailover(links, batch.failoverReason),
       accuracy,
+      // The cost optimizer's figures and reason, when it chose this batch's provider (optimizer-explain.ts).
+      choice: why && {
+        text: why.text,
+        options: why.options.map((o) => ({ provider: PROVIDER_NAMES[o.provider] ?? o.provider, model: o.model, cost: formatDollars(o.costMicros), p50: formatHours(o.p50Ms), p95: formatHours(o.p95Ms), assumed: !o.history })),
+      },
       counts,
       problems,
       courses: courses.map((c) => ({ title: c.courseTitle || `Course ${c.courseId}`, items: formatCount(c.items), cost: formatUsd(c.estCostMicros) })),

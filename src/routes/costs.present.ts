@@ -95,7 +95,20 @@ function figures(f: SpendFigures) {
 
 function savings(s: Savings | null) {
   if (!s) return null;
-  return { saved: formatUsd(s.savedMicros), standard: formatUsd(s.standardMicros), charged: formatUsd(s.chargedMicros), priced: s.pricedCharges, unpriced: s.unpricedCharges };
+  // Against real time without a cache: the caching part at real-time prices, the batch part the rest (issue 20, item 5).
+  const below = s.uncachedMicros > 0 ? (s.uncachedMicros - s.chargedMicros) / s.uncachedMicros : null;
+  return {
+    saved: formatUsd(s.savedMicros),
+    standard: formatUsd(s.standardMicros),
+    charged: formatUsd(s.chargedMicros),
+    priced: s.pricedCharges,
+    unpriced: s.unpricedCharges,
+    uncached: formatUsd(s.uncachedMicros),
+    byCaching: formatUsd(s.uncachedMicros - s.standardMicros),
+    byBatch: formatUsd(s.standardMicros - s.chargedMicros),
+    belowRealtime: below === null ? null : `${(below * 100).toFixed(1)} %`,
+    kpiReached: below !== null && below >= 0.6,
+  };
 }
 
 /** Bars for the shared chart partial: widths relative to the largest value. */

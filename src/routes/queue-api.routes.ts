@@ -36,6 +36,8 @@ const createBody = z.object({
     .optional(),
   maxPerBatch: z.number().int().optional(),
   notes: z.string().optional(),
+  providerPolicy: z.string().optional(),
+  targetTurnaroundHours: z.number().optional(),
 });
 const listQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1), pageSize: z.coerce.number().int().min(1).max(200).default(50) });
 
@@ -107,7 +109,7 @@ async function createFromQueue(deps: QueueApiDeps, req: Request, res: Response):
   const admin = adminOf(res);
   const body = parseInput(createBody, req.body);
   const selection = parseSelection({ scope: body.scope ?? (body.ids ? 'selected' : 'all'), ids: body.ids ?? [] }, body.filter ?? {});
-  const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '' });
+  const options = parseInput(createOptionsSchema, { maxPerBatch: body.maxPerBatch, notes: body.notes ?? '', providerPolicy: body.providerPolicy, targetTurnaroundHours: body.targetTurnaroundHours });
   const created = await changeQueue(deps.db, admin.platformId, (tx) => createBatches(tx, deps.config.batches, admin, selection, options));
   res.status(201).json({ batches: created.batches.map(batchJson), leftQueued: created.leftQueued });
 }

@@ -107,6 +107,6 @@ export async function showQueueBoard(
 /** What was typed into the action form, to show it again beside its message. */
 export function stringValues(body: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of ['notes', 'notBefore', 'newPriority', 'maxPerBatch', 'batchNotes']) if (typeof body[k] === 'string') out[k] = body[k];
+  for (const k of ['notes', 'notBefore', 'newPriority', 'maxPerBatch', 'batchNotes', 'providerPolicy', 'targetTurnaroundHours']) if (typeof body[k] === 'string') out[k] = body[k];
   return out;
 }

@@ -25,6 +25,7 @@ export function presentSchedule(s: ScheduleRow) {
     scope: [s.courseTitle ? `course "${s.courseTitle}"` : 'every course', s.taskTitle ? `task "${s.taskTitle}"` : null, s.priority ? `${s.priority} priority` : null].filter(Boolean).join(', '),
     bounds: `${s.minItems}–${s.maxItems} items`,
     sending: s.needsConfirmation ? 'waits for confirmation' : 'sends itself',
+    policy: s.providerPolicy === 'cheapest_in_time' ? `cheapest provider that meets the deadline (target ${s.targetTurnaroundHours ?? 24} h)` : "each prompt's provider",
     paused: s.pausedAt !== null,
     nextRun: s.pausedAt ? null : time(s.nextRunAt),
     lastRun: s.lastRunAt ? time(s.lastRunAt) : null,
@@ -37,7 +38,7 @@ export function presentRun(r: RunRow) {
 
 /** The form's values: a schedule's (editing), or what was typed (a refused form), as strings. */
 export function formValues(s?: ScheduleRow): Record<string, string> {
-  if (!s) return { trigger: 'interval', intervalMinutes: '60', thresholdItems: '100', thresholdWaitMinutes: '30', minItems: '1', maxItems: '1000', sending: 'confirm' };
+  if (!s) return { trigger: 'interval', intervalMinutes: '60', thresholdItems: '100', thresholdWaitMinutes: '30', minItems: '1', maxItems: '1000', sending: 'confirm', providerPolicy: 'prompt', targetTurnaroundHours: '' };
   const str = (v: number | string | null) => (v == null ? '' : String(v));
   return {
     name: s.name,
@@ -54,5 +55,7 @@ export function formValues(s?: ScheduleRow): Record<string, string> {
     minItems: String(s.minItems),
     maxItems: String(s.maxItems),
     sending: s.needsConfirmation ? 'confirm' : 'send',
+    providerPolicy: s.providerPolicy,
+    targetTurnaroundHours: s.targetTurnaroundHours == null ? '' : String(s.targetTurnaroundHours),
   };
 }

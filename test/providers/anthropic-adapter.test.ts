@@ -4,7 +4,8 @@ import { gradingRequestFor, type RequestContext } from '../../src/grading/reques
 import { gradingJsonSchema } from '../../src/grading/result.schema.js';
 import { AnthropicBatchProvider } from '../../src/providers/anthropic/anthropic-provider.js';
 import { toSnapshot, type MessageBatch } from '../../src/providers/anthropic/batch-snapshot.js';
-import { anthropicMessageParams, buildAnthropicRequestLine, strictToolSchema } from '../../src/providers/anthropic/request-params.js';
+import { anthropicMessageParams, buildAnthropicRequestLine, splitAtSubmission, strictToolSchema } from '../../src/providers/anthropic/request-params.js';
+import { SUBMISSION_OPEN } from '../../src/grading/messages.js';
 import { fromAnthropicUsage, parseResultLine } from '../../src/providers/anthropic/result-line.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import { createProviders } from '../../src/providers/index.js';
@@ -75,7 +76,18 @@ describe('what is sent', () => {
     const one = anthropicMessageParams(request('An essay.'), '1h');
     expect(one.system!.at(-1)!.cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
     expect(one.messages).toHaveLength(1);
-    expect(one.messages[0]!.content.every((b) => !b.cache_control)).toBe(true);
+    // One user message is cut before the submission: the template's static text carries the second breakpoint.
+    const [head, tail] = one.messages[0]!.content;
+    expect(one.messages[0]!.content).toHaveLength(2);
+    expect(head!.cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
+    expect(head!.text).not.toContain('An essay.');
+    expect(tail!.text.startsWith(SUBMISSION_OPEN)).toBe(true);
+    expect(tail!.cache_control).toBeUndefined();
+    expect(head!.text + tail!.text).toBe(request('An essay.').messages.find((m) => m.role === 'user')!.content);
+    // A source file's language line goes with the submission; a message with nothing before the submission is not cut.
+    expect(splitAtSubmission(`Rubric\nLanguage: Python\n${SUBMISSION_OPEN}\nx`)).toEqual(['Rubric\n', `Language: Python\n${SUBMISSION_OPEN}\nx`]);
+    expect(splitAtSubmission(`${SUBMISSION_OPEN}\nx`)).toEqual([`${SUBMISSION_OPEN}\nx`]);
+    expect(splitAtSubmission(`  \n${SUBMISSION_OPEN}\nx`)).toEqual([`  \n${SUBMISSION_OPEN}\nx`]);
     const split = anthropicMessageParams({ ...request('x'), messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'Rubric…' }, { role: 'user', content: 'Submission' }] }, '5m');
     expect(split.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Rubric…', cache_control: { type: 'ephemeral', ttl: '5m' } }, { type: 'text', text: 'Submission' }] }]);
   });

@@ -1,9 +1,17 @@
 import { z } from 'zod';
+import { PROVIDER_POLICIES, type ProviderPolicy } from './optimizer.js';
 
 /** What an administrator may choose when creating batches (the form and the JSON API). */
 export const createOptionsSchema = z.object({
   maxPerBatch: z.preprocess((v) => (v === '' || v == null ? undefined : v), z.coerce.number({ error: 'Enter a whole number.' }).int('Enter a whole number.').optional()),
   notes: z.string().trim().max(2000, 'Notes have at most 2000 characters.').optional().default(''),
+  /** Where each item goes: its prompt's provider (today's rule), or the cost optimizer's choice (optimizer.ts). */
+  providerPolicy: z.enum(PROVIDER_POLICIES as [ProviderPolicy, ...ProviderPolicy[]], { error: 'Choose a provider policy.' }).optional().default('prompt'),
+  /** The optimizer's deadline for an item: this long after it was queued, unless its task is due sooner. */
+  targetTurnaroundHours: z.preprocess(
+    (v) => (v === '' || v == null ? undefined : v),
+    z.coerce.number({ error: 'Enter a number of hours.' }).min(0.5, 'Enter at least half an hour.').max(720, 'Enter at most 720 hours (30 days).').optional(),
+  ),
 });
 export type CreateOptions = Partial<z.output<typeof createOptionsSchema>>;
 

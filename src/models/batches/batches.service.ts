@@ -24,8 +24,10 @@ import {
 import { isTerminal } from './batch-state.js';
 import { calibrateEstimates } from './calibration.js';
 import { checkOverrideCap, type Override } from './overrides.service.js';
-import { coursesRefusingBatch, type BatchRefusal } from '../privacy/privacy.repository.js';
 import { noteReroutedBatches, rerouteAroundUnhealthy } from '../failover/reroute.service.js';
+import { refuseByPrivacy, refuseUnsendable } from './batch-refusals.js';
+import { DEFAULT_TARGET_TURNAROUND_MS, optimizeProviders, type Optimized } from './optimizer.service.js';
+import type { BatchExplanation } from './optimizer-explain.js';
 
 export type BatchLimits = Pick<Config['batches'], 'minSize' | 'maxSize' | 'maxBytes'>;
 
@@ -100,10 +102,20 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   }
   const locked = await lockItemsForBatch(db, admin.platformId, selection, selection.scope === 'all');
   refuseUnsendable(locked, selection);
-  await refuseByPrivacy(db, locked);
-  // Estimates as the prompt versions' results so far say, before the budgets are asked (calibration.ts); a provider
-  // marked unhealthy is skipped where the course approves another (failover/reroute.service.ts).
-  const { items, reasons } = await rerouteAroundUnhealthy(db, admin.platformId, await calibrateEstimates(db, locked));
+  // Estimates as the prompt versions' results so far say, before the budgets are asked (calibration.ts).
+  let items = await calibrateEstimates(db, locked);
+  // The cost optimizer's policy chooses each item's provider among those its course approves (optimizer.ts).
+  let explain: Optimized['explain'] | null = null;
+  if (!override && options.providerPolicy === 'cheapest_in_time') {
+    const target = options.targetTurnaroundHours ? options.targetTurnaroundHours * 3_600_000 : DEFAULT_TARGET_TURNAROUND_MS;
+    ({ items, explain } = await optimizeProviders(db, admin.platformId, items, { policy: 'cheapest_in_time', targetTurnaroundMs: target }, lim.minSize));
+  }
+  // A provider marked unhealthy is skipped where the course approves another (failover/reroute.service.ts); the
+  // optimizer has left such providers out already, so this moves only what the prompt's own provider would send.
+  const rerouted = await rerouteAroundUnhealthy(db, admin.platformId, items);
+  items = rerouted.items;
+  const reasons = rerouted.reasons;
+  await refuseByPrivacy(db, items);
   // An emergency override sends exactly the items named, whatever the budgets say and however few: its cap instead.
   let fit: { kept: SelectedItem[]; leftQueued: LeftQueued | null } = { kept: items, leftQueued: null };
   if (override) await checkOverrideCap(db, admin.platformId, items.reduce((a, i) => a + i.est_cost_micros, 0), override);
@@ -114,8 +126,11 @@ export async function createBatches(db: Db, limits: BatchLimits, admin: Admin, s
   const { kept, leftQueued } = fit;
   const created: BatchRow[] = [];
   for (const [model, group] of groupByModel(kept)) {
-    for (const chunk of splitIntoBatches(group, perBatch, lim.maxBytes)) {
-      created.push(await createOneBatch(db, admin, { selection, provider: group[0]!.provider, model, chunk, notes: options.notes ?? '', leftQueued, overrideReason: override?.reason ?? null }));
+    // The optimizer's batches keep each prompt's requests together, so its static prefix is read from the cache.
+    const ordered = explain ? [...group].sort((a, b) => a.prompt_version_id - b.prompt_version_id) : group;
+    for (const chunk of splitIntoBatches(ordered, perBatch, lim.maxBytes)) {
+      const explanation = explain ? explain(chunk) : null;
+      created.push(await createOneBatch(db, admin, { selection, provider: group[0]!.provider, model, chunk, notes: options.notes ?? '', leftQueued, overrideReason: override?.reason ?? null, explanation }));
     }
   }
   await noteReroutedBatches(db, admin.platformId, created, reasons);
@@ -143,44 +158,6 @@ async function keepWithinBudgets(db: Db, platformId: number, items: SelectedItem
   return { kept, leftQueued: { items: left.length, estCostMicros: left.reduce((a, i) => a + i.est_cost_micros, 0), budgetScope: budget.scope, budgetLeftMicros: budget.leftMicros } };
 }
 
-/** Refuses the whole selection when any item cannot go into a batch now, saying which and why. */
-function refuseUnsendable(items: SelectedItem[], selection: Selection): void {
-  if (!items.length) {
-    throw Invalid({ ids: selection.scope === 'all' ? 'No queued item that is due matches this filter.' : 'Select at least one queued item.' }, 'There is nothing to put in a batch.');
-  }
-  if (selection.scope === 'selected' && items.length < selection.ids.length) {
-    const missing = selection.ids.length - items.length;
-    throw Invalid({ ids: `${plural(missing, 'selected item')} ${missing === 1 ? 'was' : 'were'} not found.` }, 'Some selected items do not exist.');
-  }
-  const taken = items.filter((i) => i.status !== 'queued');
-  if (taken.length) {
-    throw Conflict(`${plural(taken.length, 'selected item')} ${taken.length === 1 ? 'is' : 'are'} no longer queued (already in a batch, skipped or finished): ${taken.slice(0, 10).map((i) => `#${i.id} (${i.status})`).join(', ')}. Reload the queue and select again.`);
-  }
-  const notDue = items.filter((i) => !i.due);
-  if (notDue.length) throw Conflict(`${plural(notDue.length, 'selected item')} ${notDue.length === 1 ? 'is' : 'are'} rescheduled for later: ${notDue.slice(0, 10).map((i) => `#${i.id}`).join(', ')}. Clear their "not before" time first.`);
-}
-
-const PROVIDER_LABELS: Record<string, string> = { openai: 'OpenAI', anthropic: 'Anthropic' };
-
-/**
- * Refuses the selection when a course's privacy settings keep its work out of a batch (the send step asks again):
- * each item goes to its prompt's provider, which the course and the institution must approve.
- */
-async function refuseByPrivacy(db: Db, items: SelectedItem[]): Promise<void> {
-  for (const provider of new Set(items.map((i) => i.provider))) {
-    const mine = items.filter((i) => i.provider === provider);
-    const refusing = await coursesRefusingBatch(db, [...new Set(mine.map((i) => i.course_id))], provider);
-    const courses = (...reasons: BatchRefusal[]) => refusing.filter((c) => reasons.includes(c.reason)).map((c) => c.title).join(', ');
-    if (courses('llm_off')) throw Conflict(`These courses no longer allow LLM assessment, so their items cannot be sent: ${courses('llm_off')}. Skip those items, or ask the instructors.`);
-    if (courses('realtime_only')) throw Conflict(`These courses are set to real time only, so their work never goes into a batch: ${courses('realtime_only')}. Skip those items, or ask the instructors.`);
-    if (refusing.length) {
-      throw Conflict(
-        `Their prompts send these items to ${PROVIDER_LABELS[provider] ?? provider}, which these courses (or your institution's settings) do not approve: ${courses('not_approved', 'not_allowed')}. Skip those items, or change the approved providers.`,
-      );
-    }
-  }
-}
-
 /** One model per batch, in queue order (a model names its provider: no model id is priced by two). */
 function groupByModel(items: SelectedItem[]): Map<string, SelectedItem[]> {
   const byModel = new Map<string, SelectedItem[]>();
@@ -201,9 +178,9 @@ function refuseTooSmall(byModel: Map<string, SelectedItem[]>, minSize: number): 
 async function createOneBatch(
   db: Db,
   admin: Admin,
-  batch: { selection: Selection; provider: string; model: string; chunk: SelectedItem[]; notes: string; leftQueued: LeftQueued | null; overrideReason: string | null },
+  batch: { selection: Selection; provider: string; model: string; chunk: SelectedItem[]; notes: string; leftQueued: LeftQueued | null; overrideReason: string | null; explanation?: BatchExplanation | null },
 ): Promise<BatchRow> {
-  const { selection, provider, model, chunk, notes, leftQueued, overrideReason } = batch;
+  const { selection, provider, model, chunk, notes, leftQueued, overrideReason, explanation } = batch;
   const est = chunk.reduce((a, i) => a + i.est_cost_micros, 0);
   const tokens = chunk.reduce((a, i) => a + i.est_input_tokens, 0);
   const requests = chunk.map((i) => ({ item: i.id, task: i.task_id, promptVersion: i.prompt_version_id, attempt: i.attempts + 1, customId: customIdFor(i.id, i.requests_made + 1), courseId: i.course_id, est: i.est_cost_micros }));
@@ -219,7 +196,7 @@ async function createOneBatch(
     action: overrideReason ? 'batch.override' : 'batch.created',
     entityType: 'batch',
     entityId: batchId,
-    details: { provider, model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope, ...(leftQueued ? { leftQueued } : {}), ...(overrideReason ? { reason: overrideReason } : {}) },
+    details: { provider, model, requests: chunk.length, estCostMicros: est, estInputTokens: tokens, scope: selection.scope, ...(leftQueued ? { leftQueued } : {}), ...(overrideReason ? { reason: overrideReason } : {}), ...(explanation ? { optimizer: explanation } : {}) },
   });
   return (await findBatch(db, admin.platformId, batchId))!;
 }

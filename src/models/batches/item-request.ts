@@ -35,7 +35,7 @@ export async function peopleOfCourses(db: Db, courseIds: number[]): Promise<Map<
   return out;
 }
 
-/** `model`: the model the request goes to when not the version's own: another provider's after a failover (failover-models.ts). */
+/** `model`: the batch's model when not the version's own: the cost optimizer's choice (optimizer.ts) or another provider's after a failover (failover-models.ts). */
 export function requestForItem(keys: KeyMaterial, r: ItemRow, v: VersionForRequest, course: CoursePeople | undefined, customId: string, model: string = v.model): { req: GradingRequest; scan: SubmissionScan } {
   if (!r.content) throw new ProviderError(`The submission of queue item ${r.queue_item_id} was erased (retention) before it was sent.`, { code: 'invalid_request', retryable: false });
   let text: string;

@@ -171,6 +171,8 @@ export interface RealtimeComparison {
   pricedCharges: number;
   chargedMicros: number;
   standardMicros: number;
+  /** The same tokens at standard rates with no prompt cache: every input token at the input price. */
+  uncachedMicros: number;
   /** Charges that cannot be compared (no assessment, or a model without a standard price). */
   unpricedCharges: number;
 }
@@ -185,13 +187,14 @@ export async function realtimeComparison(db: Db, platformId: number, fromMonth: 
   const values = rates.length
     ? sql.join(rates.map((r) => sql`(${r.model}::text, ${r.since}::date, ${r.until}::date, ${r.input}::int8, ${r.cachedInput}::int8, ${r.output}::int8)`), sql`, `)
     : sql`(null::text, null::date, null::date, 0::int8, 0::int8, 0::int8)`;
-  const rows = await db.execute<{ month: string; course_id: number; priced: number; charged: number; standard: number; unpriced: number }>(sql`
+  const rows = await db.execute<{ month: string; course_id: number; priced: number; charged: number; standard: number; uncached: number; unpriced: number }>(sql`
     with rates(model, since, until, input, cached, output) as (values ${values})
     select l.month::text as month, l.course_id,
            count(*) filter (where r.model is not null)::int as priced,
            coalesce(sum(l.amount_micros) filter (where r.model is not null), 0)::int8 as charged,
            coalesce(sum(div((a.input_tokens - a.cached_input_tokens)::int8 * r.input + a.cached_input_tokens::int8 * r.cached
                             + a.output_tokens::int8 * r.output + 500000, 1000000)) filter (where r.model is not null), 0)::int8 as standard,
+           coalesce(sum(div(a.input_tokens::int8 * r.input + a.output_tokens::int8 * r.output + 500000, 1000000)) filter (where r.model is not null), 0)::int8 as uncached,
            count(*) filter (where r.model is null)::int as unpriced
     from cost_ledger l
     left join assessments a on a.id = l.assessment_id and a.platform_id = l.platform_id
@@ -207,6 +210,7 @@ export async function realtimeComparison(db: Db, platformId: number, fromMonth: 
     pricedCharges: Number(r.priced),
     chargedMicros: Number(r.charged),
     standardMicros: Number(r.standard),
+    uncachedMicros: Number(r.uncached),
     unpricedCharges: Number(r.unpriced),
   }));
 }

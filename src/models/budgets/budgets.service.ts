@@ -110,6 +110,20 @@ export async function fitWithinBudgets(db: Db, platformId: number, costs: Array<
   return { keep, tightest: tightest ? { scope: scopeOf(tightest), leftMicros: Math.max(0, before.get(tightest)!) } : null };
 }
 
+/**
+ * The least any of this month's budgets of the platform and these courses has left (null: no budget), read under
+ * the same row locks fitWithinBudgets takes: the cost optimizer keeps its choices within it.
+ */
+export async function leastBudgetLeft(db: Db, platformId: number, courseIds: number[]): Promise<number | null> {
+  const budgets = await lockBudgetsFor(db, platformId, [...new Set(courseIds)]);
+  let least: number | null = null;
+  for (const b of budgets) {
+    const left = b.limitMicros - (await committedMicros(db, b.id));
+    least = least === null ? left : Math.min(least, left);
+  }
+  return least === null ? null : Math.max(0, least);
+}
+
 const scopeOf = (b: ReservableBudget) => (b.courseId == null ? 'the platform' : `course "${b.courseTitle ?? b.courseId}"`);
 const frozenMessage = (b: ReservableBudget) => `The budget of ${scopeOf(b)} for this month is frozen: nothing can be sent until an administrator unfreezes it.`;
 

@@ -25,8 +25,10 @@ export interface Savings {
   /** Charges compared (each has its result's token usage and a model with a standard price). */
   pricedCharges: number;
   chargedMicros: number;
-  /** The same results at real-time (standard) prices. */
+  /** The same results at real-time (standard) prices, cached input at the cached price. */
   standardMicros: number;
+  /** The same tokens at real-time prices without a prompt cache: what batch pricing and caching are measured against. */
+  uncachedMicros: number;
   savedMicros: number;
   /** Charges left out of the comparison. */
   unpricedCharges: number;
@@ -86,12 +88,13 @@ export function standardRates(models: readonly ModelPrice[] = listModels()): Sta
 }
 
 const zero = (): SpendFigures => ({ committedMicros: 0, chargedMicros: 0, inFlightMicros: 0, realtimeMicros: 0 });
-const emptySavings = (): Savings => ({ pricedCharges: 0, chargedMicros: 0, standardMicros: 0, savedMicros: 0, unpricedCharges: 0 });
+const emptySavings = (): Savings => ({ pricedCharges: 0, chargedMicros: 0, standardMicros: 0, uncachedMicros: 0, savedMicros: 0, unpricedCharges: 0 });
 
-function addSavings(into: Savings, s: { pricedCharges: number; chargedMicros: number; standardMicros: number; unpricedCharges: number }): void {
+function addSavings(into: Savings, s: { pricedCharges: number; chargedMicros: number; standardMicros: number; uncachedMicros: number; unpricedCharges: number }): void {
   into.pricedCharges += s.pricedCharges;
   into.chargedMicros += s.chargedMicros;
   into.standardMicros += s.standardMicros;
+  into.uncachedMicros += s.uncachedMicros;
   into.savedMicros = into.standardMicros - into.chargedMicros;
   into.unpricedCharges += s.unpricedCharges;
 }

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/db.js';
 import type { RunOutcome, Trigger } from './schedules.table.js';
 import type { ScheduleInput } from './schedules.schema.js';
+import type { ProviderPolicy } from '../batches/optimizer.js';
 
 export interface ScheduleRow {
   id: number;
@@ -22,6 +23,8 @@ export interface ScheduleRow {
   minItems: number;
   maxItems: number;
   needsConfirmation: boolean;
+  providerPolicy: ProviderPolicy;
+  targetTurnaroundHours: number | null;
   pausedAt: Date | null;
   nextRunAt: Date;
   lastRunAt: Date | null;
@@ -52,6 +55,8 @@ function toSchedule(r: Record<string, unknown>): ScheduleRow {
     minItems: Number(r.min_items),
     maxItems: Number(r.max_items),
     needsConfirmation: Boolean(r.needs_confirmation),
+    providerPolicy: (r.provider_policy as ProviderPolicy | undefined) ?? 'prompt',
+    targetTurnaroundHours: num(r.target_turnaround_hours),
     pausedAt: when(r.paused_at),
     nextRunAt: when(r.next_run_at)!,
     lastRunAt: when(r.last_run_at),
@@ -69,9 +74,9 @@ const SELECT = sql`
 export async function insertSchedule(db: Db, platformId: number, userId: number, s: ScheduleInput, nextRunAt: Date): Promise<number> {
   const rows = await db.execute<{ id: number }>(sql`
     insert into batch_schedules (platform_id, course_id, task_id, name, trigger, interval_minutes, cron, threshold_items, threshold_wait_minutes,
-                                 window_start_minute, window_end_minute, priority, min_items, max_items, needs_confirmation, next_run_at, created_by)
+                                 window_start_minute, window_end_minute, priority, min_items, max_items, needs_confirmation, provider_policy, target_turnaround_hours, next_run_at, created_by)
     values (${platformId}, ${s.courseId}, ${s.taskId}, ${s.name}, ${s.trigger}, ${s.intervalMinutes}, ${s.cron}, ${s.thresholdItems}, ${s.thresholdWaitMinutes},
-            ${s.windowStartMinute}, ${s.windowEndMinute}, ${s.priority}, ${s.minItems}, ${s.maxItems}, ${s.needsConfirmation}, ${nextRunAt}, ${userId})
+            ${s.windowStartMinute}, ${s.windowEndMinute}, ${s.priority}, ${s.minItems}, ${s.maxItems}, ${s.needsConfirmation}, ${s.providerPolicy}, ${s.targetTurnaroundHours}, ${nextRunAt}, ${userId})
     returning id`);
   return Number(rows.rows[0]!.id);
 }
@@ -82,7 +87,7 @@ export async function updateSchedule(db: Db, platformId: number, id: number, s: 
     update batch_schedules set course_id = ${s.courseId}, task_id = ${s.taskId}, name = ${s.name}, trigger = ${s.trigger}, interval_minutes = ${s.intervalMinutes},
       cron = ${s.cron}, threshold_items = ${s.thresholdItems}, threshold_wait_minutes = ${s.thresholdWaitMinutes}, window_start_minute = ${s.windowStartMinute},
       window_end_minute = ${s.windowEndMinute}, priority = ${s.priority}, min_items = ${s.minItems}, max_items = ${s.maxItems},
-      needs_confirmation = ${s.needsConfirmation}, next_run_at = ${nextRunAt}, updated_at = now()
+      needs_confirmation = ${s.needsConfirmation}, provider_policy = ${s.providerPolicy}, target_turnaround_hours = ${s.targetTurnaroundHours}, next_run_at = ${nextRunAt}, updated_at = now()
     where id = ${id} and platform_id = ${platformId}`);
   return (rows.rowCount ?? 0) > 0;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PRIORITIES } from '../queue/queue.table.js';
 import { cronProblem } from './schedule-times.js';
+import { PROVIDER_POLICIES, type ProviderPolicy } from '../batches/optimizer.js';
 
 /**
  * A schedule as the administrators' form sends it (strings; empty means "none"). One schema for create and edit;
@@ -40,6 +41,8 @@ export const scheduleFormSchema = z
     minItems: whole(1, MAX_ITEMS, 'a minimum'),
     maxItems: whole(1, MAX_ITEMS, 'a maximum'),
     sending: z.enum(['confirm', 'send'], { error: 'Choose whether runs wait for a confirmation or send themselves.' }),
+    providerPolicy: z.preprocess(blank, z.enum(PROVIDER_POLICIES as [ProviderPolicy, ...ProviderPolicy[]], { error: 'Choose a provider policy.' }).optional().default('prompt')),
+    targetTurnaroundHours: z.preprocess(blank, whole(1, 720, 'a target turnaround in hours').optional()),
   })
   .superRefine((v, ctx) => {
     const check = (path: string, schema: z.ZodType, value: unknown) => {
@@ -80,6 +83,8 @@ export const scheduleFormSchema = z
     minItems: v.minItems,
     maxItems: v.maxItems,
     needsConfirmation: v.sending === 'confirm',
+    providerPolicy: v.providerPolicy,
+    targetTurnaroundHours: v.targetTurnaroundHours ?? null,
   }));
 
 export type ScheduleInput = z.output<typeof scheduleFormSchema>;

@@ -152,7 +152,7 @@ async function makeBatches(db: Db, limits: BatchLimits, s: ScheduleRow): Promise
   try {
     // A savepoint: a refusal takes back whatever this run began and leaves the run row to say why.
     return await db.transaction(async (sp) => {
-      const created = await createBatches(sp, limits, admin, { scope: 'selected', ids: items.map((i) => i.id) }, { notes: `Made by the schedule "${s.name}".` });
+      const created = await createBatches(sp, limits, admin, { scope: 'selected', ids: items.map((i) => i.id) }, { notes: `Made by the schedule "${s.name}".`, providerPolicy: s.providerPolicy, ...(s.targetTurnaroundHours ? { targetTurnaroundHours: s.targetTurnaroundHours } : {}) });
       if (!s.needsConfirmation) for (const b of created.batches) await requestSubmit(sp, admin, b.id);
       const left = created.leftQueued ? ` ${plural(created.leftQueued.items, 'item')} did not fit the budget of ${created.leftQueued.budgetScope} and stayed queued.` : '';
       const count = created.batches.reduce((a, b) => a + b.requestTotal, 0);

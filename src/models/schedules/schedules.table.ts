@@ -39,6 +39,10 @@ export const batchSchedules = pgTable(
     maxItems: integer('max_items').notNull(),
     /** True: the batches wait for an administrator's confirmation; false: they are sent at once. */
     needsConfirmation: boolean('needs_confirmation').notNull().default(true),
+    /** Where each item goes: 'prompt' (its prompt's provider) or 'cheapest_in_time' (the cost optimizer). */
+    providerPolicy: text('provider_policy').notNull().default('prompt'),
+    /** The optimizer's target from queued to graded, in hours (null: 24), unless a task is due sooner. */
+    targetTurnaroundHours: integer('target_turnaround_hours'),
     pausedAt: at('paused_at'),
     nextRunAt: at('next_run_at').notNull(),
     lastRunAt: at('last_run_at'),
@@ -56,6 +60,7 @@ export const batchSchedules = pgTable(
           and (${t.trigger} <> 'threshold' or (${t.thresholdItems} > 0 and ${t.thresholdWaitMinutes} > 0))`,
     ),
     check('batch_schedules_items_check', sql`${t.minItems} >= 1 and ${t.maxItems} >= ${t.minItems}`),
+    check('batch_schedules_provider_policy_check', sql`${t.providerPolicy} in ('prompt', 'cheapest_in_time') and (${t.targetTurnaroundHours} is null or ${t.targetTurnaroundHours} between 1 and 720)`),
   ],
 );
 

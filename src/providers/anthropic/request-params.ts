@@ -1,4 +1,5 @@
 import type { GradingRequest } from '../../grading/request.js';
+import { SUBMISSION_OPEN } from '../../grading/messages.js';
 
 /**
  * One grading request as Anthropic Messages parameters (the `params` of a Message Batches request, or the body of
@@ -106,6 +107,19 @@ function checkRequest(req: GradingRequest): void {
   }
 }
 
+/**
+ * One user message as the blocks the cache sees: the template's text before the submission (task, criteria:
+ * the same for every submission of a prompt version), then the submission with whatever follows it. The text is
+ * unchanged, only cut; a source file's "Language:" line goes with the submission (it differs between files).
+ */
+export function splitAtSubmission(text: string): string[] {
+  const at = text.indexOf(SUBMISSION_OPEN);
+  if (at <= 0) return [text];
+  const language = /Language: [^\n]*\n$/.exec(text.slice(0, at));
+  const cut = language ? at - language[0].length : at;
+  return cut > 0 && text.slice(0, cut).trim() ? [text.slice(0, cut), text.slice(cut)] : [text];
+}
+
 /** The Messages parameters for one grading request. Throws RangeError for a request no API call could carry. */
 export function anthropicMessageParams(req: GradingRequest, cacheTtl: CacheTtl): AnthropicMessageParams {
   checkRequest(req);
@@ -114,7 +128,8 @@ export function anthropicMessageParams(req: GradingRequest, cacheTtl: CacheTtl):
   const last = system.at(-1);
   if (last) last.cache_control = cache;
   // Anthropic takes alternating turns: consecutive user messages become blocks of one turn.
-  const blocks: TextBlock[] = req.messages.filter((m) => m.role !== 'system').map((m) => ({ type: 'text', text: m.content }));
+  const users = req.messages.filter((m) => m.role !== 'system');
+  const blocks: TextBlock[] = (users.length === 1 ? splitAtSubmission(users[0]!.content) : users.map((m) => m.content)).map((text) => ({ type: 'text', text }));
   const staticEnd = blocks.at(-2);
   if (staticEnd) staticEnd.cache_control = cache;
   const params: AnthropicMessageParams = {

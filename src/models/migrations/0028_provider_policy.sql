@@ -1,0 +1,3 @@
+ALTER TABLE "batch_schedules" ADD COLUMN "provider_policy" text DEFAULT 'prompt' NOT NULL;--> statement-breakpoint
+ALTER TABLE "batch_schedules" ADD COLUMN "target_turnaround_hours" integer;--> statement-breakpoint
+ALTER TABLE "batch_schedules" ADD CONSTRAINT "batch_schedules_provider_policy_check" CHECK ("batch_schedules"."provider_policy" in ('prompt', 'cheapest_in_time') and ("batch_schedules"."target_turnaround_hours" is null or "batch_schedules"."target_turnaround_hours" between 1 and 720));
