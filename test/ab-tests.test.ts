@@ -8,6 +8,7 @@ import { setActiveVersion } from '../src/models/prompts/ab-tests.repository.js';
 import { abTestResults, endAbTest, startAbTest } from '../src/models/prompts/ab-tests.service.js';
 import { appendVersion, findActiveVersion } from '../src/models/prompts/prompts.repository.js';
 import { submitWork } from '../src/models/submissions/submissions.service.js';
+import { queueSubmissionAgain } from '../src/models/submissions/regrade.service.js';
 import { findTaskInCourse, type TaskRow } from '../src/models/tasks/tasks.repository.js';
 import { createProviders } from '../src/providers/index.js';
 import { addStudents, ESSAYS, seedTenant, type Tenant } from './helpers/batch-fixtures.js';
@@ -129,5 +130,22 @@ describe('prompt A/B tests', () => {
     expect((await refusal(start(b.version))).status).toBe(409);
     await db().execute(sql`update prompts set status = 'archived' where task_id = ${t.taskId}`);
     expect((await refusal(start(b.version))).message).toMatch(/no active grading prompt/);
+  });
+
+  it('keeps a retried submission in its arm', async () => {
+    const { t, b } = await tenantWithTwoVersions();
+    const task = await taskOf(t);
+    const test = await db().transaction((tx) => startAbTest(tx, actorOf(t), task, { versionB: b.version, shareB: 99 }));
+    // 99 % to B: a retry that ignored the arm would land on the active version A.
+    const students = await addStudents(db(), t, 4);
+    for (const userId of students) {
+      const s = await db().transaction((tx) => submitWork(tx, env.config, { platformId: t.platformId, courseId: t.courseId, userId }, t.taskId, { body: { text: ESSAYS[1], format: 'text' } }));
+      await db().execute(sql`update queue_items set status = 'failed', last_error = 'test' where id = ${s.queueItem!.id}`);
+      const again = await db().transaction((tx) => queueSubmissionAgain(tx, env.config, { platformId: t.platformId, courseId: t.courseId }, s.submission.id, 'retry'));
+      const row = (await db().execute<{ prompt_version_id: number; ab_test_id: number; request_hash: string }>(sql`select prompt_version_id, ab_test_id, request_hash from queue_items where id = ${again}`)).rows[0]!;
+      expect(Number(row.prompt_version_id)).toBe(s.queueItem!.promptVersionId);
+      expect(Number(row.ab_test_id)).toBe(test.id);
+      expect(row.request_hash).toBe(s.queueItem!.requestHash);
+    }
   });
 });

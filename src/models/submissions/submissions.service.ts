@@ -73,11 +73,6 @@ function lateness(task: TaskRow, now: Date): boolean {
   return true;
 }
 
-/**
- * What grading this text with this version should cost, made from exactly what will be sent: anonymized when the
- * course asks (as it is again at send time), priced at the batch price with the version's observed mean output.
- * A model without a price is refused with `unknownModel`, before anything is written.
- */
 /** Whose identities a student's text must not carry: the student, and everyone of the course (roster and launches). */
 export interface PeopleToProtect {
   author: Person;
@@ -95,15 +90,11 @@ export async function courseProtection(db: Db, courseId: number): Promise<(stude
   return async (studentId) => ({ author: members.find((m) => m.userId === studentId) ?? (await findIdentity(db, studentId)), roster });
 }
 
-export async function estimateGrading(
-  db: Db,
-  input: { task: TaskRow; version: PromptVersionRow; text: string; studentId: number; anonymize: boolean; originalFilename: string | null },
-  unknownModel: string,
-): Promise<RequestEstimate> {
-  return (await prepareGrading(db, input, unknownModel)).estimate;
-}
-
-/** The estimate of grading this text with this version, and the hash of the request it makes (request-hash.ts). */
+/**
+ * What grading this text with this version should cost, made from exactly what will be sent: anonymized when the
+ * course asks (as it is again at send time), priced at the batch price with the version's observed mean output; and
+ * the hash of that request (request-hash.ts). A model without a price is refused with `unknownModel` (409).
+ */
 export async function prepareGrading(
   db: Db,
   input: { task: TaskRow; version: PromptVersionRow; text: string; studentId: number; anonymize: boolean; originalFilename: string | null },
