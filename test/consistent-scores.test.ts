@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { studentFeedback } from '../src/models/assessments/feedback.service.js';
+import { loadReview } from '../src/models/assessments/review-page.service.js';
+import { presentReview } from '../src/routes/review.present.js';
 import { promptBodySchema } from '../src/models/prompts/prompt-draft.js';
 import { builtinTemplates } from '../src/models/prompts/library.js';
 import { submitWork } from '../src/models/submissions/submissions.service.js';
@@ -80,6 +82,9 @@ describe('consistent scores', () => {
     expect(reused.released_at).not.toBeNull();
     const seen = await studentFeedback(db(), { courseId: t.courseId, studentId: me! }, again.submission.id, env.config);
     expect(seen.reusedFromAttempt).toBe(1);
+    // The instructor's review page says so beside the cost; the first attempt's does not.
+    expect(presentReview(await loadReview(db(), env.config, { courseId: t.courseId }, reused.id)).reusedFrom).toBe(graded.id);
+    expect(presentReview(await loadReview(db(), env.config, { courseId: t.courseId }, graded.id)).reusedFrom).toBeNull();
 
     // Not reused: another student's identical text, the same student's different text, and after a rejection.
     const theirs = await submit(t, other!, ESSAYS[0]!);
