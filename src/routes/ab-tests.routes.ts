@@ -12,6 +12,7 @@ import type { TaskRow } from '../models/tasks/tasks.repository.js';
 import type { Providers } from '../providers/index.js';
 import { int4, parseInput } from '../validation.js';
 import { withDeps } from './handlers.js';
+import { formText } from './form.js';
 import { courseTask } from './instructor-task.page.js';
 import { promptActorOf, providerForModel } from './prompts.page.js';
 import { presentResults } from './ab-tests.present.js';
@@ -69,7 +70,8 @@ async function page(deps: AbTestDeps, req: Request, res: Response, task: TaskRow
       candidates: versions.filter((v) => v.id !== active).map((v) => ({ version: v.version, note: v.note })),
       fields: notice.fields ?? {},
       message: notice.message ?? null,
-      values: { versionB: String((req.body as Record<string, unknown> | undefined)?.versionB ?? ''), shareB: String((req.body as Record<string, unknown> | undefined)?.shareB ?? '50') },
+      // What was typed, kept on a refusal.
+      values: { versionB: formText(req.body, 'versionB'), shareB: formText(req.body, 'shareB') || '50' },
     },
     { status, fragment: 'partials/prompts/_ab-test' },
   );

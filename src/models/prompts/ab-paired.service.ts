@@ -1,5 +1,5 @@
 import type { KeyMaterial } from '../../crypto/content.js';
-import { decryptContent } from '../../crypto/content.js';
+import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db, RootDb } from '../../db/db.js';
 import { Conflict } from '../../errors.js';
 import { sendableText } from '../../grading/anonymize-text.js';
@@ -53,7 +53,14 @@ export async function planPairedGrading(db: Db, keys: KeyMaterial, task: TaskRow
   for (const c of await listPairCandidates(db, test.id, MAX_PAIRED_PER_RUN)) {
     const [arm, version] = c.promptVersionId === A.id ? (['B', B] as const) : c.promptVersionId === B.id ? (['A', A] as const) : [null, null];
     if (!arm || !c.content) continue;
-    const plain = decryptContent(keys, c.content, { taskId: task.id, studentId: c.studentId, attempt: c.attempt });
+    let plain: string;
+    try {
+      plain = decryptContent(keys, c.content, { taskId: task.id, studentId: c.studentId, attempt: c.attempt });
+    } catch (err) {
+      // A text under a key no longer configured cannot be sent: that item is left out, the others still pair.
+      if (err instanceof ContentDecryptionError) continue;
+      throw err;
+    }
     // The same text the batch sent for the other arm (anonymization is deterministic), so only the prompt differs.
     const text = anonymize ? sendableText(plain, await protect(c.studentId), true).text : plain;
     const request = gradingRequestFor({ version, task }, text, `ab-${test.id}-${c.submissionId}`, languageOfFile(c.originalFilename));
@@ -63,16 +70,19 @@ export async function planPairedGrading(db: Db, keys: KeyMaterial, task: TaskRow
   return { test, requests, worstMicros };
 }
 
+/** Calls at once in a paired run: a person waits for it, and 20 calls one after another could take a minute. */
+const CONCURRENCY = 4;
+
 async function gradeGroup(db: RootDb, provider: Pick<BatchProvider, 'realtimeGrade'>, test: AbTestRow, group: PairedRequest[]) {
   let graded = 0;
   const charge = { amountMicros: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
-  for (const r of group) {
+  const gradeOne = async (r: PairedRequest) => {
     let answer;
     try {
       answer = await provider.realtimeGrade(r.request);
     } catch (err) {
       // One item the provider refused is left for the next run; the others still count.
-      if (err instanceof ProviderError) continue;
+      if (err instanceof ProviderError) return;
       throw err;
     }
     const ev = evaluateAnswer(answer, r.version.rubric, Number(r.version.maxScore), scanSubmission(r.text));
@@ -84,7 +94,12 @@ async function gradeGroup(db: RootDb, provider: Pick<BatchProvider, 'realtimeGra
     charge.cachedInputTokens += answer.usage.cachedInputTokens;
     charge.outputTokens += answer.usage.outputTokens;
     graded += 1;
-  }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < group.length) await gradeOne(group[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, group.length) }, worker));
   return { result: { graded, costMicros: charge.amountMicros }, charge };
 }
 
