@@ -54,8 +54,12 @@ describe('batch against real-time', () => {
     expect((frozen as HttpError).status).toBe(409);
     await db().execute(sql`update budgets set frozen = false where course_id = ${t.courseId}`);
 
+    // A call the provider refuses counts as unusable, not as a difference.
+    env.emulator.setFaults({ chatFailures: { count: 1, status: 500 } });
     const result = await check(4);
-    expect(result.comparison.n + result.unusable).toBe(4);
+    env.emulator.setFaults({});
+    expect(result.unusable).toBe(1);
+    expect(result.comparison.n).toBe(3);
     expect(result.comparison.distribution.reduce((s, b) => s + b.count, 0)).toBe(result.comparison.n);
     // The emulator grades a request the same way whichever API it came by: the same request, the same score.
     expect(result.comparison.identical).toBe(1);
