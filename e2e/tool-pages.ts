@@ -60,6 +60,7 @@ export const TOOL_PAGES: ToolPage[] = [
   { role: 'student', name: 'what the student handed in', path: (f) => `/student/submissions/${f.feedbackSubmissionId}`, key: '#own-work' },
   { role: 'instructor', name: 'prompt editor', path: (f) => `/instructor/tasks/${f.taskId}/prompt`, key: '#prompts-history button' },
   { role: 'instructor', name: 'prompt version', path: (f) => `/instructor/tasks/${f.taskId}/prompt/versions/1` },
+  { role: 'instructor', name: 'prompt A/B test', path: (f) => `/instructor/tasks/${f.taskId}/ab-test`, key: '#prompts-ab-test button[type="submit"]' },
   { role: 'instructor', name: 'review list', path: () => '/instructor/review', key: '#review-queue tbody tr a' },
   { role: 'instructor', name: 'review page', path: (f) => `/instructor/review/${f.reviewAssessmentId}`, key: 'button:text-is("Approve")' },
   { role: 'instructor', name: 'review page (grade by hand)', path: (f) => `/instructor/review/${f.manualAssessmentId}`, key: 'button:text-is("Save grade")' },

@@ -38,6 +38,7 @@ import { preferencesRoutes } from './routes/preferences.routes.js';
 import { notificationsAdminRoutes } from './routes/notifications-admin.routes.js';
 import { instructorRoutes } from './routes/instructor.routes.js';
 import { PROMPT_TEST_RETRY, promptRoutes } from './routes/prompts.routes.js';
+import { abTestRoutes } from './routes/ab-tests.routes.js';
 import { promptApiRoutes } from './routes/prompts.api.js';
 import { publicRoutes } from './routes/public.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
@@ -205,7 +206,7 @@ function sessionRoutes(deps: AppDeps, shared: { platforms: PlatformDirectory; li
   session.use(instructorRoutes({ db, config, jobs: deps.jobs, logger }), taskSettingsRoutes({ db }));
   session.use(settingsRoutes({ db }));
   const promptDeps = { db, providers: createProviders(config, { logger, retry: PROMPT_TEST_RETRY, metrics: deps.metrics }), submissionMaxChars: config.submissionMaxChars, sampleTests: config.sampleTests, sampleTestLimit: limits.sampleTests };
-  session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps));
+  session.use(promptRoutes(promptDeps), promptApiRoutes(promptDeps), abTestRoutes({ db, encryptionKey: config.encryptionKey, providers: promptDeps.providers }));
   session.use(adminRoutes({ db, platforms, toolUrl: config.toolUrl }));
   session.use(deepLinkingRoutes({ db, lti, toolUrl: config.toolUrl }));
   session.use(apiRoutes(), mySubmissionsApiRoutes({ db, config }), inboxRoutes({ db }));

@@ -28,10 +28,10 @@ describe('migrations', () => {
         "select table_name from information_schema.tables where table_schema = 'public' order by 1",
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
-        'appeals', 'assessments', 'audit_log', 'batch_requests', 'batch_schedule_runs', 'batch_schedules', 'batches', 'budgets', 'consent_records', 'cost_ledger', 'cost_settings', 'course_privacy', 'courses',
+        'ab_paired_grades', 'appeals', 'assessments', 'audit_log', 'batch_requests', 'batch_schedule_runs', 'batch_schedules', 'batches', 'budgets', 'consent_records', 'cost_ledger', 'cost_settings', 'course_privacy', 'courses',
         'daily_metrics', 'email_outbox', 'feedback_ratings', 'lti_deployments', 'lti_nonces', 'lti_platforms', 'memberships', 'notification_preferences',
         'notification_templates', 'notifications', 'person_requests', 'platform_privacy',
-        'prompt_templates', 'prompt_versions', 'prompts', 'provider_failover_settings', 'provider_health_marks', 'queue_items', 'realtime_requests', 'registration_invites', 'submissions',
+        'prompt_ab_tests', 'prompt_templates', 'prompt_versions', 'prompts', 'provider_failover_settings', 'provider_health_marks', 'queue_items', 'realtime_requests', 'registration_invites', 'submissions',
         'tasks', 'users',
       ]);
       const applied = await pool.query('select count(*)::int as n from drizzle.__drizzle_migrations');

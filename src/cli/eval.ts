@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import ejs from 'ejs';
-import { loadRuntimeConfig, type Config } from '../config.js';
+import { loadRuntimeConfig } from '../config.js';
 import { HttpError, NotFound } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger } from '../log.js';
 import { ROOT } from '../paths.js';
 import { evalFigures, gradeLabelledSet, runChargedEval, type EvalRun } from '../models/prompts/eval.service.js';
 import { parseEvalPrompt } from '../models/prompts/eval-prompt.js';
@@ -17,6 +17,7 @@ import { createProvider, describeProviderMode } from '../providers/index.js';
 import { openDatabase, type Database } from '../runtime.js';
 import { reportJson, reportView, summaryLines, type EvalReportInput } from './eval-report.js';
 import { runCli } from './run.js';
+import { demoProviderConfig } from './demo-provider.js';
 
 const USAGE = `Grades a labelled set (work people graded) with a prompt and prints how well the model agrees with them.
 
@@ -60,19 +61,6 @@ function positiveId(raw: string | undefined, option: string): number | undefined
   if (raw === undefined) return undefined;
   if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2_147_483_647) throw new UsageError(`${option} must be a task id (a whole number), not "${raw}".`);
   return Number(raw);
-}
-
-/** The emulator the configuration points at, or one started here for this run when none answers (demo mode only). */
-async function demoProviderConfig(config: Config, logger: Logger): Promise<{ config: Pick<Config, 'openai'>; close: () => Promise<void> }> {
-  try {
-    const res = await fetch(`${config.emulator.url}/__emulator/health`, { signal: AbortSignal.timeout(1500) });
-    if (res.ok) return { config, close: async () => {} };
-  } catch {
-    // Nobody listens: start one below.
-  }
-  const { startEmulator } = await import('../emulator/index.js');
-  const emulator = await startEmulator({ port: 0, host: '127.0.0.1', timings: { validatingMs: 0, inProgressMs: 0, finalizingMs: 0 }, logger });
-  return { config: { openai: { ...config.openai, baseUrl: emulator.apiBaseUrl } }, close: () => emulator.close() };
 }
 
 function parseOptions() {

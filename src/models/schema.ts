@@ -2,6 +2,7 @@
 export * from './tenancy/tenancy.table.js';
 export * from './tasks/tasks.table.js';
 export * from './prompts/prompts.table.js';
+export * from './prompts/ab-tests.table.js';
 export * from './submissions/submissions.table.js';
 export * from './queue/queue.table.js';
 export * from './batches/batches.table.js';

@@ -174,6 +174,8 @@ export function presentReview(d: ReviewData) {
     rawOutput: a.rawOutput,
     modelConfidence: confidenceLabel(a.modelConfidence),
     computedConfidence: confidenceLabel(a.computedConfidence),
+    // A grade reused from an identical earlier request: nothing was sent or charged for this attempt.
+    reusedFrom: a.reusedFromId,
     cost: {
       amount: formatUsd(a.actualCostMicros),
       inputTokens: a.inputTokens.toLocaleString('en'),

@@ -161,6 +161,8 @@ export type ReleasedAssessmentRow = {
   /** The rubric it was graded on; empty for a manual grade without one. */
   rubric: RubricCriterion[];
   released_at: Date;
+  /** The attempt whose identical request's grade this one reuses (nothing sent again, nothing charged); null when graded itself. */
+  reused_from_attempt: number | null;
 };
 
 /**
@@ -170,7 +172,8 @@ export type ReleasedAssessmentRow = {
 export async function releasedAssessmentOf(db: Db, who: { courseId: number; studentId: number }, submissionId: number): Promise<ReleasedAssessmentRow | undefined> {
   const rows = await db.execute<ReleasedAssessmentRow>(sql`
     select a.id, s.task_id, t.title as task_title, s.attempt, a.review_status, a.score, a.override_score, a.max_score, t.max_score as task_max_score, a.result, a.override_criteria,
-           a.override_feedback, a.queue_item_id, a.submission_id, a.kind, coalesce(pv.rubric, '[]'::jsonb) as rubric, coalesce(a.released_at, a.created_at) as released_at, s.purged_at
+           a.override_feedback, a.queue_item_id, a.submission_id, a.kind, coalesce(pv.rubric, '[]'::jsonb) as rubric, coalesce(a.released_at, a.created_at) as released_at, s.purged_at,
+           (select rs.attempt from assessments ra join submissions rs on rs.id = ra.submission_id where ra.id = a.reused_from_id) as reused_from_attempt
     from submissions s
     join tasks t on t.id = s.task_id
     join assessments a on a.submission_id = s.id

@@ -71,6 +71,8 @@ export const assessments = pgTable(
     /** What was wrong with the model's grade (override-category.ts); null for a manual grade and for overrides before 0023. */
     overrideCategory: text('override_category').$type<OverrideCategory>(),
     releasedAt: at('released_at'),
+    /** An identical earlier request's assessment whose answer this one reuses (nothing sent, nothing charged). */
+    reusedFromId: ref('reused_from_id'),
     gradeSyncStatus: text('grade_sync_status').$type<SyncStatus>().notNull().default('none'),
     gradeSyncAttempts: integer('grade_sync_attempts').notNull().default(0),
     gradeSyncError: text('grade_sync_error'),

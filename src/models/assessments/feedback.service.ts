@@ -41,6 +41,8 @@ export interface FeedbackView {
   releasedAt: Date;
   /** When the written feedback was removed with the work (retention or a deletion request); the scores stay. */
   removedAt: Date | null;
+  /** The earlier attempt, identical to this one, whose grading this one reuses (null: graded on its own). */
+  reusedFromAttempt: number | null;
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -99,6 +101,7 @@ export async function studentFeedback(
     work: { text: work.text, filename: r.purged_at ? null : work.filename, format: work.format },
     releasedAt: new Date(r.released_at),
     removedAt: r.purged_at ? new Date(r.purged_at) : null,
+    reusedFromAttempt: r.reused_from_attempt == null ? null : Number(r.reused_from_attempt),
   };
 }
 

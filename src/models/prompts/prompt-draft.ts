@@ -194,7 +194,8 @@ export const promptBodySchema = z.strictObject({
   systemInstructions: z.string().default(''),
   graderInstructions: z.string().default(''),
   model: z.string({ error: 'The model is required (a string).' }),
-  temperature: z.number({ error: 'Temperature must be a number from 0 to 2.' }).default(0.2),
+  // 0 unless asked otherwise: the same work should get the same grade (issue 22), and an identical resubmission reuses it.
+  temperature: z.number({ error: 'Temperature must be a number from 0 to 2.' }).default(0),
   maxOutputTokens: z.number({ error: 'Max output tokens must be a whole number.' }).default(1500),
   rubric: z.array(
     z.strictObject({

@@ -5,6 +5,7 @@ import { tasks } from '../tasks/tasks.table.js';
 import { submissions } from '../submissions/submissions.table.js';
 import { promptVersions } from '../prompts/prompts.table.js';
 import { batches } from '../batches/batches.table.js';
+import { promptAbTests } from '../prompts/ab-tests.table.js';
 import { at, createdAt, id, micros, ref, updatedAt } from '../columns.js';
 
 export const QUEUE_STATUSES = ['queued', 'selected', 'processing', 'completed', 'failed', 'skipped'] as const;
@@ -42,6 +43,13 @@ export const queueItems = pgTable(
     /** The feedback time the student was last told (queued or delayed notice): past it, they are told it is late. */
     etaToldAt: at('eta_told_at'),
     adminNotes: text('admin_notes').notNull().default(''),
+    /** The A/B test that chose this item's prompt version (null: the task's active version, no test). */
+    abTestId: ref('ab_test_id').references(() => promptAbTests.id),
+    /**
+     * sha256 of what the request sends (prompt version, model, source language, the text as sent: request-hash.ts).
+     * An identical later attempt of the same student finds an earlier result by it and reuses it, unpaid.
+     */
+    requestHash: text('request_hash'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     completedAt: at('completed_at'),
@@ -54,6 +62,7 @@ export const queueItems = pgTable(
     index('queue_items_platform_created_idx').on(t.platformId, t.createdAt),
     index('queue_items_batch_idx').on(t.batchId),
     index('queue_items_submission_idx').on(t.submissionId),
+    index('queue_items_request_hash_idx').on(t.taskId, t.requestHash),
     // A submission is graded by at most one live queue item at a time: never graded (or charged) twice.
     uniqueIndex('queue_items_one_live_per_submission')
       .on(t.submissionId)

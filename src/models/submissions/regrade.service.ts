@@ -9,7 +9,8 @@ import { findActiveVersion } from '../prompts/prompts.repository.js';
 import { countWaitingItemsOf, latestQueueItemOf } from '../queue/queue.repository.js';
 import { raiseToHighPriority } from '../tasks/task-progress.repository.js';
 import { findTaskInCourse } from '../tasks/tasks.repository.js';
-import { estimateGrading, queueForGrading } from './submissions.service.js';
+import { prepareGrading, queueForGrading } from './submissions.service.js';
+import { versionForSubmission } from '../prompts/ab-tests.service.js';
 import { findSubmissionContent } from './submissions.repository.js';
 
 /**
@@ -53,8 +54,10 @@ export async function queueSubmissionAgain(db: Db, config: RegradeConfig, who: O
   if ((await countWaitingItemsOf(db, submissionId)) > 0) throw Conflict('This submission is already waiting in the queue.');
   const privacy = await getCoursePrivacy(db, who.courseId);
   if (!privacy.llmAllowed) throw Conflict('LLM assessment is off for this course, so the work cannot be queued. Grade it by hand instead.');
-  const estimate = await estimateGrading(db, { task, version, text, studentId: Number(s.student_id), anonymize: privacy.anonymize, originalFilename: s.original_filename }, `The active prompt uses a model llm-assess has no price for (${version.model}).`);
-  const item = await queueForGrading(db, config, who, { task, version, submissionId, estimate, adminNotes: note });
+  // While an A/B test runs, the submission stays in its arm (the same hash gives the same version).
+  const chosen = await versionForSubmission(db, task.id, version, submissionId);
+  const { estimate, requestHash } = await prepareGrading(db, { task, version: chosen.version, text, studentId: Number(s.student_id), anonymize: privacy.anonymize, originalFilename: s.original_filename }, `The active prompt uses a model llm-assess has no price for (${chosen.version.model}).`);
+  const item = await queueForGrading(db, config, who, { task, version: chosen.version, submissionId, estimate, adminNotes: note, abTestId: chosen.abTestId, requestHash });
   return item.id;
 }
 

@@ -1,11 +1,15 @@
 import type { Config } from '../../config.js';
-import { notifyQueued } from '../notifications/notices.service.js';
+import { notifyFeedbackReady, notifyQueued } from '../notifications/notices.service.js';
 import { contentHmac, encryptContent } from '../../crypto/content.js';
 import type { Db } from '../../db/db.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { customIdFor, estimateRequest, UnknownModelError, type RequestEstimate } from '../../providers/index.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { gradingRequestFor } from '../../grading/request.js';
+import { requestHashOf } from '../../grading/request-hash.js';
+import { versionForSubmission } from '../prompts/ab-tests.service.js';
+import { releasedToStudent } from '../assessments/release.js';
+import { findReusableResult, insertReusedAssessment } from './reuse.repository.js';
 import { compileRoster, sendableText, type Person, type Roster } from '../../grading/anonymize-text.js';
 import { getCoursePrivacy } from '../privacy/privacy.repository.js';
 import { hasCurrentConsent, requireConsent } from '../privacy/consent.service.js';
@@ -38,6 +42,8 @@ export interface SubmitResult {
   late: boolean;
   /** A real-time-only course's request to grade it now: the caller enqueues `grade-realtime` after the commit. */
   realtimeRequestId: number | null;
+  /** The earlier assessment whose grade this attempt reuses (identical request): nothing was queued or charged. */
+  reusedFrom: number | null;
 }
 
 /** How an attempt is graded: by the LLM with the task's active prompt, or by the instructor by hand (and why). */
@@ -70,11 +76,6 @@ function lateness(task: TaskRow, now: Date): boolean {
   return true;
 }
 
-/**
- * What grading this text with this version should cost, made from exactly what will be sent: anonymized when the
- * course asks (as it is again at send time), priced at the batch price with the version's observed mean output.
- * A model without a price is refused with `unknownModel`, before anything is written.
- */
 /** Whose identities a student's text must not carry: the student, and everyone of the course (roster and launches). */
 export interface PeopleToProtect {
   author: Person;
@@ -92,18 +93,25 @@ export async function courseProtection(db: Db, courseId: number): Promise<(stude
   return async (studentId) => ({ author: members.find((m) => m.userId === studentId) ?? (await findIdentity(db, studentId)), roster });
 }
 
-export async function estimateGrading(
+/**
+ * What grading this text with this version should cost, made from exactly what will be sent: anonymized when the
+ * course asks (as it is again at send time), priced at the batch price with the version's observed mean output; and
+ * the hash of that request (request-hash.ts). A model without a price is refused with `unknownModel` (409).
+ */
+export async function prepareGrading(
   db: Db,
   input: { task: TaskRow; version: PromptVersionRow; text: string; studentId: number; anonymize: boolean; originalFilename: string | null },
   unknownModel: string,
-): Promise<RequestEstimate> {
+): Promise<{ estimate: RequestEstimate; requestHash: string }> {
   const { task, version } = input;
   // Anonymized as the send step will (batch-send.service.ts), with the same people, so the count is of what is sent.
   const text = input.anonymize ? sendableText(input.text, await peopleToProtect(db, task.courseId, input.studentId), true).text : input.text;
   // The language of a source-code file is part of the request, as the send step builds it (batch-send.service.ts).
-  const request = gradingRequestFor({ version, task }, text, customIdFor(1, 1), languageOfFile(input.originalFilename));
+  const language = languageOfFile(input.originalFilename);
+  const request = gradingRequestFor({ version, task }, text, customIdFor(1, 1), language);
+  const requestHash = requestHashOf({ promptVersionId: version.id, model: version.model, language, text });
   try {
-    return estimateRequest(request, 'batch', { observedMean: await meanOutputTokensOfVersion(db, version.id), criteria: version.rubric.length });
+    return { estimate: estimateRequest(request, 'batch', { observedMean: await meanOutputTokensOfVersion(db, version.id), criteria: version.rubric.length }), requestHash };
   } catch (err) {
     if (err instanceof UnknownModelError) throw Conflict(unknownModel);
     throw err;
@@ -115,7 +123,7 @@ export function queueForGrading(
   db: Db,
   config: { batches: Pick<Config['batches'], 'maxAttempts'> },
   who: Pick<Submitter, 'platformId' | 'courseId'>,
-  input: { task: TaskRow; version: PromptVersionRow; submissionId: number; estimate: RequestEstimate; adminNotes?: string },
+  input: { task: TaskRow; version: PromptVersionRow; submissionId: number; estimate: RequestEstimate; adminNotes?: string; abTestId?: number | null; requestHash?: string; completed?: boolean },
 ): Promise<QueueItemRow> {
   return insertQueueItem(db, {
     platformId: who.platformId,
@@ -131,6 +139,10 @@ export function queueForGrading(
     estCostMicros: input.estimate.costMicros,
     maxAttempts: config.batches.maxAttempts,
     ...(input.adminNotes === undefined ? {} : { adminNotes: input.adminNotes }),
+    abTestId: input.abTestId ?? null,
+    requestHash: input.requestHash ?? null,
+    // A reused result: the item is done the moment it is made, and never selected into a batch.
+    ...(input.completed ? { status: 'completed' as const, completedAt: new Date() } : {}),
   });
 }
 
@@ -170,11 +182,6 @@ export async function submitWork(
 
   const attempt = await nextAttempt(db, task, who.userId);
   const { anonymize, realtimeOnly } = await getCoursePrivacy(db, who.courseId);
-  const estimate =
-    path.by === 'llm'
-      ? await estimateGrading(db, { task, version: path.version, text, studentId: who.userId, anonymize, originalFilename }, `The grading prompt of this task uses a model llm-assess has no price for (${path.version.model}). Tell your instructor.`)
-      : null;
-
   const submission = await insertSubmission(db, {
     taskId: task.id,
     courseId: who.courseId,
@@ -186,21 +193,56 @@ export async function submitWork(
     charCount: text.length,
     contentHmac: contentHmac(config.encryptionKey, text),
   });
-  let queueItem: QueueItemRow | null = null;
+  let llm: LlmGrading | null = null;
   let manualAssessmentId: number | null = null;
-  let realtimeRequestId: number | null = null;
   if (path.by === 'llm') {
-    queueItem = await queueForGrading(db, config, who, { task, version: path.version, submissionId: submission.id, estimate: estimate! });
-    // A real-time-only course's work never waits for a batch: it is graded now, by a worker, after this commits.
-    if (realtimeOnly) realtimeRequestId = await startRealtimeOnly(db, queueItem.id);
-    else await notifyQueued(db, queueItem.id, config.batches.minSize, now);
+    llm = await queueOrReuse(db, config, who, { task, active: path.version, submissionId: submission.id, text, anonymize, realtimeOnly, originalFilename }, now);
   } else {
     manualAssessmentId = await insertManualAssessment(db, { platformId: who.platformId, courseId: who.courseId, taskId: task.id, submissionId: submission.id, promptVersionId: path.version?.id ?? null, maxScore: path.version?.maxScore ?? task.maxScore, note: path.why });
   }
-  const how =
-    path.by === 'llm'
-      ? { queueItemId: queueItem!.id, promptVersionId: path.version.id, estInputTokens: estimate!.inputTokens, estCostMicros: estimate!.costMicros, anonymized: anonymize, ...(realtimeRequestId ? { realtimeRequestId } : {}) }
-      : { gradedByHand: path.why, manualAssessmentId };
+  const queueItem = llm?.queueItem ?? null;
+  const how = llm
+    ? { queueItemId: llm.queueItem.id, promptVersionId: llm.queueItem.promptVersionId, estInputTokens: llm.queueItem.estInputTokens, estCostMicros: llm.queueItem.estCostMicros, anonymized: anonymize, abTestId: llm.queueItem.abTestId, reusedFromAssessmentId: llm.reusedFrom, ...(llm.realtimeRequestId ? { realtimeRequestId: llm.realtimeRequestId } : {}) }
+    : { gradedByHand: path.by === 'hand' ? path.why : '', manualAssessmentId };
   await recordAudit(db, { platformId: who.platformId, courseId: who.courseId, actorId: who.userId, actorKind: 'user', action: 'submission.created', entityType: 'submission', entityId: submission.id, details: { taskId: task.id, attempt, chars: text.length, late, ...how } });
-  return { submission, queueItem, byHand: path.by === 'hand' ? path.why : null, late, realtimeRequestId };
+  return { submission, queueItem, byHand: path.by === 'hand' ? path.why : null, late, reusedFrom: llm?.reusedFrom ?? null, realtimeRequestId: llm?.realtimeRequestId ?? null };
+}
+
+interface LlmGrading {
+  queueItem: QueueItemRow;
+  /** The assessment whose grade was reused (null: queued for a batch). */
+  reusedFrom: number | null;
+  /** A real-time-only course's request to grade it now: the caller enqueues `grade-realtime` after the commit. */
+  realtimeRequestId: number | null;
+}
+
+/**
+ * Work the LLM grades: the version of its A/B arm when a test runs (else the active one), the request estimated and
+ * hashed; an identical earlier request of the same student (same version, model and text as sent) lends its grade
+ * to a queue item completed at once, with no batch and no charge — at temperature 0 the model would only say it
+ * again, for money. Otherwise the item is queued and the student told, or, in a real-time-only course, graded now by a
+ * worker after this commits (its work never waits for a batch).
+ */
+async function queueOrReuse(
+  db: Db,
+  config: SubmitConfig,
+  who: Submitter,
+  input: { task: TaskRow; active: PromptVersionRow; submissionId: number; text: string; anonymize: boolean; realtimeOnly: boolean; originalFilename: string | null },
+  now: Date,
+): Promise<LlmGrading> {
+  const { task } = input;
+  const { version, abTestId } = await versionForSubmission(db, task.id, input.active, input.submissionId);
+  const unknown = `The grading prompt of this task uses a model llm-assess has no price for (${version.model}). Tell your instructor.`;
+  const { estimate, requestHash } = await prepareGrading(db, { task, version, text: input.text, studentId: who.userId, anonymize: input.anonymize, originalFilename: input.originalFilename }, unknown);
+  const earlier = await findReusableResult(db, { taskId: task.id, studentId: who.userId, requestHash });
+  const queueItem = await queueForGrading(db, config, who, { task, version, submissionId: input.submissionId, estimate, abTestId, requestHash, completed: Boolean(earlier) });
+  if (!earlier) {
+    if (input.realtimeOnly) return { queueItem, reusedFrom: null, realtimeRequestId: await startRealtimeOnly(db, queueItem.id) };
+    await notifyQueued(db, queueItem.id, config.batches.minSize, now);
+    return { queueItem, reusedFrom: null, realtimeRequestId: null };
+  }
+  const released = releasedToStudent({ reviewStatus: 'pending_review', needsReview: earlier.needsReview, flagCount: earlier.flags.length, releasePolicy: task.releasePolicy, confidence: earlier.computedConfidence, minConfidence: task.autoReleaseMinConfidence });
+  const assessmentId = await insertReusedAssessment(db, queueItem, earlier, released ? now : null);
+  if (released) await notifyFeedbackReady(db, { assessmentIds: [assessmentId] });
+  return { queueItem, reusedFrom: earlier.assessmentId, realtimeRequestId: null };
 }
