@@ -9,6 +9,7 @@ import { optimizerExplanationOf } from '../src/models/batches/optimizer.reposito
 import { createOptionsSchema } from '../src/models/batches/batches.schema.js';
 import { createSchedule, runNextDueSchedule } from '../src/models/schedules/schedules.service.js';
 import { scheduleFormSchema } from '../src/models/schedules/schedules.schema.js';
+import { markUnhealthy } from '../src/models/failover/failover.repository.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { bulkSubmit, seedTenant, type Tenant } from './helpers/batch-fixtures.js';
 import { drive, submitSteps, testConfig, testWorker } from './helpers/batch-driver.js';
@@ -78,6 +79,21 @@ describe('batch creation with the cheapest-in-time policy', () => {
     const created = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, {}));
     expect(created.batches.map((b) => b.provider)).toEqual(['openai']);
     expect(await optimizerExplanationOf(db.db, t.platformId, created.batches[0]!.id)).toBeNull();
+  });
+
+  it('leaves out a provider marked unhealthy while another is approved, until the mark is cleared', async () => {
+    await markUnhealthy(db.db, t.platformId, 'anthropic', 'Batch 1 expired.', null);
+    const items = await bulkSubmit(db.db, config, t, 2);
+    await db.db.execute(sql`update queue_items set created_at = now() - interval '20 hours' where id = any(${sql.param(items)}::bigint[])`);
+    const created = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: items }, { providerPolicy: 'cheapest_in_time', targetTurnaroundHours: 24 }));
+    // Due in 4 hours, which OpenAI's p95 misses: Anthropic would win, but it is marked, so OpenAI is the only option.
+    expect(created.batches.map((b) => [b.provider, b.model])).toEqual([['openai', 'gpt-4o-mini']]);
+    expect((await optimizerExplanationOf(db.db, t.platformId, created.batches[0]!.id))!.text).not.toContain('Anthropic');
+    await db.db.execute(sql`delete from provider_health_marks where platform_id = ${t.platformId}`);
+    const again = await bulkSubmit(db.db, config, t, 2);
+    await db.db.execute(sql`update queue_items set created_at = now() - interval '20 hours' where id = any(${sql.param(again)}::bigint[])`);
+    const later = await db.db.transaction((tx) => createBatches(tx, config.batches, t.admin, { scope: 'selected', ids: again }, { providerPolicy: 'cheapest_in_time', targetTurnaroundHours: 24 }));
+    expect(later.batches.map((b) => b.provider)).toEqual(['anthropic']);
   });
 
   it('a course approving only OpenAI keeps its items there, even past the deadline OpenAI misses', async () => {
