@@ -61,6 +61,12 @@ describe('real-time escalation', () => {
   const budgetId = async () => Number((await db().execute<{ id: number }>(sql`select id from budgets where course_id = ${home.courseId}`)).rows[0]!.id);
   const freeze = async (frozen: boolean) => expect((await admin.post(`/admin/costs/budgets/${await budgetId()}/freeze`, { frozen: String(frozen) }, { htmx: true })).status).toBe(200);
 
+  /** What the JSON API (for the LMS mobile apps) says the student may do about one attempt, and how many are left. */
+  const apiSays = async (student: ToolSession, submissionId: number) => {
+    const mine = (await student.get('/api/my/submissions/')).json<{ submissions: Array<{ submissionId: number; canEscalate: boolean }>; priorityGrading: { left: number; limit: number } | null }>();
+    return { canEscalate: mine.submissions.find((x) => x.submissionId === submissionId)!.canEscalate, priorityGrading: mine.priorityGrading };
+  };
+
   beforeAll(async () => {
     stack = await startStack({ emulator: true });
     instructor = await stack.browser().launch(stack.devlmsUrl, 'instructor', { task: '1' });
@@ -105,6 +111,7 @@ describe('real-time escalation', () => {
     expect(page.html).toContain('Ask for priority grading');
     expect(textOf(page.html)).toContain('You may ask for priority grading 1 more time this month (of 1)');
     expect(textOf(page.html)).toContain('costs your course twice as much');
+    expect(await apiSays(student1, submissionId)).toEqual({ canEscalate: true, priorityGrading: { left: 1, limit: 1 } });
 
     const asked = await priority(student1, submissionId);
     expect(asked.status).toBe(202);
@@ -167,6 +174,7 @@ describe('real-time escalation', () => {
     const item = await itemOf(submissionId);
     const page = await student1.get(`/student/tasks/${home.taskId}`);
     expect(textOf(page.html)).toContain('You may ask for priority grading 0 more times this month (of 1)');
+    expect(await apiSays(student1, submissionId)).toEqual({ canEscalate: false, priorityGrading: { left: 0, limit: 1 } });
     const refused = await priority(student1, submissionId);
     expect(refused.status).toBe(409);
     expect(textOf(refused.html)).toContain('You have used your 1 priority request for this month');
@@ -181,6 +189,7 @@ describe('real-time escalation', () => {
     try {
       const submissionId = Number((await db().execute<{ id: number }>(sql`select q.submission_id as id from queue_items q where q.status = 'queued' order by id desc limit 1`)).rows[0]!.id);
       expect((await student1.get(`/student/tasks/${home.taskId}`)).html).not.toContain('Ask for priority grading');
+      expect(await apiSays(student1, submissionId)).toEqual({ canEscalate: false, priorityGrading: null });
       const refused = await priority(student1, submissionId);
       expect(refused.status).toBe(409);
       expect(textOf(refused.html)).toContain('Priority grading is not offered in this course');

@@ -5,6 +5,7 @@ import type { RootDb } from '../db/db.js';
 import { actorOf, allow, courseOf } from '../lti/actor.js';
 import { linkWith } from '../http/render.js';
 import { studentSubmissionStatuses, type StudentSubmissionStatus } from '../models/submissions/status.service.js';
+import { studentEscalation } from '../models/escalation/escalation.service.js';
 import { findTaskInCourse } from '../models/tasks/tasks.repository.js';
 import { NotFound } from '../errors.js';
 import { parseInput } from '../validation.js';
@@ -14,6 +15,9 @@ import { withDeps } from './handlers.js';
  * A student's own submissions as JSON, for the LMS mobile apps and anything else that shows where work stands:
  * the fields of the assessment status (status, queuePosition, estimatedCompletion, batchId, progressMessage,
  * canEscalate) per attempt, the whole course or one task (`?task=<id>`). Only the caller's own work, ever.
+ * `canEscalate` is the seed's: this attempt may be graded now through the real-time API at the student's request
+ * (the course offers it, requests are left this month, the work still waits in the queue); `priorityGrading` says
+ * how many are left.
  */
 export interface MySubmissionsDeps {
   db: RootDb;
@@ -34,12 +38,16 @@ async function listMine(deps: MySubmissionsDeps, req: Request, res: Response): P
   const { task } = parseInput(querySchema, req.query);
   if (task !== undefined && !(await findTaskInCourse(deps.db, courseOf(actor), task))) throw NotFound('The task');
   const statuses = await studentSubmissionStatuses(deps.db, task === undefined ? { courseId: courseOf(actor) } : { taskId: task }, actor.userId, deps.config.batches.maxSize);
+  const escalation = await studentEscalation(deps.db, { platformId: actor.platformId, courseId: courseOf(actor) }, actor.userId);
   const link = linkWith(undefined);
-  res.json({ submissions: statuses.map((s) => statusJson(s, link)) });
+  res.json({
+    submissions: statuses.map((s) => statusJson(s, link, escalation.allowed && escalation.left > 0)),
+    priorityGrading: escalation.allowed ? { left: escalation.left, limit: escalation.limit } : null,
+  });
 }
 
 /** One attempt as the API answers it. */
-export function statusJson(s: StudentSubmissionStatus, link: (path: string) => string) {
+export function statusJson(s: StudentSubmissionStatus, link: (path: string) => string, mayEscalate: boolean) {
   return {
     submissionId: s.submissionId,
     taskId: s.taskId,
@@ -52,7 +60,7 @@ export function statusJson(s: StudentSubmissionStatus, link: (path: string) => s
     estimatedCompletion: s.eta?.toISOString() ?? null,
     batchId: s.batchId,
     progressMessage: progressMessage(s),
-    canEscalate: s.canEscalate,
+    canEscalate: mayEscalate && s.status === 'queued',
     feedbackReleased: s.feedbackReleased,
     feedbackUrl: s.feedbackReleased ? link(`/student/submissions/${s.submissionId}/feedback`) : null,
     score: s.score,

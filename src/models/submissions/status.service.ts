@@ -43,8 +43,6 @@ export interface StudentSubmissionStatus {
   /** The batch it is in (while in a batch or being graded). */
   batchId: number | null;
   detail: string | null;
-  /** Still waiting at normal priority: the instructor can ask for it to be graded first ("grade now"). */
-  canEscalate: boolean;
   feedbackReleased: boolean;
   /** The score the student may see (released only), on the rubric's scale. */
   score: { value: number; max: number } | null;
@@ -126,7 +124,6 @@ export async function studentSubmissionStatuses(
       etaLabel: eta ? describeEta(eta, now) : null,
       batchId: (status === 'in_batch' || status === 'processing') && r.batch_id != null ? Number(r.batch_id) : null,
       detail,
-      canEscalate: status === 'queued' && r.priority !== 'high',
       feedbackReleased: Boolean(released),
       score: released && finalScore != null && r.max_score != null ? { value: Number(finalScore), max: Number(r.max_score) } : null,
     });
