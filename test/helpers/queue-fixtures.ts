@@ -57,14 +57,17 @@ export async function userIdOf(stack: Stack, subSuffix: string): Promise<number>
   return Number(rows.rows[0]!.id);
 }
 
-/** `n` submissions of one student through the submit service (attempts raised as needed); returns the queue item ids. */
+/**
+ * `n` submissions of one student through the submit service (attempts raised as needed); returns the queue item ids.
+ * Each text is new for the student (numbered by attempt): an identical one would reuse an earlier grade, unqueued.
+ */
 export async function submitMany(stack: Stack, home: Home, taskId: number, studentId: number, n: number, text = 'The Boston Tea Party was a protest against the Tea Act.'): Promise<number[]> {
   const ids: number[] = [];
-  const used = await stack.db.db.execute<{ n: number }>(sql`select count(*)::int as n from submissions where task_id = ${taskId} and student_id = ${studentId}`);
-  await setMaxAttempts(stack.db.db, taskId, Math.min(100, Number(used.rows[0]!.n) + n));
+  const used = Number((await stack.db.db.execute<{ n: number }>(sql`select count(*)::int as n from submissions where task_id = ${taskId} and student_id = ${studentId}`)).rows[0]!.n);
+  await setMaxAttempts(stack.db.db, taskId, Math.min(100, used + n));
   for (let i = 0; i < n; i++) {
     const r = await stack.db.db.transaction((tx) =>
-      submitWork(tx, stack.config, { platformId: home.platformId, courseId: home.courseId, userId: studentId }, taskId, { body: { text: `${text} (${i})` } }),
+      submitWork(tx, stack.config, { platformId: home.platformId, courseId: home.courseId, userId: studentId }, taskId, { body: { text: `${text} (${used + i})` } }),
     );
     ids.push(r.queueItem!.id);
   }
