@@ -99,6 +99,9 @@ describe('prompt A/B tests', () => {
     const rest = await pair();
     expect(rest.graded).toBe(1);
     expect(await paired()).toBe(16);
+    // Each run that sent something is on the record with what it graded and cost; the refused one is not.
+    const runs = (await db().execute<{ details: { graded: number; costMicros: number } }>(sql`select details from audit_log where action = 'ab_test.paired_run' and entity_id = ${test.id} order by id`)).rows;
+    expect(runs.map((r) => [r.details.graded, r.details.costMicros])).toEqual([[15, done.costMicros], [1, rest.costMicros]]);
     const charged = (await db().execute<{ n: number; micros: number }>(sql`
       select count(*)::int as n, coalesce(sum(amount_micros), 0)::int8 as micros from cost_ledger where course_id = ${t.courseId} and mode = 'realtime' and kind = 'charge'`)).rows[0]!;
     expect(Number(charged.micros)).toBe(done.costMicros + rest.costMicros);

@@ -12,6 +12,8 @@ export async function benchDatabase(name = 'bench', settings: Record<string, str
   await ensureDatabase(server.serverUrl, name);
   return {
     url: server.urlFor(name),
+    /** The server's data folder (its postmaster.pid names the server's process). */
+    dataDir: path.join(dir, 'pg'),
     serverUrl: server.serverUrl,
     async stop() {
       await server.stop();

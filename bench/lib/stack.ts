@@ -12,15 +12,14 @@ import { benchDatabase } from './embedded.js';
  * The tool as deployed (production mode, web role, quiet) and the development LMS on a fresh bench database,
  * registered with each other as an administrator would. close() stops them in order.
  */
-export async function startBenchStack(databaseName: string) {
+export async function startBenchStack(databaseName: string, secrets: { LTI_KEY: string; ENCRYPTION_KEY: string } = { LTI_KEY: randomBytes(32).toString('hex'), ENCRYPTION_KEY: randomBytes(32).toString('base64') }) {
   const database = await benchDatabase(databaseName);
   const pool = createPool(database.url, 10);
   const db = createDb(pool);
   const [toolPort, lmsPort] = await Promise.all([freePort(), freePort()]);
   const config = loadConfig({
     NODE_ENV: 'production',
-    LTI_KEY: randomBytes(32).toString('hex'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...secrets,
     DATABASE_URL: database.url,
     TOOL_URL: `http://localhost:${toolPort}`,
     PORT: String(toolPort),
@@ -38,6 +37,7 @@ export async function startBenchStack(databaseName: string) {
   await registerPlatform({ db, lti: tool.lti.lti, platforms: tool.tool!.platforms, allowInsecureLocalhost: true }, { ...reg, deploymentIds: [reg.deploymentId] }, 'bench');
   return {
     config,
+    database,
     db,
     pool,
     tool,

@@ -107,7 +107,7 @@ async function gradePaired(deps: AbTestDeps, req: Request, res: Response): Promi
   const actor = actorOf(res);
   const task = await courseTask(deps.db, actor, req.params.taskId);
   await change(deps, req, res, task, async () => {
-    const done = await runPairedGrading(deps.db, deps.encryptionKey, (model) => providerForModel(deps, model), { ...task, platformId: actor.platformId });
+    const done = await runPairedGrading(deps.db, deps.encryptionKey, (model) => providerForModel(deps, model), { ...task, platformId: actor.platformId }, actor.userId);
     return `Graded ${done.graded} ${done.graded === 1 ? 'item' : 'items'} with the other version too, for $${(done.costMicros / 1e6).toFixed(4)} at real-time prices. Students still see only their own version's grade.`;
   });
 }

@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/audit.repository.js';
 import type { KeyMaterial } from '../../crypto/content.js';
 import { ContentDecryptionError, decryptContent } from '../../crypto/content.js';
 import type { Db, RootDb } from '../../db/db.js';
@@ -112,6 +113,7 @@ export async function runPairedGrading(
   keys: KeyMaterial,
   providerFor: (model: string) => Pick<BatchProvider, 'realtimeGrade' | 'name'>,
   task: TaskRow & { platformId: number },
+  actorId: number | null = null,
 ): Promise<{ graded: number; costMicros: number }> {
   const plan = await planPairedGrading(db, keys, task);
   if (!plan) throw Conflict('No A/B test is running on this task: nothing was sent.');
@@ -127,5 +129,10 @@ export async function runPairedGrading(
     total.graded += done.graded;
     total.costMicros += done.costMicros;
   }
+  // Money spent (or a run that found nothing to pair) is on the record, with who asked.
+  await recordAudit(db, {
+    platformId: task.platformId, courseId: task.courseId, actorId, actorKind: actorId ? 'user' : 'system', action: 'ab_test.paired_run', entityType: 'prompt_ab_test', entityId: plan.test.id,
+    details: { taskId: task.id, planned: plan.requests.length, graded: total.graded, costMicros: total.costMicros },
+  });
   return total;
 }
