@@ -82,12 +82,12 @@ describe('prompt editor in headless Chromium', () => {
     await frame.getByRole('button', { name: 'Save as a new version' }).click();
     await frame.waitForSelector('#prompts-message:has-text("Saved as version 2")');
 
-    // Compare, then roll back to version 1: a new version 3 equal to it.
+    // Compare, then roll back to version 1 (grading's default temperature, 0): a new version 3 equal to it.
     await frame.getByRole('button', { name: 'Compare' }).click();
     await frame.waitForSelector('#prompts-diff:has-text("Temperature")');
     await frame.getByRole('button', { name: 'Roll back to this (version 1)' }).click();
     await frame.waitForSelector('#prompts-message:has-text("Rolled back: version 3 is a copy of version 1")');
-    expect(await frame.locator('#prompt-temperature').inputValue()).toBe('0.2');
+    expect(await frame.locator('#prompt-temperature').inputValue()).toBe('0');
     expect(await frame.locator('#prompts-history .version').count()).toBe(3);
     expect(await frame.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
     expect(problems).toEqual([]);
