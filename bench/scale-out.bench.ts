@@ -12,7 +12,6 @@
  * `npx tsx bench/scale-out.bench.ts [--n 50000] [--workers 1,2,4] [--per-batch 5000]`. The workers run with
  * NODE_ENV=development only so they may call the dev LMS over http on loopback; nothing else differs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -20,10 +19,10 @@ import { sql } from 'drizzle-orm';
 import { startEmulator } from '../src/emulator/index.js';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { findActiveVersion } from '../src/models/prompts/prompts.repository.js';
-import { ROLE } from '../src/devlms/lti/claims.js';
 import { LtiBrowser } from '../test/helpers/lti-browser.js';
 import { activatePrompt, allowLlm } from '../test/helpers/queue-fixtures.js';
 import { bulkSubmit, type Tenant } from '../test/helpers/batch-fixtures.js';
+import { enrolInDevLms, startWorkerProcess, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { startBenchStack } from './lib/stack.js';
 import { printTable } from './lib/stats.js';
 
@@ -66,12 +65,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   }
 }
 
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<void>;
-  out: () => string;
-}
-
 async function runWith(workerCount: number, n: number, perBatch: number) {
   const secrets = { LTI_KEY: randomBytes(32).toString('hex'), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
   const stack = await startBenchStack(`scaleout_${workerCount}`, secrets);
@@ -91,14 +84,11 @@ async function runWith(workerCount: number, n: number, perBatch: number) {
     const tenant: Tenant = { ...ids, adminId: ids.instructorId, version, admin };
     const items = await bulkSubmit(stack.db, stack.config, tenant, n);
     const subs = (await stack.db.execute<{ sub: string }>(sql`select u.sub from submissions s join users u on u.id = s.student_id where s.task_id = ${ids.taskId}`)).rows.map((r) => r.sub);
-    await stack.pool.query(`insert into devlms.users (login, sub, name, given_name, family_name, email, institution_roles, position) select s, s, 'Student ' || s, 'Student', s, s || '@example.edu', '{}', 5000 + ordinality from unnest($1::text[]) with ordinality s`, [subs]);
-    await stack.pool.query(`insert into devlms.memberships (context_id, login, roles) select 'course-101', s, $2 from unnest($1::text[]) s`, [subs, [ROLE.learner]]);
+    await enrolInDevLms(stack.pool, subs);
 
     const env = {
-      ...process.env,
       ...secrets,
       NODE_ENV: 'development',
-      ROLE: 'worker',
       LOG_LEVEL: 'warn',
       DATABASE_URL: stack.database.url,
       TOOL_URL: stack.config.toolUrl,
@@ -110,13 +100,7 @@ async function runWith(workerCount: number, n: number, perBatch: number) {
       BATCH_SWEEP_MS: '500',
       JOBS_PROCESS_EVERY_MS: '250',
     };
-    for (let i = 0; i < workerCount; i++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
-      child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
-      workers.push({ child, out: () => out, exited: new Promise((resolve) => child.on('exit', () => resolve())) });
-    }
+    for (let i = 0; i < workerCount; i++) workers.push(startWorkerProcess(env, 4000));
     // Let them start (import, connect, Agenda) before the clock starts.
     await new Promise((r) => setTimeout(r, 4000));
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
@@ -14,6 +13,7 @@ import { bulkSubmit, seedTenant, type Tenant } from './helpers/batch-fixtures.js
 import { drive, FAST_BATCH_ENV, pollUntilFinished, submitSteps, testWorker } from './helpers/batch-driver.js';
 import { testEnv } from './helpers/stack.js';
 import { until } from './helpers/until.js';
+import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process.js';
 
 /**
  * (a) a worker process killed mid-ingestion and replaced, (b) 1,000 submissions through every fault at once,
@@ -55,17 +55,8 @@ async function invariants(t: Tenant) {
     from queue_items q where q.task_id = ${t.taskId}`);
 }
 
-interface Worker {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-function startWorker(): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, ...env, ROLE: 'worker', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, out: () => out, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+function startWorker(): WorkerProcess {
+  return startWorkerProcess({ ...env, LOG_LEVEL: 'info' });
 }
 
 describe('reliability', () => {

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { createBatches, requestSubmit } from '../src/models/batches/batches.service.js';
 import { findActiveVersion } from '../src/models/prompts/prompts.repository.js';
-import { ROLE } from '../src/devlms/lti/claims.js';
 import { startStack, testEnv, type Stack } from './helpers/stack.js';
 import type { ToolSession } from './helpers/lti-browser.js';
 import { activatePrompt, allowLlm, homeIds, type Home } from './helpers/queue-fixtures.js';
 import { bulkSubmit, type Tenant } from './helpers/batch-fixtures.js';
 import { FAST_BATCH_ENV } from './helpers/batch-driver.js';
 import { until } from './helpers/until.js';
+import { enrolInDevLms, startWorkerProcess, type WorkerProcess } from './helpers/worker-process.js';
 
 /**
  * Exactly once under several worker processes (issue 21): one web process (this test's tool) and three separate
@@ -25,28 +24,17 @@ const WORKERS = 3;
 // The web process and the workers must share the secrets: the workers read what the web process encrypted.
 const secrets = { LTI_KEY: randomBytes(32).toString('hex'), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
 
-interface WorkerProcess {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
 let stack: Stack;
 let instructor: ToolSession;
 let home: Home;
 let workers: WorkerProcess[] = [];
 
 function startWorker(): WorkerProcess {
-  const env = { ...testEnv(stack.db, 0, { OPENAI_BASE_URL: stack.emulator!.apiBaseUrl, DEVLMS_URL: stack.devlmsUrl, ...FAST_BATCH_ENV, BATCH_INGEST_CHUNK: '10' }), ...secrets, ROLE: 'worker', LOG_LEVEL: 'info' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, out: () => out, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+  return startWorkerProcess({ ...testEnv(stack.db, 0, { OPENAI_BASE_URL: stack.emulator!.apiBaseUrl, DEVLMS_URL: stack.devlmsUrl, ...FAST_BATCH_ENV, BATCH_INGEST_CHUNK: '10' }), ...secrets, LOG_LEVEL: 'info' }, 3000);
 }
 
 const one = async <T extends Record<string, unknown>>(q: ReturnType<typeof sql>) => (await stack.db.db.execute<T>(q)).rows[0]!;
-const logs = () => workers.map((w, i) => `--- worker ${i + 1}:\n${w.out().slice(-3000)}`).join('\n');
+const logs = () => workers.map((w, i) => `--- worker ${i + 1}:\n${w.out()}`).join('\n');
 
 beforeAll(async () => {
   stack = await startStack({ emulator: true, env: secrets });
@@ -69,8 +57,7 @@ describe('several worker processes on one database', () => {
     const items = await bulkSubmit(stack.db.db, stack.config, tenant, N);
     // The same students in the LMS's course, so it takes their scores.
     const subs = (await stack.db.db.execute<{ sub: string }>(sql`select u.sub from queue_items q join submissions s on s.id = q.submission_id join users u on u.id = s.student_id where q.id = any(${sql.param(items)}::bigint[])`)).rows.map((r) => r.sub);
-    await stack.db.pool.query(`insert into devlms.users (login, sub, name, given_name, family_name, email, institution_roles, position) select s, s, 'Student ' || s, 'Student', s, s || '@example.edu', '{}', 5000 + ordinality from unnest($1::text[]) with ordinality s`, [subs]);
-    await stack.db.pool.query(`insert into devlms.memberships (context_id, login, roles) select 'course-101', s, $2 from unnest($1::text[]) s`, [subs, [ROLE.learner]]);
+    await enrolInDevLms(stack.db.pool, subs);
 
     const { batches } = await stack.db.db.transaction((tx) => createBatches(tx, stack.config.batches, admin, { scope: 'selected', ids: items }, { maxPerBatch: N / WORKERS }));
     expect(batches).toHaveLength(WORKERS);
