@@ -31,6 +31,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     const s = emulator.app.listen(options.port ?? 0, host, () => resolve(s));
     s.once('error', reject);
   });
+  // Keep idle connections open longer than a client's pool does (undici: about 4 s): with Node's 5 s default, a
+  // client on a busy machine could send on a connection the emulator was closing that moment (ECONNRESET). The
+  // real APIs keep connections open for about a minute.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
